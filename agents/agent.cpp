@@ -1,0 +1,126 @@
+#include "agents/agent.hpp"
+
+#include <mutex>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+#include "agents/daemon_link.hpp"
+#include "agents/outbox.hpp"
+#include "agents/phase_executor.hpp"
+#include "agents/registration.hpp"
+#include "core/clock.hpp"
+#include "device/sim_chip.hpp"
+
+namespace kiln::agent {
+
+// What the link hands over, on the link's thread.
+class Agent::Handler final : public LinkHandler {
+ public:
+  explicit Handler(PhaseExecutor& executor) : executor_(executor) {}
+
+  void on_dispatch(const kiln::v1::PhaseDispatch& dispatch) override { executor_.start(dispatch); }
+
+  void on_abort(const kiln::v1::PhaseAbort& abort) override {
+    spdlog::info("run {}: abort ({})", abort.run_id(), abort.reason());
+    executor_.abort(abort.run_id());
+  }
+
+  void on_fatal(const std::string& reason) override {
+    std::lock_guard lock(mutex_);
+    fatal_ = true;
+    reason_ = reason;
+  }
+
+  bool fatal() const {
+    std::lock_guard lock(mutex_);
+    return fatal_;
+  }
+  std::string reason() const {
+    std::lock_guard lock(mutex_);
+    return reason_;
+  }
+
+ private:
+  PhaseExecutor& executor_;
+  mutable std::mutex mutex_;
+  bool fatal_ = false;
+  std::string reason_;
+};
+
+namespace {
+
+Status check_config(const AgentConfig& config) {
+  if (config.rack.empty()) return make_error(ErrorCode::invalid_argument, "no rack id");
+  if (config.host.empty()) return make_error(ErrorCode::invalid_argument, "no daemon host");
+  if (config.port == 0) return make_error(ErrorCode::invalid_argument, "no daemon port");
+  if (config.credential.empty()) return make_error(ErrorCode::invalid_argument, "empty credential");
+  if (config.lab.find_rack(config.rack) == nullptr) {
+    return make_error(ErrorCode::not_found, "rack '{}' is not in lab '{}'", config.rack, config.lab.name);
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Agent>> Agent::create(AgentConfig config) {
+  if (auto ok = check_config(config); !ok) return ok.error();
+  const device::RackSpec& rack = *config.lab.find_rack(config.rack);
+  if (rack.backend != device::Backend::sim) {
+    return make_error(ErrorCode::invalid_argument, "backend {} is not implemented yet", device::to_string(rack.backend));
+  }
+  auto chips = device::make_sim_chips(config.lab, rack, config.catalog);
+  if (!chips) return chips.error();
+  return create(std::move(config), std::move(chips).value());
+}
+
+Result<std::unique_ptr<Agent>> Agent::create(AgentConfig config, std::vector<std::unique_ptr<device::Chip>> chips) {
+  if (auto ok = check_config(config); !ok) return ok.error();
+  for (const auto& chip : chips) {
+    if (!chip) return make_error(ErrorCode::invalid_argument, "null chip");
+  }
+  return std::unique_ptr<Agent>(new Agent(std::move(config), std::move(chips)));
+}
+
+Agent::Agent(AgentConfig config, std::vector<std::unique_ptr<device::Chip>> chips)
+    : config_(std::move(config)), epoch_(static_cast<std::uint64_t>(unix_ms_now())) {
+  const device::RackSpec& rack = *config_.lab.find_rack(config_.rack);
+  outbox_ = std::make_unique<Outbox>(config_.rack, epoch_);
+  ChipPhaseOptions options;
+  options.time_scale = rack.backend == device::Backend::sim ? config_.lab.time_scale : 1.0;
+  options.backend = device::to_string(rack.backend);
+  executor_ = std::make_unique<PhaseExecutor>(std::move(chips), *outbox_, options);
+  handler_ = std::make_unique<Handler>(*executor_);
+
+  LinkConfig link;
+  link.host = config_.host;
+  link.port = config_.port;
+  link.rack = config_.rack;
+  link.credential = config_.credential;
+  link.flush_interval = config_.flush_interval;
+  link_ = std::make_unique<DaemonLink>(link, make_registration(config_.lab, rack, executor_->chips(), epoch_),
+                                       *outbox_, *handler_);
+}
+
+Agent::~Agent() { stop(); }
+
+void Agent::start() {
+  spdlog::info("agent for rack {} (epoch {}, {} chip(s)) connecting to {}:{}", config_.rack, epoch_,
+               executor_->chips().size(), config_.host, config_.port);
+  link_->start();
+}
+
+void Agent::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  // Chips first, so that their "aborted" results are in the outbox before
+  // the link's final flush.
+  executor_->stop_all();
+  link_->stop();
+}
+
+bool Agent::fatal() const { return handler_->fatal(); }
+std::string Agent::fatal_reason() const { return handler_->reason(); }
+bool Agent::connected() const { return link_->connected(); }
+
+}  // namespace kiln::agent

@@ -1,0 +1,72 @@
+#pragma once
+// A rack's agent: its chips, the phase executor that drives them, the outbox
+// and the link to kilnd. Usable in-process (tests run a daemon and several
+// agents in one process) and by kiln-agent's main.cpp.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "device/chip.hpp"
+#include "device/lab.hpp"
+#include "device/sku.hpp"
+
+namespace kiln::agent {
+
+struct AgentConfig {
+  std::string rack;
+  std::string host;
+  std::uint16_t port = 0;
+  std::string credential;
+  device::Lab lab;
+  device::SkuCatalog catalog;
+  std::chrono::milliseconds flush_interval{200};
+};
+
+class Outbox;
+class PhaseExecutor;
+class DaemonLink;
+
+class Agent {
+ public:
+  // Builds the rack's chips from the lab (backend sim only for now: cpu and
+  // cuda are refused with "backend cpu is not implemented yet").
+  static Result<std::unique_ptr<Agent>> create(AgentConfig config);
+  // With chips the caller made (fakes in tests, backends not in the lab).
+  static Result<std::unique_ptr<Agent>> create(AgentConfig config, std::vector<std::unique_ptr<device::Chip>> chips);
+  ~Agent();  // stop()
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+
+  // Connects (and keeps reconnecting) to the daemon; returns at once.
+  void start();
+  // Aborts running steps (they report completed=false "aborted"), sends
+  // what is pending for up to a second, disconnects. Idempotent.
+  void stop();
+
+  // The daemon refused this agent (bad credential, …): it will not retry.
+  bool fatal() const;
+  std::string fatal_reason() const;
+
+  bool connected() const;
+  std::uint64_t epoch() const { return epoch_; }
+  const std::string& rack() const { return config_.rack; }
+  const Outbox& outbox() const { return *outbox_; }
+
+ private:
+  class Handler;
+  Agent(AgentConfig config, std::vector<std::unique_ptr<device::Chip>> chips);
+
+  AgentConfig config_;
+  std::uint64_t epoch_ = 0;
+  std::unique_ptr<Outbox> outbox_;
+  std::unique_ptr<PhaseExecutor> executor_;
+  std::unique_ptr<Handler> handler_;
+  std::unique_ptr<DaemonLink> link_;  // destroyed first: it calls into the others
+  bool stopped_ = false;
+};
+
+}  // namespace kiln::agent

@@ -1,0 +1,151 @@
+#include "agents/chip_phase.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <memory>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "core/clock.hpp"
+
+namespace kiln::agent {
+namespace {
+
+constexpr double kDefaultSampleHz = 10;
+constexpr double kMaxSampleHz = 1000;
+
+class PhaseLoop {
+ public:
+  PhaseLoop(device::Chip& chip, const kiln::v1::PhaseDispatch& dispatch, ChipRunState& state,
+            const ChipPhaseOptions& options, Outbox& outbox)
+      : chip_(chip), dispatch_(dispatch), state_(state), options_(options), outbox_(outbox) {}
+
+  void run(const std::stop_token& stop) {
+    if (!state_.started || state_.run_id != dispatch_.run_id()) {
+      chip_.start_run(dispatch_.seed());
+      state_ = ChipRunState{true, dispatch_.run_id(), 0};
+    }
+    const StepContext context{dispatch_.run_id(), options_.backend};
+    for (const auto& spec : dispatch_.steps()) {
+      runners_.push_back(std::make_unique<StepRunner>(chip_, spec, context, state_));
+      reported_.push_back(false);
+    }
+    report_finished();
+
+    const double dt = tick_seconds(dispatch_.sample_hz());
+    const bool paced = std::isfinite(options_.time_scale) && options_.time_scale > 0;
+    const ScaledClock clock(paced ? options_.time_scale : 1.0);
+    double phase_t = 0;
+    while (any_active()) {
+      if (stop.stop_requested()) break;
+      const double tick = next_tick(dt);
+      run_tick(tick);
+      phase_t += tick;
+      report_finished();
+      if (paced && !clock.sleep_until(Seconds(phase_t), stop)) break;
+    }
+    abort_all(options_.abort_note);
+  }
+
+  // Ends whatever is still running (stop, or an exception escaping a tick).
+  // Every step of the dispatch gets a result, even one whose runner was
+  // never built, because the daemon waits for all of them.
+  void abort_all(const std::string& note) {
+    if (abandoned_) return;
+    for (auto& r : runners_) r->abort(note);
+    report_finished();
+    for (int i = static_cast<int>(runners_.size()); i < dispatch_.steps_size(); ++i) {
+      kiln::v1::ChipStepResult result;
+      result.set_serial(chip_.identity().serial);
+      result.set_run_id(dispatch_.run_id());
+      result.set_step_index(dispatch_.steps(i).step_index());
+      result.set_completed(false);
+      result.set_note(note);
+      outbox_.push_result(std::move(result));
+    }
+    runners_.clear();
+    reported_.clear();
+    abandoned_ = true;
+  }
+
+ private:
+  bool any_active() const {
+    return std::any_of(runners_.begin(), runners_.end(), [](const auto& r) { return !r->done(); });
+  }
+
+  double next_tick(double dt) const {
+    double tick = dt;
+    for (const auto& r : runners_) {
+      if (!r->done()) tick = std::min(tick, std::max(r->remaining_s(), 0.0));
+    }
+    return tick;
+  }
+
+  void run_tick(double tick) {
+    std::vector<StepRunner*> users;
+    for (auto& r : runners_) {
+      if (r->uses_chip()) users.push_back(r.get());
+    }
+    if (users.empty()) {
+      chip_.idle(Seconds(tick));
+    } else {
+      const Seconds share(tick / static_cast<double>(users.size()));
+      for (StepRunner* r : users) r->work(share);
+    }
+    const device::Telemetry telemetry = chip_.telemetry();
+    const std::int64_t wall = unix_ms_now();
+    for (auto& r : runners_) r->observe(Seconds(tick), telemetry, wall, outbox_);
+  }
+
+  void report_finished() {
+    for (std::size_t i = 0; i < runners_.size(); ++i) {
+      if (runners_[i]->done() && !reported_[i]) {
+        reported_[i] = true;
+        outbox_.push_result(runners_[i]->result());
+      }
+    }
+  }
+
+  device::Chip& chip_;
+  const kiln::v1::PhaseDispatch& dispatch_;
+  ChipRunState& state_;
+  const ChipPhaseOptions& options_;
+  Outbox& outbox_;
+  std::vector<std::unique_ptr<StepRunner>> runners_;
+  std::vector<bool> reported_;
+  bool abandoned_ = false;
+};
+
+// The thread boundary: nothing may escape, not even from reporting the failure.
+void fail(PhaseLoop& loop, const device::Chip& chip, const kiln::v1::PhaseDispatch& dispatch, const char* what) {
+  try {
+    spdlog::error("{}: phase {} of run {} failed: {}", chip.identity().serial, dispatch.phase_index(),
+                  dispatch.run_id(), what);
+    loop.abort_all(std::string("internal error: ") + what);
+  } catch (...) {
+    spdlog::critical("{}: could not report the failure of phase {}", chip.identity().serial, dispatch.phase_index());
+  }
+}
+
+}  // namespace
+
+double tick_seconds(double sample_hz) {
+  if (!std::isfinite(sample_hz) || sample_hz <= 0 || sample_hz > kMaxSampleHz) sample_hz = kDefaultSampleHz;
+  return 1.0 / sample_hz;
+}
+
+void run_chip_phase(device::Chip& chip, const kiln::v1::PhaseDispatch& dispatch, ChipRunState& state,
+                    const ChipPhaseOptions& options, Outbox& outbox, std::stop_token stop) {
+  PhaseLoop loop(chip, dispatch, state, options, outbox);
+  try {
+    loop.run(stop);
+  } catch (const std::exception& e) {
+    fail(loop, chip, dispatch, e.what());
+  } catch (...) {
+    fail(loop, chip, dispatch, "unknown exception");
+  }
+}
+
+}  // namespace kiln::agent

@@ -1,0 +1,40 @@
+#pragma once
+// The loop that runs one phase on one chip, on that chip's thread.
+//
+// Time advances in ticks of 1/sample_hz chip seconds (cut short when a step
+// would overrun its duration). In each tick every active step that computes
+// gets an equal share, tick / n (a parallel group time-slices the chip; an
+// idle step takes no share, and a chip with only idle steps idles). After
+// the tick each active step samples the chip's telemetry. A ScaledClock
+// paces the loop so that chip time runs at time_scale × wall time; a chip
+// slower than that simply runs behind. A stop request ends every unfinished
+// step with completed=false, note "aborted", within one tick.
+
+#include <cstdint>
+#include <stop_token>
+#include <string>
+
+#include "agents/outbox.hpp"
+#include "agents/step_runner.hpp"
+#include "device/chip.hpp"
+#include "schema/kiln.pb.h"
+
+namespace kiln::agent {
+
+struct ChipPhaseOptions {
+  double time_scale = 1.0;          // chip seconds per wall second; <= 0 or not finite: no pacing
+  std::string backend = "sim";
+  std::string abort_note = "aborted";
+};
+
+// Runs every step of `dispatch` on `chip`, pushing samples and one
+// ChipStepResult per step into `outbox`. Starts a new run on the chip
+// (Chip::start_run) when `state` belongs to another run. Never throws: an
+// exception ends the unfinished steps with completed=false and its message.
+void run_chip_phase(device::Chip& chip, const kiln::v1::PhaseDispatch& dispatch, ChipRunState& state,
+                    const ChipPhaseOptions& options, Outbox& outbox, std::stop_token stop);
+
+// Ticks are 1/sample_hz; a sample rate outside (0, 1000] falls back to 10 Hz.
+double tick_seconds(double sample_hz);
+
+}  // namespace kiln::agent

@@ -1,0 +1,104 @@
+// kiln-agent: runs the steps kilnd dispatches on the chips of one rack.
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "agents/agent.hpp"
+#include "agents/agent_options.hpp"
+#include "core/log.hpp"
+#include "device/lab.hpp"
+#include "device/sku.hpp"
+
+namespace {
+
+int fail(const std::string& message) {
+  fmt::print(stderr, "kiln-agent: {}\n", message);
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"kiln-agent: runs the test steps kilnd dispatches on the chips of one rack"};
+  std::string rack, daemon, token_file, lab_path, skus_dir, backend, spool, log_level = "info";
+  app.add_option("--rack", rack, "Rack id, as in the lab file")->required();
+  app.add_option("--daemon", daemon, "kilnd address, HOST:PORT")->required();
+  app.add_option("--token-file", token_file, "File whose first line is the shared secret")->required();
+  app.add_option("--lab", lab_path, "Lab file (device/labs/*.yaml)")->required();
+  app.add_option("--skus", skus_dir, "SKU directory (default: <lab dir>/../skus)");
+  app.add_option("--backend", backend, "Override the rack's backend (only sim is implemented yet)")
+      ->check(CLI::IsMember({"sim", "cpu", "cuda"}));
+  app.add_option("--spool", spool,
+                 "Spool directory. Accepted but not used yet: the on-disk spool is a later issue; until then "
+                 "unacknowledged batches are kept in memory");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --help
+  } catch (const CLI::ParseError& e) {
+    (void)app.exit(e);
+    return 1;
+  }
+
+  if (auto logging = kiln::setup_logging(fmt::format("kiln-agent/{}", rack), log_level); !logging) {
+    return fail(logging.error().message);
+  }
+  auto address = kiln::agent::parse_daemon_address(daemon);
+  if (!address) return fail(address.error().message);
+  auto token = kiln::agent::read_token_file(token_file);
+  if (!token) return fail(token.error().message);
+  if (skus_dir.empty()) skus_dir = kiln::agent::default_sku_dir(lab_path);
+  auto catalog = kiln::device::SkuCatalog::load_directory(skus_dir);
+  if (!catalog) return fail(catalog.error().message);
+  auto lab = kiln::device::load_lab_file(lab_path, *catalog);
+  if (!lab) return fail(lab.error().message);
+  if (!backend.empty()) {
+    for (auto& r : lab->racks) {
+      if (r.id != rack) continue;
+      r.backend = backend == "sim" ? kiln::device::Backend::sim
+                  : backend == "cpu" ? kiln::device::Backend::cpu
+                                     : kiln::device::Backend::cuda;
+    }
+  }
+  if (!spool.empty()) spdlog::info("--spool {}: the on-disk spool is not implemented yet; batches stay in memory", spool);
+
+  // Signals are taken synchronously by this thread only: block them before
+  // any other thread exists, so that every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  kiln::agent::AgentConfig config;
+  config.rack = rack;
+  config.host = address->host;
+  config.port = address->port;
+  config.credential = *token;
+  config.lab = std::move(lab).value();
+  config.catalog = std::move(catalog).value();
+  auto agent = kiln::agent::Agent::create(std::move(config));
+  if (!agent) return fail(agent.error().message);
+
+  (*agent)->start();
+  for (;;) {
+    const timespec poll{0, 200'000'000};
+    const int signal = sigtimedwait(&signals, nullptr, &poll);
+    if (signal == SIGINT || signal == SIGTERM) {
+      spdlog::info("signal {}: stopping", signal);
+      (*agent)->stop();
+      return 0;
+    }
+    if ((*agent)->fatal()) {
+      const std::string reason = (*agent)->fatal_reason();
+      (*agent)->stop();
+      return fail(fmt::format("refused by the daemon: {}", reason));
+    }
+  }
+}

@@ -1,0 +1,130 @@
+#include "agents/phase_executor.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace kiln::agent {
+
+PhaseExecutor::PhaseExecutor(std::vector<std::unique_ptr<device::Chip>> chips, Outbox& outbox,
+                             ChipPhaseOptions options)
+    : outbox_(outbox), options_(std::move(options)) {
+  for (auto& chip : chips) {
+    auto slot = std::make_unique<Slot>();
+    slot->chip = std::move(chip);
+    slots_.push_back(std::move(slot));
+  }
+}
+
+PhaseExecutor::~PhaseExecutor() { stop_all(); }
+
+PhaseExecutor::Slot* PhaseExecutor::find(const std::string& serial) {
+  for (auto& slot : slots_) {
+    if (slot->chip->identity().serial == serial) return slot.get();
+  }
+  return nullptr;
+}
+
+bool PhaseExecutor::running(const Slot& slot) const {
+  std::lock_guard lock(idle_mutex_);
+  return slot.running;
+}
+
+void PhaseExecutor::reject(const kiln::v1::PhaseDispatch& dispatch, const std::string& serial,
+                           const std::string& note) {
+  // Answer every step anyway: the daemon waits for a result per chip and step.
+  spdlog::warn("run {} phase {}: {}: {}", dispatch.run_id(), dispatch.phase_index(), serial, note);
+  for (const auto& step : dispatch.steps()) {
+    kiln::v1::ChipStepResult result;
+    result.set_serial(serial);
+    result.set_run_id(dispatch.run_id());
+    result.set_step_index(step.step_index());
+    result.set_completed(false);
+    result.set_note(note);
+    outbox_.push_result(std::move(result));
+  }
+}
+
+void PhaseExecutor::start(const kiln::v1::PhaseDispatch& dispatch) {
+  std::lock_guard lock(mutex_);
+  auto shared = std::make_shared<const kiln::v1::PhaseDispatch>(dispatch);
+  for (const std::string& serial : dispatch.serials()) {
+    Slot* slot = find(serial);
+    if (slot == nullptr) {
+      reject(dispatch, serial, fmt::format("chip {} is not in rack {}", serial, outbox_.rack()));
+      continue;
+    }
+    if (stopped_) {
+      reject(dispatch, serial, "aborted: the agent is stopping");
+      continue;
+    }
+    if (running(*slot)) {
+      if (slot->run_id == dispatch.run_id() && slot->phase_index == dispatch.phase_index() &&
+          slot->repeat_index == dispatch.repeat_index()) {
+        spdlog::info("{}: run {} phase {} is already running", serial, dispatch.run_id(), dispatch.phase_index());
+        continue;
+      }
+      spdlog::warn("{}: run {} phase {} replaces run {} phase {} still running", serial, dispatch.run_id(),
+                   dispatch.phase_index(), slot->run_id, slot->phase_index);
+    }
+    // Stopping is prompt (one tick at most), so the join is short.
+    slot->thread.request_stop();
+    if (slot->thread.joinable()) slot->thread.join();
+
+    slot->run_id = dispatch.run_id();
+    slot->phase_index = dispatch.phase_index();
+    slot->repeat_index = dispatch.repeat_index();
+    {
+      std::lock_guard idle(idle_mutex_);
+      slot->running = true;
+    }
+    slot->thread = std::jthread([this, slot, shared](std::stop_token stop) {
+      run_chip_phase(*slot->chip, *shared, slot->state, options_, outbox_, std::move(stop));
+      {
+        std::lock_guard idle(idle_mutex_);
+        slot->running = false;
+      }
+      idle_cv_.notify_all();
+    });
+  }
+  spdlog::info("run {} phase {}: {} step(s) started on {} chip(s)", dispatch.run_id(), dispatch.phase_index(),
+               dispatch.steps_size(), dispatch.serials_size());
+}
+
+void PhaseExecutor::abort(std::uint64_t run_id) {
+  std::lock_guard lock(mutex_);
+  for (auto& slot : slots_) {
+    if (slot->run_id == run_id && running(*slot)) slot->thread.request_stop();
+  }
+}
+
+void PhaseExecutor::stop_all() {
+  std::lock_guard lock(mutex_);
+  stopped_ = true;
+  for (auto& slot : slots_) slot->thread.request_stop();
+  for (auto& slot : slots_) {
+    if (slot->thread.joinable()) slot->thread.join();
+  }
+}
+
+bool PhaseExecutor::busy() const {
+  std::lock_guard lock(idle_mutex_);
+  return std::any_of(slots_.begin(), slots_.end(), [](const auto& slot) { return slot->running; });
+}
+
+bool PhaseExecutor::wait_idle(std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(idle_mutex_);
+  return idle_cv_.wait_for(lock, timeout, [this] {
+    return std::none_of(slots_.begin(), slots_.end(), [](const auto& slot) { return slot->running; });
+  });
+}
+
+std::vector<const device::Chip*> PhaseExecutor::chips() const {
+  std::vector<const device::Chip*> out;
+  for (const auto& slot : slots_) out.push_back(slot->chip.get());
+  return out;
+}
+
+}  // namespace kiln::agent

@@ -1,0 +1,74 @@
+#pragma once
+// Runs the phases the daemon dispatches: one std::jthread per chip taking
+// part, each running chip_phase's loop, so every chip of the rack advances
+// concurrently. Owns the rack's chips and their per-run state.
+//
+// start() and abort() return at once (they are called on the network
+// thread); results travel through the Outbox. A dispatch for a chip that is
+// still running another phase stops that phase first (its unfinished steps
+// report "aborted"); the same phase dispatched twice (after a reconnect) is
+// ignored while it runs.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agents/chip_phase.hpp"
+#include "agents/outbox.hpp"
+#include "agents/step_runner.hpp"
+#include "device/chip.hpp"
+#include "schema/kiln.pb.h"
+
+namespace kiln::agent {
+
+class PhaseExecutor {
+ public:
+  PhaseExecutor(std::vector<std::unique_ptr<device::Chip>> chips, Outbox& outbox, ChipPhaseOptions options);
+  ~PhaseExecutor();  // stop_all()
+  PhaseExecutor(const PhaseExecutor&) = delete;
+  PhaseExecutor& operator=(const PhaseExecutor&) = delete;
+
+  // After stop_all() a dispatch is answered with completed=false results.
+  void start(const kiln::v1::PhaseDispatch& dispatch);
+  // Stops run `run_id` on every chip running it; they report their
+  // unfinished steps with completed=false. Does not wait.
+  void abort(std::uint64_t run_id);
+  // Stops everything and waits for the chip threads (agent shutdown).
+  void stop_all();
+
+  bool busy() const;
+  // For tests and shutdown: true when every chip finished within `timeout`.
+  bool wait_idle(std::chrono::milliseconds timeout) const;
+  std::vector<const device::Chip*> chips() const;
+
+ private:
+  struct Slot {
+    std::unique_ptr<device::Chip> chip;
+    ChipRunState state;  // touched only by the slot's thread
+    std::jthread thread;
+    std::uint64_t run_id = 0;
+    std::uint32_t phase_index = 0;
+    std::uint32_t repeat_index = 0;
+    bool running = false;  // guarded by idle_mutex_
+  };
+
+  Slot* find(const std::string& serial);
+  bool running(const Slot& slot) const;
+  void reject(const kiln::v1::PhaseDispatch& dispatch, const std::string& serial, const std::string& note);
+
+  Outbox& outbox_;
+  const ChipPhaseOptions options_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+
+  std::mutex mutex_;  // serializes start/abort/stop_all
+  bool stopped_ = false;
+  mutable std::mutex idle_mutex_;
+  mutable std::condition_variable idle_cv_;
+};
+
+}  // namespace kiln::agent

@@ -1,0 +1,208 @@
+#include "agents/step_runner.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "agents/telemetry_values.hpp"
+
+namespace kiln::agent {
+namespace {
+
+constexpr const char* kSdc = "sdc";
+constexpr const char* kSdcMetric = "sdc_errors";
+
+}  // namespace
+
+StepRunner::StepRunner(device::Chip& chip, const kiln::v1::StepSpec& spec, const StepContext& context,
+                       ChipRunState& state)
+    : chip_(chip), spec_(spec), context_(context), state_(state) {
+  result_.set_serial(chip_.identity().serial);
+  result_.set_run_id(context_.run_id);
+  result_.set_step_index(spec_.step_index());
+
+  if (!std::isfinite(spec_.duration_s()) || spec_.duration_s() < 0) {
+    reject(fmt::format("invalid duration {} s", spec_.duration_s()), false);
+    return;
+  }
+  duration_s_ = spec_.duration_s();
+
+  if (spec_.pattern() == "gemm") {
+    auto settings = parse_gemm_settings(StepParams(spec_.params()));
+    if (!settings) {
+      reject(settings.error().message, false);
+      return;
+    }
+    gemm_ = std::move(settings).value();
+    if (gemm_.verify == Verify::golden || gemm_.verify == Verify::vote) {
+      reject(fmt::format("verify: {} is not implemented yet", to_string(gemm_.verify)), false);
+      return;
+    }
+    const auto& peaks = chip_.sku().peak_tflops;
+    const auto peak = peaks.find(gemm_.work.dtype);
+    if (peak == peaks.end() || peak->second <= 0) {
+      reject(fmt::format("dtype {} is not supported by SKU {}", device::to_string(gemm_.work.dtype),
+                         chip_.sku().name),
+             true);
+      return;
+    }
+    kind_ = Kind::gemm;
+  } else if (spec_.pattern() == "idle") {
+    kind_ = Kind::idle;
+  } else {
+    reject(fmt::format("pattern {} is not supported by the {} backend yet", spec_.pattern(), context_.backend), true);
+    return;
+  }
+
+  // Counters start the summary with their value when the step began, so
+  // that max − min is what this step added (they are cumulative per run).
+  const device::Telemetry start = chip_.telemetry();
+  for (const auto& [name, value] : counter_values(start)) summaries_.add(name, value);
+  if (kind_ == Kind::gemm && gemm_.verify == Verify::abft) {
+    summaries_.add(kSdcMetric, static_cast<double>(state_.sdc_errors));
+  }
+  last_hbm_ue_ = start.hbm_ue;
+}
+
+void StepRunner::reject(const std::string& note, bool unsupported) {
+  result_.set_unsupported(unsupported);
+  finish(false, note);
+}
+
+void StepRunner::work(Seconds share) {
+  if (done_ || kind_ != Kind::gemm) return;
+  device::GemmSlice slice = chip_.run_gemm(gemm_.work, share);
+  ++gemm_slices_;
+  tick_flops_ += slice.flops;
+  if (gemm_.verify != Verify::abft || !slice.tile) return;
+
+  auto report = verify_abft(*slice.tile);
+  if (!report) {
+    // A malformed tile is a backend defect: the step cannot vouch for its
+    // results, so it will not count as completed.
+    if (tile_errors_++ == 0) first_tile_error_ = report.error().message;
+    return;
+  }
+  ++tiles_verified_;
+  tick_findings_.insert(tick_findings_.end(), report->findings.begin(), report->findings.end());
+  if (report->unlocalized) ++tick_unlocalized_;
+}
+
+void StepRunner::record_findings(const Moment& at) {
+  for (const AbftFinding& f : tick_findings_) {
+    ++state_.sdc_errors;
+    detections_.record(kSdc, kSdcMetric,
+                       {{"core", f.core}, {"pe_row", f.pe_row}, {"pe_col", f.pe_col}, {"bit", f.bit}}, 1, at);
+  }
+  if (tick_unlocalized_ > 0) {
+    // At least one corrupted element per tile whose checksums disagreed.
+    state_.sdc_errors += tick_unlocalized_;
+    detections_.record(kSdc, kSdcMetric, {}, tick_unlocalized_, at,
+                       "ABFT checksums disagreed but the corrupted element could not be localized");
+  }
+  tick_findings_.clear();
+  tick_unlocalized_ = 0;
+}
+
+void StepRunner::watch_health(const device::Telemetry& t, const Moment& at) {
+  const double critical = chip_.sku().critical_c;
+  if (t.temperature_c && critical > 0 && *t.temperature_c >= critical) {
+    detections_.record("thermal", "temperature_c", {}, 1, at, "critical temperature");
+  }
+  if (t.hbm_ue) {
+    const double before = last_hbm_ue_.value_or(0);
+    if (*t.hbm_ue > before) {
+      detections_.record("memory_ue", "hbm_ue", {}, static_cast<std::uint64_t>(std::llround(*t.hbm_ue - before)), at);
+    }
+    last_hbm_ue_ = t.hbm_ue;
+  }
+  if (last_link_up_.size() < t.links.size()) last_link_up_.resize(t.links.size());
+  for (std::size_t i = 0; i < t.links.size(); ++i) {
+    const auto& up = t.links[i].up;
+    if (!up) continue;
+    // A link seen down counts once per going-down (or once if it was
+    // already down when the step began), not once per sample.
+    const bool was_up = !last_link_up_[i] || *last_link_up_[i] >= 0.5;
+    if (*up < 0.5 && was_up) {
+      detections_.record("link_down", fmt::format("link{}_up", i), {{"link", static_cast<std::int64_t>(i)}}, 1, at);
+    }
+    last_link_up_[i] = up;
+  }
+}
+
+void StepRunner::observe(Seconds tick, const device::Telemetry& t, std::int64_t wall_unix_ms, Outbox& outbox) {
+  if (done_) return;
+  elapsed_s_ += tick.count();
+  const Moment at{elapsed_s_, wall_unix_ms, &t};
+  record_findings(at);
+
+  kiln::v1::Sample sample;
+  sample.set_serial(result_.serial());
+  sample.set_run_id(context_.run_id);
+  sample.set_step_index(spec_.step_index());
+  sample.set_t_s(elapsed_s_);
+  sample.set_wall_unix_ms(wall_unix_ms);
+  MetricValues values = telemetry_values(t);
+  if (kind_ == Kind::gemm) {
+    // Useful work per chip second of the whole tick: parallel steps each
+    // report the throughput they got.
+    if (tick.count() > 0) values.emplace_back("tflops", tick_flops_ / tick.count() / 1e12);
+    if (gemm_.verify == Verify::abft) values.emplace_back(kSdcMetric, static_cast<double>(state_.sdc_errors));
+  }
+  tick_flops_ = 0;
+  for (const auto& [name, value] : values) {
+    summaries_.add(name, value);
+    auto* mv = sample.add_values();
+    mv->set_name(name);
+    mv->set_value(value);
+  }
+  outbox.push_sample(std::move(sample));
+
+  if (t.throttled) {
+    ++throttle_known_;
+    if (*t.throttled >= 0.5) ++throttled_ticks_;
+  }
+  watch_health(t, at);
+
+  if (chip_.hung()) {
+    // The chip made no progress: the step ends here. It ran as far as the
+    // chip let it, so it is "completed"; the hang detection fails the chip.
+    detections_.record("hang", "", {}, 1, at, "the chip stopped making progress");
+    finish(true, "chip hung");
+    return;
+  }
+  // Ticks are cut to the remaining time, so only rounding is left here.
+  if (remaining_s() <= 1e-9 * std::max(1.0, duration_s_)) finish(true, "");
+}
+
+void StepRunner::abort(const std::string& note) {
+  if (!done_) finish(false, note);
+}
+
+void StepRunner::finish(bool completed, std::string note) {
+  done_ = true;
+  // A normal end (not a hang) vouches for verification only if it happened.
+  if (completed && note.empty() && kind_ == Kind::gemm && gemm_.verify == Verify::abft) {
+    if (tile_errors_ > 0) {
+      completed = false;
+      note = fmt::format("abft could not check {} of {} tiles: {}", tile_errors_, tile_errors_ + tiles_verified_,
+                         first_tile_error_);
+    } else if (tiles_verified_ == 0 && gemm_slices_ > 0) {
+      completed = false;
+      note = "abft: the chip returned no verification tile";
+    }
+  }
+  if (tile_errors_ > 0) spdlog::warn("{}: step {}: {}", result_.serial(), spec_.name(), first_tile_error_);
+  if (throttle_known_ > 0) {
+    summaries_.add("throttle_fraction", static_cast<double>(throttled_ticks_) / static_cast<double>(throttle_known_));
+  }
+  result_.set_completed(completed);
+  result_.set_note(std::move(note));
+  result_.set_ran_s(elapsed_s_);
+  summaries_.write_to(*result_.mutable_metrics());
+  detections_.write_to(result_);
+}
+
+}  // namespace kiln::agent

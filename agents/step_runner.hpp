@@ -1,0 +1,104 @@
+#pragma once
+// One step of a phase on one chip: parses the step's params, drives its
+// pattern through the ticks the chip loop (chip_phase.hpp) gives it, samples
+// telemetry after every tick, verifies GEMM tiles, keeps metric summaries and
+// detections, watches the chip's health, and finally produces the
+// ChipStepResult. Single-threaded: it lives on its chip's thread.
+//
+// Time is the step's own chip time: the sum of the ticks it was active in,
+// whatever share of each tick its pattern got (steps of a parallel group run
+// concurrently, so a 2-minute step lasts 2 minutes of chip time).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agents/abft.hpp"
+#include "agents/detection_log.hpp"
+#include "agents/metric_summary.hpp"
+#include "agents/outbox.hpp"
+#include "agents/step_params.hpp"
+#include "core/units.hpp"
+#include "device/chip.hpp"
+#include "schema/kiln.pb.h"
+
+namespace kiln::agent {
+
+// What a chip carries from step to step within a run (DESIGN §7: counters
+// are cumulative within a run). Owned by the chip's slot in the executor.
+struct ChipRunState {
+  bool started = false;
+  std::uint64_t run_id = 0;
+  std::uint64_t sdc_errors = 0;  // corrupted elements found by verification this run
+};
+
+struct StepContext {
+  std::uint64_t run_id = 0;
+  std::string backend = "sim";  // named in "not supported by the … backend" notes
+};
+
+class StepRunner {
+ public:
+  StepRunner(device::Chip& chip, const kiln::v1::StepSpec& spec, const StepContext& context, ChipRunState& state);
+
+  bool done() const { return done_; }
+  // Whether the step wants a share of the chip's compute each tick (gemm);
+  // an idle step only observes.
+  bool uses_chip() const { return !done_ && kind_ == Kind::gemm; }
+  // Chip seconds left before the step's duration is reached.
+  double remaining_s() const { return duration_s_ - elapsed_s_; }
+  double elapsed_s() const { return elapsed_s_; }
+
+  // Runs the step's pattern for `share` of chip time (its part of a tick).
+  void work(Seconds share);
+  // After every tick of `tick` chip time: one telemetry sample into
+  // `outbox`, summaries, health watches; ends the step when its duration is
+  // reached or the chip hung.
+  void observe(Seconds tick, const device::Telemetry& telemetry, std::int64_t wall_unix_ms, Outbox& outbox);
+  // Ends the step early, not completed (abort, agent stopping, error).
+  void abort(const std::string& note);
+
+  // The result, once done().
+  const kiln::v1::ChipStepResult& result() const { return result_; }
+
+ private:
+  enum class Kind { gemm, idle };
+
+  void reject(const std::string& note, bool unsupported);
+  void finish(bool completed, std::string note);
+  void record_findings(const Moment& at);
+  void watch_health(const device::Telemetry& telemetry, const Moment& at);
+
+  device::Chip& chip_;
+  kiln::v1::StepSpec spec_;
+  StepContext context_;
+  ChipRunState& state_;
+
+  Kind kind_ = Kind::idle;
+  GemmSettings gemm_;
+  double duration_s_ = 0;
+  double elapsed_s_ = 0;
+  bool done_ = false;
+
+  // This tick's work, turned into a sample by observe().
+  double tick_flops_ = 0;
+  std::vector<AbftFinding> tick_findings_;
+  std::uint64_t tick_unlocalized_ = 0;
+
+  std::uint64_t tiles_verified_ = 0;
+  std::uint64_t gemm_slices_ = 0;
+  std::uint64_t tile_errors_ = 0;
+  std::string first_tile_error_;
+
+  std::uint64_t throttle_known_ = 0;
+  std::uint64_t throttled_ticks_ = 0;
+  std::optional<double> last_hbm_ue_;
+  std::vector<std::optional<double>> last_link_up_;
+
+  MetricSummaries summaries_;
+  DetectionLog detections_;
+  kiln::v1::ChipStepResult result_;
+};
+
+}  // namespace kiln::agent

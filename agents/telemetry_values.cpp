@@ -1,0 +1,45 @@
+#include "agents/telemetry_values.hpp"
+
+#include <fmt/format.h>
+
+namespace kiln::agent {
+namespace {
+
+void put(MetricValues& out, const char* name, const std::optional<double>& value) {
+  if (value) out.emplace_back(name, *value);
+}
+
+}  // namespace
+
+MetricValues telemetry_values(const device::Telemetry& t) {
+  MetricValues out;
+  out.reserve(9 + 3 * t.links.size());
+  put(out, "temperature_c", t.temperature_c);
+  put(out, "hbm_temperature_c", t.hbm_temperature_c);
+  put(out, "power_w", t.power_w);
+  put(out, "clock_mhz", t.clock_mhz);
+  put(out, "voltage_mv", t.voltage_mv);
+  put(out, "utilization", t.utilization);
+  put(out, "throttled", t.throttled);
+  put(out, "hbm_ce", t.hbm_ce);
+  put(out, "hbm_ue", t.hbm_ue);
+  for (std::size_t i = 0; i < t.links.size(); ++i) {
+    const auto& link = t.links[i];
+    if (link.gbps) out.emplace_back(fmt::format("link{}_gbps", i), *link.gbps);
+    if (link.crc_errors) out.emplace_back(fmt::format("link{}_crc_errors", i), *link.crc_errors);
+    if (link.up) out.emplace_back(fmt::format("link{}_up", i), *link.up);
+  }
+  return out;
+}
+
+MetricValues counter_values(const device::Telemetry& t) {
+  MetricValues out;
+  put(out, "hbm_ce", t.hbm_ce);
+  put(out, "hbm_ue", t.hbm_ue);
+  for (std::size_t i = 0; i < t.links.size(); ++i) {
+    if (t.links[i].crc_errors) out.emplace_back(fmt::format("link{}_crc_errors", i), *t.links[i].crc_errors);
+  }
+  return out;
+}
+
+}  // namespace kiln::agent

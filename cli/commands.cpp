@@ -1,0 +1,238 @@
+#include "cli/commands.hpp"
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/client.hpp"
+#include "cli/interrupt.hpp"
+#include "cli/progress.hpp"
+#include "cli/read_source.hpp"
+#include "daemon/report_text.hpp"
+#include "testplans/loader.hpp"
+
+namespace kiln::cli {
+namespace {
+
+using namespace std::chrono_literals;
+using Json = nlohmann::json;
+
+int fail(const Error& error) {
+  std::cerr << "kiln: " << error.message << "\n";
+  return error.code == ErrorCode::not_found ? 3 : 1;
+}
+
+int fail(const std::string& message) {
+  std::cerr << "kiln: " << message << "\n";
+  return 1;
+}
+
+Result<std::string> ask(const GlobalOptions& global, kiln::v1::Query::Kind kind, std::uint64_t run_id = 0,
+                        const std::string& serial = "", const std::string& metric = "") {
+  auto source = open_read_source(global);
+  if (!source) return source.error();
+  kiln::v1::Query q;
+  q.set_kind(kind);
+  q.set_run_id(run_id);
+  q.set_serial(serial);
+  q.set_metric(metric);
+  return (*source)->query(q);
+}
+
+// Writes to -o FILE when given, else stdout.
+int emit(const std::string& text, const std::string& output) {
+  if (output.empty() || output == "-") {
+    std::cout << text;
+    if (!text.empty() && text.back() != '\n') std::cout << "\n";
+    return 0;
+  }
+  std::ofstream out(output, std::ios::binary);
+  out << text;
+  if (!out) return fail(fmt::format("cannot write {}", output));
+  return 0;
+}
+
+std::string cell(const Json& j, const char* key) {
+  if (!j.contains(key) || j[key].is_null()) return "-";
+  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
+}
+
+}  // namespace
+
+int plan_check(const std::vector<std::string>& files) {
+  plan::PatternRegistry registry;
+  plan::register_builtin_patterns(registry);
+  int status = 0;
+  for (const auto& file : files) {
+    auto loaded = plan::load_plan_file(file, registry);
+    if (!loaded.plan) {
+      for (const auto& d : loaded.diagnostics) std::cerr << d.to_string() << "\n";
+      status = 1;
+      continue;
+    }
+    std::size_t steps = plan::flatten(*loaded.plan).size();
+    std::cout << fmt::format("{}: ok — plan {}, {} step(s), {} per repeat × {}\n", file, loaded.plan->name, steps,
+                             format_duration(plan::total_duration(*loaded.plan) / loaded.plan->repeat),
+                             loaded.plan->repeat);
+  }
+  return status;
+}
+
+int run_submit(const GlobalOptions& global, const SubmitOptions& options) {
+  std::ifstream in(options.file, std::ios::binary);
+  if (!in) return fail(fmt::format("cannot read {}", options.file));
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto client = connect_daemon(global);
+  if (!client) return fail(client.error());
+  kiln::v1::Envelope request;
+  auto* submit = request.mutable_submit_run();
+  submit->set_plan_text(text.str());
+  submit->set_plan_path(options.file);
+  for (const auto& r : options.racks) submit->add_racks(r);
+  if (options.seed) submit->set_seed(*options.seed);
+  auto reply = (*client)->call(std::move(request));
+  if (!reply) return fail(reply.error());
+  if (!reply->has_submit_run_reply()) return fail("unexpected reply to the submission");
+  const auto& answer = reply->submit_run_reply();
+  if (answer.run_id() == 0) {
+    for (const auto& d : answer.diagnostics()) {
+      std::cerr << fmt::format("{}:{}:{}: {}\n", d.file(), d.line(), d.column(), d.message());
+    }
+    if (!answer.error().empty()) std::cerr << "kiln: " << answer.error() << "\n";
+    return 1;
+  }
+  std::cout << Json{{"run", answer.run_id()}, {"status", "queued"}}.dump() << "\n";
+  if (!options.wait) return 0;
+
+  install_interrupt_handler();
+  kiln::v1::Query q;
+  q.set_kind(kiln::v1::Query::RUN);
+  q.set_run_id(answer.run_id());
+  std::string status;
+  std::string last;
+  while (!interrupted()) {
+    auto body = (*client)->query(q);
+    if (!body) return fail(body.error());
+    const std::string line = progress_line(*body);
+    if (line != last) std::cerr << line << "\n";
+    last = line;
+    if (run_finished(*body, &status)) break;
+    std::this_thread::sleep_for(500ms);
+  }
+  if (interrupted()) {
+    std::cerr << "kiln: stopped waiting; run " << answer.run_id() << " goes on (kiln run abort "
+              << answer.run_id() << " stops it)\n";
+    return 130;
+  }
+  kiln::v1::Query rq;
+  rq.set_kind(kiln::v1::Query::REPORT);
+  rq.set_run_id(answer.run_id());
+  auto report = (*client)->query(rq);
+  if (!report) return fail(report.error());
+  auto text_report = daemon::render_report_text(*report);
+  if (!text_report) return fail(text_report.error());
+  std::cout << *text_report;
+  return status == "completed" ? 0 : 1;
+}
+
+int run_list(const GlobalOptions& global, bool json) {
+  auto body = ask(global, kiln::v1::Query::RUNS);
+  if (!body) return fail(body.error());
+  if (json) return emit(*body, "");
+  Json runs = Json::parse(*body, nullptr, false);
+  std::cout << fmt::format("{:>5}  {:<20} {:<10} {:>20}  {:<24}  {}\n", "RUN", "PLAN", "STATUS", "SEED", "SUBMITTED",
+                           "RACKS");
+  for (const auto& r : runs["runs"]) {
+    std::string racks;
+    for (const auto& name : r["racks"]) racks += (racks.empty() ? "" : ",") + name.get<std::string>();
+    std::cout << fmt::format("{:>5}  {:<20} {:<10} {:>20}  {:<24}  {}\n", cell(r, "id"), cell(r, "plan"),
+                             cell(r, "status"), cell(r, "seed"), cell(r, "submitted"), racks);
+  }
+  return 0;
+}
+
+int run_show(const GlobalOptions& global, std::uint64_t run_id, bool json) {
+  auto body = ask(global, kiln::v1::Query::RUN, run_id);
+  if (!body) return fail(body.error());
+  if (json) return emit(*body, "");
+  Json run = Json::parse(*body, nullptr, false);
+  std::cout << progress_line(*body) << "\n";
+  std::cout << fmt::format("plan {} (sha256 {}), seed {}, lab {}, racks {}\n", cell(run, "plan"),
+                           cell(run, "plan_sha256"), cell(run, "seed"), cell(run, "lab"), run["racks"].dump());
+  std::cout << fmt::format("submitted {}, started {}, ended {}\n", cell(run, "submitted"), cell(run, "started"),
+                           cell(run, "ended"));
+  if (run.contains("reason")) std::cout << "reason: " << cell(run, "reason") << "\n";
+  for (const auto& s : run["steps"]) {
+    std::cout << fmt::format("  step {} {:<16} {:<10} {}s\n", cell(s, "index"), cell(s, "name"), cell(s, "pattern"),
+                             cell(s, "duration_s"));
+  }
+  std::cout << "verdicts: " << run["verdicts"].dump() << "\n";
+  return 0;
+}
+
+int run_abort(const GlobalOptions& global, std::uint64_t run_id) {
+  auto client = connect_daemon(global);
+  if (!client) return fail(client.error());
+  kiln::v1::Envelope request;
+  request.mutable_abort_run()->set_run_id(run_id);
+  request.mutable_abort_run()->set_reason("aborted with kiln run abort");
+  auto reply = (*client)->call(std::move(request));
+  if (!reply) return fail(reply.error());
+  if (reply->has_error_reply()) {
+    return fail(Error{error_code_from(reply->error_reply().code()), reply->error_reply().message()});
+  }
+  return emit(reply->query_reply().body(), "");
+}
+
+int report(const GlobalOptions& global, std::uint64_t run_id, const std::string& format, const std::string& output) {
+  auto body = ask(global, kiln::v1::Query::REPORT, run_id);
+  if (!body) return fail(body.error());
+  if (format == "json") return emit(*body, output);
+  auto text = daemon::render_report_text(*body);
+  if (!text) return fail(text.error());
+  return emit(*text, output);
+}
+
+int telemetry(const GlobalOptions& global, std::uint64_t run_id, const std::string& chip, const std::string& metric,
+              const std::string& output) {
+  auto body = ask(global, kiln::v1::Query::TELEMETRY, run_id, chip, metric);
+  if (!body) return fail(body.error());
+  return emit(*body, output);
+}
+
+int chips(const GlobalOptions& global, bool json) {
+  auto body = ask(global, kiln::v1::Query::CHIPS);
+  if (!body) return fail(body.error());
+  if (json) return emit(*body, "");
+  Json list = Json::parse(*body, nullptr, false);
+  std::cout << fmt::format("{:<14} {:<10} {:<6} {:>4}  {}\n", "SERIAL", "SKU", "RACK", "SLOT", "LAST SEEN");
+  for (const auto& c : list["chips"]) {
+    std::cout << fmt::format("{:<14} {:<10} {:<6} {:>4}  {}\n", cell(c, "serial"), cell(c, "sku"), cell(c, "rack"),
+                             cell(c, "slot"), cell(c, "last_seen"));
+  }
+  return 0;
+}
+
+int chip(const GlobalOptions& global, const std::string& serial, bool json) {
+  auto body = ask(global, kiln::v1::Query::CHIP, 0, serial);
+  if (!body) return fail(body.error());
+  if (json) return emit(*body, "");
+  Json c = Json::parse(*body, nullptr, false);
+  std::cout << fmt::format("{} ({}) in rack {} slot {}\n", cell(c, "serial"), cell(c, "sku"), cell(c, "rack"),
+                           cell(c, "slot"));
+  std::cout << fmt::format("{:>5}  {:<20} {:<6} {:>4}  {:<12} {:<10} {}\n", "RUN", "PLAN", "RACK", "SLOT", "VERDICT",
+                           "STATUS", "SUBMITTED");
+  for (const auto& r : c["runs"]) {
+    std::cout << fmt::format("{:>5}  {:<20} {:<6} {:>4}  {:<12} {:<10} {}\n", cell(r, "run"), cell(r, "plan"),
+                             cell(r, "rack"), cell(r, "slot"), cell(r, "verdict"), cell(r, "status"),
+                             cell(r, "submitted"));
+  }
+  return 0;
+}
+
+}  // namespace kiln::cli

@@ -1,0 +1,33 @@
+#pragma once
+// The kiln subcommands other than `lab`. Each returns the process exit
+// status and writes errors to stderr as one line with the reason.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/options.hpp"
+
+namespace kiln::cli {
+
+int plan_check(const std::vector<std::string>& files);
+
+struct SubmitOptions {
+  std::string file;
+  std::vector<std::string> racks;
+  std::optional<std::uint64_t> seed;
+  bool wait = false;
+};
+int run_submit(const GlobalOptions& global, const SubmitOptions& options);
+int run_list(const GlobalOptions& global, bool json);
+int run_show(const GlobalOptions& global, std::uint64_t run_id, bool json);
+int run_abort(const GlobalOptions& global, std::uint64_t run_id);
+
+int report(const GlobalOptions& global, std::uint64_t run_id, const std::string& format, const std::string& output);
+int telemetry(const GlobalOptions& global, std::uint64_t run_id, const std::string& chip, const std::string& metric,
+              const std::string& output);
+int chips(const GlobalOptions& global, bool json);
+int chip(const GlobalOptions& global, const std::string& serial, bool json);
+
+}  // namespace kiln::cli

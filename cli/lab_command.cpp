@@ -1,0 +1,254 @@
+#include "cli/lab_command.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/child_process.hpp"
+#include "cli/client.hpp"
+#include "cli/interrupt.hpp"
+#include "cli/progress.hpp"
+#include "core/units.hpp"
+#include "daemon/report_text.hpp"
+#include "device/lab.hpp"
+#include "testplans/loader.hpp"
+
+namespace kiln::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string tail_of(const std::string& path, std::size_t lines) {
+  std::ifstream in(path);
+  std::vector<std::string> all;
+  for (std::string line; std::getline(in, line);) all.push_back(line);
+  std::string out;
+  for (std::size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) out += "    " + all[i] + "\n";
+  return out;
+}
+
+std::string random_token() {
+  std::random_device entropy;
+  std::string token;
+  for (int i = 0; i < 4; ++i) token += fmt::format("{:08x}", entropy());
+  return token;
+}
+
+fs::path own_directory() {
+  std::error_code ec;
+  auto exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::current_path() : exe.parent_path();
+}
+
+// Everything `kiln lab` starts, stopped in reverse order on every way out.
+struct LabProcesses {
+  std::optional<ChildProcess> daemon;
+  std::vector<ChildProcess> agents;
+  fs::path temp_dir;
+
+  ~LabProcesses() {
+    for (auto& a : agents) a.stop(3s);
+    if (daemon) daemon->stop(10s);  // kilnd drains its writer before exiting
+    std::error_code ec;
+    if (!temp_dir.empty()) fs::remove_all(temp_dir, ec);
+  }
+
+  std::optional<std::string> dead_child() {
+    if (daemon && daemon->poll()) return fmt::format("kilnd exited with status {}", *daemon->poll());
+    for (auto& a : agents) {
+      if (a.poll()) return fmt::format("an agent ({}) exited with status {}", a.name(), *a.poll());
+    }
+    return std::nullopt;
+  }
+};
+
+int fail(const std::string& message) {
+  std::cerr << "kiln lab: " << message << "\n";
+  return 1;
+}
+
+}  // namespace
+
+int run_lab(const LabOptions& options) {
+  if (options.gui) {
+    return fail("--gui needs kiln-dash, which is not part of this build yet");
+  }
+  // 1. Everything is checked before anything starts.
+  const fs::path lab_path = fs::absolute(options.lab);
+  const std::string skus = options.skus.empty() ? (lab_path.parent_path().parent_path() / "skus").string() : options.skus;
+  auto catalog = device::SkuCatalog::load_directory(skus);
+  if (!catalog) return fail(catalog.error().message);
+  auto lab = device::load_lab_file(lab_path.string(), *catalog);
+  if (!lab) {
+    std::cerr << lab.error().message << (lab.error().message.ends_with("\n") ? "" : "\n");
+    return 1;
+  }
+  plan::PatternRegistry registry;
+  plan::register_builtin_patterns(registry);
+  auto loaded = plan::load_plan_file(options.plan, registry);
+  if (!loaded.plan) {
+    for (const auto& d : loaded.diagnostics) std::cerr << d.to_string() << "\n";
+    return 1;
+  }
+  const fs::path db_path = fs::absolute(options.db);
+  const std::string log_path = db_path.string() + ".log";
+  std::size_t chip_count = 0;
+  for (const auto& rack : lab->racks) chip_count += rack.chips.size();
+  const double simulated = plan::total_duration(*loaded.plan).count();
+  std::cerr << fmt::format("kiln lab: {} ({} racks, {} chips), plan {} (~{} simulated, ~{} at {}x); logs in {}\n",
+                           lab->name, lab->racks.size(), chip_count, loaded.plan->name,
+                           format_duration(Seconds{simulated}), format_duration(Seconds{simulated / lab->time_scale}),
+                           lab->time_scale, log_path);
+
+  install_interrupt_handler();
+  LabProcesses processes;
+  char temp_template[] = "/tmp/kiln-lab-XXXXXX";
+  if (mkdtemp(temp_template) == nullptr) return fail("cannot create a temporary directory");
+  processes.temp_dir = temp_template;
+  const std::string token = random_token();
+  const std::string token_path = (processes.temp_dir / "token").string();
+  {
+    std::ofstream(token_path) << token << "\n";
+    chmod(token_path.c_str(), 0600);
+  }
+  const std::string port_path = (processes.temp_dir / "port").string();
+
+  // 2. The daemon, on a free loopback port it reports back.
+  const fs::path bin = own_directory();
+  auto daemon = ChildProcess::spawn((bin / "kilnd").string(),
+                                    {"--db", db_path.string(), "--listen", "127.0.0.1:0", "--token-file", token_path,
+                                     "--port-file", port_path, "--log-level", "info"},
+                                    log_path);
+  if (!daemon) return fail(daemon.error().message);
+  processes.daemon.emplace(std::move(*daemon));
+  std::uint16_t port = 0;
+  for (auto waited = 0ms; port == 0; waited += 50ms) {
+    if (auto dead = processes.dead_child()) return fail(*dead + "; last lines of " + log_path + ":\n" + tail_of(log_path, 5));
+    if (waited > 15s) return fail("kilnd did not start listening within 15 s; see " + log_path);
+    if (interrupted()) return 130;
+    std::ifstream in(port_path);
+    unsigned p = 0;
+    if (in >> p) port = static_cast<std::uint16_t>(p);
+    if (port == 0) std::this_thread::sleep_for(50ms);
+  }
+  const std::string address = fmt::format("127.0.0.1:{}", port);
+
+  // 3. One agent per rack.
+  for (const auto& rack : lab->racks) {
+    auto agent = ChildProcess::spawn((bin / "kiln-agent").string(),
+                                     {"--rack", rack.id, "--daemon", address, "--token-file", token_path, "--lab",
+                                      lab_path.string(), "--skus", skus},
+                                     log_path);
+    if (!agent) return fail(agent.error().message);
+    processes.agents.push_back(std::move(*agent));
+  }
+
+  auto client = DaemonClient::connect(Endpoint{"127.0.0.1", port}, token);
+  if (!client) return fail(client.error().message);
+  kiln::v1::Query racks_query;
+  racks_query.set_kind(kiln::v1::Query::RACKS);
+  for (auto waited = 0ms;; waited += 100ms) {
+    auto body = (*client)->query(racks_query);
+    if (!body) return fail(body.error().message);
+    auto racks = nlohmann::json::parse(*body, nullptr, false);
+    if (!racks.is_discarded() && racks["racks"].size() == lab->racks.size()) break;
+    if (auto dead = processes.dead_child()) return fail(*dead + "; last lines of " + log_path + ":\n" + tail_of(log_path, 5));
+    if (waited > 20s) return fail("not every rack's agent registered within 20 s; see " + log_path);
+    if (interrupted()) return 130;
+    std::this_thread::sleep_for(100ms);
+  }
+
+  // 4. The run.
+  kiln::v1::Envelope submit;
+  auto* request = submit.mutable_submit_run();
+  request->set_plan_text(read_file(options.plan));
+  request->set_plan_path(options.plan);
+  for (const auto& rack : lab->racks) request->add_racks(rack.id);
+  if (options.seed) request->set_seed(*options.seed);
+  auto submitted = (*client)->call(std::move(submit));
+  if (!submitted) return fail(submitted.error().message);
+  if (!submitted->has_submit_run_reply()) return fail("unexpected reply to the submission");
+  const auto& reply = submitted->submit_run_reply();
+  if (reply.run_id() == 0) {
+    for (const auto& d : reply.diagnostics()) {
+      std::cerr << fmt::format("{}:{}:{}: {}\n", d.file(), d.line(), d.column(), d.message());
+    }
+    return fail(reply.error().empty() ? "the plan was refused" : reply.error());
+  }
+  const std::uint64_t run_id = reply.run_id();
+
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  kiln::v1::Query run_query;
+  run_query.set_kind(kiln::v1::Query::RUN);
+  run_query.set_run_id(run_id);
+  std::string status;
+  std::string last_line;
+  auto last_print = std::chrono::steady_clock::now() - 1h;
+  bool abort_sent = false;
+  for (;;) {
+    auto body = (*client)->query(run_query);
+    if (!body) return fail(body.error().message);
+    const bool finished = run_finished(*body, &status);
+    const std::string line = progress_line(*body);
+    const auto now = std::chrono::steady_clock::now();
+    if (tty) {
+      std::cerr << "\r\033[K" << line << std::flush;
+    } else if (line != last_line && (now - last_print > 2s || finished)) {
+      std::cerr << line << "\n";
+      last_print = now;
+    }
+    last_line = line;
+    if (finished) break;
+    if (auto dead = processes.dead_child()) {
+      if (tty) std::cerr << "\n";
+      return fail(*dead + " during the run; last lines of " + log_path + ":\n" + tail_of(log_path, 5));
+    }
+    if (interrupted() && !abort_sent) {
+      abort_sent = true;
+      std::cerr << (tty ? "\n" : "") << "kiln lab: interrupted; aborting run " << run_id << "\n";
+      kiln::v1::Envelope abort;
+      abort.mutable_abort_run()->set_run_id(run_id);
+      abort.mutable_abort_run()->set_reason("interrupted (Ctrl-C)");
+      (void)(*client)->call(std::move(abort), 5s);
+    }
+    std::this_thread::sleep_for(tty ? 100ms : 250ms);
+  }
+  if (tty) std::cerr << "\n";
+
+  kiln::v1::Query report_query;
+  report_query.set_kind(kiln::v1::Query::REPORT);
+  report_query.set_run_id(run_id);
+  auto report = (*client)->query(report_query);
+  if (!report) return fail(report.error().message);
+  if (options.report_format == "json") {
+    std::cout << *report << "\n";
+  } else {
+    auto text = daemon::render_report_text(*report);
+    if (!text) return fail(text.error().message);
+    std::cout << *text;
+  }
+  std::cerr << fmt::format("kiln lab: run {} {}; database {} (try: kiln --db {} report {} --format json)\n", run_id,
+                           status, db_path.string(), options.db, run_id);
+  if (abort_sent || interrupted()) return 130;
+  return status == "completed" ? 0 : 1;
+}
+
+}  // namespace kiln::cli

@@ -1,0 +1,120 @@
+// kiln: the command-line client (DESIGN §9). A thin main over kiln_cli_lib.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.hpp"
+#include "cli/lab_command.hpp"
+#include "core/log.hpp"
+
+int main(int argc, char** argv) {
+  using namespace kiln::cli;
+  CLI::App app{"kiln — validate and burn in AI accelerator chips"};
+  app.require_subcommand(1);
+  GlobalOptions global;
+  app.add_option("--daemon", global.daemon, "kilnd address HOST:PORT (default 127.0.0.1:7450)")->envname("KILN_DAEMON");
+  app.add_option("--token-file", global.token_file, "file holding the daemon's shared secret")
+      ->envname("KILN_TOKEN_FILE");
+  app.add_option("--db", global.db, "read this database file directly instead of asking a daemon");
+
+  int status = 0;
+
+  // kiln lab
+  LabOptions lab;
+  std::uint64_t lab_seed = 0;
+  auto* lab_cmd = app.add_subcommand("lab", "run a plan on a whole simulated lab on this machine");
+  lab_cmd->add_option("--lab", lab.lab, "lab file")->capture_default_str();
+  lab_cmd->add_option("--plan", lab.plan, "test plan")->capture_default_str();
+  lab_cmd->add_option("--db", lab.db, "database to record into (kept afterwards)")->capture_default_str();
+  lab_cmd->add_option("--skus", lab.skus, "SKU directory (default: <lab dir>/../skus)");
+  auto* lab_seed_opt = lab_cmd->add_option("--seed", lab_seed, "run seed (default: the plan's, else drawn)");
+  lab_cmd->add_option("--format", lab.report_format, "report format printed at the end")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  lab_cmd->add_flag("--gui", lab.gui, "open the dashboard on the lab");
+  lab_cmd->callback([&] {
+    if (*lab_seed_opt) lab.seed = lab_seed;
+    status = run_lab(lab);
+  });
+
+  // kiln plan check
+  auto* plan_cmd = app.add_subcommand("plan", "test plans");
+  plan_cmd->require_subcommand(1);
+  std::vector<std::string> plan_files;
+  auto* check = plan_cmd->add_subcommand("check", "validate plans; errors as file:line:col, exit 1");
+  check->add_option("files", plan_files, "plan files")->required()->check(CLI::ExistingFile);
+  check->callback([&] { status = plan_check(plan_files); });
+
+  // kiln run …
+  auto* run_cmd = app.add_subcommand("run", "submit, list, show and abort runs");
+  run_cmd->require_subcommand(1);
+  SubmitOptions submit;
+  std::uint64_t submit_seed = 0;
+  std::string racks_csv;
+  auto* submit_cmd = run_cmd->add_subcommand("submit", "queue a plan on the daemon");
+  submit_cmd->add_option("file", submit.file, "plan file")->required()->check(CLI::ExistingFile);
+  submit_cmd->add_option("--racks", racks_csv, "comma-separated racks (default: the plan's targets)");
+  auto* seed_opt = submit_cmd->add_option("--seed", submit_seed, "run seed (default: the plan's, else drawn)");
+  submit_cmd->add_flag("--wait", submit.wait, "wait for the run, showing progress, then print its report");
+  submit_cmd->callback([&] {
+    if (*seed_opt) submit.seed = submit_seed;
+    std::stringstream ss(racks_csv);
+    for (std::string r; std::getline(ss, r, ',');) {
+      if (!r.empty()) submit.racks.push_back(r);
+    }
+    status = run_submit(global, submit);
+  });
+  bool json = false;
+  auto* list_cmd = run_cmd->add_subcommand("list", "list runs");
+  list_cmd->add_flag("--json", json, "JSON output");
+  list_cmd->callback([&] { status = run_list(global, json); });
+  std::uint64_t run_id = 0;
+  auto* show_cmd = run_cmd->add_subcommand("show", "a run's plan, steps, progress and verdict counts");
+  show_cmd->add_option("id", run_id, "run id")->required();
+  show_cmd->add_flag("--json", json, "JSON output");
+  show_cmd->callback([&] { status = run_show(global, run_id, json); });
+  auto* abort_cmd = run_cmd->add_subcommand("abort", "abort a queued or running run");
+  abort_cmd->add_option("id", run_id, "run id")->required();
+  abort_cmd->callback([&] { status = run_abort(global, run_id); });
+
+  // kiln report
+  std::string format = "text";
+  std::string output;
+  auto* report_cmd = app.add_subcommand("report", "a run's report: verdicts, failures and how to reproduce");
+  report_cmd->add_option("id", run_id, "run id")->required();
+  report_cmd->add_option("--format", format, "text | json (DESIGN §6)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  report_cmd->add_option("-o,--output", output, "write to this file instead of stdout");
+  report_cmd->callback([&] { status = report(global, run_id, format, output); });
+
+  // kiln telemetry
+  std::string chip_serial, metric, telemetry_format = "csv";
+  auto* telemetry_cmd = app.add_subcommand("telemetry", "a run's telemetry samples");
+  telemetry_cmd->add_option("id", run_id, "run id")->required();
+  telemetry_cmd->add_option("--chip", chip_serial, "only this serial");
+  telemetry_cmd->add_option("--metric", metric, "only this metric (e.g. temperature_c)");
+  telemetry_cmd->add_option("--format", telemetry_format, "csv")->check(CLI::IsMember({"csv"}))->capture_default_str();
+  telemetry_cmd->add_option("-o,--output", output, "write to this file instead of stdout");
+  telemetry_cmd->callback([&] { status = telemetry(global, run_id, chip_serial, metric, output); });
+
+  // kiln chips | chip SERIAL
+  auto* chips_cmd = app.add_subcommand("chips", "inventory: every chip seen, by serial");
+  chips_cmd->add_flag("--json", json, "JSON output");
+  chips_cmd->callback([&] { status = chips(global, json); });
+  auto* chip_cmd = app.add_subcommand("chip", "one chip's history across runs and racks");
+  chip_cmd->add_option("serial", chip_serial, "serial")->required();
+  chip_cmd->add_flag("--json", json, "JSON output");
+  chip_cmd->callback([&] { status = chip(global, chip_serial, json); });
+
+  try {
+    (void)kiln::setup_logging("kiln", "warn");
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::cerr << "kiln: fatal: " << e.what() << "\n";
+    return 1;
+  }
+  return status;
+}

@@ -1,0 +1,101 @@
+#include "cli/read_source.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+#include "cli/client.hpp"
+#include "core/endpoint.hpp"
+#include "daemon/queries.hpp"
+#include "schema/store.hpp"
+
+namespace kiln::cli {
+namespace {
+
+class DatabaseSource final : public ReadSource {
+ public:
+  explicit DatabaseSource(std::unique_ptr<store::Reader> reader, std::string path)
+      : reader_(std::move(reader)), path_(std::move(path)) {}
+
+  Result<std::string> query(const kiln::v1::Query& q) override {
+    using Kind = kiln::v1::Query;
+    switch (q.kind()) {
+      case Kind::RUNS: return daemon::runs_json(*reader_);
+      case Kind::RUN: return daemon::run_json(*reader_, q.run_id());
+      case Kind::REPORT: return daemon::report_json(*reader_, q.run_id());
+      case Kind::CHIPS: return daemon::chips_json(*reader_);
+      case Kind::CHIP: return daemon::chip_json(*reader_, q.serial());
+      case Kind::TELEMETRY: {
+        std::ostringstream out;
+        auto s = daemon::telemetry_csv(*reader_, q.run_id(), q.serial(), q.metric(), out);
+        if (!s) return s.error();
+        return out.str();
+      }
+      default: return make_error(ErrorCode::invalid_argument, "this question needs a running daemon");
+    }
+  }
+  std::string describe() const override { return "database " + path_; }
+
+ private:
+  std::unique_ptr<store::Reader> reader_;
+  std::string path_;
+};
+
+class DaemonSource final : public ReadSource {
+ public:
+  DaemonSource(std::unique_ptr<DaemonClient> client, std::string where)
+      : client_(std::move(client)), where_(std::move(where)) {}
+  Result<std::string> query(const kiln::v1::Query& q) override { return client_->query(q); }
+  std::string describe() const override { return "daemon " + where_; }
+
+ private:
+  std::unique_ptr<DaemonClient> client_;
+  std::string where_;
+};
+
+Result<std::unique_ptr<ReadSource>> open_database(const std::string& path) {
+  auto reader = store::Reader::open(path);
+  if (!reader) return make_error(reader.error().code, "cannot read database {}: {}", path, reader.error().message);
+  return std::unique_ptr<ReadSource>(new DatabaseSource(std::move(*reader), path));
+}
+
+std::string daemon_address(const GlobalOptions& options) {
+  return options.daemon.empty() ? std::string(kDefaultDaemon) : options.daemon;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DaemonClient>> connect_daemon(const GlobalOptions& options) {
+  const std::string address = daemon_address(options);
+  auto endpoint = parse_endpoint(address);
+  if (!endpoint) return make_error(ErrorCode::invalid_argument, "--daemon: {}", endpoint.error().message);
+  if (options.token_file.empty()) {
+    return make_error(ErrorCode::invalid_argument,
+                      "talking to the daemon at {} needs its token: --token-file F or KILN_TOKEN_FILE", address);
+  }
+  auto token = read_token_file(options.token_file);
+  if (!token) return token.error();
+  return DaemonClient::connect(*endpoint, *token);
+}
+
+Result<std::unique_ptr<ReadSource>> open_read_source(const GlobalOptions& options) {
+  if (!options.db.empty()) return open_database(options.db);
+  const bool chose_daemon = !options.daemon.empty();
+  const bool have_default_db = std::filesystem::exists(kDefaultDb);
+  if (options.token_file.empty() && !chose_daemon && have_default_db) {
+    std::cerr << "kiln: no token file given; reading " << kDefaultDb << "\n";
+    return open_database(kDefaultDb);
+  }
+  auto client = connect_daemon(options);
+  if (client) {
+    return std::unique_ptr<ReadSource>(new DaemonSource(std::move(*client), daemon_address(options)));
+  }
+  if (!chose_daemon && have_default_db && client.error().code == ErrorCode::unavailable) {
+    std::cerr << "kiln: " << client.error().message << "; reading " << kDefaultDb << "\n";
+    return open_database(kDefaultDb);
+  }
+  return client.error();
+}
+
+}  // namespace kiln::cli

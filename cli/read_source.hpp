@@ -1,0 +1,33 @@
+#pragma once
+// Where reading commands (report, telemetry, run list|show, chips) get their
+// answers: a running daemon, or a database file read directly. Both give the
+// same text, because both call the same query functions.
+
+#include <memory>
+#include <string>
+
+#include "cli/options.hpp"
+#include "core/result.hpp"
+#include "schema/kiln.pb.h"
+
+namespace kiln::cli {
+
+class DaemonClient;
+
+class ReadSource {
+ public:
+  virtual ~ReadSource() = default;
+  virtual Result<std::string> query(const kiln::v1::Query& query) = 0;
+  virtual std::string describe() const = 0;
+};
+
+// --db FILE → that file. Otherwise the daemon (--daemon, $KILN_DAEMON or the
+// default address); when no daemon answers at the default address and
+// ./kiln.db exists (what `kiln lab` leaves behind), that file, with a note on
+// stderr.
+Result<std::unique_ptr<ReadSource>> open_read_source(const GlobalOptions& options);
+
+// For commands that need the daemon itself (run submit, run abort).
+Result<std::unique_ptr<DaemonClient>> connect_daemon(const GlobalOptions& options);
+
+}  // namespace kiln::cli

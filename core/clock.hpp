@@ -1,0 +1,47 @@
+#pragma once
+// Time for Kiln: wall-clock timestamps, and a scaled clock that maps
+// simulated seconds onto wall time (time_scale simulated seconds per wall
+// second). The simulator advances in simulated time only; the scaled clock
+// merely paces it so that a run at time_scale 60 lasts 1/60 of its length.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <stop_token>
+#include <string>
+
+#include "core/units.hpp"
+
+namespace kiln {
+
+using WallClock = std::chrono::system_clock;
+using SteadyClock = std::chrono::steady_clock;
+
+// Milliseconds since the Unix epoch, the form timestamps travel in.
+std::int64_t unix_ms_now();
+// "2026-11-25T17:32:49.123Z"
+std::string format_iso8601(std::int64_t unix_ms);
+
+class ScaledClock {
+ public:
+  // time_scale: simulated seconds per wall second, > 0.
+  explicit ScaledClock(double time_scale);
+
+  double time_scale() const { return scale_; }
+  // Simulated time elapsed since construction (or the last restart()).
+  Seconds now() const;
+  void restart();
+  // The wall instant at which simulated time `sim` is reached.
+  SteadyClock::time_point wall_at(Seconds sim) const;
+
+  // Blocks until simulated time `sim` is reached or stop is requested.
+  // Returns false if it woke because of the stop request.
+  bool sleep_until(Seconds sim, const std::stop_token& stop) const;
+
+ private:
+  double scale_;
+  SteadyClock::time_point start_;
+};
+
+}  // namespace kiln

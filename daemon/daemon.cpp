@@ -1,0 +1,115 @@
+#include "daemon/daemon.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <future>
+#include <spdlog/spdlog.h>
+
+#include "core/clock.hpp"
+#include "daemon/hub.hpp"
+#include "daemon/ingest_writer.hpp"
+#include "schema/store.hpp"
+#include "testplans/pattern_registry.hpp"
+
+namespace kiln::daemon {
+
+namespace asio = boost::asio;
+
+Daemon::Daemon(DaemonConfig config) : config_(std::move(config)), acceptor_(io_) {}
+
+Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
+  if (config.credential.empty()) return make_error(ErrorCode::invalid_argument, "an empty credential is not allowed");
+  auto writer = store::Writer::open(config.db_path);
+  if (!writer) return make_error(writer.error().code, "cannot open database {}: {}", config.db_path, writer.error().message);
+  if (auto failed = (*writer)->fail_unfinished_runs("daemon restarted while the run was active", unix_ms_now());
+      failed && *failed > 0) {
+    spdlog::warn("{} run(s) left unfinished by an earlier daemon marked error", *failed);
+  }
+
+  std::unique_ptr<Daemon> daemon(new Daemon(std::move(config)));
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(daemon->config_.listen_host, ec);
+  if (ec) return make_error(ErrorCode::invalid_argument, "bad listen address '{}': {}", daemon->config_.listen_host, ec.message());
+  asio::ip::tcp::endpoint endpoint(address, daemon->config_.listen_port);
+  daemon->acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) daemon->acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) daemon->acceptor_.bind(endpoint, ec);
+  if (!ec) daemon->acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return make_error(ErrorCode::unavailable, "cannot listen on {}:{}: {}", daemon->config_.listen_host,
+                      daemon->config_.listen_port, ec.message());
+  }
+  daemon->port_ = daemon->acceptor_.local_endpoint().port();
+
+  daemon->registry_ = std::make_unique<plan::PatternRegistry>();
+  plan::register_builtin_patterns(*daemon->registry_);
+  daemon->writer_ = std::make_unique<IngestWriter>(std::move(writer).value(), daemon->io_.get_executor());
+  daemon->hub_ = std::make_unique<Hub>(daemon->io_.get_executor(), daemon->config_.credential, daemon->config_.db_path,
+                                       *daemon->writer_, *daemon->registry_);
+  return daemon;
+}
+
+Daemon::~Daemon() { stop(); }
+
+void Daemon::start() {
+  asio::co_spawn(io_, accept_loop(), asio::detached);
+  io_thread_ = std::thread([this] {
+    for (;;) {
+      try {
+        io_.run();
+        return;
+      } catch (const std::exception& e) {
+        // A handler threw: log it and keep serving the others.
+        spdlog::error("io thread: {}", e.what());
+      }
+    }
+  });
+  spdlog::info("kilnd listening on {}:{} (database {})", config_.listen_host, port_, config_.db_path);
+}
+
+asio::awaitable<void> Daemon::accept_loop() {
+  for (;;) {
+    boost::system::error_code ec;
+    auto socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+      spdlog::warn("accept failed: {}", ec.message());
+      continue;
+    }
+    socket.set_option(asio::ip::tcp::no_delay(true), ec);
+    auto session = std::make_shared<Session>(std::move(socket), *hub_, next_session_id_++, config_.timeouts);
+    for (auto it = sessions_.begin(); it != sessions_.end();) {
+      it = it->second.expired() ? sessions_.erase(it) : std::next(it);
+    }
+    sessions_[session->id()] = session;
+    session->start();
+  }
+}
+
+void Daemon::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (io_thread_.joinable()) {
+    std::promise<void> closed;
+    asio::post(io_, [this, &closed] {
+      boost::system::error_code ignored;
+      acceptor_.close(ignored);
+      for (auto& [id, weak] : sessions_) {
+        if (auto s = weak.lock()) s->close("daemon stopping");
+      }
+      sessions_.clear();
+      closed.set_value();
+    });
+    closed.get_future().wait();
+  }
+  if (hub_) hub_->stop();
+  if (writer_) writer_->stop();  // drains: everything acknowledged is committed
+  io_.stop();
+  if (io_thread_.joinable()) io_thread_.join();
+  spdlog::info("kilnd stopped");
+}
+
+}  // namespace kiln::daemon

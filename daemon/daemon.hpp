@@ -1,0 +1,66 @@
+#pragma once
+// kilnd as a library: opens the store (failing early on an unwritable path),
+// binds the listener (failing early on a taken port), then serves on one io
+// thread, with one writer thread and a small query pool. Used by kilnd's
+// main and, in-process, by integration tests.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+// <utility> first: Boost 1.74's awaitable.hpp uses std::exchange without including it.
+#include <utility>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "core/result.hpp"
+#include "daemon/session.hpp"
+
+namespace kiln::plan { class PatternRegistry; }
+
+namespace kiln::daemon {
+
+class Hub;
+class IngestWriter;
+
+struct DaemonConfig {
+  std::string db_path;
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 7450;  // 0: any free port (see port())
+  std::string credential;
+  SessionTimeouts timeouts;
+};
+
+class Daemon {
+ public:
+  static Result<std::unique_ptr<Daemon>> create(DaemonConfig config);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  std::uint16_t port() const { return port_; }
+  void start();
+  // Orderly: stop accepting, close sessions, drain the writer.
+  void stop();
+
+ private:
+  explicit Daemon(DaemonConfig config);
+  boost::asio::awaitable<void> accept_loop();
+
+  DaemonConfig config_;
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::unique_ptr<plan::PatternRegistry> registry_;
+  std::unique_ptr<IngestWriter> writer_;
+  std::unique_ptr<Hub> hub_;
+  std::map<std::uint64_t, std::weak_ptr<Session>> sessions_;
+  std::uint64_t next_session_id_ = 1;
+  std::uint16_t port_ = 0;
+  std::thread io_thread_;
+  bool stopped_ = false;
+};
+
+}  // namespace kiln::daemon

@@ -1,0 +1,242 @@
+#include "daemon/hub.hpp"
+
+#include <openssl/crypto.h>
+
+#include <sstream>
+
+#include <boost/asio/post.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/clock.hpp"
+#include "daemon/queries.hpp"
+
+namespace kiln::daemon {
+
+namespace {
+
+// Compares secrets in constant time so a wrong credential's timing says nothing.
+bool same_secret(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+kiln::v1::Envelope error_reply(std::uint64_t request_id, const Error& error) {
+  kiln::v1::Envelope envelope;
+  envelope.set_request_id(request_id);
+  auto* reply = envelope.mutable_error_reply();
+  switch (error.code) {
+    case ErrorCode::not_found: reply->set_code("not_found"); break;
+    case ErrorCode::conflict: reply->set_code("conflict"); break;
+    case ErrorCode::invalid_argument: reply->set_code("invalid_argument"); break;
+    case ErrorCode::unavailable: reply->set_code("unavailable"); break;
+    default: reply->set_code("internal"); break;
+  }
+  reply->set_message(error.message);
+  return envelope;
+}
+
+// Bodies larger than this travel as several QueryReply frames.
+constexpr std::size_t kReplyChunkBytes = 1u << 20;
+
+void send_body(Session& session, std::uint64_t request_id, const std::string& body, const std::string& type) {
+  std::size_t offset = 0;
+  do {
+    const std::size_t n = std::min(kReplyChunkBytes, body.size() - offset);
+    kiln::v1::Envelope envelope;
+    envelope.set_request_id(request_id);
+    auto* reply = envelope.mutable_query_reply();
+    reply->set_body(body.substr(offset, n));
+    reply->set_content_type(type);
+    offset += n;
+    reply->set_more(offset < body.size());
+    session.send(std::move(envelope));
+  } while (offset < body.size());
+}
+
+}  // namespace
+
+Hub::Hub(boost::asio::any_io_executor executor, std::string credential, std::string db_path, IngestWriter& writer,
+         const plan::PatternRegistry& registry)
+    : executor_(executor),
+      credential_(std::move(credential)),
+      db_path_(std::move(db_path)),
+      writer_(writer),
+      runs_(executor, writer, agents_, registry) {}
+
+Hub::~Hub() { stop(); }
+
+void Hub::stop() { queries_.join(); }
+
+std::string Hub::on_hello(Session&, const kiln::v1::Hello& hello) {
+  if (hello.protocol_version() != wire::kProtocolVersion) {
+    return "unsupported protocol version " + std::to_string(hello.protocol_version());
+  }
+  if (!same_secret(hello.credential(), credential_)) return "unknown credential";
+  if (hello.role() != kiln::v1::ROLE_AGENT && hello.role() != kiln::v1::ROLE_CLIENT) return "unknown role";
+  if (hello.role() == kiln::v1::ROLE_AGENT && hello.identity().empty()) return "an agent must name its rack";
+  return {};
+}
+
+void Hub::on_message(Session& session, kiln::v1::Envelope envelope) {
+  if (session.role() == kiln::v1::ROLE_AGENT) {
+    on_agent_message(session, envelope);
+  } else {
+    on_client_message(session, envelope);
+  }
+}
+
+void Hub::on_closed(Session& session, const std::string& reason) {
+  if (session.role() != kiln::v1::ROLE_AGENT) return;
+  if (auto rack = agents_.remove_session(session)) {
+    spdlog::warn("agent of rack {} disconnected: {}", *rack, reason);
+    runs_.on_rack_lost(*rack);
+  }
+}
+
+void Hub::on_agent_message(Session& session, kiln::v1::Envelope& envelope) {
+  if (envelope.has_register_rack()) {
+    const auto& reg = envelope.register_rack();
+    if (reg.rack() != session.identity()) {
+      session.close("registered rack '" + reg.rack() + "' but said hello as '" + session.identity() + "'");
+      return;
+    }
+    spdlog::info("agent of rack {} registered {} chips (epoch {}, {})", reg.rack(), reg.chips_size(), reg.epoch(),
+                 session.peer());
+    writer_.submit([reg](store::Writer& w) { return w.upsert_rack(reg, unix_ms_now()); },
+                   [rack = reg.rack()](const Status& s) {
+                     if (!s) spdlog::error("could not record rack {}: {}", rack, s.error().message);
+                   });
+    if (auto replaced = agents_.register_rack(session.shared_from_this(), reg)) {
+      replaced->close("replaced by a new connection of the same rack");
+    }
+    return;
+  }
+  if (envelope.has_agent_batch()) {
+    auto batch = std::make_shared<kiln::v1::AgentBatch>(std::move(*envelope.mutable_agent_batch()));
+    if (batch->rack() != session.identity()) {
+      session.close("batch for rack '" + batch->rack() + "' on the connection of '" + session.identity() + "'");
+      return;
+    }
+    auto fresh = std::make_shared<bool>(false);
+    std::weak_ptr<Session> weak = session.shared_from_this();
+    writer_.submit(
+        [batch, fresh](store::Writer& w) -> Status {
+          auto inserted = w.ingest_batch(*batch);
+          if (!inserted) return inserted.error();
+          *fresh = *inserted;
+          return {};
+        },
+        [this, batch, fresh, weak](const Status& status) {
+          if (!status) {
+            // Not acknowledged: the agent keeps the batch and sends it again.
+            spdlog::error("rack {}: batch {}/{} not stored: {}", batch->rack(), batch->epoch(), batch->seq(),
+                          status.error().message);
+            return;
+          }
+          if (auto session = weak.lock()) {
+            kiln::v1::Envelope ack;
+            ack.mutable_batch_ack()->set_epoch(batch->epoch());
+            ack.mutable_batch_ack()->set_seq(batch->seq());
+            session->send(std::move(ack));
+          }
+          if (*fresh) runs_.on_batch_committed(batch->rack(), *batch);
+        });
+    return;
+  }
+  spdlog::warn("agent {}: unexpected message {}; ignored", session.identity(), envelope.body_case());
+}
+
+void Hub::on_client_message(Session& session, kiln::v1::Envelope& envelope) {
+  const std::uint64_t request_id = envelope.request_id();
+  std::weak_ptr<Session> weak = session.shared_from_this();
+  if (envelope.has_submit_run()) {
+    runs_.submit(envelope.submit_run(), [weak, request_id](kiln::v1::SubmitRunReply reply) {
+      auto session = weak.lock();
+      if (!session) return;
+      kiln::v1::Envelope out;
+      out.set_request_id(request_id);
+      *out.mutable_submit_run_reply() = std::move(reply);
+      session->send(std::move(out));
+    });
+    return;
+  }
+  if (envelope.has_abort_run()) {
+    const auto& request = envelope.abort_run();
+    if (auto status = runs_.abort(request.run_id(), request.reason()); !status) {
+      session.send(error_reply(request_id, status.error()));
+      return;
+    }
+    send_body(session, request_id, nlohmann::json{{"run", request.run_id()}, {"status", "aborted"}}.dump(),
+              "application/json");
+    return;
+  }
+  if (envelope.has_query()) {
+    answer_query(session, request_id, envelope.query());
+    return;
+  }
+  session.send(error_reply(request_id, make_error(ErrorCode::invalid_argument, "unexpected request")));
+}
+
+void Hub::answer_query(Session& session, std::uint64_t request_id, const kiln::v1::Query& query) {
+  using Kind = kiln::v1::Query;
+  if (query.kind() == Kind::RACKS) {
+    nlohmann::ordered_json racks = nlohmann::ordered_json::array();
+    for (const auto& name : agents_.racks()) {
+      const auto* rack = agents_.find(name);
+      racks.push_back({{"rack", name},
+                       {"lab", rack->registration.lab()},
+                       {"backend", rack->registration.backend()},
+                       {"chips", rack->registration.chips_size()}});
+    }
+    send_body(session, request_id, nlohmann::ordered_json{{"racks", racks}}.dump(2), "application/json");
+    return;
+  }
+  // Live progress is read here on the io thread, the rest from the database on the pool.
+  std::optional<nlohmann::ordered_json> live;
+  if (query.kind() == Kind::RUN) live = runs_.progress(query.run_id());
+  std::weak_ptr<Session> weak = session.shared_from_this();
+  boost::asio::post(queries_, [this, weak, request_id, query, live] {
+    std::string body;
+    std::string type = "application/json";
+    Result<std::string> result = make_error(ErrorCode::invalid_argument, "unknown query");
+    auto reader = store::Reader::open(db_path_);
+    if (!reader) {
+      result = reader.error();
+    } else {
+      store::Reader& r = **reader;
+      switch (query.kind()) {
+        case Kind::RUNS: result = runs_json(r); break;
+        case Kind::RUN: result = run_json(r, query.run_id()); break;
+        case Kind::REPORT: result = report_json(r, query.run_id()); break;
+        case Kind::CHIPS: result = chips_json(r); break;
+        case Kind::CHIP: result = chip_json(r, query.serial()); break;
+        case Kind::TELEMETRY: {
+          std::ostringstream csv;
+          auto status = telemetry_csv(r, query.run_id(), query.serial(), query.metric(), csv);
+          result = status ? Result<std::string>(csv.str()) : Result<std::string>(status.error());
+          type = "text/csv";
+          break;
+        }
+        default: break;
+      }
+    }
+    if (result && live) {
+      auto merged = nlohmann::ordered_json::parse(*result, nullptr, false);
+      if (!merged.is_discarded()) {
+        merged["progress"] = *live;
+        result = merged.dump(2);
+      }
+    }
+    boost::asio::post(executor_, [weak, request_id, result = std::move(result), type] {
+      auto session = weak.lock();
+      if (!session) return;
+      if (!result) {
+        session->send(error_reply(request_id, result.error()));
+      } else {
+        send_body(*session, request_id, *result, type);
+      }
+    });
+  });
+}
+
+}  // namespace kiln::daemon

@@ -1,0 +1,48 @@
+#pragma once
+// Routes what sessions say to the parts of the daemon: hellos to the
+// credential check, agent registrations to the directory, agent batches to
+// the writer (ack after commit) and on to the run manager, client requests
+// to the run manager or the query pool. Runs on the io thread.
+
+#include <memory>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "daemon/agent_directory.hpp"
+#include "daemon/ingest_writer.hpp"
+#include "daemon/run_manager.hpp"
+#include "daemon/session.hpp"
+#include "testplans/pattern_registry.hpp"
+
+namespace kiln::daemon {
+
+class Hub final : public SessionHandler {
+ public:
+  Hub(boost::asio::any_io_executor executor, std::string credential, std::string db_path, IngestWriter& writer,
+      const plan::PatternRegistry& registry);
+  ~Hub() override;
+
+  std::string on_hello(Session& session, const kiln::v1::Hello& hello) override;
+  void on_message(Session& session, kiln::v1::Envelope envelope) override;
+  void on_closed(Session& session, const std::string& reason) override;
+
+  // Stops the query pool; pending queries finish first.
+  void stop();
+
+ private:
+  void on_agent_message(Session& session, kiln::v1::Envelope& envelope);
+  void on_client_message(Session& session, kiln::v1::Envelope& envelope);
+  void answer_query(Session& session, std::uint64_t request_id, const kiln::v1::Query& query);
+
+  boost::asio::any_io_executor executor_;
+  std::string credential_;
+  std::string db_path_;
+  IngestWriter& writer_;
+  AgentDirectory agents_;
+  RunManager runs_;
+  boost::asio::thread_pool queries_{2};
+};
+
+}  // namespace kiln::daemon

@@ -1,0 +1,241 @@
+#include "daemon/judge.hpp"
+
+#include <algorithm>
+#include <optional>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace kiln::daemon {
+namespace {
+
+using kiln::v1::ChipStepResult;
+using kiln::v1::Detection;
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2.0;
+}
+
+// Conditions that fail a chip whatever the plan's limits say (DESIGN §5).
+bool is_health_watch(const Detection& d) {
+  return d.cls() == "memory_ue" || d.cls() == "link_down" || d.cls() == "hang" ||
+         (d.cls() == "thermal" && d.detail().find("critical") != std::string::npos);
+}
+
+std::string location_json(const Detection& d) {
+  nlohmann::ordered_json loc = nlohmann::ordered_json::object();
+  const auto& l = d.location();
+  auto put = [&](const char* key) {
+    if (auto it = l.find(key); it != l.end()) loc[key] = it->second;
+  };
+  put("core");
+  if (l.contains("pe_row") && l.contains("pe_col")) loc["pe"] = {l.at("pe_row"), l.at("pe_col")};
+  for (const char* key : {"bit", "stack", "channel", "link", "voltage_mv", "clock_mhz"}) put(key);
+  for (const auto& [key, value] : l) {
+    if (!loc.contains(key) && key != "pe_row" && key != "pe_col") loc[key] = value;
+  }
+  return loc.dump();
+}
+
+std::string conditions_json(const Detection& d) {
+  nlohmann::ordered_json c = nlohmann::ordered_json::object();
+  if (!d.has_conditions()) return c.dump();
+  const auto& k = d.conditions();
+  if (k.has_temperature_c()) c["temperature_c"] = k.temperature_c();
+  if (k.has_power_w()) c["power_w"] = k.power_w();
+  if (k.has_clock_mhz()) c["clock_mhz"] = k.clock_mhz();
+  if (k.has_voltage_mv()) c["voltage_mv"] = k.voltage_mv();
+  return c.dump();
+}
+
+store::FailureRow failure_from(const Detection& d, const JudgeInput& in, const std::string& cls,
+                               const std::string& detail) {
+  store::FailureRow f;
+  f.cls = cls;
+  f.step_index = in.step_index;
+  f.step_name = in.step->name;
+  f.count = d.count();
+  f.location_json = location_json(d);
+  f.conditions_json = conditions_json(d);
+  f.first_t_s = d.first_t_s();
+  f.last_t_s = d.last_t_s();
+  f.first_unix_ms = d.first_wall_unix_ms();
+  f.last_unix_ms = d.last_wall_unix_ms();
+  f.detail = detail.empty() ? d.detail() : detail;
+  return f;
+}
+
+// The SKU figure `of: peak` refers to for a metric.
+std::optional<double> peak_for(const std::string& metric, const plan::Step& step,
+                               const std::map<std::string, double>& peaks) {
+  std::string key = metric;
+  if (metric == "tflops") {
+    auto dtype = step.params.find("dtype");
+    key = "tflops." + (dtype != step.params.end() ? dtype->second : std::string("bf16"));
+  } else if (metric == "busbw_gbps" || metric == "algbw_gbps" || metric == "link_gbps") {
+    key = "link_gbps";
+  } else if (metric == "power_w") {
+    key = "tdp_w";
+  }
+  auto it = peaks.find(key);
+  if (it == peaks.end() || it->second <= 0) return std::nullopt;
+  return it->second;
+}
+
+struct Bounds {
+  std::optional<double> min, max, marginal_min, marginal_max;
+  std::string base_text;  // " (0.85 of peak 667)" for messages
+};
+
+std::string fmt_num(double v) { return fmt::format("{:.6g}", v); }
+
+}  // namespace
+
+std::string failure_class_for(const std::string& metric) {
+  if (metric == "sdc_errors") return "sdc";
+  if (metric == "tflops" || metric == "busbw_gbps" || metric == "algbw_gbps" || metric == "hbm_gbps" ||
+      metric == "utilization" || metric == "clock_mhz" || metric == "link_gbps")
+    return "underperforming";
+  if (metric == "temperature_c" || metric == "hbm_temperature_c" || metric == "throttle_fraction" ||
+      metric == "throttled")
+    return "thermal";
+  if (metric == "power_w") return "power";
+  if (metric == "hbm_ce") return "memory_ce_excess";
+  if (metric == "hbm_ue") return "memory_ue";
+  if (metric == "memory_errors") return "memory_pattern";
+  if (metric == "link_crc_errors") return "link_errors";
+  if (metric == "link_down") return "link_down";
+  if (metric == "shmoo_failures") return "margin";
+  return "limit";
+}
+
+PeerReference peer_reference(const std::vector<const ChipStepResult*>& results) {
+  PeerReference ref;
+  std::map<std::string, std::vector<double>> avgs, maxes;
+  for (const auto* r : results) {
+    if (r == nullptr || !r->completed()) continue;
+    ++ref.chips;
+    for (const auto& [metric, s] : r->metrics()) {
+      if (s.count() == 0) continue;
+      avgs[metric].push_back(s.avg());
+      maxes[metric].push_back(s.max());
+    }
+  }
+  for (auto& [metric, values] : avgs) ref.median_avg[metric] = median(values);
+  for (auto& [metric, values] : maxes) ref.median_max[metric] = median(values);
+  return ref;
+}
+
+Judgement judge(const JudgeInput& in) {
+  if (in.result == nullptr) return Judgement{in.missing_verdict, in.missing_reason, {}};
+  const ChipStepResult& r = *in.result;
+  if (r.unsupported()) {
+    return Judgement{Verdict::inconclusive, fmt::format("not run: {}", r.note()), {}};
+  }
+
+  Judgement j;
+  std::vector<std::pair<Verdict, std::string>> reasons;
+  auto raise = [&](Verdict v, std::string why) {
+    j.verdict = worst(j.verdict, v);
+    reasons.emplace_back(v, std::move(why));
+  };
+
+  for (const auto& d : r.detections()) {
+    if (!is_health_watch(d)) continue;
+    j.failures.push_back(failure_from(d, in, d.cls(), ""));
+    raise(Verdict::fail, fmt::format("{}{}", d.cls(), d.detail().empty() ? "" : ": " + d.detail()));
+  }
+  if (!r.completed()) {
+    raise(Verdict::inconclusive, fmt::format("step cut short{}", r.note().empty() ? "" : ": " + r.note()));
+  }
+
+  for (const plan::Limit& limit : in.step->limits) {
+    auto summary = r.metrics().find(limit.metric);
+    if (summary == r.metrics().end() || summary->second.count() == 0) {
+      raise(Verdict::inconclusive, fmt::format("{}: unavailable on this chip, limit not judged", limit.metric));
+      continue;
+    }
+    double base = 1.0, base_max = 1.0;
+    std::string base_text;
+    switch (limit.of) {
+      case plan::LimitBase::absolute: break;
+      case plan::LimitBase::peak: {
+        auto peak = in.peaks ? peak_for(limit.metric, *in.step, *in.peaks) : std::nullopt;
+        if (!peak) {
+          raise(Verdict::inconclusive, fmt::format("{}: no peak figure for this SKU, limit not judged", limit.metric));
+          continue;
+        }
+        base = base_max = *peak;
+        base_text = fmt::format(" of peak {}", fmt_num(*peak));
+        break;
+      }
+      case plan::LimitBase::peers: {
+        constexpr std::size_t kMinPeers = 3;  // a median of one or two chips says nothing
+        if (in.peers == nullptr || in.peers->chips < kMinPeers || !in.peers->median_avg.contains(limit.metric)) {
+          raise(Verdict::inconclusive,
+                fmt::format("{}: fewer than {} peers of the same SKU, limit not judged", limit.metric, kMinPeers));
+          continue;
+        }
+        base = in.peers->median_avg.at(limit.metric);
+        base_max = in.peers->median_max.at(limit.metric);
+        base_text = fmt::format(" of peer median {}", fmt_num(base));
+        break;
+      }
+      case plan::LimitBase::baseline:
+        raise(Verdict::inconclusive, fmt::format("{}: of: baseline is not available yet, limit not judged",
+                                                 limit.metric));
+        continue;
+    }
+    const double avg = summary->second.avg();
+    const double max = summary->second.max();
+    std::optional<std::string> violation;
+    if (limit.min && avg < *limit.min * base) {
+      violation = fmt::format("{} avg {} < min {}{}", limit.metric, fmt_num(avg), fmt_num(*limit.min * base),
+                              base_text.empty() ? "" : fmt::format(" ({}{})", fmt_num(*limit.min), base_text));
+    } else if (limit.max && max > *limit.max * base_max) {
+      violation = fmt::format("{} max {} > max {}{}", limit.metric, fmt_num(max), fmt_num(*limit.max * base_max),
+                              base_text.empty() ? "" : fmt::format(" ({}{})", fmt_num(*limit.max), base_text));
+    }
+    if (violation) {
+      const std::string cls = failure_class_for(limit.metric);
+      bool located = false;
+      for (const auto& d : r.detections()) {
+        if (d.metric() != limit.metric || is_health_watch(d)) continue;
+        j.failures.push_back(failure_from(d, in, cls, *violation));
+        located = true;
+      }
+      if (!located) {
+        store::FailureRow f;
+        f.cls = cls;
+        f.step_index = in.step_index;
+        f.step_name = in.step->name;
+        f.count = limit.metric == "sdc_errors" || cls == "link_errors" || cls == "memory_ce_excess"
+                      ? static_cast<std::uint64_t>(max)
+                      : 1;
+        f.location_json = "{}";
+        f.conditions_json = "{}";
+        f.detail = *violation;
+        j.failures.push_back(std::move(f));
+      }
+      raise(Verdict::fail, *violation);
+      continue;
+    }
+    if (limit.marginal_min && avg < *limit.marginal_min * base) {
+      raise(Verdict::marginal, fmt::format("{} avg {} below marginal {}", limit.metric, fmt_num(avg),
+                                           fmt_num(*limit.marginal_min * base)));
+    } else if (limit.marginal_max && max > *limit.marginal_max * base_max) {
+      raise(Verdict::marginal, fmt::format("{} max {} above marginal {}", limit.metric, fmt_num(max),
+                                           fmt_num(*limit.marginal_max * base_max)));
+    }
+  }
+
+  // The reason names what decided the verdict first, then the rest.
+  std::stable_sort(reasons.begin(), reasons.end(),
+                   [](const auto& a, const auto& b) { return static_cast<int>(a.first) > static_cast<int>(b.first); });
+  for (const auto& [verdict, why] : reasons) j.reason += (j.reason.empty() ? "" : "; ") + why;
+  return j;
+}
+
+}  // namespace kiln::daemon

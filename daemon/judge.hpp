@@ -1,0 +1,53 @@
+#pragma once
+// Turns what an agent measured for one chip and one step into a verdict and
+// failures, by the step's limits (DESIGN §4–5). Pure: no I/O, no clock.
+//
+// Which aggregate a bound is judged on:
+//   min / marginal_min  → the step's average (sustained performance),
+//   max / marginal_max  → the step's maximum (the worst moment).
+// Counters (sdc_errors, hbm_ce, …) are cumulative, so their maximum is the total.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "daemon/verdict.hpp"
+#include "schema/kiln.pb.h"
+#include "schema/store.hpp"
+#include "testplans/plan.hpp"
+
+namespace kiln::daemon {
+
+struct Judgement {
+  Verdict verdict = Verdict::pass;
+  std::string reason;  // for everything but pass: why, in one line
+  std::vector<store::FailureRow> failures;
+};
+
+// Median of each metric's step average and step maximum over the chips of
+// one SKU in the step: the reference for `of: peers`.
+struct PeerReference {
+  std::map<std::string, double> median_avg;
+  std::map<std::string, double> median_max;
+  std::size_t chips = 0;
+};
+
+// results: every chip of one SKU that reported the step.
+PeerReference peer_reference(const std::vector<const kiln::v1::ChipStepResult*>& results);
+
+struct JudgeInput {
+  const plan::Step* step = nullptr;
+  std::uint32_t step_index = 0;
+  const kiln::v1::ChipStepResult* result = nullptr;  // nullptr: never reported
+  const std::map<std::string, double>* peaks = nullptr;  // the chip's SKU figures
+  const PeerReference* peers = nullptr;
+  std::string missing_reason;  // why there is no result (agent lost, run aborted)
+  Verdict missing_verdict = Verdict::error;
+};
+
+Judgement judge(const JudgeInput& input);
+
+// The failure class a violated limit on `metric` stands for.
+std::string failure_class_for(const std::string& metric);
+
+}  // namespace kiln::daemon

@@ -1,0 +1,86 @@
+// kilnd: the central daemon. A thin main over kiln_daemon_lib.
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/endpoint.hpp"
+#include "core/log.hpp"
+#include "daemon/daemon.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"kilnd — Kiln's central daemon: runs, verdicts and the SQLite store"};
+  std::string db_path;
+  std::string listen = "127.0.0.1:7450";
+  std::string token_file;
+  std::string port_file;
+  std::string log_level = "info";
+  app.add_option("--db", db_path, "SQLite database file (created if missing)")->required();
+  app.add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
+  app.add_option("--token-file", token_file, "file holding the shared secret (default: $KILN_TOKEN_FILE)")
+      ->envname("KILN_TOKEN_FILE");
+  app.add_option("--port-file", port_file, "write the port actually listened on to this file once ready");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (auto logging = kiln::setup_logging("kilnd", log_level); !logging) {
+      std::cerr << "kilnd: " << logging.error().message << "\n";
+      return 2;
+    }
+    if (token_file.empty()) {
+      std::cerr << "kilnd: a token file is required (--token-file F or KILN_TOKEN_FILE)\n";
+      return 2;
+    }
+    auto token = kiln::read_token_file(token_file);
+    if (!token) {
+      std::cerr << "kilnd: " << token.error().message << "\n";
+      return 2;
+    }
+    auto endpoint = kiln::parse_endpoint(listen, /*allow_any_port=*/true);
+    if (!endpoint) {
+      std::cerr << "kilnd: --listen " << endpoint.error().message << "\n";
+      return 2;
+    }
+
+    // Signals are taken synchronously by this thread once the daemon runs.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    kiln::daemon::DaemonConfig config;
+    config.db_path = db_path;
+    config.listen_host = endpoint->host;
+    config.listen_port = endpoint->port;
+    config.credential = *token;
+    auto daemon = kiln::daemon::Daemon::create(std::move(config));
+    if (!daemon) {
+      std::cerr << "kilnd: " << daemon.error().message << "\n";
+      return 1;
+    }
+    (*daemon)->start();
+    if (!port_file.empty()) {
+      // Written whole under a temporary name, then renamed: a reader never sees half a number.
+      const std::string tmp = port_file + ".tmp";
+      std::ofstream(tmp) << (*daemon)->port() << "\n";
+      if (std::rename(tmp.c_str(), port_file.c_str()) != 0) {
+        std::cerr << "kilnd: cannot write port file " << port_file << "\n";
+        return 1;
+      }
+    }
+    int signal_number = 0;
+    sigwait(&signals, &signal_number);
+    spdlog::info("signal {}: stopping", signal_number);
+    (*daemon)->stop();
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "kilnd: fatal: " << e.what() << "\n";
+    return 1;
+  }
+}

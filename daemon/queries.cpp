@@ -1,0 +1,196 @@
+#include "daemon/queries.hpp"
+
+#include <map>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include "core/clock.hpp"
+
+namespace kiln::daemon {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json time_or_null(const std::optional<std::int64_t>& unix_ms) {
+  return unix_ms ? Json(format_iso8601(*unix_ms)) : Json(nullptr);
+}
+
+Json run_header(const store::RunRow& run) {
+  Json j;
+  j["id"] = run.id;
+  j["plan"] = run.plan_name;
+  j["plan_sha256"] = run.plan_sha256;
+  j["seed"] = run.seed;
+  j["lab"] = run.lab;
+  j["status"] = run.status;
+  if (!run.reason.empty()) j["reason"] = run.reason;
+  j["racks"] = run.racks;
+  j["submitted"] = format_iso8601(run.submitted_unix_ms);
+  j["started"] = time_or_null(run.started_unix_ms);
+  j["ended"] = time_or_null(run.ended_unix_ms);
+  return j;
+}
+
+Json parse_object(const std::string& text) {
+  if (text.empty()) return Json::object();
+  Json parsed = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return parsed.is_discarded() ? Json::object() : parsed;
+}
+
+Json failure_json(const store::FailureRow& f) {
+  Json j;
+  j["class"] = f.cls;
+  j["step"] = f.step_name;
+  j["count"] = f.count;
+  for (const auto& [key, value] : parse_object(f.location_json).items()) j[key] = value;
+  j["first_at"] = f.first_unix_ms > 0 ? Json(format_iso8601(f.first_unix_ms)) : Json(nullptr);
+  j["last_at"] = f.last_unix_ms > 0 ? Json(format_iso8601(f.last_unix_ms)) : Json(nullptr);
+  j["first_t_s"] = f.first_t_s;
+  j["last_t_s"] = f.last_t_s;
+  j["conditions"] = parse_object(f.conditions_json);
+  if (!f.detail.empty()) j["detail"] = f.detail;
+  return j;
+}
+
+
+}  // namespace
+
+Result<std::string> runs_json(store::Reader& reader) {
+  auto runs = reader.list_runs();
+  if (!runs) return runs.error();
+  Json list = Json::array();
+  for (const auto& run : *runs) list.push_back(run_header(run));
+  return Json{{"runs", list}}.dump(2);
+}
+
+Result<std::string> run_json(store::Reader& reader, std::uint64_t run_id) {
+  auto run = reader.run(run_id);
+  if (!run) return run.error();
+  auto steps = reader.steps(run_id);
+  if (!steps) return steps.error();
+  auto chips = reader.run_chips(run_id);
+  if (!chips) return chips.error();
+  Json j = run_header(*run);
+  j["sample_hz"] = run->sample_hz;
+  Json step_list = Json::array();
+  double total = 0;
+  std::map<std::uint32_t, double> phase_length;
+  for (const auto& s : *steps) {
+    step_list.push_back({{"index", s.step_index}, {"phase", s.phase_index}, {"repeat", s.repeat_index},
+                         {"name", s.name}, {"pattern", s.pattern}, {"duration_s", s.duration_s},
+                         {"params", parse_object(s.params_json)}});
+    phase_length[s.phase_index] = std::max(phase_length[s.phase_index], s.duration_s);
+  }
+  for (const auto& [phase, length] : phase_length) total += length;
+  j["steps"] = step_list;
+  j["total_s"] = total;
+  std::map<std::string, int> verdicts;
+  for (const auto& c : *chips) ++verdicts[c.verdict.empty() ? "pending" : c.verdict];
+  j["chips"] = chips->size();
+  j["verdicts"] = verdicts;
+  return j.dump(2);
+}
+
+Result<std::string> report_json(store::Reader& reader, std::uint64_t run_id) {
+  auto run = reader.run(run_id);
+  if (!run) return run.error();
+  auto steps = reader.steps(run_id);
+  if (!steps) return steps.error();
+  auto chips = reader.run_chips(run_id);
+  if (!chips) return chips.error();
+  auto chip_steps = reader.chip_steps(run_id);
+  if (!chip_steps) return chip_steps.error();
+
+  std::map<std::pair<std::string, std::uint32_t>, const store::ChipStepRow*> by_chip_step;
+  for (const auto& cs : *chip_steps) by_chip_step[{cs.serial, cs.step_index}] = &cs;
+
+  Json report;
+  report["run"] = run_header(*run);
+  Json chip_list = Json::array();
+  for (const auto& chip : *chips) {
+    Json c;
+    c["serial"] = chip.serial;
+    c["rack"] = chip.rack;
+    c["slot"] = chip.slot;
+    c["sku"] = chip.sku;
+    c["verdict"] = chip.verdict.empty() ? Json(nullptr) : Json(chip.verdict);
+    Json failures = Json::array();
+    Json step_list = Json::array();
+    for (const auto& step : *steps) {
+      Json s;
+      s["name"] = step.name;
+      auto it = by_chip_step.find({chip.serial, step.step_index});
+      if (it == by_chip_step.end()) {
+        s["verdict"] = nullptr;
+        s["metrics"] = Json::object();
+        step_list.push_back(s);
+        continue;
+      }
+      const store::ChipStepRow& cs = *it->second;
+      s["verdict"] = cs.verdict.empty() ? Json(nullptr) : Json(cs.verdict);
+      if (!cs.reason.empty()) s["reason"] = cs.reason;
+      s["completed"] = cs.completed;
+      s["ran_s"] = cs.ran_s;
+      Json metrics = Json::object();
+      for (const auto& m : cs.metrics) metrics[m.metric] = {{"min", m.min}, {"avg", m.avg}, {"max", m.max}};
+      s["metrics"] = metrics;
+      step_list.push_back(s);
+      for (const auto& f : cs.failures) failures.push_back(failure_json(f));
+    }
+    c["failures"] = failures;
+    c["steps"] = step_list;
+    chip_list.push_back(c);
+  }
+  report["chips"] = chip_list;
+  report["reproduce"] = fmt::format("kiln run submit <{}.yaml with sha256 {}> --seed {} --racks {}", run->plan_name,
+                                    run->plan_sha256, run->seed, fmt::join(run->racks, ","));
+  return report.dump(2);
+}
+
+Result<std::string> chips_json(store::Reader& reader) {
+  auto chips = reader.chips();
+  if (!chips) return chips.error();
+  Json list = Json::array();
+  for (const auto& c : *chips) {
+    list.push_back({{"serial", c.serial}, {"sku", c.sku}, {"rack", c.rack}, {"slot", c.slot},
+                    {"last_seen", c.last_seen_unix_ms > 0 ? Json(format_iso8601(c.last_seen_unix_ms)) : Json(nullptr)}});
+  }
+  return Json{{"chips", list}}.dump(2);
+}
+
+Result<std::string> chip_json(store::Reader& reader, const std::string& serial) {
+  auto chips = reader.chips();
+  if (!chips) return chips.error();
+  const store::ChipRow* found = nullptr;
+  for (const auto& c : *chips) found = c.serial == serial ? &c : found;
+  if (found == nullptr) return make_error(ErrorCode::not_found, "no chip with serial '{}'", serial);
+  auto history = reader.chip_history(serial);
+  if (!history) return history.error();
+  Json runs = Json::array();
+  for (const auto& h : *history) {
+    runs.push_back({{"run", h.run_id}, {"plan", h.plan_name}, {"rack", h.rack}, {"slot", h.slot},
+                    {"verdict", h.verdict.empty() ? Json(nullptr) : Json(h.verdict)}, {"status", h.status},
+                    {"submitted", format_iso8601(h.submitted_unix_ms)}});
+  }
+  Json j{{"serial", found->serial}, {"sku", found->sku}, {"rack", found->rack}, {"slot", found->slot}, {"runs", runs}};
+  return j.dump(2);
+}
+
+Status telemetry_csv(store::Reader& reader, std::uint64_t run_id, const std::string& serial, const std::string& metric,
+                     std::ostream& out) {
+  auto run = reader.run(run_id);
+  if (!run) return run.error();
+  auto steps = reader.steps(run_id);
+  if (!steps) return steps.error();
+  std::map<std::uint32_t, std::string> step_names;
+  for (const auto& s : *steps) step_names[s.step_index] = s.name;
+  out << "serial,step,t_s,time,metric,value\n";
+  return reader.telemetry(run_id, serial, metric, [&](const store::TelemetryRow& row) {
+    out << row.serial << ',' << step_names[row.step_index] << ',' << fmt::format("{:.3f}", row.t_s) << ','
+        << format_iso8601(row.wall_unix_ms) << ',' << row.metric << ',' << fmt::format("{:.9g}", row.value) << '\n';
+  });
+}
+
+}  // namespace kiln::daemon

@@ -1,0 +1,26 @@
+#pragma once
+// The reading side of Kiln: runs, reports, inventory and telemetry as JSON
+// (or CSV), built from a read-only store connection. kilnd answers clients'
+// Query messages with these, and `kiln … --db FILE` calls them directly, so
+// both print exactly the same thing.
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+
+#include "core/result.hpp"
+#include "schema/store.hpp"
+
+namespace kiln::daemon {
+
+Result<std::string> runs_json(store::Reader& reader);
+Result<std::string> run_json(store::Reader& reader, std::uint64_t run_id);
+// DESIGN §6.
+Result<std::string> report_json(store::Reader& reader, std::uint64_t run_id);
+Result<std::string> chips_json(store::Reader& reader);
+Result<std::string> chip_json(store::Reader& reader, const std::string& serial);
+// CSV with a header: serial,step,t_s,time,metric,value.
+Status telemetry_csv(store::Reader& reader, std::uint64_t run_id, const std::string& serial,
+                     const std::string& metric, std::ostream& out);
+
+}  // namespace kiln::daemon

@@ -1,0 +1,114 @@
+#include "daemon/report_text.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace kiln::daemon {
+namespace {
+
+using Json = nlohmann::json;
+
+std::string text_or(const Json& j, const char* key, const char* fallback = "-") {
+  if (!j.contains(key) || j[key].is_null()) return fallback;
+  if (j[key].is_string()) return j[key].get<std::string>();
+  return j[key].dump();
+}
+
+std::string location_text(const Json& f) {
+  std::string out;
+  auto add = [&](const std::string& part) { out += (out.empty() ? "" : " ") + part; };
+  if (f.contains("core")) add(fmt::format("core {}", f["core"].dump()));
+  if (f.contains("pe")) add(fmt::format("pe [{},{}]", f["pe"][0].dump(), f["pe"][1].dump()));
+  if (f.contains("bit")) add(fmt::format("bit {}", f["bit"].dump()));
+  for (const char* key : {"stack", "channel", "link", "voltage_mv", "clock_mhz"}) {
+    if (f.contains(key)) add(fmt::format("{} {}", key, f[key].dump()));
+  }
+  return out;
+}
+
+std::string conditions_text(const Json& c) {
+  std::string out;
+  auto add = [&](const char* key, const char* unit) {
+    if (c.contains(key) && c[key].is_number()) {
+      out += fmt::format("{}{:.1f} {}", out.empty() ? "" : ", ", c[key].get<double>(), unit);
+    }
+  };
+  add("temperature_c", "°C");
+  add("power_w", "W");
+  add("clock_mhz", "MHz");
+  add("voltage_mv", "mV");
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> render_report_text(const std::string& report_json) {
+  Json report = Json::parse(report_json, nullptr, false);
+  if (report.is_discarded() || !report.contains("run") || !report.contains("chips")) {
+    return make_error(ErrorCode::parse, "not a Kiln report");
+  }
+  const Json& run = report["run"];
+  std::string out;
+  const std::string sha = text_or(run, "plan_sha256");
+  out += fmt::format("Run {}  plan {} (sha256 {})  seed {}  lab {}  status {}\n", run["id"].dump(),
+                     text_or(run, "plan"), sha.substr(0, 12), run["seed"].dump(), text_or(run, "lab"),
+                     text_or(run, "status"));
+  out += fmt::format("started {}  ended {}\n", text_or(run, "started"), text_or(run, "ended"));
+  if (run.contains("reason")) out += fmt::format("reason: {}\n", text_or(run, "reason"));
+  out += "\n";
+
+  std::vector<std::string> step_names;
+  if (!report["chips"].empty()) {
+    for (const auto& s : report["chips"][0]["steps"]) step_names.push_back(s["name"].get<std::string>());
+  }
+  std::size_t serial_width = 6;
+  for (const auto& c : report["chips"]) serial_width = std::max(serial_width, c["serial"].get<std::string>().size());
+  std::string header = fmt::format("{:<{}}  {:<5} {:>4}  {:<10} {:<12}", "SERIAL", serial_width, "RACK", "SLOT", "SKU",
+                                   "VERDICT");
+  for (const auto& name : step_names) header += fmt::format(" {:<12}", name.substr(0, 12));
+  out += header + "\n";
+
+  std::map<std::string, int> totals;
+  std::string failures_text;
+  for (const auto& c : report["chips"]) {
+    std::string verdict = text_or(c, "verdict", "pending");
+    ++totals[verdict];
+    std::string shown = verdict == "fail" ? "FAIL" : verdict;
+    std::string line = fmt::format("{:<{}}  {:<5} {:>4}  {:<10} {:<12}", c["serial"].get<std::string>(), serial_width,
+                                   text_or(c, "rack"), c["slot"].dump(), text_or(c, "sku"), shown);
+    for (const auto& s : c["steps"]) line += fmt::format(" {:<12}", text_or(s, "verdict", "-"));
+    out += line + "\n";
+    for (const auto& f : c["failures"]) {
+      failures_text += fmt::format("  {} {} in step {}: {} ×{}", c["serial"].get<std::string>(), text_or(f, "class"),
+                                   text_or(f, "step"), location_text(f), f["count"].dump());
+      if (f.contains("first_at") && !f["first_at"].is_null()) {
+        failures_text += fmt::format(", first at {}", f["first_at"].get<std::string>());
+      }
+      const std::string cond = f.contains("conditions") ? conditions_text(f["conditions"]) : "";
+      if (!cond.empty()) failures_text += fmt::format(" ({})", cond);
+      failures_text += "\n";
+      if (f.contains("detail")) failures_text += fmt::format("      {}\n", f["detail"].get<std::string>());
+    }
+    for (const auto& s : c["steps"]) {
+      const std::string v = text_or(s, "verdict", "");
+      if ((v == "inconclusive" || v == "error" || v == "marginal") && s.contains("reason")) {
+        failures_text += fmt::format("  {} {} in step {}: {}\n", c["serial"].get<std::string>(), v,
+                                     s["name"].get<std::string>(), s["reason"].get<std::string>());
+      }
+    }
+  }
+  out += "\n";
+  std::string summary;
+  for (const char* v : {"pass", "marginal", "inconclusive", "error", "fail", "pending"}) {
+    if (totals.contains(v)) summary += fmt::format("{}{} {}", summary.empty() ? "" : ", ", totals[v], v);
+  }
+  out += fmt::format("{} chips: {}\n", report["chips"].size(), summary);
+  if (!failures_text.empty()) out += "\nFindings:\n" + failures_text;
+  if (report.contains("reproduce")) out += fmt::format("\nReproduce: {}\n", report["reproduce"].get<std::string>());
+  return out;
+}
+
+}  // namespace kiln::daemon

@@ -1,0 +1,332 @@
+#include "daemon/run_manager.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include "core/clock.hpp"
+#include "daemon/judge.hpp"
+
+namespace kiln::daemon {
+
+namespace {
+// Wall time allowed beyond a phase's scaled length before missing results are
+// given up on (an agent that keeps its connection but stops reporting).
+constexpr double kDeadlineSlack = 3.0;
+constexpr double kDeadlineFloorS = 30.0;
+}  // namespace
+
+RunManager::RunManager(boost::asio::any_io_executor executor, IngestWriter& writer, AgentDirectory& agents,
+                       const plan::PatternRegistry& registry)
+    : executor_(executor), writer_(writer), agents_(agents), registry_(registry), deadline_(executor) {}
+
+std::vector<const plan::FlatStep*> RunManager::phase_steps(const Run& run, std::size_t phase_pos) const {
+  std::vector<const plan::FlatStep*> steps;
+  for (const auto& s : run.steps) {
+    if (s.phase_index == run.phases[phase_pos]) steps.push_back(&s);
+  }
+  return steps;
+}
+
+double RunManager::phase_length(const Run& run, std::size_t phase_pos) const {
+  double length = 0;
+  for (const auto* s : phase_steps(run, phase_pos)) length = std::max(length, s->step->duration.count());
+  return length;
+}
+
+const RunChip* RunManager::find_chip(const Run& run, const std::string& serial) const {
+  for (const auto& c : run.chips) {
+    if (c.serial == serial) return &c;
+  }
+  return nullptr;
+}
+
+void RunManager::start_next() {
+  if (active_ || queue_.empty()) return;
+  active_ = std::move(queue_.front());
+  queue_.pop_front();
+  const std::uint64_t id = active_->id;
+  writer_.submit([id](store::Writer& w) { return w.set_run_status(id, "running", "", unix_ms_now()); }, nullptr);
+  spdlog::info("run {} started", id);
+  dispatch_phase();
+}
+
+void RunManager::dispatch_phase() {
+  Run& run = *active_;
+  run.expected.clear();
+  run.results.clear();
+  run.phase_progress_s = 0;
+  const auto steps = phase_steps(run, run.phase_pos);
+
+  std::map<std::string, kiln::v1::Envelope> per_rack;
+  for (const auto& chip : run.chips) {
+    if (run.lost_racks.contains(chip.rack)) continue;
+    auto& envelope = per_rack[chip.rack];
+    auto* dispatch = envelope.mutable_phase_dispatch();
+    if (dispatch->steps_size() == 0) {
+      dispatch->set_run_id(run.id);
+      dispatch->set_phase_index(run.phases[run.phase_pos]);
+      dispatch->set_repeat_index(steps.front()->repeat_index);
+      dispatch->set_seed(run.seed);
+      dispatch->set_sample_hz(run.plan->sample_hz);
+      for (const auto* s : steps) {
+        auto* spec = dispatch->add_steps();
+        spec->set_step_index(s->step_index);
+        spec->set_name(s->step->name);
+        spec->set_pattern(s->step->pattern);
+        spec->set_duration_s(s->step->duration.count());
+        for (const auto& [key, value] : s->step->params) (*spec->mutable_params())[key] = value;
+      }
+    }
+    dispatch->add_serials(chip.serial);
+    for (const auto* s : steps) run.expected.insert({chip.serial, s->step_index});
+  }
+  for (auto& [rack, envelope] : per_rack) {
+    if (!agents_.send(rack, std::move(envelope))) {
+      spdlog::warn("run {}: rack {} is gone; its chips get verdict error", run.id, rack);
+      run.lost_racks.insert(rack);
+      for (auto it = run.expected.begin(); it != run.expected.end();) {
+        const RunChip* chip = find_chip(run, it->first);
+        it = chip != nullptr && chip->rack == rack ? run.expected.erase(it) : std::next(it);
+      }
+    }
+  }
+  std::vector<std::string> names;
+  for (const auto* s : steps) names.push_back(s->step->name);
+  spdlog::info("run {}: phase {}/{} ({}) dispatched to {} chips", run.id, run.phase_pos + 1, run.phases.size(),
+               fmt::join(names, " + "), run.expected.size() / std::max<std::size_t>(1, steps.size()));
+  if (run.expected.empty()) {
+    finish_phase("not run: agent lost", Verdict::error);
+    return;
+  }
+  arm_deadline();
+}
+
+void RunManager::arm_deadline() {
+  const Run& run = *active_;
+  double slowest_scale = 1e9;
+  for (const auto& rack : run.racks) {
+    if (const ConnectedRack* r = agents_.find(rack)) {
+      const double scale = r->registration.time_scale() > 0 ? r->registration.time_scale() : 1.0;
+      slowest_scale = std::min(slowest_scale, scale);
+    }
+  }
+  if (slowest_scale == 1e9) slowest_scale = 1.0;
+  const double wall_s = phase_length(run, run.phase_pos) / slowest_scale * kDeadlineSlack + kDeadlineFloorS;
+  deadline_.expires_after(std::chrono::milliseconds(static_cast<long long>(wall_s * 1000)));
+  const std::uint64_t id = run.id;
+  const std::size_t phase = run.phase_pos;
+  deadline_.async_wait([this, id, phase](const boost::system::error_code& ec) {
+    if (ec || !active_ || active_->id != id || active_->phase_pos != phase) return;
+    spdlog::warn("run {}: phase {} overran its deadline; {} chip-step result(s) missing", id, phase + 1,
+                 active_->expected.size());
+    finish_phase("no result from the agent within the phase deadline", Verdict::error);
+  });
+}
+
+void RunManager::on_batch_committed(const std::string& rack, const kiln::v1::AgentBatch& batch) {
+  if (!active_) return;
+  Run& run = *active_;
+  if (run.lost_racks.contains(rack)) return;
+  for (const auto& sample : batch.samples()) {
+    if (sample.run_id() != run.id) continue;
+    run.phase_progress_s = std::max(run.phase_progress_s, sample.t_s());
+  }
+  bool changed = false;
+  for (const auto& result : batch.results()) {
+    if (result.run_id() != run.id) continue;
+    const auto key = std::make_pair(result.serial(), result.step_index());
+    if (!run.expected.erase(key)) continue;  // late, duplicate or not ours
+    if (!result.detections().empty()) run.failing.insert(result.serial());
+    run.results[key] = result;
+    changed = true;
+  }
+  if (changed && run.expected.empty()) finish_phase("", Verdict::error);
+}
+
+void RunManager::on_rack_lost(const std::string& rack) {
+  if (!active_) return;
+  Run& run = *active_;
+  if (std::find(run.racks.begin(), run.racks.end(), rack) == run.racks.end()) return;
+  spdlog::warn("run {}: agent of rack {} lost; its chips get verdict error", run.id, rack);
+  run.lost_racks.insert(rack);
+  bool removed = false;
+  for (auto it = run.expected.begin(); it != run.expected.end();) {
+    const RunChip* chip = find_chip(run, it->first);
+    if (chip != nullptr && chip->rack == rack) {
+      it = run.expected.erase(it);
+      removed = true;
+    } else {
+      ++it;
+    }
+  }
+  if (removed && run.expected.empty()) finish_phase(fmt::format("agent of rack {} lost", rack), Verdict::error);
+}
+
+void RunManager::finish_phase(const std::string& missing_reason, Verdict missing_verdict) {
+  deadline_.cancel();
+  Run& run = *active_;
+  const auto steps = phase_steps(run, run.phase_pos);
+
+  struct Decision {
+    std::string serial;
+    std::uint32_t step_index;
+    Judgement judgement;
+  };
+  auto decisions = std::make_shared<std::vector<Decision>>();
+  for (const auto* s : steps) {
+    // Peers: the same step on chips of the same SKU in this run.
+    std::map<std::string, std::vector<const kiln::v1::ChipStepResult*>> by_sku;
+    for (const auto& chip : run.chips) {
+      auto it = run.results.find({chip.serial, s->step_index});
+      if (it != run.results.end()) by_sku[chip.sku].push_back(&it->second);
+    }
+    std::map<std::string, PeerReference> peers;
+    for (const auto& [sku, results] : by_sku) peers[sku] = peer_reference(results);
+
+    for (const auto& chip : run.chips) {
+      auto it = run.results.find({chip.serial, s->step_index});
+      JudgeInput in;
+      in.step = s->step;
+      in.step_index = s->step_index;
+      in.result = it == run.results.end() ? nullptr : &it->second;
+      in.peaks = &chip.peaks;
+      in.peers = &peers[chip.sku];
+      in.missing_verdict = missing_verdict;
+      in.missing_reason = run.lost_racks.contains(chip.rack)
+                              ? fmt::format("agent of rack {} lost", chip.rack)
+                              : (missing_reason.empty() ? std::string("no result") : missing_reason);
+      Judgement j = judge(in);
+      auto& chip_verdict = run.chip_verdicts.try_emplace(chip.serial, Verdict::pass).first->second;
+      chip_verdict = worst(chip_verdict, j.verdict);
+      if (j.verdict == Verdict::fail) run.failing.insert(chip.serial);
+      decisions->push_back(Decision{chip.serial, s->step_index, std::move(j)});
+    }
+  }
+  const std::uint64_t id = run.id;
+  writer_.submit(
+      [id, decisions](store::Writer& w) -> Status {
+        for (const auto& d : *decisions) {
+          if (auto s = w.set_chip_step_verdict(id, d.step_index, d.serial, to_string(d.judgement.verdict),
+                                               d.judgement.reason, d.judgement.failures);
+              !s) {
+            return s;
+          }
+        }
+        return {};
+      },
+      [id](const Status& s) {
+        if (!s) spdlog::error("run {}: could not record verdicts: {}", id, s.error().message);
+      });
+
+  run.elapsed_before_phase_s += phase_length(run, run.phase_pos);
+  ++run.phase_pos;
+  if (run.abort_reason) {
+    mark_not_run(fmt::format("not run: run aborted: {}", *run.abort_reason), Verdict::inconclusive);
+    finish_run("aborted", *run.abort_reason);
+  } else if (run.phase_pos < run.phases.size()) {
+    dispatch_phase();
+  } else {
+    finish_run("completed", "");
+  }
+}
+
+void RunManager::mark_not_run(const std::string& reason, Verdict verdict) {
+  Run& run = *active_;
+  auto rows = std::make_shared<std::vector<std::pair<std::string, std::uint32_t>>>();
+  for (std::size_t pos = run.phase_pos; pos < run.phases.size(); ++pos) {
+    for (const auto* s : phase_steps(run, pos)) {
+      for (const auto& chip : run.chips) {
+        rows->emplace_back(chip.serial, s->step_index);
+        auto& v = run.chip_verdicts.try_emplace(chip.serial, Verdict::pass).first->second;
+        v = worst(v, verdict);
+      }
+    }
+  }
+  const std::uint64_t id = run.id;
+  writer_.submit(
+      [id, rows, reason, verdict](store::Writer& w) -> Status {
+        for (const auto& [serial, step] : *rows) {
+          if (auto s = w.set_chip_step_verdict(id, step, serial, to_string(verdict), reason, {}); !s) return s;
+        }
+        return {};
+      },
+      nullptr);
+}
+
+void RunManager::finish_run(const std::string& status, const std::string& reason) {
+  deadline_.cancel();
+  Run& run = *active_;
+  auto verdicts = std::make_shared<std::map<std::string, Verdict>>(run.chip_verdicts);
+  const std::uint64_t id = run.id;
+  std::map<std::string, int> counts;
+  for (const auto& chip : run.chips) {
+    auto it = verdicts->try_emplace(chip.serial, Verdict::inconclusive).first;
+    ++counts[to_string(it->second)];
+  }
+  writer_.submit(
+      [id, verdicts, status, reason](store::Writer& w) -> Status {
+        for (const auto& [serial, verdict] : *verdicts) {
+          if (auto s = w.set_run_chip_verdict(id, serial, to_string(verdict)); !s) return s;
+        }
+        return w.set_run_status(id, status, reason, unix_ms_now());
+      },
+      [id](const Status& s) {
+        if (!s) spdlog::error("run {}: could not record its end: {}", id, s.error().message);
+      });
+  spdlog::info("run {} {}{}: {}", id, status, reason.empty() ? "" : " (" + reason + ")", fmt::join(counts, ", "));
+  active_.reset();
+  start_next();
+}
+
+Status RunManager::abort(std::uint64_t run_id, const std::string& reason) {
+  const std::string why = reason.empty() ? "aborted by user" : reason;
+  for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+    if ((*it)->id != run_id) continue;
+    queue_.erase(it);
+    writer_.submit([run_id, why](store::Writer& w) { return w.set_run_status(run_id, "aborted", why, unix_ms_now()); },
+                   nullptr);
+    return {};
+  }
+  if (!active_ || active_->id != run_id) {
+    return make_error(ErrorCode::conflict, "run {} is not queued or running", run_id);
+  }
+  Run& run = *active_;
+  for (const auto& rack : run.racks) {
+    kiln::v1::Envelope envelope;
+    envelope.mutable_phase_abort()->set_run_id(run_id);
+    envelope.mutable_phase_abort()->set_reason(why);
+    agents_.send(rack, std::move(envelope));
+  }
+  spdlog::info("run {} aborted: {}", run_id, why);
+  // The current phase is judged on what arrived; what did not is inconclusive,
+  // and the phases after it are recorded as not run.
+  run.abort_reason = why;
+  finish_phase(fmt::format("run aborted: {}", why), Verdict::inconclusive);
+  return {};
+}
+
+std::optional<nlohmann::ordered_json> RunManager::progress(std::uint64_t run_id) const {
+  for (std::size_t i = 0; i < queue_.size(); ++i) {
+    if (queue_[i]->id == run_id) return nlohmann::ordered_json{{"state", "queued"}, {"position", i + 1}};
+  }
+  if (!active_ || active_->id != run_id) return std::nullopt;
+  const Run& run = *active_;
+  std::vector<std::string> names;
+  for (const auto* s : phase_steps(run, run.phase_pos)) names.push_back(s->step->name);
+  const double phase_len = phase_length(run, run.phase_pos);
+  nlohmann::ordered_json j;
+  j["state"] = "running";
+  j["phase"] = run.phase_pos + 1;
+  j["phases"] = run.phases.size();
+  j["step"] = fmt::format("{}", fmt::join(names, " + "));
+  j["elapsed_s"] = run.elapsed_before_phase_s + std::min(run.phase_progress_s, phase_len);
+  j["total_s"] = run.total_s;
+  j["failing"] = std::vector<std::string>(run.failing.begin(), run.failing.end());
+  j["lost_racks"] = std::vector<std::string>(run.lost_racks.begin(), run.lost_racks.end());
+  return j;
+}
+
+}  // namespace kiln::daemon

@@ -1,0 +1,97 @@
+#pragma once
+// Runs, from submission to the last verdict: validates and persists a
+// submitted plan, queues runs (one active at a time), dispatches each phase
+// to the agents of the run's racks, collects the chips' step results as
+// their batches commit, judges them against the plan's limits and records
+// verdicts, handles lost agents and aborts. Lives on the io thread.
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+
+#include "daemon/agent_directory.hpp"
+#include "daemon/ingest_writer.hpp"
+#include "daemon/verdict.hpp"
+#include "schema/kiln.pb.h"
+#include "testplans/pattern_registry.hpp"
+#include "testplans/plan.hpp"
+
+namespace kiln::daemon {
+
+struct RunChip {
+  std::string serial;
+  std::string rack;
+  std::uint32_t slot = 0;
+  std::string sku;
+  std::map<std::string, double> peaks;
+};
+
+class RunManager {
+ public:
+  using SubmitReply = std::function<void(kiln::v1::SubmitRunReply)>;
+
+  RunManager(boost::asio::any_io_executor executor, IngestWriter& writer, AgentDirectory& agents,
+             const plan::PatternRegistry& registry);
+
+  void submit(const kiln::v1::SubmitRun& request, SubmitReply reply);
+  Status abort(std::uint64_t run_id, const std::string& reason);
+  // Live state of a queued or running run, merged into `kiln run show`.
+  std::optional<nlohmann::ordered_json> progress(std::uint64_t run_id) const;
+
+  void on_batch_committed(const std::string& rack, const kiln::v1::AgentBatch& batch);
+  void on_rack_lost(const std::string& rack);
+
+ private:
+  struct Run {
+    std::uint64_t id = 0;
+    std::unique_ptr<plan::Plan> plan;  // FlatStep points into it
+    std::vector<plan::FlatStep> steps;
+    std::vector<std::uint32_t> phases;  // phase indices in order
+    std::uint64_t seed = 0;
+    std::vector<std::string> racks;
+    std::vector<RunChip> chips;
+    double total_s = 0;
+    // While running:
+    std::size_t phase_pos = 0;
+    double elapsed_before_phase_s = 0;
+    double phase_progress_s = 0;
+    std::set<std::pair<std::string, std::uint32_t>> expected;  // (serial, step_index) of the current phase
+    std::map<std::pair<std::string, std::uint32_t>, kiln::v1::ChipStepResult> results;
+    std::set<std::string> lost_racks;
+    std::map<std::string, Verdict> chip_verdicts;
+    std::set<std::string> failing;
+    std::optional<std::string> abort_reason;
+  };
+
+  Result<std::unique_ptr<Run>> prepare(const kiln::v1::SubmitRun& request, kiln::v1::SubmitRunReply& reply);
+  void start_next();
+  void dispatch_phase();
+  void finish_phase(const std::string& missing_reason, Verdict missing_verdict);
+  void finish_run(const std::string& status, const std::string& reason);
+  // Records every step from the current phase on as not run.
+  void mark_not_run(const std::string& reason, Verdict verdict);
+  std::vector<const plan::FlatStep*> phase_steps(const Run& run, std::size_t phase_pos) const;
+  double phase_length(const Run& run, std::size_t phase_pos) const;
+  void arm_deadline();
+  const RunChip* find_chip(const Run& run, const std::string& serial) const;
+
+  boost::asio::any_io_executor executor_;
+  IngestWriter& writer_;
+  AgentDirectory& agents_;
+  const plan::PatternRegistry& registry_;
+  std::deque<std::unique_ptr<Run>> queue_;
+  std::unique_ptr<Run> active_;
+  boost::asio::steady_timer deadline_;
+};
+
+}  // namespace kiln::daemon

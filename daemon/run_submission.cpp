@@ -1,0 +1,131 @@
+// RunManager: turning a SubmitRun into a validated, persisted, queued run.
+#include <random>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include "core/clock.hpp"
+#include "daemon/run_manager.hpp"
+#include "daemon/sha256.hpp"
+#include "testplans/loader.hpp"
+
+namespace kiln::daemon {
+
+Result<std::unique_ptr<RunManager::Run>> RunManager::prepare(const kiln::v1::SubmitRun& request,
+                                                             kiln::v1::SubmitRunReply& reply) {
+  const std::string file = request.plan_path().empty() ? "plan" : request.plan_path();
+  plan::LoadResult loaded = plan::load_plan(request.plan_text(), file, registry_);
+  if (!loaded.plan) {
+    for (const auto& d : loaded.diagnostics) {
+      auto* out = reply.add_diagnostics();
+      out->set_file(d.file);
+      out->set_line(d.mark.line);
+      out->set_column(d.mark.column);
+      out->set_message(d.message);
+    }
+    return make_error(ErrorCode::invalid_argument, "the plan has {} error(s)", loaded.diagnostics.size());
+  }
+
+  auto run = std::make_unique<Run>();
+  run->plan = std::make_unique<plan::Plan>(std::move(*loaded.plan));
+  const plan::Plan& p = *run->plan;
+
+  // Racks: the request's, else the plan's targets; each must be connected now.
+  std::vector<std::string> wanted(request.racks().begin(), request.racks().end());
+  if (wanted.empty()) wanted = p.targets.all_racks ? agents_.racks() : p.targets.racks;
+  if (wanted.empty()) return make_error(ErrorCode::unavailable, "no racks are connected");
+  std::set<std::string> seen;
+  for (const auto& rack : wanted) {
+    if (!seen.insert(rack).second) continue;
+    const ConnectedRack* connected = agents_.find(rack);
+    if (connected == nullptr) {
+      return make_error(ErrorCode::unavailable, "rack '{}' is not connected (connected: {})", rack,
+                        agents_.racks().empty() ? "none" : fmt::format("{}", fmt::join(agents_.racks(), ", ")));
+    }
+    run->racks.push_back(rack);
+    for (const auto& chip : connected->registration.chips()) {
+      if (p.targets.sku && chip.sku() != *p.targets.sku) continue;
+      RunChip c{chip.serial(), rack, chip.slot(), chip.sku(), {chip.peaks().begin(), chip.peaks().end()}};
+      run->chips.push_back(std::move(c));
+    }
+  }
+  if (run->chips.empty()) {
+    return make_error(ErrorCode::unavailable, "no chips to test on racks {}{}", fmt::join(run->racks, ", "),
+                      p.targets.sku ? fmt::format(" with sku {}", *p.targets.sku) : "");
+  }
+
+  if (request.has_seed()) {
+    run->seed = request.seed();
+  } else if (p.seed) {
+    run->seed = *p.seed;
+  } else {
+    std::random_device entropy;
+    run->seed = (static_cast<std::uint64_t>(entropy()) << 32 | entropy()) & 0x7fffffffffffffffULL;
+  }
+  run->steps = plan::flatten(p);
+  for (const auto& s : run->steps) {
+    if (run->phases.empty() || run->phases.back() != s.phase_index) run->phases.push_back(s.phase_index);
+  }
+  for (std::size_t i = 0; i < run->phases.size(); ++i) run->total_s += phase_length(*run, i);
+  return run;
+}
+
+void RunManager::submit(const kiln::v1::SubmitRun& request, SubmitReply reply) {
+  kiln::v1::SubmitRunReply answer;
+  auto prepared = prepare(request, answer);
+  if (!prepared) {
+    if (answer.diagnostics_size() == 0) answer.set_error(prepared.error().message);
+    reply(std::move(answer));
+    return;
+  }
+  if (request.validate_only()) {
+    reply(std::move(answer));
+    return;
+  }
+  std::shared_ptr<Run> run(std::move(prepared).value().release());
+
+  store::NewRun row;
+  row.plan_name = run->plan->name;
+  row.plan_text = run->plan->text;
+  row.plan_sha256 = sha256_hex(run->plan->text);
+  row.seed = run->seed;
+  row.racks = run->racks;
+  row.sample_hz = run->plan->sample_hz;
+  row.submitted_unix_ms = unix_ms_now();
+  if (const ConnectedRack* first = agents_.find(run->racks.front())) row.lab = first->registration.lab();
+  for (const auto& s : run->steps) {
+    row.steps.push_back(store::StepRow{s.step_index, s.phase_index, s.repeat_index, s.step->name, s.step->pattern,
+                                       s.step->duration.count(), plan::params_to_json(*s.step),
+                                       plan::limits_to_json(*s.step)});
+  }
+  std::vector<store::RunChipRow> chips;
+  for (const auto& c : run->chips) chips.push_back(store::RunChipRow{c.serial, c.rack, c.slot, c.sku, ""});
+
+  auto run_id = std::make_shared<std::uint64_t>(0);
+  writer_.submit(
+      [row = std::move(row), chips = std::move(chips), run_id](store::Writer& w) -> Status {
+        auto id = w.create_run(row);
+        if (!id) return id.error();
+        *run_id = *id;
+        return w.add_run_chips(*id, chips);
+      },
+      [this, run, run_id, reply = std::move(reply)](const Status& status) mutable {
+        kiln::v1::SubmitRunReply answer;
+        if (!status) {
+          answer.set_error(fmt::format("could not record the run: {}", status.error().message));
+          reply(std::move(answer));
+          return;
+        }
+        run->id = *run_id;
+        answer.set_run_id(run->id);
+        reply(std::move(answer));
+        spdlog::info("run {} queued: plan {} seed {} on {} ({} chips)", run->id, run->plan->name, run->seed,
+                     fmt::join(run->racks, ","), run->chips.size());
+        auto owned = std::make_unique<Run>(std::move(*run));
+        queue_.push_back(std::move(owned));
+        start_next();
+      });
+}
+
+}  // namespace kiln::daemon

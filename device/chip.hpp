@@ -1,0 +1,101 @@
+#pragma once
+// What an agent needs from a chip, simulated or real: who it is, what it is,
+// run a slice of work, and read its telemetry. A pattern runner (agents/)
+// drives a chip through time slices; the chip advances its own time.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/units.hpp"
+#include "device/sku.hpp"
+
+namespace kiln::device {
+
+struct ChipIdentity {
+  std::string serial;
+  std::string rack;
+  std::uint32_t slot = 0;
+  std::string sku;
+};
+
+enum class DataKind { random, ones, max_toggle };
+
+struct GemmWork {
+  DType dtype = DType::bf16;
+  std::int64_t m = 8192, n = 8192, k = 8192;
+  DataKind data = DataKind::random;
+  // Compute a verification tile this slice (verify != none).
+  bool functional = true;
+};
+
+// A small GEMM the chip really computed, standing for the slice's work so
+// that verification checks real numbers. It spans every processing element
+// of every core once: rows = pe_rows, cols = cores * pe_cols, and output
+// element (i, j) was computed by PE (i, j % pe_cols) of core j / pe_cols.
+// Row-major fp32; inputs are already rounded to the work's dtype.
+// c[i][j] = sum over p = 0..depth-1, in order, of a[i][p] * b[p][j] in fp32
+// (no fused multiply-add), so a verifier can recompute an element exactly.
+struct GemmTile {
+  int pe_rows = 0, pe_cols = 0;
+  int rows = 0, cols = 0, depth = 0;
+  std::vector<float> a;  // rows × depth
+  std::vector<float> b;  // depth × cols
+  std::vector<float> c;  // rows × cols
+};
+
+struct GemmSlice {
+  Seconds elapsed{0};        // chip time this slice took (== the dt asked for)
+  double flops = 0;          // useful floating-point operations done
+  double gemms = 0;          // full-size GEMMs completed (fractional)
+  std::optional<GemmTile> tile;
+};
+
+// One telemetry reading (DESIGN §7). std::nullopt = the backend cannot read
+// it, never 0.
+struct LinkTelemetry {
+  std::optional<double> gbps;
+  std::optional<double> crc_errors;   // cumulative within the run
+  std::optional<double> up;           // 1 / 0
+};
+
+struct Telemetry {
+  std::optional<double> temperature_c;
+  std::optional<double> hbm_temperature_c;
+  std::optional<double> power_w;
+  std::optional<double> clock_mhz;
+  std::optional<double> voltage_mv;
+  std::optional<double> utilization;  // 0..1 over the last slice
+  std::optional<double> throttled;    // 1 while the clock is held down by temperature/power
+  std::optional<double> hbm_ce;       // cumulative within the run
+  std::optional<double> hbm_ue;
+  std::vector<LinkTelemetry> links;
+};
+
+class Chip {
+ public:
+  virtual ~Chip() = default;
+
+  virtual const ChipIdentity& identity() const = 0;
+  virtual const Sku& sku() const = 0;
+
+  // A new run begins: cumulative counters restart and the chip's randomness
+  // is re-derived from (lab seed, serial, run_seed). Physical state
+  // (temperature) carries over, as it would on real silicon.
+  virtual void start_run(std::uint64_t run_seed) = 0;
+  // Chip time since start_run (simulated seconds for a sim chip).
+  virtual Seconds now() const = 0;
+
+  // Runs GEMMs for `dt` of chip time.
+  virtual GemmSlice run_gemm(const GemmWork& work, Seconds dt) = 0;
+  // Does nothing for `dt`: the chip cools towards ambient.
+  virtual void idle(Seconds dt) = 0;
+
+  virtual Telemetry telemetry() const = 0;
+  // True when the chip stopped making progress (hang fault, critical temperature).
+  virtual bool hung() const = 0;
+};
+
+}  // namespace kiln::device

@@ -1,0 +1,63 @@
+#pragma once
+// The injected faults of one simulated chip (DESIGN §3) and the state they
+// keep during a run. What the model does with each kind today:
+//   sdc       flips the fault's bit in the verification tile (below)
+//   slow      throughput × factor            cooling  R_th × r_th_factor
+//   hbm_ce    a Poisson process at rate_per_hour counts into telemetry hbm_ce
+//   hbm_ue    telemetry hbm_ue becomes 1 at `after`
+//   link_down telemetry link{i}_up becomes 0 at `after`
+//   hang      the chip stops making progress at `after`
+// Not modelled yet (parsed and validated, no effect): margin (needs the
+// fmax(V, T) model of the shmoo issue), hbm_stuck (needs memory patterns),
+// link_crc and link_degraded (need collective traffic).
+
+#include <cstdint>
+#include <vector>
+
+#include "core/units.hpp"
+#include "device/chip.hpp"
+#include "device/lab.hpp"
+#include "device/sim_random.hpp"
+
+namespace kiln::device {
+
+class SimFaultState {
+ public:
+  explicit SimFaultState(std::vector<Fault> faults);
+
+  // A new run: counters restart, the random streams are reseeded.
+  void start_run(std::uint64_t sdc_seed, std::uint64_t hbm_seed);
+
+  double slow_factor() const { return slow_factor_; }
+  double r_th_factor() const { return r_th_factor_; }
+
+  // sdc faults for a slice that completed `gemms` full-size GEMMs at
+  // `die_c` and `clock_mhz`. While its gates hold, each GEMM corrupts
+  // independently with probability `rate`, so the slice's tile (which stands
+  // for all of them) is corrupted with probability 1 − (1 − rate)^gemms: then
+  // the element PE (row, col) of `core` computed gets `bit` flipped.
+  // `tile` may be null (no verification this slice); the draw happens
+  // anyway so the stream does not depend on verification. Returns the
+  // number of corruption events.
+  int apply_sdc(double gemms, double die_c, double clock_mhz, GemmTile* tile);
+
+  // Chip time moved on to `now` (since the run's start).
+  void advance_to(Seconds now);
+
+  bool hang_due(Seconds now) const;
+  bool link_up(int link, Seconds now) const;
+  double hbm_ce() const { return static_cast<double>(hbm_ce_); }
+  double hbm_ue() const { return static_cast<double>(hbm_ue_); }
+
+ private:
+  std::vector<Fault> faults_;
+  double slow_factor_ = 1.0;
+  double r_th_factor_ = 1.0;
+  SimRandom sdc_rng_;
+  std::vector<SimRandom> ce_rng_;  // per fault, so that faults do not share draws
+  std::vector<double> next_ce_s_;  // per fault: time of the next correctable error (hbm_ce only)
+  std::uint64_t hbm_ce_ = 0;
+  std::uint64_t hbm_ue_ = 0;
+};
+
+}  // namespace kiln::device

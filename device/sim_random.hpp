@@ -1,0 +1,45 @@
+#pragma once
+// Portable, reproducible randomness for the simulator. The standard
+// library's engines are portable but its distributions are not (their
+// output is implementation-defined), and std::hash differs between
+// standard libraries, so everything here is spelled out by hand: the same
+// (lab seed, serial, run seed) gives the same numbers on every platform.
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace kiln::device {
+
+// 64-bit FNV-1a of the bytes of `text`.
+std::uint64_t fnv1a64(std::string_view text);
+
+// The splitmix64 finaliser: a bijective 64-bit mixer.
+std::uint64_t splitmix64(std::uint64_t x);
+
+// Independent streams of one chip, so that turning one kind of draw on or
+// off (e.g. verification tiles) does not shift the others.
+enum class RandomStream : std::uint64_t { tile_data = 1, sdc = 2, hbm = 3 };
+
+// Seed of one stream of one chip in one run.
+std::uint64_t derive_seed(std::uint64_t lab_seed, std::string_view serial, std::uint64_t run_seed,
+                          RandomStream stream);
+
+// xoshiro256** (Blackman & Vigna), seeded through splitmix64.
+class SimRandom {
+ public:
+  explicit SimRandom(std::uint64_t seed = 0);
+
+  std::uint64_t next();
+  // Uniform in [0, 1) with 53 random bits.
+  double uniform01();
+  // Uniform in [-1, 1) on a grid of 2^-23: every value is exact in fp32.
+  float uniform_pm1();
+  // Exponentially distributed with the given rate (> 0), by inversion.
+  double exponential(double rate);
+
+ private:
+  std::array<std::uint64_t, 4> s_{};
+};
+
+}  // namespace kiln::device

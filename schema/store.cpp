@@ -1,0 +1,140 @@
+// What the writer and reader share: the vocabulary, error mapping, connection
+// settings and the migration runner.
+
+#include <algorithm>
+#include <array>
+#include <string_view>
+
+#include <SQLiteCpp/Transaction.h>
+#include <sqlite3.h>
+
+#include "schema/migrations.hpp"
+#include "schema/store.hpp"
+#include "schema/store_internal.hpp"
+
+namespace kiln::store {
+namespace {
+
+// Must match the CHECK constraints of schema/sql (DESIGN §5, §6).
+constexpr std::array<std::string_view, 5> kVerdicts = {"pass", "marginal", "fail", "inconclusive", "error"};
+constexpr std::array<std::string_view, 5> kRunStatuses = {"queued", "running", "completed", "aborted", "error"};
+constexpr std::array<std::string_view, 3> kTerminalRunStatuses = {"completed", "aborted", "error"};
+constexpr std::array<std::string_view, 12> kFailureClasses = {
+    "sdc",           "margin",    "underperforming", "thermal",       "power",         "memory_ce_excess",
+    "memory_ue",     "memory_pattern", "link_errors", "link_degraded", "link_down",     "hang"};
+
+template <std::size_t N>
+bool contains(const std::array<std::string_view, N>& values, std::string_view value) {
+  return std::find(values.begin(), values.end(), value) != values.end();
+}
+
+}  // namespace
+
+bool is_verdict(std::string_view verdict) { return contains(kVerdicts, verdict); }
+bool is_run_status(std::string_view status) { return contains(kRunStatuses, status); }
+bool is_terminal_run_status(std::string_view status) { return contains(kTerminalRunStatuses, status); }
+bool is_failure_class(std::string_view cls) { return contains(kFailureClasses, cls); }
+
+namespace detail {
+
+Error to_error(const char* what, const SQLite::Exception& e) {
+  ErrorCode code = ErrorCode::internal;  // SQL errors and misuse are bugs in this library
+  switch (e.getErrorCode() & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      code = ErrorCode::unavailable;
+      break;
+    case SQLITE_CONSTRAINT:
+    case SQLITE_NOTADB:
+    case SQLITE_TOOBIG:
+      code = ErrorCode::invalid_argument;
+      break;
+    case SQLITE_CORRUPT:
+      code = ErrorCode::parse;
+      break;
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_NOMEM:
+      code = ErrorCode::io;
+      break;
+    default:
+      break;
+  }
+  return make_error(code, "store: {}: {}", what, e.what());
+}
+
+Error to_error(const char* what, const std::exception& e) {
+  return make_error(ErrorCode::internal, "store: {}: {}", what, e.what());
+}
+
+Result<int> schema_version(SQLite::Database& db) {
+  if (db.tableExists("schema_migrations")) {
+    SQLite::Statement max_version(db, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+    return static_cast<int>(query_int64(max_version).value_or(0));
+  }
+  SQLite::Statement tables(db, "SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'");
+  if (query_int64(tables).value_or(0) != 0) {
+    return make_error(ErrorCode::invalid_argument, "{} is not a Kiln database (it has no schema_migrations table)",
+                      db.getFilename());
+  }
+  return 0;
+}
+
+Status configure_writer(SQLite::Database& db) {
+  // Outside any transaction: both pragmas are no-ops inside one.
+  db.exec("PRAGMA foreign_keys = ON");
+  const std::string mode = db.execAndGet("PRAGMA journal_mode = WAL").getString();
+  if (mode != "wal") {
+    return make_error(ErrorCode::io, "{}: cannot use WAL journaling (journal_mode stays {})", db.getFilename(), mode);
+  }
+  if (db.execAndGet("PRAGMA foreign_keys").getInt() != 1) {
+    return make_error(ErrorCode::internal, "this SQLite build does not enforce foreign keys");
+  }
+  // WAL + NORMAL survives a process crash; only a power loss can drop the
+  // last commits, which agents then resend (batches are acked after commit).
+  db.exec("PRAGMA synchronous = NORMAL");
+  // Ingest touches one telemetry page per (chip, metric) of a batch; keep
+  // them cached across batches (negative = KiB).
+  db.exec("PRAGMA cache_size = -32768");
+  return {};
+}
+
+Status migrate(SQLite::Database& db, std::int64_t now_unix_ms) {
+  const Result<int> found = schema_version(db);
+  if (!found) return found.error();
+  if (*found > kMigrationCount) {
+    return make_error(ErrorCode::conflict,
+                      "{} has schema version {}, newer than this build understands ({}); use a newer Kiln",
+                      db.getFilename(), *found, kMigrationCount);
+  }
+  for (int i = *found; i < kMigrationCount; ++i) {
+    const Migration& migration = kMigrations[i];
+    try {
+      SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+      // Another process may have applied it while this one waited for the lock.
+      const Result<int> current = schema_version(db);
+      if (!current) return current.error();
+      if (*current >= migration.version) continue;
+      db.exec(migration.sql);
+      SQLite::Statement record(db,
+                               "INSERT INTO schema_migrations (version, name, applied_unix_ms) VALUES (?1, ?2, ?3)");
+      record.bind(1, migration.version);
+      record.bind(2, migration.name);
+      record.bind(3, now_unix_ms);
+      record.exec();
+      // Mirrors the version where the sqlite3 shell and other tools look.
+      db.exec("PRAGMA user_version = " + std::to_string(migration.version));
+      transaction.commit();
+    } catch (const SQLite::Exception& e) {
+      const std::string what = fmt::format("migration {:03}_{}", migration.version, migration.name);
+      return to_error(what.c_str(), e);
+    }
+  }
+  return {};
+}
+
+}  // namespace detail
+}  // namespace kiln::store

@@ -1,0 +1,268 @@
+#pragma once
+// The SQLite store: the single definition of what Kiln keeps. kilnd owns the
+// only writer (one thread, batched transactions); readers (queries, the CLI's
+// --db mode) open their own read-only connections.
+//
+// Schema: numbered migrations in schema/sql/NNN_name.sql, compiled into the
+// library and applied in order on open_writer(). WAL mode.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+#include "schema/kiln.pb.h"
+
+namespace SQLite { class Database; }
+
+namespace kiln::store {
+
+// ------------------------------------------------------------------ vocabulary
+
+// The values the schema accepts (DESIGN §5, §6); writes are checked against
+// them before they reach SQL, so callers get invalid_argument, not a CHECK
+// constraint message.
+bool is_verdict(std::string_view verdict);        // pass | marginal | fail | inconclusive | error
+bool is_run_status(std::string_view status);      // queued | running | completed | aborted | error
+bool is_terminal_run_status(std::string_view status);  // completed | aborted | error
+bool is_failure_class(std::string_view cls);      // sdc, margin, ..., hang
+
+// ------------------------------------------------------------------ rows
+
+struct StepRow {
+  std::uint32_t step_index = 0;   // flattened index, unique in the run
+  std::uint32_t phase_index = 0;  // steps of one `parallel:` group share a phase
+  std::uint32_t repeat_index = 0;
+  std::string name;
+  std::string pattern;
+  double duration_s = 0;
+  std::string params_json;        // effective params, every default filled in
+  std::string limits_json;        // the step's limits as written in the plan
+};
+
+struct NewRun {
+  std::string plan_name;
+  std::string plan_sha256;
+  std::string plan_text;          // verbatim
+  std::uint64_t seed = 0;
+  std::string lab;
+  std::vector<std::string> racks;
+  double sample_hz = 10;
+  std::int64_t submitted_unix_ms = 0;
+  std::vector<StepRow> steps;
+};
+
+struct RunRow {
+  std::uint64_t id = 0;
+  std::string plan_name;
+  std::string plan_sha256;
+  std::uint64_t seed = 0;
+  std::string lab;
+  std::vector<std::string> racks;
+  std::string status;             // queued | running | completed | aborted | error
+  std::string reason;             // why aborted / error
+  double sample_hz = 10;
+  std::int64_t submitted_unix_ms = 0;
+  std::optional<std::int64_t> started_unix_ms;
+  std::optional<std::int64_t> ended_unix_ms;
+};
+
+struct ChipRow {
+  std::string serial;
+  std::string sku;
+  std::string rack;
+  std::uint32_t slot = 0;             // rack empty: no rack reports this chip now
+  std::int64_t last_seen_unix_ms = 0;
+  std::int64_t first_seen_unix_ms = 0;
+};
+
+// A chip's part in a run (one per targeted chip).
+struct RunChipRow {
+  std::string serial;
+  std::string rack;
+  std::uint32_t slot = 0;
+  std::string sku;
+  std::string verdict;            // empty until decided
+};
+
+struct MetricRow {
+  std::string metric;
+  double min = 0, avg = 0, max = 0;  // NaN where the agent sent NaN
+  std::uint64_t count = 0;
+};
+
+// When written (set_chip_step_verdict), step_index and step_name are taken
+// from the call, not from the row; an empty location/conditions is stored as {}.
+struct FailureRow {
+  std::string cls;
+  std::uint32_t step_index = 0;
+  std::string step_name;
+  std::uint64_t count = 0;
+  std::string location_json;      // {"core":1,"pe":[12,40],"bit":22}
+  std::string conditions_json;    // {"temperature_c":71.3,...}
+  double first_t_s = 0, last_t_s = 0;
+  std::int64_t first_unix_ms = 0, last_unix_ms = 0;
+  std::string detail;
+};
+
+struct ChipStepRow {
+  std::string serial;
+  std::uint32_t step_index = 0;
+  std::string verdict;            // empty until judged
+  std::string reason;
+  bool completed = false;
+  double ran_s = 0;
+  std::vector<MetricRow> metrics;
+  std::vector<FailureRow> failures;
+  std::string note;               // the agent's note: why not completed, what was unsupported
+  bool unsupported = false;       // the backend could not run this pattern
+};
+
+// What an agent detected during a step (kiln.v1.Detection), kept as evidence.
+struct DetectionRow {
+  std::string serial;
+  std::uint32_t step_index = 0;
+  std::string cls;
+  std::string metric;
+  std::uint64_t count = 0;
+  double first_t_s = 0, last_t_s = 0;
+  std::int64_t first_unix_ms = 0, last_unix_ms = 0;
+  std::string conditions_json;    // {"temperature_c":71.3,...}: only the conditions the agent knew
+  std::string location_json;      // {"core":1,"pe_row":12,...} as the agent sent it
+  std::string detail;
+};
+
+struct TelemetryRow {
+  std::string serial;
+  std::uint32_t step_index = 0;
+  double t_s = 0;
+  std::int64_t wall_unix_ms = 0;
+  std::string metric;
+  double value = 0;               // NaN where the agent sent NaN
+};
+
+struct HistoryRow {                // one run of one serial
+  std::uint64_t run_id = 0;
+  std::string plan_name;
+  std::string rack;
+  std::uint32_t slot = 0;
+  std::string verdict;
+  std::string status;
+  std::int64_t submitted_unix_ms = 0;
+};
+
+// ------------------------------------------------------------------ writer
+
+class Writer {
+ public:
+  // Opens (creating if needed) the database, sets WAL, applies migrations.
+  static Result<std::unique_ptr<Writer>> open(const std::string& path);
+  ~Writer();
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  // Everything below runs inside the current transaction when one is open
+  // (begin()/commit()), or in its own transaction otherwise. A call that fails
+  // writes nothing either way: inside an open transaction it is undone back to
+  // where it started and the transaction stays open for the caller to commit
+  // or roll back. (Exception: if SQLite itself aborted the transaction, e.g.
+  // disk full, it is gone; commit() then reports that.)
+  // begin() while a transaction is open, or commit() without one: conflict.
+  Status begin();
+  Status commit();
+  void rollback();
+  bool in_transaction() const { return in_transaction_; }
+
+  // The rack, its lab, and its chips (serial, sku, slot, now in this rack).
+  // Chips this rack reported before but not now are no longer placed in it.
+  Status upsert_rack(const kiln::v1::RegisterRack& rack, std::int64_t now_unix_ms);
+  // Status "queued". Stores the plan once per distinct sha256. An empty
+  // params_json/limits_json is stored as {}; invalid JSON: invalid_argument.
+  Result<std::uint64_t> create_run(const NewRun& run);
+  // Adding a chip again updates its rack/slot/sku and keeps its verdict. A
+  // verdict may be given or left empty. Unknown serials are added to chips.
+  Status add_run_chips(std::uint64_t run_id, const std::vector<RunChipRow>& chips);
+  // Sets started on running (first time only), ended on terminal states.
+  // not_found: no such run; conflict: the run already reached a terminal state.
+  Status set_run_status(std::uint64_t run_id, const std::string& status, const std::string& reason,
+                        std::int64_t now_unix_ms);
+  // False when (rack, epoch, seq) was ingested before: nothing is written then.
+  // Stores telemetry (a value resent under another batch number is kept once),
+  // chip-step results (completed, ran_s, note, metric summaries: a result sent
+  // again replaces the earlier one, keeping any verdict) and detections.
+  // Unknown serials are added to chips (sku "unknown"). invalid_argument, and
+  // nothing written, when the batch refers to a run/step that does not exist
+  // or carries a NaN/infinite t_s: resending it cannot help.
+  Result<bool> ingest_batch(const kiln::v1::AgentBatch& batch);
+  // Upserts the chip-step's verdict/reason and replaces its failures.
+  Status set_chip_step_verdict(std::uint64_t run_id, std::uint32_t step_index, const std::string& serial,
+                               const std::string& verdict, const std::string& reason,
+                               const std::vector<FailureRow>& failures);
+  // not_found when the chip is not part of the run (add_run_chips).
+  Status set_run_chip_verdict(std::uint64_t run_id, const std::string& serial, const std::string& verdict);
+  // run_id 0: not about a run; empty serial: not about a chip. detail_json
+  // empty is stored as {}.
+  Status add_event(std::uint64_t run_id, const std::string& serial, const std::string& kind,
+                   const std::string& detail_json, std::int64_t now_unix_ms);
+  // Runs left queued/running by a daemon that stopped: marked error on start,
+  // with ended = now; their chips and chip-steps still without a verdict get
+  // verdict "error" (an infrastructure fault, not the chip's). Returns how
+  // many runs were marked.
+  Result<int> fail_unfinished_runs(const std::string& reason, std::int64_t now_unix_ms);
+
+ private:
+  explicit Writer(std::unique_ptr<SQLite::Database> db);
+  // Runs `body` in its own transaction or savepoint, undoing it on failure,
+  // and turns exceptions into an Error prefixed with `what`.
+  Status atomically(const char* what, const std::function<void()>& body);
+  struct Statements;  // prepared statements and the id caches they fill
+  std::unique_ptr<SQLite::Database> db_;
+  std::unique_ptr<Statements> stmts_;
+  bool in_transaction_ = false;
+};
+
+// ------------------------------------------------------------------ reader
+
+class Reader {
+ public:
+  // Read-only; fails with not_found when the file does not exist, with
+  // invalid_argument when it is not a Kiln database, and with conflict when
+  // its schema is older/newer than this build understands (open it with a
+  // kilnd of this version first to migrate it).
+  static Result<std::unique_ptr<Reader>> open(const std::string& path);
+  ~Reader();
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
+
+  // True: this connection cannot change the database.
+  bool read_only() const;
+
+  // Every per-run query answers not_found for an unknown run id.
+  Result<std::vector<RunRow>> list_runs();                   // by id
+  Result<RunRow> run(std::uint64_t run_id);
+  Result<std::string> plan_text(std::uint64_t run_id);
+  Result<std::vector<StepRow>> steps(std::uint64_t run_id);  // by step_index
+  Result<std::vector<RunChipRow>> run_chips(std::uint64_t run_id);    // by rack, slot, serial
+  // With metrics (by name) and failures; ordered by serial, step_index.
+  Result<std::vector<ChipStepRow>> chip_steps(std::uint64_t run_id);
+  Result<std::vector<DetectionRow>> detections(std::uint64_t run_id);  // by serial, step, arrival
+  Result<std::vector<ChipRow>> chips();                                  // by serial
+  // Oldest run first; not_found for a serial never seen.
+  Result<std::vector<HistoryRow>> chip_history(const std::string& serial);
+  // Streams rows ordered by serial, step, t, metric; empty serial/metric =
+  // all; not_found for an unknown run, serial or metric name. The read
+  // transaction stays open while rows are streamed. An exception thrown by
+  // `row` stops the stream and comes back as an internal error.
+  Status telemetry(std::uint64_t run_id, const std::string& serial, const std::string& metric,
+                   const std::function<void(const TelemetryRow&)>& row);
+
+ private:
+  explicit Reader(std::unique_ptr<SQLite::Database> db);
+  std::unique_ptr<SQLite::Database> db_;
+};
+
+}  // namespace kiln::store

@@ -1,0 +1,313 @@
+// The reader: a read-only connection for queries, the CLI's --db mode and the
+// daemon's query replies. Each call reads inside one short transaction, so a
+// result is one consistent snapshot even while the writer commits.
+
+#include <filesystem>
+#include <map>
+#include <utility>
+
+#include <SQLiteCpp/Transaction.h>
+#include <nlohmann/json.hpp>
+#include <sqlite3.h>
+
+#include "schema/migrations.hpp"
+#include "schema/store.hpp"
+#include "schema/store_internal.hpp"
+
+namespace kiln::store {
+
+using detail::fail;
+using detail::from_db;
+using detail::real_or_nan;
+using detail::to_db;
+
+namespace {
+
+void require_run(SQLite::Database& db, std::uint64_t run_id) {
+  SQLite::Statement exists(db, "SELECT 1 FROM runs WHERE id = ?1");
+  exists.bind(1, to_db(run_id));
+  if (!exists.executeStep()) fail(ErrorCode::not_found, "no run {}", run_id);
+}
+
+constexpr const char* kRunColumns =
+    "SELECT r.id, p.name, p.sha256, r.seed, coalesce(l.name, ''), r.racks_json, r.status, r.reason, r.sample_hz, "
+    "r.submitted_unix_ms, r.started_unix_ms, r.ended_unix_ms "
+    "FROM runs r JOIN plans p ON p.id = r.plan_id LEFT JOIN labs l ON l.id = r.lab_id";
+
+RunRow read_run(const SQLite::Statement& q) {
+  RunRow row;
+  row.id = from_db(q.getColumn(0).getInt64());
+  row.plan_name = q.getColumn(1).getString();
+  row.plan_sha256 = q.getColumn(2).getString();
+  row.seed = from_db(q.getColumn(3).getInt64());
+  row.lab = q.getColumn(4).getString();
+  row.racks = nlohmann::json::parse(q.getColumn(5).getString()).get<std::vector<std::string>>();
+  row.status = q.getColumn(6).getString();
+  row.reason = q.getColumn(7).getString();
+  row.sample_hz = q.getColumn(8).getDouble();
+  row.submitted_unix_ms = q.getColumn(9).getInt64();
+  if (!q.getColumn(10).isNull()) row.started_unix_ms = q.getColumn(10).getInt64();
+  if (!q.getColumn(11).isNull()) row.ended_unix_ms = q.getColumn(11).getInt64();
+  return row;
+}
+
+std::uint32_t get_u32(const SQLite::Statement& q, int column) {
+  return static_cast<std::uint32_t>(q.getColumn(column).getInt64());
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Reader>> Reader::open(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return make_error(ErrorCode::not_found, "no database at {}", path);
+  const std::string what = "open " + path;
+  return detail::guarded(what.c_str(), [&]() -> Result<std::unique_ptr<Reader>> {
+    auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READONLY, detail::kBusyTimeoutMs);
+    const Result<int> version = detail::schema_version(*db);
+    if (!version) return version.error();
+    if (*version == 0) return make_error(ErrorCode::invalid_argument, "{} is not a Kiln database (it is empty)", path);
+    if (*version != kMigrationCount) {
+      return make_error(ErrorCode::conflict,
+                        "{} has schema version {}, this build reads version {}; {}", path, *version, kMigrationCount,
+                        *version < kMigrationCount ? "open it once with this build's kilnd to upgrade it"
+                                                   : "use a newer Kiln");
+    }
+    return std::unique_ptr<Reader>(new Reader(std::move(db)));
+  });
+}
+
+Reader::Reader(std::unique_ptr<SQLite::Database> db) : db_(std::move(db)) {}
+
+Reader::~Reader() = default;
+
+bool Reader::read_only() const { return sqlite3_db_readonly(db_->getHandle(), "main") == 1; }
+
+Result<std::vector<RunRow>> Reader::list_runs() {
+  return detail::guarded("list_runs", [&]() -> Result<std::vector<RunRow>> {
+    SQLite::Statement q(*db_, std::string(kRunColumns) + " ORDER BY r.id");
+    std::vector<RunRow> rows;
+    while (q.executeStep()) rows.push_back(read_run(q));
+    return rows;
+  });
+}
+
+Result<RunRow> Reader::run(std::uint64_t run_id) {
+  return detail::guarded("run", [&]() -> Result<RunRow> {
+    SQLite::Statement q(*db_, std::string(kRunColumns) + " WHERE r.id = ?1");
+    q.bind(1, to_db(run_id));
+    if (!q.executeStep()) fail(ErrorCode::not_found, "no run {}", run_id);
+    return read_run(q);
+  });
+}
+
+Result<std::string> Reader::plan_text(std::uint64_t run_id) {
+  return detail::guarded("plan_text", [&]() -> Result<std::string> {
+    SQLite::Statement q(*db_, "SELECT p.text FROM runs r JOIN plans p ON p.id = r.plan_id WHERE r.id = ?1");
+    q.bind(1, to_db(run_id));
+    if (!q.executeStep()) fail(ErrorCode::not_found, "no run {}", run_id);
+    return q.getColumn(0).getString();
+  });
+}
+
+Result<std::vector<StepRow>> Reader::steps(std::uint64_t run_id) {
+  return detail::guarded("steps", [&]() -> Result<std::vector<StepRow>> {
+    SQLite::Transaction snapshot(*db_);
+    require_run(*db_, run_id);
+    SQLite::Statement q(*db_,
+                        "SELECT step_index, phase_index, repeat_index, name, pattern, duration_s, params_json, "
+                        "limits_json FROM steps WHERE run_id = ?1 ORDER BY step_index");
+    q.bind(1, to_db(run_id));
+    std::vector<StepRow> rows;
+    while (q.executeStep()) {
+      rows.push_back(StepRow{get_u32(q, 0), get_u32(q, 1), get_u32(q, 2), q.getColumn(3).getString(),
+                             q.getColumn(4).getString(), q.getColumn(5).getDouble(), q.getColumn(6).getString(),
+                             q.getColumn(7).getString()});
+    }
+    return rows;
+  });
+}
+
+Result<std::vector<RunChipRow>> Reader::run_chips(std::uint64_t run_id) {
+  return detail::guarded("run_chips", [&]() -> Result<std::vector<RunChipRow>> {
+    SQLite::Transaction snapshot(*db_);
+    require_run(*db_, run_id);
+    SQLite::Statement q(*db_,
+                        "SELECT c.serial, rc.rack, rc.slot, rc.sku, coalesce(rc.verdict, '') "
+                        "FROM run_chips rc JOIN chips c ON c.id = rc.chip_id WHERE rc.run_id = ?1 "
+                        "ORDER BY rc.rack, rc.slot, c.serial");
+    q.bind(1, to_db(run_id));
+    std::vector<RunChipRow> rows;
+    while (q.executeStep()) {
+      rows.push_back(RunChipRow{q.getColumn(0).getString(), q.getColumn(1).getString(), get_u32(q, 2),
+                                q.getColumn(3).getString(), q.getColumn(4).getString()});
+    }
+    return rows;
+  });
+}
+
+Result<std::vector<ChipStepRow>> Reader::chip_steps(std::uint64_t run_id) {
+  return detail::guarded("chip_steps", [&]() -> Result<std::vector<ChipStepRow>> {
+    SQLite::Transaction snapshot(*db_);
+    require_run(*db_, run_id);
+    std::vector<ChipStepRow> rows;
+    std::map<std::pair<std::string, std::uint32_t>, std::size_t> index;  // (serial, step) -> rows[i]
+
+    SQLite::Statement q(*db_,
+                        "SELECT c.serial, cs.step_index, coalesce(cs.verdict, ''), cs.reason, cs.completed, "
+                        "cs.ran_s, cs.note, cs.unsupported "
+                        "FROM chip_steps cs JOIN chips c ON c.id = cs.chip_id WHERE cs.run_id = ?1 "
+                        "ORDER BY c.serial, cs.step_index");
+    q.bind(1, to_db(run_id));
+    while (q.executeStep()) {
+      ChipStepRow row;
+      row.serial = q.getColumn(0).getString();
+      row.step_index = get_u32(q, 1);
+      row.verdict = q.getColumn(2).getString();
+      row.reason = q.getColumn(3).getString();
+      row.completed = q.getColumn(4).getInt() != 0;
+      row.ran_s = q.getColumn(5).getDouble();
+      row.note = q.getColumn(6).getString();
+      row.unsupported = q.getColumn(7).getInt() != 0;
+      index.emplace(std::pair(row.serial, row.step_index), rows.size());
+      rows.push_back(std::move(row));
+    }
+
+    SQLite::Statement metrics(*db_,
+                              "SELECT c.serial, m.step_index, n.name, m.min, m.avg, m.max, m.count "
+                              "FROM chip_step_metrics m JOIN chips c ON c.id = m.chip_id "
+                              "JOIN metric_names n ON n.id = m.metric_id WHERE m.run_id = ?1 ORDER BY n.name");
+    metrics.bind(1, to_db(run_id));
+    while (metrics.executeStep()) {
+      const auto found = index.find({metrics.getColumn(0).getString(), get_u32(metrics, 1)});
+      if (found == index.end()) continue;  // cannot happen: metrics cascade from chip_steps
+      rows[found->second].metrics.push_back(MetricRow{metrics.getColumn(2).getString(),
+                                                      real_or_nan(metrics.getColumn(3)),
+                                                      real_or_nan(metrics.getColumn(4)),
+                                                      real_or_nan(metrics.getColumn(5)),
+                                                      from_db(metrics.getColumn(6).getInt64())});
+    }
+
+    SQLite::Statement failures(*db_,
+                               "SELECT c.serial, f.step_index, s.name, f.class, f.count, f.location_json, "
+                               "f.conditions_json, f.first_t_s, f.last_t_s, coalesce(f.first_unix_ms, 0), "
+                               "coalesce(f.last_unix_ms, 0), f.detail "
+                               "FROM failures f JOIN chips c ON c.id = f.chip_id "
+                               "JOIN steps s ON s.run_id = f.run_id AND s.step_index = f.step_index "
+                               "WHERE f.run_id = ?1 ORDER BY f.id");
+    failures.bind(1, to_db(run_id));
+    while (failures.executeStep()) {
+      const auto found = index.find({failures.getColumn(0).getString(), get_u32(failures, 1)});
+      if (found == index.end()) continue;  // cannot happen: failures cascade from chip_steps
+      FailureRow failure;
+      failure.step_index = get_u32(failures, 1);
+      failure.step_name = failures.getColumn(2).getString();
+      failure.cls = failures.getColumn(3).getString();
+      failure.count = from_db(failures.getColumn(4).getInt64());
+      failure.location_json = failures.getColumn(5).getString();
+      failure.conditions_json = failures.getColumn(6).getString();
+      failure.first_t_s = real_or_nan(failures.getColumn(7));
+      failure.last_t_s = real_or_nan(failures.getColumn(8));
+      failure.first_unix_ms = failures.getColumn(9).getInt64();
+      failure.last_unix_ms = failures.getColumn(10).getInt64();
+      failure.detail = failures.getColumn(11).getString();
+      rows[found->second].failures.push_back(std::move(failure));
+    }
+    return rows;
+  });
+}
+
+Result<std::vector<DetectionRow>> Reader::detections(std::uint64_t run_id) {
+  return detail::guarded("detections", [&]() -> Result<std::vector<DetectionRow>> {
+    SQLite::Transaction snapshot(*db_);
+    require_run(*db_, run_id);
+    SQLite::Statement q(*db_,
+                        "SELECT c.serial, d.step_index, d.class, d.metric, d.count, d.first_t_s, d.last_t_s, "
+                        "coalesce(d.first_unix_ms, 0), coalesce(d.last_unix_ms, 0), d.conditions_json, "
+                        "d.location_json, d.detail "
+                        "FROM detections d JOIN chips c ON c.id = d.chip_id WHERE d.run_id = ?1 "
+                        "ORDER BY c.serial, d.step_index, d.id");
+    q.bind(1, to_db(run_id));
+    std::vector<DetectionRow> rows;
+    while (q.executeStep()) {
+      rows.push_back(DetectionRow{q.getColumn(0).getString(), get_u32(q, 1), q.getColumn(2).getString(),
+                                  q.getColumn(3).getString(), from_db(q.getColumn(4).getInt64()),
+                                  real_or_nan(q.getColumn(5)), real_or_nan(q.getColumn(6)),
+                                  q.getColumn(7).getInt64(), q.getColumn(8).getInt64(), q.getColumn(9).getString(),
+                                  q.getColumn(10).getString(), q.getColumn(11).getString()});
+    }
+    return rows;
+  });
+}
+
+Result<std::vector<ChipRow>> Reader::chips() {
+  return detail::guarded("chips", [&]() -> Result<std::vector<ChipRow>> {
+    SQLite::Statement q(*db_,
+                        "SELECT c.serial, c.sku, coalesce(r.name, ''), coalesce(c.slot, 0), c.last_seen_unix_ms, "
+                        "c.first_seen_unix_ms FROM chips c LEFT JOIN racks r ON r.id = c.rack_id ORDER BY c.serial");
+    std::vector<ChipRow> rows;
+    while (q.executeStep()) {
+      rows.push_back(ChipRow{q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString(),
+                             get_u32(q, 3), q.getColumn(4).getInt64(), q.getColumn(5).getInt64()});
+    }
+    return rows;
+  });
+}
+
+Result<std::vector<HistoryRow>> Reader::chip_history(const std::string& serial) {
+  return detail::guarded("chip_history", [&]() -> Result<std::vector<HistoryRow>> {
+    SQLite::Transaction snapshot(*db_);
+    SQLite::Statement chip(*db_, "SELECT id FROM chips WHERE serial = ?1");
+    chip.bind(1, serial);
+    if (!chip.executeStep()) fail(ErrorCode::not_found, "no chip {}", serial);
+    SQLite::Statement q(*db_,
+                        "SELECT r.id, p.name, rc.rack, rc.slot, coalesce(rc.verdict, ''), r.status, "
+                        "r.submitted_unix_ms FROM run_chips rc JOIN runs r ON r.id = rc.run_id "
+                        "JOIN plans p ON p.id = r.plan_id WHERE rc.chip_id = ?1 ORDER BY r.id");
+    q.bind(1, chip.getColumn(0).getInt64());
+    std::vector<HistoryRow> rows;
+    while (q.executeStep()) {
+      rows.push_back(HistoryRow{from_db(q.getColumn(0).getInt64()), q.getColumn(1).getString(),
+                                q.getColumn(2).getString(), get_u32(q, 3), q.getColumn(4).getString(),
+                                q.getColumn(5).getString(), q.getColumn(6).getInt64()});
+    }
+    return rows;
+  });
+}
+
+Status Reader::telemetry(std::uint64_t run_id, const std::string& serial, const std::string& metric,
+                         const std::function<void(const TelemetryRow&)>& row) {
+  return detail::guarded("telemetry", [&]() -> Status {
+    SQLite::Transaction snapshot(*db_);
+    require_run(*db_, run_id);
+    // Filters become ids first, so a typo is reported instead of matching nothing.
+    const auto id_of = [&](const char* sql, const std::string& name, const char* kind) {
+      SQLite::Statement find(*db_, sql);
+      find.bind(1, name);
+      if (!find.executeStep()) fail(ErrorCode::not_found, "no {} {}", kind, name);
+      return find.getColumn(0).getInt64();
+    };
+    std::string sql =
+        "SELECT c.serial, t.step_index, t.t_s, t.wall_unix_ms, n.name, t.value FROM telemetry t "
+        "JOIN chips c ON c.id = t.chip_id JOIN metric_names n ON n.id = t.metric_id WHERE t.run_id = ?1";
+    if (!serial.empty()) sql += " AND t.chip_id = ?2";
+    if (!metric.empty()) sql += " AND t.metric_id = ?3";
+    sql += " ORDER BY c.serial, t.step_index, t.t_s, n.name";
+    SQLite::Statement q(*db_, sql);
+    q.bind(1, to_db(run_id));
+    if (!serial.empty()) q.bind(2, id_of("SELECT id FROM chips WHERE serial = ?1", serial, "chip"));
+    if (!metric.empty()) q.bind(3, id_of("SELECT id FROM metric_names WHERE name = ?1", metric, "metric"));
+    TelemetryRow out;
+    while (q.executeStep()) {
+      out.serial = q.getColumn(0).getString();
+      out.step_index = get_u32(q, 1);
+      out.t_s = q.getColumn(2).getDouble();
+      out.wall_unix_ms = q.getColumn(3).getInt64();
+      out.metric = q.getColumn(4).getString();
+      out.value = real_or_nan(q.getColumn(5));
+      row(out);
+    }
+    return {};
+  });
+}
+
+}  // namespace kiln::store

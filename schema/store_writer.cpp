@@ -1,0 +1,379 @@
+// The writer: opening, transactions, and everything but telemetry ingest
+// (store_writer_ingest.cpp). One Writer per database, used by one thread.
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+#include <sqlite3.h>
+
+#include "core/clock.hpp"
+#include "schema/store.hpp"
+#include "schema/store_internal.hpp"
+#include "schema/store_writer_statements.hpp"
+
+namespace kiln::store {
+
+using detail::execute;
+using detail::fail;
+using detail::query_int64;
+using detail::to_db;
+
+namespace {
+
+// False once SQLite has rolled back on its own (it does on some errors, such
+// as a full disk), even though the writer believes a transaction is open.
+bool sqlite_in_transaction(SQLite::Database& db) { return sqlite3_get_autocommit(db.getHandle()) == 0; }
+
+Error lost_transaction(const char* what) {
+  return make_error(ErrorCode::io,
+                    "store: {}: SQLite rolled back the open transaction after an earlier error; nothing since "
+                    "begin() was stored (call rollback())",
+                    what);
+}
+
+// Plans are keyed by their SHA-256 in lowercase hex.
+std::string normalized_sha256(const std::string& sha256) {
+  std::string lower = sha256;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const bool hex = std::all_of(lower.begin(), lower.end(), [](char c) { return std::isxdigit(c) != 0; });
+  if (lower.size() != 64 || !hex) fail(ErrorCode::invalid_argument, "plan_sha256 '{}' is not 64 hex digits", sha256);
+  return lower;
+}
+
+void bind_optional(SQLite::Statement& statement, int index, const std::optional<std::int64_t>& value) {
+  if (value) {
+    statement.bind(index, *value);
+  } else {
+    statement.bind(index);
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Writer>> Writer::open(const std::string& path) {
+  const std::string what = "open " + path;
+  return detail::guarded(what.c_str(), [&]() -> Result<std::unique_ptr<Writer>> {
+    auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
+                                                 detail::kBusyTimeoutMs);
+    if (Status configured = detail::configure_writer(*db); !configured) return configured.error();
+    if (Status migrated = detail::migrate(*db, unix_ms_now()); !migrated) return migrated.error();
+    return std::unique_ptr<Writer>(new Writer(std::move(db)));
+  });
+}
+
+Writer::Writer(std::unique_ptr<SQLite::Database> db)
+    : db_(std::move(db)), stmts_(std::make_unique<Statements>(*db_)) {}
+
+Writer::~Writer() {
+  rollback();      // an uncommitted transaction is dropped, as a crash would drop it
+  stmts_.reset();  // statements before the connection they belong to
+}
+
+Status Writer::begin() {
+  if (in_transaction_) return make_error(ErrorCode::conflict, "store: begin: a transaction is already open");
+  try {
+    execute(stmts_->begin);
+  } catch (const SQLite::Exception& e) {
+    return detail::to_error("begin", e);
+  }
+  in_transaction_ = true;
+  return {};
+}
+
+Status Writer::commit() {
+  if (!in_transaction_) return make_error(ErrorCode::conflict, "store: commit: no transaction is open");
+  in_transaction_ = false;
+  if (!sqlite_in_transaction(*db_)) {
+    stmts_->forget_cached_ids();
+    return lost_transaction("commit");
+  }
+  try {
+    execute(stmts_->commit);
+    return {};
+  } catch (const SQLite::Exception& e) {
+    // Whatever the failure (busy, disk full), nothing of it must stay pending.
+    db_->tryExec("ROLLBACK");
+    stmts_->forget_cached_ids();
+    return detail::to_error("commit", e);
+  }
+}
+
+void Writer::rollback() {
+  if (!in_transaction_) return;
+  in_transaction_ = false;
+  stmts_->forget_cached_ids();
+  if (sqlite_in_transaction(*db_)) db_->tryExec("ROLLBACK");
+}
+
+Status Writer::atomically(const char* what, const std::function<void()>& body) {
+  const bool nested = in_transaction_;
+  if (nested && !sqlite_in_transaction(*db_)) return lost_transaction(what);
+  const auto undo = [&] {
+    stmts_->forget_cached_ids();
+    if (!sqlite_in_transaction(*db_)) return;  // never started, or SQLite already rolled back
+    if (nested) {
+      db_->tryExec("ROLLBACK TO kiln_op");
+      db_->tryExec("RELEASE kiln_op");
+    } else {
+      db_->tryExec("ROLLBACK");
+    }
+  };
+  try {
+    execute(nested ? stmts_->savepoint : stmts_->begin);
+    body();
+    execute(nested ? stmts_->release : stmts_->commit);
+    return {};
+  } catch (const detail::OpError& e) {
+    undo();
+    return e.error;
+  } catch (const SQLite::Exception& e) {
+    undo();
+    return detail::to_error(what, e);
+  } catch (const std::exception& e) {
+    undo();
+    return detail::to_error(what, e);
+  }
+}
+
+Status Writer::upsert_rack(const kiln::v1::RegisterRack& rack, std::int64_t now_unix_ms) {
+  return atomically("upsert_rack", [&] {
+    Statements& s = *stmts_;
+    if (rack.rack().empty()) fail(ErrorCode::invalid_argument, "rack registration without a rack id");
+    std::optional<std::int64_t> lab_id;
+    if (!rack.lab().empty()) {
+      s.upsert_lab.bind(1, rack.lab());
+      s.upsert_lab.bind(2, now_unix_ms);
+      lab_id = query_int64(s.upsert_lab);
+    }
+    s.upsert_rack.bind(1, rack.rack());
+    bind_optional(s.upsert_rack, 2, lab_id);
+    s.upsert_rack.bind(3, rack.backend());
+    s.upsert_rack.bind(4, rack.topology());
+    if (rack.time_scale() > 0) {
+      s.upsert_rack.bind(5, rack.time_scale());
+    } else {
+      s.upsert_rack.bind(5);  // real hardware: no simulated time
+    }
+    s.upsert_rack.bind(6, to_db(rack.epoch()));
+    s.upsert_rack.bind(7, now_unix_ms);
+    const std::int64_t rack_id = query_int64(s.upsert_rack).value();
+
+    // The registration is the rack's whole inventory: chips it no longer
+    // reports are not in it any more (they reappear wherever they register).
+    s.unplace_rack_chips.bind(1, rack_id);
+    execute(s.unplace_rack_chips);
+    for (const kiln::v1::ChipInfo& chip : rack.chips()) {
+      if (chip.serial().empty()) fail(ErrorCode::invalid_argument, "rack {}: a chip without a serial", rack.rack());
+      s.upsert_chip.bind(1, chip.serial());
+      s.upsert_chip.bind(2, chip.sku().empty() ? std::string("unknown") : chip.sku());
+      s.upsert_chip.bind(3, rack_id);
+      s.upsert_chip.bind(4, chip.slot());
+      s.upsert_chip.bind(5, now_unix_ms);
+      s.remember_chip(chip.serial(), query_int64(s.upsert_chip).value());
+    }
+  });
+}
+
+Result<std::uint64_t> Writer::create_run(const NewRun& run) {
+  std::uint64_t run_id = 0;
+  const Status stored = atomically("create_run", [&] {
+    Statements& s = *stmts_;
+    if (!(run.sample_hz > 0) || !std::isfinite(run.sample_hz)) {
+      fail(ErrorCode::invalid_argument, "sample_hz must be a positive number, not {}", run.sample_hz);
+    }
+    const std::string sha256 = normalized_sha256(run.plan_sha256);
+
+    std::optional<std::int64_t> plan_id;
+    {
+      detail::ResetOnExit reset(s.find_plan);
+      s.find_plan.bind(1, sha256);
+      if (s.find_plan.executeStep()) {
+        plan_id = s.find_plan.getColumn(0).getInt64();
+        if (s.find_plan.getColumn(1).getString() != run.plan_text) {
+          fail(ErrorCode::conflict, "a different plan text is already stored under sha256 {}", sha256);
+        }
+      }
+    }
+    if (!plan_id) {
+      s.insert_plan.bind(1, run.plan_name);
+      s.insert_plan.bind(2, sha256);
+      s.insert_plan.bind(3, run.plan_text);
+      s.insert_plan.bind(4, run.submitted_unix_ms);
+      plan_id = query_int64(s.insert_plan).value();
+    }
+
+    std::optional<std::int64_t> lab_id;
+    if (!run.lab.empty()) {
+      s.upsert_lab.bind(1, run.lab);
+      s.upsert_lab.bind(2, run.submitted_unix_ms);
+      lab_id = query_int64(s.upsert_lab);
+    }
+    s.insert_run.bind(1, *plan_id);
+    s.insert_run.bind(2, to_db(run.seed));
+    bind_optional(s.insert_run, 3, lab_id);
+    s.insert_run.bind(4, nlohmann::json(run.racks).dump());
+    s.insert_run.bind(5, run.sample_hz);
+    s.insert_run.bind(6, run.submitted_unix_ms);
+    run_id = detail::from_db(query_int64(s.insert_run).value());
+
+    for (const StepRow& step : run.steps) {
+      s.insert_step.bind(1, to_db(run_id));
+      s.insert_step.bind(2, step.step_index);
+      s.insert_step.bind(3, step.phase_index);
+      s.insert_step.bind(4, step.repeat_index);
+      s.insert_step.bind(5, step.name);
+      s.insert_step.bind(6, step.pattern);
+      s.insert_step.bind(7, step.duration_s);
+      s.insert_step.bind(8, detail::json_or_empty_object(step.params_json));
+      s.insert_step.bind(9, detail::json_or_empty_object(step.limits_json));
+      execute(s.insert_step);
+    }
+  });
+  if (!stored) return stored.error();
+  return run_id;
+}
+
+Status Writer::add_run_chips(std::uint64_t run_id, const std::vector<RunChipRow>& chips) {
+  return atomically("add_run_chips", [&] {
+    Statements& s = *stmts_;
+    if (!s.status_of_run(run_id)) fail(ErrorCode::not_found, "no run {}", run_id);
+    const std::int64_t now = unix_ms_now();
+    for (const RunChipRow& chip : chips) {
+      if (chip.serial.empty()) fail(ErrorCode::invalid_argument, "run {}: a chip without a serial", run_id);
+      if (!chip.verdict.empty() && !is_verdict(chip.verdict)) {
+        fail(ErrorCode::invalid_argument, "'{}' is not a verdict", chip.verdict);
+      }
+      const std::string sku = chip.sku.empty() ? "unknown" : chip.sku;
+      s.upsert_run_chip.bind(1, to_db(run_id));
+      s.upsert_run_chip.bind(2, s.chip_id(chip.serial, NewChip{sku, chip.rack, chip.slot, now}));
+      s.upsert_run_chip.bind(3, chip.rack);
+      s.upsert_run_chip.bind(4, chip.slot);
+      s.upsert_run_chip.bind(5, sku);
+      if (chip.verdict.empty()) {
+        s.upsert_run_chip.bind(6);
+      } else {
+        s.upsert_run_chip.bind(6, chip.verdict);
+      }
+      execute(s.upsert_run_chip);
+    }
+  });
+}
+
+Status Writer::set_run_status(std::uint64_t run_id, const std::string& status, const std::string& reason,
+                              std::int64_t now_unix_ms) {
+  return atomically("set_run_status", [&] {
+    Statements& s = *stmts_;
+    if (!is_run_status(status)) fail(ErrorCode::invalid_argument, "'{}' is not a run status", status);
+    const std::optional<std::string> current = s.status_of_run(run_id);
+    if (!current) fail(ErrorCode::not_found, "no run {}", run_id);
+    if (is_terminal_run_status(*current)) fail(ErrorCode::conflict, "run {} is already {}", run_id, *current);
+    s.update_run_status.bind(1, to_db(run_id));
+    s.update_run_status.bind(2, status);
+    s.update_run_status.bind(3, reason);
+    s.update_run_status.bind(4, now_unix_ms);
+    execute(s.update_run_status);
+  });
+}
+
+Status Writer::set_chip_step_verdict(std::uint64_t run_id, std::uint32_t step_index, const std::string& serial,
+                                     const std::string& verdict, const std::string& reason,
+                                     const std::vector<FailureRow>& failures) {
+  return atomically("set_chip_step_verdict", [&] {
+    Statements& s = *stmts_;
+    if (!is_verdict(verdict)) fail(ErrorCode::invalid_argument, "'{}' is not a verdict", verdict);
+    if (serial.empty()) fail(ErrorCode::invalid_argument, "a verdict for a chip without a serial");
+    for (const FailureRow& failure : failures) {
+      if (!is_failure_class(failure.cls)) fail(ErrorCode::invalid_argument, "'{}' is not a failure class", failure.cls);
+    }
+    s.require_step(run_id, step_index);
+    const std::int64_t chip = s.chip_id(serial, NewChip{"unknown", "", std::nullopt, unix_ms_now()});
+    s.upsert_chip_step_verdict.bind(1, to_db(run_id));
+    s.upsert_chip_step_verdict.bind(2, step_index);
+    s.upsert_chip_step_verdict.bind(3, chip);
+    s.upsert_chip_step_verdict.bind(4, verdict);
+    s.upsert_chip_step_verdict.bind(5, reason);
+    execute(s.upsert_chip_step_verdict);
+
+    s.delete_failures.bind(1, to_db(run_id));
+    s.delete_failures.bind(2, step_index);
+    s.delete_failures.bind(3, chip);
+    execute(s.delete_failures);
+    for (const FailureRow& failure : failures) {
+      SQLite::Statement& insert = s.insert_failure;
+      insert.bind(1, to_db(run_id));
+      insert.bind(2, step_index);
+      insert.bind(3, chip);
+      insert.bind(4, failure.cls);
+      insert.bind(5, to_db(failure.count));
+      insert.bind(6, detail::json_or_empty_object(failure.location_json));
+      insert.bind(7, detail::json_or_empty_object(failure.conditions_json));
+      insert.bind(8, failure.first_t_s);
+      insert.bind(9, failure.last_t_s);
+      insert.bind(10, failure.first_unix_ms);
+      insert.bind(11, failure.last_unix_ms);
+      insert.bind(12, failure.detail);
+      execute(insert);
+    }
+  });
+}
+
+Status Writer::set_run_chip_verdict(std::uint64_t run_id, const std::string& serial, const std::string& verdict) {
+  return atomically("set_run_chip_verdict", [&] {
+    Statements& s = *stmts_;
+    if (!is_verdict(verdict)) fail(ErrorCode::invalid_argument, "'{}' is not a verdict", verdict);
+    s.set_run_chip_verdict.bind(1, to_db(run_id));
+    s.set_run_chip_verdict.bind(2, serial);
+    s.set_run_chip_verdict.bind(3, verdict);
+    if (execute(s.set_run_chip_verdict) == 0) {
+      if (!s.status_of_run(run_id)) fail(ErrorCode::not_found, "no run {}", run_id);
+      fail(ErrorCode::not_found, "chip {} is not part of run {}", serial, run_id);
+    }
+  });
+}
+
+Status Writer::add_event(std::uint64_t run_id, const std::string& serial, const std::string& kind,
+                         const std::string& detail_json, std::int64_t now_unix_ms) {
+  return atomically("add_event", [&] {
+    Statements& s = *stmts_;
+    if (kind.empty()) fail(ErrorCode::invalid_argument, "an event without a kind");
+    if (run_id != 0 && !s.status_of_run(run_id)) fail(ErrorCode::not_found, "no run {}", run_id);
+    s.insert_event.bind(1);
+    if (run_id != 0) s.insert_event.bind(1, to_db(run_id));
+    s.insert_event.bind(2);
+    if (!serial.empty()) s.insert_event.bind(2, s.chip_id(serial, NewChip{"unknown", "", std::nullopt, now_unix_ms}));
+    s.insert_event.bind(3, kind);
+    s.insert_event.bind(4, detail::json_or_empty_object(detail_json));
+    s.insert_event.bind(5, now_unix_ms);
+    execute(s.insert_event);
+  });
+}
+
+Result<int> Writer::fail_unfinished_runs(const std::string& reason, std::int64_t now_unix_ms) {
+  int marked = 0;
+  const Status done = atomically("fail_unfinished_runs", [&] {
+    // Once per daemon start: not worth a cached statement.
+    constexpr const char* kUnfinished = "(SELECT id FROM runs WHERE status IN ('queued', 'running'))";
+    SQLite::Statement chips(*db_, fmt::format("UPDATE run_chips SET verdict = 'error' "
+                                              "WHERE verdict IS NULL AND run_id IN {}",
+                                              kUnfinished));
+    execute(chips);
+    SQLite::Statement steps(*db_, fmt::format("UPDATE chip_steps SET verdict = 'error', reason = ?1 "
+                                              "WHERE verdict IS NULL AND run_id IN {}",
+                                              kUnfinished));
+    steps.bind(1, reason);
+    execute(steps);
+    SQLite::Statement runs(*db_,
+                           "UPDATE runs SET status = 'error', reason = ?1, ended_unix_ms = ?2 "
+                           "WHERE status IN ('queued', 'running')");
+    runs.bind(1, reason);
+    runs.bind(2, now_unix_ms);
+    marked = execute(runs);
+  });
+  if (!done) return done.error();
+  return marked;
+}
+
+}  // namespace kiln::store

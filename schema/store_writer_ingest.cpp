@@ -1,0 +1,154 @@
+// Agent batch ingest: the hot path (thousands of telemetry values per batch,
+// one cached statement per row kind, ids interned in memory).
+
+#include <cmath>
+#include <functional>
+#include <set>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "core/clock.hpp"
+#include "schema/store.hpp"
+#include "schema/store_internal.hpp"
+#include "schema/store_writer_statements.hpp"
+
+namespace kiln::store {
+
+using detail::execute;
+using detail::fail;
+using detail::to_db;
+
+namespace {
+
+std::string conditions_json(const kiln::v1::Conditions& conditions) {
+  // Only what the agent knew: an absent condition is not 0.
+  nlohmann::json json = nlohmann::json::object();
+  if (conditions.has_temperature_c()) json["temperature_c"] = conditions.temperature_c();
+  if (conditions.has_power_w()) json["power_w"] = conditions.power_w();
+  if (conditions.has_clock_mhz()) json["clock_mhz"] = conditions.clock_mhz();
+  if (conditions.has_voltage_mv()) json["voltage_mv"] = conditions.voltage_mv();
+  return json.dump();
+}
+
+std::string location_json(const google::protobuf::Map<std::string, std::int64_t>& location) {
+  nlohmann::json json = nlohmann::json::object();  // keys sorted: protobuf map order is unspecified
+  for (const auto& [key, value] : location) json[key] = value;
+  return json.dump();
+}
+
+// Everything that would make the batch unstorable is found before anything
+// is written, so the error names the real problem.
+// require_step throws when the run or step does not exist.
+void validate(const kiln::v1::AgentBatch& batch,
+              const std::function<void(std::uint64_t run_id, std::uint32_t step_index)>& require_step) {
+  for (const kiln::v1::Sample& sample : batch.samples()) {
+    if (sample.serial().empty()) fail(ErrorCode::invalid_argument, "a sample without a serial");
+    if (!std::isfinite(sample.t_s())) {
+      fail(ErrorCode::invalid_argument, "sample of {} has t_s {}", sample.serial(), sample.t_s());
+    }
+    for (const kiln::v1::MetricValue& value : sample.values()) {
+      if (value.name().empty()) fail(ErrorCode::invalid_argument, "sample of {}: a value without a name", sample.serial());
+    }
+    require_step(sample.run_id(), sample.step_index());
+  }
+  for (const kiln::v1::ChipStepResult& result : batch.results()) {
+    if (result.serial().empty()) fail(ErrorCode::invalid_argument, "a step result without a serial");
+    for (const auto& [name, summary] : result.metrics()) {
+      if (name.empty()) fail(ErrorCode::invalid_argument, "step result of {}: a metric without a name", result.serial());
+    }
+    require_step(result.run_id(), result.step_index());
+  }
+}
+
+}  // namespace
+
+Result<bool> Writer::ingest_batch(const kiln::v1::AgentBatch& batch) {
+  bool fresh = false;
+  const Status stored = atomically("ingest_batch", [&] {
+    Statements& s = *stmts_;
+    if (batch.rack().empty()) fail(ErrorCode::invalid_argument, "a batch without a rack");
+    s.claim_batch.bind(1, batch.rack());
+    s.claim_batch.bind(2, to_db(batch.epoch()));
+    s.claim_batch.bind(3, to_db(batch.seq()));
+    if (execute(s.claim_batch) == 0) return;  // seen before: the savepoint/transaction holds nothing
+    fresh = true;
+    std::set<std::pair<std::uint64_t, std::uint32_t>> known_steps;  // a batch names few steps; look each up once
+    validate(batch, [&](std::uint64_t run_id, std::uint32_t step_index) {
+      if (known_steps.emplace(run_id, step_index).second) s.require_step(run_id, step_index);
+    });
+
+    static const std::string kUnknownSku = "unknown";
+    for (const kiln::v1::Sample& sample : batch.samples()) {
+      const std::int64_t chip =
+          s.chip_id(sample.serial(), NewChip{kUnknownSku, batch.rack(), std::nullopt, sample.wall_unix_ms()});
+      SQLite::Statement& insert = s.insert_telemetry;
+      for (const kiln::v1::MetricValue& value : sample.values()) {
+        insert.bind(1, to_db(sample.run_id()));
+        insert.bind(2, chip);
+        insert.bind(3, s.metric_id(value.name()));
+        insert.bind(4, sample.step_index());
+        insert.bind(5, sample.t_s());
+        insert.bind(6, sample.wall_unix_ms());
+        insert.bind(7, value.value());
+        execute(insert);
+      }
+    }
+
+    for (const kiln::v1::ChipStepResult& result : batch.results()) {
+      const std::int64_t chip =
+          s.chip_id(result.serial(), NewChip{kUnknownSku, batch.rack(), std::nullopt, unix_ms_now()});
+      const std::int64_t run_id = to_db(result.run_id());
+      s.upsert_chip_step_result.bind(1, run_id);
+      s.upsert_chip_step_result.bind(2, result.step_index());
+      s.upsert_chip_step_result.bind(3, chip);
+      s.upsert_chip_step_result.bind(4, result.completed() ? 1 : 0);
+      s.upsert_chip_step_result.bind(5, result.unsupported() ? 1 : 0);
+      s.upsert_chip_step_result.bind(6, result.ran_s());
+      s.upsert_chip_step_result.bind(7, result.note());
+      execute(s.upsert_chip_step_result);
+
+      // A result sent again (a new agent epoch resending its spool) replaces
+      // the earlier summary and detections instead of adding to them.
+      for (SQLite::Statement* clear : {&s.delete_chip_step_metrics, &s.delete_detections}) {
+        clear->bind(1, run_id);
+        clear->bind(2, result.step_index());
+        clear->bind(3, chip);
+        execute(*clear);
+      }
+      for (const auto& [name, summary] : result.metrics()) {
+        SQLite::Statement& insert = s.insert_chip_step_metric;
+        insert.bind(1, run_id);
+        insert.bind(2, result.step_index());
+        insert.bind(3, chip);
+        insert.bind(4, s.metric_id(name));
+        insert.bind(5, summary.min());
+        insert.bind(6, summary.avg());
+        insert.bind(7, summary.max());
+        insert.bind(8, to_db(summary.count()));
+        execute(insert);
+      }
+      for (const kiln::v1::Detection& detection : result.detections()) {
+        SQLite::Statement& insert = s.insert_detection;
+        insert.bind(1, run_id);
+        insert.bind(2, result.step_index());
+        insert.bind(3, chip);
+        insert.bind(4, detection.cls());
+        insert.bind(5, detection.metric());
+        insert.bind(6, to_db(detection.count()));
+        insert.bind(7, detection.first_t_s());
+        insert.bind(8, detection.last_t_s());
+        insert.bind(9, detection.first_wall_unix_ms());
+        insert.bind(10, detection.last_wall_unix_ms());
+        insert.bind(11, conditions_json(detection.conditions()));
+        insert.bind(12, location_json(detection.location()));
+        insert.bind(13, detection.detail());
+        execute(insert);
+      }
+    }
+  });
+  if (!stored) return stored.error();
+  return fresh;
+}
+
+}  // namespace kiln::store

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package Kiln's build, tests and benchmarks use.
+# Idempotent: packages already present are left alone, and apt is only
+# asked when something is missing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libboost-dev libboost-system-dev
+  protobuf-compiler libprotobuf-dev
+  libsqlite3-dev libsqlitecpp-dev sqlite3
+  libyaml-cpp-dev
+  libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  libssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libopenblas-dev libdnnl-dev
+  qt6-base-dev qt6-charts-dev libgl1-mesa-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

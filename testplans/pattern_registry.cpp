@@ -1,0 +1,50 @@
+#include "testplans/pattern_registry.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace kiln::plan {
+
+const ParamSpec* PatternSpec::find_param(std::string_view param_name) const {
+  for (const auto& p : params) {
+    if (p.name == param_name) return &p;
+  }
+  return nullptr;
+}
+
+void PatternRegistry::add(PatternSpec spec) {
+  if (find(spec.name) != nullptr) throw std::logic_error("pattern registered twice: " + spec.name);
+  specs_.push_back(std::move(spec));
+}
+
+const PatternSpec* PatternRegistry::find(std::string_view name) const {
+  for (const auto& s : specs_) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> PatternRegistry::names() const {
+  std::vector<std::string> out;
+  out.reserve(specs_.size());
+  for (const auto& s : specs_) out.push_back(s.name);
+  return out;
+}
+
+const std::vector<std::string>& PatternRegistry::common_metrics() {
+  // Chip telemetry (DESIGN §7) plus what the daemon derives from it for
+  // any step: throttle_fraction (share of samples throttled) and link_down
+  // (links seen down during the step).
+  static const std::vector<std::string> kCommon = {
+      "temperature_c", "hbm_temperature_c", "power_w", "clock_mhz", "voltage_mv", "utilization",
+      "throttled",     "throttle_fraction", "hbm_ce",  "hbm_ue",    "link_crc_errors", "link_down"};
+  return kCommon;
+}
+
+bool PatternRegistry::is_known_metric(const PatternSpec& pattern, std::string_view metric) const {
+  const auto& common = common_metrics();
+  return std::find(pattern.metrics.begin(), pattern.metrics.end(), metric) != pattern.metrics.end() ||
+         std::find(common.begin(), common.end(), metric) != common.end();
+}
+
+}  // namespace kiln::plan

@@ -1,0 +1,78 @@
+#pragma once
+// Builders for dispatches and a drain for the outbox, shared by agent tests.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "agents/outbox.hpp"
+#include "schema/kiln.pb.h"
+
+namespace kiln::agent::testing {
+
+inline kiln::v1::StepSpec step(std::uint32_t index, const std::string& pattern, double duration_s,
+                               const std::map<std::string, std::string>& params = {}) {
+  kiln::v1::StepSpec s;
+  s.set_step_index(index);
+  s.set_name(pattern + "-" + std::to_string(index));
+  s.set_pattern(pattern);
+  s.set_duration_s(duration_s);
+  for (const auto& [k, v] : params) (*s.mutable_params())[k] = v;
+  return s;
+}
+
+inline std::map<std::string, std::string> gemm_params(const std::string& verify = "abft",
+                                                      const std::string& dtype = "bf16") {
+  return {{"dtype", dtype}, {"m", "4096"}, {"n", "4096"}, {"k", "4096"}, {"verify", verify}, {"data", "random"}};
+}
+
+inline kiln::v1::PhaseDispatch phase(std::uint64_t run_id, const std::vector<kiln::v1::StepSpec>& steps,
+                                     const std::vector<std::string>& serials, double sample_hz = 10,
+                                     std::uint32_t phase_index = 0) {
+  kiln::v1::PhaseDispatch d;
+  d.set_run_id(run_id);
+  d.set_phase_index(phase_index);
+  d.set_seed(1000 + run_id);
+  d.set_sample_hz(sample_hz);
+  for (const auto& s : steps) *d.add_steps() = s;
+  for (const auto& s : serials) d.add_serials(s);
+  return d;
+}
+
+struct Drained {
+  std::vector<kiln::v1::Sample> samples;
+  std::vector<kiln::v1::ChipStepResult> results;
+
+  const kiln::v1::ChipStepResult* result(std::uint32_t step_index, const std::string& serial = {}) const {
+    for (const auto& r : results) {
+      if (r.step_index() == step_index && (serial.empty() || r.serial() == serial)) return &r;
+    }
+    return nullptr;
+  }
+  std::vector<kiln::v1::Sample> samples_of(std::uint32_t step_index) const {
+    std::vector<kiln::v1::Sample> out;
+    for (const auto& s : samples) {
+      if (s.step_index() == step_index) out.push_back(s);
+    }
+    return out;
+  }
+};
+
+inline Drained drain(Outbox& outbox) {
+  Drained d;
+  while (auto batch = outbox.take_batch()) {
+    for (const auto& s : batch->samples()) d.samples.push_back(s);
+    for (const auto& r : batch->results()) d.results.push_back(r);
+    (void)outbox.ack(batch->epoch(), batch->seq());
+  }
+  return d;
+}
+
+inline const double* value_of(const kiln::v1::Sample& sample, const std::string& name) {
+  for (const auto& v : sample.values()) {
+    if (v.name() == name) return &v.value();
+  }
+  return nullptr;
+}
+
+}  // namespace kiln::agent::testing
