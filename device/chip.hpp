@@ -93,6 +93,11 @@ class Chip {
   // Does nothing for `dt`: the chip cools towards ambient.
   virtual void idle(Seconds dt) = 0;
 
+  // Optional: hands a tile back once it has been verified, so that a later
+  // slice reuses its storage instead of allocating (a sim tile is up to
+  // ~0.6 MiB and is made every slice). Chips without tiles ignore it.
+  virtual void recycle(GemmTile&& /*tile*/) {}
+
   virtual Telemetry telemetry() const = 0;
   // True when the chip stopped making progress (hang fault, critical temperature).
   virtual bool hung() const = 0;

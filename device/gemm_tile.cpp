@@ -68,19 +68,25 @@ void compute_gemm_tile(GemmTile& tile) {
   const auto rows = static_cast<std::size_t>(tile.rows);
   const auto cols = static_cast<std::size_t>(tile.cols);
   const auto depth = static_cast<std::size_t>(tile.depth);
+  // Column blocks: a block of b (depth × kBlock floats, 16 KiB) stays in L1
+  // across all rows, and a block of a c row stays there across all p.
   // p outside j: each c element still sees its products in order p = 0, 1, …,
-  // while the j loop runs over contiguous rows of b and c and vectorises.
-  // Vector lanes are independent elements, so no sum is reassociated.
-  for (std::size_t i = 0; i < rows; ++i) {
-    float* __restrict c_row = tile.c.data() + i * cols;
-    const float* __restrict a_row = tile.a.data() + i * depth;
-    for (std::size_t j = 0; j < cols; ++j) c_row[j] = 0.0f;
-    for (std::size_t p = 0; p < depth; ++p) {
-      const float a_ip = a_row[p];
-      const float* __restrict b_row = tile.b.data() + p * cols;
-      for (std::size_t j = 0; j < cols; ++j) {
-        const float product = a_ip * b_row[j];
-        c_row[j] = c_row[j] + product;
+  // while the j loop runs over contiguous floats and vectorises. Vector
+  // lanes are independent elements, so no sum is reassociated.
+  constexpr std::size_t kBlock = 256;
+  for (std::size_t j0 = 0; j0 < cols; j0 += kBlock) {
+    const std::size_t width = std::min(kBlock, cols - j0);
+    for (std::size_t i = 0; i < rows; ++i) {
+      float* __restrict c_row = tile.c.data() + i * cols + j0;
+      const float* __restrict a_row = tile.a.data() + i * depth;
+      for (std::size_t j = 0; j < width; ++j) c_row[j] = 0.0f;
+      for (std::size_t p = 0; p < depth; ++p) {
+        const float a_ip = a_row[p];
+        const float* __restrict b_row = tile.b.data() + p * cols + j0;
+        for (std::size_t j = 0; j < width; ++j) {
+          const float product = a_ip * b_row[j];
+          c_row[j] = c_row[j] + product;
+        }
       }
     }
   }

@@ -55,7 +55,7 @@ GemmSlice SimChip::run_gemm(const GemmWork& work, Seconds dt) {
   slice.gemms = slice.flops / (2.0 * static_cast<double>(work.m) * static_cast<double>(work.n) *
                                static_cast<double>(work.k));
   if (work.functional) {
-    slice.tile.emplace();
+    slice.tile.emplace(std::exchange(spare_tile_, GemmTile{}));
     make_gemm_tile(sku, work, tile_rng_, *slice.tile);
   }
   injected_sdc_events_ += static_cast<std::uint64_t>(
@@ -75,6 +75,7 @@ void SimChip::advance(double power_w, double utilization, Seconds dt) {
   governor_.update(thermal_.die_c());
   now_ += dt;
   faults_.advance_to(now_);
+  check_hang();
   power_w_ = power_w;
   utilization_ = utilization;
   // Past the critical temperature the chip trips and stops working; it

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "core/result.hpp"
@@ -40,6 +41,7 @@ class SimChip final : public Chip {
   Seconds now() const override { return now_; }
   GemmSlice run_gemm(const GemmWork& work, Seconds dt) override;
   void idle(Seconds dt) override;
+  void recycle(GemmTile&& tile) override { spare_tile_ = std::move(tile); }
   Telemetry telemetry() const override;
   bool hung() const override { return hung_; }
 
@@ -57,6 +59,7 @@ class SimChip final : public Chip {
   ThermalModel thermal_;
   ClockGovernor governor_;
   SimRandom tile_rng_;
+  GemmTile spare_tile_;  // storage handed back by recycle()
   Seconds now_{0};
   double voltage_mv_;
   double power_w_;

@@ -127,7 +127,9 @@ TEST(GemmTile, SdcWithRateZeroNeverFlips) {
   for (int i = 0; i < 300; ++i) {
     const auto slice = chip.run_gemm(big_gemm(), Seconds{0.1});
     ASSERT_EQ(float_bits(slice.tile->c[12 * 1024 + 168]), float_bits(tile_reference_element(*slice.tile, 12, 168)));
-    if (i % 100 == 0) ASSERT_TRUE(mismatches(*slice.tile).empty());
+    if (i % 100 == 0) {
+      ASSERT_TRUE(mismatches(*slice.tile).empty());
+    }
   }
   EXPECT_EQ(chip.injected_sdc_events(), 0u);
 }

@@ -56,7 +56,7 @@ TEST(Lab, DemoLabLoadsAsDescribed) {
   EXPECT_EQ(sdc.rate, 0.01);
   EXPECT_FALSE(sdc.above_c);
   EXPECT_FALSE(sdc.above_mhz);
-  EXPECT_EQ(sdc.mark.line, 24u);
+  EXPECT_EQ(sdc.mark.line, 23u);
   EXPECT_EQ(lab->find_rack("r03"), nullptr);
 }
 
@@ -126,7 +126,7 @@ racks:
   EXPECT_FALSE(load.lab);
   ASSERT_EQ(load.errors.size(), 1u);
   EXPECT_TRUE(has_error_at(load.errors, position_of(text, "TRN-1", 1), "duplicate serial 'TRN-1'"));
-  EXPECT_EQ(position_of(text, "TRN-1", 1), "9:28");
+  EXPECT_EQ(position_of(text, "TRN-1", 1), "9:27");
 }
 
 TEST(Lab, CountFormSerialsClashWithListedSerials) {
@@ -150,7 +150,7 @@ racks:
       - {slot: 3, serial: A, sku: trn2-sim}
       - {slot: 3, serial: B, sku: trn2-sim}
 )";
-  EXPECT_TRUE(has_error_at(load_lab_text(text).errors, "6:15", "duplicate slot 3 in rack 'r01'"));
+  EXPECT_TRUE(has_error_at(load_lab_text(text).errors, "6:16", "duplicate slot 3 in rack 'r01'"));
 }
 
 TEST(Lab, UnknownSku) {
@@ -191,9 +191,9 @@ racks:
   const auto load = load_lab_text(text);
   EXPECT_FALSE(load.lab);
   EXPECT_EQ(load.errors.size(), 3u) << ::testing::PrintToString(load.errors);
-  EXPECT_TRUE(has_error_at(load.errors, "5:28", "unknown backend 'tpu'"));
-  EXPECT_TRUE(has_error_at(load.errors, "5:43", "unknown topology 'mesh'"));
-  EXPECT_TRUE(has_error_at(load.errors, "6:42", "only sim racks list their chips"));
+  EXPECT_TRUE(has_error_at(load.errors, "5:24", "unknown backend 'tpu'"));
+  EXPECT_TRUE(has_error_at(load.errors, "5:39", "unknown topology 'mesh'"));
+  EXPECT_TRUE(has_error_at(load.errors, "6:37", "only sim racks list their chips"));
 
   const auto ok = load_lab_text("lab: t\nracks:\n  - {id: host, backend: cpu}\n");
   ASSERT_TRUE(ok.lab) << ::testing::PrintToString(ok.errors);
@@ -230,7 +230,7 @@ TEST(Lab, FileLoaderNamesTheFileAndCapsItsSize) {
   auto loaded = load_lab_file(bad, test::shipped_catalog());
   ASSERT_FALSE(loaded);
   EXPECT_EQ(loaded.error().code, ErrorCode::parse);
-  EXPECT_EQ(loaded.error().message.rfind(bad + ":3:48: racks[0]: unknown key 'x'", 0), 0u) << loaded.error().message;
+  EXPECT_EQ(loaded.error().message.rfind(bad + ":3:47: racks[0]: unknown key 'x'", 0), 0u) << loaded.error().message;
 
   const auto big = (dir / "big.yaml").string();
   {

@@ -49,9 +49,9 @@ TEST(SimChipFactory, TheDemoFaultShowsUpOnlyOnItsChip) {
     for (int i = 0; i < 60; ++i) (void)chip->run_gemm(big_gemm(DType::bf16, false), Seconds{0.1});
     const auto* sim = dynamic_cast<const SimChip*>(chip.get());
     ASSERT_NE(sim, nullptr);
-    // rate 0.01 per GEMM at ≈ 55 GEMMs a slice: nearly every slice is hit.
+    // rate 0.01 per GEMM at ≈ 55 GEMMs a slice: 1 − 0.99^55 ≈ 42% of slices are hit.
     if (chip->identity().serial == "TRN-0205") {
-      EXPECT_GT(sim->injected_sdc_events(), 30u);
+      EXPECT_GT(sim->injected_sdc_events(), 10u);
     } else {
       EXPECT_EQ(sim->injected_sdc_events(), 0u);
     }
@@ -114,7 +114,7 @@ TEST(SimChip, SmallAndOddShapesAreLessEfficient) {
   EXPECT_NEAR(square, 0.9, 0.01);
   EXPECT_LT(shape_efficiency(sku, DType::bf16, 8192, 8192 + 1, 8192), square);   // a padded tile column
   EXPECT_LT(shape_efficiency(sku, DType::bf16, 256, 256, 256), 0.7 * square);
-  EXPECT_LT(shape_efficiency(sku, DType::bf16, 8192, 8192, 128), 0.5 * square);  // thin: HBM bound
+  EXPECT_LT(shape_efficiency(sku, DType::bf16, 8192, 8192, 64), 0.5 * square);  // thin: HBM bound
   EXPECT_EQ(shape_efficiency(sku, DType::bf16, 0, 8192, 8192), 0.0);
 }
 
@@ -168,6 +168,8 @@ void expect_identical(const GemmSlice& x, const GemmSlice& y, const Telemetry& t
 }
 
 TEST(SimChip, SameSeedsGiveIdenticalTelemetryAndTilesForAThousandSlices) {
+  // Also the regression guard for time-scale independence: the model only
+  // ever sees the dt it is given, so equal inputs must give equal bits.
   Fault ce;
   ce.kind = FaultKind::hbm_ce;
   ce.rate_per_hour = 3600;
@@ -189,12 +191,14 @@ TEST(SimChip, SameSeedsGiveIdenticalTelemetryAndTilesForAThousandSlices) {
       other_run.idle(Seconds{0.5});
       continue;
     }
-    const auto x = first.run_gemm(big_gemm(dtype, true, data), Seconds{0.1});
+    auto x = first.run_gemm(big_gemm(dtype, true, data), Seconds{0.1});
     const auto y = second.run_gemm(big_gemm(dtype, true, data), Seconds{0.1});
     const auto z = other_run.run_gemm(big_gemm(dtype, true, data), Seconds{0.1});
     expect_identical(x, y, first.telemetry(), second.telemetry());
     if (HasFatalFailure()) return;
     differing_tiles += same_bits(x.tile->c, z.tile->c) ? 0 : 1;
+    // Only `first` hands its tiles back: reused storage must not change results.
+    first.recycle(std::move(*x.tile));
   }
   EXPECT_EQ(first.injected_sdc_events(), second.injected_sdc_events());
   EXPECT_GT(first.injected_sdc_events(), 0u);

@@ -1,0 +1,188 @@
+#include "daemon/judge.hpp"
+
+#include <gtest/gtest.h>
+
+namespace kiln::daemon {
+namespace {
+
+plan::Step gemm_step() {
+  plan::Step step;
+  step.name = "gemm-bf16";
+  step.pattern = "gemm";
+  step.params = {{"dtype", "bf16"}};
+  plan::Limit sdc{"sdc_errors"};
+  sdc.max = 0;
+  plan::Limit tflops{"tflops"};
+  tflops.min = 0.85;
+  tflops.marginal_min = 0.9;
+  tflops.of = plan::LimitBase::peak;
+  plan::Limit temp{"temperature_c"};
+  temp.max = 95;
+  temp.marginal_max = 90;
+  step.limits = {sdc, tflops, temp};
+  return step;
+}
+
+kiln::v1::ChipStepResult healthy_result() {
+  kiln::v1::ChipStepResult r;
+  r.set_serial("TRN-0200");
+  r.set_completed(true);
+  auto put = [&](const char* name, double min, double avg, double max) {
+    auto& s = (*r.mutable_metrics())[name];
+    s.set_min(min);
+    s.set_avg(avg);
+    s.set_max(max);
+    s.set_count(100);
+  };
+  put("sdc_errors", 0, 0, 0);
+  put("tflops", 600, 620, 640);
+  put("temperature_c", 30, 70, 82);
+  return r;
+}
+
+struct Fixture {
+  plan::Step step = gemm_step();
+  std::map<std::string, double> peaks{{"tflops.bf16", 667}};
+  kiln::v1::ChipStepResult result = healthy_result();
+  Judgement run(const PeerReference* peers = nullptr) {
+    JudgeInput in;
+    in.step = &step;
+    in.step_index = 0;
+    in.result = &result;
+    in.peaks = &peaks;
+    in.peers = peers;
+    return judge(in);
+  }
+};
+
+TEST(Judge, HealthyChipPasses) {
+  Fixture f;
+  auto j = f.run();
+  EXPECT_EQ(j.verdict, Verdict::pass) << j.reason;
+  EXPECT_TRUE(j.failures.empty());
+}
+
+TEST(Judge, SdcFailsWithTheDetectedLocationAndConditions) {
+  Fixture f;
+  (*f.result.mutable_metrics())["sdc_errors"].set_max(17);
+  auto* d = f.result.add_detections();
+  d->set_cls("sdc");
+  d->set_metric("sdc_errors");
+  d->set_count(17);
+  d->set_first_wall_unix_ms(1764091969123);
+  (*d->mutable_location())["core"] = 1;
+  (*d->mutable_location())["pe_row"] = 12;
+  (*d->mutable_location())["pe_col"] = 40;
+  (*d->mutable_location())["bit"] = 22;
+  d->mutable_conditions()->set_temperature_c(71.3);
+  d->mutable_conditions()->set_clock_mhz(2400);
+  auto j = f.run();
+  EXPECT_EQ(j.verdict, Verdict::fail);
+  ASSERT_EQ(j.failures.size(), 1u);
+  EXPECT_EQ(j.failures[0].cls, "sdc");
+  EXPECT_EQ(j.failures[0].count, 17u);
+  EXPECT_EQ(j.failures[0].step_name, "gemm-bf16");
+  EXPECT_EQ(j.failures[0].location_json, R"({"core":1,"pe":[12,40],"bit":22})");
+  EXPECT_NE(j.failures[0].conditions_json.find("\"temperature_c\":71.3"), std::string::npos);
+  EXPECT_NE(j.reason.find("sdc_errors max 17 > max 0"), std::string::npos) << j.reason;
+}
+
+TEST(Judge, BelowPeakFractionFailsAsUnderperforming) {
+  Fixture f;
+  (*f.result.mutable_metrics())["tflops"].set_avg(500);  // 0.75 of 667
+  auto j = f.run();
+  EXPECT_EQ(j.verdict, Verdict::fail);
+  ASSERT_EQ(j.failures.size(), 1u);
+  EXPECT_EQ(j.failures[0].cls, "underperforming");
+  EXPECT_NE(j.failures[0].detail.find("of peak 667"), std::string::npos) << j.failures[0].detail;
+}
+
+TEST(Judge, MarginalBandGivesMarginalNotPass) {
+  Fixture f;
+  (*f.result.mutable_metrics())["temperature_c"].set_max(92);
+  auto j = f.run();
+  EXPECT_EQ(j.verdict, Verdict::marginal);
+  EXPECT_TRUE(j.failures.empty());
+}
+
+TEST(Judge, UnavailableMetricIsInconclusiveNeverPass) {
+  Fixture f;
+  f.result.mutable_metrics()->erase("temperature_c");
+  auto j = f.run();
+  EXPECT_EQ(j.verdict, Verdict::inconclusive);
+  EXPECT_NE(j.reason.find("temperature_c: unavailable"), std::string::npos);
+}
+
+TEST(Judge, MissingPeakFigureIsInconclusive) {
+  Fixture f;
+  f.peaks.clear();
+  EXPECT_EQ(f.run().verdict, Verdict::inconclusive);
+}
+
+TEST(Judge, StepCutShortIsInconclusiveButFailuresStillFail) {
+  Fixture f;
+  f.result.set_completed(false);
+  f.result.set_note("aborted");
+  EXPECT_EQ(f.run().verdict, Verdict::inconclusive);
+  (*f.result.mutable_metrics())["sdc_errors"].set_max(3);
+  EXPECT_EQ(f.run().verdict, Verdict::fail);
+}
+
+TEST(Judge, HangFailsWhateverTheLimitsSay) {
+  Fixture f;
+  f.step.limits.clear();
+  auto* d = f.result.add_detections();
+  d->set_cls("hang");
+  d->set_count(1);
+  auto j = f.run();
+  EXPECT_EQ(j.verdict, Verdict::fail);
+  ASSERT_EQ(j.failures.size(), 1u);
+  EXPECT_EQ(j.failures[0].cls, "hang");
+}
+
+TEST(Judge, UnsupportedPatternIsInconclusive) {
+  Fixture f;
+  f.result.set_unsupported(true);
+  f.result.set_note("pattern hbm is not supported by the sim backend yet");
+  auto j = f.run();
+  EXPECT_EQ(j.verdict, Verdict::inconclusive);
+  EXPECT_NE(j.reason.find("hbm"), std::string::npos);
+}
+
+TEST(Judge, NoResultTakesTheMissingVerdict) {
+  Fixture f;
+  JudgeInput in;
+  in.step = &f.step;
+  in.missing_reason = "agent of rack r02 lost";
+  in.missing_verdict = Verdict::error;
+  auto j = judge(in);
+  EXPECT_EQ(j.verdict, Verdict::error);
+  EXPECT_EQ(j.reason, "agent of rack r02 lost");
+}
+
+TEST(Judge, PeersNeedEnoughChipsAndCatchASlowOne) {
+  Fixture f;
+  f.step.limits = {plan::Limit{"tflops"}};
+  f.step.limits[0].min = 0.9;
+  f.step.limits[0].of = plan::LimitBase::peers;
+  std::vector<kiln::v1::ChipStepResult> fleet(5, healthy_result());
+  std::vector<const kiln::v1::ChipStepResult*> pointers;
+  for (auto& r : fleet) pointers.push_back(&r);
+  auto two = peer_reference({pointers[0], pointers[1]});
+  EXPECT_EQ(f.run(&two).verdict, Verdict::inconclusive);
+  auto five = peer_reference(pointers);
+  EXPECT_EQ(f.run(&five).verdict, Verdict::pass);
+  (*f.result.mutable_metrics())["tflops"].set_avg(620 * 0.8);  // a `slow: 0.8` chip
+  EXPECT_EQ(f.run(&five).verdict, Verdict::fail);
+}
+
+TEST(Verdict, FailOutranksErrorSoAFaultyChipIsNeverHidden) {
+  EXPECT_EQ(worst(Verdict::fail, Verdict::error), Verdict::fail);
+  EXPECT_EQ(worst(Verdict::pass, Verdict::inconclusive), Verdict::inconclusive);
+  EXPECT_EQ(worst(Verdict::marginal, Verdict::pass), Verdict::marginal);
+  EXPECT_EQ(parse_verdict("marginal"), Verdict::marginal);
+  EXPECT_FALSE(parse_verdict("ok"));
+}
+
+}  // namespace
+}  // namespace kiln::daemon
