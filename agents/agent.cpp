@@ -105,6 +105,10 @@ Agent::Agent(AgentConfig config, std::vector<std::unique_ptr<device::Chip>> chip
 Agent::~Agent() { stop(); }
 
 void Agent::start() {
+  if (stopped_) {
+    spdlog::warn("agent for rack {}: start() after stop() is ignored; create a new Agent", config_.rack);
+    return;
+  }
   spdlog::info("agent for rack {} (epoch {}, {} chip(s)) connecting to {}:{}", config_.rack, epoch_,
                executor_->chips().size(), config_.host, config_.port);
   link_->start();

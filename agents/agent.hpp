@@ -44,7 +44,8 @@ class Agent {
   // Connects (and keeps reconnecting) to the daemon; returns at once.
   void start();
   // Aborts running steps (they report completed=false "aborted"), sends
-  // what is pending for up to a second, disconnects. Idempotent.
+  // what is pending for up to a second, disconnects. Idempotent and final:
+  // a stopped agent does not start again.
   void stop();
 
   // The daemon refused this agent (bad credential, …): it will not retry.

@@ -154,7 +154,8 @@ class DaemonLink::Impl {
       const bool welcomed = co_await session();
       if (stopping_ || fatal_) break;
       if (welcomed) backoff = config_.initial_backoff;
-      spdlog::info("daemon link: reconnecting to {}:{} in {} ms", config_.host, config_.port, backoff.count());
+      spdlog::log(loud() ? spdlog::level::info : spdlog::level::debug, "daemon link: reconnecting to {}:{} in {} ms",
+                  config_.host, config_.port, backoff.count());
       retry_timer_.expires_after(backoff);
       boost::system::error_code ignored;
       co_await retry_timer_.async_wait(asio::redirect_error(use_awaitable, ignored));
@@ -193,6 +194,7 @@ class DaemonLink::Impl {
       if (!first.has_welcome()) throw ProtocolError(fmt::format("expected Welcome, got {}", body_name(first)));
       s->deadline.cancel();
       s->welcomed = true;
+      failures_ = 0;
       connected_ = true;
       ++sessions_;
       spdlog::info("daemon link: connected to kilnd {} at {}:{}", first.welcome().daemon_version(), config_.host,
@@ -220,10 +222,10 @@ class DaemonLink::Impl {
       });
       co_await writer(s);
     } catch (const std::exception& e) {
-      if (!stopping_ && !s->closed) {
-        spdlog::warn("daemon link: {}:{}: {}", config_.host, config_.port, e.what());
-      } else if (!stopping_) {
-        spdlog::debug("daemon link: {}:{}: {}", config_.host, config_.port, e.what());
+      if (!stopping_) {
+        ++failures_;
+        spdlog::log(loud() && !s->closed ? spdlog::level::warn : spdlog::level::debug, "daemon link: {}:{}: {}",
+                    config_.host, config_.port, e.what());
       }
     }
     connected_ = false;
@@ -341,6 +343,10 @@ class DaemonLink::Impl {
     co_return sent;
   }
 
+  // While the daemon stays unreachable, only every 12th failure (about a
+  // minute at the 5 s backoff cap) is logged above debug.
+  bool loud() const { return failures_ <= 1 || failures_ % 12 == 0; }
+
   const LinkConfig config_;
   const kiln::v1::RegisterRack registration_;
   Outbox& outbox_;
@@ -353,6 +359,7 @@ class DaemonLink::Impl {
   std::weak_ptr<Session> current_;
   bool stopping_ = false;  // io thread only
   bool fatal_ = false;     // io thread only
+  std::uint64_t failures_ = 0;  // failed connections in a row (io thread only)
   std::thread thread_;
 };
 

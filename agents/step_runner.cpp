@@ -118,10 +118,15 @@ void StepRunner::watch_health(const device::Telemetry& t, const Moment& at) {
     }
     last_hbm_ue_ = t.hbm_ue;
   }
-  if (last_link_up_.size() < t.links.size()) last_link_up_.resize(t.links.size());
+  if (last_link_up_.size() < t.links.size()) {
+    last_link_up_.resize(t.links.size());
+    link_seen_down_.resize(t.links.size(), false);
+  }
   for (std::size_t i = 0; i < t.links.size(); ++i) {
     const auto& up = t.links[i].up;
     if (!up) continue;
+    link_state_known_ = true;
+    if (*up < 0.5) link_seen_down_[i] = true;
     // A link seen down counts once per going-down (or once if it was
     // already down when the step began), not once per sample.
     const bool was_up = !last_link_up_[i] || *last_link_up_[i] >= 0.5;
@@ -195,8 +200,13 @@ void StepRunner::finish(bool completed, std::string note) {
     }
   }
   if (tile_errors_ > 0) spdlog::warn("{}: step {}: {}", result_.serial(), spec_.name(), first_tile_error_);
+  // Per-step figures of the registry's common metrics, one value each.
   if (throttle_known_ > 0) {
     summaries_.add("throttle_fraction", static_cast<double>(throttled_ticks_) / static_cast<double>(throttle_known_));
+  }
+  if (link_state_known_) {
+    summaries_.add("link_down",
+                   static_cast<double>(std::count(link_seen_down_.begin(), link_seen_down_.end(), true)));
   }
   result_.set_completed(completed);
   result_.set_note(std::move(note));

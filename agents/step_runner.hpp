@@ -95,6 +95,8 @@ class StepRunner {
   std::uint64_t throttled_ticks_ = 0;
   std::optional<double> last_hbm_ue_;
   std::vector<std::optional<double>> last_link_up_;
+  std::vector<bool> link_seen_down_;
+  bool link_state_known_ = false;
 
   MetricSummaries summaries_;
   DetectionLog detections_;

@@ -1,5 +1,7 @@
 #include "agents/telemetry_values.hpp"
 
+#include <optional>
+
 #include <fmt/format.h>
 
 namespace kiln::agent {
@@ -7,6 +9,15 @@ namespace {
 
 void put(MetricValues& out, const char* name, const std::optional<double>& value) {
   if (value) out.emplace_back(name, *value);
+}
+
+// Sum over the links that report it; unavailable when none does.
+std::optional<double> total_crc_errors(const device::Telemetry& t) {
+  std::optional<double> total;
+  for (const auto& link : t.links) {
+    if (link.crc_errors) total = total.value_or(0) + *link.crc_errors;
+  }
+  return total;
 }
 
 }  // namespace
@@ -29,6 +40,7 @@ MetricValues telemetry_values(const device::Telemetry& t) {
     if (link.crc_errors) out.emplace_back(fmt::format("link{}_crc_errors", i), *link.crc_errors);
     if (link.up) out.emplace_back(fmt::format("link{}_up", i), *link.up);
   }
+  put(out, "link_crc_errors", total_crc_errors(t));
   return out;
 }
 
@@ -39,6 +51,7 @@ MetricValues counter_values(const device::Telemetry& t) {
   for (std::size_t i = 0; i < t.links.size(); ++i) {
     if (t.links[i].crc_errors) out.emplace_back(fmt::format("link{}_crc_errors", i), *t.links[i].crc_errors);
   }
+  put(out, "link_crc_errors", total_crc_errors(t));
   return out;
 }
 

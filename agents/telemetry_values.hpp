@@ -14,10 +14,12 @@ using MetricValues = std::vector<std::pair<std::string, double>>;
 
 // temperature_c, hbm_temperature_c, power_w, clock_mhz, voltage_mv,
 // utilization, throttled, hbm_ce, hbm_ue, link{i}_gbps, link{i}_crc_errors,
-// link{i}_up — those the reading has.
+// link{i}_up — those the reading has — and link_crc_errors, the sum over
+// the links, which plans limit as a common metric.
 MetricValues telemetry_values(const device::Telemetry& telemetry);
 
-// The cumulative counters among them (hbm_ce, hbm_ue, link{i}_crc_errors):
+// The cumulative counters among them (hbm_ce, hbm_ue, link{i}_crc_errors,
+// link_crc_errors):
 // a step's summary starts with their value at the step's start.
 MetricValues counter_values(const device::Telemetry& telemetry);
 

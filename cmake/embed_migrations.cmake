@@ -10,6 +10,10 @@ if(NOT SQL_DIR OR NOT OUT)
   message(FATAL_ERROR "usage: cmake -DSQL_DIR=<dir> -DOUT=<file.cpp> -P embed_migrations.cmake")
 endif()
 
+# Relative paths are taken from the working directory.
+get_filename_component(SQL_DIR "${SQL_DIR}" ABSOLUTE)
+get_filename_component(OUT "${OUT}" ABSOLUTE)
+
 # The raw-string delimiter; a file that contains its closing sequence would end
 # the literal early, so such a file is refused below.
 set(delimiter "kiln_sql")

@@ -127,11 +127,19 @@ void Hub::on_agent_message(Session& session, kiln::v1::Envelope& envelope) {
           return {};
         },
         [this, batch, fresh, weak](const Status& status) {
-          if (!status) {
+          if (!status && status.error().code != ErrorCode::invalid_argument) {
             // Not acknowledged: the agent keeps the batch and sends it again.
-            spdlog::error("rack {}: batch {}/{} not stored: {}", batch->rack(), batch->epoch(), batch->seq(),
-                          status.error().message);
+            spdlog::error("rack {}: batch {}/{} not stored, will be resent: {}", batch->rack(), batch->epoch(),
+                          batch->seq(), status.error().message);
             return;
+          }
+          if (!status) {
+            // A batch that can never be stored (it names a run that does not
+            // exist, carries NaN times): acknowledged so the agent does not
+            // resend it forever, and logged loudly with what it held.
+            spdlog::error("rack {}: batch {}/{} refused ({} samples, {} results): {}", batch->rack(), batch->epoch(),
+                          batch->seq(), batch->samples_size(), batch->results_size(), status.error().message);
+            *fresh = false;
           }
           if (auto session = weak.lock()) {
             kiln::v1::Envelope ack;

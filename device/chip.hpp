@@ -38,6 +38,8 @@ struct GemmWork {
 // Row-major fp32; inputs are already rounded to the work's dtype.
 // c[i][j] = sum over p = 0..depth-1, in order, of a[i][p] * b[p][j] in fp32
 // (no fused multiply-add), so a verifier can recompute an element exactly.
+// The sum starts from +0.0f; device/gemm_tile.hpp's tile_reference_element()
+// recomputes one element bit for bit.
 struct GemmTile {
   int pe_rows = 0, pe_cols = 0;
   int rows = 0, cols = 0, depth = 0;

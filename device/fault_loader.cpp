@@ -32,7 +32,8 @@ class FaultReader {
     auto v = yaml::as_integer(*node, diagnostics_, fmt::format("{}.{}", what_, key));
     if (!v) return;
     if (*v < 0 || (count >= 0 && *v >= count)) {
-      diagnostics_.error(node->mark(), fmt::format("{}.{}: {} {} does not exist ({})", what_, key, key, *v, explain));
+      diagnostics_.error(node->mark(), fmt::format("{}.{}: {} {} does not exist ({})", what_, key, key, *v,
+                                                   explain.empty() ? std::string_view("must not be negative") : explain));
       return;
     }
     field = static_cast<int>(*v);

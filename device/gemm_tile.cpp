@@ -25,8 +25,10 @@ void fill_inputs(const GemmWork& work, SimRandom& rng, GemmTile& tile) {
   switch (work.data) {
     case DataKind::random:
       // a first, then b, row by row: the draw order is part of determinism.
-      for (float& x : tile.a) x = round_to_dtype(rng.uniform_pm1(), work.dtype);
-      for (float& x : tile.b) x = round_to_dtype(rng.uniform_pm1(), work.dtype);
+      for (float& x : tile.a) x = rng.uniform_pm1();
+      for (float& x : tile.b) x = rng.uniform_pm1();
+      round_to_dtype(tile.a, work.dtype);
+      round_to_dtype(tile.b, work.dtype);
       break;
     case DataKind::ones:
       std::fill(tile.a.begin(), tile.a.end(), 1.0f);

@@ -87,6 +87,21 @@ constexpr Format kFp8E4m3{3, -6, 448.0f, true};
 
 }  // namespace
 
+void round_to_dtype(std::span<float> values, DType dtype) {
+  switch (dtype) {
+    case DType::fp32: return;
+    case DType::bf16:
+      for (float& x : values) x = round_to_dtype(x, DType::bf16);
+      return;
+    case DType::fp16:
+      for (float& x : values) x = round_to_format(x, kFp16);
+      return;
+    case DType::fp8:
+      for (float& x : values) x = round_to_format(x, kFp8E4m3);
+      return;
+  }
+}
+
 float round_to_dtype(float x, DType dtype) {
   switch (dtype) {
     case DType::fp32: return x;

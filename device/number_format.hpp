@@ -5,6 +5,7 @@
 // FPU's rounding mode.
 
 #include <cstdint>
+#include <span>
 
 #include "device/sku.hpp"
 
@@ -20,6 +21,8 @@ int mantissa_bits(DType dtype);
 //  - fp8:  OCP e4m3 (bias 7, subnormals kept, saturates at ±448, no infinity).
 // The result is returned as the fp32 value it represents. NaN stays NaN.
 float round_to_dtype(float x, DType dtype);
+// The same for every element, in place (the dtype dispatch hoisted out of the loop).
+void round_to_dtype(std::span<float> values, DType dtype);
 
 std::uint32_t float_bits(float x);
 float float_from_bits(std::uint32_t bits);

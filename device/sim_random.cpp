@@ -31,10 +31,6 @@ std::uint64_t derive_seed(std::uint64_t lab_seed, std::string_view serial, std::
   return h;
 }
 
-namespace {
-std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-}  // namespace
-
 SimRandom::SimRandom(std::uint64_t seed) {
   // Consecutive splitmix64 outputs, as the xoshiro authors recommend; they
   // are never all zero.
@@ -42,27 +38,6 @@ SimRandom::SimRandom(std::uint64_t seed) {
     word = splitmix64(seed);
     seed += 0x9e3779b97f4a7c15ULL;
   }
-}
-
-std::uint64_t SimRandom::next() {
-  const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-  const std::uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
-  return result;
-}
-
-double SimRandom::uniform01() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-
-float SimRandom::uniform_pm1() {
-  // 24 random bits as a signed integer in [-2^23, 2^23), scaled by 2^-23:
-  // both steps are exact in fp32.
-  const auto bits = static_cast<std::int32_t>(next() >> 40);
-  return static_cast<float>(bits - (1 << 23)) * 0x1.0p-23f;
 }
 
 double SimRandom::exponential(double rate) {

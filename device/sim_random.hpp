@@ -30,15 +30,32 @@ class SimRandom {
  public:
   explicit SimRandom(std::uint64_t seed = 0);
 
-  std::uint64_t next();
+  // Inline: the verification tile draws tens of thousands per slice.
+  std::uint64_t next() {
+    const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
+    const std::uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+  }
   // Uniform in [0, 1) with 53 random bits.
-  double uniform01();
-  // Uniform in [-1, 1) on a grid of 2^-23: every value is exact in fp32.
-  float uniform_pm1();
+  double uniform01() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+  // Uniform in [-1, 1) on a grid of 2^-23: 24 random bits as a signed
+  // integer in [-2^23, 2^23), scaled by 2^-23; both steps are exact in fp32.
+  float uniform_pm1() {
+    const auto bits = static_cast<std::int32_t>(next() >> 40);
+    return static_cast<float>(bits - (1 << 23)) * 0x1.0p-23f;
+  }
   // Exponentially distributed with the given rate (> 0), by inversion.
   double exponential(double rate);
 
  private:
+  static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
   std::array<std::uint64_t, 4> s_{};
 };
 

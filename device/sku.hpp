@@ -1,6 +1,8 @@
 #pragma once
 // A chip model's datasheet (device/skus/*.yaml): what "peak" means for
 // `of: peak` limits, and the parameters the simulator's physics needs.
+// A SKU file has one key per field below (the name under `sku:`, the
+// peaks as `peak_tflops: {bf16: 667, …}`); all but `description` are required.
 
 #include <map>
 #include <optional>

@@ -102,6 +102,9 @@ Status configure_writer(SQLite::Database& db) {
   return {};
 }
 
+// Each migration runs inside a transaction with foreign keys enforced, and
+// PRAGMA foreign_keys cannot change inside a transaction: a later migration
+// that rebuilds a table should use PRAGMA defer_foreign_keys = ON instead.
 Status migrate(SQLite::Database& db, std::int64_t now_unix_ms) {
   const Result<int> found = schema_version(db);
   if (!found) return found.error();

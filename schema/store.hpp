@@ -4,7 +4,7 @@
 // --db mode) open their own read-only connections.
 //
 // Schema: numbered migrations in schema/sql/NNN_name.sql, compiled into the
-// library and applied in order on open_writer(). WAL mode.
+// library and applied in order by Writer::open(). WAL mode.
 
 #include <cstdint>
 #include <functional>
@@ -180,7 +180,8 @@ class Writer {
   // The rack, its lab, and its chips (serial, sku, slot, now in this rack).
   // Chips this rack reported before but not now are no longer placed in it.
   Status upsert_rack(const kiln::v1::RegisterRack& rack, std::int64_t now_unix_ms);
-  // Status "queued". Stores the plan once per distinct sha256. An empty
+  // Status "queued". Stores the plan once per distinct sha256 (64 hex digits,
+  // kept lowercase; the same hash with another text: conflict). An empty
   // params_json/limits_json is stored as {}; invalid JSON: invalid_argument.
   Result<std::uint64_t> create_run(const NewRun& run);
   // Adding a chip again updates its rack/slot/sku and keeps its verdict. A
@@ -227,6 +228,8 @@ class Writer {
 
 // ------------------------------------------------------------------ reader
 
+// One Reader per thread (a connection runs one statement at a time); any
+// number of Readers may read while the Writer writes (WAL).
 class Reader {
  public:
   // Read-only; fails with not_found when the file does not exist, with

@@ -48,14 +48,18 @@ void validate(const kiln::v1::AgentBatch& batch,
       fail(ErrorCode::invalid_argument, "sample of {} has t_s {}", sample.serial(), sample.t_s());
     }
     for (const kiln::v1::MetricValue& value : sample.values()) {
-      if (value.name().empty()) fail(ErrorCode::invalid_argument, "sample of {}: a value without a name", sample.serial());
+      if (value.name().empty()) {
+        fail(ErrorCode::invalid_argument, "sample of {}: a value without a name", sample.serial());
+      }
     }
     require_step(sample.run_id(), sample.step_index());
   }
   for (const kiln::v1::ChipStepResult& result : batch.results()) {
     if (result.serial().empty()) fail(ErrorCode::invalid_argument, "a step result without a serial");
     for (const auto& [name, summary] : result.metrics()) {
-      if (name.empty()) fail(ErrorCode::invalid_argument, "step result of {}: a metric without a name", result.serial());
+      if (name.empty()) {
+        fail(ErrorCode::invalid_argument, "step result of {}: a metric without a name", result.serial());
+      }
     }
     require_step(result.run_id(), result.step_index());
   }
@@ -80,8 +84,8 @@ Result<bool> Writer::ingest_batch(const kiln::v1::AgentBatch& batch) {
 
     static const std::string kUnknownSku = "unknown";
     for (const kiln::v1::Sample& sample : batch.samples()) {
-      const std::int64_t chip =
-          s.chip_id(sample.serial(), NewChip{kUnknownSku, batch.rack(), std::nullopt, sample.wall_unix_ms()});
+      const std::int64_t seen = sample.wall_unix_ms() > 0 ? sample.wall_unix_ms() : unix_ms_now();
+      const std::int64_t chip = s.chip_id(sample.serial(), NewChip{kUnknownSku, batch.rack(), std::nullopt, seen});
       SQLite::Statement& insert = s.insert_telemetry;
       for (const kiln::v1::MetricValue& value : sample.values()) {
         insert.bind(1, to_db(sample.run_id()));

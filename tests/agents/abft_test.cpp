@@ -87,11 +87,17 @@ void expect_found(device::GemmTile tile, int core, int pe_row, int pe_col, int b
 }
 
 TEST(AbftTest, FindsBit22AtTheDemoFaultLocation) {
-  device::GemmTile tile = make_tile(kTrn2, DType::bf16, DataKind::random, 11);
   // A flip of the top mantissa bit moves x by a quarter to a half of |x|:
-  // visible unless x itself is tiny, which this seed's element is not.
-  ASSERT_GT(std::fabs(element(tile, 12, 1 * 128 + 40)), 0.25f);
-  expect_found(tile, 1, 12, 40, 22);
+  // visible unless x itself is tiny (the column tolerance here is ~0.01).
+  int checked = 0;
+  for (std::uint64_t seed = 1; seed <= 12; ++seed) {
+    device::GemmTile tile = make_tile(kTrn2, DType::bf16, DataKind::random, seed);
+    if (std::fabs(element(tile, 12, 1 * 128 + 40)) < 0.1f) continue;
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    expect_found(tile, 1, 12, 40, 22);
+    ++checked;
+  }
+  EXPECT_GE(checked, 8);
 }
 
 TEST(AbftTest, FindsExponentBit30) {

@@ -2,6 +2,7 @@
 // Builders for dispatches and a drain for the outbox, shared by agent tests.
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,11 +69,11 @@ inline Drained drain(Outbox& outbox) {
   return d;
 }
 
-inline const double* value_of(const kiln::v1::Sample& sample, const std::string& name) {
+inline std::optional<double> value_of(const kiln::v1::Sample& sample, const std::string& name) {
   for (const auto& v : sample.values()) {
-    if (v.name() == name) return &v.value();
+    if (v.name() == name) return v.value();
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 }  // namespace kiln::agent::testing

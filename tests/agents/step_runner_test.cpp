@@ -56,7 +56,7 @@ TEST(StepRunnerTest, IdleStepSamplesEveryTickAndSummarizes) {
   EXPECT_NEAR(out.samples.front().t_s(), 0.1, 1e-9);
   EXPECT_NEAR(out.samples.back().t_s(), 1.0, 1e-9);
   EXPECT_GT(out.samples.front().wall_unix_ms(), 0);
-  ASSERT_NE(value_of(out.samples[2], "temperature_c"), nullptr);
+  ASSERT_TRUE(value_of(out.samples[2], "temperature_c").has_value());
   EXPECT_DOUBLE_EQ(*value_of(out.samples[2], "temperature_c"), 43);
 
   const auto& t = r.metrics().at("temperature_c");
@@ -67,7 +67,7 @@ TEST(StepRunnerTest, IdleStepSamplesEveryTickAndSummarizes) {
   // An idle step does no GEMMs: no throughput, no verification counter.
   EXPECT_EQ(r.metrics().count("tflops"), 0u);
   EXPECT_EQ(r.metrics().count("sdc_errors"), 0u);
-  EXPECT_EQ(value_of(out.samples[0], "tflops"), nullptr);
+  EXPECT_FALSE(value_of(out.samples[0], "tflops").has_value());
   EXPECT_DOUBLE_EQ(r.metrics().at("throttle_fraction").max(), 0);
 }
 
@@ -82,7 +82,7 @@ TEST(StepRunnerTest, GemmReportsThroughputAndZeroSdcOnACleanChip) {
   EXPECT_EQ(r.metrics().at("sdc_errors").max(), 0);
   EXPECT_EQ(r.detections_size(), 0);
   ASSERT_EQ(out.samples.size(), 5u);
-  ASSERT_NE(value_of(out.samples[0], "sdc_errors"), nullptr);
+  ASSERT_TRUE(value_of(out.samples[0], "sdc_errors").has_value());
   EXPECT_NEAR(*value_of(out.samples[0], "tflops"), 80, 1e-9);
 }
 
@@ -208,12 +208,12 @@ TEST(StepRunnerTest, UnavailableMetricsAreAbsentNotZero) {
   const auto out = h.run(phase(1, {step(0, "idle", 0.3)}, {"F-00"}));
   ASSERT_EQ(out.samples.size(), 3u);
   for (const auto& s : out.samples) {
-    EXPECT_EQ(value_of(s, "hbm_temperature_c"), nullptr);  // the fake never reads it
-    EXPECT_EQ(value_of(s, "power_w"), nullptr);
-    EXPECT_EQ(value_of(s, "link1_gbps"), nullptr);
-    EXPECT_NE(value_of(s, "link0_gbps"), nullptr);
-    EXPECT_NE(value_of(s, "link1_up"), nullptr);
-    EXPECT_NE(value_of(s, "temperature_c"), nullptr);
+    EXPECT_FALSE(value_of(s, "hbm_temperature_c").has_value());  // the fake never reads it
+    EXPECT_FALSE(value_of(s, "power_w").has_value());
+    EXPECT_FALSE(value_of(s, "link1_gbps").has_value());
+    EXPECT_TRUE(value_of(s, "link0_gbps").has_value());
+    EXPECT_TRUE(value_of(s, "link1_up").has_value());
+    EXPECT_TRUE(value_of(s, "temperature_c").has_value());
   }
   const auto& m = out.results.at(0).metrics();
   EXPECT_EQ(m.count("hbm_temperature_c"), 0u);
@@ -261,6 +261,21 @@ TEST(StepRunnerTest, LinkDownAndUncorrectableErrorsAreDetections) {
   EXPECT_EQ(r.detections(1).count(), 1u);
   EXPECT_DOUBLE_EQ(r.metrics().at("hbm_ue").min(), 0);
   EXPECT_DOUBLE_EQ(r.metrics().at("hbm_ue").max(), 1);
+  // The registry's common metric: links seen down during the step.
+  EXPECT_DOUBLE_EQ(r.metrics().at("link_down").max(), 1);
+  EXPECT_EQ(r.metrics().at("link_down").count(), 1u);
+}
+
+TEST(StepRunnerTest, LinkCrcErrorsAreSummedOverLinks) {
+  Harness h;
+  h.chip.telemetry_.links[0].crc_errors = 2;
+  h.chip.after_slice = [](FakeChip& c) { c.telemetry_.links[1].crc_errors = c.idle_calls; };
+  const auto out = h.run(phase(1, {step(0, "idle", 0.3)}, {"F-00"}));
+  EXPECT_DOUBLE_EQ(*value_of(out.samples.back(), "link_crc_errors"), 5);
+  const auto& m = out.results.at(0).metrics();
+  EXPECT_DOUBLE_EQ(m.at("link_crc_errors").min(), 2);  // at the step's start
+  EXPECT_DOUBLE_EQ(m.at("link_crc_errors").max(), 5);
+  EXPECT_DOUBLE_EQ(m.at("link_down").max(), 0);
 }
 
 TEST(StepRunnerTest, BadParamsEndTheStepWithANote) {
@@ -298,7 +313,7 @@ TEST(StepRunnerTest, ParallelStepsTimeSliceTheChip) {
   EXPECT_NEAR(*value_of(first[0], "tflops"), 40, 1e-9);  // half the chip
   EXPECT_NEAR(*value_of(first[9], "tflops"), 80, 1e-9);  // all of it
   // verify: none produces no verification counter.
-  EXPECT_EQ(value_of(out.samples_of(1)[0], "sdc_errors"), nullptr);
+  EXPECT_FALSE(value_of(out.samples_of(1)[0], "sdc_errors").has_value());
   EXPECT_EQ(out.result(1)->metrics().count("sdc_errors"), 0u);
 }
 

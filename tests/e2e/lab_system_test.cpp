@@ -1,0 +1,142 @@
+// System tests: the real binaries (kiln, kilnd, kiln-agent) as a user runs them.
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+struct Outcome {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class System : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::random_device entropy;
+    dir_ = fs::temp_directory_path() / ("kiln-e2e-" + std::to_string(entropy()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  Outcome run(const std::string& command) {
+    const fs::path out = dir_ / "stdout", err = dir_ / "stderr";
+    const std::string full = "cd '" + std::string(KILN_SOURCE_DIR) + "' && " + command + " >'" + out.string() +
+                             "' 2>'" + err.string() + "' </dev/null";
+    const int raw = std::system(full.c_str());
+    Outcome o;
+    o.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+    o.out = slurp(out);
+    o.err = slurp(err);
+    return o;
+  }
+  std::string bin(const std::string& name) { return std::string(KILN_BIN_DIR) + "/" + name; }
+
+  fs::path dir_;
+};
+
+// The README's demo: the fifteen healthy chips pass, the planted one fails
+// with class sdc at exactly its core and processing element.
+TEST_F(System, DemoLabCatchesThePlantedSdcAndRecordsEverything) {
+  const std::string db = (dir_ / "kiln.db").string();
+  Outcome lab = run(bin("kiln") + " lab --db '" + db + "' --format json");
+  ASSERT_EQ(lab.status, 0) << lab.err;
+  const Json report = Json::parse(lab.out);
+  EXPECT_EQ(report["run"]["status"], "completed");
+  EXPECT_EQ(report["run"]["plan"], "smoke");
+  ASSERT_EQ(report["chips"].size(), 16u);
+  int passed = 0;
+  for (const auto& chip : report["chips"]) {
+    if (chip["serial"] == "TRN-0205") {
+      EXPECT_EQ(chip["verdict"], "fail");
+      ASSERT_FALSE(chip["failures"].empty()) << chip.dump(2);
+      for (const auto& f : chip["failures"]) {
+        EXPECT_EQ(f["class"], "sdc");
+        EXPECT_EQ(f["core"], 1);
+        EXPECT_EQ(f["pe"], Json::array({12, 40}));
+        EXPECT_EQ(f["bit"], 22);
+        EXPECT_EQ(f["step"], "gemm-bf16");
+      }
+    } else {
+      EXPECT_EQ(chip["verdict"], "pass") << chip.dump(2);
+      passed += chip["verdict"] == "pass";
+    }
+  }
+  EXPECT_EQ(passed, 15);
+
+  // Later, with no daemon: the same report from the database file.
+  Outcome again = run(bin("kiln") + " --db '" + db + "' report 1 --format json");
+  ASSERT_EQ(again.status, 0) << again.err;
+  EXPECT_EQ(Json::parse(again.out)["chips"], report["chips"]);
+  Outcome text = run(bin("kiln") + " --db '" + db + "' report 1");
+  ASSERT_EQ(text.status, 0) << text.err;
+  EXPECT_NE(text.out.find("TRN-0205"), std::string::npos);
+  EXPECT_NE(text.out.find("sdc in step gemm-bf16: core 1 pe [12,40] bit 22"), std::string::npos) << text.out;
+
+  Outcome csv = run(bin("kiln") + " --db '" + db + "' telemetry 1 --chip TRN-0205 --metric temperature_c");
+  ASSERT_EQ(csv.status, 0) << csv.err;
+  EXPECT_EQ(csv.out.rfind("serial,step,t_s,time,metric,value\n", 0), 0u);
+  EXPECT_GT(std::count(csv.out.begin(), csv.out.end(), '\n'), 300);
+
+  Outcome missing = run(bin("kiln") + " --db '" + db + "' report 42");
+  EXPECT_NE(missing.status, 0);
+  EXPECT_NE(missing.err.find("42"), std::string::npos) << missing.err;
+  EXPECT_EQ(std::count(missing.err.begin(), missing.err.end(), '\n'), 1) << missing.err;
+}
+
+TEST_F(System, BadPlanIsReportedWithFileLineColumnAndNothingStarts) {
+  const fs::path plan = dir_ / "bad.yaml";
+  std::ofstream(plan) << "plan: bad\nsteps:\n  - name: x\n    pattern: gemm\n    duration: 5\n";
+  Outcome check = run(bin("kiln") + " plan check '" + plan.string() + "'");
+  EXPECT_EQ(check.status, 1);
+  EXPECT_NE(check.err.find(plan.string() + ":5:15:"), std::string::npos) << check.err;
+
+  const std::string db = (dir_ / "never.db").string();
+  Outcome lab = run(bin("kiln") + " lab --plan '" + plan.string() + "' --db '" + db + "'");
+  EXPECT_EQ(lab.status, 1);
+  EXPECT_NE(lab.err.find(":5:15:"), std::string::npos) << lab.err;
+  EXPECT_FALSE(fs::exists(db));
+
+  Outcome ok = run(bin("kiln") + " plan check testplans/smoke.yaml testplans/standard.yaml");
+  EXPECT_EQ(ok.status, 0) << ok.err;
+}
+
+TEST_F(System, UnreachableDaemonAndUnwritableDatabaseGiveAReasonAndNonZeroExit) {
+  const fs::path token = dir_ / "token";
+  std::ofstream(token) << "secret\n";
+  Outcome list = run(bin("kiln") + " --daemon 127.0.0.1:1 --token-file '" + token.string() + "' run list");
+  EXPECT_NE(list.status, 0);
+  EXPECT_NE(list.err.find("no daemon at 127.0.0.1:1"), std::string::npos) << list.err;
+
+  Outcome daemon = run(bin("kilnd") + " --db /nonexistent-dir/kiln.db --token-file '" + token.string() +
+                       "' --listen 127.0.0.1:0");
+  EXPECT_NE(daemon.status, 0);
+  EXPECT_NE(daemon.err.find("cannot open database /nonexistent-dir/kiln.db"), std::string::npos) << daemon.err;
+
+  Outcome help = run(bin("kiln-agent") + " --help");
+  EXPECT_EQ(help.status, 0);
+  EXPECT_NE(help.out.find("--rack"), std::string::npos);
+}
+
+}  // namespace

@@ -1,0 +1,129 @@
+#include "tests/integration/lab_fixture.hpp"
+
+#include <random>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/progress.hpp"
+
+namespace kiln::testing {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+LabFixture::LabFixture() {
+  std::random_device entropy;
+  dir_ = fs::temp_directory_path() / ("kiln-integration-" + std::to_string(entropy()));
+  fs::create_directories(dir_);
+  db_path_ = dir_ / "kiln.db";
+  auto catalog = device::SkuCatalog::load_directory(std::string(KILN_SOURCE_DIR) + "/device/skus");
+  if (!catalog) throw std::runtime_error(catalog.error().message);
+  catalog_ = std::move(*catalog);
+}
+
+LabFixture::~LabFixture() {
+  for (auto& a : agents_) {
+    if (a) a->stop();
+  }
+  agents_.clear();
+  if (daemon_) daemon_->stop();
+  daemon_.reset();
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+}
+
+void LabFixture::start(const std::string& lab_yaml, const std::string& credential) {
+  yaml::Diagnostics diagnostics("lab.yaml");
+  lab_ = device::load_lab(lab_yaml, diagnostics, catalog_);
+  ASSERT_TRUE(lab_) << diagnostics.to_string();
+  if (!daemon_) {
+    daemon::DaemonConfig config;
+    config.db_path = db_path_.string();
+    config.listen_port = 0;
+    config.credential = credential_;
+    auto created = daemon::Daemon::create(config);
+    ASSERT_TRUE(created) << created.error().message;
+    daemon_ = std::move(created).value();
+    daemon_->start();
+  }
+  for (const auto& rack : lab_->racks) {
+    agent::AgentConfig config;
+    config.rack = rack.id;
+    config.host = "127.0.0.1";
+    config.port = daemon_->port();
+    config.credential = credential.empty() ? credential_ : credential;
+    config.lab = *lab_;
+    config.catalog = catalog_;
+    config.flush_interval = 50ms;
+    auto created = agent::Agent::create(std::move(config));
+    ASSERT_TRUE(created) << created.error().message;
+    agents_.push_back(std::move(created).value());
+    agents_.back()->start();
+  }
+}
+
+agent::Agent& LabFixture::agent(const std::string& rack) {
+  for (auto& a : agents_) {
+    if (a && a->rack() == rack) return *a;
+  }
+  throw std::runtime_error("no agent for rack " + rack);
+}
+
+void LabFixture::stop_agent(const std::string& rack) { agent(rack).stop(); }
+
+std::unique_ptr<cli::DaemonClient> LabFixture::client(const std::string& credential) {
+  auto c = cli::DaemonClient::connect(Endpoint{"127.0.0.1", port()}, credential.empty() ? credential_ : credential);
+  if (!c) throw std::runtime_error(c.error().message);
+  return std::move(c).value();
+}
+
+std::string LabFixture::query(kiln::v1::Query::Kind kind, std::uint64_t run_id) {
+  kiln::v1::Query q;
+  q.set_kind(kind);
+  q.set_run_id(run_id);
+  auto body = client()->query(q);
+  if (!body) throw std::runtime_error(body.error().message);
+  return *body;
+}
+
+void LabFixture::wait_for_racks(std::size_t count, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto racks = nlohmann::json::parse(query(kiln::v1::Query::RACKS));
+    if (racks["racks"].size() == count) return;
+    std::this_thread::sleep_for(50ms);
+  }
+  FAIL() << "racks did not register in time";
+}
+
+std::uint64_t LabFixture::submit(const std::string& plan_yaml, std::optional<std::uint64_t> seed) {
+  kiln::v1::Envelope request;
+  auto* submit = request.mutable_submit_run();
+  submit->set_plan_text(plan_yaml);
+  submit->set_plan_path("plan.yaml");
+  for (const auto& rack : lab_->racks) submit->add_racks(rack.id);
+  if (seed) submit->set_seed(*seed);
+  auto reply = client()->call(std::move(request));
+  if (!reply) throw std::runtime_error(reply.error().message);
+  const auto& answer = reply->submit_run_reply();
+  std::string why = answer.error();
+  for (const auto& d : answer.diagnostics()) why += "\n" + d.message();
+  if (answer.run_id() == 0) throw std::runtime_error("run refused: " + why);
+  return answer.run_id();
+}
+
+std::string LabFixture::wait_for_run(std::uint64_t run_id, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string body;
+  while (std::chrono::steady_clock::now() < deadline) {
+    body = query(kiln::v1::Query::RUN, run_id);
+    if (cli::run_finished(body)) return body;
+    std::this_thread::sleep_for(100ms);
+  }
+  ADD_FAILURE() << "run " << run_id << " did not finish in time: " << body;
+  return body;
+}
+
+}  // namespace kiln::testing

@@ -1,0 +1,52 @@
+#pragma once
+// An in-process lab for integration tests: kilnd's Daemon on a free loopback
+// port with a temporary database, and one Agent per rack of a lab given as
+// YAML text, all in this test process.
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agents/agent.hpp"
+#include "cli/client.hpp"
+#include "daemon/daemon.hpp"
+#include "device/lab.hpp"
+
+namespace kiln::testing {
+
+class LabFixture {
+ public:
+  LabFixture();
+  ~LabFixture();
+
+  // Starts the daemon (once) and an agent per rack of `lab_yaml`.
+  void start(const std::string& lab_yaml, const std::string& credential = "");
+  agent::Agent& agent(const std::string& rack);
+  void stop_agent(const std::string& rack);
+
+  std::unique_ptr<cli::DaemonClient> client(const std::string& credential = "");
+  // Submits plan text on the lab's racks; returns the run id (fails the test on refusal).
+  std::uint64_t submit(const std::string& plan_yaml, std::optional<std::uint64_t> seed = std::nullopt);
+  // Polls until the run ends; returns its final `run` JSON.
+  std::string wait_for_run(std::uint64_t run_id, std::chrono::seconds timeout = std::chrono::seconds(120));
+  std::string query(kiln::v1::Query::Kind kind, std::uint64_t run_id = 0);
+  void wait_for_racks(std::size_t count, std::chrono::seconds timeout = std::chrono::seconds(20));
+
+  std::uint16_t port() const { return daemon_->port(); }
+  const std::string& credential() const { return credential_; }
+  const std::filesystem::path& db_path() const { return db_path_; }
+  const device::SkuCatalog& catalog() const { return catalog_; }
+
+ private:
+  std::filesystem::path dir_;
+  std::filesystem::path db_path_;
+  std::string credential_ = "integration-secret";
+  device::SkuCatalog catalog_;
+  std::optional<device::Lab> lab_;
+  std::unique_ptr<daemon::Daemon> daemon_;
+  std::vector<std::unique_ptr<agent::Agent>> agents_;
+};
+
+}  // namespace kiln::testing
