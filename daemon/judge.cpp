@@ -91,6 +91,14 @@ struct Bounds {
 
 std::string fmt_num(double v) { return fmt::format("{:.6g}", v); }
 
+// Counters are cumulative within a run (DESIGN §7) and an agent's summary of
+// one starts at its value when the step began, so the step's own count is
+// max − min: errors seen in an earlier step do not fail this one again.
+bool is_counter(const std::string& metric) {
+  return metric == "sdc_errors" || metric == "hbm_ce" || metric == "hbm_ue" || metric == "memory_errors" ||
+         metric == "link_crc_errors" || (metric.starts_with("link") && metric.ends_with("_crc_errors"));
+}
+
 }  // namespace
 
 std::string failure_class_for(const std::string& metric) {
@@ -188,8 +196,9 @@ Judgement judge(const JudgeInput& in) {
                                                  limit.metric));
         continue;
     }
+    const bool counter = is_counter(limit.metric);
     const double avg = summary->second.avg();
-    const double max = summary->second.max();
+    const double max = counter ? summary->second.max() - summary->second.min() : summary->second.max();
     std::optional<std::string> violation;
     if (limit.min && avg < *limit.min * base) {
       violation = fmt::format("{} avg {} < min {}{}", limit.metric, fmt_num(avg), fmt_num(*limit.min * base),
@@ -211,9 +220,7 @@ Judgement judge(const JudgeInput& in) {
         f.cls = cls;
         f.step_index = in.step_index;
         f.step_name = in.step->name;
-        f.count = limit.metric == "sdc_errors" || cls == "link_errors" || cls == "memory_ce_excess"
-                      ? static_cast<std::uint64_t>(max)
-                      : 1;
+        f.count = counter ? static_cast<std::uint64_t>(max) : 1;
         f.location_json = "{}";
         f.conditions_json = "{}";
         f.detail = *violation;

@@ -44,7 +44,8 @@ Json failure_json(const store::FailureRow& f) {
   j["class"] = f.cls;
   j["step"] = f.step_name;
   j["count"] = f.count;
-  for (const auto& [key, value] : parse_object(f.location_json).items()) j[key] = value;
+  const Json location = parse_object(f.location_json);
+  for (const auto& [key, value] : location.items()) j[key] = value;
   j["first_at"] = f.first_unix_ms > 0 ? Json(format_iso8601(f.first_unix_ms)) : Json(nullptr);
   j["last_at"] = f.last_unix_ms > 0 ? Json(format_iso8601(f.last_unix_ms)) : Json(nullptr);
   j["first_t_s"] = f.first_t_s;

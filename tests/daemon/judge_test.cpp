@@ -186,3 +186,25 @@ TEST(Verdict, FailOutranksErrorSoAFaultyChipIsNeverHidden) {
 
 }  // namespace
 }  // namespace kiln::daemon
+
+namespace kiln::daemon {
+namespace {
+
+TEST(Judge, CountersAreJudgedOnTheStepsOwnIncrease) {
+  // sdc_errors is cumulative within the run: 4 errors seen in an earlier step
+  // must not fail this one, which added none.
+  Fixture f;
+  auto& sdc = (*f.result.mutable_metrics())["sdc_errors"];
+  sdc.set_min(4);
+  sdc.set_avg(4);
+  sdc.set_max(4);
+  EXPECT_EQ(f.run().verdict, Verdict::pass) << f.run().reason;
+  sdc.set_max(6);
+  auto j = f.run();
+  EXPECT_EQ(j.verdict, Verdict::fail);
+  ASSERT_EQ(j.failures.size(), 1u);
+  EXPECT_EQ(j.failures[0].count, 2u);
+}
+
+}  // namespace
+}  // namespace kiln::daemon
