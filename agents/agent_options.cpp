@@ -1,56 +1,8 @@
 #include "agents/agent_options.hpp"
 
-#include <charconv>
 #include <filesystem>
-#include <fstream>
-#include <system_error>
 
 namespace kiln::agent {
-namespace {
-
-std::string_view trim(std::string_view s) {
-  constexpr std::string_view kSpace = " \t\r\n\v\f";
-  const auto first = s.find_first_not_of(kSpace);
-  if (first == std::string_view::npos) return {};
-  const auto last = s.find_last_not_of(kSpace);
-  return s.substr(first, last - first + 1);
-}
-
-}  // namespace
-
-Result<DaemonAddress> parse_daemon_address(std::string_view text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) {
-    return make_error(ErrorCode::invalid_argument, "daemon address '{}' is not HOST:PORT", text);
-  }
-  std::string_view host = text.substr(0, colon);
-  const std::string_view port_text = text.substr(colon + 1);
-  if (host.front() == '[') {
-    if (host.size() < 3 || host.back() != ']') {
-      return make_error(ErrorCode::invalid_argument, "daemon address '{}': bad [IPv6] host", text);
-    }
-    host = host.substr(1, host.size() - 2);
-  } else if (host.find(':') != std::string_view::npos) {
-    return make_error(ErrorCode::invalid_argument, "daemon address '{}': write an IPv6 host as [ADDR]:PORT", text);
-  }
-  unsigned port = 0;
-  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc{} || end != port_text.data() + port_text.size() || port == 0 || port > 65535) {
-    return make_error(ErrorCode::invalid_argument, "daemon address '{}': port must be 1..65535", text);
-  }
-  return DaemonAddress{std::string(host), static_cast<std::uint16_t>(port)};
-}
-
-Result<std::string> read_token_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return make_error(ErrorCode::io, "cannot read token file '{}'", path);
-  std::string line;
-  std::getline(in, line);
-  const std::string_view token = trim(line);
-  if (token.empty()) return make_error(ErrorCode::invalid_argument, "token file '{}': the first line is empty", path);
-  return std::string(token);
-}
-
 std::string default_sku_dir(const std::string& lab_path) {
   const std::filesystem::path lab(lab_path);
   return (lab.parent_path() / ".." / "skus").lexically_normal().string();

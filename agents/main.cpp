@@ -10,6 +10,7 @@
 
 #include "agents/agent.hpp"
 #include "agents/agent_options.hpp"
+#include "core/endpoint.hpp"
 #include "core/log.hpp"
 #include "device/lab.hpp"
 #include "device/sku.hpp"
@@ -49,9 +50,9 @@ int main(int argc, char** argv) {
   if (auto logging = kiln::setup_logging(fmt::format("kiln-agent/{}", rack), log_level); !logging) {
     return fail(logging.error().message);
   }
-  auto address = kiln::agent::parse_daemon_address(daemon);
+  auto address = kiln::parse_endpoint(daemon);
   if (!address) return fail(address.error().message);
-  auto token = kiln::agent::read_token_file(token_file);
+  auto token = kiln::read_token_file(token_file);
   if (!token) return fail(token.error().message);
   if (skus_dir.empty()) skus_dir = kiln::agent::default_sku_dir(lab_path);
   auto catalog = kiln::device::SkuCatalog::load_directory(skus_dir);

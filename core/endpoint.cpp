@@ -2,35 +2,53 @@
 
 #include <charconv>
 #include <fstream>
-#include <sstream>
 
 namespace kiln {
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  constexpr std::string_view kSpace = " \t\r\n\v\f";
+  const auto first = s.find_first_not_of(kSpace);
+  if (first == std::string_view::npos) return {};
+  const auto last = s.find_last_not_of(kSpace);
+  return s.substr(first, last - first + 1);
+}
+
+}  // namespace
 
 Result<Endpoint> parse_endpoint(std::string_view text, bool allow_any_port) {
   const auto colon = text.rfind(':');
   if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) {
-    return make_error(ErrorCode::invalid_argument, "'{}' is not HOST:PORT", text);
+    return make_error(ErrorCode::invalid_argument, "address '{}' is not HOST:PORT", text);
   }
   std::string_view host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   const std::string_view port_text = text.substr(colon + 1);
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') {
+      return make_error(ErrorCode::invalid_argument, "address '{}': bad [IPv6] host", text);
+    }
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string_view::npos) {
+    return make_error(ErrorCode::invalid_argument, "address '{}': write an IPv6 host as [ADDR]:PORT", text);
+  }
   unsigned port = 0;
-  const auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc{} || ptr != port_text.data() + port_text.size() || port > 65535 || (port == 0 && !allow_any_port)) {
-    return make_error(ErrorCode::invalid_argument, "'{}': bad port '{}'", text, port_text);
+  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  const unsigned lowest = allow_any_port ? 0 : 1;
+  if (ec != std::errc{} || end != port_text.data() + port_text.size() || port < lowest || port > 65535) {
+    return make_error(ErrorCode::invalid_argument, "address '{}': port must be {}..65535", text, lowest);
   }
   return Endpoint{std::string(host), static_cast<std::uint16_t>(port)};
 }
 
 Result<std::string> read_token_file(const std::string& path) {
   std::ifstream in(path);
-  if (!in) return make_error(ErrorCode::io, "cannot read token file {}", path);
+  if (!in) return make_error(ErrorCode::io, "cannot read token file '{}'", path);
   std::string line;
   std::getline(in, line);
-  const auto first = line.find_first_not_of(" \t\r\n");
-  const auto last = line.find_last_not_of(" \t\r\n");
-  if (first == std::string::npos) return make_error(ErrorCode::invalid_argument, "token file {} is empty", path);
-  return line.substr(first, last - first + 1);
+  const std::string_view token = trim(line);
+  if (token.empty()) return make_error(ErrorCode::invalid_argument, "token file '{}': the first line is empty", path);
+  return std::string(token);
 }
 
 }  // namespace kiln

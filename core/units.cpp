@@ -71,6 +71,7 @@ Result<std::uint64_t> parse_size(std::string_view text) {
 
 std::string format_duration(Seconds seconds) {
   const double s = seconds.count();
+  if (s <= 0.0) return "0s";
   if (s < 1.0) return fmt::format("{:.0f}ms", s * 1e3);
   if (s < 60.0) return s == std::floor(s) ? fmt::format("{:.0f}s", s) : fmt::format("{:.1f}s", s);
   const auto total = static_cast<long long>(std::llround(s));

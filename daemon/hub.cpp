@@ -10,6 +10,7 @@
 
 #include "core/clock.hpp"
 #include "daemon/queries.hpp"
+#include "daemon/verdict.hpp"
 
 namespace kiln::daemon {
 
@@ -61,7 +62,12 @@ Hub::Hub(boost::asio::any_io_executor executor, std::string credential, std::str
       credential_(std::move(credential)),
       db_path_(std::move(db_path)),
       writer_(writer),
-      runs_(executor, writer, agents_, registry) {}
+      runs_(executor, writer, agents_, registry),
+      live_(
+          executor, [this](std::uint64_t run_id) { return runs_.progress(run_id); },
+          [this](std::uint64_t run_id, std::function<void(std::map<std::string, std::string>)> done) {
+            load_verdicts(run_id, std::move(done));
+          }) {}
 
 Hub::~Hub() { stop(); }
 
@@ -90,6 +96,7 @@ void Hub::on_closed(Session& session, const std::string& reason) {
   if (auto rack = agents_.remove_session(session)) {
     spdlog::warn("agent of rack {} disconnected: {}", *rack, reason);
     runs_.on_rack_lost(*rack);
+    live_.on_rack_lost(*rack);
   }
 }
 
@@ -109,6 +116,7 @@ void Hub::on_agent_message(Session& session, kiln::v1::Envelope& envelope) {
     if (auto replaced = agents_.register_rack(session.shared_from_this(), reg)) {
       replaced->close("replaced by a new connection of the same rack");
     }
+    live_.on_rack_registered(reg);
     return;
   }
   if (envelope.has_agent_batch()) {
@@ -147,7 +155,10 @@ void Hub::on_agent_message(Session& session, kiln::v1::Envelope& envelope) {
             ack.mutable_batch_ack()->set_seq(batch->seq());
             session->send(std::move(ack));
           }
-          if (*fresh) runs_.on_batch_committed(batch->rack(), *batch);
+          if (*fresh) {
+            runs_.on_batch_committed(batch->rack(), *batch);
+            live_.on_batch(*batch);
+          }
         });
     return;
   }
@@ -158,7 +169,8 @@ void Hub::on_client_message(Session& session, kiln::v1::Envelope& envelope) {
   const std::uint64_t request_id = envelope.request_id();
   std::weak_ptr<Session> weak = session.shared_from_this();
   if (envelope.has_submit_run()) {
-    runs_.submit(envelope.submit_run(), [weak, request_id](kiln::v1::SubmitRunReply reply) {
+    runs_.submit(envelope.submit_run(), [this, weak, request_id](kiln::v1::SubmitRunReply reply) {
+      if (reply.run_id() != 0) live_.on_run_submitted(reply.run_id());
       auto session = weak.lock();
       if (!session) return;
       kiln::v1::Envelope out;
@@ -180,6 +192,10 @@ void Hub::on_client_message(Session& session, kiln::v1::Envelope& envelope) {
   }
   if (envelope.has_query()) {
     answer_query(session, request_id, envelope.query());
+    return;
+  }
+  if (envelope.has_subscribe()) {
+    live_.subscribe(session.shared_from_this(), envelope.subscribe().max_hz());
     return;
   }
   session.send(error_reply(request_id, make_error(ErrorCode::invalid_argument, "unexpected request")));
@@ -244,6 +260,36 @@ void Hub::answer_query(Session& session, std::uint64_t request_id, const kiln::v
         send_body(*session, request_id, *result, type);
       }
     });
+  });
+}
+
+void Hub::load_verdicts(std::uint64_t run_id, std::function<void(std::map<std::string, std::string>)> done) {
+  boost::asio::post(queries_, [this, run_id, done = std::move(done)] {
+    std::map<std::string, std::string> verdicts;
+    auto reader = store::Reader::open(db_path_);
+    if (!reader) {
+      spdlog::warn("live feed: cannot read verdicts of run {}: {}", run_id, reader.error().message);
+      return;
+    }
+    auto run = (*reader)->run(run_id);
+    const bool decided = run && run->status != "queued" && run->status != "running";
+    if (decided) {
+      if (auto chips = (*reader)->run_chips(run_id)) {
+        for (const auto& c : *chips) verdicts[c.serial] = c.verdict;
+      }
+    }
+    if (auto steps = (*reader)->chip_steps(run_id)) {
+      // Before the run's own verdicts are written: the worst judged step so far.
+      for (const auto& cs : *steps) {
+        const auto v = parse_verdict(cs.verdict);
+        if (!v) continue;
+        auto& so_far = verdicts[cs.serial];
+        const auto current = parse_verdict(so_far);
+        if (decided && current) continue;
+        so_far = to_string(current ? worst(*current, *v) : *v);
+      }
+    }
+    boost::asio::post(executor_, [done, verdicts = std::move(verdicts)] { done(verdicts); });
   });
 }
 

@@ -12,6 +12,7 @@
 
 #include "daemon/agent_directory.hpp"
 #include "daemon/ingest_writer.hpp"
+#include "daemon/live_feed.hpp"
 #include "daemon/run_manager.hpp"
 #include "daemon/session.hpp"
 #include "testplans/pattern_registry.hpp"
@@ -35,6 +36,8 @@ class Hub final : public SessionHandler {
   void on_agent_message(Session& session, kiln::v1::Envelope& envelope);
   void on_client_message(Session& session, kiln::v1::Envelope& envelope);
   void answer_query(Session& session, std::uint64_t request_id, const kiln::v1::Query& query);
+  // The live feed's verdicts so far, read from the store on the query pool.
+  void load_verdicts(std::uint64_t run_id, std::function<void(std::map<std::string, std::string>)> done);
 
   boost::asio::any_io_executor executor_;
   std::string credential_;
@@ -43,6 +46,7 @@ class Hub final : public SessionHandler {
   AgentDirectory agents_;
   RunManager runs_;
   boost::asio::thread_pool queries_{2};
+  LiveFeed live_;  // last: its timer and callbacks use runs_ and queries_
 };
 
 }  // namespace kiln::daemon

@@ -145,8 +145,10 @@ Result<std::string> report_json(store::Reader& reader, std::uint64_t run_id) {
     chip_list.push_back(c);
   }
   report["chips"] = chip_list;
-  report["reproduce"] = fmt::format("kiln run submit <{}.yaml with sha256 {}> --seed {} --racks {}", run->plan_name,
-                                    run->plan_sha256, run->seed, fmt::join(run->racks, ","));
+  // The plan's text is stored with the run under its hash; this is the command
+  // that replays it on the same chips with the same randomness.
+  report["reproduce"] = fmt::format("kiln run submit {}.yaml --seed {} --racks {}  (plan sha256 {})", run->plan_name,
+                                    run->seed, fmt::join(run->racks, ","), run->plan_sha256);
   return report.dump(2);
 }
 

@@ -133,6 +133,13 @@ void RunManager::on_batch_committed(const std::string& rack, const kiln::v1::Age
   for (const auto& sample : batch.samples()) {
     if (sample.run_id() != run.id) continue;
     run.phase_progress_s = std::max(run.phase_progress_s, sample.t_s());
+    // Shown as failing at once, before the phase ends and is judged: any
+    // corruption or uncorrectable error counted so far in this run.
+    for (const auto& value : sample.values()) {
+      if ((value.name() == "sdc_errors" || value.name() == "hbm_ue") && value.value() > 0) {
+        run.failing.insert(sample.serial());
+      }
+    }
   }
   bool changed = false;
   for (const auto& result : batch.results()) {

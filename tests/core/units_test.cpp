@@ -44,6 +44,7 @@ TEST(Format, RoundTripsCommonValues) {
   EXPECT_EQ(format_duration(Seconds{42.5}), "42.5s");
   EXPECT_EQ(format_duration(Seconds{3720}), "1h02m");
   EXPECT_EQ(format_duration(Seconds{0.25}), "250ms");
+  EXPECT_EQ(format_duration(Seconds{0}), "0s");
   EXPECT_EQ(format_size(64ull << 20), "64MiB");
   EXPECT_EQ(format_size(512), "512B");
 }

@@ -1,0 +1,362 @@
+#include "daemon/live_feed.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/clock.hpp"
+
+namespace kiln::daemon {
+
+namespace {
+
+using SteadyNow = std::chrono::steady_clock;
+constexpr auto kTick = std::chrono::milliseconds(100);
+// Verdicts are committed by the writer thread shortly after a phase ends; a
+// second read a little later catches what the first one raced.
+constexpr auto kVerdictReread = std::chrono::seconds(2);
+constexpr std::size_t kEndedRunsKept = 50;
+
+std::string describe(const kiln::v1::Detection& d) {
+  std::string where;
+  for (const auto& [key, value] : d.location()) where += fmt::format(" {}={}", key, value);
+  std::string text = fmt::format("{} ×{}", d.cls(), d.count());
+  if (!where.empty()) text += " at" + where;
+  if (d.conditions().has_temperature_c()) text += fmt::format(", {:.1f} °C", d.conditions().temperature_c());
+  return text;
+}
+
+bool is_bad(const std::string& verdict) { return verdict == "fail" || verdict == "error"; }
+
+}  // namespace
+
+LiveFeed::LiveFeed(boost::asio::any_io_executor executor, ProgressFn progress, VerdictsFn verdicts)
+    : executor_(executor), timer_(executor), progress_(std::move(progress)), verdicts_(std::move(verdicts)) {
+  arm();
+}
+
+LiveFeed::~LiveFeed() { stop(); }
+
+void LiveFeed::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  alive_.reset();
+  timer_.cancel();
+}
+
+void LiveFeed::arm() {
+  if (stopped_) return;
+  timer_.expires_after(kTick);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;  // cancelled: the feed is going away
+    tick();
+  });
+}
+
+void LiveFeed::subscribe(const std::shared_ptr<Session>& session, double max_hz) {
+  const double hz = max_hz <= 0 ? kDefaultHz : std::clamp(max_hz, 0.2, 10.0);
+  const auto interval = std::chrono::milliseconds(static_cast<long long>(1000.0 / hz));
+  for (auto& s : subscribers_) {
+    if (s.session.lock() == session) {
+      s.interval = interval;
+      return;
+    }
+  }
+  Subscriber subscriber;
+  subscriber.session = session;
+  subscriber.interval = interval;
+  subscriber.next_due = SteadyNow::now();  // the snapshot goes out on the next tick
+  subscribers_.push_back(subscriber);
+  spdlog::info("client {} subscribed to the live feed at {:.1f} Hz", session->peer(), hz);
+}
+
+LiveFeed::Chip& LiveFeed::chip(const std::string& serial) {
+  auto [it, inserted] = chips_.try_emplace(serial);
+  if (inserted) it->second.live.set_serial(serial);
+  return it->second;
+}
+
+std::uint32_t LiveFeed::metric_index(const std::string& name) {
+  auto [it, inserted] = metric_ids_.try_emplace(name, static_cast<std::uint32_t>(metric_names_.size()));
+  if (inserted) metric_names_.push_back(name);
+  return it->second;
+}
+
+void LiveFeed::raise(std::string kind, std::string message, const std::string& serial, const std::string& rack,
+                     std::uint64_t run_id, std::string step) {
+  StoredAlarm stored;
+  stored.alarm.set_id(next_alarm_id_++);
+  stored.alarm.set_kind(std::move(kind));
+  stored.alarm.set_serial(serial);
+  stored.alarm.set_rack(rack);
+  stored.alarm.set_run_id(run_id);
+  stored.alarm.set_step(std::move(step));
+  stored.alarm.set_message(std::move(message));
+  stored.alarm.set_unix_ms(unix_ms_now());
+  stored.version = bump();
+  alarms_.push_back(std::move(stored));
+  while (alarms_.size() > kAlarmsKept) alarms_.pop_front();
+}
+
+void LiveFeed::on_rack_registered(const kiln::v1::RegisterRack& registration) {
+  auto [it, inserted] = racks_.try_emplace(registration.rack());
+  Rack& rack = it->second;
+  const bool was_lost = !inserted && !rack.live.connected();
+  rack.live.set_rack(registration.rack());
+  rack.live.set_connected(true);
+  rack.live.set_backend(registration.backend());
+  rack.live.set_changed_unix_ms(unix_ms_now());
+  rack.version = bump();
+  rack.silent = false;
+  if (was_lost) {
+    raise("agent_back", fmt::format("agent of rack {} reconnected", registration.rack()), "", registration.rack(), 0, "");
+  }
+  for (const auto& info : registration.chips()) {
+    Chip& c = chip(info.serial());
+    c.live.set_rack(registration.rack());
+    c.live.set_slot(info.slot());
+    c.live.set_sku(info.sku());
+    c.live.mutable_peaks()->clear();
+    for (const auto& [key, value] : info.peaks()) (*c.live.mutable_peaks())[key] = value;
+    c.version = bump();
+    c.registered_version = c.version;
+  }
+}
+
+void LiveFeed::on_rack_lost(const std::string& name) {
+  auto it = racks_.find(name);
+  if (it == racks_.end()) return;
+  it->second.live.set_connected(false);
+  it->second.live.set_changed_unix_ms(unix_ms_now());
+  it->second.version = bump();
+  raise("agent_lost", fmt::format("agent of rack {} disconnected", name), "", name, 0, "");
+}
+
+void LiveFeed::on_run_submitted(std::uint64_t run_id) {
+  Run& run = runs_[run_id];
+  run.live.set_run_id(run_id);
+  run.live.set_state("queued");
+  run.version = bump();
+}
+
+void LiveFeed::on_batch(const kiln::v1::AgentBatch& batch) {
+  Rack& rack = racks_[batch.rack()];
+  rack.last_batch = SteadyNow::now();
+  rack.silent = false;
+  for (const auto& sample : batch.samples()) {
+    Chip& c = chip(sample.serial());
+    Run& run = runs_[sample.run_id()];
+    if (run.live.run_id() == 0) {  // a run this feed has not seen submitted (daemon restarted under it)
+      run.live.set_run_id(sample.run_id());
+      run.live.set_state("running");
+      run.version = bump();
+    }
+    if (c.live.run_id() != sample.run_id()) {
+      c.live.set_verdict("running");
+      c.throttled = false;
+    }
+    if (c.live.step_index() != sample.step_index() || c.live.step().empty()) c.live.set_step(run.live.step());
+    c.live.set_rack(batch.rack());
+    c.live.set_run_id(sample.run_id());
+    c.live.set_step_index(sample.step_index());
+    c.live.set_wall_unix_ms(sample.wall_unix_ms());
+    c.live.set_t_s(sample.t_s());
+    c.live.clear_metric_index();
+    c.live.clear_metric_value();
+    for (const auto& v : sample.values()) {
+      c.live.add_metric_index(metric_index(v.name()));
+      c.live.add_metric_value(v.value());
+      if (v.name() != "throttled") continue;
+      const bool throttled = v.value() > 0.5;
+      if (throttled && !c.throttled) {
+        raise("throttling",
+              fmt::format("{} throttling in {} (run {})", sample.serial(), c.live.step(), sample.run_id()),
+              sample.serial(), batch.rack(), sample.run_id(), c.live.step());
+      }
+      c.throttled = throttled;
+    }
+    c.version = bump();
+    rack.busy = true;
+  }
+  for (const auto& result : batch.results()) {
+    if (result.detections().empty()) continue;
+    Chip& c = chip(result.serial());
+    Run& run = runs_[result.run_id()];
+    c.live.set_verdict("fail");
+    c.version = bump();
+    run.alarmed.insert(result.serial());
+    for (const auto& d : result.detections()) {
+      raise("failure", fmt::format("{}: {} in {} (run {})", result.serial(), describe(d), c.live.step(), result.run_id()),
+            result.serial(), batch.rack(), result.run_id(), c.live.step());
+    }
+  }
+}
+
+void LiveFeed::tick() {
+  const auto now = SteadyNow::now();
+  poll_runs(now);
+  watch_silence(now);
+  for (auto it = subscribers_.begin(); it != subscribers_.end();) {
+    auto session = it->session.lock();
+    if (!session || !session->is_open()) {
+      it = subscribers_.erase(it);
+      continue;
+    }
+    if (now >= it->next_due && (!it->primed || it->sent_version < version_)) {
+      send_update(*it, *session);
+      it->next_due = now + it->interval;
+    }
+    ++it;
+  }
+  arm();
+}
+
+void LiveFeed::poll_runs(SteadyNow::time_point now) {
+  bool any_running = false;
+  for (auto& [id, run] : runs_) {
+    if (run.live.state() == "ended") continue;
+    auto progress = progress_(id);
+    kiln::v1::RunLive next = run.live;
+    if (!progress) {
+      next.set_state("ended");
+      next.clear_failing();
+      run.reload_at = now + kVerdictReread;
+      load_verdicts(id);
+    } else {
+      const auto& p = *progress;
+      next.set_state(p.value("state", "running"));
+      next.set_queue_position(p.value("position", 0u));
+      next.set_phase(p.value("phase", 0u));
+      next.set_phases(p.value("phases", 0u));
+      next.set_step(p.value("step", ""));
+      next.set_elapsed_s(p.value("elapsed_s", 0.0));
+      next.set_total_s(p.value("total_s", 0.0));
+      next.clear_failing();
+      next.clear_lost_racks();
+      for (const auto& s : p.value("failing", nlohmann::ordered_json::array())) next.add_failing(s.get<std::string>());
+      for (const auto& r : p.value("lost_racks", nlohmann::ordered_json::array())) next.add_lost_racks(r.get<std::string>());
+      any_running = any_running || next.state() == "running";
+      if (next.phase() > 1 && next.phase() != run.verdicts_phase) {
+        run.verdicts_phase = next.phase();
+        run.reload_at = now + kVerdictReread;
+        load_verdicts(id);
+      }
+      for (const auto& serial : next.failing()) {
+        Chip& c = chip(serial);
+        if (c.live.run_id() == id && c.live.verdict() != "fail") {
+          c.live.set_verdict("fail");
+          c.version = bump();
+        }
+      }
+    }
+    if (next.SerializeAsString() != run.live.SerializeAsString()) {
+      run.live = std::move(next);
+      run.version = bump();
+    }
+    if (run.reload_at && now >= *run.reload_at) {
+      run.reload_at.reset();
+      load_verdicts(id);
+    }
+  }
+  if (!any_running) {
+    for (auto& [name, rack] : racks_) rack.busy = false;
+  }
+  // Forget the oldest ended runs beyond a few dozen.
+  std::size_t ended = 0;
+  for (const auto& [id, run] : runs_) ended += run.live.state() == "ended" ? 1 : 0;
+  for (auto it = runs_.begin(); ended > kEndedRunsKept && it != runs_.end();) {
+    if (it->second.live.state() == "ended" && !it->second.reload_at) {
+      it = runs_.erase(it);
+      --ended;
+    } else {
+      ++it;
+    }
+  }
+}
+
+void LiveFeed::watch_silence(SteadyNow::time_point now) {
+  for (auto& [name, rack] : racks_) {
+    if (!rack.live.connected() || !rack.busy || rack.silent) continue;
+    if (now - rack.last_batch < kSilentAfter) continue;
+    rack.silent = true;
+    raise("agent_silent",
+          fmt::format("no data from the agent of rack {} for {} s during a run", name, kSilentAfter.count()), "", name, 0,
+          "");
+  }
+}
+
+void LiveFeed::load_verdicts(std::uint64_t run_id) {
+  if (!verdicts_) return;
+  std::weak_ptr<bool> alive = alive_;
+  verdicts_(run_id, [this, alive, run_id](std::map<std::string, std::string> verdicts) {
+    if (alive.expired()) return;
+    apply_verdicts(run_id, verdicts);
+  });
+}
+
+void LiveFeed::apply_verdicts(std::uint64_t run_id, const std::map<std::string, std::string>& verdicts) {
+  auto run_it = runs_.find(run_id);
+  const bool ended = run_it == runs_.end() || run_it->second.live.state() == "ended";
+  for (const auto& [serial, verdict] : verdicts) {
+    auto it = chips_.find(serial);
+    if (it == chips_.end() || it->second.live.run_id() != run_id || verdict.empty()) continue;
+    Chip& c = it->second;
+    // While running, a passing step leaves the chip shown as running; only a
+    // worse verdict shows through. Once the run ended, its verdict is final.
+    std::string shown = verdict;
+    if (!ended && verdict == "pass") shown = "running";
+    if (!ended && c.live.verdict() == "fail") shown = "fail";
+    if (shown != c.live.verdict()) {
+      c.live.set_verdict(shown);
+      c.version = bump();
+    }
+    if (is_bad(verdict) && run_it != runs_.end() && run_it->second.alarmed.insert(serial).second) {
+      raise("failure", fmt::format("{}: verdict {} in run {}", serial, verdict, run_id), serial, c.live.rack(), run_id,
+            "");
+    }
+  }
+}
+
+void LiveFeed::send_update(Subscriber& subscriber, Session& session) {
+  const std::uint64_t since = subscriber.sent_version;
+  const bool full = !subscriber.primed;
+  std::vector<const Chip*> changed;
+  for (const auto& [serial, c] : chips_) {
+    if (full || c.version > since) changed.push_back(&c);
+  }
+  std::size_t pos = 0;
+  bool first = true;
+  do {
+    kiln::v1::Envelope envelope;
+    auto* update = envelope.mutable_live_update();
+    update->set_full(full);
+    update->set_sent_unix_ms(unix_ms_now());
+    for (const auto& name : metric_names_) update->add_metric_names(name);
+    if (first) {
+      for (const auto& [id, run] : runs_) {
+        if (full || run.version > since) *update->add_runs() = run.live;
+      }
+      for (const auto& [name, rack] : racks_) {
+        if (full || rack.version > since) *update->add_racks() = rack.live;
+      }
+      for (const auto& a : alarms_) {
+        if (full || a.version > since) *update->add_alarms() = a.alarm;
+      }
+    }
+    const std::size_t end = std::min(changed.size(), pos + kChipsPerFrame);
+    for (; pos < end; ++pos) {
+      auto* out = update->add_chips();
+      *out = changed[pos]->live;
+      // Peaks do not change between registrations: only snapshots carry them.
+      if (!full && changed[pos]->registered_version <= since) out->mutable_peaks()->clear();
+    }
+    update->set_more(pos < changed.size());
+    session.send(std::move(envelope));
+    first = false;
+  } while (pos < changed.size());
+  subscriber.sent_version = version_;
+  subscriber.primed = true;
+}
+
+}  // namespace kiln::daemon
