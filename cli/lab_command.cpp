@@ -62,9 +62,11 @@ fs::path own_directory() {
 struct LabProcesses {
   std::optional<ChildProcess> daemon;
   std::vector<ChildProcess> agents;
+  std::optional<ChildProcess> dashboard;  // --gui; not a lab part: closing it never fails the run
   fs::path temp_dir;
 
   ~LabProcesses() {
+    if (dashboard) dashboard->stop(3s);
     for (auto& a : agents) a.stop(3s);
     if (daemon) daemon->stop(10s);  // kilnd drains its writer before exiting
     std::error_code ec;
@@ -88,8 +90,9 @@ int fail(const std::string& message) {
 }  // namespace
 
 int run_lab(const LabOptions& options) {
-  if (options.gui) {
-    return fail("--gui needs kiln-dash, which is not part of this build yet");
+  const fs::path dash_path = own_directory() / "kiln-dash";
+  if (options.gui && !fs::exists(dash_path)) {
+    return fail("--gui needs kiln-dash next to kiln (" + dash_path.string() + "), and this build has none");
   }
   // 1. Everything is checked before anything starts.
   const fs::path lab_path = fs::absolute(options.lab);
@@ -194,6 +197,12 @@ int run_lab(const LabOptions& options) {
     return fail(reply.error().empty() ? "the plan was refused" : reply.error());
   }
   const std::uint64_t run_id = reply.run_id();
+  if (options.gui) {
+    auto dash = ChildProcess::spawn(dash_path.string(), {"--daemon", address, "--token-file", token_path}, log_path);
+    if (!dash) return fail(dash.error().message);
+    processes.dashboard.emplace(std::move(*dash));
+    std::cerr << "kiln lab: dashboard opened (kiln-dash --daemon " << address << ")\n";
+  }
 
   const bool tty = isatty(STDERR_FILENO) != 0;
   kiln::v1::Query run_query;
@@ -247,6 +256,11 @@ int run_lab(const LabOptions& options) {
   }
   std::cerr << fmt::format("kiln lab: run {} {}; database {} (try: kiln --db {} report {} --format json)\n", run_id,
                            status, db_path.string(), options.db, run_id);
+  if (processes.dashboard && !processes.dashboard->poll() && !interrupted()) {
+    // The engineer is looking at the results: the lab stays up until the window closes.
+    std::cerr << "kiln lab: the lab stays up while the dashboard is open; close it (or Ctrl-C) to stop\n";
+    while (!processes.dashboard->poll() && !interrupted() && !processes.dead_child()) std::this_thread::sleep_for(200ms);
+  }
   if (abort_sent || interrupted()) return 130;
   return status == "completed" ? 0 : 1;
 }

@@ -65,8 +65,8 @@ Hub::Hub(boost::asio::any_io_executor executor, std::string credential, std::str
       runs_(executor, writer, agents_, registry),
       live_(
           executor, [this](std::uint64_t run_id) { return runs_.progress(run_id); },
-          [this](std::uint64_t run_id, std::function<void(std::map<std::string, std::string>)> done) {
-            load_verdicts(run_id, std::move(done));
+          [this](std::uint64_t run_id, std::function<void(LiveFeed::RunFacts)> done) {
+            load_run_facts(run_id, std::move(done));
           }) {}
 
 Hub::~Hub() { stop(); }
@@ -194,6 +194,23 @@ void Hub::on_client_message(Session& session, kiln::v1::Envelope& envelope) {
     answer_query(session, request_id, envelope.query());
     return;
   }
+  if (envelope.has_get_plan()) {
+    const std::uint64_t run_id = envelope.get_plan().run_id();
+    boost::asio::post(queries_, [this, weak, request_id, run_id] {
+      auto reader = store::Reader::open(db_path_);
+      Result<std::string> text = reader ? (*reader)->plan_text(run_id) : Result<std::string>(reader.error());
+      boost::asio::post(executor_, [weak, request_id, text = std::move(text)] {
+        auto session = weak.lock();
+        if (!session) return;
+        if (!text) {
+          session->send(error_reply(request_id, text.error()));
+        } else {
+          send_body(*session, request_id, *text, "application/yaml");
+        }
+      });
+    });
+    return;
+  }
   if (envelope.has_subscribe()) {
     live_.subscribe(session.shared_from_this(), envelope.subscribe().max_hz());
     return;
@@ -263,12 +280,13 @@ void Hub::answer_query(Session& session, std::uint64_t request_id, const kiln::v
   });
 }
 
-void Hub::load_verdicts(std::uint64_t run_id, std::function<void(std::map<std::string, std::string>)> done) {
+void Hub::load_run_facts(std::uint64_t run_id, std::function<void(LiveFeed::RunFacts)> done) {
   boost::asio::post(queries_, [this, run_id, done = std::move(done)] {
-    std::map<std::string, std::string> verdicts;
+    LiveFeed::RunFacts facts;
+    auto& verdicts = facts.verdicts;
     auto reader = store::Reader::open(db_path_);
     if (!reader) {
-      spdlog::warn("live feed: cannot read verdicts of run {}: {}", run_id, reader.error().message);
+      spdlog::warn("live feed: cannot read run {}: {}", run_id, reader.error().message);
       return;
     }
     auto run = (*reader)->run(run_id);
@@ -289,7 +307,10 @@ void Hub::load_verdicts(std::uint64_t run_id, std::function<void(std::map<std::s
         so_far = to_string(current ? worst(*current, *v) : *v);
       }
     }
-    boost::asio::post(executor_, [done, verdicts = std::move(verdicts)] { done(verdicts); });
+    if (auto steps = (*reader)->steps(run_id)) {
+      for (const auto& s : *steps) facts.step_names[s.step_index] = s.name;
+    }
+    boost::asio::post(executor_, [done, facts = std::move(facts)] { done(facts); });
   });
 }
 

@@ -36,8 +36,8 @@ class Hub final : public SessionHandler {
   void on_agent_message(Session& session, kiln::v1::Envelope& envelope);
   void on_client_message(Session& session, kiln::v1::Envelope& envelope);
   void answer_query(Session& session, std::uint64_t request_id, const kiln::v1::Query& query);
-  // The live feed's verdicts so far, read from the store on the query pool.
-  void load_verdicts(std::uint64_t run_id, std::function<void(std::map<std::string, std::string>)> done);
+  // What the live feed shows of a run from the store, read on the query pool.
+  void load_run_facts(std::uint64_t run_id, std::function<void(LiveFeed::RunFacts)> done);
 
   boost::asio::any_io_executor executor_;
   std::string credential_;

@@ -31,8 +31,8 @@ bool is_bad(const std::string& verdict) { return verdict == "fail" || verdict ==
 
 }  // namespace
 
-LiveFeed::LiveFeed(boost::asio::any_io_executor executor, ProgressFn progress, VerdictsFn verdicts)
-    : executor_(executor), timer_(executor), progress_(std::move(progress)), verdicts_(std::move(verdicts)) {
+LiveFeed::LiveFeed(boost::asio::any_io_executor executor, ProgressFn progress, FactsFn facts)
+    : executor_(executor), timer_(executor), progress_(std::move(progress)), facts_(std::move(facts)) {
   arm();
 }
 
@@ -152,11 +152,21 @@ void LiveFeed::on_batch(const kiln::v1::AgentBatch& batch) {
       run.live.set_state("running");
       run.version = bump();
     }
+    if (!run.names_asked) {
+      run.names_asked = true;
+      load_facts(sample.run_id());
+    }
     if (c.live.run_id() != sample.run_id()) {
       c.live.set_verdict("running");
       c.throttled = false;
     }
-    if (c.live.step_index() != sample.step_index() || c.live.step().empty()) c.live.set_step(run.live.step());
+    // The step's own name once the store told us; until then the phase's.
+    auto named = run.step_names.find(sample.step_index());
+    if (named != run.step_names.end()) {
+      if (c.live.step() != named->second) c.live.set_step(named->second);
+    } else if (c.live.step_index() != sample.step_index() || c.live.step().empty()) {
+      c.live.set_step(run.live.step());
+    }
     c.live.set_rack(batch.rack());
     c.live.set_run_id(sample.run_id());
     c.live.set_step_index(sample.step_index());
@@ -222,7 +232,7 @@ void LiveFeed::poll_runs(SteadyNow::time_point now) {
       next.set_state("ended");
       next.clear_failing();
       run.reload_at = now + kVerdictReread;
-      load_verdicts(id);
+      load_facts(id);
     } else {
       const auto& p = *progress;
       next.set_state(p.value("state", "running"));
@@ -240,7 +250,7 @@ void LiveFeed::poll_runs(SteadyNow::time_point now) {
       if (next.phase() > 1 && next.phase() != run.verdicts_phase) {
         run.verdicts_phase = next.phase();
         run.reload_at = now + kVerdictReread;
-        load_verdicts(id);
+        load_facts(id);
       }
       for (const auto& serial : next.failing()) {
         Chip& c = chip(serial);
@@ -256,7 +266,7 @@ void LiveFeed::poll_runs(SteadyNow::time_point now) {
     }
     if (run.reload_at && now >= *run.reload_at) {
       run.reload_at.reset();
-      load_verdicts(id);
+      load_facts(id);
     }
   }
   if (!any_running) {
@@ -286,19 +296,30 @@ void LiveFeed::watch_silence(SteadyNow::time_point now) {
   }
 }
 
-void LiveFeed::load_verdicts(std::uint64_t run_id) {
-  if (!verdicts_) return;
+void LiveFeed::load_facts(std::uint64_t run_id) {
+  if (!facts_) return;
   std::weak_ptr<bool> alive = alive_;
-  verdicts_(run_id, [this, alive, run_id](std::map<std::string, std::string> verdicts) {
+  facts_(run_id, [this, alive, run_id](RunFacts facts) {
     if (alive.expired()) return;
-    apply_verdicts(run_id, verdicts);
+    apply_facts(run_id, facts);
   });
 }
 
-void LiveFeed::apply_verdicts(std::uint64_t run_id, const std::map<std::string, std::string>& verdicts) {
+void LiveFeed::apply_facts(std::uint64_t run_id, const RunFacts& facts) {
   auto run_it = runs_.find(run_id);
   const bool ended = run_it == runs_.end() || run_it->second.live.state() == "ended";
-  for (const auto& [serial, verdict] : verdicts) {
+  if (run_it != runs_.end() && !facts.step_names.empty() && run_it->second.step_names.empty()) {
+    run_it->second.step_names = facts.step_names;
+    for (auto& [serial, c] : chips_) {
+      if (c.live.run_id() != run_id) continue;
+      auto named = facts.step_names.find(c.live.step_index());
+      if (named != facts.step_names.end() && c.live.step() != named->second) {
+        c.live.set_step(named->second);
+        c.version = bump();
+      }
+    }
+  }
+  for (const auto& [serial, verdict] : facts.verdicts) {
     auto it = chips_.find(serial);
     if (it == chips_.end() || it->second.live.run_id() != run_id || verdict.empty()) continue;
     Chip& c = it->second;

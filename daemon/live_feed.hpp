@@ -35,18 +35,22 @@ class LiveFeed {
  public:
   // RunManager::progress: the live state of a queued or running run, nullopt once it ended.
   using ProgressFn = std::function<std::optional<nlohmann::ordered_json>(std::uint64_t run_id)>;
-  // Reads each chip's verdict so far for a run (worst judged step, or the
-  // run's final chip verdict once decided) off the io thread and calls
-  // `done` back on it.
-  using VerdictsFn = std::function<void(std::uint64_t run_id,
-                                        std::function<void(std::map<std::string, std::string>)> done)>;
+  // What the store knows of a run that the feed shows: each chip's verdict
+  // so far (worst judged step, or the run's final chip verdict once decided)
+  // and the steps' names by index.
+  struct RunFacts {
+    std::map<std::string, std::string> verdicts;
+    std::map<std::uint32_t, std::string> step_names;
+  };
+  // Reads a run's facts off the io thread and calls `done` back on it.
+  using FactsFn = std::function<void(std::uint64_t run_id, std::function<void(RunFacts)> done)>;
 
   static constexpr double kDefaultHz = 4.0;
   static constexpr std::size_t kChipsPerFrame = 512;
   static constexpr std::size_t kAlarmsKept = 500;
   static constexpr std::chrono::seconds kSilentAfter{5};
 
-  LiveFeed(boost::asio::any_io_executor executor, ProgressFn progress, VerdictsFn verdicts);
+  LiveFeed(boost::asio::any_io_executor executor, ProgressFn progress, FactsFn facts);
   ~LiveFeed();
   LiveFeed(const LiveFeed&) = delete;
   LiveFeed& operator=(const LiveFeed&) = delete;
@@ -73,6 +77,8 @@ class LiveFeed {
     std::uint32_t verdicts_phase = 0;  // phase whose verdicts were last loaded
     std::optional<std::chrono::steady_clock::time_point> reload_at;  // the writer may not have committed yet
     std::set<std::string> alarmed;     // chips already raised as failing in this run
+    std::map<std::uint32_t, std::string> step_names;
+    bool names_asked = false;
   };
   struct Rack {
     kiln::v1::RackLive live;
@@ -97,8 +103,8 @@ class LiveFeed {
   void tick();
   void poll_runs(std::chrono::steady_clock::time_point now);
   void watch_silence(std::chrono::steady_clock::time_point now);
-  void load_verdicts(std::uint64_t run_id);
-  void apply_verdicts(std::uint64_t run_id, const std::map<std::string, std::string>& verdicts);
+  void load_facts(std::uint64_t run_id);
+  void apply_facts(std::uint64_t run_id, const RunFacts& facts);
   void send_update(Subscriber& subscriber, Session& session);
   void raise(std::string kind, std::string message, const std::string& serial, const std::string& rack,
              std::uint64_t run_id, std::string step);
@@ -109,7 +115,7 @@ class LiveFeed {
   boost::asio::any_io_executor executor_;
   boost::asio::steady_timer timer_;
   ProgressFn progress_;
-  VerdictsFn verdicts_;
+  FactsFn facts_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards verdict callbacks after stop
   std::uint64_t version_ = 0;
   std::uint64_t next_alarm_id_ = 1;

@@ -7,8 +7,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "core/result.hpp"
 #include "core/units.hpp"
 #include "device/sku.hpp"
 
@@ -55,6 +57,35 @@ struct GemmSlice {
   std::optional<GemmTile> tile;
 };
 
+// Memory patterns (DESIGN §4 `hbm`). A pattern really writes, reads back and
+// compares data; on a simulated chip it runs on a scaled-down image of each
+// HBM channel that stands for the slice's traffic (see docs/simulation.md).
+enum class MemoryPattern { bandwidth, walking_ones, moving_inversions, random };
+const char* to_string(MemoryPattern pattern);
+std::optional<MemoryPattern> parse_memory_pattern(std::string_view text);
+
+struct MemoryWork {
+  MemoryPattern pattern = MemoryPattern::moving_inversions;
+  double fraction = 0.9;  // share of each channel the pattern covers, (0, 1]
+};
+
+// One bit that read back differently from what was written.
+struct MemoryMismatch {
+  int stack = 0, channel = 0;
+  int bit = 0;                // 0..63 of the channel's 64-bit word
+  std::uint64_t address = 0;  // byte address within the channel
+  bool expected = false;      // the bit's written value
+};
+
+struct MemorySlice {
+  Seconds elapsed{0};
+  double bytes = 0;           // bytes moved (read + written) this slice
+  double gbps = 0;            // bytes / elapsed / 1e9
+  std::uint64_t mismatch_count = 0;     // every mismatching bit read this slice
+  std::vector<MemoryMismatch> mismatches;  // the first kMaxReportedMismatches distinct of them
+};
+inline constexpr std::size_t kMaxReportedMismatches = 64;
+
 // One telemetry reading (DESIGN §7). std::nullopt = the backend cannot read
 // it, never 0.
 struct LinkTelemetry {
@@ -73,6 +104,7 @@ struct Telemetry {
   std::optional<double> throttled;    // 1 while the clock is held down by temperature/power
   std::optional<double> hbm_ce;       // cumulative within the run
   std::optional<double> hbm_ue;
+  std::optional<double> hbm_gbps;     // HBM traffic over the last slice, GB/s
   std::vector<LinkTelemetry> links;
 };
 
@@ -99,6 +131,23 @@ class Chip {
   // slice reuses its storage instead of allocating (a sim tile is up to
   // ~0.6 MiB and is made every slice). Chips without tiles ignore it.
   virtual void recycle(GemmTile&& /*tile*/) {}
+
+  // Runs a memory pattern for `dt` of chip time. Chips that cannot run
+  // memory patterns answer ErrorCode::unavailable (the step is unsupported,
+  // not passed).
+  virtual Result<MemorySlice> run_memory(const MemoryWork& /*work*/, Seconds /*dt*/) {
+    return make_error(ErrorCode::unavailable, "memory patterns are not supported by this chip");
+  }
+
+  // A shmoo point: core voltage and clock to run at until cleared (or the
+  // next start_run). Thermal throttling still applies below the clock.
+  // invalid_argument outside what the chip accepts; unavailable where the
+  // backend cannot set it.
+  virtual Status set_operating_point(double /*voltage_mv*/, double /*clock_mhz*/) {
+    return make_error(ErrorCode::unavailable, "this chip cannot set its voltage and clock");
+  }
+  // Back to the stock voltage and clock.
+  virtual void clear_operating_point() {}
 
   virtual Telemetry telemetry() const = 0;
   // True when the chip stopped making progress (hang fault, critical temperature).

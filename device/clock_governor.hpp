@@ -19,13 +19,17 @@ class ClockGovernor {
 
   // Called once per slice with the die temperature at its end.
   void update(double die_c);
+  // The clock asked for when not throttled (a shmoo point); max clock by
+  // default. Throttle steps apply below it.
+  void set_target_clock(double mhz);
+  double target_clock_mhz() const { return target_mhz_; }
 
   double clock_mhz() const { return clock_mhz_; }
   bool throttled() const { return steps_ > 0; }
   int steps() const { return steps_; }
 
  private:
-  double max_clock_mhz_;
+  double target_mhz_;
   double throttle_c_;
   int steps_ = 0;
   double clock_mhz_;

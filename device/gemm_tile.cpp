@@ -70,26 +70,34 @@ void compute_gemm_tile(GemmTile& tile) {
   const auto rows = static_cast<std::size_t>(tile.rows);
   const auto cols = static_cast<std::size_t>(tile.cols);
   const auto depth = static_cast<std::size_t>(tile.depth);
-  // Column blocks: a block of b (depth × kBlock floats, 16 KiB) stays in L1
-  // across all rows, and a block of a c row stays there across all p.
-  // p outside j: each c element still sees its products in order p = 0, 1, …,
-  // while the j loop runs over contiguous floats and vectorises. Vector
-  // lanes are independent elements, so no sum is reassociated.
-  constexpr std::size_t kBlock = 256;
-  for (std::size_t j0 = 0; j0 < cols; j0 += kBlock) {
-    const std::size_t width = std::min(kBlock, cols - j0);
+  // Register blocking: kLanes output elements of one row are accumulated in
+  // registers over all p, then stored once; the column block of b (depth ×
+  // kLanes floats, ≤ 2 KiB) stays in L1 across all rows. Each element still
+  // sees its products in order p = 0, 1, … as a separate multiply and add;
+  // vector lanes are independent elements, so nothing is reassociated and
+  // the result is bit-identical to tile_reference_element().
+  constexpr std::size_t kLanes = 32;
+  std::size_t j0 = 0;
+  for (; j0 + kLanes <= cols; j0 += kLanes) {
     for (std::size_t i = 0; i < rows; ++i) {
-      float* __restrict c_row = tile.c.data() + i * cols + j0;
       const float* __restrict a_row = tile.a.data() + i * depth;
-      for (std::size_t j = 0; j < width; ++j) c_row[j] = 0.0f;
+      float acc[kLanes] = {};
       for (std::size_t p = 0; p < depth; ++p) {
         const float a_ip = a_row[p];
         const float* __restrict b_row = tile.b.data() + p * cols + j0;
-        for (std::size_t j = 0; j < width; ++j) {
+        for (std::size_t j = 0; j < kLanes; ++j) {
           const float product = a_ip * b_row[j];
-          c_row[j] = c_row[j] + product;
+          acc[j] = acc[j] + product;
         }
       }
+      float* __restrict c_row = tile.c.data() + i * cols + j0;
+      for (std::size_t j = 0; j < kLanes; ++j) c_row[j] = acc[j];
+    }
+  }
+  // Columns left over when cols is not a multiple of kLanes.
+  for (std::size_t i = 0; i < rows; ++i) {
+    for (std::size_t j = j0; j < cols; ++j) {
+      tile.c[i * cols + j] = tile_reference_element(tile, static_cast<int>(i), static_cast<int>(j));
     }
   }
 }

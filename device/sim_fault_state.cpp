@@ -85,4 +85,38 @@ bool SimFaultState::link_up(int link, Seconds now) const {
   return true;
 }
 
+std::optional<Seconds> SimFaultState::link_down_after(int link) const {
+  std::optional<Seconds> earliest;
+  for (const auto& f : faults_) {
+    if (f.kind != FaultKind::link_down || f.link != link) continue;
+    const Seconds at = f.after.value_or(Seconds{0});
+    if (!earliest || at < *earliest) earliest = at;
+  }
+  return earliest;
+}
+
+double SimFaultState::link_bandwidth_factor(int link) const {
+  double factor = 1.0;
+  for (const auto& f : faults_) {
+    if (f.kind == FaultKind::link_degraded && f.link == link) factor *= f.bandwidth_factor;
+  }
+  return factor;
+}
+
+double SimFaultState::link_ber(int link) const {
+  double clean = 1.0;  // probability a bit arrives intact
+  for (const auto& f : faults_) {
+    if (f.kind == FaultKind::link_crc && f.link == link) clean *= 1.0 - f.ber;
+  }
+  return 1.0 - clean;
+}
+
+double SimFaultState::fmax_offset_mhz() const {
+  double offset = 0;
+  for (const auto& f : faults_) {
+    if (f.kind == FaultKind::margin) offset += f.fmax_offset_mhz;
+  }
+  return offset;
+}
+
 }  // namespace kiln::device

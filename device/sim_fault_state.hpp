@@ -1,17 +1,19 @@
 #pragma once
 // The injected faults of one simulated chip (DESIGN §3) and the state they
-// keep during a run. What the model does with each kind today:
-//   sdc       flips the fault's bit in the verification tile (below)
-//   slow      throughput × factor            cooling  R_th × r_th_factor
-//   hbm_ce    a Poisson process at rate_per_hour counts into telemetry hbm_ce
-//   hbm_ue    telemetry hbm_ue becomes 1 at `after`
-//   link_down telemetry link{i}_up becomes 0 at `after`
-//   hang      the chip stops making progress at `after`
-// Not modelled yet (parsed and validated, no effect): margin (needs the
-// fmax(V, T) model of the shmoo issue), hbm_stuck (needs memory patterns),
-// link_crc and link_degraded (need collective traffic).
+// keep during a run. Who applies each kind:
+//   sdc           flips the fault's bit in the verification tile (below)
+//   margin        fmax offset, applied by TimingMargin (timing_margin.hpp)
+//   slow          throughput × factor            cooling  R_th × r_th_factor
+//   hbm_ce        a Poisson process at rate_per_hour counts into telemetry hbm_ce
+//   hbm_ue        telemetry hbm_ue becomes 1 at `after`
+//   hbm_stuck     a stuck data line in HbmModel (hbm_model.hpp)
+//   link_crc      bit errors at this chip's receiver on the link (SimFabric)
+//   link_degraded the link's bandwidth × factor, both directions (SimFabric)
+//   link_down     the link stops at `after`: telemetry link{i}_up = 0, collectives through it stall
+//   hang          the chip stops making progress at `after`
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "core/units.hpp"
@@ -46,6 +48,15 @@ class SimFaultState {
 
   bool hang_due(Seconds now) const;
   bool link_up(int link, Seconds now) const;
+  // When `link` goes down (link_down's `after`), or nullopt.
+  std::optional<Seconds> link_down_after(int link) const;
+  // Product of the link_degraded factors on `link` (1 = full width).
+  double link_bandwidth_factor(int link) const;
+  // Bit error rate at this chip's receiver on `link` (link_crc faults combined).
+  double link_ber(int link) const;
+  // Sum of the margin faults' fmax offsets.
+  double fmax_offset_mhz() const;
+  const std::vector<Fault>& faults() const { return faults_; }
   double hbm_ce() const { return static_cast<double>(hbm_ce_); }
   double hbm_ue() const { return static_cast<double>(hbm_ue_); }
 

@@ -45,4 +45,27 @@ double SimRandom::exponential(double rate) {
   return -std::log(1.0 - uniform01()) / rate;
 }
 
+std::uint64_t SimRandom::poisson(double mean) {
+  constexpr double kPoissonExactMean = 30.0;
+  if (!(mean > 0)) return 0;
+  if (mean <= kPoissonExactMean) {
+    // Inversion: walk the cumulative distribution; at most a few dozen steps.
+    const double u = uniform01();
+    double p = std::exp(-mean), cumulative = p;
+    std::uint64_t k = 0;
+    while (u >= cumulative && k < 1000) {
+      ++k;
+      p *= mean / static_cast<double>(k);
+      cumulative += p;
+    }
+    return k;
+  }
+  // Box-Muller with both uniforms drawn, so the stream advances by a fixed
+  // two draws.
+  const double u1 = 1.0 - uniform01(), u2 = uniform01();
+  const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+  const double x = std::round(mean + std::sqrt(mean) * z);
+  return x <= 0 ? 0 : static_cast<std::uint64_t>(x);
+}
+
 }  // namespace kiln::device

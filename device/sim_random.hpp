@@ -19,7 +19,11 @@ std::uint64_t splitmix64(std::uint64_t x);
 
 // Independent streams of one chip, so that turning one kind of draw on or
 // off (e.g. verification tiles) does not shift the others.
-enum class RandomStream : std::uint64_t { tile_data = 1, sdc = 2, hbm = 3 };
+// `silicon` is drawn with run seed 0: properties of the die (process
+// corner, stuck-bit polarity) that no run changes.
+enum class RandomStream : std::uint64_t {
+  tile_data = 1, sdc = 2, hbm = 3, margin = 4, silicon = 5, memory_data = 6, link = 7, collective_data = 8
+};
 
 // Seed of one stream of one chip in one run.
 std::uint64_t derive_seed(std::uint64_t lab_seed, std::string_view serial, std::uint64_t run_seed,
@@ -52,6 +56,9 @@ class SimRandom {
   }
   // Exponentially distributed with the given rate (> 0), by inversion.
   double exponential(double rate);
+  // Poisson distributed with the given mean (>= 0): exact (by inversion)
+  // up to kPoissonExactMean, a rounded normal approximation above it.
+  std::uint64_t poisson(double mean);
 
  private:
   static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }

@@ -1,5 +1,7 @@
 #include <set>
 
+#include <cmath>
+
 #include <gtest/gtest.h>
 
 #include "device/sim_random.hpp"
@@ -62,6 +64,26 @@ TEST(SimRandom, ExponentialHasTheRequestedMean) {
   double sum = 0;
   for (int i = 0; i < 100000; ++i) sum += rng.exponential(4.0);
   EXPECT_NEAR(sum / 100000, 0.25, 0.005);
+}
+
+TEST(SimRandom, PoissonHasTheRequestedMeanAndVarianceOnBothBranches) {
+  // 0.3 and 12 take the exact inversion, 5000 the normal approximation.
+  for (const double mean : {0.3, 12.0, 5000.0}) {
+    SimRandom rng(11);
+    double sum = 0, square = 0;
+    constexpr int kDraws = 50000;
+    for (int i = 0; i < kDraws; ++i) {
+      const auto k = static_cast<double>(rng.poisson(mean));
+      sum += k;
+      square += k * k;
+    }
+    const double m = sum / kDraws, variance = square / kDraws - m * m;
+    EXPECT_NEAR(m, mean, 5 * std::sqrt(mean / kDraws)) << mean;
+    EXPECT_NEAR(variance / mean, 1.0, 0.05) << mean;
+  }
+  SimRandom rng(1);
+  EXPECT_EQ(rng.poisson(0), 0u);
+  EXPECT_EQ(rng.poisson(-1), 0u);
 }
 
 }  // namespace
