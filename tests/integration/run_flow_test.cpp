@@ -57,6 +57,14 @@ steps:
     limits: {temperature_c: {max: 95}}
 )";
 
+const char* kOneChipLab = R"(
+lab: one
+seed: 1
+time_scale: 100
+racks:
+  - {id: r01, backend: sim, topology: ring, chips: {count: 1, sku: trn2-sim, serial_prefix: "Q-"}}
+)";
+
 const Json* chip_of(const Json& report, const std::string& serial) {
   for (const auto& c : report["chips"]) {
     if (c["serial"] == serial) return &c;
@@ -171,13 +179,7 @@ bool daemon_closes_after(std::uint16_t port, const std::string& bytes) {
 
 TEST(RunFlow, GarbageAndOversizedFramesCloseOnlyThatConnection) {
   LabFixture lab;
-  lab.start(R"(
-lab: one
-seed: 1
-time_scale: 100
-racks:
-  - {id: r01, backend: sim, topology: ring, chips: {count: 1, sku: trn2-sim, serial_prefix: "Q-"}}
-)");
+  lab.start(kOneChipLab);
   lab.wait_for_racks(1);
   auto healthy = lab.client();
   // A length prefix of 4 GiB: refused from the header alone.
@@ -195,13 +197,7 @@ racks:
 
 TEST(RunFlow, BadPlanIsRefusedWithLineAndColumn) {
   LabFixture lab;
-  lab.start(R"(
-lab: one
-seed: 1
-time_scale: 100
-racks:
-  - {id: r01, backend: sim, topology: ring, chips: {count: 1, sku: trn2-sim, serial_prefix: "Q-"}}
-)");
+  lab.start(kOneChipLab);
   lab.wait_for_racks(1);
   kiln::v1::Envelope request;
   request.mutable_submit_run()->set_plan_text("plan: bad\nsteps:\n  - {name: a, pattern: gemm, duration: 5s, colour: red}\n");
@@ -220,13 +216,7 @@ racks:
 
 TEST(RunFlow, UnknownRunIsNotFound) {
   LabFixture lab;
-  lab.start(R"(
-lab: one
-seed: 1
-time_scale: 100
-racks:
-  - {id: r01, backend: sim, topology: ring, chips: {count: 1, sku: trn2-sim, serial_prefix: "Q-"}}
-)");
+  lab.start(kOneChipLab);
   kiln::v1::Query q;
   q.set_kind(kiln::v1::Query::REPORT);
   q.set_run_id(999);
