@@ -25,7 +25,7 @@ class PhaseLoop {
   void run(const std::stop_token& stop) {
     if (!state_.started || state_.run_id != dispatch_.run_id()) {
       chip_.start_run(dispatch_.seed());
-      state_ = ChipRunState{true, dispatch_.run_id(), 0};
+      state_ = ChipRunState{true, dispatch_.run_id(), 0, 0};
     }
     const StepContext context{dispatch_.run_id(), options_.backend};
     for (const auto& spec : dispatch_.steps()) {
@@ -78,7 +78,7 @@ class PhaseLoop {
   double next_tick(double dt) const {
     double tick = dt;
     for (const auto& r : runners_) {
-      if (!r->done()) tick = std::min(tick, std::max(r->remaining_s(), 0.0));
+      if (!r->done()) tick = std::min(tick, std::max(r->tick_limit_s(), 0.0));
     }
     return tick;
   }
@@ -92,7 +92,7 @@ class PhaseLoop {
       chip_.idle(Seconds(tick));
     } else {
       const Seconds share(tick / static_cast<double>(users.size()));
-      for (StepRunner* r : users) r->work(share);
+      for (StepRunner* r : users) r->work(share, Seconds(tick));
     }
     const device::Telemetry telemetry = chip_.telemetry();
     const std::int64_t wall = unix_ms_now();

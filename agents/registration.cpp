@@ -19,6 +19,8 @@ kiln::v1::ChipInfo chip_info(const device::Chip& chip) {
   }
   if (sku.hbm_bandwidth_gbps > 0) peaks["hbm_gbps"] = sku.hbm_bandwidth_gbps;
   if (sku.links > 0 && sku.link_bandwidth_gbps > 0) peaks["link_gbps"] = sku.link_bandwidth_gbps;
+  // The daemon's `power_w {of: peak}` refers to the TDP.
+  if (sku.tdp_w > 0) peaks["tdp_w"] = sku.tdp_w;
   return info;
 }
 

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "testplans/param_text.hpp"
+
 namespace kiln::agent {
 
 Result<std::string> StepParams::text(std::string_view name) const {
@@ -60,6 +62,21 @@ Result<std::string> StepParams::choice(std::string_view name, std::initializer_l
   }
   return make_error(ErrorCode::invalid_argument, "param {}: '{}' is not one of {}", name, *raw,
                     fmt::join(choices, ", "));
+}
+
+Result<std::vector<double>> StepParams::numbers(std::string_view name, double min, double max) const {
+  auto raw = text(name);
+  if (!raw) return raw.error();
+  auto values = plan::parse_number_list_text(*raw);
+  if (!values || values->empty()) {
+    return make_error(ErrorCode::invalid_argument, "param {}: '{}' is not a list of numbers", name, *raw);
+  }
+  for (double v : *values) {
+    if (!std::isfinite(v) || v < min || v > max) {
+      return make_error(ErrorCode::invalid_argument, "param {}: {} is outside [{}, {}]", name, v, min, max);
+    }
+  }
+  return std::move(values).value();
 }
 
 const char* to_string(Verify verify) {

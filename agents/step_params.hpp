@@ -9,6 +9,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.hpp"
 #include "device/chip.hpp"
@@ -24,6 +25,8 @@ class StepParams {
   Result<double> number(std::string_view name, double min, double max) const;
   Result<bool> boolean(std::string_view name) const;
   Result<std::string> choice(std::string_view name, std::initializer_list<std::string_view> choices) const;
+  // A number_list ("700,750,800"); every element within [min, max], at least one.
+  Result<std::vector<double>> numbers(std::string_view name, double min, double max) const;
 
  private:
   Result<std::string> text(std::string_view name) const;

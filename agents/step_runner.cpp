@@ -13,8 +13,15 @@ namespace {
 
 constexpr const char* kSdc = "sdc";
 constexpr const char* kSdcMetric = "sdc_errors";
+constexpr const char* kMemoryErrors = "memory_errors";
 
 }  // namespace
+
+std::string join_notes(const std::string& a, const std::string& b) {
+  if (a.empty()) return b;
+  if (b.empty()) return a;
+  return a + "; " + b;
+}
 
 StepRunner::StepRunner(device::Chip& chip, const kiln::v1::StepSpec& spec, const StepContext& context,
                        ChipRunState& state)
@@ -29,32 +36,22 @@ StepRunner::StepRunner(device::Chip& chip, const kiln::v1::StepSpec& spec, const
   }
   duration_s_ = spec_.duration_s();
 
+  bool ok = false;
   if (spec_.pattern() == "gemm") {
-    auto settings = parse_gemm_settings(StepParams(spec_.params()));
-    if (!settings) {
-      reject(settings.error().message, false);
-      return;
-    }
-    gemm_ = std::move(settings).value();
-    if (gemm_.verify == Verify::golden || gemm_.verify == Verify::vote) {
-      reject(fmt::format("verify: {} is not implemented yet", to_string(gemm_.verify)), false);
-      return;
-    }
-    const auto& peaks = chip_.sku().peak_tflops;
-    const auto peak = peaks.find(gemm_.work.dtype);
-    if (peak == peaks.end() || peak->second <= 0) {
-      reject(fmt::format("dtype {} is not supported by SKU {}", device::to_string(gemm_.work.dtype),
-                         chip_.sku().name),
-             true);
-      return;
-    }
-    kind_ = Kind::gemm;
+    ok = setup_gemm();
   } else if (spec_.pattern() == "idle") {
     kind_ = Kind::idle;
+    ok = true;
+  } else if (spec_.pattern() == "hbm") {
+    ok = setup_hbm();
+  } else if (spec_.pattern() == "shmoo") {
+    ok = setup_shmoo();
+  } else if (spec_.pattern() == "power") {
+    ok = setup_power();
   } else {
     reject(fmt::format("pattern {} is not supported by the {} backend yet", spec_.pattern(), context_.backend), true);
-    return;
   }
+  if (!ok) return;
 
   // Counters start the summary with their value when the step began, so
   // that max − min is what this step added (they are cumulative per run).
@@ -63,7 +60,38 @@ StepRunner::StepRunner(device::Chip& chip, const kiln::v1::StepSpec& spec, const
   if (kind_ == Kind::gemm && gemm_.verify == Verify::abft) {
     summaries_.add(kSdcMetric, static_cast<double>(state_.sdc_errors));
   }
+  if (kind_ == Kind::hbm) summaries_.add(kMemoryErrors, static_cast<double>(state_.memory_errors));
   last_hbm_ue_ = start.hbm_ue;
+}
+
+bool StepRunner::setup_gemm() {
+  auto settings = parse_gemm_settings(StepParams(spec_.params()));
+  if (!settings) {
+    reject(settings.error().message, false);
+    return false;
+  }
+  gemm_ = std::move(settings).value();
+  if (gemm_.verify == Verify::golden || gemm_.verify == Verify::vote) {
+    reject(fmt::format("verify: {} is not implemented yet", to_string(gemm_.verify)), false);
+    return false;
+  }
+  if (!dtype_supported(gemm_.work.dtype)) return false;
+  kind_ = Kind::gemm;
+  return true;
+}
+
+bool StepRunner::dtype_supported(device::DType dtype) {
+  const auto& peaks = chip_.sku().peak_tflops;
+  const auto peak = peaks.find(dtype);
+  if (peak != peaks.end() && peak->second > 0) return true;
+  reject(fmt::format("dtype {} is not supported by SKU {}", device::to_string(dtype), chip_.sku().name), true);
+  return false;
+}
+
+double StepRunner::tick_limit_s() const {
+  double limit = remaining_s();
+  if (kind_ == Kind::shmoo && sweep_) limit = std::min(limit, sweep_->to_next_point(elapsed_s_));
+  return limit;
 }
 
 void StepRunner::reject(const std::string& note, bool unsupported) {
@@ -71,12 +99,29 @@ void StepRunner::reject(const std::string& note, bool unsupported) {
   finish(false, note);
 }
 
-void StepRunner::work(Seconds share) {
-  if (done_ || kind_ != Kind::gemm) return;
-  device::GemmSlice slice = chip_.run_gemm(gemm_.work, share);
+void StepRunner::work(Seconds share, Seconds tick) {
+  if (done_ || pending_error_) return;
+  switch (kind_) {
+    case Kind::gemm:
+      if (gemm_.verify == Verify::abft) {
+        run_verified_gemm(gemm_.work, share);
+      } else {
+        tick_flops_ += chip_.run_gemm(gemm_.work, share).flops;
+        ++gemm_slices_;
+      }
+      break;
+    case Kind::hbm: work_hbm(share); break;
+    case Kind::shmoo: work_shmoo(share); break;
+    case Kind::power: work_power(share, tick); break;
+    case Kind::idle: break;
+  }
+}
+
+void StepRunner::run_verified_gemm(const device::GemmWork& work, Seconds share) {
+  device::GemmSlice slice = chip_.run_gemm(work, share);
   ++gemm_slices_;
   tick_flops_ += slice.flops;
-  if (gemm_.verify != Verify::abft || !slice.tile) return;
+  if (!slice.tile) return;
 
   auto report = verify_abft(*slice.tile);
   if (!report) {
@@ -141,6 +186,18 @@ void StepRunner::observe(Seconds tick, const device::Telemetry& t, std::int64_t 
   if (done_) return;
   elapsed_s_ += tick.count();
   const Moment at{elapsed_s_, wall_unix_ms, &t};
+  if (pending_error_) {
+    auto [note, unsupported] = *pending_error_;
+    result_.set_unsupported(unsupported);
+    finish(false, note);
+    return;
+  }
+  // Pattern figures first: a shmoo takes its tiles' findings as failing
+  // points before record_findings() would count them as SDC.
+  MetricValues values = telemetry_values(t);
+  if (kind_ == Kind::shmoo) observe_shmoo(at, values);
+  if (kind_ == Kind::hbm) observe_hbm(at, tick.count(), values);
+  if (kind_ == Kind::power && t.power_w) power_->update(power_loaded_, *t.power_w);
   record_findings(at);
 
   kiln::v1::Sample sample;
@@ -149,12 +206,13 @@ void StepRunner::observe(Seconds tick, const device::Telemetry& t, std::int64_t 
   sample.set_step_index(spec_.step_index());
   sample.set_t_s(elapsed_s_);
   sample.set_wall_unix_ms(wall_unix_ms);
-  MetricValues values = telemetry_values(t);
-  if (kind_ == Kind::gemm) {
+  if (kind_ == Kind::gemm || kind_ == Kind::power) {
     // Useful work per chip second of the whole tick: parallel steps each
     // report the throughput they got.
     if (tick.count() > 0) values.emplace_back("tflops", tick_flops_ / tick.count() / 1e12);
-    if (gemm_.verify == Verify::abft) values.emplace_back(kSdcMetric, static_cast<double>(state_.sdc_errors));
+    if (kind_ == Kind::gemm && gemm_.verify == Verify::abft) {
+      values.emplace_back(kSdcMetric, static_cast<double>(state_.sdc_errors));
+    }
   }
   tick_flops_ = 0;
   for (const auto& [name, value] : values) {
@@ -188,15 +246,17 @@ void StepRunner::abort(const std::string& note) {
 
 void StepRunner::finish(bool completed, std::string note) {
   done_ = true;
+  if (kind_ == Kind::shmoo) finish_shmoo(completed, note);
   // A normal end (not a hang) vouches for verification only if it happened.
-  if (completed && note.empty() && kind_ == Kind::gemm && gemm_.verify == Verify::abft) {
+  const bool verified = (kind_ == Kind::gemm && gemm_.verify == Verify::abft) || kind_ == Kind::shmoo;
+  if (completed && verified && (note.empty() || kind_ == Kind::shmoo) && !chip_.hung()) {
     if (tile_errors_ > 0) {
       completed = false;
-      note = fmt::format("abft could not check {} of {} tiles: {}", tile_errors_, tile_errors_ + tiles_verified_,
-                         first_tile_error_);
+      note = join_notes(note, fmt::format("abft could not check {} of {} tiles: {}", tile_errors_,
+                                          tile_errors_ + tiles_verified_, first_tile_error_));
     } else if (tiles_verified_ == 0 && gemm_slices_ > 0) {
       completed = false;
-      note = "abft: the chip returned no verification tile";
+      note = join_notes(note, "abft: the chip returned no verification tile");
     }
   }
   if (tile_errors_ > 0) spdlog::warn("{}: step {}: {}", result_.serial(), spec_.name(), first_tile_error_);

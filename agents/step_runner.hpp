@@ -18,7 +18,10 @@
 #include "agents/detection_log.hpp"
 #include "agents/metric_summary.hpp"
 #include "agents/outbox.hpp"
+#include "agents/power_control.hpp"
+#include "agents/shmoo_sweep.hpp"
 #include "agents/step_params.hpp"
+#include "agents/telemetry_values.hpp"
 #include "core/units.hpp"
 #include "device/chip.hpp"
 #include "schema/kiln.pb.h"
@@ -31,12 +34,16 @@ struct ChipRunState {
   bool started = false;
   std::uint64_t run_id = 0;
   std::uint64_t sdc_errors = 0;  // corrupted elements found by verification this run
+  std::uint64_t memory_errors = 0;  // mismatching bits read back by memory patterns this run
 };
 
 struct StepContext {
   std::uint64_t run_id = 0;
   std::string backend = "sim";  // named in "not supported by the … backend" notes
 };
+
+// "a; b", or whichever is not empty.
+std::string join_notes(const std::string& a, const std::string& b);
 
 class StepRunner {
  public:
@@ -45,13 +52,17 @@ class StepRunner {
   bool done() const { return done_; }
   // Whether the step wants a share of the chip's compute each tick (gemm);
   // an idle step only observes.
-  bool uses_chip() const { return !done_ && kind_ == Kind::gemm; }
+  bool uses_chip() const { return !done_ && kind_ != Kind::idle; }
   // Chip seconds left before the step's duration is reached.
   double remaining_s() const { return duration_s_ - elapsed_s_; }
+  // The longest next tick this step allows: its remaining time, or less
+  // where the pattern changes what it does (a shmoo's next point).
+  double tick_limit_s() const;
   double elapsed_s() const { return elapsed_s_; }
 
-  // Runs the step's pattern for `share` of chip time (its part of a tick).
-  void work(Seconds share);
+  // Runs the step's pattern for `share` of chip time, its part of a tick of
+  // `tick` chip time (parallel steps share the tick).
+  void work(Seconds share, Seconds tick);
   // After every tick of `tick` chip time: one telemetry sample into
   // `outbox`, summaries, health watches; ends the step when its duration is
   // reached or the chip hung.
@@ -63,9 +74,21 @@ class StepRunner {
   const kiln::v1::ChipStepResult& result() const { return result_; }
 
  private:
-  enum class Kind { gemm, idle };
+  enum class Kind { gemm, idle, hbm, shmoo, power };
 
+  bool setup_gemm();
+  bool setup_hbm();
+  bool setup_shmoo();
+  bool setup_power();
+  bool dtype_supported(device::DType dtype);
+  void finish_shmoo(bool& completed, std::string& note);
   void reject(const std::string& note, bool unsupported);
+  void run_verified_gemm(const device::GemmWork& work, Seconds share);
+  void work_hbm(Seconds share);
+  void work_shmoo(Seconds share);
+  void work_power(Seconds share, Seconds tick);
+  void observe_hbm(const Moment& at, double tick_s, MetricValues& values);
+  void observe_shmoo(const Moment& at, MetricValues& values);
   void finish(bool completed, std::string note);
   void record_findings(const Moment& at);
   void watch_health(const device::Telemetry& telemetry, const Moment& at);
@@ -77,6 +100,18 @@ class StepRunner {
 
   Kind kind_ = Kind::idle;
   GemmSettings gemm_;
+  device::MemoryWork memory_;
+  std::optional<ShmooSweep> sweep_;
+  device::GemmWork shmoo_gemm_;
+  std::size_t shmoo_point_ = 0;        // the point the chip is set to
+  bool shmoo_started_ = false;         // shmoo_point_ is the point entered
+  bool shmoo_point_set_ = false;       // an operating point is in force
+  bool shmoo_ran_ = false;             // this tick ran a GEMM at shmoo_point_
+  std::string first_refusal_;
+  std::optional<PowerControl> power_;
+  bool power_loaded_ = false;  // this tick computed
+  // A pattern error that ends the step at the next observe().
+  std::optional<std::pair<std::string, bool>> pending_error_;  // note, unsupported
   double duration_s_ = 0;
   double elapsed_s_ = 0;
   bool done_ = false;
@@ -85,6 +120,9 @@ class StepRunner {
   double tick_flops_ = 0;
   std::vector<AbftFinding> tick_findings_;
   std::uint64_t tick_unlocalized_ = 0;
+  double tick_bytes_ = 0;
+  std::uint64_t tick_memory_errors_ = 0;
+  std::vector<device::MemoryMismatch> tick_mismatches_;
 
   std::uint64_t tiles_verified_ = 0;
   std::uint64_t gemm_slices_ = 0;

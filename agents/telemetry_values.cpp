@@ -24,7 +24,7 @@ std::optional<double> total_crc_errors(const device::Telemetry& t) {
 
 MetricValues telemetry_values(const device::Telemetry& t) {
   MetricValues out;
-  out.reserve(9 + 3 * t.links.size());
+  out.reserve(10 + 3 * t.links.size());
   put(out, "temperature_c", t.temperature_c);
   put(out, "hbm_temperature_c", t.hbm_temperature_c);
   put(out, "power_w", t.power_w);
@@ -34,6 +34,7 @@ MetricValues telemetry_values(const device::Telemetry& t) {
   put(out, "throttled", t.throttled);
   put(out, "hbm_ce", t.hbm_ce);
   put(out, "hbm_ue", t.hbm_ue);
+  put(out, "hbm_gbps", t.hbm_gbps);
   for (std::size_t i = 0; i < t.links.size(); ++i) {
     const auto& link = t.links[i];
     if (link.gbps) out.emplace_back(fmt::format("link{}_gbps", i), *link.gbps);

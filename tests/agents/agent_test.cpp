@@ -94,6 +94,7 @@ TEST(AgentTest, RegistersItsChipsWithTheirPeaks) {
   EXPECT_EQ(chip.peaks().count("tflops.fp8"), 0u);
   EXPECT_DOUBLE_EQ(chip.peaks().at("hbm_gbps"), 1000);
   EXPECT_DOUBLE_EQ(chip.peaks().at("link_gbps"), 50);
+  EXPECT_EQ(chip.peaks().count("tdp_w"), 0u);  // the fake SKU declares no TDP
   EXPECT_TRUE((*agent)->connected());
 }
 

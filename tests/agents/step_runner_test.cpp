@@ -190,12 +190,12 @@ TEST(StepRunnerTest, PacingFollowsTheTimeScale) {
 
 TEST(StepRunnerTest, UnsupportedPatternIsReportedNotRun) {
   Harness h;
-  const auto out = h.run(phase(1, {step(0, "hbm", 5.0, {{"test", "bandwidth"}, {"fraction", "0.9"}})}, {"F-00"}));
+  const auto out = h.run(phase(1, {step(0, "stress_ng", 5.0)}, {"F-00"}));
   ASSERT_EQ(out.results.size(), 1u);
   const auto& r = out.results[0];
   EXPECT_FALSE(r.completed());
   EXPECT_TRUE(r.unsupported());
-  EXPECT_EQ(r.note(), "pattern hbm is not supported by the sim backend yet");
+  EXPECT_EQ(r.note(), "pattern stress_ng is not supported by the sim backend yet");
   EXPECT_EQ(r.ran_s(), 0);
   EXPECT_TRUE(out.samples.empty());
   EXPECT_EQ(h.chip.gemm_calls + h.chip.idle_calls, 0);
