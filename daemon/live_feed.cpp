@@ -17,6 +17,7 @@ constexpr auto kTick = std::chrono::milliseconds(100);
 // second read a little later catches what the first one raced.
 constexpr auto kVerdictReread = std::chrono::seconds(2);
 constexpr std::size_t kEndedRunsKept = 50;
+constexpr auto kFailingGrace = std::chrono::seconds(1);
 
 std::string describe(const kiln::v1::Detection& d) {
   std::string where;
@@ -177,6 +178,18 @@ void LiveFeed::on_batch(const kiln::v1::AgentBatch& batch) {
     for (const auto& v : sample.values()) {
       c.live.add_metric_index(metric_index(v.name()));
       c.live.add_metric_value(v.value());
+      // Corruption and uncorrectable errors fail a chip whatever the limits:
+      // alarmed as soon as a sample counts one, not when the step ends.
+      if ((v.name() == "sdc_errors" || v.name() == "hbm_ue") && v.value() > 0) {
+        const std::string cls = v.name() == "sdc_errors" ? "sdc" : "memory_ue";
+        if (run.alarmed_classes.insert({sample.serial(), cls}).second) {
+          run.alarmed.insert(sample.serial());
+          raise("failure",
+                fmt::format("{}: {} {} counted in {} (run {})", sample.serial(), v.value(), v.name(), c.live.step(),
+                            sample.run_id()),
+                sample.serial(), batch.rack(), sample.run_id(), c.live.step());
+        }
+      }
       if (v.name() != "throttled") continue;
       const bool throttled = v.value() > 0.5;
       if (throttled && !c.throttled) {
@@ -197,6 +210,7 @@ void LiveFeed::on_batch(const kiln::v1::AgentBatch& batch) {
     c.version = bump();
     run.alarmed.insert(result.serial());
     for (const auto& d : result.detections()) {
+      if (!run.alarmed_classes.insert({result.serial(), d.cls()}).second) continue;  // raised from its samples already
       raise("failure", fmt::format("{}: {} in {} (run {})", result.serial(), describe(d), c.live.step(), result.run_id()),
             result.serial(), batch.rack(), result.run_id(), c.live.step());
     }
@@ -257,6 +271,16 @@ void LiveFeed::poll_runs(SteadyNow::time_point now) {
         if (c.live.run_id() == id && c.live.verdict() != "fail") {
           c.live.set_verdict("fail");
           c.version = bump();
+        }
+        // A limit failure has no detection of its own: the judge's word is the
+        // alarm. Its detections may still be on their way (they say more), so
+        // it waits a moment for them first.
+        if (run.alarmed.contains(serial)) continue;
+        auto [since, fresh] = run.failing_since.try_emplace(serial, now);
+        if (!fresh && now - since->second >= kFailingGrace) {
+          run.alarmed.insert(serial);
+          raise("failure", fmt::format("{}: failing in run {} (see its failures once the step is judged)", serial, id),
+                serial, c.live.rack(), id, "");
         }
       }
     }

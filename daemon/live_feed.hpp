@@ -77,6 +77,8 @@ class LiveFeed {
     std::uint32_t verdicts_phase = 0;  // phase whose verdicts were last loaded
     std::optional<std::chrono::steady_clock::time_point> reload_at;  // the writer may not have committed yet
     std::set<std::string> alarmed;     // chips already raised as failing in this run
+    std::set<std::pair<std::string, std::string>> alarmed_classes;  // (serial, failure class): one alarm each
+    std::map<std::string, std::chrono::steady_clock::time_point> failing_since;
     std::map<std::uint32_t, std::string> step_names;
     bool names_asked = false;
   };

@@ -14,7 +14,7 @@ packages=(
   libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas-dev libdnnl-dev
-  qt6-base-dev qt6-charts-dev libgl1-mesa-dev
+  qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl1-mesa-dev
 )
 
 missing=()

@@ -1,0 +1,99 @@
+#include "gui/app/options.hpp"
+
+namespace kiln::gui {
+
+Result<DashView> parse_view(const QString& text) {
+  DashView view;
+  if (text == QLatin1String("lab")) return view;
+  if (text.startsWith(QLatin1String("chip:")) && text.size() > 5) {
+    view.kind = DashView::Kind::chip;
+    view.serial = text.mid(5);
+    return view;
+  }
+  if (text.startsWith(QLatin1String("run:"))) {
+    bool ok = false;
+    view.run_id = text.mid(4).toULongLong(&ok);
+    if (ok && view.run_id > 0) {
+      view.kind = DashView::Kind::run;
+      return view;
+    }
+  }
+  return make_error(ErrorCode::invalid_argument, "--view must be lab, chip:SERIAL or run:ID, not '{}'", text.toStdString());
+}
+
+QString usage() {
+  return QStringLiteral(
+      "usage: kiln-dash [--daemon HOST:PORT] [--token-file F]\n"
+      "                 [--screenshot FILE --view lab|chip:SERIAL|run:ID [--colour 0-4] [--size WxH] [--timeout S]]\n"
+      "env: KILN_DAEMON, KILN_TOKEN_FILE\n");
+}
+
+Result<DashOptions> parse_options(const QStringList& args, const QString& env_daemon, const QString& env_token_file) {
+  DashOptions o;
+  o.daemon = env_daemon;
+  o.token_file = env_token_file;
+  bool view_given = false;
+  for (int i = 0; i < args.size(); ++i) {
+    const QString& a = args[i];
+    auto value = [&](const char* name) -> Result<QString> {
+      if (i + 1 >= args.size()) return make_error(ErrorCode::invalid_argument, "{} needs a value", name);
+      return args[++i];
+    };
+    auto number = [&](const char* name, int lo, int hi) -> Result<int> {
+      auto v = value(name);
+      if (!v) return v.error();
+      bool ok = false;
+      const int n = v->toInt(&ok);
+      if (!ok || n < lo || n > hi) return make_error(ErrorCode::invalid_argument, "{} must be {}..{}", name, lo, hi);
+      return n;
+    };
+    if (a == QLatin1String("--daemon")) {
+      auto v = value("--daemon");
+      if (!v) return v.error();
+      o.daemon = *v;
+    } else if (a == QLatin1String("--token-file")) {
+      auto v = value("--token-file");
+      if (!v) return v.error();
+      o.token_file = *v;
+    } else if (a == QLatin1String("--screenshot")) {
+      auto v = value("--screenshot");
+      if (!v) return v.error();
+      o.screenshot = *v;
+    } else if (a == QLatin1String("--view")) {
+      auto v = value("--view");
+      if (!v) return v.error();
+      auto view = parse_view(*v);
+      if (!view) return view.error();
+      o.view = *view;
+      view_given = true;
+    } else if (a == QLatin1String("--colour")) {
+      auto n = number("--colour", 0, 4);
+      if (!n) return n.error();
+      o.colour = *n;
+    } else if (a == QLatin1String("--timeout")) {
+      auto n = number("--timeout", 1, 3600);
+      if (!n) return n.error();
+      o.timeout_s = *n;
+    } else if (a == QLatin1String("--size")) {
+      auto v = value("--size");
+      if (!v) return v.error();
+      const auto parts = v->split(QLatin1Char('x'));
+      bool ok_w = false, ok_h = false;
+      if (parts.size() == 2) {
+        o.width = parts[0].toInt(&ok_w);
+        o.height = parts[1].toInt(&ok_h);
+      }
+      if (!ok_w || !ok_h || o.width < 320 || o.height < 240) {
+        return make_error(ErrorCode::invalid_argument, "--size must be WIDTHxHEIGHT, at least 320x240");
+      }
+    } else {
+      return make_error(ErrorCode::invalid_argument, "unknown argument '{}'", a.toStdString());
+    }
+  }
+  if (view_given && o.screenshot.isEmpty()) {
+    return make_error(ErrorCode::invalid_argument, "--view is for --screenshot");
+  }
+  return o;
+}
+
+}  // namespace kiln::gui

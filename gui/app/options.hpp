@@ -1,0 +1,38 @@
+#pragma once
+// kiln-dash's command line (DESIGN §9):
+//   kiln-dash [--daemon HOST:PORT] [--token-file F] [--screenshot FILE --view lab|chip:SERIAL|run:ID]
+// with KILN_DAEMON and KILN_TOKEN_FILE as fallbacks, as for the CLI.
+
+#include <QString>
+#include <QStringList>
+
+#include <cstdint>
+#include <optional>
+
+#include "core/result.hpp"
+
+namespace kiln::gui {
+
+struct DashView {
+  enum class Kind { lab, chip, run };
+  Kind kind = Kind::lab;
+  QString serial;
+  std::uint64_t run_id = 0;
+};
+
+struct DashOptions {
+  QString daemon;       // HOST:PORT, empty: the last one used (QSettings)
+  QString token_file;   // empty: the last one used
+  QString screenshot;   // PNG to write, then exit
+  DashView view;
+  int colour = 0;       // the lab view's colouring in a screenshot
+  int width = 1280, height = 800;
+  int timeout_s = 60;   // how long a screenshot waits for live data
+};
+
+// `args` without the program name. Errors name the offending argument.
+Result<DashOptions> parse_options(const QStringList& args, const QString& env_daemon, const QString& env_token_file);
+Result<DashView> parse_view(const QString& text);
+QString usage();
+
+}  // namespace kiln::gui

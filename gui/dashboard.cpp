@@ -1,0 +1,94 @@
+#include "gui/dashboard.hpp"
+
+#include <chrono>
+
+namespace kiln::gui {
+
+Dashboard::Dashboard(QObject* parent) : QObject(parent) {
+  timer_.setInterval(kRefreshMs);
+  QObject::connect(&timer_, &QTimer::timeout, this, &Dashboard::refresh);
+  timer_.start();
+}
+
+Dashboard::~Dashboard() { link_client_.stop(); }
+
+std::int64_t Dashboard::local_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void Dashboard::connect_to(LinkConfig config) {
+  config_ = config;
+  link_client_.start(std::move(config));
+}
+
+void Dashboard::disconnect_from_daemon() { link_client_.stop(); }
+
+void Dashboard::request(kiln::v1::Envelope envelope, ReplyFn on_reply) {
+  const std::uint64_t id = link_client_.request(std::move(envelope));
+  callbacks_[id] = std::move(on_reply);
+}
+
+void Dashboard::query(kiln::v1::Query query, BodyFn on_body) {
+  kiln::v1::Envelope envelope;
+  *envelope.mutable_query() = std::move(query);
+  request(std::move(envelope), [on_body = std::move(on_body)](const kiln::v1::Envelope& reply) {
+    if (reply.has_query_reply()) {
+      on_body(reply.query_reply().body());
+    } else if (reply.has_error_reply()) {
+      on_body(Error{ErrorCode::unavailable, reply.error_reply().code() + ": " + reply.error_reply().message()});
+    } else {
+      on_body(Error{ErrorCode::protocol, "unexpected reply"});
+    }
+  });
+}
+
+void Dashboard::refresh_runs() {
+  kiln::v1::Query q;
+  q.set_kind(kiln::v1::Query::RUNS);
+  query(q, [this](const Result<std::string>& body) {
+    if (!body) return;
+    if (auto changed = runs_.load_runs_json(*body)) emit runsUpdated();
+  });
+}
+
+void Dashboard::refresh() {
+  Staged staged = staging_.take();
+  if (staged.empty()) return;
+  const std::int64_t now = local_now_ms();
+  if (staged.link) {
+    const bool came_up = staged.link->phase == LinkPhase::connected && link_.phase != LinkPhase::connected;
+    link_ = *staged.link;
+    emit linkChanged();
+    if (came_up) refresh_runs();
+  }
+  bool chips = false, runs = false, alarms = false, reread_runs = false;
+  for (const auto& update : staged.updates) {
+    ++live_updates_;
+    chips = chips || update.chips_size() > 0 || update.racks_size() > 0;
+    lab_.apply(update, now);
+    for (const auto& run : update.runs()) {
+      reread_runs = runs_.apply(run, now) || reread_runs;
+      runs = true;
+    }
+    for (const auto& alarm : update.alarms()) {
+      if (!alarms_.add(alarm)) continue;
+      alarms = true;
+      if (!update.full()) emit newAlarm(QString::fromStdString(alarm.kind()), QString::fromStdString(alarm.message()));
+    }
+  }
+  if (lab_.take_layout_changed()) emit layoutChanged();
+  if (chips) emit labUpdated();
+  if (runs) emit runsUpdated();
+  if (alarms) emit alarmsUpdated();
+  if (reread_runs) refresh_runs();
+  for (auto& reply : staged.replies) {
+    auto it = callbacks_.find(reply.request_id);
+    if (it == callbacks_.end()) continue;
+    ReplyFn callback = std::move(it->second);
+    callbacks_.erase(it);
+    callback(reply.envelope);
+  }
+}
+
+}  // namespace kiln::gui

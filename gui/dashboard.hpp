@@ -1,0 +1,81 @@
+#pragma once
+// The dashboard's state on the GUI thread. Owns the link to the daemon
+// (network thread) and the staging between them; a 40 ms timer moves what
+// was staged into the models in one batch and tells the views what changed,
+// so a lab of thousands of chips costs one repaint per tick, not one per
+// chip. Replies to requests are delivered to their callbacks in the same
+// batch.
+
+#include <QObject>
+#include <QTimer>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "gui/model/alarm_log.hpp"
+#include "gui/model/lab_state.hpp"
+#include "gui/model/live_staging.hpp"
+#include "gui/model/runs_table.hpp"
+#include "gui/net/daemon_link.hpp"
+
+namespace kiln::gui {
+
+class Dashboard : public QObject {
+  Q_OBJECT
+
+ public:
+  static constexpr int kRefreshMs = 40;
+  using ReplyFn = std::function<void(const kiln::v1::Envelope&)>;
+  using BodyFn = std::function<void(const Result<std::string>&)>;
+
+  explicit Dashboard(QObject* parent = nullptr);
+  ~Dashboard() override;
+
+  void connect_to(LinkConfig config);
+  void disconnect_from_daemon();
+  const LinkConfig& config() const { return config_; }
+
+  // The callback runs on the GUI thread, from the refresh after the reply arrives.
+  void request(kiln::v1::Envelope envelope, ReplyFn on_reply);
+  void query(kiln::v1::Query query, BodyFn on_body);
+  void refresh_runs();
+
+  // Moves everything staged into the models (the timer calls it; tests and
+  // the benchmark call it directly).
+  void refresh();
+  // The staging the network thread writes to (a synthetic feed in tests and the benchmark).
+  LiveStaging& staging() { return staging_; }
+
+  const LabState& lab() const { return lab_; }
+  const RunsTable& runs() const { return runs_; }
+  AlarmLog& alarms() { return alarms_; }
+  const LinkState& link() const { return link_; }
+  bool has_live_data() const { return live_updates_ > 0; }
+  static std::int64_t local_now_ms();
+
+ signals:
+  void labUpdated();          // chip states changed (or the layout did)
+  void layoutChanged();       // racks or chips appeared or disappeared
+  void runsUpdated();
+  void alarmsUpdated();
+  void newAlarm(QString kind, QString message);
+  void linkChanged();
+
+ private:
+  LiveStaging staging_;
+  DaemonLink link_client_{staging_};
+  LinkConfig config_;
+  QTimer timer_;
+  LabState lab_;
+  RunsTable runs_;
+  AlarmLog alarms_;
+  LinkState link_;
+  std::map<std::uint64_t, ReplyFn> callbacks_;
+  std::uint64_t live_updates_ = 0;
+};
+
+}  // namespace kiln::gui

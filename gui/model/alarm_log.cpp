@@ -1,0 +1,43 @@
+#include "gui/model/alarm_log.hpp"
+
+#include <algorithm>
+
+namespace kiln::gui {
+
+bool AlarmLog::add(const kiln::v1::Alarm& alarm) {
+  // Ids restart with the daemon: an id with another time is a new alarm.
+  for (const auto& e : entries_) {
+    if (e.alarm.id() == alarm.id() && e.alarm.unix_ms() == alarm.unix_ms()) return false;
+  }
+  auto pos = std::find_if(entries_.begin(), entries_.end(),
+                          [&](const AlarmEntry& e) { return e.alarm.unix_ms() < alarm.unix_ms(); });
+  entries_.insert(pos, AlarmEntry{alarm, false});
+  if (entries_.size() > kKept) entries_.pop_back();
+  return true;
+}
+
+bool AlarmLog::acknowledge(std::uint64_t id) {
+  for (auto& e : entries_) {
+    if (e.alarm.id() == id && !e.acknowledged) {
+      e.acknowledged = true;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::size_t AlarmLog::acknowledge_all() {
+  std::size_t n = 0;
+  for (auto& e : entries_) {
+    n += e.acknowledged ? 0 : 1;
+    e.acknowledged = true;
+  }
+  return n;
+}
+
+std::size_t AlarmLog::unacknowledged() const {
+  return static_cast<std::size_t>(
+      std::count_if(entries_.begin(), entries_.end(), [](const AlarmEntry& e) { return !e.acknowledged; }));
+}
+
+}  // namespace kiln::gui

@@ -1,0 +1,52 @@
+#pragma once
+// The dashboard's connection to kilnd, on its own thread (the GUI thread
+// never waits on the network): connects, says Hello, subscribes to the live
+// feed, answers the daemon's silence with a reconnect (backing off up to
+// 5 s), and hands everything that arrives to a LiveStaging for the GUI
+// thread to collect. Requests may be sent from any thread; their replies
+// come back through the staging with the id request() returned. Qt-free.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/endpoint.hpp"
+#include "gui/model/live_staging.hpp"
+#include "schema/kiln.pb.h"
+
+namespace kiln::gui {
+
+struct LinkConfig {
+  Endpoint endpoint;
+  std::string credential;
+  double max_hz = 4.0;  // live feed rate asked of the daemon
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds silence_timeout{10000};  // the daemon heartbeats every 2 s
+  std::chrono::milliseconds max_backoff{5000};
+};
+
+class DaemonLink {
+ public:
+  explicit DaemonLink(LiveStaging& staging);
+  ~DaemonLink();
+  DaemonLink(const DaemonLink&) = delete;
+  DaemonLink& operator=(const DaemonLink&) = delete;
+
+  // (Re)starts the connection thread with this configuration.
+  void start(LinkConfig config);
+  void stop();
+  // Thread-safe. The reply (or an ErrorReply "unavailable" when the link is
+  // down) arrives in the staging under the returned id.
+  std::uint64_t request(kiln::v1::Envelope envelope);
+
+  class Worker;
+
+ private:
+  LiveStaging& staging_;
+  std::atomic<std::uint64_t> next_request_id_{1};
+  std::shared_ptr<Worker> worker_;
+};
+
+}  // namespace kiln::gui

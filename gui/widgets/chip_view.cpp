@@ -1,0 +1,314 @@
+#include "gui/widgets/chip_view.hpp"
+
+#include <QDateTime>
+#include <QGridLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QScrollArea>
+#include <QSplitter>
+#include <QTableWidget>
+#include <QTimer>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+#include "gui/dashboard.hpp"
+#include "gui/widgets/metric_chart.hpp"
+#include "gui/widgets/tile_style.hpp"
+#include "testplans/loader.hpp"
+#include "testplans/pattern_registry.hpp"
+
+namespace kiln::gui {
+
+namespace {
+
+std::vector<std::string> numbered(const char* prefix, const char* suffix, int count) {
+  std::vector<std::string> out;
+  for (int i = 0; i < count; ++i) out.push_back(prefix + std::to_string(i) + suffix);
+  return out;
+}
+
+// Up to 8 links per chip are charted; a link the chip lacks has no data and no line.
+constexpr int kMaxLinks = 8;
+
+std::vector<ChartSpec> chart_specs() {
+  return {
+      {QObject::tr("Temperature"), QStringLiteral("°C"), {"temperature_c", "hbm_temperature_c"}, "temperature_c"},
+      {QObject::tr("Power"), QStringLiteral("W"), {"power_w"}, "power_w"},
+      {QObject::tr("Clock"), QStringLiteral("MHz"), {"clock_mhz"}, "clock_mhz"},
+      {QObject::tr("Compute"), QStringLiteral("TFLOPS"), {"tflops"}, "tflops"},
+      {QObject::tr("HBM bandwidth"), QStringLiteral("GB/s"), {"hbm_gbps"}, "hbm_gbps"},
+      {QObject::tr("Link bandwidth"), QStringLiteral("GB/s"), numbered("link", "_gbps", kMaxLinks), "link_gbps"},
+      {QObject::tr("Errors (cumulative)"), QString(), {"sdc_errors", "memory_errors", "hbm_ce", "hbm_ue"}, "sdc_errors"},
+      {QObject::tr("Link CRC errors (cumulative)"), QString(), numbered("link", "_crc_errors", kMaxLinks),
+       "link_crc_errors"},
+  };
+}
+
+QTableWidget* make_table(const QStringList& headers) {
+  auto* t = new QTableWidget(0, static_cast<int>(headers.size()));
+  t->setHorizontalHeaderLabels(headers);
+  t->horizontalHeader()->setStretchLastSection(true);
+  t->verticalHeader()->setVisible(false);
+  t->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  t->setSelectionBehavior(QAbstractItemView::SelectRows);
+  t->setAlternatingRowColors(true);
+  return t;
+}
+
+void set_row(QTableWidget* t, int row, const QStringList& cells) {
+  for (int c = 0; c < cells.size(); ++c) t->setItem(row, c, new QTableWidgetItem(cells[c]));
+}
+
+}  // namespace
+
+ChipView::ChipView(Dashboard& dashboard, QWidget* parent)
+    : QWidget(parent), dashboard_(dashboard), header_(new QLabel), status_(new QLabel),
+      failures_(make_table({tr("Class"), tr("Step"), tr("Count"), tr("Location"), tr("Conditions at first"), tr("First at")})),
+      history_(make_table({tr("Run"), tr("Plan"), tr("Rack / slot"), tr("Verdict"), tr("Status"), tr("Submitted")})) {
+  header_->setTextFormat(Qt::RichText);
+  status_->setStyleSheet(QStringLiteral("color: palette(placeholder-text);"));
+  auto* grid_host = new QWidget;
+  auto* grid = new QGridLayout(grid_host);
+  grid->setContentsMargins(0, 0, 0, 0);
+  grid->setSpacing(4);
+  const auto specs = chart_specs();
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    auto* chart = new MetricChart(specs[i]);
+    charts_.push_back(chart);
+    grid->addWidget(chart, static_cast<int>(i / 2), static_cast<int>(i % 2));
+    connect(chart, &MetricChart::xRangeChanged, this, [this, chart](double x0, double x1, bool zoomed) {
+      for (auto* other : charts_) {
+        if (other != chart) other->set_x_range(x0, x1, zoomed);
+      }
+    });
+  }
+  auto* scroll = new QScrollArea;
+  scroll->setWidget(grid_host);
+  scroll->setWidgetResizable(true);
+  grid_host->setMinimumHeight(4 * 190);
+
+  auto* tables = new QSplitter(Qt::Horizontal);
+  auto* failures_box = new QWidget;
+  auto* fl = new QVBoxLayout(failures_box);
+  fl->setContentsMargins(0, 0, 0, 0);
+  fl->addWidget(new QLabel(tr("<b>Failures in this run</b>")));
+  fl->addWidget(failures_);
+  auto* history_box = new QWidget;
+  auto* hl = new QVBoxLayout(history_box);
+  hl->setContentsMargins(0, 0, 0, 0);
+  hl->addWidget(new QLabel(tr("<b>History of this serial</b> (double-click a run to open it)")));
+  hl->addWidget(history_);
+  tables->addWidget(failures_box);
+  tables->addWidget(history_box);
+  tables->setStretchFactor(0, 3);
+  tables->setStretchFactor(1, 2);
+
+  auto* split = new QSplitter(Qt::Vertical);
+  split->addWidget(scroll);
+  split->addWidget(tables);
+  split->setStretchFactor(0, 4);
+  split->setStretchFactor(1, 1);
+
+  auto* layout = new QVBoxLayout(this);
+  layout->addWidget(header_);
+  layout->addWidget(status_);
+  layout->addWidget(split, 1);
+
+  connect(history_, &QTableWidget::cellDoubleClicked, this, [this](int row, int) {
+    if (auto* item = history_->item(row, 0)) emit runRequested(item->text().toULongLong());
+  });
+  connect(&dashboard_, &Dashboard::labUpdated, this, &ChipView::on_lab_updated);
+  connect(&dashboard_, &Dashboard::alarmsUpdated, this, [this] {
+    if (failures_judged_.empty() && !serial_.isEmpty()) show_failures();
+  });
+  auto* timer = new QTimer(this);
+  connect(timer, &QTimer::timeout, this, [this] {
+    if (dirty_ && isVisible()) redraw();
+  });
+  timer->start(kRedrawMs);
+}
+
+void ChipView::open(const QString& serial) {
+  serial_ = serial;
+  ++generation_;
+  series_.reset();
+  loaded_ = false;
+  run_id_ = 0;
+  verdict_seen_.clear();
+  failures_judged_.clear();
+  failures_->setRowCount(0);
+  history_->setRowCount(0);
+  const ChipState* chip = dashboard_.lab().find(serial.toStdString());
+  update_header();
+  load_history();
+  if (chip == nullptr || chip->run_id == 0) {
+    status_->setText(chip == nullptr ? tr("This chip is not in the lab the daemon knows.") : tr("This chip has not been in a run yet."));
+    for (auto* c : charts_) c->set_run(RunLayout{}, {});
+    loaded_ = true;
+    return;
+  }
+  load_run(chip->run_id);
+}
+
+void ChipView::load_run(std::uint64_t run_id) {
+  run_id_ = run_id;
+  const std::uint64_t generation = generation_;
+  status_->setText(tr("Loading run %1 …").arg(run_id));
+  kiln::v1::Query run_query;
+  run_query.set_kind(kiln::v1::Query::RUN);
+  run_query.set_run_id(run_id);
+  dashboard_.query(run_query, [this, generation, run_id](const Result<std::string>& body) {
+    if (generation != generation_) return;
+    if (!body) {
+      status_->setText(tr("Cannot read run %1: %2").arg(run_id).arg(QString::fromStdString(body.error().message)));
+      return;
+    }
+    auto layout = RunLayout::from_run_json(*body);
+    if (!layout) return;
+    series_ = std::make_unique<ChipSeries>(serial_.toStdString(), *layout);
+    for (auto* c : charts_) c->set_run(*layout, {});
+    // Limits come from the plan the run was submitted with.
+    kiln::v1::Envelope get_plan;
+    get_plan.mutable_get_plan()->set_run_id(run_id);
+    dashboard_.request(get_plan, [this, generation, layout = *layout](const kiln::v1::Envelope& reply) {
+      if (generation != generation_ || !reply.has_query_reply()) return;
+      plan::PatternRegistry registry;
+      plan::register_builtin_patterns(registry);
+      auto loaded = plan::load_plan(reply.query_reply().body(), "plan.yaml", registry);
+      const ChipState* chip = dashboard_.lab().find(serial_.toStdString());
+      if (!loaded.plan || chip == nullptr) return;
+      const auto bands = limit_bands(*loaded.plan, layout, chip->peaks);
+      for (auto* c : charts_) c->set_run(layout, bands);
+      dirty_ = true;
+    });
+    kiln::v1::Query telemetry;
+    telemetry.set_kind(kiln::v1::Query::TELEMETRY);
+    telemetry.set_run_id(run_id);
+    telemetry.set_serial(serial_.toStdString());
+    dashboard_.query(telemetry, [this, generation, run_id](const Result<std::string>& csv) {
+      if (generation != generation_ || !series_) return;
+      const std::size_t rows = csv ? series_->load_csv(*csv) : 0;
+      status_->setText(tr("Run %1: %2 stored samples, live from here on. Wheel or drag to zoom, right-drag to pan, "
+                          "double-click for the whole run.")
+                           .arg(run_id)
+                           .arg(rows));
+      loaded_ = true;
+      dirty_ = true;
+      redraw();
+    });
+  });
+  load_report(run_id);
+}
+
+void ChipView::load_report(std::uint64_t run_id) {
+  const std::uint64_t generation = generation_;
+  kiln::v1::Query q;
+  q.set_kind(kiln::v1::Query::REPORT);
+  q.set_run_id(run_id);
+  dashboard_.query(q, [this, generation](const Result<std::string>& body) {
+    if (generation != generation_ || !body) return;
+    if (auto matrix = VerdictMatrix::from_report_json(*body)) {
+      failures_judged_ = matrix->failures_of(serial_.toStdString());
+      show_failures();
+    }
+  });
+}
+
+void ChipView::show_failures() {
+  std::vector<FailureInfo> failures = failures_judged_;
+  if (failures.empty()) {
+    // A step is judged when it ends; until then the agent's detections (as
+    // alarms) are what there is to show.
+    for (const auto& e : dashboard_.alarms().entries()) {
+      const auto& a = e.alarm;
+      if (a.kind() != "failure" || a.serial() != serial_.toStdString() || a.run_id() != run_id_) continue;
+      failures.push_back(FailureInfo{a.serial(), "detected (step not judged yet)", a.step(), 0, a.message(), "",
+                                     QDateTime::fromMSecsSinceEpoch(a.unix_ms()).toString(Qt::ISODate).toStdString(), ""});
+    }
+  }
+  failures_->setRowCount(static_cast<int>(failures.size()));
+  for (int i = 0; i < static_cast<int>(failures.size()); ++i) {
+    const auto& f = failures[static_cast<std::size_t>(i)];
+    set_row(failures_, i,
+            {QString::fromStdString(f.cls), QString::fromStdString(f.step), f.count ? QString::number(f.count) : QString(),
+             QString::fromStdString(f.location), QString::fromStdString(f.conditions), QString::fromStdString(f.first_at)});
+    if (!f.detail.empty()) failures_->item(i, 0)->setToolTip(QString::fromStdString(f.detail));
+  }
+  failures_->resizeColumnsToContents();
+}
+
+void ChipView::load_history() {
+  const std::uint64_t generation = generation_;
+  kiln::v1::Query q;
+  q.set_kind(kiln::v1::Query::CHIP);
+  q.set_serial(serial_.toStdString());
+  dashboard_.query(q, [this, generation](const Result<std::string>& body) {
+    if (generation != generation_ || !body) return;
+    auto history = ChipHistory::from_chip_json(*body);
+    if (!history) return;
+    history_->setRowCount(static_cast<int>(history->runs.size()));
+    for (int i = 0; i < static_cast<int>(history->runs.size()); ++i) {
+      const auto& h = history->runs[static_cast<std::size_t>(i)];
+      set_row(history_, i,
+              {QString::number(h.run_id), QString::fromStdString(h.plan),
+               QStringLiteral("%1 / %2").arg(QString::fromStdString(h.rack)).arg(h.slot),
+               h.verdict.empty() ? tr("(pending)") : QString::fromStdString(h.verdict), QString::fromStdString(h.status),
+               QString::fromStdString(h.submitted)});
+      if (!h.verdict.empty()) history_->item(i, 3)->setBackground(verdict_colour(h.verdict).lighter(160));
+    }
+    history_->resizeColumnsToContents();
+  });
+}
+
+void ChipView::on_lab_updated() {
+  if (serial_.isEmpty()) return;
+  const ChipState* chip = dashboard_.lab().find(serial_.toStdString());
+  if (chip == nullptr) return;
+  if (chip->run_id != 0 && chip->run_id != run_id_) {
+    // The chip started another run: follow it.
+    ++generation_;
+    load_run(chip->run_id);
+    load_history();
+  }
+  if (chip->verdict != verdict_seen_) {
+    verdict_seen_ = chip->verdict;
+    if (run_id_ != 0) load_report(run_id_);
+    if (chip->verdict != "running") load_history();
+  }
+  if (series_ && series_->append(dashboard_.lab(), *chip)) dirty_ = true;
+  if (isVisible()) update_header();
+}
+
+void ChipView::redraw() {
+  dirty_ = false;
+  if (!series_) return;
+  for (auto* c : charts_) c->set_data(*series_);
+}
+
+void ChipView::update_header() {
+  const LabState& lab = dashboard_.lab();
+  const ChipState* chip = lab.find(serial_.toStdString());
+  if (chip == nullptr) {
+    header_->setText(QStringLiteral("<h2>%1</h2>").arg(serial_.toHtmlEscaped()));
+    return;
+  }
+  const ChipFigures f = figures_of(lab, *chip);
+  const std::int64_t age = lab.age_ms(*chip, Dashboard::local_now_ms());
+  auto num = [](double v, int precision) { return std::isnan(v) ? QStringLiteral("n/a") : QString::number(v, 'f', precision); };
+  const QString verdict = chip->verdict.empty() ? tr("idle") : QString::fromStdString(chip->verdict);
+  header_->setText(
+      QStringLiteral("<span style='font-size:15pt; font-weight:bold'>%1</span> &nbsp; rack %2 slot %3 · %4 · "
+                     "<span style='background:%5; color:white; padding:2px'>&nbsp;%6&nbsp;</span> · run %7, %8<br>"
+                     "%9 °C · %10 W · %11 MHz · %12 TFLOPS (%13 % of peak) · errors %14%15 · last sample %16")
+          .arg(serial_.toHtmlEscaped(), QString::fromStdString(chip->rack))
+          .arg(chip->slot)
+          .arg(QString::fromStdString(chip->sku), verdict_colour(chip->verdict).name(), verdict)
+          .arg(chip->run_id)
+          .arg(QString::fromStdString(chip->step))
+          .arg(num(f.temperature_c, 1), num(f.power_w, 0), num(f.clock_mhz, 0), num(f.tflops, 0), num(f.tflops_pct, 0),
+               num(f.errors, 0), f.throttled ? tr(" · <b>throttled</b>") : QString(),
+               age < 0 ? tr("never") : tr("%1 ago").arg(short_age(age))));
+}
+
+}  // namespace kiln::gui
