@@ -118,8 +118,22 @@ void RunManager::arm_deadline() {
   deadline_.expires_after(std::chrono::milliseconds(static_cast<long long>(wall_s * 1000)));
   const std::uint64_t id = run.id;
   const std::size_t phase = run.phase_pos;
+  active_->progress_at_deadline_s = -1;
+  wait_for_deadline(id, phase);
+}
+
+void RunManager::wait_for_deadline(std::uint64_t id, std::size_t phase) {
   deadline_.async_wait([this, id, phase](const boost::system::error_code& ec) {
     if (ec || !active_ || active_->id != id || active_->phase_pos != phase) return;
+    // A host that cannot keep up runs the simulation behind wall time: as
+    // long as the chips' time still advances, the agents are working, so
+    // wait on; give up only on a phase that stopped making progress.
+    if (active_->phase_progress_s > active_->progress_at_deadline_s) {
+      active_->progress_at_deadline_s = active_->phase_progress_s;
+      deadline_.expires_after(std::chrono::milliseconds(static_cast<long long>(kDeadlineFloorS * 1000)));
+      wait_for_deadline(id, phase);
+      return;
+    }
     spdlog::warn("run {}: phase {} overran its deadline; {} chip-step result(s) missing", id, phase + 1,
                  active_->expected.size());
     finish_phase("no result from the agent within the phase deadline", Verdict::error);

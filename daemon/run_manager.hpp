@@ -71,6 +71,7 @@ class RunManager {
     std::map<std::string, Verdict> chip_verdicts;
     std::set<std::string> failing;
     std::optional<std::string> abort_reason;
+    double progress_at_deadline_s = -1;  // chip time seen when the deadline last fired
   };
 
   Result<std::unique_ptr<Run>> prepare(const kiln::v1::SubmitRun& request, kiln::v1::SubmitRunReply& reply);
@@ -83,6 +84,7 @@ class RunManager {
   std::vector<const plan::FlatStep*> phase_steps(const Run& run, std::size_t phase_pos) const;
   double phase_length(const Run& run, std::size_t phase_pos) const;
   void arm_deadline();
+  void wait_for_deadline(std::uint64_t id, std::size_t phase);
   const RunChip* find_chip(const Run& run, const std::string& serial) const;
 
   boost::asio::any_io_executor executor_;
