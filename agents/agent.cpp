@@ -1,5 +1,6 @@
 #include "agents/agent.hpp"
 
+#include <map>
 #include <mutex>
 #include <utility>
 
@@ -9,6 +10,7 @@
 #include "agents/outbox.hpp"
 #include "agents/phase_executor.hpp"
 #include "agents/registration.hpp"
+#include "device/sim_fabric.hpp"
 #include "core/clock.hpp"
 #include "device/sim_chip.hpp"
 
@@ -71,25 +73,34 @@ Result<std::unique_ptr<Agent>> Agent::create(AgentConfig config) {
   }
   auto chips = device::make_sim_chips(config.lab, rack, config.catalog);
   if (!chips) return chips.error();
-  return create(std::move(config), std::move(chips).value());
+  auto fabric = device::make_sim_fabric(rack, *chips);
+  if (!fabric) return fabric.error();
+  return create(std::move(config), std::move(chips).value(), std::move(fabric).value());
 }
 
-Result<std::unique_ptr<Agent>> Agent::create(AgentConfig config, std::vector<std::unique_ptr<device::Chip>> chips) {
+Result<std::unique_ptr<Agent>> Agent::create(AgentConfig config, std::vector<std::unique_ptr<device::Chip>> chips,
+                                             std::unique_ptr<device::Fabric> fabric) {
   if (auto ok = check_config(config); !ok) return ok.error();
   for (const auto& chip : chips) {
     if (!chip) return make_error(ErrorCode::invalid_argument, "null chip");
   }
-  return std::unique_ptr<Agent>(new Agent(std::move(config), std::move(chips)));
+  if (fabric && fabric->chip_count() != static_cast<int>(chips.size())) {
+    return make_error(ErrorCode::invalid_argument, "the fabric links {} chips, the rack has {}", fabric->chip_count(),
+                      chips.size());
+  }
+  return std::unique_ptr<Agent>(new Agent(std::move(config), std::move(chips), std::move(fabric)));
 }
 
-Agent::Agent(AgentConfig config, std::vector<std::unique_ptr<device::Chip>> chips)
+Agent::Agent(AgentConfig config, std::vector<std::unique_ptr<device::Chip>> chips,
+             std::unique_ptr<device::Fabric> fabric)
     : config_(std::move(config)), epoch_(static_cast<std::uint64_t>(unix_ms_now())) {
   const device::RackSpec& rack = *config_.lab.find_rack(config_.rack);
   outbox_ = std::make_unique<Outbox>(config_.rack, epoch_);
   ChipPhaseOptions options;
   options.time_scale = rack.backend == device::Backend::sim ? config_.lab.time_scale : 1.0;
   options.backend = device::to_string(rack.backend);
-  executor_ = std::make_unique<PhaseExecutor>(std::move(chips), *outbox_, options);
+  const std::map<std::string, double> rack_peaks = fabric ? collective_peaks(*fabric) : std::map<std::string, double>{};
+  executor_ = std::make_unique<PhaseExecutor>(std::move(chips), *outbox_, options, std::move(fabric));
   handler_ = std::make_unique<Handler>(*executor_);
 
   LinkConfig link;
@@ -98,7 +109,7 @@ Agent::Agent(AgentConfig config, std::vector<std::unique_ptr<device::Chip>> chip
   link.rack = config_.rack;
   link.credential = config_.credential;
   link.flush_interval = config_.flush_interval;
-  link_ = std::make_unique<DaemonLink>(link, make_registration(config_.lab, rack, executor_->chips(), epoch_),
+  link_ = std::make_unique<DaemonLink>(link, make_registration(config_.lab, rack, executor_->chips(), epoch_, rack_peaks),
                                        *outbox_, *handler_);
 }
 

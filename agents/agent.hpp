@@ -11,6 +11,7 @@
 
 #include "core/result.hpp"
 #include "device/chip.hpp"
+#include "device/collective.hpp"
 #include "device/lab.hpp"
 #include "device/sku.hpp"
 
@@ -35,8 +36,10 @@ class Agent {
   // Builds the rack's chips from the lab (backend sim only for now: cpu and
   // cuda are refused with "backend cpu is not implemented yet").
   static Result<std::unique_ptr<Agent>> create(AgentConfig config);
-  // With chips the caller made (fakes in tests, backends not in the lab).
-  static Result<std::unique_ptr<Agent>> create(AgentConfig config, std::vector<std::unique_ptr<device::Chip>> chips);
+  // With chips the caller made (fakes in tests, backends not in the lab),
+  // and optionally the fabric that links them (collectives).
+  static Result<std::unique_ptr<Agent>> create(AgentConfig config, std::vector<std::unique_ptr<device::Chip>> chips,
+                                               std::unique_ptr<device::Fabric> fabric = nullptr);
   ~Agent();  // stop()
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
@@ -59,7 +62,7 @@ class Agent {
 
  private:
   class Handler;
-  Agent(AgentConfig config, std::vector<std::unique_ptr<device::Chip>> chips);
+  Agent(AgentConfig config, std::vector<std::unique_ptr<device::Chip>> chips, std::unique_ptr<device::Fabric> fabric);
 
   AgentConfig config_;
   std::uint64_t epoch_ = 0;

@@ -19,15 +19,22 @@ constexpr double kMaxSampleHz = 1000;
 class PhaseLoop {
  public:
   PhaseLoop(device::Chip& chip, const kiln::v1::PhaseDispatch& dispatch, ChipRunState& state,
-            const ChipPhaseOptions& options, Outbox& outbox)
-      : chip_(chip), dispatch_(dispatch), state_(state), options_(options), outbox_(outbox) {}
+            const ChipPhaseOptions& options, Outbox& outbox, const PhaseCollectives& collectives)
+      : chip_(chip), dispatch_(dispatch), state_(state), options_(options), outbox_(outbox), collectives_(collectives) {}
 
   void run(const std::stop_token& stop) {
     if (!state_.started || state_.run_id != dispatch_.run_id()) {
       chip_.start_run(dispatch_.seed());
-      state_ = ChipRunState{true, dispatch_.run_id(), 0, 0};
+      state_ = ChipRunState{};
+      state_.started = true;
+      state_.run_id = dispatch_.run_id();
     }
-    const StepContext context{dispatch_.run_id(), options_.backend};
+    StepContext context;
+    context.run_id = dispatch_.run_id();
+    context.backend = options_.backend;
+    context.collective = collectives_.rendezvous;
+    context.no_collective_reason = collectives_.unavailable_reason;
+    context.stop = stop;
     for (const auto& spec : dispatch_.steps()) {
       runners_.push_back(std::make_unique<StepRunner>(chip_, spec, context, state_));
       reported_.push_back(false);
@@ -113,6 +120,7 @@ class PhaseLoop {
   ChipRunState& state_;
   const ChipPhaseOptions& options_;
   Outbox& outbox_;
+  const PhaseCollectives& collectives_;
   std::vector<std::unique_ptr<StepRunner>> runners_;
   std::vector<bool> reported_;
   bool abandoned_ = false;
@@ -137,8 +145,9 @@ double tick_seconds(double sample_hz) {
 }
 
 void run_chip_phase(device::Chip& chip, const kiln::v1::PhaseDispatch& dispatch, ChipRunState& state,
-                    const ChipPhaseOptions& options, Outbox& outbox, std::stop_token stop) {
-  PhaseLoop loop(chip, dispatch, state, options, outbox);
+                    const ChipPhaseOptions& options, Outbox& outbox, std::stop_token stop,
+                    const PhaseCollectives& collectives) {
+  PhaseLoop loop(chip, dispatch, state, options, outbox, collectives);
   try {
     loop.run(stop);
   } catch (const std::exception& e) {

@@ -28,12 +28,19 @@ struct ChipPhaseOptions {
   std::string abort_note = "aborted";
 };
 
+// What the phase's chips share for collectives (StepContext).
+struct PhaseCollectives {
+  CollectiveRendezvous* rendezvous = nullptr;
+  std::string unavailable_reason;  // why rendezvous is null
+};
+
 // Runs every step of `dispatch` on `chip`, pushing samples and one
 // ChipStepResult per step into `outbox`. Starts a new run on the chip
 // (Chip::start_run) when `state` belongs to another run. Never throws: an
 // exception ends the unfinished steps with completed=false and its message.
 void run_chip_phase(device::Chip& chip, const kiln::v1::PhaseDispatch& dispatch, ChipRunState& state,
-                    const ChipPhaseOptions& options, Outbox& outbox, std::stop_token stop);
+                    const ChipPhaseOptions& options, Outbox& outbox, std::stop_token stop,
+                    const PhaseCollectives& collectives = {});
 
 // Ticks are 1/sample_hz; a sample rate outside (0, 1000] falls back to 10 Hz.
 double tick_seconds(double sample_hz);

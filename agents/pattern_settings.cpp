@@ -54,4 +54,19 @@ Result<PowerSettings> parse_power_settings(const StepParams& params) {
   return out;
 }
 
+Result<CollectiveSettings> parse_collective_settings(const StepParams& params) {
+  CollectiveSettings out;
+  auto op = params.choice("op", {"allreduce", "allgather", "reduce_scatter", "alltoall", "sendrecv"});
+  if (!op) return op.error();
+  out.op = device::parse_collective_op(*op).value_or(device::CollectiveOp::allreduce);
+  constexpr double kMaxBytes = 64.0 * 1024 * 1024 * 1024;  // the registry's bound
+  auto sizes = params.numbers("sizes", 1, kMaxBytes);
+  if (!sizes) return sizes.error();
+  for (const double bytes : *sizes) out.sizes.push_back(static_cast<std::uint64_t>(bytes));
+  auto check = params.boolean("check");
+  if (!check) return check.error();
+  out.check = *check;
+  return out;
+}
+
 }  // namespace kiln::agent

@@ -1,12 +1,14 @@
 #pragma once
 // The params of the sim backend's non-GEMM patterns (testplans' registry:
-// hbm, shmoo, power), read from canonical text like parse_gemm_settings.
+// hbm, shmoo, power, collective), read from canonical text like parse_gemm_settings.
 
+#include <cstdint>
 #include <vector>
 
 #include "agents/step_params.hpp"
 #include "core/result.hpp"
 #include "device/chip.hpp"
+#include "device/collective.hpp"
 
 namespace kiln::agent {
 
@@ -27,5 +29,13 @@ struct PowerSettings {
   double pulse_hz = 0;
 };
 Result<PowerSettings> parse_power_settings(const StepParams& params);
+
+// collective: op, the sizes swept (each gets an equal share of the step), check.
+struct CollectiveSettings {
+  device::CollectiveOp op = device::CollectiveOp::allreduce;
+  std::vector<std::uint64_t> sizes;
+  bool check = true;
+};
+Result<CollectiveSettings> parse_collective_settings(const StepParams& params);
 
 }  // namespace kiln::agent

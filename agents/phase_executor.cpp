@@ -9,8 +9,8 @@
 namespace kiln::agent {
 
 PhaseExecutor::PhaseExecutor(std::vector<std::unique_ptr<device::Chip>> chips, Outbox& outbox,
-                             ChipPhaseOptions options)
-    : outbox_(outbox), options_(std::move(options)) {
+                             ChipPhaseOptions options, std::unique_ptr<device::Fabric> fabric)
+    : outbox_(outbox), options_(std::move(options)), fabric_(std::move(fabric)) {
   for (auto& chip : chips) {
     auto slot = std::make_unique<Slot>();
     slot->chip = std::move(chip);
@@ -47,9 +47,36 @@ void PhaseExecutor::reject(const kiln::v1::PhaseDispatch& dispatch, const std::s
   }
 }
 
+void PhaseExecutor::prepare_collectives(SharedPhase& phase) {
+  const auto& steps = phase.dispatch.steps();
+  const bool wanted = std::any_of(steps.begin(), steps.end(), [](const auto& s) { return s.pattern() == "collective"; });
+  if (!wanted) return;
+  if (!fabric_) {
+    phase.collectives.unavailable_reason = fmt::format("the {} backend cannot run collectives", options_.backend);
+    return;
+  }
+  std::vector<std::string> serials;
+  std::size_t taking_part = 0;
+  for (const auto& slot : slots_) {
+    serials.push_back(slot->chip->identity().serial);
+    const auto& wanted_serials = phase.dispatch.serials();
+    if (std::find(wanted_serials.begin(), wanted_serials.end(), serials.back()) != wanted_serials.end()) ++taking_part;
+  }
+  if (taking_part != slots_.size()) {
+    phase.collectives.unavailable_reason = fmt::format(
+        "a collective needs every chip of the rack: this phase has {} of its {}", taking_part, slots_.size());
+    return;
+  }
+  phase.rendezvous = std::make_unique<CollectiveRendezvous>(*fabric_, std::move(serials));
+  phase.collectives.rendezvous = phase.rendezvous.get();
+}
+
 void PhaseExecutor::start(const kiln::v1::PhaseDispatch& dispatch) {
   std::lock_guard lock(mutex_);
-  auto shared = std::make_shared<const kiln::v1::PhaseDispatch>(dispatch);
+  auto phase = std::make_shared<SharedPhase>();
+  phase->dispatch = dispatch;
+  prepare_collectives(*phase);
+  std::shared_ptr<const SharedPhase> shared = phase;
   for (const std::string& serial : dispatch.serials()) {
     Slot* slot = find(serial);
     if (slot == nullptr) {
@@ -81,7 +108,8 @@ void PhaseExecutor::start(const kiln::v1::PhaseDispatch& dispatch) {
       slot->running = true;
     }
     slot->thread = std::jthread([this, slot, shared](std::stop_token stop) {
-      run_chip_phase(*slot->chip, *shared, slot->state, options_, outbox_, std::move(stop));
+      run_chip_phase(*slot->chip, shared->dispatch, slot->state, options_, outbox_, std::move(stop),
+                     shared->collectives);
       {
         std::lock_guard idle(idle_mutex_);
         slot->running = false;

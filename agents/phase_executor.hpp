@@ -19,16 +19,20 @@
 #include <vector>
 
 #include "agents/chip_phase.hpp"
+#include "agents/collective_rendezvous.hpp"
 #include "agents/outbox.hpp"
 #include "agents/step_runner.hpp"
 #include "device/chip.hpp"
+#include "device/collective.hpp"
 #include "schema/kiln.pb.h"
 
 namespace kiln::agent {
 
 class PhaseExecutor {
  public:
-  PhaseExecutor(std::vector<std::unique_ptr<device::Chip>> chips, Outbox& outbox, ChipPhaseOptions options);
+  // `fabric` (may be null: no collectives) links `chips`, in this order.
+  PhaseExecutor(std::vector<std::unique_ptr<device::Chip>> chips, Outbox& outbox, ChipPhaseOptions options,
+                std::unique_ptr<device::Fabric> fabric = nullptr);
   ~PhaseExecutor();  // stop_all()
   PhaseExecutor(const PhaseExecutor&) = delete;
   PhaseExecutor& operator=(const PhaseExecutor&) = delete;
@@ -57,13 +61,22 @@ class PhaseExecutor {
     bool running = false;  // guarded by idle_mutex_
   };
 
+  // One dispatch as its chip threads share it.
+  struct SharedPhase {
+    kiln::v1::PhaseDispatch dispatch;
+    std::unique_ptr<CollectiveRendezvous> rendezvous;
+    PhaseCollectives collectives;
+  };
+
   Slot* find(const std::string& serial);
+  void prepare_collectives(SharedPhase& phase);
   bool running(const Slot& slot) const;
   void reject(const kiln::v1::PhaseDispatch& dispatch, const std::string& serial, const std::string& note);
 
   Outbox& outbox_;
   const ChipPhaseOptions options_;
   std::vector<std::unique_ptr<Slot>> slots_;
+  std::unique_ptr<device::Fabric> fabric_;  // after slots_: destroyed first, it points at their chips
 
   std::mutex mutex_;  // serializes start/abort/stop_all
   bool stopped_ = false;

@@ -2,9 +2,11 @@
 
 #include <string>
 
+#include <fmt/format.h>
+
 namespace kiln::agent {
 
-kiln::v1::ChipInfo chip_info(const device::Chip& chip) {
+kiln::v1::ChipInfo chip_info(const device::Chip& chip, const std::map<std::string, double>& rack_peaks) {
   const device::Sku& sku = chip.sku();
   kiln::v1::ChipInfo info;
   info.set_serial(chip.identity().serial);
@@ -21,11 +23,27 @@ kiln::v1::ChipInfo chip_info(const device::Chip& chip) {
   if (sku.links > 0 && sku.link_bandwidth_gbps > 0) peaks["link_gbps"] = sku.link_bandwidth_gbps;
   // The daemon's `power_w {of: peak}` refers to the TDP.
   if (sku.tdp_w > 0) peaks["tdp_w"] = sku.tdp_w;
+  for (const auto& [key, value] : rack_peaks) peaks[key] = value;
   return info;
 }
 
+std::map<std::string, double> collective_peaks(const device::Fabric& fabric) {
+  std::map<std::string, double> out;
+  for (const auto op : {device::CollectiveOp::allreduce, device::CollectiveOp::allgather,
+                        device::CollectiveOp::reduce_scatter, device::CollectiveOp::alltoall,
+                        device::CollectiveOp::sendrecv}) {
+    const double busbw = fabric.peak_busbw_gbps(op);
+    const double factor = device::busbw_factor(op, fabric.chip_count());
+    if (!(busbw > 0) || !(factor > 0)) continue;
+    out[fmt::format("busbw_gbps.{}", device::to_string(op))] = busbw;
+    out[fmt::format("algbw_gbps.{}", device::to_string(op))] = busbw / factor;
+  }
+  return out;
+}
+
 kiln::v1::RegisterRack make_registration(const device::Lab& lab, const device::RackSpec& rack,
-                                         const std::vector<const device::Chip*>& chips, std::uint64_t epoch) {
+                                         const std::vector<const device::Chip*>& chips, std::uint64_t epoch,
+                                         const std::map<std::string, double>& rack_peaks) {
   kiln::v1::RegisterRack reg;
   reg.set_rack(rack.id);
   reg.set_lab(lab.name);
@@ -33,7 +51,7 @@ kiln::v1::RegisterRack make_registration(const device::Lab& lab, const device::R
   reg.set_topology(device::to_string(rack.topology));
   reg.set_epoch(epoch);
   reg.set_time_scale(lab.time_scale);
-  for (const device::Chip* chip : chips) *reg.add_chips() = chip_info(*chip);
+  for (const device::Chip* chip : chips) *reg.add_chips() = chip_info(*chip, rack_peaks);
   return reg;
 }
 

@@ -48,6 +48,8 @@ StepRunner::StepRunner(device::Chip& chip, const kiln::v1::StepSpec& spec, const
     ok = setup_shmoo();
   } else if (spec_.pattern() == "power") {
     ok = setup_power();
+  } else if (spec_.pattern() == "collective") {
+    ok = setup_collective();
   } else {
     reject(fmt::format("pattern {} is not supported by the {} backend yet", spec_.pattern(), context_.backend), true);
   }
@@ -61,6 +63,10 @@ StepRunner::StepRunner(device::Chip& chip, const kiln::v1::StepSpec& spec, const
     summaries_.add(kSdcMetric, static_cast<double>(state_.sdc_errors));
   }
   if (kind_ == Kind::hbm) summaries_.add(kMemoryErrors, static_cast<double>(state_.memory_errors));
+  if (kind_ == Kind::collective) {
+    summaries_.add("data_errors", static_cast<double>(state_.data_errors));
+    for (const auto& link : start.links) last_crc_.push_back(link.crc_errors.value_or(0));
+  }
   last_hbm_ue_ = start.hbm_ue;
 }
 
@@ -91,6 +97,12 @@ bool StepRunner::dtype_supported(device::DType dtype) {
 double StepRunner::tick_limit_s() const {
   double limit = remaining_s();
   if (kind_ == Kind::shmoo && sweep_) limit = std::min(limit, sweep_->to_next_point(elapsed_s_));
+  if (kind_ == Kind::collective && collective_.sizes.size() > 1) {
+    // A tick stays within one size of the sweep.
+    const double segment = duration_s_ / static_cast<double>(collective_.sizes.size());
+    const double end = static_cast<double>(collective_size_at(elapsed_s_) + 1) * segment;
+    if (end - elapsed_s_ > 1e-9 * segment) limit = std::min(limit, end - elapsed_s_);
+  }
   return limit;
 }
 
@@ -113,6 +125,7 @@ void StepRunner::work(Seconds share, Seconds tick) {
     case Kind::hbm: work_hbm(share); break;
     case Kind::shmoo: work_shmoo(share); break;
     case Kind::power: work_power(share, tick); break;
+    case Kind::collective: work_collective(share); break;
     case Kind::idle: break;
   }
 }
@@ -197,6 +210,7 @@ void StepRunner::observe(Seconds tick, const device::Telemetry& t, std::int64_t 
   MetricValues values = telemetry_values(t);
   if (kind_ == Kind::shmoo) observe_shmoo(at, values);
   if (kind_ == Kind::hbm) observe_hbm(at, tick.count(), values);
+  if (kind_ == Kind::collective) observe_collective(at, t, values);
   if (kind_ == Kind::power && t.power_w) power_->update(power_loaded_, *t.power_w);
   record_findings(at);
 
@@ -236,6 +250,10 @@ void StepRunner::observe(Seconds tick, const device::Telemetry& t, std::int64_t 
     finish(true, "chip hung");
     return;
   }
+  if (stall_note_) {
+    finish(false, "");  // finish_collective() puts the stall first in the note
+    return;
+  }
   // Ticks are cut to the remaining time, so only rounding is left here.
   if (remaining_s() <= 1e-9 * std::max(1.0, duration_s_)) finish(true, "");
 }
@@ -247,6 +265,7 @@ void StepRunner::abort(const std::string& note) {
 void StepRunner::finish(bool completed, std::string note) {
   done_ = true;
   if (kind_ == Kind::shmoo) finish_shmoo(completed, note);
+  finish_collective(completed, note);  // also leaves the rendezvous after a reject
   // A normal end (not a hang) vouches for verification only if it happened.
   const bool verified = (kind_ == Kind::gemm && gemm_.verify == Verify::abft) || kind_ == Kind::shmoo;
   if (completed && verified && (note.empty() || kind_ == Kind::shmoo) && !chip_.hung()) {

@@ -11,13 +11,16 @@
 
 #include <cstdint>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
 #include "agents/abft.hpp"
+#include "agents/collective_rendezvous.hpp"
 #include "agents/detection_log.hpp"
 #include "agents/metric_summary.hpp"
 #include "agents/outbox.hpp"
+#include "agents/pattern_settings.hpp"
 #include "agents/power_control.hpp"
 #include "agents/shmoo_sweep.hpp"
 #include "agents/step_params.hpp"
@@ -35,11 +38,17 @@ struct ChipRunState {
   std::uint64_t run_id = 0;
   std::uint64_t sdc_errors = 0;  // corrupted elements found by verification this run
   std::uint64_t memory_errors = 0;  // mismatching bits read back by memory patterns this run
+  std::uint64_t data_errors = 0;  // corrupted words received in collectives this run
 };
 
 struct StepContext {
   std::uint64_t run_id = 0;
   std::string backend = "sim";  // named in "not supported by the … backend" notes
+  // Where this phase's chips meet for collectives; null when the phase
+  // cannot run them (no fabric, or not every chip of the rack takes part).
+  CollectiveRendezvous* collective = nullptr;
+  std::string no_collective_reason;
+  std::stop_token stop;  // the phase's: a collective stops waiting on it
 };
 
 // "a; b", or whichever is not empty.
@@ -74,12 +83,13 @@ class StepRunner {
   const kiln::v1::ChipStepResult& result() const { return result_; }
 
  private:
-  enum class Kind { gemm, idle, hbm, shmoo, power };
+  enum class Kind { gemm, idle, hbm, shmoo, power, collective };
 
   bool setup_gemm();
   bool setup_hbm();
   bool setup_shmoo();
   bool setup_power();
+  bool setup_collective();
   bool dtype_supported(device::DType dtype);
   void finish_shmoo(bool& completed, std::string& note);
   void reject(const std::string& note, bool unsupported);
@@ -87,6 +97,10 @@ class StepRunner {
   void work_hbm(Seconds share);
   void work_shmoo(Seconds share);
   void work_power(Seconds share, Seconds tick);
+  void work_collective(Seconds share);
+  std::size_t collective_size_at(double t_s) const;
+  void observe_collective(const Moment& at, const device::Telemetry& telemetry, MetricValues& values);
+  void finish_collective(bool& completed, std::string& note);
   void observe_hbm(const Moment& at, double tick_s, MetricValues& values);
   void observe_shmoo(const Moment& at, MetricValues& values);
   void finish(bool completed, std::string note);
@@ -110,6 +124,22 @@ class StepRunner {
   std::string first_refusal_;
   std::optional<PowerControl> power_;
   bool power_loaded_ = false;  // this tick computed
+
+  CollectiveSettings collective_;
+  int member_ = -1;  // this chip's index in the rendezvous
+  struct SizeFigures {
+    double seconds = 0;         // chip time spent on this size
+    double busbw_seconds = 0;   // this chip's busbw × time
+    double rack_busbw_seconds = 0;
+  };
+  std::vector<SizeFigures> size_figures_;  // per size in collective_.sizes
+  double tick_collective_s_ = 0;
+  double tick_busbw_s_ = 0, tick_algbw_s_ = 0;  // this chip's figures × time, largest size only
+  double tick_largest_s_ = 0;
+  std::vector<device::CollectiveMismatch> tick_link_mismatches_;
+  std::uint64_t tick_data_errors_ = 0;
+  std::optional<std::string> stall_note_;  // the collective cannot go on: ends the step after this tick
+  std::vector<double> last_crc_;           // per link, at the previous sample
   // A pattern error that ends the step at the next observe().
   std::optional<std::pair<std::string, bool>> pending_error_;  // note, unsupported
   double duration_s_ = 0;

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "testplans/peak_figure.hpp"
+
 namespace kiln::daemon {
 namespace {
 
@@ -20,7 +22,9 @@ double median(std::vector<double> values) {
 
 // Conditions that fail a chip whatever the plan's limits say (DESIGN §5).
 bool is_health_watch(const Detection& d) {
+  // Corrupted collective data fails like an SDC, whatever the limits say.
   return d.cls() == "memory_ue" || d.cls() == "link_down" || d.cls() == "hang" ||
+         (d.cls() == "link_errors" && d.metric() == "data_errors") ||
          (d.cls() == "thermal" && d.detail().find("critical") != std::string::npos);
 }
 
@@ -67,22 +71,6 @@ store::FailureRow failure_from(const Detection& d, const JudgeInput& in, const s
   return f;
 }
 
-// The SKU figure `of: peak` refers to for a metric.
-std::optional<double> peak_for(const std::string& metric, const plan::Step& step,
-                               const std::map<std::string, double>& peaks) {
-  std::string key = metric;
-  if (metric == "tflops") {
-    auto dtype = step.params.find("dtype");
-    key = "tflops." + (dtype != step.params.end() ? dtype->second : std::string("bf16"));
-  } else if (metric == "busbw_gbps" || metric == "algbw_gbps" || metric == "link_gbps") {
-    key = "link_gbps";
-  } else if (metric == "power_w") {
-    key = "tdp_w";
-  }
-  auto it = peaks.find(key);
-  if (it == peaks.end() || it->second <= 0) return std::nullopt;
-  return it->second;
-}
 
 struct Bounds {
   std::optional<double> min, max, marginal_min, marginal_max;
@@ -96,7 +84,8 @@ std::string fmt_num(double v) { return fmt::format("{:.6g}", v); }
 // max − min: errors seen in an earlier step do not fail this one again.
 bool is_counter(const std::string& metric) {
   return metric == "sdc_errors" || metric == "hbm_ce" || metric == "hbm_ue" || metric == "memory_errors" ||
-         metric == "link_crc_errors" || (metric.starts_with("link") && metric.ends_with("_crc_errors"));
+         metric == "link_crc_errors" || metric == "data_errors" ||
+         (metric.starts_with("link") && metric.ends_with("_crc_errors"));
 }
 
 }  // namespace
@@ -113,7 +102,7 @@ std::string failure_class_for(const std::string& metric) {
   if (metric == "hbm_ce") return "memory_ce_excess";
   if (metric == "hbm_ue") return "memory_ue";
   if (metric == "memory_errors") return "memory_pattern";
-  if (metric == "link_crc_errors") return "link_errors";
+  if (metric == "link_crc_errors" || metric == "data_errors") return "link_errors";
   if (metric == "link_down") return "link_down";
   if (metric == "shmoo_failures") return "margin";
   return "limit";
@@ -170,7 +159,7 @@ Judgement judge(const JudgeInput& in) {
     switch (limit.of) {
       case plan::LimitBase::absolute: break;
       case plan::LimitBase::peak: {
-        auto peak = in.peaks ? peak_for(limit.metric, *in.step, *in.peaks) : std::nullopt;
+        auto peak = in.peaks ? plan::peak_figure(limit.metric, *in.step, *in.peaks) : std::nullopt;
         if (!peak) {
           raise(Verdict::inconclusive, fmt::format("{}: no peak figure for this SKU, limit not judged", limit.metric));
           continue;
@@ -212,7 +201,9 @@ Judgement judge(const JudgeInput& in) {
       bool located = false;
       for (const auto& d : r.detections()) {
         if (d.metric() != limit.metric || is_health_watch(d)) continue;
-        j.failures.push_back(failure_from(d, in, cls, *violation));
+        // A detection that knows better names the class (a busbw shortfall
+        // located at a link trained narrow is link_degraded).
+        j.failures.push_back(failure_from(d, in, d.cls().empty() ? cls : d.cls(), *violation));
         located = true;
       }
       if (!located) {

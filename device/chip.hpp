@@ -92,6 +92,7 @@ struct LinkTelemetry {
   std::optional<double> gbps;
   std::optional<double> crc_errors;   // cumulative within the run
   std::optional<double> up;           // 1 / 0
+  std::optional<double> rate_gbps;    // the rate the link trained at, per direction (nvidia-smi nvlink -s)
 };
 
 struct Telemetry {

@@ -51,8 +51,15 @@ struct CollectiveSlice {
   Seconds elapsed{0};
   double collectives = 0;            // operations completed (fractional)
   double seconds_per_collective = 0; // 0 when stalled
-  double algbw_gbps = 0;
+  double algbw_gbps = 0;             // the rack's figure, as nccl-tests prints it
   double busbw_gbps = 0;
+  // [chip]: the figure the links into that chip sustain (receive side):
+  // the collective timed as if only those links limited it. The rack's
+  // figure is the smallest of them; a chip whose own links are healthy
+  // shows full bandwidth even when a slow link elsewhere holds the rack
+  // back, so the slow link's ends are the chips a limit fails.
+  std::vector<double> chip_algbw_gbps;
+  std::vector<double> chip_busbw_gbps;
   std::vector<std::vector<CollectiveLinkSlice>> links;  // [chip][link]
   std::vector<CollectiveMismatch> mismatches;
   std::vector<std::uint64_t> result_errors;  // [chip]: output words that differ from the reference
@@ -67,6 +74,9 @@ class Fabric {
   // `dt` of back-to-back collectives on every chip of the rack. The caller
   // must not drive these chips from another thread meanwhile.
   virtual Result<CollectiveSlice> run_collective(const CollectiveWork& work, Seconds dt) = 0;
+  // The busbw of `op` with every link at its nominal rate and no latency:
+  // what `busbw_gbps {of: peak}` compares with. 0 when the op cannot run.
+  virtual double peak_busbw_gbps(CollectiveOp op) const = 0;
 };
 
 }  // namespace kiln::device

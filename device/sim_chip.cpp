@@ -217,6 +217,7 @@ Telemetry SimChip::telemetry() const {
     link.gbps = p.gbps;
     link.crc_errors = static_cast<double>(p.crc_errors);
     link.up = link_up(i) ? 1.0 : 0.0;
+    if (p.peer_chip >= 0) link.rate_gbps = link_bandwidth_gbps(i);
     t.links.push_back(link);
   }
   return t;

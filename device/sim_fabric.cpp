@@ -183,6 +183,40 @@ std::vector<SimFabric::Flow> SimFabric::flows(const CollectiveWork& work) const 
   return out;
 }
 
+std::vector<std::vector<double>> SimFabric::link_loads(const CollectiveWork& work, std::size_t* max_hops) const {
+  std::vector<std::vector<double>> load(wiring_.size());
+  for (std::size_t c = 0; c < wiring_.size(); ++c) load[c].assign(wiring_[c].size(), 0.0);
+  std::size_t hops = 0;
+  for (const Flow& f : flows(work)) {
+    const auto& path = route(f.from, f.to);
+    hops = std::max(hops, path.size());
+    for (const LinkEnd& hop : path) load[static_cast<std::size_t>(hop.chip)][static_cast<std::size_t>(hop.link)] += f.bytes;
+  }
+  if (max_hops != nullptr) *max_hops = hops;
+  return load;
+}
+
+double SimFabric::peak_busbw_gbps(CollectiveOp op) const {
+  const int n = chip_count();
+  if (n < 2) return 0;
+  CollectiveWork work;
+  work.op = op;
+  work.bytes = 1ULL << 30;
+  const auto load = link_loads(work, nullptr);
+  double slowest = 0;
+  for (int c = 0; c < n; ++c) {
+    const double nominal = chips_[static_cast<std::size_t>(c)]->sku().link_bandwidth_gbps * 1e9;
+    for (std::size_t l = 0; l < load[static_cast<std::size_t>(c)].size(); ++l) {
+      const double bytes = load[static_cast<std::size_t>(c)][l];
+      if (bytes <= 0) continue;
+      if (nominal <= 0) return 0;
+      slowest = std::max(slowest, bytes / nominal);
+    }
+  }
+  if (slowest <= 0) return 0;
+  return static_cast<double>(work.bytes) / slowest / 1e9 * busbw_factor(op, n);
+}
+
 int SimFabric::latency_steps(CollectiveOp op) const {
   const int n = chip_count();
   switch (op) {
@@ -217,22 +251,21 @@ Result<CollectiveSlice> SimFabric::run_collective(const CollectiveWork& work, Se
   }
 
   // Load per directed link (sending chip, link) for one collective.
-  auto load = per_link(0.0);
   std::size_t max_hops = 0;
+  const auto load = link_loads(work, &max_hops);
   for (const Flow& f : flows(work)) {
-    const auto& path = route(f.from, f.to);
-    if (path.empty() && slice.stalled.empty()) {
+    if (route(f.from, f.to).empty() && slice.stalled.empty()) {
       slice.stalled = fmt::format("no route from chip {} to chip {}", chips_[static_cast<std::size_t>(f.from)]->identity().serial,
                                   chips_[static_cast<std::size_t>(f.to)]->identity().serial);
     }
-    max_hops = std::max(max_hops, path.size());
-    for (const LinkEnd& hop : path) load[static_cast<std::size_t>(hop.chip)][static_cast<std::size_t>(hop.link)] += f.bytes;
   }
-  // Time of one collective: the busiest link relative to its effective bandwidth.
+  // Time of one collective: the busiest link relative to its effective
+  // bandwidth; per receiving chip, the busiest link into it.
   const double frame_bits = (kFramePayloadBytes + kFrameOverheadBytes) * 8;
-  double seconds = latency_steps(work.op) * kHopLatencyS * static_cast<double>(max_hops);
+  const double latency = latency_steps(work.op) * kHopLatencyS * static_cast<double>(max_hops);
   auto frame_error = per_link(0.0);
   double slowest = 0;
+  std::vector<double> slowest_into(static_cast<std::size_t>(n), 0.0);
   for (int c = 0; c < n; ++c) {
     for (int l = 0; l < links(c); ++l) {
       const double bytes = load[static_cast<std::size_t>(c)][static_cast<std::size_t>(l)];
@@ -248,10 +281,13 @@ Result<CollectiveSlice> SimFabric::run_collective(const CollectiveWork& work, Se
       // Every bad frame is sent again: goodput is (1 − p) of the wire rate.
       const double goodput = tx.link_bandwidth_gbps(l) * 1e9 * kFramePayloadBytes /
                              (kFramePayloadBytes + kFrameOverheadBytes) * (1.0 - p);
-      slowest = std::max(slowest, goodput > 0 ? bytes / goodput : INFINITY);
+      const double t = goodput > 0 ? bytes / goodput : INFINITY;
+      slowest = std::max(slowest, t);
+      auto& into = slowest_into[static_cast<std::size_t>(rx.chip)];
+      into = std::max(into, t);
     }
   }
-  seconds += slowest;
+  double seconds = latency + slowest;
 
   auto traffic = per_link(LinkTraffic{});
   if (!slice.stalled.empty() || !std::isfinite(seconds) || seconds <= 0) {
@@ -263,6 +299,13 @@ Result<CollectiveSlice> SimFabric::run_collective(const CollectiveWork& work, Se
   slice.collectives = dt.count() / seconds;
   slice.algbw_gbps = static_cast<double>(work.bytes) / seconds / 1e9;
   slice.busbw_gbps = slice.algbw_gbps * busbw_factor(work.op, n);
+  for (int c = 0; c < n; ++c) {
+    const double into = slowest_into[static_cast<std::size_t>(c)];
+    const double own = into > 0 ? latency + into : seconds;
+    const double algbw = static_cast<double>(work.bytes) / own / 1e9;
+    slice.chip_algbw_gbps.push_back(algbw);
+    slice.chip_busbw_gbps.push_back(algbw * busbw_factor(work.op, n));
+  }
 
   // Traffic, CRC errors (at the receiver) and the errors the CRC missed.
   auto escapes = per_link(std::uint64_t{0});

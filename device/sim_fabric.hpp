@@ -61,6 +61,7 @@ class SimFabric final : public Fabric {
 
   int chip_count() const override { return static_cast<int>(chips_.size()); }
   Result<CollectiveSlice> run_collective(const CollectiveWork& work, Seconds dt) override;
+  double peak_busbw_gbps(CollectiveOp op) const override;
 
   LinkEnd peer(int chip, int link) const { return wiring_[static_cast<std::size_t>(chip)][static_cast<std::size_t>(link)]; }
   // Hops (sending chip, its link) from `from` to `to`; empty when unreachable.
@@ -75,6 +76,8 @@ class SimFabric final : public Fabric {
   SimFabric(Topology topology, std::vector<SimChip*> chips);
   void compute_routes();
   std::vector<Flow> flows(const CollectiveWork& work) const;
+  // Bytes each directed link (sending chip, link) carries in one collective.
+  std::vector<std::vector<double>> link_loads(const CollectiveWork& work, std::size_t* max_hops) const;
   int latency_steps(CollectiveOp op) const;
 
   std::vector<SimChip*> chips_;

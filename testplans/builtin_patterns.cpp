@@ -84,7 +84,7 @@ PatternSpec collective() {
   s.params.push_back(ranged("sizes", ParamType::size_list, "1048576,67108864,1073741824", 1, 64 * kGiB,
                             "message sizes, cycled through for the step's duration"));
   s.params.push_back(boolean("check", "true", "verify every result (finds corruption on the links)"));
-  s.metrics = {"busbw_gbps", "algbw_gbps", "link_crc_errors", "link_gbps"};
+  s.metrics = {"busbw_gbps", "algbw_gbps", "link_crc_errors", "link_gbps", "data_errors"};
   return s;
 }
 

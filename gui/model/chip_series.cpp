@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "testplans/peak_figure.hpp"
+
 namespace kiln::gui {
 
 Result<RunLayout> RunLayout::from_run_json(const std::string& text) {
@@ -65,27 +67,6 @@ std::vector<double> RunLayout::boundaries() const {
   return out;
 }
 
-namespace {
-
-// The SKU figure a limit `of: peak` scales (the judge's rule, DESIGN §4).
-std::optional<double> peak_for(const std::string& metric, const plan::Step& step,
-                               const std::map<std::string, double>& peaks) {
-  std::string key = metric;
-  if (metric == "tflops") {
-    auto dtype = step.params.find("dtype");
-    key = "tflops." + (dtype != step.params.end() ? dtype->second : std::string("bf16"));
-  } else if (metric == "busbw_gbps" || metric == "algbw_gbps" || metric == "link_gbps") {
-    key = "link_gbps";
-  } else if (metric == "power_w") {
-    key = "tdp_w";
-  }
-  auto it = peaks.find(key);
-  if (it == peaks.end() || it->second <= 0) return std::nullopt;
-  return it->second;
-}
-
-}  // namespace
-
 std::vector<LimitBand> limit_bands(const plan::Plan& plan, const RunLayout& layout,
                                    const std::map<std::string, double>& peaks) {
   std::vector<LimitBand> bands;
@@ -95,7 +76,7 @@ std::vector<LimitBand> limit_bands(const plan::Plan& plan, const RunLayout& layo
     for (const auto& limit : flat.step->limits) {
       double scale = 1;
       if (limit.of == plan::LimitBase::peak) {
-        auto peak = peak_for(limit.metric, *flat.step, peaks);
+        auto peak = plan::peak_figure(limit.metric, *flat.step, peaks);
         if (!peak) continue;
         scale = *peak;
       } else if (limit.of != plan::LimitBase::absolute) {

@@ -47,7 +47,7 @@ Fault link_fault(FaultKind kind, int link) {
 CollectiveSlice collective(Rack& rack, CollectiveOp op, std::uint64_t bytes = 64ULL << 20, bool check = true) {
   auto slice = rack.fabric->run_collective(CollectiveWork{op, bytes, check}, Seconds{0.1});
   EXPECT_TRUE(slice) << slice.error().message;
-  return slice ? std::move(*slice) : CollectiveSlice{};
+  return slice ? std::move(*slice) : CollectiveSlice{.stalled = "error"};
 }
 
 void expect_clean(const CollectiveSlice& slice) {
@@ -156,6 +156,63 @@ TEST(Fabric, DegradedLinkSlowsEveryCollectiveThroughItAtBothEnds) {
   Rack torus_slow = make_rack(sku, Topology::torus2d, 8, {{3, {degraded}}});
   EXPECT_LT(collective(torus_slow, CollectiveOp::allreduce).busbw_gbps,
             0.9 * collective(torus_healthy, CollectiveOp::allreduce).busbw_gbps);
+}
+
+TEST(Fabric, PerChipBandwidthBlamesOnlyTheEndsOfASlowLink) {
+  const Sku& sku = test::trn2();
+  Fault degraded = link_fault(FaultKind::link_degraded, 0);
+  degraded.bandwidth_factor = 0.5;
+  Rack slow = make_rack(sku, Topology::ring, 8, {{3, {degraded}}});
+  const CollectiveSlice s = collective(slow, CollectiveOp::allreduce, 1ULL << 30);
+  ASSERT_EQ(s.chip_busbw_gbps.size(), 8u);
+  for (int c = 0; c < 8; ++c) {
+    SCOPED_TRACE(c);
+    const double own = s.chip_busbw_gbps[static_cast<std::size_t>(c)];
+    if (c == 3 || c == 4) {
+      // The cable between chips 3 and 4 carries half: its ends receive at the rack's pace.
+      EXPECT_NEAR(own, s.busbw_gbps, 1e-9 * own);
+    } else {
+      EXPECT_GT(own, 1.9 * s.busbw_gbps);
+    }
+    EXPECT_DOUBLE_EQ(own, s.chip_algbw_gbps[static_cast<std::size_t>(c)] * busbw_factor(CollectiveOp::allreduce, 8));
+  }
+  // The trained rate is what telemetry reports for each end of the cable.
+  EXPECT_DOUBLE_EQ(*slow.chip(3).telemetry().links[0].rate_gbps, 0.5 * sku.link_bandwidth_gbps);
+  EXPECT_DOUBLE_EQ(*slow.chip(4).telemetry().links[1].rate_gbps, 0.5 * sku.link_bandwidth_gbps);
+  EXPECT_DOUBLE_EQ(*slow.chip(5).telemetry().links[0].rate_gbps, sku.link_bandwidth_gbps);
+}
+
+TEST(Fabric, PeakBusBandwidthIsWhatHealthyLinksCarryAtNominalRate) {
+  const Sku& sku = test::trn2();
+  Rack ring = make_rack(sku, Topology::ring, 8);
+  // Two rings, each link direction at its nominal rate: the same figure for every ring algorithm.
+  for (const auto op : {CollectiveOp::allreduce, CollectiveOp::allgather, CollectiveOp::reduce_scatter}) {
+    EXPECT_NEAR(ring.fabric->peak_busbw_gbps(op), 2 * sku.link_bandwidth_gbps, 1e-6);
+  }
+  // A healthy rack reaches it, less frame overhead and latency.
+  const double measured = collective(ring, CollectiveOp::allreduce, 1ULL << 30).busbw_gbps;
+  EXPECT_GT(measured, 0.9 * ring.fabric->peak_busbw_gbps(CollectiveOp::allreduce));
+  EXPECT_LT(measured, ring.fabric->peak_busbw_gbps(CollectiveOp::allreduce));
+  // A degraded link does not lower the peak (it is the SKU's figure).
+  Fault degraded = link_fault(FaultKind::link_degraded, 0);
+  degraded.bandwidth_factor = 0.25;
+  Rack slow = make_rack(sku, Topology::ring, 8, {{1, {degraded}}});
+  EXPECT_DOUBLE_EQ(slow.fabric->peak_busbw_gbps(CollectiveOp::allreduce),
+                   ring.fabric->peak_busbw_gbps(CollectiveOp::allreduce));
+  for (const auto topology : {Topology::torus2d, Topology::full}) {
+    // A full mesh needs a link to every other chip.
+    const int n = topology == Topology::full ? static_cast<int>(sku.links) + 1 : 8;
+    Rack rack = make_rack(sku, topology, n);
+    for (const auto op : {CollectiveOp::allreduce, CollectiveOp::alltoall, CollectiveOp::sendrecv}) {
+      SCOPED_TRACE(fmt::format("{} {}", to_string(topology), to_string(op)));
+      const double peak = rack.fabric->peak_busbw_gbps(op);
+      EXPECT_GT(peak, 0.0);
+      const CollectiveSlice slice = collective(rack, op, 1ULL << 30);
+      EXPECT_TRUE(slice.stalled.empty()) << slice.stalled;
+      EXPECT_LT(slice.busbw_gbps, peak);
+      EXPECT_GT(slice.busbw_gbps, 0.85 * peak);
+    }
+  }
 }
 
 TEST(Fabric, CrcErrorsCountAtTheFaultyReceiverAndRetransmitsCostBandwidth) {

@@ -117,7 +117,7 @@ steps:
 )");
   EXPECT_TRUE(only_error(
       result, "p.yaml:6:75: steps[0].limits: unknown metric 'tflops' for pattern 'collective' (known: busbw_gbps, "
-              "algbw_gbps, link_crc_errors, link_gbps, temperature_c, hbm_temperature_c, power_w, clock_mhz, "
+              "algbw_gbps, link_crc_errors, link_gbps, data_errors, temperature_c, hbm_temperature_c, power_w, clock_mhz, "
               "voltage_mv, utilization, throttled, throttle_fraction, hbm_ce, hbm_ue, link_down)"));
 }
 

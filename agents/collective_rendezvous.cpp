@@ -1,0 +1,77 @@
+#include "agents/collective_rendezvous.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace kiln::agent {
+
+CollectiveRendezvous::CollectiveRendezvous(device::Fabric& fabric, std::vector<std::string> serials)
+    : fabric_(fabric), serials_(std::move(serials)) {}
+
+std::optional<int> CollectiveRendezvous::member(const std::string& serial) const {
+  const auto it = std::find(serials_.begin(), serials_.end(), serial);
+  if (it == serials_.end()) return std::nullopt;
+  return static_cast<int>(it - serials_.begin());
+}
+
+CollectiveRendezvous::Round& CollectiveRendezvous::round(std::uint32_t step_index) {
+  Round& r = rounds_[step_index];
+  if (r.left.empty()) r.left.assign(serials_.size(), false);
+  return r;
+}
+
+Result<device::CollectiveSlice> CollectiveRendezvous::exchange(std::uint32_t step_index, int member,
+                                                               const device::CollectiveWork& work, Seconds share,
+                                                               const std::stop_token& stop) {
+  std::unique_lock lock(mutex_);
+  Round& r = round(step_index);
+  if (!r.broken.empty()) return make_error(ErrorCode::unavailable, "{}", r.broken);
+  if (member < 0 || member >= members() || r.left[static_cast<std::size_t>(member)]) {
+    return make_error(ErrorCode::internal, "member {} cannot take part in step {}", member, step_index);
+  }
+  if (r.arrived == 0) {
+    r.work = work;
+    r.share = share;
+  } else if (r.work->op != work.op || r.work->bytes != work.bytes || r.work->check != work.check ||
+             r.share != share) {
+    // Members out of step: a bug, but it must not hang or mix slices.
+    r.broken = fmt::format("chip {} asked for a different collective slice than the others",
+                           serials_[static_cast<std::size_t>(member)]);
+    cv_.notify_all();
+    return make_error(ErrorCode::internal, "{}", r.broken);
+  }
+  const std::uint64_t generation = r.generation;
+  if (++r.arrived == members()) {
+    r.last = fabric_.run_collective(*r.work, r.share);
+    r.arrived = 0;
+    r.work.reset();
+    ++r.generation;
+    cv_.notify_all();
+    return r.last;
+  }
+  cv_.wait(lock, stop, [&] { return r.generation != generation || !r.broken.empty(); });
+  if (r.generation != generation) return r.last;
+  if (!r.broken.empty()) return make_error(ErrorCode::unavailable, "{}", r.broken);
+  // Stopped while waiting: this member leaves, and so the others stop waiting too.
+  --r.arrived;
+  r.left[static_cast<std::size_t>(member)] = true;
+  r.broken = fmt::format("chip {} stopped taking part", serials_[static_cast<std::size_t>(member)]);
+  cv_.notify_all();
+  return make_error(ErrorCode::unavailable, "aborted");
+}
+
+void CollectiveRendezvous::leave(std::uint32_t step_index, int member, const std::string& why) {
+  std::lock_guard lock(mutex_);
+  Round& r = round(step_index);
+  if (member < 0 || member >= members() || r.left[static_cast<std::size_t>(member)]) return;
+  r.left[static_cast<std::size_t>(member)] = true;
+  if (r.broken.empty()) {
+    r.broken = fmt::format("chip {} stopped taking part{}", serials_[static_cast<std::size_t>(member)],
+                           why.empty() ? "" : " (" + why + ")");
+  }
+  cv_.notify_all();
+}
+
+}  // namespace kiln::agent

@@ -1,0 +1,68 @@
+#pragma once
+// Where the chip threads of one phase meet to run a collective together.
+//
+// A collective needs every chip of the rack at once (SimFabric drives them
+// all in one call), while each chip runs its phase on its own thread. Each
+// tick, every member calls exchange() with its share of the tick; the last
+// to arrive runs the slice on the fabric (under the lock, so no member
+// drives its chip meanwhile) and all of them get the same slice.
+//
+// A member that stops taking part (its step ended early: a hang, an abort,
+// a bad param) leaves; from then on the collective cannot complete, as an
+// NCCL communicator with a dead rank cannot, and every exchange fails with
+// the reason, so no thread waits forever.
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "core/units.hpp"
+#include "device/collective.hpp"
+
+namespace kiln::agent {
+
+class CollectiveRendezvous {
+ public:
+  // `serials`: the members, in the fabric's chip order.
+  CollectiveRendezvous(device::Fabric& fabric, std::vector<std::string> serials);
+
+  // The member index of `serial`, or nullopt.
+  std::optional<int> member(const std::string& serial) const;
+  int members() const { return static_cast<int>(serials_.size()); }
+  double peak_busbw_gbps(device::CollectiveOp op) const { return fabric_.peak_busbw_gbps(op); }
+
+  // Step `step_index`'s next slice: blocks until every member has called
+  // it (or one left, or `stop`), then returns the slice every member sees.
+  // Members must ask for the same work and share.
+  Result<device::CollectiveSlice> exchange(std::uint32_t step_index, int member, const device::CollectiveWork& work,
+                                           Seconds share, const std::stop_token& stop);
+  // `member` takes no further part in step `step_index`.
+  void leave(std::uint32_t step_index, int member, const std::string& why);
+
+ private:
+  struct Round {
+    std::uint64_t generation = 0;
+    int arrived = 0;
+    std::optional<device::CollectiveWork> work;
+    Seconds share{0};
+    std::vector<bool> left;
+    std::string broken;  // non-empty: why no slice can complete any more
+    Result<device::CollectiveSlice> last = make_error(ErrorCode::internal, "no slice yet");
+  };
+
+  Round& round(std::uint32_t step_index);
+
+  device::Fabric& fabric_;
+  std::vector<std::string> serials_;
+  std::mutex mutex_;
+  std::condition_variable_any cv_;
+  std::map<std::uint32_t, Round> rounds_;
+};
+
+}  // namespace kiln::agent
