@@ -10,6 +10,7 @@
 #include "agents/outbox.hpp"
 #include "agents/phase_executor.hpp"
 #include "agents/registration.hpp"
+#include "device/cpu_chip.hpp"
 #include "device/sim_fabric.hpp"
 #include "core/clock.hpp"
 #include "device/sim_chip.hpp"
@@ -68,6 +69,11 @@ Status check_config(const AgentConfig& config) {
 Result<std::unique_ptr<Agent>> Agent::create(AgentConfig config) {
   if (auto ok = check_config(config); !ok) return ok.error();
   const device::RackSpec& rack = *config.lab.find_rack(config.rack);
+  if (rack.backend == device::Backend::cpu) {
+    auto chips = device::make_cpu_chips(config.lab, rack);
+    if (!chips) return chips.error();
+    return create(std::move(config), std::move(chips).value());
+  }
   if (rack.backend != device::Backend::sim) {
     return make_error(ErrorCode::invalid_argument, "backend {} is not implemented yet", device::to_string(rack.backend));
   }

@@ -33,8 +33,9 @@ class DaemonLink;
 
 class Agent {
  public:
-  // Builds the rack's chips from the lab (backend sim only for now: cpu and
-  // cuda are refused with "backend cpu is not implemented yet").
+  // Builds the rack's chips from the lab: sim chips and their fabric, or
+  // the host CPU (cpu); cuda is refused with "backend cuda is not
+  // implemented yet".
   static Result<std::unique_ptr<Agent>> create(AgentConfig config);
   // With chips the caller made (fakes in tests, backends not in the lab),
   // and optionally the fabric that links them (collectives).

@@ -48,8 +48,7 @@ class PhaseLoop {
     while (any_active()) {
       if (stop.stop_requested()) break;
       const double tick = next_tick(dt);
-      run_tick(tick);
-      phase_t += tick;
+      phase_t += run_tick(tick);
       report_finished();
       if (paced && !clock.sleep_until(Seconds(phase_t), stop)) break;
     }
@@ -90,7 +89,11 @@ class PhaseLoop {
     return tick;
   }
 
-  void run_tick(double tick) {
+  // Returns the chip time the tick took: `tick`, or more where a real
+  // chip's work ran over (a GEMM cannot stop half way), so that rates and
+  // step time are what the chip really did.
+  double run_tick(double tick) {
+    const double started = chip_.now().count();
     std::vector<StepRunner*> users;
     for (auto& r : runners_) {
       if (r->uses_chip()) users.push_back(r.get());
@@ -101,9 +104,14 @@ class PhaseLoop {
       const Seconds share(tick / static_cast<double>(users.size()));
       for (StepRunner* r : users) r->work(share, Seconds(tick));
     }
+    // A simulated chip's clock moves by exactly the shares it was given (up
+    // to rounding, which must not leak into step time: determinism).
+    const double ran = chip_.now().count() - started;
+    const double took = ran > tick * (1 + 1e-9) ? ran : tick;
     const device::Telemetry telemetry = chip_.telemetry();
     const std::int64_t wall = unix_ms_now();
-    for (auto& r : runners_) r->observe(Seconds(tick), telemetry, wall, outbox_);
+    for (auto& r : runners_) r->observe(Seconds(took), telemetry, wall, outbox_);
+    return took;
   }
 
   void report_finished() {

@@ -3,7 +3,9 @@
 //
 // Time advances in ticks of 1/sample_hz chip seconds (cut short when a step
 // would overrun its duration, or where a step changes what it does, as at a
-// shmoo's next voltage × clock point: StepRunner::tick_limit_s). In each tick every active step that computes
+// shmoo's next voltage × clock point: StepRunner::tick_limit_s), or longer
+// where a real chip's work ran over the tick (a GEMM cannot stop half way).
+// In each tick every active step that computes
 // gets an equal share, tick / n (a parallel group time-slices the chip; an
 // idle step takes no share, and a chip with only idle steps idles). After
 // the tick each active step samples the chip's telemetry. A ScaledClock

@@ -50,7 +50,8 @@ kiln::v1::RegisterRack make_registration(const device::Lab& lab, const device::R
   reg.set_backend(device::to_string(rack.backend));
   reg.set_topology(device::to_string(rack.topology));
   reg.set_epoch(epoch);
-  reg.set_time_scale(lab.time_scale);
+  // Real hardware runs in real time, whatever the lab scales its sim racks by.
+  reg.set_time_scale(rack.backend == device::Backend::sim ? lab.time_scale : 1.0);
   for (const device::Chip* chip : chips) *reg.add_chips() = chip_info(*chip, rack_peaks);
   return reg;
 }

@@ -31,7 +31,9 @@ std::size_t largest_index(const std::vector<std::uint64_t>& sizes) {
 
 bool StepRunner::setup_collective() {
   if (context_.collective == nullptr) {
-    reject(context_.no_collective_reason.empty() ? "this rack cannot run collectives" : context_.no_collective_reason,
+    reject(context_.no_collective_reason.empty()
+               ? fmt::format("the {} backend cannot run collectives", context_.backend)
+               : context_.no_collective_reason,
            true);
     return false;
   }

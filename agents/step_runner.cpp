@@ -134,6 +134,13 @@ void StepRunner::run_verified_gemm(const device::GemmWork& work, Seconds share) 
   device::GemmSlice slice = chip_.run_gemm(work, share);
   ++gemm_slices_;
   tick_flops_ += slice.flops;
+  if (slice.check) {
+    // A real backend checked its whole output itself (device/cpu_abft.hpp).
+    tiles_verified_ += slice.check->gemms_checked;
+    for (const auto& c : slice.check->corruptions) tick_corruptions_.push_back(c);
+    tick_unreported_corruptions_ += slice.check->corrupted - slice.check->corruptions.size();
+    tick_unlocalized_ += slice.check->unlocalized;
+  }
   if (!slice.tile) return;
 
   auto report = verify_abft(*slice.tile);
@@ -154,6 +161,18 @@ void StepRunner::record_findings(const Moment& at) {
     detections_.record(kSdc, kSdcMetric,
                        {{"core", f.core}, {"pe_row", f.pe_row}, {"pe_col", f.pe_col}, {"bit", f.bit}}, 1, at);
   }
+  for (const device::GemmCorruption& c : tick_corruptions_) {
+    ++state_.sdc_errors;
+    detections_.record(kSdc, kSdcMetric, {{"row", c.row}, {"col", c.col}, {"bit", c.bit}}, 1, at,
+                       "output element off its ABFT recomputation");
+  }
+  if (tick_unreported_corruptions_ > 0) {
+    state_.sdc_errors += tick_unreported_corruptions_;
+    detections_.record(kSdc, kSdcMetric, {}, tick_unreported_corruptions_, at,
+                       "more corrupted elements than a slice lists");
+  }
+  tick_corruptions_.clear();
+  tick_unreported_corruptions_ = 0;
   if (tick_unlocalized_ > 0) {
     // At least one corrupted element per tile whose checksums disagreed.
     state_.sdc_errors += tick_unlocalized_;

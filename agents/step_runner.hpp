@@ -150,6 +150,8 @@ class StepRunner {
   double tick_flops_ = 0;
   std::vector<AbftFinding> tick_findings_;
   std::uint64_t tick_unlocalized_ = 0;
+  std::vector<device::GemmCorruption> tick_corruptions_;  // from chips that check their own GEMMs
+  std::uint64_t tick_unreported_corruptions_ = 0;
   double tick_bytes_ = 0;
   std::uint64_t tick_memory_errors_ = 0;
   std::vector<device::MemoryMismatch> tick_mismatches_;

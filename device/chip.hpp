@@ -50,11 +50,30 @@ struct GemmTile {
   std::vector<float> c;  // rows × cols
 };
 
+// A real backend verifies its GEMMs where their matrices are (the whole
+// output, by ABFT checksums) and reports what it found instead of a tile.
+// Locations are output coordinates: a host CPU has no fixed map from an
+// output element to a core.
+struct GemmCorruption {
+  std::int64_t row = 0, col = 0;
+  int bit = 0;  // highest differing bit of the fp32 patterns
+  float expected = 0, actual = 0;
+};
+inline constexpr std::size_t kMaxReportedCorruptions = 64;
+
+struct GemmCheck {
+  std::uint64_t gemms_checked = 0;
+  std::uint64_t corrupted = 0;              // elements found corrupted
+  std::vector<GemmCorruption> corruptions;  // the first kMaxReportedCorruptions of them
+  std::uint64_t unlocalized = 0;            // GEMMs whose checksums disagreed where no element was found
+};
+
 struct GemmSlice {
-  Seconds elapsed{0};        // chip time this slice took (== the dt asked for)
+  Seconds elapsed{0};        // chip time this slice took (a sim chip: the dt asked for; a real one: at least one GEMM)
   double flops = 0;          // useful floating-point operations done
   double gemms = 0;          // full-size GEMMs completed (fractional)
   std::optional<GemmTile> tile;
+  std::optional<GemmCheck> check;
 };
 
 // Memory patterns (DESIGN §4 `hbm`). A pattern really writes, reads back and

@@ -184,9 +184,9 @@ TEST(AgentTest, RefusedCredentialIsFatal) {
 }
 
 TEST(AgentTest, CreateRefusesWhatItCannotRun) {
-  auto cpu = Agent::create(config_for(7450, test_lab(device::Backend::cpu)));
-  ASSERT_FALSE(cpu.ok());
-  EXPECT_EQ(cpu.error().message, "backend cpu is not implemented yet");
+  auto cuda = Agent::create(config_for(7450, test_lab(device::Backend::cuda)));
+  ASSERT_FALSE(cuda.ok());
+  EXPECT_EQ(cuda.error().message, "backend cuda is not implemented yet");
 
   auto config = config_for(7450);
   config.rack = "r-nope";

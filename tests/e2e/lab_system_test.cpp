@@ -105,6 +105,25 @@ TEST_F(System, DemoLabCatchesThePlantedSdcAndRecordsEverything) {
   EXPECT_EQ(std::count(missing.err.begin(), missing.err.end(), '\n'), 1) << missing.err;
 }
 
+// The cpu backend on this machine: real verified GEMMs, a measured peak,
+// and a limit on a reading the host does not have is inconclusive.
+TEST_F(System, CpuLabRunsSmokeCpuOnThisMachine) {
+  const std::string db = (dir_ / "cpu.db").string();
+  Outcome lab = run(bin("kiln") + " lab --lab device/labs/cpu.yaml --plan testplans/smoke-cpu.yaml --db '" + db +
+                    "' --format json");
+  ASSERT_EQ(lab.status, 0) << lab.err;
+  const Json report = Json::parse(lab.out);
+  EXPECT_EQ(report["run"]["status"], "completed");
+  ASSERT_EQ(report["chips"].size(), 1u);
+  const Json& chip = report["chips"][0];
+  EXPECT_EQ(chip["sku"], "cpu");
+  EXPECT_EQ(chip["verdict"], "pass") << chip.dump(2);
+  const Json& gemm = chip["steps"][0];
+  EXPECT_EQ(gemm["name"], "gemm-fp32");
+  EXPECT_GT(gemm["metrics"]["tflops"]["avg"].get<double>(), 0.001);  // > 1 GFLOPS of real work
+  EXPECT_EQ(gemm["metrics"]["sdc_errors"]["max"].get<double>(), 0);
+}
+
 TEST_F(System, BadPlanIsReportedWithFileLineColumnAndNothingStarts) {
   const fs::path plan = dir_ / "bad.yaml";
   std::ofstream(plan) << "plan: bad\nsteps:\n  - name: x\n    pattern: gemm\n    duration: 5\n";

@@ -1,0 +1,128 @@
+#include "device/cpu_chip.hpp"
+
+#include <unistd.h>
+
+#include <bit>
+#include <cctype>
+#include <cstring>
+#include <thread>
+
+#include "device/sim_random.hpp"
+
+namespace kiln::device {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string host_serial() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') std::strcpy(name, "host");
+  std::string serial;
+  for (const char* p = name; *p != '\0' && *p != '.'; ++p) {
+    const auto c = static_cast<unsigned char>(*p);
+    serial += std::isalnum(c) ? static_cast<char>(std::toupper(c)) : '-';
+  }
+  return serial + "-CPU0";
+}
+
+bool same_shape(const GemmWork& a, const GemmWork& b) {
+  return a.dtype == b.dtype && a.m == b.m && a.n == b.n && a.k == b.k && a.data == b.data;
+}
+
+}  // namespace
+
+Sku cpu_sku(const CpuPeak& peak, int cores) {
+  Sku sku;
+  sku.name = "cpu";
+  sku.description = "the host CPU, peak measured at start";
+  sku.cores = cores;
+  if (peak.fp32_gflops > 0) sku.peak_tflops[DType::fp32] = peak.fp32_gflops / 1000.0;
+  if (peak.bf16_gflops > 0) sku.peak_tflops[DType::bf16] = peak.bf16_gflops / 1000.0;
+  return sku;
+}
+
+CpuChip::CpuChip(CpuChipConfig config)
+    : config_(std::move(config)), sku_(cpu_sku(config_.peak, config_.cores)), start_(Clock::now()),
+      sensors_(config_.sensor_root) {}
+
+void CpuChip::start_run(std::uint64_t run_seed) {
+  run_seed_ = run_seed;
+  start_ = Clock::now();
+  gemm_.reset();
+  abft_.reset();
+  gemm_error_.reset();
+}
+
+Seconds CpuChip::now() const { return std::chrono::duration<double>(Clock::now() - start_); }
+
+bool CpuChip::prepare(const GemmWork& work, std::string& error) {
+  if ((gemm_ || gemm_error_) && same_shape(work, gemm_work_)) {
+    if (gemm_error_) error = *gemm_error_;
+    return gemm_ != nullptr;
+  }
+  gemm_.reset();
+  abft_.reset();
+  gemm_error_.reset();
+  gemm_work_ = work;
+  const CpuGemmShape shape{work.dtype, work.m, work.n, work.k, work.data};
+  const auto library = work.dtype == DType::bf16 ? CpuGemmLibrary::onednn : CpuGemmLibrary::openblas;
+  auto made = CpuGemm::make(shape, library,
+                            derive_seed(config_.lab_seed, config_.identity.serial, run_seed_, RandomStream::tile_data));
+  if (!made) {
+    gemm_error_ = made.error().message;
+    error = *gemm_error_;
+    return false;
+  }
+  gemm_ = std::move(made).value();
+  return true;
+}
+
+GemmSlice CpuChip::run_gemm(const GemmWork& work, Seconds dt) {
+  GemmSlice slice;
+  const auto start = Clock::now();
+  std::string error;
+  if (!prepare(work, error)) {
+    // Nothing ran; the slice's time passes idle and no check vouches for it.
+    idle(dt);
+    slice.elapsed = std::chrono::duration<double>(Clock::now() - start);
+    return slice;
+  }
+  if (work.functional && !abft_) abft_ = std::make_unique<CpuAbft>(gemm_->a(), gemm_->b(), work.m, work.n, work.k, work.data != DataKind::random);
+  if (work.functional) slice.check.emplace();
+  const auto until = start + std::chrono::duration_cast<Clock::duration>(dt);
+  do {
+    gemm_->run();
+    if (flip_) {
+      float& x = gemm_->mutable_c()[static_cast<std::size_t>(flip_->row * work.n + flip_->col)];
+      x = std::bit_cast<float>(std::bit_cast<std::uint32_t>(x) ^ (1u << flip_->bit));
+    }
+    slice.flops += gemm_->flops();
+    slice.gemms += 1;
+    if (work.functional) abft_->verify(gemm_->c(), *slice.check);
+  } while (Clock::now() < until);
+  slice.elapsed = std::chrono::duration<double>(Clock::now() - start);
+  return slice;
+}
+
+void CpuChip::idle(Seconds dt) {
+  std::this_thread::sleep_for(std::chrono::duration_cast<Clock::duration>(dt));
+}
+
+Telemetry CpuChip::telemetry() const { return sensors_.read(); }
+
+Result<std::vector<std::unique_ptr<Chip>>> make_cpu_chips(const Lab& lab, const RackSpec& rack) {
+  if (rack.backend != Backend::cpu) {
+    return make_error(ErrorCode::invalid_argument, "rack '{}' has backend {}, not cpu", rack.id, to_string(rack.backend));
+  }
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  CpuChipConfig config;
+  config.identity = ChipIdentity{host_serial(), rack.id, 0, "cpu"};
+  config.lab_seed = lab.seed;
+  config.cores = cores;
+  config.peak = measure_cpu_peak(cores);
+  std::vector<std::unique_ptr<Chip>> chips;
+  chips.push_back(std::make_unique<CpuChip>(std::move(config)));
+  return chips;
+}
+
+}  // namespace kiln::device
