@@ -40,10 +40,20 @@ namespace kiln::device {
 
 inline constexpr double kCpuAbftLambda = 8.0;
 
+// How each GEMM's output is summed. OpenBLAS's sgemv (a ones vector) is
+// vectorized and threaded on the GEMM's own idle threads: about 2% of an
+// n = 1024 GEMM here. After a oneDNN GEMM its OpenMP threads still spin
+// and starve OpenBLAS's, so there a vectorized double loop on the calling
+// thread is faster. Structured data always takes the double loop: fp32
+// sums of identical large values would round where the tolerance expects
+// none.
+enum class ChecksumPass { openblas_gemv, double_loop };
+
 class CpuAbft {
  public:
   // a: m × k, b: k × n, row-major fp32 (already rounded to the GEMM's dtype).
-  CpuAbft(const float* a, const float* b, std::int64_t m, std::int64_t n, std::int64_t k, bool correlated = false);
+  CpuAbft(const float* a, const float* b, std::int64_t m, std::int64_t n, std::int64_t k, bool correlated = false,
+          ChecksumPass pass = ChecksumPass::double_loop);
 
   // Checks c (m × n) and adds what it found to `check`.
   void verify(const float* c, GemmCheck& check) const;
@@ -53,12 +63,17 @@ class CpuAbft {
 
  private:
   double element(std::int64_t i, std::int64_t j, double* abs_sum) const;
+  // Row sums of rows [first, last) into row_got_, their column sums into `col`.
+  void sum_rows(const float* c, std::size_t first, std::size_t last, double* col) const;
 
   const float* a_;
   const float* b_;
   std::int64_t m_, n_, k_;
   std::vector<double> col_ref_, row_ref_, col_tol_, row_tol_;
   mutable std::vector<double> col_got_, row_got_;
+  bool use_blas_sums_ = false;
+  std::vector<float> ones_;
+  mutable std::vector<float> row_sums_f_, col_sums_f_;
   mutable double last_worst_ratio_ = 0;
 };
 

@@ -87,7 +87,11 @@ GemmSlice CpuChip::run_gemm(const GemmWork& work, Seconds dt) {
     slice.elapsed = std::chrono::duration<double>(Clock::now() - start);
     return slice;
   }
-  if (work.functional && !abft_) abft_ = std::make_unique<CpuAbft>(gemm_->a(), gemm_->b(), work.m, work.n, work.k, work.data != DataKind::random);
+  if (work.functional && !abft_) {
+    abft_ = std::make_unique<CpuAbft>(
+        gemm_->a(), gemm_->b(), work.m, work.n, work.k, work.data != DataKind::random,
+        gemm_->library() == CpuGemmLibrary::openblas ? ChecksumPass::openblas_gemv : ChecksumPass::double_loop);
+  }
   if (work.functional) slice.check.emplace();
   const auto until = start + std::chrono::duration_cast<Clock::duration>(dt);
   do {

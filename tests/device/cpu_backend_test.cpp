@@ -68,7 +68,8 @@ TEST_P(CpuAbftClean, CleanOutputNeverFlagsAndStaysWellInsideTheTolerance) {
     if (g == nullptr && p.dtype == DType::bf16) GTEST_SKIP() << "oneDNN has no bf16 matmul on this CPU";
     ASSERT_NE(g, nullptr);
     g->run();
-    CpuAbft abft(g->a(), g->b(), p.n, p.n, p.n, p.data != DataKind::random);
+    CpuAbft abft(g->a(), g->b(), p.n, p.n, p.n, p.data != DataKind::random,
+                 p.library == CpuGemmLibrary::openblas ? ChecksumPass::openblas_gemv : ChecksumPass::double_loop);
     GemmCheck check;
     abft.verify(g->c(), check);
     EXPECT_EQ(check.gemms_checked, 1u);
@@ -93,7 +94,8 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(CpuAbft, FlippedBitIsFoundAtItsRowColumnAndBit) {
   auto g = gemm(512, DType::fp32, CpuGemmLibrary::openblas, DataKind::random, 9);
   ASSERT_NE(g, nullptr);
-  CpuAbft abft(g->a(), g->b(), 512, 512, 512);
+  for (const auto pass : {ChecksumPass::openblas_gemv, ChecksumPass::double_loop}) {
+  CpuAbft abft(g->a(), g->b(), 512, 512, 512, false, pass);
   for (const int bit : {31, 30, 27, 22, 19}) {
     SCOPED_TRACE(bit);
     g->run();
@@ -107,6 +109,7 @@ TEST(CpuAbft, FlippedBitIsFoundAtItsRowColumnAndBit) {
     EXPECT_EQ(check.corruptions[0].col, 333);
     EXPECT_EQ(check.corruptions[0].bit, bit);
     EXPECT_EQ(check.unlocalized, 0u);
+  }
   }
 }
 
