@@ -34,6 +34,8 @@ class PhaseLoop {
     context.backend = options_.backend;
     context.collective = collectives_.rendezvous;
     context.no_collective_reason = collectives_.unavailable_reason;
+    context.vote = collectives_.vote;
+    context.seed = dispatch_.seed();
     context.stop = stop;
     for (const auto& spec : dispatch_.steps()) {
       runners_.push_back(std::make_unique<StepRunner>(chip_, spec, context, state_));

@@ -34,6 +34,7 @@ struct ChipPhaseOptions {
 struct PhaseCollectives {
   CollectiveRendezvous* rendezvous = nullptr;
   std::string unavailable_reason;  // why rendezvous is null
+  VoteBoard* vote = nullptr;       // verify: vote
 };
 
 // Runs every step of `dispatch` on `chip`, pushing samples and one

@@ -71,11 +71,31 @@ void PhaseExecutor::prepare_collectives(SharedPhase& phase) {
   phase.collectives.rendezvous = phase.rendezvous.get();
 }
 
+void PhaseExecutor::prepare_vote(SharedPhase& phase) {
+  const auto& steps = phase.dispatch.steps();
+  const bool wanted = std::any_of(steps.begin(), steps.end(), [](const auto& s) {
+    const auto verify = s.params().find("verify");
+    return s.pattern() == "gemm" && verify != s.params().end() && verify->second == "vote";
+  });
+  if (!wanted) return;
+  // The voters: this rack's chips the phase runs on, each with its SKU.
+  std::vector<std::string> serials, skus;
+  for (const std::string& serial : phase.dispatch.serials()) {
+    if (Slot* slot = find(serial)) {
+      serials.push_back(serial);
+      skus.push_back(slot->chip->sku().name);
+    }
+  }
+  phase.vote = std::make_unique<VoteBoard>(std::move(serials), std::move(skus));
+  phase.collectives.vote = phase.vote.get();
+}
+
 void PhaseExecutor::start(const kiln::v1::PhaseDispatch& dispatch) {
   std::lock_guard lock(mutex_);
   auto phase = std::make_shared<SharedPhase>();
   phase->dispatch = dispatch;
   prepare_collectives(*phase);
+  prepare_vote(*phase);
   std::shared_ptr<const SharedPhase> shared = phase;
   for (const std::string& serial : dispatch.serials()) {
     Slot* slot = find(serial);

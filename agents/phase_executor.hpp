@@ -20,6 +20,7 @@
 
 #include "agents/chip_phase.hpp"
 #include "agents/collective_rendezvous.hpp"
+#include "agents/vote_board.hpp"
 #include "agents/outbox.hpp"
 #include "agents/step_runner.hpp"
 #include "device/chip.hpp"
@@ -65,11 +66,13 @@ class PhaseExecutor {
   struct SharedPhase {
     kiln::v1::PhaseDispatch dispatch;
     std::unique_ptr<CollectiveRendezvous> rendezvous;
+    std::unique_ptr<VoteBoard> vote;
     PhaseCollectives collectives;
   };
 
   Slot* find(const std::string& serial);
   void prepare_collectives(SharedPhase& phase);
+  void prepare_vote(SharedPhase& phase);
   bool running(const Slot& slot) const;
   void reject(const kiln::v1::PhaseDispatch& dispatch, const std::string& serial, const std::string& note);
 

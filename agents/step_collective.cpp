@@ -158,8 +158,11 @@ void StepRunner::observe_collective(const Moment& at, const device::Telemetry& t
 }
 
 void StepRunner::finish_collective(bool& completed, std::string& note) {
-  if (member_ >= 0 && context_.collective != nullptr) {
-    context_.collective->leave(spec_.step_index(), member_, note);
+  // Leave by serial: a step rejected before it joined must not be waited for.
+  if (context_.collective != nullptr && spec_.pattern() == "collective") {
+    if (const auto member = context_.collective->member(chip_.identity().serial)) {
+      context_.collective->leave(spec_.step_index(), *member, note);
+    }
   }
   if (kind_ != Kind::collective) return;
   std::string table;

@@ -59,7 +59,7 @@ StepRunner::StepRunner(device::Chip& chip, const kiln::v1::StepSpec& spec, const
   // that max − min is what this step added (they are cumulative per run).
   const device::Telemetry start = chip_.telemetry();
   for (const auto& [name, value] : counter_values(start)) summaries_.add(name, value);
-  if (kind_ == Kind::gemm && gemm_.verify == Verify::abft) {
+  if (kind_ == Kind::gemm && gemm_.verify != Verify::none) {
     summaries_.add(kSdcMetric, static_cast<double>(state_.sdc_errors));
   }
   if (kind_ == Kind::hbm) summaries_.add(kMemoryErrors, static_cast<double>(state_.memory_errors));
@@ -77,9 +77,13 @@ bool StepRunner::setup_gemm() {
     return false;
   }
   gemm_ = std::move(settings).value();
-  if (gemm_.verify == Verify::golden || gemm_.verify == Verify::vote) {
-    reject(fmt::format("verify: {} is not implemented yet", to_string(gemm_.verify)), false);
-    return false;
+  if (gemm_.verify == Verify::vote) {
+    const auto member = context_.vote != nullptr ? context_.vote->member(chip_.identity().serial) : std::nullopt;
+    if (!member) {
+      reject("verify: vote needs the phase's chips to vote together, and this chip has no board", true);
+      return false;
+    }
+    vote_member_ = *member;
   }
   if (!dtype_supported(gemm_.work.dtype)) return false;
   kind_ = Kind::gemm;
@@ -117,6 +121,8 @@ void StepRunner::work(Seconds share, Seconds tick) {
     case Kind::gemm:
       if (gemm_.verify == Verify::abft) {
         run_verified_gemm(gemm_.work, share);
+      } else if (gemm_.verify == Verify::golden || gemm_.verify == Verify::vote) {
+        run_compared_gemm(share);
       } else {
         tick_flops_ += chip_.run_gemm(gemm_.work, share).flops;
         ++gemm_slices_;
@@ -243,7 +249,7 @@ void StepRunner::observe(Seconds tick, const device::Telemetry& t, std::int64_t 
     // Useful work per chip second of the whole tick: parallel steps each
     // report the throughput they got.
     if (tick.count() > 0) values.emplace_back("tflops", tick_flops_ / tick.count() / 1e12);
-    if (kind_ == Kind::gemm && gemm_.verify == Verify::abft) {
+    if (kind_ == Kind::gemm && gemm_.verify != Verify::none) {
       values.emplace_back(kSdcMetric, static_cast<double>(state_.sdc_errors));
     }
   }
@@ -286,7 +292,8 @@ void StepRunner::finish(bool completed, std::string note) {
   if (kind_ == Kind::shmoo) finish_shmoo(completed, note);
   finish_collective(completed, note);  // also leaves the rendezvous after a reject
   // A normal end (not a hang) vouches for verification only if it happened.
-  const bool verified = (kind_ == Kind::gemm && gemm_.verify == Verify::abft) || kind_ == Kind::shmoo;
+  finish_compared(completed, note);  // also leaves the vote board after a reject
+  const bool verified = (kind_ == Kind::gemm && gemm_.verify != Verify::none) || kind_ == Kind::shmoo;
   if (completed && verified && (note.empty() || kind_ == Kind::shmoo) && !chip_.hung()) {
     if (tile_errors_ > 0) {
       completed = false;
@@ -294,7 +301,7 @@ void StepRunner::finish(bool completed, std::string note) {
                                           tile_errors_ + tiles_verified_, first_tile_error_));
     } else if (tiles_verified_ == 0 && gemm_slices_ > 0) {
       completed = false;
-      note = join_notes(note, "abft: the chip returned no verification tile");
+      note = join_notes(note, fmt::format("{}: the chip returned no verification tile", to_string(gemm_.verify)));
     }
   }
   if (tile_errors_ > 0) spdlog::warn("{}: step {}: {}", result_.serial(), spec_.name(), first_tile_error_);

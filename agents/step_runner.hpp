@@ -25,6 +25,7 @@
 #include "agents/shmoo_sweep.hpp"
 #include "agents/step_params.hpp"
 #include "agents/telemetry_values.hpp"
+#include "agents/vote_board.hpp"
 #include "core/units.hpp"
 #include "device/chip.hpp"
 #include "schema/kiln.pb.h"
@@ -48,6 +49,10 @@ struct StepContext {
   // cannot run them (no fabric, or not every chip of the rack takes part).
   CollectiveRendezvous* collective = nullptr;
   std::string no_collective_reason;
+  // Where this phase's chips compare GEMM results (verify: vote); null
+  // when the phase has no vote.
+  VoteBoard* vote = nullptr;
+  std::uint64_t seed = 0;  // the run's: seeds the inputs golden and vote share
   std::stop_token stop;  // the phase's: a collective stops waiting on it
 };
 
@@ -94,6 +99,9 @@ class StepRunner {
   void finish_shmoo(bool& completed, std::string& note);
   void reject(const std::string& note, bool unsupported);
   void run_verified_gemm(const device::GemmWork& work, Seconds share);
+  void run_compared_gemm(Seconds share);  // verify: golden or vote
+  void finish_compared(bool& completed, std::string& note);
+  std::uint64_t shared_input_seed() const;
   void work_hbm(Seconds share);
   void work_shmoo(Seconds share);
   void work_power(Seconds share, Seconds tick);
@@ -160,6 +168,13 @@ class StepRunner {
   std::uint64_t gemm_slices_ = 0;
   std::uint64_t tile_errors_ = 0;
   std::string first_tile_error_;
+
+  // verify: golden / vote
+  int vote_member_ = -1;
+  std::optional<device::GemmTile> golden_;  // the reference, computed once from the step's fixed inputs
+  std::uint64_t undecided_ = 0;             // ticks the vote could not decide
+  std::string undecided_reason_;
+  std::optional<std::string> vote_stopped_;
 
   std::uint64_t throttle_known_ = 0;
   std::uint64_t throttled_ticks_ = 0;

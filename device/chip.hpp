@@ -31,6 +31,9 @@ struct GemmWork {
   DataKind data = DataKind::random;
   // Compute a verification tile this slice (verify != none).
   bool functional = true;
+  // Draw the tile's random inputs from this seed instead of the chip's own
+  // stream: chips given the same seed compute the same tile (verify: vote).
+  std::optional<std::uint64_t> input_seed;
 };
 
 // A small GEMM the chip really computed, standing for the slice's work so

@@ -90,7 +90,12 @@ GemmSlice SimChip::run_gemm(const GemmWork& work, Seconds dt) {
                                static_cast<double>(work.k));
   if (work.functional) {
     slice.tile.emplace(std::exchange(spare_tile_, GemmTile{}));
-    make_gemm_tile(sku, work, tile_rng_, *slice.tile);
+    if (work.input_seed) {
+      SimRandom shared(*work.input_seed);
+      make_gemm_tile(sku, work, shared, *slice.tile);
+    } else {
+      make_gemm_tile(sku, work, tile_rng_, *slice.tile);
+    }
   }
   GemmTile* tile = slice.tile ? &*slice.tile : nullptr;
   injected_sdc_events_ += static_cast<std::uint64_t>(faults_.apply_sdc(slice.gemms, die_c, clock_mhz, tile));

@@ -292,8 +292,9 @@ TEST(StepRunnerTest, BadParamsEndTheStepWithANote) {
   ASSERT_EQ(out.results.size(), 4u);
   EXPECT_EQ(out.result(0)->note(), "param k is missing");
   EXPECT_EQ(out.result(1)->note(), "param m: 'lots' is not an integer");
-  EXPECT_EQ(out.result(2)->note(), "verify: vote is not implemented yet");
-  EXPECT_FALSE(out.result(2)->unsupported());
+  // Run alone (no executor, no board), a chip has nobody to vote with.
+  EXPECT_EQ(out.result(2)->note(), "verify: vote needs the phase's chips to vote together, and this chip has no board");
+  EXPECT_TRUE(out.result(2)->unsupported());
   EXPECT_EQ(out.result(3)->note(), "dtype fp8 is not supported by SKU fake-sku");
   EXPECT_TRUE(out.result(3)->unsupported());
   for (const auto& r : out.results) EXPECT_FALSE(r.completed());
