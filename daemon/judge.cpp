@@ -180,10 +180,19 @@ Judgement judge(const JudgeInput& in) {
         base_text = fmt::format(" of peer median {}", fmt_num(base));
         break;
       }
-      case plan::LimitBase::baseline:
-        raise(Verdict::inconclusive, fmt::format("{}: of: baseline is not available yet, limit not judged",
-                                                 limit.metric));
-        continue;
+      case plan::LimitBase::baseline: {
+        const BaselineReference* b = in.baseline;
+        if (b == nullptr || !b->avg.contains(limit.metric) || !b->max.contains(limit.metric)) {
+          raise(Verdict::inconclusive,
+                fmt::format("{}: no earlier passing run of this plan on this chip to compare with, limit not judged",
+                            limit.metric));
+          continue;
+        }
+        base = b->avg.at(limit.metric);
+        base_max = b->max.at(limit.metric);
+        base_text = fmt::format(" of baseline {} (run {})", fmt_num(base), b->run_id);
+        break;
+      }
     }
     const bool counter = is_counter(limit.metric);
     const double avg = summary->second.avg();

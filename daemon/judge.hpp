@@ -32,6 +32,14 @@ struct PeerReference {
   std::size_t chips = 0;
 };
 
+// One chip's figures for one step in its baseline run (its last completed
+// run of the same plan that it passed).
+struct BaselineReference {
+  std::uint64_t run_id = 0;
+  std::map<std::string, double> avg;  // by metric
+  std::map<std::string, double> max;
+};
+
 // results: every chip of one SKU that reported the step.
 PeerReference peer_reference(const std::vector<const kiln::v1::ChipStepResult*>& results);
 
@@ -41,6 +49,7 @@ struct JudgeInput {
   const kiln::v1::ChipStepResult* result = nullptr;  // nullptr: never reported
   const std::map<std::string, double>* peaks = nullptr;  // the chip's SKU figures
   const PeerReference* peers = nullptr;
+  const BaselineReference* baseline = nullptr;  // null: this chip has none for this step
   std::string missing_reason;  // why there is no result (agent lost, run aborted)
   Verdict missing_verdict = Verdict::error;
 };

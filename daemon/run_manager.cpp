@@ -49,8 +49,34 @@ void RunManager::start_next() {
   queue_.pop_front();
   const std::uint64_t id = active_->id;
   writer_.submit([id](store::Writer& w) { return w.set_run_status(id, "running", "", unix_ms_now()); }, nullptr);
+  load_baselines(*active_);
   spdlog::info("run {} started", id);
   dispatch_phase();
+}
+
+// Queued behind everything written so far; it is back (milliseconds) long
+// before the first phase's results can be judged.
+void RunManager::load_baselines(Run& run) {
+  auto rows = std::make_shared<std::vector<store::BaselineRow>>();
+  const std::uint64_t id = run.id;
+  const std::string plan_name = run.plan->name;
+  writer_.submit(
+      [rows, plan_name, id](store::Writer& w) -> Status {
+        auto found = w.baselines(plan_name, id);
+        if (!found) return found.error();
+        *rows = std::move(found).value();
+        return {};
+      },
+      [this, rows, id](const Status& status) {
+        if (!status.ok()) spdlog::warn("run {}: baselines not loaded: {}", id, status.error().message);
+        if (!active_ || active_->id != id) return;
+        for (const auto& row : *rows) {
+          BaselineReference& ref = active_->baselines[row.serial][row.step_name];
+          ref.run_id = row.run_id;
+          ref.avg[row.metric] = row.avg;
+          ref.max[row.metric] = row.max;
+        }
+      });
 }
 
 void RunManager::dispatch_phase() {
@@ -215,6 +241,9 @@ void RunManager::finish_phase(const std::string& missing_reason, Verdict missing
       in.result = it == run.results.end() ? nullptr : &it->second;
       in.peaks = &chip.peaks;
       in.peers = &peers[chip.sku];
+      if (auto b = run.baselines.find(chip.serial); b != run.baselines.end()) {
+        if (auto step = b->second.find(s->step->name); step != b->second.end()) in.baseline = &step->second;
+      }
       in.missing_verdict = missing_verdict;
       in.missing_reason = run.lost_racks.contains(chip.rack)
                               ? fmt::format("agent of rack {} lost", chip.rack)

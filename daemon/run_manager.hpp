@@ -21,6 +21,7 @@
 
 #include "daemon/agent_directory.hpp"
 #include "daemon/ingest_writer.hpp"
+#include "daemon/judge.hpp"
 #include "daemon/verdict.hpp"
 #include "schema/kiln.pb.h"
 #include "testplans/pattern_registry.hpp"
@@ -72,10 +73,13 @@ class RunManager {
     std::set<std::string> failing;
     std::optional<std::string> abort_reason;
     double progress_at_deadline_s = -1;  // chip time seen when the deadline last fired
+    // of: baseline, loaded when the run starts: serial → step name → figures.
+    std::map<std::string, std::map<std::string, BaselineReference>> baselines;
   };
 
   Result<std::unique_ptr<Run>> prepare(const kiln::v1::SubmitRun& request, kiln::v1::SubmitRunReply& reply);
   void start_next();
+  void load_baselines(Run& run);
   void dispatch_phase();
   void finish_phase(const std::string& missing_reason, Verdict missing_verdict);
   void finish_run(const std::string& status, const std::string& reason);

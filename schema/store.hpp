@@ -155,6 +155,17 @@ struct HistoryRow {                // one run of one serial
   std::int64_t submitted_unix_ms = 0;
 };
 
+// A metric of one step on one chip in the chip's baseline run: its last
+// completed run of the same plan (by name) in which it passed.
+struct BaselineRow {
+  std::string serial;
+  std::uint64_t run_id = 0;
+  std::string step_name;  // the step's first repeat
+  std::string metric;
+  double avg = 0, max = 0;
+  std::uint64_t count = 0;
+};
+
 // ------------------------------------------------------------------ writer
 
 class Writer {
@@ -214,6 +225,11 @@ class Writer {
   // verdict "error" (an infrastructure fault, not the chip's). Returns how
   // many runs were marked.
   Result<int> fail_unfinished_runs(const std::string& reason, std::int64_t now_unix_ms);
+
+  // Reads (on the writer's connection, so it sees every commit): the
+  // baselines of every chip that passed a completed run of `plan_name`
+  // before run `before_run_id` (`of: baseline`, DESIGN §5).
+  Result<std::vector<BaselineRow>> baselines(const std::string& plan_name, std::uint64_t before_run_id);
 
  private:
   explicit Writer(std::unique_ptr<SQLite::Database> db);
