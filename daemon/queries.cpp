@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/clock.hpp"
+#include "daemon/shmoo_map.hpp"
 
 namespace kiln::daemon {
 namespace {
@@ -134,6 +135,8 @@ Result<std::string> report_json(store::Reader& reader, std::uint64_t run_id) {
       if (!cs.reason.empty()) s["reason"] = cs.reason;
       s["completed"] = cs.completed;
       s["ran_s"] = cs.ran_s;
+      if (!cs.note.empty()) s["note"] = cs.note;
+      if (auto map = parse_shmoo_note(cs.note)) s["shmoo"] = shmoo_json(*map);
       Json metrics = Json::object();
       for (const auto& m : cs.metrics) metrics[m.metric] = {{"min", m.min}, {"avg", m.avg}, {"max", m.max}};
       s["metrics"] = metrics;

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "daemon/shmoo_map.hpp"
+
 namespace kiln::daemon {
 namespace {
 
@@ -73,6 +75,7 @@ Result<std::string> render_report_text(const std::string& report_json) {
 
   std::map<std::string, int> totals;
   std::string failures_text;
+  std::string shmoo_text;
   for (const auto& c : report["chips"]) {
     std::string verdict = text_or(c, "verdict", "pending");
     ++totals[verdict];
@@ -93,6 +96,16 @@ Result<std::string> render_report_text(const std::string& report_json) {
       if (f.contains("detail")) failures_text += fmt::format("      {}\n", f["detail"].get<std::string>());
     }
     for (const auto& s : c["steps"]) {
+      if (!s.contains("shmoo")) continue;
+      ShmooMap map;
+      map.clocks_mhz = s["shmoo"]["clock_mhz"].get<std::vector<double>>();
+      map.voltages_mv = s["shmoo"]["voltage_mv"].get<std::vector<double>>();
+      map.rows = s["shmoo"]["map"].get<std::vector<std::string>>();
+      shmoo_text += fmt::format("  {} step {} ({}):\n", c["serial"].get<std::string>(), s["name"].get<std::string>(),
+                                text_or(s, "verdict", "-"));
+      shmoo_text += shmoo_grid(map, "    ");
+    }
+    for (const auto& s : c["steps"]) {
       const std::string v = text_or(s, "verdict", "");
       if ((v == "inconclusive" || v == "error" || v == "marginal") && s.contains("reason")) {
         failures_text += fmt::format("  {} {} in step {}: {}\n", c["serial"].get<std::string>(), v,
@@ -107,6 +120,7 @@ Result<std::string> render_report_text(const std::string& report_json) {
   }
   out += fmt::format("{} chips: {}\n", report["chips"].size(), summary);
   if (!failures_text.empty()) out += "\nFindings:\n" + failures_text;
+  if (!shmoo_text.empty()) out += "\nShmoo maps (. pass, X fail, - refused by the chip, ? not run):\n" + shmoo_text;
   if (report.contains("reproduce")) out += fmt::format("\nReproduce: {}\n", report["reproduce"].get<std::string>());
   return out;
 }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "daemon/shmoo_map.hpp"
+
 namespace kiln::daemon {
 namespace {
 
@@ -26,6 +28,33 @@ TEST(ReportText, ShowsVerdictTableFailureLocationAndReproduction) {
   EXPECT_NE(text->find("71.3 °C"), std::string::npos);
   EXPECT_NE(text->find("2 chips: 1 pass, 1 fail"), std::string::npos) << *text;
   EXPECT_NE(text->find("Reproduce: kiln run submit smoke.yaml --seed 7"), std::string::npos);
+}
+
+TEST(ShmooMap, ReadsTheMapAShmooStepLeavesInItsNote) {
+  const auto map = parse_shmoo_note(
+      "shmoo mV\\MHz 2000 2400 2600 | 700 .XX | 750 ..X | 800 ...; 1 point(s) refused by the chip (too hot)");
+  ASSERT_TRUE(map);
+  EXPECT_EQ(map->clocks_mhz, (std::vector<double>{2000, 2400, 2600}));
+  EXPECT_EQ(map->voltages_mv, (std::vector<double>{700, 750, 800}));
+  EXPECT_EQ(map->rows, (std::vector<std::string>{".XX", "..X", "..."}));
+  EXPECT_FALSE(parse_shmoo_note("chip hung"));
+  EXPECT_FALSE(parse_shmoo_note("shmoo mV\\MHz 2000 2400 | 700 .XX"));  // a row wider than the clocks
+  EXPECT_FALSE(parse_shmoo_note("shmoo mV\\MHz 2000 | 700 Q"));
+}
+
+TEST(ReportText, DrawsEachShmooMapAsAGrid) {
+  const std::string report = R"({
+    "run": {"id": 2, "plan": "shmoo", "plan_sha256": "0123456789abcdef", "seed": 7, "status": "completed"},
+    "chips": [
+      {"serial": "S-2", "rack": "r01", "slot": 2, "sku": "trn2-sim", "verdict": "fail", "failures": [],
+       "steps": [{"name": "shmoo", "verdict": "fail", "metrics": {},
+                  "shmoo": {"clock_mhz": [2000, 2400], "voltage_mv": [700, 750], "map": [".X", ".."]}}]}]})";
+  auto text = render_report_text(report);
+  ASSERT_TRUE(text) << text.error().message;
+  EXPECT_NE(text->find("S-2 step shmoo (fail):"), std::string::npos) << *text;
+  EXPECT_NE(text->find("mV \\ MHz  2000  2400\n"), std::string::npos) << *text;
+  EXPECT_NE(text->find("     700     .     X\n"), std::string::npos) << *text;
+  EXPECT_NE(text->find("     750     .     .\n"), std::string::npos) << *text;
 }
 
 TEST(ReportText, RejectsWhatIsNotAReport) {
