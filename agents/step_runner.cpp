@@ -68,6 +68,7 @@ StepRunner::StepRunner(device::Chip& chip, const kiln::v1::StepSpec& spec, const
     for (const auto& link : start.links) last_crc_.push_back(link.crc_errors.value_or(0));
   }
   last_hbm_ue_ = start.hbm_ue;
+  for (const auto& site : start.hbm_error_sites) last_sites_[{site.stack, site.channel}] = {site.ce, site.ue};
 }
 
 bool StepRunner::setup_gemm() {
@@ -194,10 +195,27 @@ void StepRunner::watch_health(const device::Telemetry& t, const Moment& at) {
   if (t.temperature_c && critical > 0 && *t.temperature_c >= critical) {
     detections_.record("thermal", "temperature_c", {}, 1, at, "critical temperature");
   }
+  // ECC errors where the backend says where they were; the rest unlocated.
+  double located_ue = 0;
+  for (const auto& site : t.hbm_error_sites) {
+    auto& [ce_before, ue_before] = last_sites_[{site.stack, site.channel}];
+    const Location where{{"stack", site.stack}, {"channel", site.channel}};
+    if (site.ce > ce_before) {
+      detections_.record("memory_ce_excess", "hbm_ce", where, static_cast<std::uint64_t>(std::llround(site.ce - ce_before)),
+                         at);
+    }
+    if (site.ue > ue_before) {
+      located_ue += site.ue - ue_before;
+      detections_.record("memory_ue", "hbm_ue", where, static_cast<std::uint64_t>(std::llround(site.ue - ue_before)), at);
+    }
+    ce_before = site.ce;
+    ue_before = site.ue;
+  }
   if (t.hbm_ue) {
     const double before = last_hbm_ue_.value_or(0);
-    if (*t.hbm_ue > before) {
-      detections_.record("memory_ue", "hbm_ue", {}, static_cast<std::uint64_t>(std::llround(*t.hbm_ue - before)), at);
+    const double unlocated = *t.hbm_ue - before - located_ue;
+    if (unlocated > 0.5) {
+      detections_.record("memory_ue", "hbm_ue", {}, static_cast<std::uint64_t>(std::llround(unlocated)), at);
     }
     last_hbm_ue_ = t.hbm_ue;
   }

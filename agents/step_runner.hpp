@@ -10,6 +10,7 @@
 // concurrently, so a 2-minute step lasts 2 minutes of chip time).
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -179,6 +180,8 @@ class StepRunner {
   std::uint64_t throttle_known_ = 0;
   std::uint64_t throttled_ticks_ = 0;
   std::optional<double> last_hbm_ue_;
+  // Per (stack, channel): ECC counts at the previous sample (located errors).
+  std::map<std::pair<int, int>, std::pair<double, double>> last_sites_;  // → (ce, ue)
   std::vector<std::optional<double>> last_link_up_;
   std::vector<bool> link_seen_down_;
   bool link_state_known_ = false;

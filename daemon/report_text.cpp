@@ -11,6 +11,8 @@
 namespace kiln::daemon {
 namespace {
 
+constexpr int kMaxLocationsShown = 5;  // per chip, failure class and step
+
 using Json = nlohmann::json;
 
 std::string text_or(const Json& j, const char* key, const char* fallback = "-") {
@@ -84,7 +86,18 @@ Result<std::string> render_report_text(const std::string& report_json) {
                                    text_or(c, "rack"), c["slot"].dump(), text_or(c, "sku"), shown);
     for (const auto& s : c["steps"]) line += fmt::format(" {:<12}", text_or(s, "verdict", "-"));
     out += line + "\n";
+    // A fault that corrupts random places (a short timing margin) leaves
+    // hundreds of locations: show the first few of each class and step.
+    std::map<std::pair<std::string, std::string>, std::pair<int, double>> hidden;  // (class, step) → (locations, count)
+    std::map<std::pair<std::string, std::string>, int> shown_per_kind;
     for (const auto& f : c["failures"]) {
+      const auto kind = std::pair{text_or(f, "class"), text_or(f, "step")};
+      if (++shown_per_kind[kind] > kMaxLocationsShown) {
+        auto& h = hidden[kind];
+        ++h.first;
+        h.second += f["count"].is_number() ? f["count"].get<double>() : 0;
+        continue;
+      }
       failures_text += fmt::format("  {} {} in step {}: {} ×{}", c["serial"].get<std::string>(), text_or(f, "class"),
                                    text_or(f, "step"), location_text(f), f["count"].dump());
       if (f.contains("first_at") && !f["first_at"].is_null()) {
@@ -94,6 +107,10 @@ Result<std::string> render_report_text(const std::string& report_json) {
       if (!cond.empty()) failures_text += fmt::format(" ({})", cond);
       failures_text += "\n";
       if (f.contains("detail")) failures_text += fmt::format("      {}\n", f["detail"].get<std::string>());
+    }
+    for (const auto& [kind, h] : hidden) {
+      failures_text += fmt::format("  {} {} in step {}: … and {} more location(s), {:g} occurrence(s) (all in the JSON report)\n",
+                                   c["serial"].get<std::string>(), kind.first, kind.second, h.first, h.second);
     }
     for (const auto& s : c["steps"]) {
       if (!s.contains("shmoo")) continue;

@@ -117,6 +117,12 @@ struct LinkTelemetry {
   std::optional<double> rate_gbps;    // the rate the link trained at, per direction (nvidia-smi nvlink -s)
 };
 
+// Where ECC errors happened, as the memory controller logs them.
+struct MemoryErrorSite {
+  int stack = 0, channel = 0;
+  double ce = 0, ue = 0;  // cumulative within the run
+};
+
 struct Telemetry {
   std::optional<double> temperature_c;
   std::optional<double> hbm_temperature_c;
@@ -129,6 +135,7 @@ struct Telemetry {
   std::optional<double> hbm_ue;
   std::optional<double> hbm_gbps;     // HBM traffic over the last slice, GB/s
   std::vector<LinkTelemetry> links;
+  std::vector<MemoryErrorSite> hbm_error_sites;  // sites with hbm_ce or hbm_ue, where the backend knows them
 };
 
 class Chip {

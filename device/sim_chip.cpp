@@ -214,6 +214,7 @@ Telemetry SimChip::telemetry() const {
   t.throttled = governor_.throttled() ? 1.0 : 0.0;
   t.hbm_ce = faults_.hbm_ce();
   t.hbm_ue = faults_.hbm_ue();
+  t.hbm_error_sites = faults_.hbm_error_sites();
   t.hbm_gbps = hbm_gbps_;
   t.links.reserve(ports_.size());
   for (int i = 0; i < link_count(); ++i) {

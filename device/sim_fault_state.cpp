@@ -1,5 +1,6 @@
 #include "device/sim_fault_state.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <utility>
@@ -25,6 +26,7 @@ void SimFaultState::start_run(std::uint64_t sdc_seed, std::uint64_t hbm_seed) {
   sdc_rng_ = SimRandom(sdc_seed);
   hbm_ce_ = 0;
   hbm_ue_ = 0;
+  count_.assign(faults_.size(), 0);
   // Correctable errors as a Poisson process in chip time, one stream per
   // fault: drawing the gaps (not a count per slice) makes them independent
   // of how time is sliced.
@@ -61,14 +63,32 @@ void SimFaultState::advance_to(Seconds now) {
   std::uint64_t ue = 0;
   for (std::size_t i = 0; i < faults_.size(); ++i) {
     const Fault& f = faults_[i];
-    if (f.kind == FaultKind::hbm_ue && due(f, now)) ++ue;
+    if (count_.size() != faults_.size()) count_.assign(faults_.size(), 0);
+    if (f.kind == FaultKind::hbm_ue && due(f, now)) {
+      ++ue;
+      count_[i] = 1;
+    }
     if (f.kind != FaultKind::hbm_ce) continue;
     while (next_ce_s_[i] <= now.count()) {
       ++hbm_ce_;
+      ++count_[i];
       next_ce_s_[i] += ce_rng_[i].exponential(f.rate_per_hour / 3600.0);
     }
   }
   hbm_ue_ = ue;
+}
+
+std::vector<MemoryErrorSite> SimFaultState::hbm_error_sites() const {
+  std::vector<MemoryErrorSite> sites;
+  for (std::size_t i = 0; i < faults_.size() && i < count_.size(); ++i) {
+    const Fault& f = faults_[i];
+    if (count_[i] == 0 || (f.kind != FaultKind::hbm_ce && f.kind != FaultKind::hbm_ue)) continue;
+    auto site = std::find_if(sites.begin(), sites.end(),
+                             [&](const MemoryErrorSite& s) { return s.stack == f.stack && s.channel == f.channel; });
+    if (site == sites.end()) site = sites.insert(sites.end(), MemoryErrorSite{f.stack, f.channel, 0, 0});
+    (f.kind == FaultKind::hbm_ce ? site->ce : site->ue) += static_cast<double>(count_[i]);
+  }
+  return sites;
 }
 
 bool SimFaultState::hang_due(Seconds now) const {

@@ -59,6 +59,8 @@ class SimFaultState {
   const std::vector<Fault>& faults() const { return faults_; }
   double hbm_ce() const { return static_cast<double>(hbm_ce_); }
   double hbm_ue() const { return static_cast<double>(hbm_ue_); }
+  // Per (stack, channel) of the hbm_ce / hbm_ue faults that have counted.
+  std::vector<MemoryErrorSite> hbm_error_sites() const;
 
  private:
   std::vector<Fault> faults_;
@@ -69,6 +71,7 @@ class SimFaultState {
   std::vector<double> next_ce_s_;  // per fault: time of the next correctable error (hbm_ce only)
   std::uint64_t hbm_ce_ = 0;
   std::uint64_t hbm_ue_ = 0;
+  std::vector<std::uint64_t> count_;  // per fault: errors it produced this run (hbm_ce / hbm_ue)
 };
 
 }  // namespace kiln::device
