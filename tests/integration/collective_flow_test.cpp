@@ -34,33 +34,10 @@ steps:
 // A ring of eight trn2-sim chips L-0..L-7; `fault` (YAML flow map or
 // empty) is planted on slot `slot`.
 std::string lab_yaml(std::uint64_t seed, int slot, const std::string& fault) {
-  std::string chips;
-  for (int i = 0; i < 8; ++i) {
-    chips += fmt::format("      - {{slot: {}, serial: L-{}, sku: trn2-sim{}}}\n", i, i,
-                         i == slot && !fault.empty() ? fmt::format(", faults: [{}]", fault) : "");
-  }
-  return fmt::format(R"(
-lab: links
-seed: {}
-time_scale: 100
-racks:
-  - id: r01
-    backend: sim
-    topology: ring
-    chips:
-{})",
-                     seed, chips);
+  return one_rack_lab("L-", 8, seed, fault.empty() ? -1 : slot, "[" + fault + "]");
 }
 
-Json run_report(const std::string& lab_text) {
-  LabFixture lab;
-  lab.start(lab_text);
-  lab.wait_for_racks(1);
-  const auto run_id = lab.submit(kPlan);
-  const Json run = Json::parse(lab.wait_for_run(run_id));
-  EXPECT_EQ(run["status"], "completed") << run.dump(2);
-  return Json::parse(lab.query(kiln::v1::Query::REPORT, run_id));
-}
+Json run_report(const std::string& lab_text) { return run_on_new_lab(lab_text, kPlan); }
 
 const Json& chip(const Json& report, int slot) {
   for (const auto& c : report["chips"]) {

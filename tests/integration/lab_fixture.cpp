@@ -3,6 +3,7 @@
 #include <random>
 #include <thread>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -124,6 +125,32 @@ std::string LabFixture::wait_for_run(std::uint64_t run_id, std::chrono::seconds 
   }
   ADD_FAILURE() << "run " << run_id << " did not finish in time: " << body;
   return body;
+}
+
+std::string one_rack_lab(const std::string& prefix, int count, std::uint64_t seed, int faulty,
+                         const std::string& faults) {
+  std::string chips;
+  for (int i = 0; i < count; ++i) {
+    chips += fmt::format("      - {{slot: {}, serial: {}{}, sku: trn2-sim{}}}\n", i, prefix, i,
+                         i == faulty && !faults.empty() ? ", faults: " + faults : "");
+  }
+  return fmt::format("lab: itest\nseed: {}\ntime_scale: 100\nracks:\n  - id: r01\n    backend: sim\n"
+                     "    topology: ring\n    chips:\n{}",
+                     seed, chips);
+}
+
+nlohmann::json LabFixture::run_report(const std::string& plan_yaml) {
+  const auto run_id = submit(plan_yaml);
+  const auto run = nlohmann::json::parse(wait_for_run(run_id));
+  EXPECT_EQ(run["status"], "completed") << run.dump(2);
+  return nlohmann::json::parse(query(kiln::v1::Query::REPORT, run_id));
+}
+
+nlohmann::json run_on_new_lab(const std::string& lab_yaml, const std::string& plan_yaml) {
+  LabFixture lab;
+  lab.start(lab_yaml);
+  lab.wait_for_racks(1);
+  return lab.run_report(plan_yaml);
 }
 
 }  // namespace kiln::testing

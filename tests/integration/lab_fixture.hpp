@@ -9,12 +9,20 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "agents/agent.hpp"
 #include "cli/client.hpp"
 #include "daemon/daemon.hpp"
 #include "device/lab.hpp"
 
 namespace kiln::testing {
+
+// A lab of one simulated ring rack "r01" (time_scale 100) of `count` trn2-sim
+// chips <prefix>0, <prefix>1, …; chip `faulty` (if in range) carries
+// `faults` (a YAML flow sequence, e.g. "[{kind: slow, factor: 0.8}]").
+std::string one_rack_lab(const std::string& prefix, int count, std::uint64_t seed, int faulty = -1,
+                         const std::string& faults = "");
 
 class LabFixture {
  public:
@@ -32,6 +40,8 @@ class LabFixture {
   // Polls until the run ends; returns its final `run` JSON.
   std::string wait_for_run(std::uint64_t run_id, std::chrono::seconds timeout = std::chrono::seconds(120));
   std::string query(kiln::v1::Query::Kind kind, std::uint64_t run_id = 0);
+  // Submits `plan_yaml`, expects the run to complete, returns its JSON report.
+  nlohmann::json run_report(const std::string& plan_yaml);
   void wait_for_racks(std::size_t count, std::chrono::seconds timeout = std::chrono::seconds(20));
 
   std::uint16_t port() const { return daemon_->port(); }
@@ -48,5 +58,8 @@ class LabFixture {
   std::unique_ptr<daemon::Daemon> daemon_;
   std::vector<std::unique_ptr<agent::Agent>> agents_;
 };
+
+// Starts `lab_yaml` in a fresh fixture and returns run_report(plan_yaml).
+nlohmann::json run_on_new_lab(const std::string& lab_yaml, const std::string& plan_yaml);
 
 }  // namespace kiln::testing

@@ -19,24 +19,7 @@ using namespace std::chrono_literals;
 using Json = nlohmann::json;
 
 // Five trn2-sim chips P-0..P-4; chip `slow` (if any) runs at 0.8 speed.
-std::string lab_yaml(int slow) {
-  std::string chips;
-  for (int i = 0; i < 5; ++i) {
-    chips += fmt::format("      - {{slot: {}, serial: P-{}, sku: trn2-sim{}}}\n", i, i,
-                         i == slow ? ", faults: [{kind: slow, factor: 0.8}]" : "");
-  }
-  return fmt::format(R"(
-lab: refs
-seed: 77
-time_scale: 100
-racks:
-  - id: r01
-    backend: sim
-    topology: ring
-    chips:
-{})",
-                     chips);
-}
+std::string lab_yaml(int slow) { return one_rack_lab("P-", 5, 77, slow, "[{kind: slow, factor: 0.8}]"); }
 
 const Json& chip(const Json& report, int i) {
   for (const auto& c : report["chips"]) {
@@ -47,12 +30,7 @@ const Json& chip(const Json& report, int i) {
   return none;
 }
 
-Json run(LabFixture& lab, const std::string& plan) {
-  const auto run_id = lab.submit(plan);
-  const Json r = Json::parse(lab.wait_for_run(run_id));
-  EXPECT_EQ(r["status"], "completed") << r.dump(2);
-  return Json::parse(lab.query(kiln::v1::Query::REPORT, run_id));
-}
+Json run(LabFixture& lab, const std::string& plan) { return lab.run_report(plan); }
 
 TEST(ReferenceLimits, SlowChipPassesALooseFloorButFailsOfPeers) {
   LabFixture lab;

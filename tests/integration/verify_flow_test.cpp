@@ -33,32 +33,11 @@ steps:
 
 // `count` chips V-0.. in one ring; chip `faulty` carries a deterministic SDC.
 std::string lab_yaml(int count, int faulty, std::uint64_t seed) {
-  std::string chips;
-  for (int i = 0; i < count; ++i) {
-    chips += fmt::format("      - {{slot: {}, serial: V-{}, sku: trn2-sim{}}}\n", i, i,
-                         i == faulty ? ", faults: [{kind: sdc, core: 3, pe: [21, 9], bit: 26, rate: 1.0}]" : "");
-  }
-  return fmt::format(R"(
-lab: verify
-seed: {}
-time_scale: 100
-racks:
-  - id: r01
-    backend: sim
-    topology: ring
-    chips:
-{})",
-                     seed, chips);
+  return one_rack_lab("V-", count, seed, faulty, "[{kind: sdc, core: 3, pe: [21, 9], bit: 26, rate: 1.0}]");
 }
 
 Json run_report(const std::string& lab_text, const std::string& plan_text) {
-  LabFixture lab;
-  lab.start(lab_text);
-  lab.wait_for_racks(1);
-  const auto run_id = lab.submit(plan_text);
-  const Json run = Json::parse(lab.wait_for_run(run_id));
-  EXPECT_EQ(run["status"], "completed") << run.dump(2);
-  return Json::parse(lab.query(kiln::v1::Query::REPORT, run_id));
+  return run_on_new_lab(lab_text, plan_text);
 }
 
 struct Case {
