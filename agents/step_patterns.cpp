@@ -90,8 +90,12 @@ void StepRunner::observe_hbm(const Moment& at, double tick_s, MetricValues& valu
   for (const auto& m : tick_mismatches_) ++by_location[{m.stack, m.channel, m.bit}];
   for (const auto& [where, count] : by_location) {
     const auto [stack, channel, bit] = where;
-    detections_.record("memory_pattern", kMemoryErrors, {{"stack", stack}, {"channel", channel}, {"bit", bit}}, count,
-                       at);
+    // A host has no stack or channel (-1): its bit is the location.
+    Location location;
+    if (stack >= 0) location.emplace_back("stack", stack);
+    if (channel >= 0) location.emplace_back("channel", channel);
+    location.emplace_back("bit", bit);
+    detections_.record("memory_pattern", kMemoryErrors, location, count, at);
   }
   state_.memory_errors += tick_memory_errors_;
   if (tick_s > 0) put_own(values, "hbm_gbps", tick_bytes_ / tick_s / 1e9);

@@ -93,7 +93,7 @@ struct MemoryWork {
 
 // One bit that read back differently from what was written.
 struct MemoryMismatch {
-  int stack = 0, channel = 0;
+  int stack = 0, channel = 0;  // -1 where the memory has none (host memory)
   int bit = 0;                // 0..63 of the channel's 64-bit word
   std::uint64_t address = 0;  // byte address within the channel
   bool expected = false;      // the bit's written value

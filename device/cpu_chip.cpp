@@ -43,7 +43,7 @@ Sku cpu_sku(const CpuPeak& peak, int cores) {
 
 CpuChip::CpuChip(CpuChipConfig config)
     : config_(std::move(config)), sku_(cpu_sku(config_.peak, config_.cores)), start_(Clock::now()),
-      sensors_(config_.sensor_root) {}
+      memory_(config_.memory_budget_bytes), sensors_(config_.sensor_root) {}
 
 void CpuChip::start_run(std::uint64_t run_seed) {
   run_seed_ = run_seed;
@@ -112,6 +112,10 @@ void CpuChip::idle(Seconds dt) {
   std::this_thread::sleep_for(std::chrono::duration_cast<Clock::duration>(dt));
 }
 
+Result<MemorySlice> CpuChip::run_memory(const MemoryWork& work, Seconds dt) {
+  return memory_.run(work, dt, derive_seed(config_.lab_seed, config_.identity.serial, run_seed_, RandomStream::memory_data));
+}
+
 Telemetry CpuChip::telemetry() const { return sensors_.read(); }
 
 Result<std::vector<std::unique_ptr<Chip>>> make_cpu_chips(const Lab& lab, const RackSpec& rack) {
@@ -124,6 +128,7 @@ Result<std::vector<std::unique_ptr<Chip>>> make_cpu_chips(const Lab& lab, const 
   config.lab_seed = lab.seed;
   config.cores = cores;
   config.peak = measure_cpu_peak(cores);
+  config.memory_budget_bytes = host_memory_budget();
   std::vector<std::unique_ptr<Chip>> chips;
   chips.push_back(std::make_unique<CpuChip>(std::move(config)));
   return chips;

@@ -17,6 +17,7 @@
 #include "device/cpu_abft.hpp"
 #include "device/cpu_gemm.hpp"
 #include "device/cpu_peak.hpp"
+#include "device/host_memory.hpp"
 #include "device/host_sensors.hpp"
 #include "device/lab.hpp"
 
@@ -28,6 +29,7 @@ struct CpuChipConfig {
   CpuPeak peak;
   int cores = 1;
   std::string sensor_root = "/";
+  std::uint64_t memory_budget_bytes = std::uint64_t{256} << 20;  // host memory a pattern covers at fraction 1
 };
 
 // The "cpu" SKU of a host whose peak is `peak`.
@@ -44,6 +46,8 @@ class CpuChip final : public Chip {
   // Whole GEMMs until `dt` has passed (at least one): the slice can run over.
   GemmSlice run_gemm(const GemmWork& work, Seconds dt) override;
   void idle(Seconds dt) override;
+  // Memory patterns on host memory (host_memory.hpp).
+  Result<MemorySlice> run_memory(const MemoryWork& work, Seconds dt) override;
   Telemetry telemetry() const override;
   bool hung() const override { return false; }
 
@@ -54,6 +58,7 @@ class CpuChip final : public Chip {
     int bit = 0;
   };
   void plant_flip(std::optional<PlantedFlip> flip) { flip_ = flip; }
+  HostMemory& memory() { return memory_; }
 
  private:
   bool prepare(const GemmWork& work, std::string& error);
@@ -66,6 +71,7 @@ class CpuChip final : public Chip {
   std::unique_ptr<CpuAbft> abft_;
   std::optional<std::string> gemm_error_;  // the shape in gemm_ could not be made
   GemmWork gemm_work_;
+  HostMemory memory_;
   mutable HostSensors sensors_;  // rates since the last read: reading changes it
   std::optional<PlantedFlip> flip_;
 };

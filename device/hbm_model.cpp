@@ -1,7 +1,8 @@
 #include "device/hbm_model.hpp"
 
 #include <algorithm>
-#include <numeric>
+
+#include "device/memory_patterns.hpp"
 
 namespace kiln::device {
 
@@ -75,49 +76,6 @@ class HbmModel::Pass {
   MemorySlice& out_;
   std::uint64_t* base_;
 };
-
-namespace {
-
-constexpr std::uint64_t kOnes = ~std::uint64_t{0};
-
-void walking_ones(auto& pass) {
-  for (int bit = 0; bit < 64; ++bit) {
-    const std::uint64_t value = std::uint64_t{1} << bit;
-    for (int w = 0; w < pass.words(); ++w) pass.write(w, value);
-    for (int w = 0; w < pass.words(); ++w) pass.read(w, value);
-  }
-}
-
-// March C− (van de Goor): ⇕(w0) ⇑(r0,w1) ⇑(r1,w0) ⇓(r0,w1) ⇓(r1,w0) ⇕(r0),
-// with 0 / 1 meaning all-zero / all-one words. Finds every stuck-at,
-// transition and most coupling faults.
-void moving_inversions(auto& pass) {
-  const int n = pass.words();
-  for (int w = 0; w < n; ++w) pass.write(w, 0);
-  for (int w = 0; w < n; ++w) { pass.read(w, 0); pass.write(w, kOnes); }
-  for (int w = 0; w < n; ++w) { pass.read(w, kOnes); pass.write(w, 0); }
-  for (int w = n - 1; w >= 0; --w) { pass.read(w, 0); pass.write(w, kOnes); }
-  for (int w = n - 1; w >= 0; --w) { pass.read(w, kOnes); pass.write(w, 0); }
-  for (int w = 0; w < n; ++w) pass.read(w, 0);
-}
-
-// Random data, in sequential (bandwidth) or shuffled (random) address
-// order; the data is regenerated from its seed to check.
-void random_data(auto& pass, std::uint64_t seed, bool shuffle) {
-  std::vector<int> order(static_cast<std::size_t>(pass.words()));
-  std::iota(order.begin(), order.end(), 0);
-  SimRandom rng(seed);
-  if (shuffle) {
-    for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.next() % i]);
-  }
-  const std::uint64_t data_seed = rng.next();
-  SimRandom data(data_seed);
-  for (const int w : order) pass.write(w, data.next());
-  SimRandom expected(data_seed);
-  for (const int w : order) pass.read(w, expected.next());
-}
-
-}  // namespace
 
 HbmModel::HbmModel(const Sku& sku, const std::vector<Fault>& faults, std::uint64_t silicon_seed)
     : stacks_(std::max(0, sku.hbm_stacks)),

@@ -1,6 +1,7 @@
 // Patterns on the real cpu chip: a verified GEMM step really runs, a
-// corrupted output element is reported at its row, column and bit, and
-// what the host cannot do is reported unsupported (inconclusive), not passed.
+// corrupted output element is reported at its row, column and bit, memory
+// patterns run on host memory, and what the host cannot do is reported
+// unsupported (inconclusive), not passed.
 #include <gtest/gtest.h>
 
 #include "agent_test_util.hpp"
@@ -72,7 +73,9 @@ TEST(CpuPatternTest, WhatTheHostCannotRunIsUnsupportedNotPassed) {
                                                   {"verify", "abft"}, {"data", "random"}}),
                             step(1, "collective", 0.2,
                                  {{"op", "allreduce"}, {"sizes", "1048576"}, {"check", "true"}}),
-                            step(2, "hbm", 0.2, {{"test", "moving_inversions"}, {"fraction", "0.5"}})});
+                            step(2, "shmoo", 0.2,
+                                 {{"voltage_mv", "750"}, {"clock_mhz", "2000"}, {"dtype", "fp32"}, {"m", "256"},
+                                  {"n", "256"}, {"k", "256"}})});
   for (std::uint32_t i = 0; i < 3; ++i) {
     const auto* r = out.result(i);
     ASSERT_NE(r, nullptr);
@@ -81,6 +84,20 @@ TEST(CpuPatternTest, WhatTheHostCannotRunIsUnsupportedNotPassed) {
   }
   EXPECT_EQ(out.result(0)->note(), "dtype fp8 is not supported by SKU cpu");
   EXPECT_EQ(out.result(1)->note(), "the cpu backend cannot run collectives");
+}
+
+TEST(CpuPatternTest, MemoryPatternRunsOnHostMemoryAndFindsAStuckBit) {
+  CpuRun cpu;
+  cpu.chip.memory().plant_stuck_bit(1000, 5, false);
+  const auto out = cpu.run({step(0, "hbm", 0.3, {{"test", "moving_inversions"}, {"fraction", "0.02"}})});
+  const auto* r = out.result(0);
+  ASSERT_NE(r, nullptr);
+  EXPECT_TRUE(r->completed()) << r->note();
+  EXPECT_GT(r->metrics().at("hbm_gbps").avg(), 0.1);
+  ASSERT_EQ(r->detections_size(), 1);
+  EXPECT_EQ(r->detections(0).cls(), "memory_pattern");
+  EXPECT_EQ(r->detections(0).location().at("bit"), 5);
+  EXPECT_FALSE(r->detections(0).location().contains("stack"));
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "device/cpu_chip.hpp"
 #include "device/cpu_gemm.hpp"
 #include "device/cpu_peak.hpp"
+#include "device/host_memory.hpp"
 #include "device/host_sensors.hpp"
 
 namespace kiln::device {
@@ -168,6 +169,47 @@ TEST(CpuPeak, MeasuresAPlausibleFmaRate) {
   // A core does at least one scalar FMA per nanosecond and at most a few hundred flops per cycle.
   EXPECT_GT(peak.fp32_gflops, 1.0);
   EXPECT_LT(peak.fp32_gflops, 2000.0);
+}
+
+TEST(HostMemory, CleanMemoryPassesEveryPatternAndCountsItsTraffic) {
+  HostMemory memory(std::uint64_t{8} << 20);
+  for (const auto pattern : {MemoryPattern::bandwidth, MemoryPattern::walking_ones, MemoryPattern::moving_inversions,
+                             MemoryPattern::random}) {
+    SCOPED_TRACE(to_string(pattern));
+    const MemorySlice slice = memory.run(MemoryWork{pattern, 1.0}, Seconds{0.01}, 5);
+    EXPECT_EQ(slice.mismatch_count, 0u);
+    EXPECT_GT(slice.bytes, 2.0 * 8 * (1 << 18) - 1);  // at least one 2 MiB block written and read
+    EXPECT_GT(slice.gbps, 0.0);
+    EXPECT_GE(slice.elapsed.count(), 0.01);
+  }
+}
+
+TEST(HostMemory, StuckBitIsFoundByTheMarchAtItsBitAndAddress) {
+  HostMemory memory(std::uint64_t{4} << 20);  // two blocks
+  memory.plant_stuck_bit(12345, 37, true);
+  bool found = false;
+  for (int slice_no = 0; slice_no < 2 && !found; ++slice_no) {  // the block holding word 12345 comes first
+    const MemorySlice slice = memory.run(MemoryWork{MemoryPattern::moving_inversions, 1.0}, Seconds{0}, 1);
+    for (const auto& m : slice.mismatches) {
+      EXPECT_EQ(m.stack, -1);
+      EXPECT_EQ(m.bit, 37);
+      EXPECT_EQ(m.address, 12345u * 8);
+      EXPECT_FALSE(m.expected);  // stuck at 1: reads 1 where 0 was written
+      found = true;
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST(HostMemory, BudgetIsAQuarterOfAvailableMemoryCappedAt1GiB) {
+  namespace fs = std::filesystem;
+  const fs::path path = fs::temp_directory_path() / fmt::format("kiln-meminfo-{}", ::getpid());
+  std::ofstream(path) << "MemTotal:       8000000 kB\nMemAvailable:    2000000 kB\n";
+  EXPECT_EQ(host_memory_budget(path.string()), 2000000ULL * 1024 / 4);
+  std::ofstream(path) << "MemAvailable:   64000000 kB\n";
+  EXPECT_EQ(host_memory_budget(path.string()), 1ULL << 30);
+  fs::remove(path);
+  EXPECT_EQ(host_memory_budget(path.string()), 256ULL << 20);
 }
 
 TEST(HostSensors, ParsesProcStatAndCpuinfo) {

@@ -117,11 +117,18 @@ TEST_F(System, CpuLabRunsSmokeCpuOnThisMachine) {
   ASSERT_EQ(report["chips"].size(), 1u);
   const Json& chip = report["chips"][0];
   EXPECT_EQ(chip["sku"], "cpu");
-  EXPECT_EQ(chip["verdict"], "pass") << chip.dump(2);
+  // Correct results, always; the speed limit can read marginal when other
+  // work shares this host (the peak was measured at agent start).
+  EXPECT_TRUE(chip["verdict"] == "pass" || chip["verdict"] == "marginal") << chip.dump(2);
+  EXPECT_TRUE(chip["failures"].empty()) << chip.dump(2);
   const Json& gemm = chip["steps"][0];
   EXPECT_EQ(gemm["name"], "gemm-fp32");
   EXPECT_GT(gemm["metrics"]["tflops"]["avg"].get<double>(), 0.001);  // > 1 GFLOPS of real work
   EXPECT_EQ(gemm["metrics"]["sdc_errors"]["max"].get<double>(), 0);
+  const Json& memory = chip["steps"][1];
+  EXPECT_EQ(memory["name"], "memory");
+  EXPECT_GT(memory["metrics"]["hbm_gbps"]["avg"].get<double>(), 0.1);  // real host memory traffic
+  EXPECT_EQ(memory["metrics"]["memory_errors"]["max"].get<double>(), 0);
 }
 
 TEST_F(System, BadPlanIsReportedWithFileLineColumnAndNothingStarts) {
