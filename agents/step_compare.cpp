@@ -1,7 +1,9 @@
 // StepRunner's comparing verifications (step_runner.cpp holds ABFT):
 //   golden  the step's inputs are fixed; the agent computes the reference
 //           tile once, exactly as the chip must (device/gemm_tile.hpp), and
-//           every tile after must match it bit for bit.
+//           every tile after must match it bit for bit. A chip that checks
+//           its own GEMMs (cpu) keeps the reference itself: its first
+//           output that passes ABFT (GemmWork::golden).
 //   vote    every chip of the phase computes the same inputs each tick and
 //           the rack's majority decides (vote_board.hpp).
 // Both locate a difference to (core, PE, bit) through the tile's geometry.
@@ -27,9 +29,18 @@ void StepRunner::run_compared_gemm(Seconds share) {
   work.functional = true;
   const bool vote = gemm_.verify == Verify::vote;
   work.input_seed = vote ? device::splitmix64(shared_input_seed() ^ gemm_slices_) : shared_input_seed();
+  work.golden = !vote;
   device::GemmSlice slice = chip_.run_gemm(work, share);
   ++gemm_slices_;
   tick_flops_ += slice.flops;
+  if (!vote && slice.check) {
+    // A chip that keeps its own golden reference (cpu) reports what differed.
+    tiles_verified_ += slice.check->gemms_checked;
+    for (const auto& c : slice.check->corruptions) tick_corruptions_.push_back(c);
+    tick_unreported_corruptions_ += slice.check->corrupted - slice.check->corruptions.size();
+    tick_unlocalized_ += slice.check->unlocalized;
+    return;
+  }
   if (!slice.tile) {
     if (tile_errors_++ == 0) first_tile_error_ = "the chip returned no tile to compare";
     if (vote && vote_member_ >= 0) {

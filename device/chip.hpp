@@ -34,6 +34,10 @@ struct GemmWork {
   // Draw the tile's random inputs from this seed instead of the chip's own
   // stream: chips given the same seed compute the same tile (verify: vote).
   std::optional<std::uint64_t> input_seed;
+  // verify: golden on a chip that checks its own GEMMs (GemmSlice::check):
+  // the first output that passes ABFT becomes the reference and every later
+  // one must match it bit for bit.
+  bool golden = false;
 };
 
 // A small GEMM the chip really computed, standing for the slice's work so

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "device/chip.hpp"
 #include "device/cpu_abft.hpp"
@@ -62,6 +63,7 @@ class CpuChip final : public Chip {
 
  private:
   bool prepare(const GemmWork& work, std::string& error);
+  void check_golden(GemmCheck& check);
 
   CpuChipConfig config_;
   Sku sku_;
@@ -74,6 +76,7 @@ class CpuChip final : public Chip {
   HostMemory memory_;
   mutable HostSensors sensors_;  // rates since the last read: reading changes it
   std::optional<PlantedFlip> flip_;
+  std::vector<float> golden_;  // verify: golden's reference output (empty until one passed ABFT)
 };
 
 // The cpu rack's chip: this host, all its cores, serial "<HOSTNAME>-CPU0".

@@ -67,6 +67,18 @@ TEST(CpuPatternTest, CorruptedElementIsReportedAtItsRowColumnAndBit) {
   EXPECT_GT(r->metrics().at("sdc_errors").max(), 0);
 }
 
+TEST(CpuPatternTest, GoldenVerificationRunsOnTheCpu) {
+  CpuRun cpu;
+  auto params = small_gemm();
+  params["verify"] = "golden";
+  const auto out = cpu.run({step(0, "gemm", 0.3, params)});
+  const auto* r = out.result(0);
+  ASSERT_NE(r, nullptr);
+  EXPECT_TRUE(r->completed()) << r->note();
+  EXPECT_EQ(r->detections_size(), 0);
+  EXPECT_EQ(r->metrics().at("sdc_errors").max(), 0);
+}
+
 TEST(CpuPatternTest, WhatTheHostCannotRunIsUnsupportedNotPassed) {
   CpuRun cpu;
   const auto out = cpu.run({step(0, "gemm", 0.2, {{"dtype", "fp8"}, {"m", "256"}, {"n", "256"}, {"k", "256"},

@@ -163,6 +163,37 @@ TEST(CpuChip, RunsVerifiedGemmsForTheSliceAndReportsAPlantedFlip) {
   EXPECT_DOUBLE_EQ(chip.sku().peak(DType::fp32), 0.1);
 }
 
+TEST(CpuChip, GoldenCatchesALowBitFlipThatAbftCannotSee) {
+  CpuChipConfig config;
+  config.identity = ChipIdentity{"HOST-CPU0", "host", 0, "cpu"};
+  CpuChip chip(config);
+  chip.start_run(3);
+  GemmWork work;
+  work.dtype = DType::fp32;
+  work.m = work.n = work.k = 256;
+  work.functional = true;
+  work.golden = true;
+  // Clean GEMMs: the first becomes the reference (after ABFT), the rest match it bit for bit.
+  GemmSlice slice = chip.run_gemm(work, Seconds{0.05});
+  ASSERT_TRUE(slice.check);
+  EXPECT_EQ(slice.check->corrupted, 0u);
+  EXPECT_GE(slice.check->gemms_checked, 2u);
+  // An intermittent flip in the lowest mantissa bit: far inside ABFT's tolerance, exact for golden.
+  chip.plant_flip(CpuChip::PlantedFlip{40, 41, 2});
+  slice = chip.run_gemm(work, Seconds{0.01});
+  ASSERT_TRUE(slice.check);
+  EXPECT_EQ(slice.check->corrupted, slice.check->gemms_checked);
+  ASSERT_FALSE(slice.check->corruptions.empty());
+  EXPECT_EQ(slice.check->corruptions[0].row, 40);
+  EXPECT_EQ(slice.check->corruptions[0].col, 41);
+  EXPECT_EQ(slice.check->corruptions[0].bit, 2);
+  // ABFT alone does not see it.
+  work.golden = false;
+  slice = chip.run_gemm(work, Seconds{0.01});
+  ASSERT_TRUE(slice.check);
+  EXPECT_EQ(slice.check->corrupted, 0u);
+}
+
 TEST(CpuPeak, MeasuresAPlausibleFmaRate) {
   const CpuPeak peak = measure_cpu_peak(1, std::chrono::milliseconds(50));
   EXPECT_EQ(peak.threads, 1);
