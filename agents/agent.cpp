@@ -11,6 +11,7 @@
 #include "agents/phase_executor.hpp"
 #include "agents/registration.hpp"
 #include "device/cpu_chip.hpp"
+#include "device/cpu_fabric.hpp"
 #include "device/sim_fabric.hpp"
 #include "core/clock.hpp"
 #include "device/sim_chip.hpp"
@@ -72,7 +73,10 @@ Result<std::unique_ptr<Agent>> Agent::create(AgentConfig config) {
   if (rack.backend == device::Backend::cpu) {
     auto chips = device::make_cpu_chips(config.lab, rack);
     if (!chips) return chips.error();
-    return create(std::move(config), std::move(chips).value());
+    // A host split into chips links them through shared memory.
+    std::unique_ptr<device::Fabric> fabric;
+    if (chips->size() > 1) fabric = std::make_unique<device::CpuFabric>(static_cast<int>(chips->size()));
+    return create(std::move(config), std::move(chips).value(), std::move(fabric));
   }
   if (rack.backend != device::Backend::sim) {
     return make_error(ErrorCode::invalid_argument, "backend {} is not implemented yet", device::to_string(rack.backend));

@@ -28,19 +28,25 @@ Result<device::CollectiveSlice> CollectiveRendezvous::exchange(std::uint32_t ste
   std::unique_lock lock(mutex_);
   Round& r = round(step_index);
   if (!r.broken.empty()) return make_error(ErrorCode::unavailable, "{}", r.broken);
+  if (r.done) return make_error(ErrorCode::conflict, "done");
   if (member < 0 || member >= members() || r.left[static_cast<std::size_t>(member)]) {
     return make_error(ErrorCode::internal, "member {} cannot take part in step {}", member, step_index);
   }
   if (r.arrived == 0) {
     r.work = work;
     r.share = share;
-  } else if (r.work->op != work.op || r.work->bytes != work.bytes || r.work->check != work.check ||
-             r.share != share) {
-    // Members out of step: a bug, but it must not hang or mix slices.
-    r.broken = fmt::format("chip {} asked for a different collective slice than the others",
+  } else if (r.work->op != work.op || r.work->check != work.check) {
+    // Members out of step: a bug, but it must not hang or mix collectives.
+    r.broken = fmt::format("chip {} asked for a different collective than the others",
                            serials_[static_cast<std::size_t>(member)]);
     cv_.notify_all();
     return make_error(ErrorCode::internal, "{}", r.broken);
+  } else {
+    // Simulated chips always agree. Real chips' ticks last as long as their
+    // work did, so their shares (and, at a boundary of the size sweep,
+    // sizes) can differ a little: the slice runs the first member's size
+    // for the longest share asked for.
+    r.share = std::max(r.share, share);
   }
   const std::uint64_t generation = r.generation;
   if (++r.arrived == members()) {
@@ -51,9 +57,13 @@ Result<device::CollectiveSlice> CollectiveRendezvous::exchange(std::uint32_t ste
     cv_.notify_all();
     return r.last;
   }
-  cv_.wait(lock, stop, [&] { return r.generation != generation || !r.broken.empty(); });
+  cv_.wait(lock, stop, [&] { return r.generation != generation || !r.broken.empty() || r.done; });
   if (r.generation != generation) return r.last;
   if (!r.broken.empty()) return make_error(ErrorCode::unavailable, "{}", r.broken);
+  if (r.done) {
+    --r.arrived;
+    return make_error(ErrorCode::conflict, "done");
+  }
   // Stopped while waiting: this member leaves, and so the others stop waiting too.
   --r.arrived;
   r.left[static_cast<std::size_t>(member)] = true;
@@ -62,12 +72,14 @@ Result<device::CollectiveSlice> CollectiveRendezvous::exchange(std::uint32_t ste
   return make_error(ErrorCode::unavailable, "aborted");
 }
 
-void CollectiveRendezvous::leave(std::uint32_t step_index, int member, const std::string& why) {
+void CollectiveRendezvous::leave(std::uint32_t step_index, int member, const std::string& why, bool completed) {
   std::lock_guard lock(mutex_);
   Round& r = round(step_index);
   if (member < 0 || member >= members() || r.left[static_cast<std::size_t>(member)]) return;
   r.left[static_cast<std::size_t>(member)] = true;
-  if (r.broken.empty()) {
+  if (completed) {
+    r.done = true;
+  } else if (r.broken.empty()) {
     r.broken = fmt::format("chip {} stopped taking part{}", serials_[static_cast<std::size_t>(member)],
                            why.empty() ? "" : " (" + why + ")");
   }

@@ -39,11 +39,15 @@ class CollectiveRendezvous {
 
   // Step `step_index`'s next slice: blocks until every member has called
   // it (or one left, or `stop`), then returns the slice every member sees.
-  // Members must ask for the same work and share.
+  // Members must ask for the same op; the slice takes the first member's
+  // size and the longest share (real chips drift apart a little).
   Result<device::CollectiveSlice> exchange(std::uint32_t step_index, int member, const device::CollectiveWork& work,
                                            Seconds share, const std::stop_token& stop);
-  // `member` takes no further part in step `step_index`.
-  void leave(std::uint32_t step_index, int member, const std::string& why);
+  // `member` takes no further part in step `step_index`. One that
+  // `completed` its step ends it for the others too (exchange answers
+  // ErrorCode::conflict, "done"): real chips reach a step's end a tick
+  // apart. Any other leaving stalls the collective.
+  void leave(std::uint32_t step_index, int member, const std::string& why, bool completed = false);
 
  private:
   struct Round {
@@ -53,6 +57,7 @@ class CollectiveRendezvous {
     Seconds share{0};
     std::vector<bool> left;
     std::string broken;  // non-empty: why no slice can complete any more
+    bool done = false;   // a member completed the step
     Result<device::CollectiveSlice> last = make_error(ErrorCode::internal, "no slice yet");
   };
 

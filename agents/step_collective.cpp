@@ -71,6 +71,12 @@ void StepRunner::work_collective(Seconds share) {
   const std::size_t index = collective_size_at(elapsed_s_);
   const device::CollectiveWork work{collective_.op, collective_.sizes[index], collective_.check};
   auto slice = context_.collective->exchange(spec_.step_index(), member_, work, share, context_.stop);
+  if (!slice && slice.error().code == ErrorCode::conflict) {
+    // Another chip completed the step: so does this one (real chips end a tick apart).
+    chip_.idle(share);
+    collective_done_ = true;
+    return;
+  }
   if (!slice) {
     // Nothing ran: the chip's time still moves on with the other steps'.
     chip_.idle(share);
@@ -161,7 +167,11 @@ void StepRunner::finish_collective(bool& completed, std::string& note) {
   // Leave by serial: a step rejected before it joined must not be waited for.
   if (context_.collective != nullptr && spec_.pattern() == "collective") {
     if (const auto member = context_.collective->member(chip_.identity().serial)) {
-      context_.collective->leave(spec_.step_index(), *member, note);
+      // Only a chip that ran the step to its end ends it for the others;
+      // a hung chip stalls them.
+      const bool ran_to_end = completed && !stall_note_ && !chip_.hung() &&
+                              remaining_s() <= 1e-9 * std::max(1.0, duration_s_);
+      context_.collective->leave(spec_.step_index(), *member, note, ran_to_end);
     }
   }
   if (kind_ != Kind::collective) return;

@@ -297,6 +297,10 @@ void StepRunner::observe(Seconds tick, const device::Telemetry& t, std::int64_t 
     finish(false, "");  // finish_collective() puts the stall first in the note
     return;
   }
+  if (collective_done_) {
+    finish(true, "");
+    return;
+  }
   // Ticks are cut to the remaining time, so only rounding is left here.
   if (remaining_s() <= 1e-9 * std::max(1.0, duration_s_)) finish(true, "");
 }

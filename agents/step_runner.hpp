@@ -148,6 +148,7 @@ class StepRunner {
   std::vector<device::CollectiveMismatch> tick_link_mismatches_;
   std::uint64_t tick_data_errors_ = 0;
   std::optional<std::string> stall_note_;  // the collective cannot go on: ends the step after this tick
+  bool collective_done_ = false;           // another chip completed the step: this one ends with it
   std::vector<double> last_crc_;           // per link, at the previous sample
   // A pattern error that ends the step at the next observe().
   std::optional<std::pair<std::string, bool>> pending_error_;  // note, unsupported

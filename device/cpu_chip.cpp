@@ -43,7 +43,7 @@ Sku cpu_sku(const CpuPeak& peak, int cores) {
 
 CpuChip::CpuChip(CpuChipConfig config)
     : config_(std::move(config)), sku_(cpu_sku(config_.peak, config_.cores)), start_(Clock::now()),
-      memory_(config_.memory_budget_bytes), sensors_(config_.sensor_root) {}
+      memory_(config_.memory_budget_bytes), sensors_(config_.sensor_root, config_.cpus) {}
 
 void CpuChip::start_run(std::uint64_t run_seed) {
   run_seed_ = run_seed;
@@ -67,9 +67,12 @@ bool CpuChip::prepare(const GemmWork& work, std::string& error) {
   golden_.clear();
   gemm_work_ = work;
   const CpuGemmShape shape{work.dtype, work.m, work.n, work.k, work.data};
-  const auto library = work.dtype == DType::bf16 ? CpuGemmLibrary::onednn : CpuGemmLibrary::openblas;
+  const bool shared_host = config_.gemm_threads > 0;
+  const auto library =
+      work.dtype == DType::bf16 || shared_host ? CpuGemmLibrary::onednn : CpuGemmLibrary::openblas;
   auto made = CpuGemm::make(shape, library,
-                            derive_seed(config_.lab_seed, config_.identity.serial, run_seed_, RandomStream::tile_data));
+                            derive_seed(config_.lab_seed, config_.identity.serial, run_seed_, RandomStream::tile_data),
+                            config_.gemm_threads);
   if (!made) {
     gemm_error_ = made.error().message;
     error = *gemm_error_;
@@ -154,14 +157,31 @@ Result<std::vector<std::unique_ptr<Chip>>> make_cpu_chips(const Lab& lab, const 
     return make_error(ErrorCode::invalid_argument, "rack '{}' has backend {}, not cpu", rack.id, to_string(rack.backend));
   }
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  CpuChipConfig config;
-  config.identity = ChipIdentity{host_serial(), rack.id, 0, "cpu"};
-  config.lab_seed = lab.seed;
-  config.cores = cores;
-  config.peak = measure_cpu_peak(cores);
-  config.memory_budget_bytes = host_memory_budget();
+  const int count = std::max(1, rack.cpu_chips);
+  if (count > cores) {
+    return make_error(ErrorCode::invalid_argument, "rack '{}': cpu_chips {} but this host has {} core(s)", rack.id,
+                      count, cores);
+  }
+  const int per_chip = cores / count;
+  CpuPeak peak = measure_cpu_peak(cores);
+  peak.fp32_gflops /= count;
+  peak.bf16_gflops /= count;
+  const std::string host = host_serial();
   std::vector<std::unique_ptr<Chip>> chips;
-  chips.push_back(std::make_unique<CpuChip>(std::move(config)));
+  for (int i = 0; i < count; ++i) {
+    CpuChipConfig config;
+    config.identity = ChipIdentity{host.substr(0, host.size() - 1) + std::to_string(i), rack.id,
+                                   static_cast<std::uint32_t>(i), "cpu"};
+    config.lab_seed = lab.seed;
+    config.cores = per_chip;
+    config.peak = peak;
+    config.memory_budget_bytes = host_memory_budget() / static_cast<std::uint64_t>(count);
+    if (count > 1) {
+      config.gemm_threads = per_chip;
+      for (int c = 0; c < per_chip; ++c) config.cpus.push_back(i * per_chip + c);
+    }
+    chips.push_back(std::make_unique<CpuChip>(std::move(config)));
+  }
   return chips;
 }
 

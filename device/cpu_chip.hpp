@@ -5,8 +5,8 @@
 // filled in at start: its fp32 (and bf16) peak measured by an FMA
 // microbenchmark (cpu_peak.hpp). Chip time is wall time.
 //
-// One chip per host, with every core: the BLAS libraries keep one thread
-// pool per process, so two chips in one agent would share it.
+// By default one chip per host with every core; a rack's `cpu_chips: N`
+// splits the cores into N chips (cpu_fabric.hpp links them for collectives).
 
 #include <chrono>
 #include <memory>
@@ -31,6 +31,11 @@ struct CpuChipConfig {
   int cores = 1;
   std::string sensor_root = "/";
   std::uint64_t memory_budget_bytes = std::uint64_t{256} << 20;  // host memory a pattern covers at fraction 1
+  // A host split into several chips: each GEMM through oneDNN on this
+  // many OpenMP threads (OpenBLAS's one process-wide pool cannot be
+  // shared out); 0 = one chip with the whole host, fp32 through OpenBLAS.
+  int gemm_threads = 0;
+  std::vector<int> cpus;  // the cores this chip owns (sensors); empty = all
 };
 
 // The "cpu" SKU of a host whose peak is `peak`.
@@ -79,8 +84,10 @@ class CpuChip final : public Chip {
   std::vector<float> golden_;  // verify: golden's reference output (empty until one passed ABFT)
 };
 
-// The cpu rack's chip: this host, all its cores, serial "<HOSTNAME>-CPU0".
-// Measures the peak (about 0.2 s).
+// The cpu rack's chips: this host's cores split into rack.cpu_chips equal
+// groups (invalid_argument when there are fewer cores), serials
+// "<HOSTNAME>-CPU0", "-CPU1", …. Measures the peak on every core at once
+// (about 0.2 s) and gives each chip its share.
 Result<std::vector<std::unique_ptr<Chip>>> make_cpu_chips(const Lab& lab, const RackSpec& rack);
 
 }  // namespace kiln::device

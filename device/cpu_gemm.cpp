@@ -5,6 +5,7 @@
 
 #include <cblas.h>
 #include <dnnl.hpp>
+#include <omp.h>
 
 #include "device/number_format.hpp"
 #include "device/sim_random.hpp"
@@ -56,7 +57,7 @@ CpuGemm::CpuGemm(const CpuGemmShape& shape, CpuGemmLibrary library) : shape_(sha
 CpuGemm::~CpuGemm() = default;
 
 Result<std::unique_ptr<CpuGemm>> CpuGemm::make(const CpuGemmShape& shape, CpuGemmLibrary library,
-                                               std::uint64_t seed) {
+                                               std::uint64_t seed, int threads) {
   for (const std::int64_t side : {shape.m, shape.n, shape.k}) {
     if (side < 1 || side > kCpuGemmMaxSide) {
       return make_error(ErrorCode::invalid_argument, "GEMM side {} is outside [1, {}]", side, kCpuGemmMaxSide);
@@ -70,6 +71,8 @@ Result<std::unique_ptr<CpuGemm>> CpuGemm::make(const CpuGemmShape& shape, CpuGem
     return make_error(ErrorCode::unavailable, "bf16 GEMM needs oneDNN (Debian's OpenBLAS exports no sbgemm)");
   }
   std::unique_ptr<CpuGemm> g(new CpuGemm(shape, library));
+  g->threads_ = threads;
+  if (threads > 0) omp_set_num_threads(threads);  // oneDNN picks its thread count when the primitive is made, too
   const auto M = static_cast<std::size_t>(shape.m), N = static_cast<std::size_t>(shape.n),
              K = static_cast<std::size_t>(shape.k);
   g->a_.resize(M * K);
@@ -114,6 +117,7 @@ Result<std::unique_ptr<CpuGemm>> CpuGemm::make(const CpuGemmShape& shape, CpuGem
 
 void CpuGemm::run() {
   if (dnn_) {
+    if (threads_ > 0) omp_set_num_threads(threads_);
     dnn_->matmul.execute(dnn_->stream, {{DNNL_ARG_SRC, dnn_->a}, {DNNL_ARG_WEIGHTS, dnn_->b}, {DNNL_ARG_DST, dnn_->c}});
     dnn_->stream.wait();
     return;

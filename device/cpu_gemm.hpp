@@ -30,8 +30,11 @@ class CpuGemm {
  public:
   // unavailable: the dtype (fp16, fp8; bf16 where oneDNN has no kernel
   // for this CPU) or library cannot run it; invalid_argument: a bad shape.
+  // threads: oneDNN's OpenMP threads for this GEMM, set on the calling
+  // thread before each run (0: the library's default). OpenBLAS keeps one
+  // pool per process and ignores it.
   static Result<std::unique_ptr<CpuGemm>> make(const CpuGemmShape& shape, CpuGemmLibrary library,
-                                               std::uint64_t seed);
+                                               std::uint64_t seed, int threads = 0);
   ~CpuGemm();
   CpuGemm(const CpuGemm&) = delete;
   CpuGemm& operator=(const CpuGemm&) = delete;
@@ -53,6 +56,7 @@ class CpuGemm {
 
   CpuGemmShape shape_;
   CpuGemmLibrary library_;
+  int threads_ = 0;
   std::vector<float> a_, b_, c_;
   std::unique_ptr<OneDnn> dnn_;
 };

@@ -193,6 +193,14 @@ std::optional<RackSpec> LabLoader::rack(const yaml::Node& node, const std::strin
     }
   }
   const bool sim = rack.backend == Backend::sim;
+  if (const yaml::Node* split = reader.node().find("cpu_chips")) {
+    if (rack.backend != Backend::cpu) {
+      diagnostics_.error(split->mark(), fmt::format("{}.cpu_chips: only cpu racks split the host into chips", what));
+    }
+  }
+  if (auto count = read_integer(reader, diagnostics_, what, "cpu_chips", {1, 1024}, false)) {
+    rack.cpu_chips = static_cast<int>(*count);
+  }
   if (const yaml::Node* chips = reader.get("chips", sim)) {
     const std::string chips_what = what + ".chips";
     if (!sim) {

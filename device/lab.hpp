@@ -85,6 +85,7 @@ struct RackSpec {
   Backend backend = Backend::sim;
   Topology topology = Topology::ring;
   std::vector<ChipSpec> chips;            // for sim racks; real backends enumerate their own
+  int cpu_chips = 1;                      // cpu racks: how many chips the host's cores are split into
 };
 
 struct Lab {

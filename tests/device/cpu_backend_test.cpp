@@ -12,6 +12,7 @@
 
 #include "device/cpu_abft.hpp"
 #include "device/cpu_chip.hpp"
+#include "device/cpu_fabric.hpp"
 #include "device/cpu_gemm.hpp"
 #include "device/cpu_peak.hpp"
 #include "device/host_memory.hpp"
@@ -192,6 +193,35 @@ TEST(CpuChip, GoldenCatchesALowBitFlipThatAbftCannotSee) {
   slice = chip.run_gemm(work, Seconds{0.01});
   ASSERT_TRUE(slice.check);
   EXPECT_EQ(slice.check->corrupted, 0u);
+}
+
+TEST(CpuFabric, EveryCollectiveDeliversTheExactResultToEveryChip) {
+  for (const int chips : {2, 3, 4}) {
+    CpuFabric fabric(chips);
+    for (const auto op : {CollectiveOp::allreduce, CollectiveOp::allgather, CollectiveOp::reduce_scatter,
+                          CollectiveOp::alltoall, CollectiveOp::sendrecv}) {
+      SCOPED_TRACE(fmt::format("{} chips, {}", chips, to_string(op)));
+      auto slice = fabric.run_collective(CollectiveWork{op, 1 << 20, true}, Seconds{0.005});
+      ASSERT_TRUE(slice) << slice.error().message;
+      EXPECT_GE(slice->collectives, 1);
+      EXPECT_GT(slice->algbw_gbps, 0.0);
+      EXPECT_DOUBLE_EQ(slice->busbw_gbps, slice->algbw_gbps * busbw_factor(op, chips));
+      ASSERT_EQ(slice->result_errors.size(), static_cast<std::size_t>(chips));
+      for (const auto wrong : slice->result_errors) EXPECT_EQ(wrong, 0u);
+    }
+  }
+}
+
+TEST(CpuFabric, ACorruptedReceiveShowsAtThatChipOnly) {
+  CpuFabric fabric(3);
+  fabric.plant_corruption(1);
+  auto slice = fabric.run_collective(CollectiveWork{CollectiveOp::allreduce, 1 << 16, true}, Seconds{0});
+  ASSERT_TRUE(slice);
+  EXPECT_EQ(slice->result_errors[0], 0u);
+  EXPECT_GT(slice->result_errors[1], 0u);
+  EXPECT_EQ(slice->result_errors[2], 0u);
+  EXPECT_FALSE(fabric.run_collective(CollectiveWork{CollectiveOp::allreduce, 0, true}, Seconds{0}));
+  EXPECT_FALSE(CpuFabric(1).run_collective(CollectiveWork{}, Seconds{0}));
 }
 
 TEST(CpuPeak, MeasuresAPlausibleFmaRate) {

@@ -199,6 +199,17 @@ racks:
   ASSERT_TRUE(ok.lab) << ::testing::PrintToString(ok.errors);
   EXPECT_EQ(ok.lab->racks[0].backend, Backend::cpu);
   EXPECT_TRUE(ok.lab->racks[0].chips.empty());
+  EXPECT_EQ(ok.lab->racks[0].cpu_chips, 1);
+
+  const auto split = load_lab_text("lab: t\nracks:\n  - {id: host, backend: cpu, cpu_chips: 2}\n");
+  ASSERT_TRUE(split.lab) << ::testing::PrintToString(split.errors);
+  EXPECT_EQ(split.lab->racks[0].cpu_chips, 2);
+  const auto zero = load_lab_text("lab: t\nracks:\n  - {id: host, backend: cpu, cpu_chips: 0}\n");
+  EXPECT_FALSE(zero.lab);
+  const auto on_sim = load_lab_text(
+      "lab: t\nracks:\n  - {id: r, backend: sim, cpu_chips: 2, chips: {count: 1, sku: trn2-sim}}\n");
+  EXPECT_TRUE(has_error_at(on_sim.errors, "3:38", "only cpu racks split the host into chips"))
+      << ::testing::PrintToString(on_sim.errors);
 }
 
 TEST(Lab, SimRackNeedsChipsAndLabNeedsRacks) {
