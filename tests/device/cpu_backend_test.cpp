@@ -128,6 +128,16 @@ TEST(CpuAbft, NonFiniteOutputIsCorruption) {
   EXPECT_EQ(check.corruptions[0].col, 6);
 }
 
+// Every GEMM of the slice reported the planted flip, at its place and bit.
+void expect_every_gemm_corrupted_at(const GemmSlice& slice, std::int64_t row, std::int64_t col, int bit) {
+  ASSERT_TRUE(slice.check);
+  EXPECT_EQ(slice.check->corrupted, slice.check->gemms_checked);
+  ASSERT_FALSE(slice.check->corruptions.empty());
+  EXPECT_EQ(slice.check->corruptions[0].row, row);
+  EXPECT_EQ(slice.check->corruptions[0].col, col);
+  EXPECT_EQ(slice.check->corruptions[0].bit, bit);
+}
+
 TEST(CpuChip, RunsVerifiedGemmsForTheSliceAndReportsAPlantedFlip) {
   CpuChipConfig config;
   config.identity = ChipIdentity{"HOST-CPU0", "host", 0, "cpu"};
@@ -147,13 +157,7 @@ TEST(CpuChip, RunsVerifiedGemmsForTheSliceAndReportsAPlantedFlip) {
   EXPECT_EQ(slice.check->corrupted, 0u);
 
   chip.plant_flip(CpuChip::PlantedFlip{12, 200, 29});
-  slice = chip.run_gemm(work, Seconds{0.01});
-  ASSERT_TRUE(slice.check);
-  EXPECT_EQ(slice.check->corrupted, slice.check->gemms_checked);
-  ASSERT_FALSE(slice.check->corruptions.empty());
-  EXPECT_EQ(slice.check->corruptions[0].row, 12);
-  EXPECT_EQ(slice.check->corruptions[0].col, 200);
-  EXPECT_EQ(slice.check->corruptions[0].bit, 29);
+  expect_every_gemm_corrupted_at(chip.run_gemm(work, Seconds{0.01}), 12, 200, 29);
 
   // fp8 is not a dtype of the cpu chip: nothing runs and nothing is vouched for.
   work.dtype = DType::fp8;
@@ -181,13 +185,7 @@ TEST(CpuChip, GoldenCatchesALowBitFlipThatAbftCannotSee) {
   EXPECT_GE(slice.check->gemms_checked, 2u);
   // An intermittent flip in the lowest mantissa bit: far inside ABFT's tolerance, exact for golden.
   chip.plant_flip(CpuChip::PlantedFlip{40, 41, 2});
-  slice = chip.run_gemm(work, Seconds{0.01});
-  ASSERT_TRUE(slice.check);
-  EXPECT_EQ(slice.check->corrupted, slice.check->gemms_checked);
-  ASSERT_FALSE(slice.check->corruptions.empty());
-  EXPECT_EQ(slice.check->corruptions[0].row, 40);
-  EXPECT_EQ(slice.check->corruptions[0].col, 41);
-  EXPECT_EQ(slice.check->corruptions[0].bit, 2);
+  expect_every_gemm_corrupted_at(chip.run_gemm(work, Seconds{0.01}), 40, 41, 2);
   // ABFT alone does not see it.
   work.golden = false;
   slice = chip.run_gemm(work, Seconds{0.01});
