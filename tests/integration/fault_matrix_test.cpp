@@ -101,7 +101,7 @@ TEST_P(FaultMatrix, StandardPlanCatchesEveryFaultWhereItIsAndPassesEveryHealthyC
   lab.start(lab_yaml(param.seed, param.rotation));
   lab.wait_for_racks(matrix().size());
   const auto run_id = lab.submit(standard_plan());
-  const Json run = Json::parse(lab.wait_for_run(run_id, std::chrono::seconds(600)));
+  const Json run = Json::parse(lab.wait_for_run(run_id, std::chrono::seconds(1400)));
   ASSERT_EQ(run["status"], "completed") << run.dump(2);
   const Json report = Json::parse(lab.query(kiln::v1::Query::REPORT, run_id));
 
