@@ -84,6 +84,7 @@ void RunManager::dispatch_phase() {
   run.expected.clear();
   run.results.clear();
   run.phase_progress_s = 0;
+  run.phase_samples = 0;
   const auto steps = phase_steps(run, run.phase_pos);
 
   std::map<std::string, kiln::v1::Envelope> per_rack;
@@ -144,7 +145,7 @@ void RunManager::arm_deadline() {
   deadline_.expires_after(std::chrono::milliseconds(static_cast<long long>(wall_s * 1000)));
   const std::uint64_t id = run.id;
   const std::size_t phase = run.phase_pos;
-  active_->progress_at_deadline_s = -1;
+  active_->samples_at_deadline = 0;
   wait_for_deadline(id, phase);
 }
 
@@ -154,8 +155,10 @@ void RunManager::wait_for_deadline(std::uint64_t id, std::size_t phase) {
     // A host that cannot keep up runs the simulation behind wall time: as
     // long as the chips' time still advances, the agents are working, so
     // wait on; give up only on a phase that stopped making progress.
-    if (active_->phase_progress_s > active_->progress_at_deadline_s) {
-      active_->progress_at_deadline_s = active_->phase_progress_s;
+    // Any sample counts: once the fastest chips have finished the phase,
+    // the slower ones still report as they go.
+    if (active_->phase_samples > active_->samples_at_deadline) {
+      active_->samples_at_deadline = active_->phase_samples;
       deadline_.expires_after(std::chrono::milliseconds(static_cast<long long>(kDeadlineFloorS * 1000)));
       wait_for_deadline(id, phase);
       return;
@@ -173,6 +176,7 @@ void RunManager::on_batch_committed(const std::string& rack, const kiln::v1::Age
   for (const auto& sample : batch.samples()) {
     if (sample.run_id() != run.id) continue;
     run.phase_progress_s = std::max(run.phase_progress_s, sample.t_s());
+    ++run.phase_samples;
     // Shown as failing at once, before the phase ends and is judged: any
     // corruption or uncorrectable error counted so far in this run.
     for (const auto& value : sample.values()) {

@@ -72,7 +72,8 @@ class RunManager {
     std::map<std::string, Verdict> chip_verdicts;
     std::set<std::string> failing;
     std::optional<std::string> abort_reason;
-    double progress_at_deadline_s = -1;  // chip time seen when the deadline last fired
+    std::uint64_t phase_samples = 0;        // samples received in this phase: the agents are working
+    std::uint64_t samples_at_deadline = 0;  // phase_samples when the deadline last fired
     // of: baseline, loaded when the run starts: serial → step name → figures.
     std::map<std::string, std::map<std::string, BaselineReference>> baselines;
   };
