@@ -35,7 +35,6 @@ class CollectiveRendezvous {
   // The member index of `serial`, or nullopt.
   std::optional<int> member(const std::string& serial) const;
   int members() const { return static_cast<int>(serials_.size()); }
-  double peak_busbw_gbps(device::CollectiveOp op) const { return fabric_.peak_busbw_gbps(op); }
 
   // Step `step_index`'s next slice: blocks until every member has called
   // it (or one left, or `stop`), then returns the slice every member sees.
