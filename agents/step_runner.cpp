@@ -227,11 +227,11 @@ void StepRunner::watch_health(const device::Telemetry& t, const Moment& at) {
     const auto& up = t.links[i].up;
     if (!up) continue;
     link_state_known_ = true;
-    if (*up < 0.5) link_seen_down_[i] = true;
+    if (!*up) link_seen_down_[i] = true;
     // A link seen down counts once per going-down (or once if it was
     // already down when the step began), not once per sample.
-    const bool was_up = !last_link_up_[i] || *last_link_up_[i] >= 0.5;
-    if (*up < 0.5 && was_up) {
+    const bool was_up = !last_link_up_[i] || *last_link_up_[i];
+    if (!*up && was_up) {
       detections_.record("link_down", fmt::format("link{}_up", i), {{"link", static_cast<std::int64_t>(i)}}, 1, at);
     }
     last_link_up_[i] = up;
@@ -282,7 +282,7 @@ void StepRunner::observe(Seconds tick, const device::Telemetry& t, std::int64_t 
 
   if (t.throttled) {
     ++throttle_known_;
-    if (*t.throttled >= 0.5) ++throttled_ticks_;
+    if (*t.throttled) ++throttled_ticks_;
   }
   watch_health(t, at);
 

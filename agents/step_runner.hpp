@@ -183,7 +183,7 @@ class StepRunner {
   std::optional<double> last_hbm_ue_;
   // Per (stack, channel): ECC counts at the previous sample (located errors).
   std::map<std::pair<int, int>, std::pair<double, double>> last_sites_;  // → (ce, ue)
-  std::vector<std::optional<double>> last_link_up_;
+  std::vector<std::optional<bool>> last_link_up_;
   std::vector<bool> link_seen_down_;
   bool link_state_known_ = false;
 

@@ -11,6 +11,11 @@ void put(MetricValues& out, const char* name, const std::optional<double>& value
   if (value) out.emplace_back(name, *value);
 }
 
+// A flag travels as 1 or 0.
+void put(MetricValues& out, const char* name, const std::optional<bool>& value) {
+  if (value) out.emplace_back(name, *value ? 1.0 : 0.0);
+}
+
 // Sum over the links that report it; unavailable when none does.
 std::optional<double> total_crc_errors(const device::Telemetry& t) {
   std::optional<double> total;
@@ -39,7 +44,7 @@ MetricValues telemetry_values(const device::Telemetry& t) {
     const auto& link = t.links[i];
     if (link.gbps) out.emplace_back(fmt::format("link{}_gbps", i), *link.gbps);
     if (link.crc_errors) out.emplace_back(fmt::format("link{}_crc_errors", i), *link.crc_errors);
-    if (link.up) out.emplace_back(fmt::format("link{}_up", i), *link.up);
+    if (link.up) out.emplace_back(fmt::format("link{}_up", i), *link.up ? 1.0 : 0.0);
   }
   put(out, "link_crc_errors", total_crc_errors(t));
   return out;

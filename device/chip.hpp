@@ -117,7 +117,7 @@ inline constexpr std::size_t kMaxReportedMismatches = 64;
 struct LinkTelemetry {
   std::optional<double> gbps;
   std::optional<double> crc_errors;   // cumulative within the run
-  std::optional<double> up;           // 1 / 0
+  std::optional<bool> up;
   std::optional<double> rate_gbps;    // the rate the link trained at, per direction (nvidia-smi nvlink -s)
 };
 
@@ -134,7 +134,7 @@ struct Telemetry {
   std::optional<double> clock_mhz;
   std::optional<double> voltage_mv;
   std::optional<double> utilization;  // 0..1 over the last slice
-  std::optional<double> throttled;    // 1 while the clock is held down by temperature/power
+  std::optional<bool> throttled;      // while the clock is held down by temperature/power
   std::optional<double> hbm_ce;       // cumulative within the run
   std::optional<double> hbm_ue;
   std::optional<double> hbm_gbps;     // HBM traffic over the last slice, GB/s

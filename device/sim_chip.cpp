@@ -211,7 +211,7 @@ Telemetry SimChip::telemetry() const {
   t.clock_mhz = governor_.clock_mhz();
   t.voltage_mv = voltage_mv_;
   t.utilization = utilization_;
-  t.throttled = governor_.throttled() ? 1.0 : 0.0;
+  t.throttled = governor_.throttled();
   t.hbm_ce = faults_.hbm_ce();
   t.hbm_ue = faults_.hbm_ue();
   t.hbm_error_sites = faults_.hbm_error_sites();
@@ -222,7 +222,7 @@ Telemetry SimChip::telemetry() const {
     LinkTelemetry link;
     link.gbps = p.gbps;
     link.crc_errors = static_cast<double>(p.crc_errors);
-    link.up = link_up(i) ? 1.0 : 0.0;
+    link.up = link_up(i);
     if (p.peer_chip >= 0) link.rate_gbps = link_bandwidth_gbps(i);
     t.links.push_back(link);
   }

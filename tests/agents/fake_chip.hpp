@@ -52,14 +52,14 @@ class FakeChip final : public device::Chip {
     telemetry_.clock_mhz = 2000;
     telemetry_.voltage_mv = 750;
     telemetry_.utilization = 1;
-    telemetry_.throttled = 0;
+    telemetry_.throttled = false;
     telemetry_.hbm_ce = 0;
     telemetry_.hbm_ue = 0;
     telemetry_.links.resize(2);
     for (auto& l : telemetry_.links) {
       l.gbps = 40;
       l.crc_errors = 0;
-      l.up = 1;
+      l.up = true;
     }
   }
 

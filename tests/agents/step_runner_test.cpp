@@ -224,7 +224,7 @@ TEST(StepRunnerTest, UnavailableMetricsAreAbsentNotZero) {
 
 TEST(StepRunnerTest, ThrottleFractionIsTheShareOfThrottledTicks) {
   Harness h;
-  h.chip.after_slice = [](FakeChip& c) { c.telemetry_.throttled = c.idle_calls % 2 == 0 ? 1.0 : 0.0; };
+  h.chip.after_slice = [](FakeChip& c) { c.telemetry_.throttled = c.idle_calls % 2 == 0; };
   const auto out = h.run(phase(1, {step(0, "idle", 1.0)}, {"F-00"}));
   const auto& f = out.results.at(0).metrics().at("throttle_fraction");
   EXPECT_DOUBLE_EQ(f.max(), 0.5);
@@ -247,7 +247,7 @@ TEST(StepRunnerTest, CriticalTemperatureIsAThermalDetection) {
 TEST(StepRunnerTest, LinkDownAndUncorrectableErrorsAreDetections) {
   Harness h;
   h.chip.after_slice = [](FakeChip& c) {
-    if (c.idle_calls == 2) c.telemetry_.links[1].up = 0;
+    if (c.idle_calls == 2) c.telemetry_.links[1].up = false;
     if (c.idle_calls == 4) c.telemetry_.hbm_ue = 1;
   };
   const auto out = h.run(phase(1, {step(0, "idle", 0.6)}, {"F-00"}));

@@ -46,15 +46,20 @@ class Trace {
     add(value.has_value());
     add(value.value_or(0));
   }
+  void add(const std::optional<bool>& value) {
+    add(value.has_value());
+    add(value.value_or(false) ? 1.0 : 0.0);
+  }
   void add(const std::vector<float>& values) {
     const auto* p = reinterpret_cast<const unsigned char*>(values.data());
     bytes_.insert(bytes_.end(), p, p + values.size() * sizeof(float));
   }
   void add(const Telemetry& t) {
     for (const auto& v : {t.temperature_c, t.hbm_temperature_c, t.power_w, t.clock_mhz, t.voltage_mv, t.utilization,
-                          t.throttled, t.hbm_ce, t.hbm_ue, t.hbm_gbps}) {
+                          t.hbm_ce, t.hbm_ue, t.hbm_gbps}) {
       add(v);
     }
+    add(t.throttled);
     for (const auto& l : t.links) {
       add(l.gbps);
       add(l.crc_errors);

@@ -105,7 +105,7 @@ TEST(Fabric, HealthyAllreduceReachesTwoRingsOfLinkBandwidthWithCorrectData) {
   for (const auto& link : t.links) {
     EXPECT_NEAR(link.gbps.value(), sku.link_bandwidth_gbps * 256 / 272, 0.01 * sku.link_bandwidth_gbps);
     EXPECT_EQ(link.crc_errors, 0.0);
-    EXPECT_EQ(link.up, 1.0);
+    EXPECT_EQ(link.up, true);
   }
   EXPECT_GT(t.power_w.value(), sku.idle_w);
   EXPECT_DOUBLE_EQ(rack.chip(3).now().count(), 0.1);
@@ -272,7 +272,7 @@ TEST(Fabric, LinkDownStallsCollectivesThroughItAndShowsAtBothEnds) {
   down.after = Seconds{0.95};
   Rack rack = make_rack(test::trn2(), Topology::ring, 4, {{1, {down}}});
   for (int i = 0; i < 9; ++i) expect_clean(collective(rack, CollectiveOp::allreduce));
-  EXPECT_EQ(rack.chip(1).telemetry().links[0].up, 1.0);
+  EXPECT_EQ(rack.chip(1).telemetry().links[0].up, true);
   (void)collective(rack, CollectiveOp::allreduce);  // the link drops during this slice
   const CollectiveSlice stalled = collective(rack, CollectiveOp::allreduce);
   EXPECT_FALSE(stalled.stalled.empty());
@@ -281,10 +281,10 @@ TEST(Fabric, LinkDownStallsCollectivesThroughItAndShowsAtBothEnds) {
   EXPECT_EQ(stalled.busbw_gbps, 0.0);
   EXPECT_FALSE(stalled.links[1][0].up);
   EXPECT_FALSE(stalled.links[2][1].up);
-  EXPECT_EQ(rack.chip(1).telemetry().links[0].up, 0.0);
-  EXPECT_EQ(rack.chip(2).telemetry().links[1].up, 0.0);  // the far end lost it too
-  EXPECT_EQ(rack.chip(1).telemetry().links[1].up, 1.0);
-  EXPECT_EQ(rack.chip(0).telemetry().links[0].up, 1.0);
+  EXPECT_EQ(rack.chip(1).telemetry().links[0].up, false);
+  EXPECT_EQ(rack.chip(2).telemetry().links[1].up, false);  // the far end lost it too
+  EXPECT_EQ(rack.chip(1).telemetry().links[1].up, true);
+  EXPECT_EQ(rack.chip(0).telemetry().links[0].up, true);
   EXPECT_EQ(rack.chip(1).telemetry().links[0].gbps, 0.0);
   EXPECT_DOUBLE_EQ(rack.chip(0).now().count(), 1.1);  // time passes while stalled
 }

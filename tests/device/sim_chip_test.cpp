@@ -78,12 +78,12 @@ TEST(SimChip, IdleTelemetry) {
   EXPECT_EQ(t.clock_mhz, 2400.0);
   EXPECT_EQ(t.voltage_mv, 750.0);
   EXPECT_EQ(t.utilization, 0.0);
-  EXPECT_EQ(t.throttled, 0.0);
+  EXPECT_EQ(t.throttled, false);
   EXPECT_EQ(t.hbm_ce, 0.0);
   EXPECT_EQ(t.hbm_ue, 0.0);
   ASSERT_EQ(t.links.size(), 2u);
   for (const auto& link : t.links) {
-    EXPECT_EQ(link.up, 1.0);
+    EXPECT_EQ(link.up, true);
     EXPECT_EQ(link.gbps, 0.0);
     EXPECT_EQ(link.crc_errors, 0.0);
   }

@@ -35,10 +35,10 @@ TEST(SimFaults, HangStopsProgressAtItsTime) {
 TEST(SimFaults, LinkDownAtItsTime) {
   SimChip chip(chip_config(test::trn2(), {timed(FaultKind::link_down, 2.0, 1)}));
   test::idle_for(chip, 1.9);
-  EXPECT_EQ(chip.telemetry().links[1].up, 1.0);
+  EXPECT_EQ(chip.telemetry().links[1].up, true);
   test::idle_for(chip, 0.2);
-  EXPECT_EQ(chip.telemetry().links[1].up, 0.0);
-  EXPECT_EQ(chip.telemetry().links[0].up, 1.0);
+  EXPECT_EQ(chip.telemetry().links[1].up, false);
+  EXPECT_EQ(chip.telemetry().links[0].up, true);
 }
 
 TEST(SimFaults, UncorrectableErrorAtItsTime) {

@@ -32,7 +32,7 @@ TEST(Thermal, SteadyStateUnderConstantGemmIsAmbientPlusPowerTimesR) {
     EXPECT_NEAR(t.temperature_c.value(), expected, 0.02 * expected);
     EXPECT_NEAR(t.temperature_c.value(), expected, 1e-3);  // exact integration: only e^-20 is left
     EXPECT_DOUBLE_EQ(t.power_w.value(), sku->tdp_w);        // fp8 at max clock and nominal voltage is TDP
-    EXPECT_EQ(t.throttled, 0.0);
+    EXPECT_EQ(t.throttled, false);
     // HBM settles at its share of the die's rise, lagging below it.
     EXPECT_NEAR(t.hbm_temperature_c.value(), 25.0 + kHbmCoupling * (expected - 25.0), 0.05);
   }
@@ -74,7 +74,7 @@ TEST(Thermal, CoolingFaultRaisesTheSteadyTemperatureAndThrottles) {
   for (int i = 0; i < 6000; ++i) {  // 600 s ≈ 20 τ
     healthy_flops += healthy.run_gemm(big_gemm(DType::fp8, false), Seconds{0.1}).flops;
     hot_flops += hot.run_gemm(big_gemm(DType::fp8, false), Seconds{0.1}).flops;
-    throttled = throttled || hot.telemetry().throttled == 1.0;
+    throttled = throttled || hot.telemetry().throttled == true;
     min_clock = std::min(min_clock, hot.telemetry().clock_mhz.value());
   }
   EXPECT_GT(hot.telemetry().temperature_c.value(), healthy.telemetry().temperature_c.value() + 5);
@@ -82,7 +82,7 @@ TEST(Thermal, CoolingFaultRaisesTheSteadyTemperatureAndThrottles) {
   EXPECT_TRUE(throttled);
   EXPECT_LT(min_clock, test::trn2().max_clock_mhz);
   EXPECT_LT(hot_flops, healthy_flops);
-  EXPECT_EQ(healthy.telemetry().throttled, 0.0);
+  EXPECT_EQ(healthy.telemetry().throttled, false);
   EXPECT_FALSE(hot.hung());
 }
 
