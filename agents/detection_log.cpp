@@ -2,11 +2,13 @@
 
 #include <fmt/format.h>
 
+#include "schema/enums.hpp"
+
 namespace kiln::agent {
 namespace {
 
-std::string key_of(std::string_view cls, std::string_view metric, const Location& location) {
-  std::string key = fmt::format("{}|{}", cls, metric);
+std::string key_of(Finding what, std::string_view metric, const Location& location) {
+  std::string key = fmt::format("{}|{}|{}", metrics::to_string(what.cls), wire::to_string(what.kind), metric);
   for (const auto& [name, value] : location) key += fmt::format("|{}={}", name, value);
   return key;
 }
@@ -22,19 +24,20 @@ kiln::v1::Conditions conditions_of(const device::Telemetry& t) {
   return c;
 }
 
-kiln::v1::Detection& DetectionLog::slot(std::string_view cls, std::string_view metric, const Location& location,
+kiln::v1::Detection& DetectionLog::slot(Finding what, std::string_view metric, const Location& location,
                                         const Moment& at, std::string_view detail, bool& created) {
-  std::string key = key_of(cls, metric, location);
+  std::string key = key_of(what, metric, location);
   auto it = by_key_.find(key);
   created = false;
   if (it != by_key_.end()) return it->second;
 
   kiln::v1::Detection fresh;
-  fresh.set_cls(std::string(cls));
+  fresh.set_cls(wire::to_proto(what.cls));
+  fresh.set_kind(what.kind);
   fresh.set_metric(std::string(metric));
   if (order_.size() >= max_distinct_ && !location.empty()) {
     // Past the cap: count it where the class's unlocated overflow lives.
-    key = key_of(cls, metric, {}) + "|overflow";
+    key = key_of(what, metric, {}) + "|overflow";
     it = by_key_.find(key);
     if (it != by_key_.end()) return it->second;
     fresh.set_detail(fmt::format("more than {} distinct locations; the rest are counted here", max_distinct_));
@@ -50,19 +53,19 @@ kiln::v1::Detection& DetectionLog::slot(std::string_view cls, std::string_view m
   return by_key_.emplace(std::move(key), std::move(fresh)).first->second;
 }
 
-void DetectionLog::record(std::string_view cls, std::string_view metric, const Location& location,
+void DetectionLog::record(Finding what, std::string_view metric, const Location& location,
                           std::uint64_t count, const Moment& at, std::string_view detail) {
   bool created = false;
-  kiln::v1::Detection& d = slot(cls, metric, location, at, detail, created);
+  kiln::v1::Detection& d = slot(what, metric, location, at, detail, created);
   d.set_count(d.count() + count);
   d.set_last_t_s(at.t_s);
   d.set_last_wall_unix_ms(at.wall_unix_ms);
 }
 
-std::uint64_t DetectionLog::count(std::string_view cls) const {
+std::uint64_t DetectionLog::count(metrics::FailureClass cls) const {
   std::uint64_t total = 0;
   for (const auto& [key, d] : by_key_) {
-    if (d.cls() == cls) total += d.count();
+    if (d.cls() == wire::to_proto(cls)) total += d.count();
   }
   return total;
 }

@@ -16,11 +16,19 @@
 #include <vector>
 
 #include "device/chip.hpp"
+#include "metrics/failure_class.hpp"
 #include "schema/kiln.pb.h"
 
 namespace kiln::agent {
 
 using Location = std::vector<std::pair<std::string, std::int64_t>>;  // core, pe_row, pe_col, bit, link, …
+
+// What was seen: its failure class and what happened (the judge's rules
+// read the kind, never the detail text).
+struct Finding {
+  metrics::FailureClass cls = metrics::FailureClass::sdc;
+  kiln::v1::DetectionKind kind = kiln::v1::DETECTION_CORRUPTION;
+};
 
 // When something was seen: step time, wall time, and the chip's reading then.
 struct Moment {
@@ -35,17 +43,17 @@ class DetectionLog {
 
   explicit DetectionLog(std::size_t max_distinct = kMaxDistinct) : max_distinct_(max_distinct) {}
 
-  void record(std::string_view cls, std::string_view metric, const Location& location, std::uint64_t count,
+  void record(Finding what, std::string_view metric, const Location& location, std::uint64_t count,
               const Moment& at, std::string_view detail = {});
 
   // Total count of one class over every location.
-  std::uint64_t count(std::string_view cls) const;
+  std::uint64_t count(metrics::FailureClass cls) const;
   std::size_t size() const { return order_.size(); }
   // In first-seen order.
   void write_to(kiln::v1::ChipStepResult& result) const;
 
  private:
-  kiln::v1::Detection& slot(std::string_view cls, std::string_view metric, const Location& location,
+  kiln::v1::Detection& slot(Finding what, std::string_view metric, const Location& location,
                             const Moment& at, std::string_view detail, bool& created);
 
   std::size_t max_distinct_;

@@ -61,4 +61,18 @@ std::string ShmooSweep::map_text() const {
   return out;
 }
 
+void ShmooSweep::write_to(kiln::v1::ShmooResult& out) const {
+  out.Clear();
+  for (double v : voltages_) out.add_voltages_mv(v);
+  for (double c : clocks_) out.add_clocks_mhz(c);
+  for (PointOutcome o : outcomes_) {
+    switch (o) {
+      case PointOutcome::pass: out.add_outcomes(kiln::v1::SHMOO_PASS); break;
+      case PointOutcome::fail: out.add_outcomes(kiln::v1::SHMOO_FAIL); break;
+      case PointOutcome::refused: out.add_outcomes(kiln::v1::SHMOO_REFUSED); break;
+      case PointOutcome::not_run: out.add_outcomes(kiln::v1::SHMOO_NOT_RUN); break;
+    }
+  }
+}
+
 }  // namespace kiln::agent

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "schema/kiln.pb.h"
+
 namespace kiln::agent {
 
 enum class PointOutcome { not_run, pass, fail, refused };
@@ -34,6 +36,8 @@ class ShmooSweep {
   // One line: "mV\MHz 1200 1600 | 700 .X | 750 .. " with '.' pass, 'X' fail,
   // '-' refused by the chip, '?' not run.
   std::string map_text() const;
+  // The map as the wire carries it (kiln.v1.ShmooResult).
+  void write_to(kiln::v1::ShmooResult& out) const;
 
  private:
   std::vector<double> voltages_;

@@ -16,6 +16,7 @@
 namespace kiln::agent {
 namespace {
 
+constexpr const char* kLinkCrcErrors = "link_crc_errors";
 constexpr const char* kDataErrors = "data_errors";
 constexpr const char* kLinkGbps = "link_gbps";
 constexpr const char* kBusbw = "busbw_gbps";
@@ -119,12 +120,12 @@ void StepRunner::work_collective(Seconds share) {
 void StepRunner::observe_collective(const Moment& at, const device::Telemetry& t, MetricValues& values) {
   for (const auto& m : tick_link_mismatches_) {
     state_.data_errors += m.count;
-    detections_.record("link_errors", kDataErrors, {{"link", m.link}}, m.count, at,
+    detections_.record({metrics::FailureClass::link_errors, kiln::v1::DETECTION_CORRUPTION}, kDataErrors, {{"link", m.link}}, m.count, at,
                        "data received on this link differed from what was sent");
   }
   if (tick_data_errors_ > 0) {
     state_.data_errors += tick_data_errors_;
-    detections_.record("link_errors", kDataErrors, {}, tick_data_errors_, at,
+    detections_.record({metrics::FailureClass::link_errors, kiln::v1::DETECTION_CORRUPTION}, kDataErrors, {}, tick_data_errors_, at,
                        "the collective's result differed from the reference and no hop check localized it");
   }
   if (last_crc_.size() < t.links.size()) last_crc_.resize(t.links.size(), 0);
@@ -136,7 +137,7 @@ void StepRunner::observe_collective(const Moment& at, const device::Telemetry& t
     if (link.crc_errors) {
       const double delta = *link.crc_errors - last_crc_[i];
       if (delta > 0) {
-        detections_.record("link_errors", "link_crc_errors", where, static_cast<std::uint64_t>(std::llround(delta)), at,
+        detections_.record({metrics::FailureClass::link_errors, kiln::v1::DETECTION_ERROR_COUNT}, kLinkCrcErrors, where, static_cast<std::uint64_t>(std::llround(delta)), at,
                            "frames received with a bad CRC");
       }
       last_crc_[i] = *link.crc_errors;
@@ -146,9 +147,9 @@ void StepRunner::observe_collective(const Moment& at, const device::Telemetry& t
     if (nominal > 0 && *link.rate_gbps < kDegradedShare * nominal) {
       const std::string detail = fmt::format("link {} trained at {:.4g} of {:.4g} GB/s", i, *link.rate_gbps, nominal);
       // Either limit can be the one that notices: the link's rate or the bandwidth it costs.
-      detections_.record("link_degraded", kLinkGbps, where, 1, at, detail);
-      detections_.record("link_degraded", kBusbw, where, 1, at, detail);
-      detections_.record("link_degraded", kAlgbw, where, 1, at, detail);
+      detections_.record({metrics::FailureClass::link_degraded, kiln::v1::DETECTION_SHORTFALL}, kLinkGbps, where, 1, at, detail);
+      detections_.record({metrics::FailureClass::link_degraded, kiln::v1::DETECTION_SHORTFALL}, kBusbw, where, 1, at, detail);
+      detections_.record({metrics::FailureClass::link_degraded, kiln::v1::DETECTION_SHORTFALL}, kAlgbw, where, 1, at, detail);
     }
   }
   if (slowest_rate) values.emplace_back(kLinkGbps, *slowest_rate);

@@ -95,7 +95,7 @@ void StepRunner::observe_hbm(const Moment& at, double tick_s, MetricValues& valu
     if (stack >= 0) location.emplace_back("stack", stack);
     if (channel >= 0) location.emplace_back("channel", channel);
     location.emplace_back("bit", bit);
-    detections_.record("memory_pattern", kMemoryErrors, location, count, at);
+    detections_.record({metrics::FailureClass::memory_pattern, kiln::v1::DETECTION_CORRUPTION}, kMemoryErrors, location, count, at);
   }
   state_.memory_errors += tick_memory_errors_;
   if (tick_s > 0) put_own(values, "hbm_gbps", tick_bytes_ / tick_s / 1e9);
@@ -140,7 +140,7 @@ void StepRunner::observe_shmoo(const Moment& at, MetricValues& values) {
     const bool was_failed = sweep_->outcome(shmoo_point_) == PointOutcome::fail;
     sweep_->mark(shmoo_point_, failed ? PointOutcome::fail : PointOutcome::pass);
     if (failed && !was_failed) {
-      detections_.record("margin", kShmooFailures,
+      detections_.record({metrics::FailureClass::margin, kiln::v1::DETECTION_POINT_FAILED}, kShmooFailures,
                          {{"voltage_mv", std::llround(sweep_->voltage_mv(shmoo_point_))},
                           {"clock_mhz", std::llround(sweep_->clock_mhz(shmoo_point_))}},
                          1, at);
@@ -156,7 +156,8 @@ void StepRunner::observe_shmoo(const Moment& at, MetricValues& values) {
 void StepRunner::finish_shmoo(bool& completed, std::string& note) {
   if (shmoo_point_set_) chip_.clear_operating_point();
   shmoo_point_set_ = false;
-  std::string summary = fmt::format("shmoo {}", sweep_->map_text());
+  sweep_->write_to(*result_.mutable_shmoo());
+  std::string summary = fmt::format("shmoo: {} of {} point(s) failed", sweep_->failures(), sweep_->size());
   if (sweep_->refused() > 0) {
     summary += fmt::format("; {} point(s) refused by the chip ({})", sweep_->refused(), first_refusal_);
   }

@@ -11,7 +11,7 @@
 namespace kiln::agent {
 namespace {
 
-constexpr const char* kSdc = "sdc";
+constexpr Finding kSdc{metrics::FailureClass::sdc, kiln::v1::DETECTION_CORRUPTION};
 constexpr const char* kSdcMetric = "sdc_errors";
 constexpr const char* kMemoryErrors = "memory_errors";
 
@@ -193,7 +193,8 @@ void StepRunner::record_findings(const Moment& at) {
 void StepRunner::watch_health(const device::Telemetry& t, const Moment& at) {
   const double critical = chip_.sku().critical_c;
   if (t.temperature_c && critical > 0 && *t.temperature_c >= critical) {
-    detections_.record("thermal", "temperature_c", {}, 1, at, "critical temperature");
+    detections_.record({metrics::FailureClass::thermal, kiln::v1::DETECTION_CRITICAL_TEMPERATURE}, "temperature_c", {}, 1, at,
+                       "critical temperature");
   }
   // ECC errors where the backend says where they were; the rest unlocated.
   double located_ue = 0;
@@ -201,12 +202,12 @@ void StepRunner::watch_health(const device::Telemetry& t, const Moment& at) {
     auto& [ce_before, ue_before] = last_sites_[{site.stack, site.channel}];
     const Location where{{"stack", site.stack}, {"channel", site.channel}};
     if (site.ce > ce_before) {
-      detections_.record("memory_ce_excess", "hbm_ce", where, static_cast<std::uint64_t>(std::llround(site.ce - ce_before)),
+      detections_.record({metrics::FailureClass::memory_ce_excess, kiln::v1::DETECTION_ERROR_COUNT}, "hbm_ce", where, static_cast<std::uint64_t>(std::llround(site.ce - ce_before)),
                          at);
     }
     if (site.ue > ue_before) {
       located_ue += site.ue - ue_before;
-      detections_.record("memory_ue", "hbm_ue", where, static_cast<std::uint64_t>(std::llround(site.ue - ue_before)), at);
+      detections_.record({metrics::FailureClass::memory_ue, kiln::v1::DETECTION_UNCORRECTABLE}, "hbm_ue", where, static_cast<std::uint64_t>(std::llround(site.ue - ue_before)), at);
     }
     ce_before = site.ce;
     ue_before = site.ue;
@@ -215,7 +216,7 @@ void StepRunner::watch_health(const device::Telemetry& t, const Moment& at) {
     const double before = last_hbm_ue_.value_or(0);
     const double unlocated = *t.hbm_ue - before - located_ue;
     if (unlocated > 0.5) {
-      detections_.record("memory_ue", "hbm_ue", {}, static_cast<std::uint64_t>(std::llround(unlocated)), at);
+      detections_.record({metrics::FailureClass::memory_ue, kiln::v1::DETECTION_UNCORRECTABLE}, "hbm_ue", {}, static_cast<std::uint64_t>(std::llround(unlocated)), at);
     }
     last_hbm_ue_ = t.hbm_ue;
   }
@@ -232,7 +233,7 @@ void StepRunner::watch_health(const device::Telemetry& t, const Moment& at) {
     // already down when the step began), not once per sample.
     const bool was_up = !last_link_up_[i] || *last_link_up_[i];
     if (!*up && was_up) {
-      detections_.record("link_down", fmt::format("link{}_up", i), {{"link", static_cast<std::int64_t>(i)}}, 1, at);
+      detections_.record({metrics::FailureClass::link_down, kiln::v1::DETECTION_LINK_DROPPED}, fmt::format("link{}_up", i), {{"link", static_cast<std::int64_t>(i)}}, 1, at);
     }
     last_link_up_[i] = up;
   }
@@ -289,7 +290,7 @@ void StepRunner::observe(Seconds tick, const device::Telemetry& t, std::int64_t 
   if (chip_.hung()) {
     // The chip made no progress: the step ends here. It ran as far as the
     // chip let it, so it is "completed"; the hang detection fails the chip.
-    detections_.record("hang", "", {}, 1, at, "the chip stopped making progress");
+    detections_.record({metrics::FailureClass::hang, kiln::v1::DETECTION_HANG}, "", {}, 1, at, "the chip stopped making progress");
     finish(true, "chip hung");
     return;
   }

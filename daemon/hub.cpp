@@ -234,7 +234,9 @@ void Hub::answer_query(Session& session, std::uint64_t request_id, const kiln::v
   }
   // Live progress is read here on the io thread, the rest from the database on the pool.
   std::optional<nlohmann::ordered_json> live;
-  if (query.kind() == Kind::RUN) live = runs_.progress(query.run_id());
+  if (query.kind() == Kind::RUN) {
+    if (auto progress = runs_.progress(query.run_id())) live = progress_json(*progress);
+  }
   std::weak_ptr<Session> weak = session.shared_from_this();
   boost::asio::post(queries_, [this, weak, request_id, query, live] {
     std::string body;

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "metrics/catalog.hpp"
+#include "schema/enums.hpp"
 #include "testplans/peak_figure.hpp"
 
 namespace kiln::daemon {
@@ -20,13 +22,25 @@ double median(std::vector<double> values) {
   return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2.0;
 }
 
+}  // namespace
+
 // Conditions that fail a chip whatever the plan's limits say (DESIGN §5).
 bool is_health_watch(const Detection& d) {
-  // Corrupted collective data fails like an SDC, whatever the limits say.
-  return d.cls() == "memory_ue" || d.cls() == "link_down" || d.cls() == "hang" ||
-         (d.cls() == "link_errors" && d.metric() == "data_errors") ||
-         (d.cls() == "thermal" && d.detail().find("critical") != std::string::npos);
+  switch (d.kind()) {
+    case kiln::v1::DETECTION_UNCORRECTABLE:
+    case kiln::v1::DETECTION_LINK_DROPPED:
+    case kiln::v1::DETECTION_HANG:
+    case kiln::v1::DETECTION_CRITICAL_TEMPERATURE:
+      return true;
+    case kiln::v1::DETECTION_CORRUPTION:
+      // Corrupted collective data fails like an SDC, whatever the limits say.
+      return d.cls() == kiln::v1::FAILURE_LINK_ERRORS;
+    default:
+      return false;
+  }
 }
+
+namespace {
 
 std::string location_json(const Detection& d) {
   nlohmann::ordered_json loc = nlohmann::ordered_json::object();
@@ -54,10 +68,10 @@ std::string conditions_json(const Detection& d) {
   return c.dump();
 }
 
-store::FailureRow failure_from(const Detection& d, const JudgeInput& in, const std::string& cls,
+store::FailureRow failure_from(const Detection& d, const JudgeInput& in, metrics::FailureClass cls,
                                const std::string& detail) {
   store::FailureRow f;
-  f.cls = cls;
+  f.cls = std::string(metrics::to_string(cls));
   f.step_index = in.step_index;
   f.step_name = in.step->name;
   f.count = d.count();
@@ -79,33 +93,18 @@ struct Bounds {
 
 std::string fmt_num(double v) { return fmt::format("{:.6g}", v); }
 
-// Counters are cumulative within a run (DESIGN §7) and an agent's summary of
-// one starts at its value when the step began, so the step's own count is
-// max − min: errors seen in an earlier step do not fail this one again.
-bool is_counter(const std::string& metric) {
-  return metric == "sdc_errors" || metric == "hbm_ce" || metric == "hbm_ue" || metric == "memory_errors" ||
-         metric == "link_crc_errors" || metric == "data_errors" ||
-         (metric.starts_with("link") && metric.ends_with("_crc_errors"));
+// The class a detection names, or `fallback` when it names none.
+metrics::FailureClass class_of(const Detection& d, metrics::FailureClass fallback) {
+  return wire::from_proto(d.cls()).value_or(fallback);
 }
 
 }  // namespace
 
-std::string failure_class_for(const std::string& metric) {
-  if (metric == "sdc_errors") return "sdc";
-  if (metric == "tflops" || metric == "busbw_gbps" || metric == "algbw_gbps" || metric == "hbm_gbps" ||
-      metric == "utilization" || metric == "clock_mhz" || metric == "link_gbps")
-    return "underperforming";
-  if (metric == "temperature_c" || metric == "hbm_temperature_c" || metric == "throttle_fraction" ||
-      metric == "throttled")
-    return "thermal";
-  if (metric == "power_w") return "power";
-  if (metric == "hbm_ce") return "memory_ce_excess";
-  if (metric == "hbm_ue") return "memory_ue";
-  if (metric == "memory_errors") return "memory_pattern";
-  if (metric == "link_crc_errors" || metric == "data_errors") return "link_errors";
-  if (metric == "link_down") return "link_down";
-  if (metric == "shmoo_failures") return "margin";
-  return "limit";
+metrics::FailureClass failure_class_for(const std::string& metric) {
+  const metrics::MetricDef* def = metrics::MetricCatalog::builtin().find(metric);
+  // The plan loader only accepts catalogued metrics; anything else is a bug
+  // upstream, and a performance failure is the least surprising name for it.
+  return def != nullptr ? def->failure_class : metrics::FailureClass::underperforming;
 }
 
 PeerReference peer_reference(const std::vector<const ChipStepResult*>& results) {
@@ -141,8 +140,9 @@ Judgement judge(const JudgeInput& in) {
 
   for (const auto& d : r.detections()) {
     if (!is_health_watch(d)) continue;
-    j.failures.push_back(failure_from(d, in, d.cls(), ""));
-    raise(Verdict::fail, fmt::format("{}{}", d.cls(), d.detail().empty() ? "" : ": " + d.detail()));
+    const metrics::FailureClass cls = class_of(d, metrics::FailureClass::hang);
+    j.failures.push_back(failure_from(d, in, cls, ""));
+    raise(Verdict::fail, fmt::format("{}{}", metrics::to_string(cls), d.detail().empty() ? "" : ": " + d.detail()));
   }
   if (!r.completed()) {
     raise(Verdict::inconclusive, fmt::format("step cut short{}", r.note().empty() ? "" : ": " + r.note()));
@@ -194,7 +194,10 @@ Judgement judge(const JudgeInput& in) {
         break;
       }
     }
-    const bool counter = is_counter(limit.metric);
+    // Counters are cumulative within a run (DESIGN §7) and an agent's summary
+    // of one starts at its value when the step began, so the step's own
+    // count is max − min: errors seen in an earlier step do not fail this one again.
+    const bool counter = metrics::MetricCatalog::builtin().is_counter(limit.metric);
     const double avg = summary->second.avg();
     const double max = counter ? summary->second.max() - summary->second.min() : summary->second.max();
     std::optional<std::string> violation;
@@ -206,18 +209,18 @@ Judgement judge(const JudgeInput& in) {
                               base_text.empty() ? "" : fmt::format(" ({}{})", fmt_num(*limit.max), base_text));
     }
     if (violation) {
-      const std::string cls = failure_class_for(limit.metric);
+      const metrics::FailureClass cls = failure_class_for(limit.metric);
       bool located = false;
       for (const auto& d : r.detections()) {
         if (d.metric() != limit.metric || is_health_watch(d)) continue;
         // A detection that knows better names the class (a busbw shortfall
         // located at a link trained narrow is link_degraded).
-        j.failures.push_back(failure_from(d, in, d.cls().empty() ? cls : d.cls(), *violation));
+        j.failures.push_back(failure_from(d, in, class_of(d, cls), *violation));
         located = true;
       }
       if (!located) {
         store::FailureRow f;
-        f.cls = cls;
+        f.cls = std::string(metrics::to_string(cls));
         f.step_index = in.step_index;
         f.step_name = in.step->name;
         f.count = counter ? static_cast<std::uint64_t>(max) : 1;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "daemon/verdict.hpp"
+#include "metrics/failure_class.hpp"
 #include "schema/kiln.pb.h"
 #include "schema/store.hpp"
 #include "testplans/plan.hpp"
@@ -56,7 +57,10 @@ struct JudgeInput {
 
 Judgement judge(const JudgeInput& input);
 
-// The failure class a violated limit on `metric` stands for.
-std::string failure_class_for(const std::string& metric);
+// The failure class a violated limit on `metric` stands for (the catalog's).
+metrics::FailureClass failure_class_for(const std::string& metric);
+// A detection that fails its chip whatever the step's limits say (DESIGN §5:
+// health watches, and corruption the chip's own data shows).
+bool is_health_watch(const kiln::v1::Detection& detection);
 
 }  // namespace kiln::daemon

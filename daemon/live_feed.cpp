@@ -6,6 +6,8 @@
 #include <spdlog/spdlog.h>
 
 #include "core/clock.hpp"
+#include "metrics/catalog.hpp"
+#include "schema/enums.hpp"
 
 namespace kiln::daemon {
 
@@ -22,13 +24,23 @@ constexpr auto kFailingGrace = std::chrono::seconds(1);
 std::string describe(const kiln::v1::Detection& d) {
   std::string where;
   for (const auto& [key, value] : d.location()) where += fmt::format(" {}={}", key, value);
-  std::string text = fmt::format("{} ×{}", d.cls(), d.count());
+  std::string text = fmt::format("{} ×{}", wire::failure_class_name(d.cls()), d.count());
   if (!where.empty()) text += " at" + where;
   if (d.conditions().has_temperature_c()) text += fmt::format(", {:.1f} °C", d.conditions().temperature_c());
   return text;
 }
 
 bool is_bad(const std::string& verdict) { return verdict == "fail" || verdict == "error"; }
+
+// A stored verdict (pass, marginal, …) as the feed carries it.
+kiln::v1::LiveVerdict live_verdict(const std::string& verdict) {
+  if (verdict == "pass") return kiln::v1::LIVE_VERDICT_PASS;
+  if (verdict == "marginal") return kiln::v1::LIVE_VERDICT_MARGINAL;
+  if (verdict == "inconclusive") return kiln::v1::LIVE_VERDICT_INCONCLUSIVE;
+  if (verdict == "error") return kiln::v1::LIVE_VERDICT_ERROR;
+  if (verdict == "fail") return kiln::v1::LIVE_VERDICT_FAIL;
+  return kiln::v1::LIVE_VERDICT_RUNNING;
+}
 
 }  // namespace
 
@@ -84,11 +96,11 @@ std::uint32_t LiveFeed::metric_index(const std::string& name) {
   return it->second;
 }
 
-void LiveFeed::raise(std::string kind, std::string message, const std::string& serial, const std::string& rack,
+void LiveFeed::raise(kiln::v1::AlarmKind kind, std::string message, const std::string& serial, const std::string& rack,
                      std::uint64_t run_id, std::string step) {
   StoredAlarm stored;
   stored.alarm.set_id(next_alarm_id_++);
-  stored.alarm.set_kind(std::move(kind));
+  stored.alarm.set_kind(kind);
   stored.alarm.set_serial(serial);
   stored.alarm.set_rack(rack);
   stored.alarm.set_run_id(run_id);
@@ -111,7 +123,7 @@ void LiveFeed::on_rack_registered(const kiln::v1::RegisterRack& registration) {
   rack.version = bump();
   rack.silent = false;
   if (was_lost) {
-    raise("agent_back", fmt::format("agent of rack {} reconnected", registration.rack()), "", registration.rack(), 0, "");
+    raise(kiln::v1::ALARM_AGENT_BACK, fmt::format("agent of rack {} reconnected", registration.rack()), "", registration.rack(), 0, "");
   }
   for (const auto& info : registration.chips()) {
     Chip& c = chip(info.serial());
@@ -131,13 +143,13 @@ void LiveFeed::on_rack_lost(const std::string& name) {
   it->second.live.set_connected(false);
   it->second.live.set_changed_unix_ms(unix_ms_now());
   it->second.version = bump();
-  raise("agent_lost", fmt::format("agent of rack {} disconnected", name), "", name, 0, "");
+  raise(kiln::v1::ALARM_AGENT_LOST, fmt::format("agent of rack {} disconnected", name), "", name, 0, "");
 }
 
 void LiveFeed::on_run_submitted(std::uint64_t run_id) {
   Run& run = runs_[run_id];
   run.live.set_run_id(run_id);
-  run.live.set_state("queued");
+  run.live.set_state(kiln::v1::LIVE_RUN_QUEUED);
   run.version = bump();
 }
 
@@ -150,7 +162,7 @@ void LiveFeed::on_batch(const kiln::v1::AgentBatch& batch) {
     Run& run = runs_[sample.run_id()];
     if (run.live.run_id() == 0) {  // a run this feed has not seen submitted (daemon restarted under it)
       run.live.set_run_id(sample.run_id());
-      run.live.set_state("running");
+      run.live.set_state(kiln::v1::LIVE_RUN_RUNNING);
       run.version = bump();
     }
     if (!run.names_asked) {
@@ -158,7 +170,7 @@ void LiveFeed::on_batch(const kiln::v1::AgentBatch& batch) {
       load_facts(sample.run_id());
     }
     if (c.live.run_id() != sample.run_id()) {
-      c.live.set_verdict("running");
+      c.live.set_verdict(kiln::v1::LIVE_VERDICT_RUNNING);
       c.throttled = false;
     }
     // The step's own name once the store told us; until then the phase's.
@@ -180,20 +192,20 @@ void LiveFeed::on_batch(const kiln::v1::AgentBatch& batch) {
       c.live.add_metric_value(v.value());
       // Corruption and uncorrectable errors fail a chip whatever the limits:
       // alarmed as soon as a sample counts one, not when the step ends.
-      if ((v.name() == "sdc_errors" || v.name() == "hbm_ue") && v.value() > 0) {
-        const std::string cls = v.name() == "sdc_errors" ? "sdc" : "memory_ue";
+      if ((v.name() == metrics::kSdcErrors || v.name() == metrics::kHbmUe) && v.value() > 0) {
+        const auto cls = v.name() == metrics::kSdcErrors ? kiln::v1::FAILURE_SDC : kiln::v1::FAILURE_MEMORY_UE;
         if (run.alarmed_classes.insert({sample.serial(), cls}).second) {
           run.alarmed.insert(sample.serial());
-          raise("failure",
+          raise(kiln::v1::ALARM_FAILURE,
                 fmt::format("{}: {} {} counted in {} (run {})", sample.serial(), v.value(), v.name(), c.live.step(),
                             sample.run_id()),
                 sample.serial(), batch.rack(), sample.run_id(), c.live.step());
         }
       }
-      if (v.name() != "throttled") continue;
-      const bool throttled = v.value() > 0.5;
+      if (v.name() != metrics::kThrottled) continue;
+      const bool throttled = v.value() != 0;
       if (throttled && !c.throttled) {
-        raise("throttling",
+        raise(kiln::v1::ALARM_THROTTLING,
               fmt::format("{} throttling in {} (run {})", sample.serial(), c.live.step(), sample.run_id()),
               sample.serial(), batch.rack(), sample.run_id(), c.live.step());
       }
@@ -206,12 +218,12 @@ void LiveFeed::on_batch(const kiln::v1::AgentBatch& batch) {
     if (result.detections().empty()) continue;
     Chip& c = chip(result.serial());
     Run& run = runs_[result.run_id()];
-    c.live.set_verdict("fail");
+    c.live.set_verdict(kiln::v1::LIVE_VERDICT_FAIL);
     c.version = bump();
     run.alarmed.insert(result.serial());
     for (const auto& d : result.detections()) {
       if (!run.alarmed_classes.insert({result.serial(), d.cls()}).second) continue;  // raised from its samples already
-      raise("failure", fmt::format("{}: {} in {} (run {})", result.serial(), describe(d), c.live.step(), result.run_id()),
+      raise(kiln::v1::ALARM_FAILURE, fmt::format("{}: {} in {} (run {})", result.serial(), describe(d), c.live.step(), result.run_id()),
             result.serial(), batch.rack(), result.run_id(), c.live.step());
     }
   }
@@ -239,28 +251,28 @@ void LiveFeed::tick() {
 void LiveFeed::poll_runs(SteadyNow::time_point now) {
   bool any_running = false;
   for (auto& [id, run] : runs_) {
-    if (run.live.state() == "ended") continue;
+    if (run.live.state() == kiln::v1::LIVE_RUN_ENDED) continue;
     auto progress = progress_(id);
     kiln::v1::RunLive next = run.live;
     if (!progress) {
-      next.set_state("ended");
+      next.set_state(kiln::v1::LIVE_RUN_ENDED);
       next.clear_failing();
       run.reload_at = now + kVerdictReread;
       load_facts(id);
     } else {
-      const auto& p = *progress;
-      next.set_state(p.value("state", "running"));
-      next.set_queue_position(p.value("position", 0u));
-      next.set_phase(p.value("phase", 0u));
-      next.set_phases(p.value("phases", 0u));
-      next.set_step(p.value("step", ""));
-      next.set_elapsed_s(p.value("elapsed_s", 0.0));
-      next.set_total_s(p.value("total_s", 0.0));
+      const RunProgress& p = *progress;
+      next.set_state(p.state == RunProgress::State::queued ? kiln::v1::LIVE_RUN_QUEUED : kiln::v1::LIVE_RUN_RUNNING);
+      next.set_queue_position(p.queue_position);
+      next.set_phase(p.phase);
+      next.set_phases(p.phases);
+      next.set_step(p.step);
+      next.set_elapsed_s(p.elapsed_s);
+      next.set_total_s(p.total_s);
       next.clear_failing();
       next.clear_lost_racks();
-      for (const auto& s : p.value("failing", nlohmann::ordered_json::array())) next.add_failing(s.get<std::string>());
-      for (const auto& r : p.value("lost_racks", nlohmann::ordered_json::array())) next.add_lost_racks(r.get<std::string>());
-      any_running = any_running || next.state() == "running";
+      for (const auto& s : p.failing) next.add_failing(s);
+      for (const auto& r : p.lost_racks) next.add_lost_racks(r);
+      any_running = any_running || next.state() == kiln::v1::LIVE_RUN_RUNNING;
       if (next.phase() > 1 && next.phase() != run.verdicts_phase) {
         run.verdicts_phase = next.phase();
         run.reload_at = now + kVerdictReread;
@@ -268,8 +280,8 @@ void LiveFeed::poll_runs(SteadyNow::time_point now) {
       }
       for (const auto& serial : next.failing()) {
         Chip& c = chip(serial);
-        if (c.live.run_id() == id && c.live.verdict() != "fail") {
-          c.live.set_verdict("fail");
+        if (c.live.run_id() == id && c.live.verdict() != kiln::v1::LIVE_VERDICT_FAIL) {
+          c.live.set_verdict(kiln::v1::LIVE_VERDICT_FAIL);
           c.version = bump();
         }
         // A limit failure has no detection of its own: the judge's word is the
@@ -279,7 +291,8 @@ void LiveFeed::poll_runs(SteadyNow::time_point now) {
         auto [since, fresh] = run.failing_since.try_emplace(serial, now);
         if (!fresh && now - since->second >= kFailingGrace) {
           run.alarmed.insert(serial);
-          raise("failure", fmt::format("{}: failing in run {} (see its failures once the step is judged)", serial, id),
+          raise(kiln::v1::ALARM_FAILURE,
+                fmt::format("{}: failing in run {} (see its failures once the step is judged)", serial, id),
                 serial, c.live.rack(), id, "");
         }
       }
@@ -298,9 +311,9 @@ void LiveFeed::poll_runs(SteadyNow::time_point now) {
   }
   // Forget the oldest ended runs beyond a few dozen.
   std::size_t ended = 0;
-  for (const auto& [id, run] : runs_) ended += run.live.state() == "ended" ? 1 : 0;
+  for (const auto& [id, run] : runs_) ended += run.live.state() == kiln::v1::LIVE_RUN_ENDED ? 1 : 0;
   for (auto it = runs_.begin(); ended > kEndedRunsKept && it != runs_.end();) {
-    if (it->second.live.state() == "ended" && !it->second.reload_at) {
+    if (it->second.live.state() == kiln::v1::LIVE_RUN_ENDED && !it->second.reload_at) {
       it = runs_.erase(it);
       --ended;
     } else {
@@ -314,7 +327,7 @@ void LiveFeed::watch_silence(SteadyNow::time_point now) {
     if (!rack.live.connected() || !rack.busy || rack.silent) continue;
     if (now - rack.last_batch < kSilentAfter) continue;
     rack.silent = true;
-    raise("agent_silent",
+    raise(kiln::v1::ALARM_AGENT_SILENT,
           fmt::format("no data from the agent of rack {} for {} s during a run", name, kSilentAfter.count()), "", name, 0,
           "");
   }
@@ -331,7 +344,7 @@ void LiveFeed::load_facts(std::uint64_t run_id) {
 
 void LiveFeed::apply_facts(std::uint64_t run_id, const RunFacts& facts) {
   auto run_it = runs_.find(run_id);
-  const bool ended = run_it == runs_.end() || run_it->second.live.state() == "ended";
+  const bool ended = run_it == runs_.end() || run_it->second.live.state() == kiln::v1::LIVE_RUN_ENDED;
   if (run_it != runs_.end() && !facts.step_names.empty() && run_it->second.step_names.empty()) {
     run_it->second.step_names = facts.step_names;
     for (auto& [serial, c] : chips_) {
@@ -349,15 +362,15 @@ void LiveFeed::apply_facts(std::uint64_t run_id, const RunFacts& facts) {
     Chip& c = it->second;
     // While running, a passing step leaves the chip shown as running; only a
     // worse verdict shows through. Once the run ended, its verdict is final.
-    std::string shown = verdict;
-    if (!ended && verdict == "pass") shown = "running";
-    if (!ended && c.live.verdict() == "fail") shown = "fail";
+    kiln::v1::LiveVerdict shown = live_verdict(verdict);
+    if (!ended && shown == kiln::v1::LIVE_VERDICT_PASS) shown = kiln::v1::LIVE_VERDICT_RUNNING;
+    if (!ended && c.live.verdict() == kiln::v1::LIVE_VERDICT_FAIL) shown = kiln::v1::LIVE_VERDICT_FAIL;
     if (shown != c.live.verdict()) {
       c.live.set_verdict(shown);
       c.version = bump();
     }
     if (is_bad(verdict) && run_it != runs_.end() && run_it->second.alarmed.insert(serial).second) {
-      raise("failure", fmt::format("{}: verdict {} in run {}", serial, verdict, run_id), serial, c.live.rack(), run_id,
+      raise(kiln::v1::ALARM_FAILURE, fmt::format("{}: verdict {} in run {}", serial, verdict, run_id), serial, c.live.rack(), run_id,
             "");
     }
   }

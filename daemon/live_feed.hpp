@@ -26,6 +26,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
+#include "daemon/run_progress.hpp"
 #include "daemon/session.hpp"
 #include "schema/kiln.pb.h"
 
@@ -34,7 +35,7 @@ namespace kiln::daemon {
 class LiveFeed {
  public:
   // RunManager::progress: the live state of a queued or running run, nullopt once it ended.
-  using ProgressFn = std::function<std::optional<nlohmann::ordered_json>(std::uint64_t run_id)>;
+  using ProgressFn = std::function<std::optional<RunProgress>(std::uint64_t run_id)>;
   // What the store knows of a run that the feed shows: each chip's verdict
   // so far (worst judged step, or the run's final chip verdict once decided)
   // and the steps' names by index.
@@ -77,7 +78,7 @@ class LiveFeed {
     std::uint32_t verdicts_phase = 0;  // phase whose verdicts were last loaded
     std::optional<std::chrono::steady_clock::time_point> reload_at;  // the writer may not have committed yet
     std::set<std::string> alarmed;     // chips already raised as failing in this run
-    std::set<std::pair<std::string, std::string>> alarmed_classes;  // (serial, failure class): one alarm each
+    std::set<std::pair<std::string, int>> alarmed_classes;  // (serial, kiln::v1::FailureClass): one alarm each
     std::map<std::string, std::chrono::steady_clock::time_point> failing_since;
     std::map<std::uint32_t, std::string> step_names;
     bool names_asked = false;
@@ -108,7 +109,7 @@ class LiveFeed {
   void load_facts(std::uint64_t run_id);
   void apply_facts(std::uint64_t run_id, const RunFacts& facts);
   void send_update(Subscriber& subscriber, Session& session);
-  void raise(std::string kind, std::string message, const std::string& serial, const std::string& rack,
+  void raise(kiln::v1::AlarmKind kind, std::string message, const std::string& serial, const std::string& rack,
              std::uint64_t run_id, std::string step);
   Chip& chip(const std::string& serial);
   std::uint32_t metric_index(const std::string& name);

@@ -136,7 +136,7 @@ Result<std::string> report_json(store::Reader& reader, std::uint64_t run_id) {
       s["completed"] = cs.completed;
       s["ran_s"] = cs.ran_s;
       if (!cs.note.empty()) s["note"] = cs.note;
-      if (auto map = parse_shmoo_note(cs.note)) s["shmoo"] = shmoo_json(*map);
+      if (cs.shmoo) s["shmoo"] = shmoo_json(*cs.shmoo);
       Json metrics = Json::object();
       for (const auto& m : cs.metrics) metrics[m.metric] = {{"min", m.min}, {"avg", m.avg}, {"max", m.max}};
       s["metrics"] = metrics;

@@ -114,10 +114,7 @@ Result<std::string> render_report_text(const std::string& report_json) {
     }
     for (const auto& s : c["steps"]) {
       if (!s.contains("shmoo")) continue;
-      ShmooMap map;
-      map.clocks_mhz = s["shmoo"]["clock_mhz"].get<std::vector<double>>();
-      map.voltages_mv = s["shmoo"]["voltage_mv"].get<std::vector<double>>();
-      map.rows = s["shmoo"]["map"].get<std::vector<std::string>>();
+      const store::ShmooMap map = shmoo_from_json(s["shmoo"]);
       shmoo_text += fmt::format("  {} step {} ({}):\n", c["serial"].get<std::string>(), s["name"].get<std::string>(),
                                 text_or(s, "verdict", "-"));
       shmoo_text += shmoo_grid(map, "    ");

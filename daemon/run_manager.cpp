@@ -362,25 +362,29 @@ Status RunManager::abort(std::uint64_t run_id, const std::string& reason) {
   return {};
 }
 
-std::optional<nlohmann::ordered_json> RunManager::progress(std::uint64_t run_id) const {
+std::optional<RunProgress> RunManager::progress(std::uint64_t run_id) const {
   for (std::size_t i = 0; i < queue_.size(); ++i) {
-    if (queue_[i]->id == run_id) return nlohmann::ordered_json{{"state", "queued"}, {"position", i + 1}};
+    if (queue_[i]->id == run_id) {
+      RunProgress queued;
+      queued.queue_position = static_cast<std::uint32_t>(i + 1);
+      return queued;
+    }
   }
   if (!active_ || active_->id != run_id) return std::nullopt;
   const Run& run = *active_;
   std::vector<std::string> names;
   for (const auto* s : phase_steps(run, run.phase_pos)) names.push_back(s->step->name);
   const double phase_len = phase_length(run, run.phase_pos);
-  nlohmann::ordered_json j;
-  j["state"] = "running";
-  j["phase"] = run.phase_pos + 1;
-  j["phases"] = run.phases.size();
-  j["step"] = fmt::format("{}", fmt::join(names, " + "));
-  j["elapsed_s"] = run.elapsed_before_phase_s + std::min(run.phase_progress_s, phase_len);
-  j["total_s"] = run.total_s;
-  j["failing"] = std::vector<std::string>(run.failing.begin(), run.failing.end());
-  j["lost_racks"] = std::vector<std::string>(run.lost_racks.begin(), run.lost_racks.end());
-  return j;
+  RunProgress p;
+  p.state = RunProgress::State::running;
+  p.phase = static_cast<std::uint32_t>(run.phase_pos + 1);
+  p.phases = static_cast<std::uint32_t>(run.phases.size());
+  p.step = fmt::format("{}", fmt::join(names, " + "));
+  p.elapsed_s = run.elapsed_before_phase_s + std::min(run.phase_progress_s, phase_len);
+  p.total_s = run.total_s;
+  p.failing.assign(run.failing.begin(), run.failing.end());
+  p.lost_racks.assign(run.lost_racks.begin(), run.lost_racks.end());
+  return p;
 }
 
 }  // namespace kiln::daemon

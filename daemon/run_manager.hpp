@@ -22,6 +22,7 @@
 #include "daemon/agent_directory.hpp"
 #include "daemon/ingest_writer.hpp"
 #include "daemon/judge.hpp"
+#include "daemon/run_progress.hpp"
 #include "daemon/verdict.hpp"
 #include "schema/kiln.pb.h"
 #include "testplans/pattern_registry.hpp"
@@ -47,7 +48,7 @@ class RunManager {
   void submit(const kiln::v1::SubmitRun& request, SubmitReply reply);
   Status abort(std::uint64_t run_id, const std::string& reason);
   // Live state of a queued or running run, merged into `kiln run show`.
-  std::optional<nlohmann::ordered_json> progress(std::uint64_t run_id) const;
+  std::optional<RunProgress> progress(std::uint64_t run_id) const;
 
   void on_batch_committed(const std::string& rack, const kiln::v1::AgentBatch& batch);
   void on_rack_lost(const std::string& rack);

@@ -1,5 +1,7 @@
 #include "gui/dashboard.hpp"
 
+#include "schema/enums.hpp"
+
 #include <chrono>
 
 namespace kiln::gui {
@@ -74,7 +76,7 @@ void Dashboard::refresh() {
     for (const auto& alarm : update.alarms()) {
       if (!alarms_.add(alarm)) continue;
       alarms = true;
-      if (!update.full()) emit newAlarm(QString::fromStdString(alarm.kind()), QString::fromStdString(alarm.message()));
+      if (!update.full()) emit newAlarm(QString::fromStdString(std::string(wire::to_string(alarm.kind()))), QString::fromStdString(alarm.message()));
     }
   }
   if (lab_.take_layout_changed()) emit layoutChanged();

@@ -63,6 +63,8 @@ struct MetricName {
   std::string_view value;
   constexpr operator std::string_view() const { return value; }  // NOLINT(google-explicit-constructor)
   std::string str() const { return std::string(value); }
+  // name == kTemperatureC for a std::string or string_view name (either order).
+  friend constexpr bool operator==(MetricName a, std::string_view b) { return a.value == b; }
 };
 
 // Chip telemetry (DESIGN §7).

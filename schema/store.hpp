@@ -109,6 +109,14 @@ struct FailureRow {
   std::string detail;
 };
 
+// A shmoo step's pass/fail map: one row per voltage, one character per
+// clock ('.' pass, 'X' fail, '-' refused by the chip, '?' not run).
+struct ShmooMap {
+  std::vector<double> voltages_mv;
+  std::vector<double> clocks_mhz;
+  std::vector<std::string> rows;
+};
+
 struct ChipStepRow {
   std::string serial;
   std::uint32_t step_index = 0;
@@ -120,6 +128,7 @@ struct ChipStepRow {
   std::vector<FailureRow> failures;
   std::string note;               // the agent's note: why not completed, what was unsupported
   bool unsupported = false;       // the backend could not run this pattern
+  std::optional<ShmooMap> shmoo;  // shmoo steps
 };
 
 // What an agent detected during a step (kiln.v1.Detection), kept as evidence.
@@ -134,6 +143,7 @@ struct DetectionRow {
   std::string conditions_json;    // {"temperature_c":71.3,...}: only the conditions the agent knew
   std::string location_json;      // {"core":1,"pe_row":12,...} as the agent sent it
   std::string detail;
+  std::string kind;               // kiln.v1.DetectionKind in lower case (corruption, hang, …); '' before protocol 2
 };
 
 struct TelemetryRow {

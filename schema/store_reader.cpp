@@ -212,6 +212,28 @@ Result<std::vector<ChipStepRow>> Reader::chip_steps(std::uint64_t run_id) {
       failure.detail = failures.getColumn(11).getString();
       rows[found->second].failures.push_back(std::move(failure));
     }
+
+    SQLite::Statement points(*db_,
+                             "SELECT c.serial, p.step_index, p.row, p.col, p.voltage_mv, p.clock_mhz, p.outcome "
+                             "FROM shmoo_points p JOIN chips c ON c.id = p.chip_id WHERE p.run_id = ?1 "
+                             "ORDER BY c.serial, p.step_index, p.row, p.col");
+    points.bind(1, to_db(run_id));
+    while (points.executeStep()) {
+      const auto found = index.find({points.getColumn(0).getString(), get_u32(points, 1)});
+      if (found == index.end()) continue;  // cannot happen: points cascade from chip_steps
+      ShmooMap& map = rows[found->second].shmoo ? *rows[found->second].shmoo : rows[found->second].shmoo.emplace();
+      const auto row = static_cast<std::size_t>(points.getColumn(2).getInt());
+      const auto col = static_cast<std::size_t>(points.getColumn(3).getInt());
+      if (map.voltages_mv.size() <= row) map.voltages_mv.resize(row + 1);
+      if (map.clocks_mhz.size() <= col) map.clocks_mhz.resize(col + 1);
+      if (map.rows.size() <= row) map.rows.resize(row + 1);
+      map.voltages_mv[row] = points.getColumn(4).getDouble();
+      map.clocks_mhz[col] = points.getColumn(5).getDouble();
+      const std::string outcome = points.getColumn(6).getString();
+      std::string& cells = map.rows[row];
+      if (cells.size() <= col) cells.resize(col + 1, '?');
+      cells[col] = outcome == "pass" ? '.' : outcome == "fail" ? 'X' : outcome == "refused" ? '-' : '?';
+    }
     return rows;
   });
 }
@@ -223,7 +245,7 @@ Result<std::vector<DetectionRow>> Reader::detections(std::uint64_t run_id) {
     SQLite::Statement q(*db_,
                         "SELECT c.serial, d.step_index, d.class, d.metric, d.count, d.first_t_s, d.last_t_s, "
                         "coalesce(d.first_unix_ms, 0), coalesce(d.last_unix_ms, 0), d.conditions_json, "
-                        "d.location_json, d.detail "
+                        "d.location_json, d.detail, d.kind "
                         "FROM detections d JOIN chips c ON c.id = d.chip_id WHERE d.run_id = ?1 "
                         "ORDER BY c.serial, d.step_index, d.id");
     q.bind(1, to_db(run_id));
@@ -233,7 +255,8 @@ Result<std::vector<DetectionRow>> Reader::detections(std::uint64_t run_id) {
                                   q.getColumn(3).getString(), from_db(q.getColumn(4).getInt64()),
                                   real_or_nan(q.getColumn(5)), real_or_nan(q.getColumn(6)),
                                   q.getColumn(7).getInt64(), q.getColumn(8).getInt64(), q.getColumn(9).getString(),
-                                  q.getColumn(10).getString(), q.getColumn(11).getString()});
+                                  q.getColumn(10).getString(), q.getColumn(11).getString(),
+                                  q.getColumn(12).getString()});
     }
     return rows;
   });

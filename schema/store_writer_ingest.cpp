@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/clock.hpp"
+#include "schema/enums.hpp"
 #include "schema/store.hpp"
 #include "schema/store_internal.hpp"
 #include "schema/store_writer_statements.hpp"
@@ -29,6 +30,15 @@ std::string conditions_json(const kiln::v1::Conditions& conditions) {
   if (conditions.has_clock_mhz()) json["clock_mhz"] = conditions.clock_mhz();
   if (conditions.has_voltage_mv()) json["voltage_mv"] = conditions.voltage_mv();
   return json.dump();
+}
+
+const char* outcome_name(int outcome) {
+  switch (outcome) {
+    case kiln::v1::SHMOO_PASS: return "pass";
+    case kiln::v1::SHMOO_FAIL: return "fail";
+    case kiln::v1::SHMOO_REFUSED: return "refused";
+    default: return "not_run";
+  }
 }
 
 std::string location_json(const google::protobuf::Map<std::string, std::int64_t>& location) {
@@ -60,6 +70,12 @@ void validate(const kiln::v1::AgentBatch& batch,
       if (name.empty()) {
         fail(ErrorCode::invalid_argument, "step result of {}: a metric without a name", result.serial());
       }
+    }
+    const auto& shmoo = result.shmoo();
+    const auto points = static_cast<std::size_t>(shmoo.voltages_mv_size()) * static_cast<std::size_t>(shmoo.clocks_mhz_size());
+    if (static_cast<std::size_t>(shmoo.outcomes_size()) != points) {
+      fail(ErrorCode::invalid_argument, "step result of {}: a shmoo map of {} × {} points with {} outcomes",
+           result.serial(), shmoo.voltages_mv_size(), shmoo.clocks_mhz_size(), shmoo.outcomes_size());
     }
     require_step(result.run_id(), result.step_index());
   }
@@ -114,7 +130,7 @@ Result<bool> Writer::ingest_batch(const kiln::v1::AgentBatch& batch) {
 
       // A result sent again (a new agent epoch resending its spool) replaces
       // the earlier summary and detections instead of adding to them.
-      for (SQLite::Statement* clear : {&s.delete_chip_step_metrics, &s.delete_detections}) {
+      for (SQLite::Statement* clear : {&s.delete_chip_step_metrics, &s.delete_detections, &s.delete_shmoo_points}) {
         clear->bind(1, run_id);
         clear->bind(2, result.step_index());
         clear->bind(3, chip);
@@ -137,7 +153,7 @@ Result<bool> Writer::ingest_batch(const kiln::v1::AgentBatch& batch) {
         insert.bind(1, run_id);
         insert.bind(2, result.step_index());
         insert.bind(3, chip);
-        insert.bind(4, detection.cls());
+        insert.bind(4, std::string(wire::failure_class_name(detection.cls())));
         insert.bind(5, detection.metric());
         insert.bind(6, to_db(detection.count()));
         insert.bind(7, detection.first_t_s());
@@ -147,6 +163,23 @@ Result<bool> Writer::ingest_batch(const kiln::v1::AgentBatch& batch) {
         insert.bind(11, conditions_json(detection.conditions()));
         insert.bind(12, location_json(detection.location()));
         insert.bind(13, detection.detail());
+        insert.bind(14, detection.kind() == kiln::v1::DETECTION_KIND_UNSPECIFIED
+                            ? std::string()
+                            : std::string(wire::to_string(detection.kind())));
+        execute(insert);
+      }
+      const kiln::v1::ShmooResult& shmoo = result.shmoo();
+      const int clocks = shmoo.clocks_mhz_size();
+      for (int i = 0; i < shmoo.outcomes_size(); ++i) {
+        SQLite::Statement& insert = s.insert_shmoo_point;
+        insert.bind(1, run_id);
+        insert.bind(2, result.step_index());
+        insert.bind(3, chip);
+        insert.bind(4, i / clocks);
+        insert.bind(5, i % clocks);
+        insert.bind(6, shmoo.voltages_mv(i / clocks));
+        insert.bind(7, shmoo.clocks_mhz(i % clocks));
+        insert.bind(8, outcome_name(shmoo.outcomes(i)));
         execute(insert);
       }
     }

@@ -83,8 +83,12 @@ Writer::Statements::Statements(SQLite::Database& db)
       delete_detections(db, "DELETE FROM detections WHERE run_id = ?1 AND step_index = ?2 AND chip_id = ?3"),
       insert_detection(db,
                        "INSERT INTO detections (run_id, step_index, chip_id, class, metric, count, first_t_s, "
-                       "last_t_s, first_unix_ms, last_unix_ms, conditions_json, location_json, detail) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
+                       "last_t_s, first_unix_ms, last_unix_ms, conditions_json, location_json, detail, kind) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
+      delete_shmoo_points(db, "DELETE FROM shmoo_points WHERE run_id = ?1 AND step_index = ?2 AND chip_id = ?3"),
+      insert_shmoo_point(db,
+                         "INSERT INTO shmoo_points (run_id, step_index, chip_id, row, col, voltage_mv, clock_mhz, "
+                         "outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
 
       upsert_chip_step_verdict(db,
                                "INSERT INTO chip_steps (run_id, step_index, chip_id, verdict, reason) "

@@ -68,6 +68,8 @@ struct Writer::Statements {
   SQLite::Statement insert_chip_step_metric;
   SQLite::Statement delete_detections;
   SQLite::Statement insert_detection;
+  SQLite::Statement delete_shmoo_points;
+  SQLite::Statement insert_shmoo_point;
 
   SQLite::Statement upsert_chip_step_verdict;
   SQLite::Statement delete_failures;

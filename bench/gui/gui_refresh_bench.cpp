@@ -88,7 +88,7 @@ std::vector<kiln::v1::LiveUpdate> make_round(int racks, int chips_per_rack, int 
     c->set_sku("trn2-sim");
     c->set_run_id(1);
     c->set_step("gemm-bf16");
-    c->set_verdict(i % 97 == 0 ? "fail" : "running");
+    c->set_verdict(i % 97 == 0 ? kiln::v1::LIVE_VERDICT_FAIL : kiln::v1::LIVE_VERDICT_RUNNING);
     c->set_wall_unix_ms(now);
     c->set_t_s(round / kHz);
     for (std::uint32_t m = 0; m < std::size(kMetrics); ++m) {

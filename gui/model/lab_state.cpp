@@ -1,5 +1,7 @@
 #include "gui/model/lab_state.hpp"
 
+#include "schema/enums.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -136,7 +138,7 @@ std::vector<std::size_t> LabState::apply(const kiln::v1::LiveUpdate& update, std
     chip.run_id = live.run_id();
     chip.step_index = live.step_index();
     set(chip.step, live.step());
-    set(chip.verdict, live.verdict());
+    set(chip.verdict, std::string(wire::to_string(live.verdict())));
     chip.wall_unix_ms = live.wall_unix_ms();
     chip.t_s = live.t_s();
     if (!live.peaks().empty()) chip.peaks = {live.peaks().begin(), live.peaks().end()};

@@ -1,5 +1,7 @@
 #include "gui/model/runs_table.hpp"
 
+#include "schema/enums.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -66,14 +68,14 @@ Result<bool> RunsTable::load_runs_json(const std::string& text) {
 bool RunsTable::apply(const kiln::v1::RunLive& live, std::int64_t local_now_ms) {
   const bool known = find(live.run_id()) != nullptr;
   RunRow& r = row(live.run_id());
-  if (live.state() == "ended") {
+  if (live.state() == kiln::v1::LIVE_RUN_ENDED) {
     const bool was_active = r.active() || !known;
     if (r.active()) r.status = "ended";  // until the run list says how it ended
     r.eta_s.reset();
     pace_.erase(live.run_id());
     return was_active;
   }
-  r.status = live.state();
+  r.status = std::string(wire::to_string(live.state()));
   r.phase = live.phase();
   r.phases = live.phases();
   r.step = live.step();
@@ -81,7 +83,7 @@ bool RunsTable::apply(const kiln::v1::RunLive& live, std::int64_t local_now_ms) 
   r.total_s = live.total_s();
   r.failing = static_cast<std::size_t>(live.failing_size());
   r.queue_position = live.queue_position();
-  if (live.state() == "running") {
+  if (live.state() == kiln::v1::LIVE_RUN_RUNNING) {
     auto [it, fresh] = pace_.try_emplace(live.run_id(), Pace{local_now_ms, live.elapsed_s()});
     const double wall_s = static_cast<double>(local_now_ms - it->second.first_ms) / 1000.0;
     const double done = live.elapsed_s() - it->second.first_elapsed;

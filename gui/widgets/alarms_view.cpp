@@ -9,14 +9,15 @@
 
 #include "gui/dashboard.hpp"
 #include "gui/widgets/tile_style.hpp"
+#include "schema/enums.hpp"
 
 namespace kiln::gui {
 
 namespace {
-QColor kind_colour(const std::string& kind) {
-  if (kind == "failure") return verdict_colour("fail");
-  if (kind == "throttling") return verdict_colour("marginal");
-  if (kind == "agent_back") return verdict_colour("pass");
+QColor kind_colour(kiln::v1::AlarmKind kind) {
+  if (kind == kiln::v1::ALARM_FAILURE) return verdict_colour("fail");
+  if (kind == kiln::v1::ALARM_THROTTLING) return verdict_colour("marginal");
+  if (kind == kiln::v1::ALARM_AGENT_BACK) return verdict_colour("pass");
   return verdict_colour("error");  // agent_lost, agent_silent
 }
 }  // namespace
@@ -54,7 +55,7 @@ void AlarmsView::rebuild() {
     const QString where = a.serial().empty() ? QStringLiteral("rack %1").arg(QString::fromStdString(a.rack()))
                                              : QString::fromStdString(a.serial());
     const QStringList cells{QDateTime::fromMSecsSinceEpoch(a.unix_ms()).toString(QStringLiteral("MM-dd HH:mm:ss")),
-                            QString::fromStdString(a.kind()), where,
+                            QString::fromStdString(std::string(wire::to_string(a.kind()))), where,
                             a.run_id() ? QString::number(a.run_id()) : QString(), QString::fromStdString(a.message())};
     for (int c = 0; c < cells.size(); ++c) {
       auto* item = new QTableWidgetItem(cells[c]);

@@ -222,7 +222,7 @@ void ChipView::show_failures() {
     // alarms) are what there is to show.
     for (const auto& e : dashboard_.alarms().entries()) {
       const auto& a = e.alarm;
-      if (a.kind() != "failure" || a.serial() != serial_.toStdString() || a.run_id() != run_id_) continue;
+      if (a.kind() != kiln::v1::ALARM_FAILURE || a.serial() != serial_.toStdString() || a.run_id() != run_id_) continue;
       failures.push_back(FailureInfo{a.serial(), "detected (step not judged yet)", a.step(), 0, a.message(), "",
                                      QDateTime::fromMSecsSinceEpoch(a.unix_ms()).toString(Qt::ISODate).toStdString(), ""});
     }

@@ -59,7 +59,7 @@ TEST(CpuPatternTest, CorruptedElementIsReportedAtItsRowColumnAndBit) {
   ASSERT_NE(r, nullptr);
   ASSERT_GE(r->detections_size(), 1);
   const auto& d = r->detections(0);
-  EXPECT_EQ(d.cls(), "sdc");
+  EXPECT_EQ(d.cls(), kiln::v1::FAILURE_SDC);
   EXPECT_EQ(d.location().at("row"), 77);
   EXPECT_EQ(d.location().at("col"), 301);
   EXPECT_EQ(d.location().at("bit"), 28);
@@ -107,7 +107,7 @@ TEST(CpuPatternTest, MemoryPatternRunsOnHostMemoryAndFindsAStuckBit) {
   EXPECT_TRUE(r->completed()) << r->note();
   EXPECT_GT(r->metrics().at("hbm_gbps").avg(), 0.1);
   ASSERT_EQ(r->detections_size(), 1);
-  EXPECT_EQ(r->detections(0).cls(), "memory_pattern");
+  EXPECT_EQ(r->detections(0).cls(), kiln::v1::FAILURE_MEMORY_PATTERN);
   EXPECT_EQ(r->detections(0).location().at("bit"), 5);
   EXPECT_FALSE(r->detections(0).location().contains("stack"));
 }

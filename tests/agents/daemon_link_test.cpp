@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "fake_daemon.hpp"
+#include "schema/frame.hpp"
 
 namespace kiln::agent {
 namespace {
@@ -87,8 +88,8 @@ TEST(DaemonLinkTest, HelloRegisterThenBatchesUntilAcked) {
   const auto first = daemon.received();
   ASSERT_GE(first.size(), 2u);
   ASSERT_TRUE(first[0].has_hello());
-  EXPECT_EQ(first[0].version(), 1u);
-  EXPECT_EQ(first[0].hello().protocol_version(), 1u);
+  EXPECT_EQ(first[0].version(), wire::kProtocolVersion);
+  EXPECT_EQ(first[0].hello().protocol_version(), wire::kProtocolVersion);
   EXPECT_EQ(first[0].hello().role(), kiln::v1::ROLE_AGENT);
   EXPECT_EQ(first[0].hello().identity(), "r-test");
   EXPECT_EQ(first[0].hello().credential(), "secret");

@@ -5,6 +5,8 @@
 namespace kiln::agent {
 namespace {
 
+constexpr Finding kSdc{metrics::FailureClass::sdc, kiln::v1::DETECTION_CORRUPTION};
+
 TEST(DetectionLogTest, AggregatesPerLocationKeepingFirstConditions) {
   DetectionLog log;
   device::Telemetry hot;
@@ -12,11 +14,11 @@ TEST(DetectionLogTest, AggregatesPerLocationKeepingFirstConditions) {
   device::Telemetry hotter;
   hotter.temperature_c = 90;
   const Location pe{{"core", 1}, {"pe_row", 12}, {"pe_col", 40}, {"bit", 22}};
-  log.record("sdc", "sdc_errors", pe, 1, {0.1, 1000, &hot});
-  log.record("sdc", "sdc_errors", pe, 2, {0.5, 1400, &hotter});
-  log.record("sdc", "sdc_errors", {{"core", 0}}, 1, {0.6, 1500, nullptr});
+  log.record(kSdc, "sdc_errors", pe, 1, {0.1, 1000, &hot});
+  log.record(kSdc, "sdc_errors", pe, 2, {0.5, 1400, &hotter});
+  log.record(kSdc, "sdc_errors", {{"core", 0}}, 1, {0.6, 1500, nullptr});
   EXPECT_EQ(log.size(), 2u);
-  EXPECT_EQ(log.count("sdc"), 4u);
+  EXPECT_EQ(log.count(metrics::FailureClass::sdc), 4u);
   kiln::v1::ChipStepResult r;
   log.write_to(r);
   ASSERT_EQ(r.detections_size(), 2);
@@ -33,14 +35,14 @@ TEST(DetectionLogTest, AggregatesPerLocationKeepingFirstConditions) {
 
 TEST(DetectionLogTest, DistinctLocationsAreCappedIntoOneOverflow) {
   DetectionLog log(2);
-  for (int bit = 0; bit < 5; ++bit) log.record("sdc", "sdc_errors", {{"bit", bit}}, 1, {0.1 * bit, 0, nullptr});
+  for (int bit = 0; bit < 5; ++bit) log.record(kSdc, "sdc_errors", {{"bit", bit}}, 1, {0.1 * bit, 0, nullptr});
   kiln::v1::ChipStepResult r;
   log.write_to(r);
   ASSERT_EQ(r.detections_size(), 3);
   EXPECT_EQ(r.detections(2).location_size(), 0);
   EXPECT_EQ(r.detections(2).count(), 3u);
   EXPECT_NE(r.detections(2).detail().find("more than 2 distinct locations"), std::string::npos);
-  EXPECT_EQ(log.count("sdc"), 5u);
+  EXPECT_EQ(log.count(metrics::FailureClass::sdc), 5u);
 }
 
 }  // namespace

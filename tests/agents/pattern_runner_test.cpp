@@ -104,7 +104,7 @@ TEST(HbmPatternTest, MismatchesBecomeOneDetectionPerStackChannelBit) {
 
   ASSERT_EQ(r.detections_size(), 2);
   for (const auto& d : r.detections()) {
-    EXPECT_EQ(d.cls(), "memory_pattern");
+    EXPECT_EQ(d.cls(), kiln::v1::FAILURE_MEMORY_PATTERN);
     EXPECT_EQ(d.metric(), "memory_errors");
   }
   // Distinct locations in key order; counts are addresses over 10 slices.
@@ -129,6 +129,18 @@ TEST(HbmPatternTest, HealthyMemoryHasNoDetections) {
   EXPECT_DOUBLE_EQ(out.results[0].metrics().at("memory_errors").max(), 0);
 }
 
+// One string per voltage: '.' pass, 'X' fail, '-' refused, '?' not run.
+std::vector<std::string> shmoo_rows(const kiln::v1::ShmooResult& map) {
+  std::vector<std::string> rows;
+  const auto clocks = static_cast<std::size_t>(map.clocks_mhz_size());
+  for (std::size_t i = 0; i < static_cast<std::size_t>(map.outcomes_size()); ++i) {
+    if (i % clocks == 0) rows.emplace_back();
+    const auto o = map.outcomes(static_cast<int>(i));
+    rows.back() += o == kiln::v1::SHMOO_PASS ? '.' : o == kiln::v1::SHMOO_FAIL ? 'X' : o == kiln::v1::SHMOO_REFUSED ? '-' : '?';
+  }
+  return rows;
+}
+
 std::map<std::string, std::string> shmoo_params(const std::string& volts, const std::string& clocks) {
   return {{"voltage_mv", volts}, {"clock_mhz", clocks}, {"dtype", "bf16"}, {"m", "512"}, {"n", "512"}, {"k", "512"}};
 }
@@ -147,7 +159,7 @@ TEST(ShmooPatternTest, FailingPointsAreMarginDetectionsAndRefusedPointsAreSkippe
   // 1800 MHz fails at 700 and 800 mV; 900 mV is refused, not failed.
   ASSERT_EQ(r.detections_size(), 2);
   for (int i = 0; i < 2; ++i) {
-    EXPECT_EQ(r.detections(i).cls(), "margin");
+    EXPECT_EQ(r.detections(i).cls(), kiln::v1::FAILURE_MARGIN);
     EXPECT_EQ(r.detections(i).metric(), "shmoo_failures");
     EXPECT_EQ(r.detections(i).location().at("clock_mhz"), 1800);
   }
@@ -155,7 +167,12 @@ TEST(ShmooPatternTest, FailingPointsAreMarginDetectionsAndRefusedPointsAreSkippe
   EXPECT_EQ(r.detections(1).location().at("voltage_mv"), 800);
   EXPECT_DOUBLE_EQ(r.metrics().at("shmoo_failures").max(), 2);
   EXPECT_EQ(r.metrics().count("sdc_errors"), 0u);
-  EXPECT_NE(r.note().find("mV\\MHz 1000 1400 1800 | 700 ..X | 800 ..X | 900 ---"), std::string::npos) << r.note();
+  // The map travels typed: voltages are its rows, clocks its columns.
+  EXPECT_EQ(std::vector<double>(r.shmoo().voltages_mv().begin(), r.shmoo().voltages_mv().end()),
+            (std::vector<double>{700, 800, 900}));
+  EXPECT_EQ(std::vector<double>(r.shmoo().clocks_mhz().begin(), r.shmoo().clocks_mhz().end()),
+            (std::vector<double>{1000, 1400, 1800}));
+  EXPECT_EQ(shmoo_rows(r.shmoo()), (std::vector<std::string>{"..X", "..X", "---"}));
   EXPECT_NE(r.note().find("3 point(s) refused"), std::string::npos) << r.note();
 }
 

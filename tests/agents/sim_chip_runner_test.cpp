@@ -59,7 +59,7 @@ TEST(SimChipRunnerTest, DemoFaultIsLocalizedToItsPeAndBit) {
 
   ASSERT_EQ(faulty->detections_size(), 1);
   const auto& d = faulty->detections(0);
-  EXPECT_EQ(d.cls(), "sdc");
+  EXPECT_EQ(d.cls(), kiln::v1::FAILURE_SDC);
   EXPECT_EQ(d.location().at("core"), 1);
   EXPECT_EQ(d.location().at("pe_row"), 12);
   EXPECT_EQ(d.location().at("pe_col"), 40);

@@ -71,7 +71,7 @@ TEST(SimPatternTest, StuckHbmBitIsFoundAtItsStackChannelAndBit) {
 
   ASSERT_EQ(faulty->detections_size(), 1);
   const auto& d = faulty->detections(0);
-  EXPECT_EQ(d.cls(), "memory_pattern");
+  EXPECT_EQ(d.cls(), kiln::v1::FAILURE_MEMORY_PATTERN);
   EXPECT_EQ(d.location().at("stack"), 2);
   EXPECT_EQ(d.location().at("channel"), 11);
   EXPECT_EQ(d.location().at("bit"), 37);
@@ -105,13 +105,17 @@ TEST(SimPatternTest, MarginFaultFailsShmooPointsTheHealthyChipPasses) {
   ASSERT_GE(faulty->detections_size(), 1) << faulty->note();
   bool top_failed = false;
   for (const auto& d : faulty->detections()) {
-    EXPECT_EQ(d.cls(), "margin");
+    EXPECT_EQ(d.cls(), kiln::v1::FAILURE_MARGIN);
     EXPECT_EQ(d.location().at("voltage_mv"), 750);
     EXPECT_GT(d.location().at("clock_mhz"), 1200);
     if (d.location().at("clock_mhz") == 2400) top_failed = true;
   }
   EXPECT_TRUE(top_failed) << faulty->note();
-  EXPECT_NE(faulty->note().find("| 750 ."), std::string::npos) << faulty->note();
+  // The map's one row (750 mV) passes at its lowest clock.
+  ASSERT_EQ(faulty->shmoo().voltages_mv_size(), 1);
+  EXPECT_EQ(faulty->shmoo().voltages_mv(0), 750);
+  ASSERT_EQ(faulty->shmoo().outcomes_size(), 6);
+  EXPECT_EQ(faulty->shmoo().outcomes(0), kiln::v1::SHMOO_PASS) << faulty->note();
 }
 
 TEST(SimPatternTest, PowerStepHoldsItsTarget) {

@@ -100,7 +100,7 @@ TEST(StepRunnerTest, SdcIsDetectedWithLocationCountAndConditions) {
   EXPECT_TRUE(r.completed()) << r.note();
   ASSERT_EQ(r.detections_size(), 1);
   const auto& d = r.detections(0);
-  EXPECT_EQ(d.cls(), "sdc");
+  EXPECT_EQ(d.cls(), kiln::v1::FAILURE_SDC);
   EXPECT_EQ(d.metric(), "sdc_errors");
   EXPECT_EQ(d.count(), 10u);
   EXPECT_EQ(d.location().at("core"), 1);
@@ -150,7 +150,7 @@ TEST(StepRunnerTest, HangEndsTheStepEarly) {
   EXPECT_EQ(r.note(), "chip hung");
   EXPECT_NEAR(r.ran_s(), 0.4, 1e-9);
   ASSERT_EQ(r.detections_size(), 1);
-  EXPECT_EQ(r.detections(0).cls(), "hang");
+  EXPECT_EQ(r.detections(0).cls(), kiln::v1::FAILURE_HANG);
   EXPECT_NEAR(r.detections(0).first_t_s(), 0.4, 1e-9);
   EXPECT_EQ(out.samples.size(), 4u);
 }
@@ -237,7 +237,7 @@ TEST(StepRunnerTest, CriticalTemperatureIsAThermalDetection) {
   const auto out = h.run(phase(1, {step(0, "idle", 0.5)}, {"F-00"}));
   const auto& r = out.results.at(0);
   ASSERT_EQ(r.detections_size(), 1);
-  EXPECT_EQ(r.detections(0).cls(), "thermal");
+  EXPECT_EQ(r.detections(0).cls(), kiln::v1::FAILURE_THERMAL);
   EXPECT_EQ(r.detections(0).detail(), "critical temperature");
   EXPECT_EQ(r.detections(0).count(), 3u);
   EXPECT_NEAR(r.detections(0).first_t_s(), 0.3, 1e-9);
@@ -253,11 +253,11 @@ TEST(StepRunnerTest, LinkDownAndUncorrectableErrorsAreDetections) {
   const auto out = h.run(phase(1, {step(0, "idle", 0.6)}, {"F-00"}));
   const auto& r = out.results.at(0);
   ASSERT_EQ(r.detections_size(), 2);
-  EXPECT_EQ(r.detections(0).cls(), "link_down");
+  EXPECT_EQ(r.detections(0).cls(), kiln::v1::FAILURE_LINK_DOWN);
   EXPECT_EQ(r.detections(0).metric(), "link1_up");
   EXPECT_EQ(r.detections(0).location().at("link"), 1);
   EXPECT_EQ(r.detections(0).count(), 1u) << "once per going down, not per sample";
-  EXPECT_EQ(r.detections(1).cls(), "memory_ue");
+  EXPECT_EQ(r.detections(1).cls(), kiln::v1::FAILURE_MEMORY_UE);
   EXPECT_EQ(r.detections(1).count(), 1u);
   EXPECT_DOUBLE_EQ(r.metrics().at("hbm_ue").min(), 0);
   EXPECT_DOUBLE_EQ(r.metrics().at("hbm_ue").max(), 1);

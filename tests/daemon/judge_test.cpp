@@ -66,7 +66,8 @@ TEST(Judge, SdcFailsWithTheDetectedLocationAndConditions) {
   Fixture f;
   (*f.result.mutable_metrics())["sdc_errors"].set_max(17);
   auto* d = f.result.add_detections();
-  d->set_cls("sdc");
+  d->set_cls(kiln::v1::FAILURE_SDC);
+  d->set_kind(kiln::v1::DETECTION_CORRUPTION);
   d->set_metric("sdc_errors");
   d->set_count(17);
   d->set_first_wall_unix_ms(1764091969123);
@@ -132,7 +133,8 @@ TEST(Judge, HangFailsWhateverTheLimitsSay) {
   Fixture f;
   f.step.limits.clear();
   auto* d = f.result.add_detections();
-  d->set_cls("hang");
+  d->set_cls(kiln::v1::FAILURE_HANG);
+  d->set_kind(kiln::v1::DETECTION_HANG);
   d->set_count(1);
   auto j = f.run();
   EXPECT_EQ(j.verdict, Verdict::fail);

@@ -30,16 +30,17 @@ TEST(ReportText, ShowsVerdictTableFailureLocationAndReproduction) {
   EXPECT_NE(text->find("Reproduce: kiln run submit smoke.yaml --seed 7"), std::string::npos);
 }
 
-TEST(ShmooMap, ReadsTheMapAShmooStepLeavesInItsNote) {
-  const auto map = parse_shmoo_note(
-      "shmoo mV\\MHz 2000 2400 2600 | 700 .XX | 750 ..X | 800 ...; 1 point(s) refused by the chip (too hot)");
-  ASSERT_TRUE(map);
-  EXPECT_EQ(map->clocks_mhz, (std::vector<double>{2000, 2400, 2600}));
-  EXPECT_EQ(map->voltages_mv, (std::vector<double>{700, 750, 800}));
-  EXPECT_EQ(map->rows, (std::vector<std::string>{".XX", "..X", "..."}));
-  EXPECT_FALSE(parse_shmoo_note("chip hung"));
-  EXPECT_FALSE(parse_shmoo_note("shmoo mV\\MHz 2000 2400 | 700 .XX"));  // a row wider than the clocks
-  EXPECT_FALSE(parse_shmoo_note("shmoo mV\\MHz 2000 | 700 Q"));
+TEST(ShmooMap, TheReportsJsonCarriesTheMapAndReadsBackTheSame) {
+  store::ShmooMap map;
+  map.clocks_mhz = {2000, 2400, 2600};
+  map.voltages_mv = {700, 750, 800};
+  map.rows = {".XX", "..X", "..."};
+  const auto json = shmoo_json(map);
+  EXPECT_EQ(json.dump(), R"({"clock_mhz":[2000.0,2400.0,2600.0],"voltage_mv":[700.0,750.0,800.0],"map":[".XX","..X","..."]})");
+  const store::ShmooMap back = shmoo_from_json(json);
+  EXPECT_EQ(back.clocks_mhz, map.clocks_mhz);
+  EXPECT_EQ(back.voltages_mv, map.voltages_mv);
+  EXPECT_EQ(back.rows, map.rows);
 }
 
 TEST(ReportText, DrawsEachShmooMapAsAGrid) {

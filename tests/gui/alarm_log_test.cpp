@@ -9,7 +9,7 @@ kiln::v1::Alarm alarm(std::uint64_t id, std::int64_t at) {
   kiln::v1::Alarm a;
   a.set_id(id);
   a.set_unix_ms(at);
-  a.set_kind("failure");
+  a.set_kind(kiln::v1::ALARM_FAILURE);
   return a;
 }
 

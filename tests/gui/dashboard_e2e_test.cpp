@@ -24,6 +24,7 @@
 #include "gui/widgets/runs_view.hpp"
 #include "gui/widgets/submit_dialog.hpp"
 #include "gui/widgets/tile_style.hpp"
+#include "schema/enums.hpp"
 #include "tests/gui/gui_test_support.hpp"
 #include "tests/integration/lab_fixture.hpp"
 
@@ -110,8 +111,8 @@ TEST_F(DashboardE2E, WatchesASmokeRunAndCapturesLabChipAndRunViews) {
   int failure_alarms = 0;
   std::string listed;
   for (const auto& e : dashboard_.alarms().entries()) {
-    failure_alarms += e.alarm.kind() == "failure" && e.alarm.serial() == "TRN-0205" ? 1 : 0;
-    listed += "\n  " + std::to_string(e.alarm.id()) + " " + e.alarm.kind() + ": " + e.alarm.message();
+    failure_alarms += e.alarm.kind() == kiln::v1::ALARM_FAILURE && e.alarm.serial() == "TRN-0205" ? 1 : 0;
+    listed += "\n  " + std::to_string(e.alarm.id()) + " " + std::string(wire::to_string(e.alarm.kind())) + ": " + e.alarm.message();
   }
   EXPECT_EQ(failure_alarms, 1) << "one failing chip, one failure alarm; got" << listed;
 

@@ -26,6 +26,17 @@ inline bool wait_until(const std::function<bool()>& done, int timeout_ms) {
   return true;
 }
 
+// The feed's verdict for the names tests write ("pass", "fail", …).
+inline kiln::v1::LiveVerdict live_verdict_of(const std::string& verdict) {
+  if (verdict == "pass") return kiln::v1::LIVE_VERDICT_PASS;
+  if (verdict == "marginal") return kiln::v1::LIVE_VERDICT_MARGINAL;
+  if (verdict == "inconclusive") return kiln::v1::LIVE_VERDICT_INCONCLUSIVE;
+  if (verdict == "error") return kiln::v1::LIVE_VERDICT_ERROR;
+  if (verdict == "fail") return kiln::v1::LIVE_VERDICT_FAIL;
+  if (verdict == "running") return kiln::v1::LIVE_VERDICT_RUNNING;
+  return kiln::v1::LIVE_VERDICT_NONE;
+}
+
 struct FakeChip {
   std::string serial;
   std::string rack;
@@ -52,7 +63,7 @@ inline kiln::v1::LiveUpdate make_update(const std::vector<FakeChip>& chips, bool
     live->set_sku("trn2-sim");
     live->set_run_id(1);
     live->set_step("gemm-bf16");
-    live->set_verdict(c.verdict);
+    live->set_verdict(live_verdict_of(c.verdict));
     live->set_wall_unix_ms(c.wall_ms);
     const double values[] = {c.temperature_c, c.power_w, c.tflops, c.sdc_errors, 0};
     for (unsigned i = 0; i < 5; ++i) {

@@ -93,21 +93,21 @@ TEST_F(LiveFeedTest, SnapshotThenLiveChipsProgressVerdictsAndFailureAlarms) {
       },
       20s))
       << "no live sample of a running chip";
-  ASSERT_TRUE(got.wait([&] { return got.runs.contains(run) && got.runs[run].state() == "running"; }, 10s));
+  ASSERT_TRUE(got.wait([&] { return got.runs.contains(run) && got.runs[run].state() == kiln::v1::LIVE_RUN_RUNNING; }, 10s));
   EXPECT_EQ(got.runs[run].phases(), 2u);
   EXPECT_EQ(got.lab.find("R01-03")->step, "gemm-bf16");
 
   fixture_.wait_for_run(run);
   ASSERT_TRUE(got.wait(
-      [&] { return got.runs[run].state() == "ended" && got.lab.find("TRN-0205")->verdict == "fail" &&
+      [&] { return got.runs[run].state() == kiln::v1::LIVE_RUN_ENDED && got.lab.find("TRN-0205")->verdict == "fail" &&
                    got.lab.find("R01-00")->verdict == "pass"; },
       10s))
       << "final verdicts did not reach the feed; TRN-0205 is " << got.lab.find("TRN-0205")->verdict;
   bool sdc_alarm = false;
-  for (const auto& a : got.alarms) sdc_alarm = sdc_alarm || (a.kind() == "failure" && a.serial() == "TRN-0205");
+  for (const auto& a : got.alarms) sdc_alarm = sdc_alarm || (a.kind() == kiln::v1::ALARM_FAILURE && a.serial() == "TRN-0205");
   EXPECT_TRUE(sdc_alarm) << "the planted SDC must raise a failure alarm";
   for (const auto& a : got.alarms) {
-    EXPECT_FALSE(a.kind() == "failure" && a.serial() != "TRN-0205") << a.message();
+    EXPECT_FALSE(a.kind() == kiln::v1::ALARM_FAILURE && a.serial() != "TRN-0205") << a.message();
   }
 
   // Nothing changes once the run is over: the feed goes quiet.
@@ -141,7 +141,7 @@ TEST_F(LiveFeedTest, HonoursTheRateAndReportsALostAgent) {
   fixture_.stop_agent("r01");
   ASSERT_TRUE(got.wait([&] { return !got.lab.rack_connected("r01"); }, 10s));
   bool lost = false;
-  for (const auto& a : got.alarms) lost = lost || (a.kind() == "agent_lost" && a.rack() == "r01");
+  for (const auto& a : got.alarms) lost = lost || (a.kind() == kiln::v1::ALARM_AGENT_LOST && a.rack() == "r01");
   EXPECT_TRUE(lost);
   fixture_.wait_for_run(run);
 }

@@ -17,7 +17,7 @@ TEST(RunsTable, ListsRunsNewestFirstAndMergesLiveProgress) {
 
   kiln::v1::RunLive live;
   live.set_run_id(2);
-  live.set_state("running");
+  live.set_state(kiln::v1::LIVE_RUN_RUNNING);
   live.set_phase(1);
   live.set_phases(3);
   live.set_elapsed_s(10);
@@ -35,12 +35,12 @@ TEST(RunsTable, ListsRunsNewestFirstAndMergesLiveProgress) {
   (void)table.load_runs_json(R"({"runs": [{"id": 2, "plan": "standard", "status": "queued"}]})");
   EXPECT_EQ(table.find(2)->status, "running");
 
-  live.set_state("ended");
+  live.set_state(kiln::v1::LIVE_RUN_ENDED);
   EXPECT_TRUE(table.apply(live, 3000)) << "an ended run asks for the list again";
   EXPECT_FALSE(table.find(2)->eta_s);
   kiln::v1::RunLive unknown;
   unknown.set_run_id(9);
-  unknown.set_state("queued");
+  unknown.set_state(kiln::v1::LIVE_RUN_QUEUED);
   EXPECT_TRUE(table.apply(unknown, 0));
   EXPECT_FALSE(table.load_runs_json("[]"));
 }

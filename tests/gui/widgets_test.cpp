@@ -132,7 +132,7 @@ TEST(AlarmsView, AcknowledgeAndJumpToTheChip) {
   for (std::uint64_t id : {1u, 2u}) {
     auto* a = u.add_alarms();
     a->set_id(id);
-    a->set_kind(id == 1 ? "failure" : "agent_lost");
+    a->set_kind(id == 1 ? kiln::v1::ALARM_FAILURE : kiln::v1::ALARM_AGENT_LOST);
     a->set_serial(id == 1 ? "TRN-0205" : "");
     a->set_rack("r02");
     a->set_unix_ms(1000 * static_cast<std::int64_t>(id));

@@ -161,13 +161,13 @@ TEST(EnvelopeCodec, RejectsGarbage) {
 
 TEST(EnvelopeCodec, RejectsAnotherProtocolVersion) {
   kiln::v1::Envelope envelope;
-  envelope.set_version(2);
+  envelope.set_version(1);  // the release before typed contracts
   envelope.mutable_heartbeat()->set_sent_unix_ms(5);
   const std::string frame = encode_envelope(envelope);  // an explicit version is sent as is
   const Result<kiln::v1::Envelope> decoded = decode_envelope(std::string_view(frame).substr(kFrameHeaderBytes));
   ASSERT_FALSE(decoded);
   EXPECT_EQ(decoded.error().code, ErrorCode::protocol);
-  EXPECT_NE(decoded.error().message.find("version 2"), std::string::npos) << decoded.error().message;
+  EXPECT_NE(decoded.error().message.find("version 1"), std::string::npos) << decoded.error().message;
 }
 
 TEST(EnvelopeCodec, RejectsAnEnvelopeWithoutABody) {

@@ -138,7 +138,7 @@ TEST_F(StoreIngest, StepResultsKeepMetricsNotesAndDetections) {
   (*result->mutable_metrics())["tflops"] = tflops;
   (*result->mutable_metrics())["temperature_c"].set_count(0);
   auto* detection = result->add_detections();
-  detection->set_cls("sdc");
+  detection->set_cls(kiln::v1::FAILURE_SDC);
   detection->set_metric("sdc_errors");
   detection->set_count(17);
   detection->set_first_t_s(12.5);
@@ -189,6 +189,53 @@ TEST_F(StoreIngest, StepResultsKeepMetricsNotesAndDetections) {
   EXPECT_EQ(rows[0].verdict, "fail");
   EXPECT_EQ(rows[0].metrics.size(), 1u);
   EXPECT_EQ(must(reader->detections(run_id_)).size(), 1u);
+}
+
+TEST_F(StoreIngest, AShmooMapIsKeptAsItsPointsAndADetectionKeepsItsKind) {
+  kiln::v1::AgentBatch batch = make_batch("r01", 7, 1);
+  auto* result = batch.add_results();
+  result->set_serial("r01-02");
+  result->set_run_id(run_id_);
+  result->set_completed(true);
+  auto* shmoo = result->mutable_shmoo();
+  for (double v : {700.0, 750.0}) shmoo->add_voltages_mv(v);
+  for (double c : {2000.0, 2400.0, 2800.0}) shmoo->add_clocks_mhz(c);
+  for (auto o : {kiln::v1::SHMOO_PASS, kiln::v1::SHMOO_FAIL, kiln::v1::SHMOO_REFUSED, kiln::v1::SHMOO_PASS,
+                 kiln::v1::SHMOO_PASS, kiln::v1::SHMOO_NOT_RUN}) {
+    shmoo->add_outcomes(o);
+  }
+  auto* detection = result->add_detections();
+  detection->set_cls(kiln::v1::FAILURE_MARGIN);
+  detection->set_kind(kiln::v1::DETECTION_POINT_FAILED);
+  detection->set_count(1);
+  EXPECT_TRUE(must(writer_->ingest_batch(batch)));
+
+  auto reader = this->reader();
+  const std::vector<ChipStepRow> rows = must(reader->chip_steps(run_id_));
+  ASSERT_EQ(rows.size(), 1u);
+  ASSERT_TRUE(rows[0].shmoo.has_value());
+  EXPECT_EQ(rows[0].shmoo->voltages_mv, (std::vector<double>{700, 750}));
+  EXPECT_EQ(rows[0].shmoo->clocks_mhz, (std::vector<double>{2000, 2400, 2800}));
+  EXPECT_EQ(rows[0].shmoo->rows, (std::vector<std::string>{".X-", "..?"}));
+  const std::vector<DetectionRow> detections = must(reader->detections(run_id_));
+  ASSERT_EQ(detections.size(), 1u);
+  EXPECT_EQ(detections[0].cls, "margin");
+  EXPECT_EQ(detections[0].kind, "point_failed");
+}
+
+TEST_F(StoreIngest, AShmooMapWhoseOutcomesDoNotFillItsGridIsRefused) {
+  kiln::v1::AgentBatch batch = make_batch("r01", 7, 1);
+  auto* result = batch.add_results();
+  result->set_serial("r01-02");
+  result->set_run_id(run_id_);
+  result->mutable_shmoo()->add_voltages_mv(700);
+  result->mutable_shmoo()->add_clocks_mhz(2000);
+  result->mutable_shmoo()->add_clocks_mhz(2400);
+  result->mutable_shmoo()->add_outcomes(kiln::v1::SHMOO_PASS);
+  const auto stored = writer_->ingest_batch(batch);
+  ASSERT_FALSE(stored);
+  EXPECT_EQ(stored.error().code, ErrorCode::invalid_argument);
+  EXPECT_NE(stored.error().message.find("shmoo map"), std::string::npos) << stored.error().message;
 }
 
 TEST_F(StoreIngest, NaNIsStoredAsNaNNotZero) {
