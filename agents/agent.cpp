@@ -10,11 +10,8 @@
 #include "agents/outbox.hpp"
 #include "agents/phase_executor.hpp"
 #include "agents/registration.hpp"
-#include "device/cpu_chip.hpp"
-#include "device/cpu_fabric.hpp"
-#include "device/sim_fabric.hpp"
 #include "core/clock.hpp"
-#include "device/sim_chip.hpp"
+#include "device/builtin_backends.hpp"
 
 namespace kiln::agent {
 
@@ -68,24 +65,15 @@ Status check_config(const AgentConfig& config) {
 }  // namespace
 
 Result<std::unique_ptr<Agent>> Agent::create(AgentConfig config) {
-  if (auto ok = check_config(config); !ok) return ok.error();
-  const device::RackSpec& rack = *config.lab.find_rack(config.rack);
-  if (rack.backend == device::Backend::cpu) {
-    auto chips = device::make_cpu_chips(config.lab, rack);
-    if (!chips) return chips.error();
-    // A host split into chips links them through shared memory.
-    std::unique_ptr<device::Fabric> fabric;
-    if (chips->size() > 1) fabric = std::make_unique<device::CpuFabric>(static_cast<int>(chips->size()));
-    return create(std::move(config), std::move(chips).value(), std::move(fabric));
-  }
-  if (rack.backend != device::Backend::sim) {
-    return make_error(ErrorCode::invalid_argument, "backend {} is not implemented yet", device::to_string(rack.backend));
-  }
-  auto chips = device::make_sim_chips(config.lab, rack, config.catalog);
-  if (!chips) return chips.error();
-  auto fabric = device::make_sim_fabric(rack, *chips);
-  if (!fabric) return fabric.error();
-  return create(std::move(config), std::move(chips).value(), std::move(fabric).value());
+  device::BackendRegistry backends;
+  device::register_builtin_backends(backends);
+  return create(std::move(config), backends);
+}
+
+Result<std::unique_ptr<Agent>> Agent::create(AgentConfig config, const device::BackendRegistry& backends) {
+  KILN_TRY(check_config(config));
+  KILN_TRY_ASSIGN(auto hardware, backends.make_rack(config.lab, *config.lab.find_rack(config.rack), config.catalog));
+  return create(std::move(config), std::move(hardware.chips), std::move(hardware.fabric));
 }
 
 Result<std::unique_ptr<Agent>> Agent::create(AgentConfig config, std::vector<std::unique_ptr<device::Chip>> chips,

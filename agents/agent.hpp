@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "device/backend_registry.hpp"
 #include "device/chip.hpp"
 #include "device/collective.hpp"
 #include "device/lab.hpp"
@@ -33,10 +34,13 @@ class DaemonLink;
 
 class Agent {
  public:
-  // Builds the rack's chips from the lab: sim chips and their fabric, or
-  // the host CPU (cpu); cuda is refused with "backend cuda is not
-  // implemented yet".
+  // Builds the rack's chips (and their fabric) from the lab with every
+  // backend built into this binary (device/builtin_backends.hpp): sim, cpu.
+  // Any other (cuda today) is refused: "backend cuda is not built into this
+  // binary (built: sim, cpu)".
   static Result<std::unique_ptr<Agent>> create(AgentConfig config);
+  // The same with the backends the caller registered.
+  static Result<std::unique_ptr<Agent>> create(AgentConfig config, const device::BackendRegistry& backends);
   // With chips the caller made (fakes in tests, backends not in the lab),
   // and optionally the fabric that links them (collectives).
   static Result<std::unique_ptr<Agent>> create(AgentConfig config, std::vector<std::unique_ptr<device::Chip>> chips,

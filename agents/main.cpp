@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
   app.add_option("--token-file", token_file, "File whose first line is the shared secret")->required();
   app.add_option("--lab", lab_path, "Lab file (device/labs/*.yaml)")->required();
   app.add_option("--skus", skus_dir, "SKU directory (default: <lab dir>/../skus)");
-  app.add_option("--backend", backend, "Override the rack's backend (only sim is implemented yet)")
+  app.add_option("--backend", backend, "Override the rack's backend (sim and cpu are built in; cuda is not yet)")
       ->check(CLI::IsMember({"sim", "cpu", "cuda"}));
   app.add_option("--spool", spool,
                  "Spool directory. Accepted but not used yet: the on-disk spool is a later issue; until then "
@@ -60,11 +60,10 @@ int main(int argc, char** argv) {
   auto lab = kiln::device::load_lab_file(lab_path, *catalog);
   if (!lab) return fail(lab.error().message);
   if (!backend.empty()) {
+    const auto chosen = kiln::device::parse_backend(backend);
+    if (!chosen) return fail(fmt::format("unknown backend '{}'", backend));
     for (auto& r : lab->racks) {
-      if (r.id != rack) continue;
-      r.backend = backend == "sim" ? kiln::device::Backend::sim
-                  : backend == "cpu" ? kiln::device::Backend::cpu
-                                     : kiln::device::Backend::cuda;
+      if (r.id == rack) r.backend = *chosen;
     }
   }
   if (!spool.empty()) spdlog::info("--spool {}: the on-disk spool is not implemented yet; batches stay in memory", spool);

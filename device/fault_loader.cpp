@@ -2,10 +2,14 @@
 
 #include <fmt/format.h>
 
-#include "device/yaml_fields.hpp"
+#include "yaml/fields.hpp"
 
 namespace kiln::device::detail {
 namespace {
+
+using yaml::Bounds;
+using yaml::read_integer;
+using yaml::read_number;
 
 constexpr double kHuge = 1e12;
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "device/lab.hpp"
-#include "testplans/strict_yaml.hpp"
+#include "yaml/strict_yaml.hpp"
 
 namespace kiln::device::detail {
 

@@ -6,9 +6,9 @@
 
 #include <fmt/format.h>
 
-#include "device/config_file.hpp"
 #include "device/fault_loader.hpp"
-#include "device/yaml_fields.hpp"
+#include "yaml/config_file.hpp"
+#include "yaml/fields.hpp"
 
 namespace kiln::device {
 
@@ -91,8 +91,8 @@ const RackSpec* Lab::find_rack(std::string_view id) const {
 
 namespace {
 
-using detail::read_integer;
-using detail::read_number;
+using yaml::read_integer;
+using yaml::read_number;
 
 bool valid_identifier(std::string_view text) {
   if (text.empty() || text.size() > 64) return false;
@@ -337,7 +337,7 @@ std::optional<Lab> load_lab(std::string_view text, yaml::Diagnostics& diagnostic
 }
 
 Result<Lab> load_lab_file(const std::string& path, const SkuCatalog& catalog) {
-  auto text = read_config_file(path);
+  auto text = yaml::read_config_file(path);
   if (!text) return text.error();
   yaml::Diagnostics diagnostics(path);
   auto lab = load_lab(*text, diagnostics, catalog);

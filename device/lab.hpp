@@ -12,7 +12,7 @@
 #include "core/result.hpp"
 #include "core/units.hpp"
 #include "device/sku.hpp"
-#include "testplans/strict_yaml.hpp"
+#include "yaml/strict_yaml.hpp"
 
 namespace kiln::device {
 

@@ -6,9 +6,9 @@
 
 #include <fmt/format.h>
 
-#include "device/config_file.hpp"
 #include "device/sku_loader.hpp"
-#include "device/yaml_fields.hpp"
+#include "yaml/config_file.hpp"
+#include "yaml/fields.hpp"
 
 namespace kiln::device {
 
@@ -36,9 +36,9 @@ double Sku::peak(DType dtype) const {
 
 namespace {
 
-using detail::Bounds;
-using detail::read_integer;
-using detail::read_number;
+using yaml::Bounds;
+using yaml::read_integer;
+using yaml::read_number;
 
 constexpr std::string_view kWhat = "sku";
 constexpr double kHuge = 1e12;
@@ -168,7 +168,7 @@ Result<SkuCatalog> SkuCatalog::load_directory(const std::string& dir) {
   std::map<std::string, std::string> defined_in;
   std::string errors;
   for (const auto& file : files) {
-    auto text = read_config_file(file);
+    auto text = yaml::read_config_file(file);
     if (!text) {
       errors += text.error().message + "\n";
       continue;

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "core/result.hpp"
-#include "testplans/strict_yaml.hpp"
+#include "yaml/strict_yaml.hpp"
 
 namespace kiln::device {
 

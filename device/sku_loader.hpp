@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "device/sku.hpp"
-#include "testplans/strict_yaml.hpp"
+#include "yaml/strict_yaml.hpp"
 
 namespace kiln::device::detail {
 

@@ -11,7 +11,7 @@
 
 #include "testplans/pattern_registry.hpp"
 #include "testplans/plan.hpp"
-#include "testplans/strict_yaml.hpp"
+#include "yaml/strict_yaml.hpp"
 
 namespace kiln::plan {
 

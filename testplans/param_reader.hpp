@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "testplans/pattern_registry.hpp"
-#include "testplans/strict_yaml.hpp"
+#include "yaml/strict_yaml.hpp"
 
 namespace kiln::plan {
 

@@ -16,9 +16,9 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "device/cpu_abft.hpp"
-#include "device/cpu_gemm.hpp"
-#include "device/cpu_peak.hpp"
+#include "device/cpu/cpu_abft.hpp"
+#include "device/cpu/cpu_gemm.hpp"
+#include "device/cpu/cpu_peak.hpp"
 
 namespace {
 

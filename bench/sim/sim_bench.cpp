@@ -24,7 +24,7 @@
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
-#include "device/sim_chip.hpp"
+#include "device/sim/sim_chip.hpp"
 
 namespace kiln::device {
 namespace {

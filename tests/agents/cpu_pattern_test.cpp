@@ -6,7 +6,7 @@
 
 #include "agent_test_util.hpp"
 #include "agents/chip_phase.hpp"
-#include "device/cpu_chip.hpp"
+#include "device/cpu/cpu_chip.hpp"
 
 namespace kiln::agent {
 namespace {

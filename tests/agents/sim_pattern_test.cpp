@@ -6,7 +6,7 @@
 #include "agents/chip_phase.hpp"
 #include "agents/registration.hpp"
 #include "device/lab.hpp"
-#include "device/sim_chip.hpp"
+#include "device/sim/sim_chip.hpp"
 #include "device/sku.hpp"
 
 namespace kiln::agent {

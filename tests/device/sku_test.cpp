@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "device/sku.hpp"
-#include "test_support.hpp"
+#include "tests/device/test_support.hpp"
 
 namespace kiln::device {
 namespace {
