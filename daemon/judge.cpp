@@ -138,20 +138,25 @@ Judgement judge(const JudgeInput& in) {
     reasons.emplace_back(v, std::move(why));
   };
 
+  bool health_watch_failed = false;
   for (const auto& d : r.detections()) {
     if (!is_health_watch(d)) continue;
+    health_watch_failed = true;
     const metrics::FailureClass cls = class_of(d, metrics::FailureClass::hang);
     j.failures.push_back(failure_from(d, in, cls, ""));
     raise(Verdict::fail, fmt::format("{}{}", metrics::to_string(cls), d.detail().empty() ? "" : ": " + d.detail()));
   }
-  if (!r.completed()) {
+  if (!r.completed() && !in.so_far) {
     raise(Verdict::inconclusive, fmt::format("step cut short{}", r.note().empty() ? "" : ": " + r.note()));
   }
 
   for (const plan::Limit& limit : in.step->limits) {
+    if (in.so_far && (limit.of == plan::LimitBase::peers || (!limit.max && !limit.marginal_max))) continue;
     auto summary = r.metrics().find(limit.metric);
     if (summary == r.metrics().end() || summary->second.count() == 0) {
-      raise(Verdict::inconclusive, fmt::format("{}: unavailable on this chip, limit not judged", limit.metric));
+      if (!in.so_far) {
+        raise(Verdict::inconclusive, fmt::format("{}: unavailable on this chip, limit not judged", limit.metric));
+      }
       continue;
     }
     double base = 1.0, base_max = 1.0;
@@ -161,7 +166,10 @@ Judgement judge(const JudgeInput& in) {
       case plan::LimitBase::peak: {
         auto peak = in.peaks ? plan::peak_figure(limit.metric, *in.step, *in.peaks) : std::nullopt;
         if (!peak) {
-          raise(Verdict::inconclusive, fmt::format("{}: no peak figure for this SKU, limit not judged", limit.metric));
+          if (!in.so_far) {
+            raise(Verdict::inconclusive,
+                  fmt::format("{}: no peak figure for this SKU, limit not judged", limit.metric));
+          }
           continue;
         }
         base = base_max = *peak;
@@ -183,9 +191,11 @@ Judgement judge(const JudgeInput& in) {
       case plan::LimitBase::baseline: {
         const BaselineReference* b = in.baseline;
         if (b == nullptr || !b->avg.contains(limit.metric) || !b->max.contains(limit.metric)) {
-          raise(Verdict::inconclusive,
-                fmt::format("{}: no earlier passing run of this plan on this chip to compare with, limit not judged",
-                            limit.metric));
+          if (!in.so_far) {
+            raise(Verdict::inconclusive,
+                  fmt::format("{}: no earlier passing run of this plan on this chip to compare with, limit not judged",
+                              limit.metric));
+          }
           continue;
         }
         base = b->avg.at(limit.metric);
@@ -201,7 +211,7 @@ Judgement judge(const JudgeInput& in) {
     const double avg = summary->second.avg();
     const double max = counter ? summary->second.max() - summary->second.min() : summary->second.max();
     std::optional<std::string> violation;
-    if (limit.min && avg < *limit.min * base) {
+    if (limit.min && !in.so_far && avg < *limit.min * base) {
       violation = fmt::format("{} avg {} < min {}{}", limit.metric, fmt_num(avg), fmt_num(*limit.min * base),
                               base_text.empty() ? "" : fmt::format(" ({}{})", fmt_num(*limit.min), base_text));
     } else if (limit.max && max > *limit.max * base_max) {
@@ -232,7 +242,7 @@ Judgement judge(const JudgeInput& in) {
       raise(Verdict::fail, *violation);
       continue;
     }
-    if (limit.marginal_min && avg < *limit.marginal_min * base) {
+    if (limit.marginal_min && !in.so_far && avg < *limit.marginal_min * base) {
       raise(Verdict::marginal, fmt::format("{} avg {} below marginal {}", limit.metric, fmt_num(avg),
                                            fmt_num(*limit.marginal_min * base)));
     } else if (limit.marginal_max && max > *limit.marginal_max * base_max) {
@@ -245,7 +255,15 @@ Judgement judge(const JudgeInput& in) {
   std::stable_sort(reasons.begin(), reasons.end(),
                    [](const auto& a, const auto& b) { return static_cast<int>(a.first) > static_cast<int>(b.first); });
   for (const auto& [verdict, why] : reasons) j.reason += (j.reason.empty() ? "" : "; ") + why;
+  j.health_watch_failed = health_watch_failed;
   return j;
+}
+
+SoFar judge_so_far(JudgeInput input) {
+  input.so_far = true;
+  const Judgement j = judge(input);
+  if (j.verdict != Verdict::fail) return {};
+  return SoFar{j.health_watch_failed ? SoFar::State::failed : SoFar::State::over_limit, j.reason};
 }
 
 }  // namespace kiln::daemon

@@ -23,6 +23,7 @@ struct Judgement {
   Verdict verdict = Verdict::pass;
   std::string reason;  // for everything but pass: why, in one line
   std::vector<store::FailureRow> failures;
+  bool health_watch_failed = false;  // a health watch, not only a limit, failed it
 };
 
 // Median of each metric's step average and step maximum over the chips of
@@ -53,9 +54,25 @@ struct JudgeInput {
   const BaselineReference* baseline = nullptr;  // null: this chip has none for this step
   std::string missing_reason;  // why there is no result (agent lost, run aborted)
   Verdict missing_verdict = Verdict::error;
+  // While the step still runs (the live view): judge only what more data
+  // cannot undo — health watches, and `max` bounds whose reference is known
+  // (a maximum only grows). `min` bounds (on an average), `of: peers` (the
+  // other chips are not done), missing metrics and an unfinished step are
+  // not judged, so the verdict is pass ("nothing decided yet"), marginal or fail.
+  bool so_far = false;
 };
 
 Judgement judge(const JudgeInput& input);
+
+// What the live view shows of a chip in a running step: a health watch
+// failed it (failed), a limit is already exceeded (over_limit), or nothing
+// is decided yet (running). The judge's own predicate: judge(so_far).
+struct SoFar {
+  enum class State { running, over_limit, failed };
+  State state = State::running;
+  std::string reason;
+};
+SoFar judge_so_far(JudgeInput input);
 
 // The failure class a violated limit on `metric` stands for (the catalog's).
 metrics::FailureClass failure_class_for(const std::string& metric);

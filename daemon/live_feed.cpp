@@ -19,16 +19,6 @@ constexpr auto kTick = std::chrono::milliseconds(100);
 // second read a little later catches what the first one raced.
 constexpr auto kVerdictReread = std::chrono::seconds(2);
 constexpr std::size_t kEndedRunsKept = 50;
-constexpr auto kFailingGrace = std::chrono::seconds(1);
-
-std::string describe(const kiln::v1::Detection& d) {
-  std::string where;
-  for (const auto& [key, value] : d.location()) where += fmt::format(" {}={}", key, value);
-  std::string text = fmt::format("{} ×{}", wire::failure_class_name(d.cls()), d.count());
-  if (!where.empty()) text += " at" + where;
-  if (d.conditions().has_temperature_c()) text += fmt::format(", {:.1f} °C", d.conditions().temperature_c());
-  return text;
-}
 
 bool is_bad(const std::string& verdict) { return verdict == "fail" || verdict == "error"; }
 
@@ -96,7 +86,7 @@ std::uint32_t LiveFeed::metric_index(const std::string& name) {
   return it->second;
 }
 
-void LiveFeed::raise(kiln::v1::AlarmKind kind, std::string message, const std::string& serial, const std::string& rack,
+std::uint64_t LiveFeed::raise(kiln::v1::AlarmKind kind, std::string message, const std::string& serial, const std::string& rack,
                      std::uint64_t run_id, std::string step) {
   StoredAlarm stored;
   stored.alarm.set_id(next_alarm_id_++);
@@ -107,9 +97,65 @@ void LiveFeed::raise(kiln::v1::AlarmKind kind, std::string message, const std::s
   stored.alarm.set_step(std::move(step));
   stored.alarm.set_message(std::move(message));
   stored.alarm.set_unix_ms(unix_ms_now());
+  stored.alarm.set_updated_unix_ms(stored.alarm.unix_ms());
   stored.version = bump();
+  const std::uint64_t id = stored.alarm.id();
   alarms_.push_back(std::move(stored));
   while (alarms_.size() > kAlarmsKept) alarms_.pop_front();
+  return id;
+}
+
+void LiveFeed::alarm_failure(Run& run, std::uint64_t run_id, const Chip& chip, const std::string& message,
+                             bool cleared) {
+  const std::string& serial = chip.live.serial();
+  auto known = run.alarms.find(serial);
+  if (known == run.alarms.end()) {
+    if (cleared) return;  // nothing was raised, so nothing to withdraw
+    run.alarms[serial] =
+        raise(kiln::v1::ALARM_FAILURE, message, serial, chip.live.rack(), run_id, chip.live.step());
+    return;
+  }
+  for (auto& a : alarms_) {
+    if (a.alarm.id() != known->second) continue;
+    if (a.alarm.message() == message && a.alarm.cleared() == cleared) return;
+    a.alarm.set_message(message);
+    a.alarm.set_cleared(cleared);
+    a.alarm.set_updated_unix_ms(unix_ms_now());
+    a.version = bump();
+    return;
+  }
+}
+
+void LiveFeed::show_concerns(Run& run, std::uint64_t run_id, const RunProgress& progress) {
+  std::set<std::string> now;
+  for (const RunProgress::Concern& concern : progress.concerns) {
+    now.insert(concern.serial);
+    Chip& c = chip(concern.serial);
+    const auto shown = concern.failed ? kiln::v1::LIVE_VERDICT_FAIL : kiln::v1::LIVE_VERDICT_OVER_LIMIT;
+    if (c.live.run_id() == run_id && (c.live.verdict() != shown || c.live.concern() != concern.reason)) {
+      c.live.set_verdict(shown);
+      c.live.set_concern(concern.reason);
+      c.version = bump();
+    }
+    alarm_failure(run, run_id,  c,
+                  fmt::format("{}: {} in run {}: {}", concern.serial, concern.failed ? "failed" : "over a limit so far",
+                              run_id, concern.reason),
+                  false);
+  }
+  // The judge did not confirm what the live view showed (the step ended
+  // inside its limits): the chip runs on, its alarm is withdrawn.
+  for (const std::string& serial : run.concerned) {
+    if (now.contains(serial)) continue;
+    Chip& c = chip(serial);
+    if (c.live.run_id() == run_id) {
+      c.live.set_verdict(kiln::v1::LIVE_VERDICT_RUNNING);
+      c.live.clear_concern();
+      c.version = bump();
+    }
+    alarm_failure(run, run_id, c, fmt::format("{}: cleared in run {}: the judge found it inside its limits", serial, run_id),
+                  true);
+  }
+  run.concerned = std::move(now);
 }
 
 void LiveFeed::on_rack_registered(const kiln::v1::RegisterRack& registration) {
@@ -171,6 +217,7 @@ void LiveFeed::on_batch(const kiln::v1::AgentBatch& batch) {
     }
     if (c.live.run_id() != sample.run_id()) {
       c.live.set_verdict(kiln::v1::LIVE_VERDICT_RUNNING);
+      c.live.clear_concern();
       c.throttled = false;
     }
     // The step's own name once the store told us; until then the phase's.
@@ -190,18 +237,8 @@ void LiveFeed::on_batch(const kiln::v1::AgentBatch& batch) {
     for (const auto& v : sample.values()) {
       c.live.add_metric_index(metric_index(v.name()));
       c.live.add_metric_value(v.value());
-      // Corruption and uncorrectable errors fail a chip whatever the limits:
-      // alarmed as soon as a sample counts one, not when the step ends.
-      if ((v.name() == metrics::kSdcErrors || v.name() == metrics::kHbmUe) && v.value() > 0) {
-        const auto cls = v.name() == metrics::kSdcErrors ? kiln::v1::FAILURE_SDC : kiln::v1::FAILURE_MEMORY_UE;
-        if (run.alarmed_classes.insert({sample.serial(), cls}).second) {
-          run.alarmed.insert(sample.serial());
-          raise(kiln::v1::ALARM_FAILURE,
-                fmt::format("{}: {} {} counted in {} (run {})", sample.serial(), v.value(), v.name(), c.live.step(),
-                            sample.run_id()),
-                sample.serial(), batch.rack(), sample.run_id(), c.live.step());
-        }
-      }
+      // Verdicts so far come from the judge's rules (RunManager::progress);
+      // throttling is not a verdict, only news.
       if (v.name() != metrics::kThrottled) continue;
       const bool throttled = v.value() != 0;
       if (throttled && !c.throttled) {
@@ -213,19 +250,6 @@ void LiveFeed::on_batch(const kiln::v1::AgentBatch& batch) {
     }
     c.version = bump();
     rack.busy = true;
-  }
-  for (const auto& result : batch.results()) {
-    if (result.detections().empty()) continue;
-    Chip& c = chip(result.serial());
-    Run& run = runs_[result.run_id()];
-    c.live.set_verdict(kiln::v1::LIVE_VERDICT_FAIL);
-    c.version = bump();
-    run.alarmed.insert(result.serial());
-    for (const auto& d : result.detections()) {
-      if (!run.alarmed_classes.insert({result.serial(), d.cls()}).second) continue;  // raised from its samples already
-      raise(kiln::v1::ALARM_FAILURE, fmt::format("{}: {} in {} (run {})", result.serial(), describe(d), c.live.step(), result.run_id()),
-            result.serial(), batch.rack(), result.run_id(), c.live.step());
-    }
   }
 }
 
@@ -269,8 +293,10 @@ void LiveFeed::poll_runs(SteadyNow::time_point now) {
       next.set_elapsed_s(p.elapsed_s);
       next.set_total_s(p.total_s);
       next.clear_failing();
+      next.clear_over_limit();
       next.clear_lost_racks();
-      for (const auto& s : p.failing) next.add_failing(s);
+      for (const auto& s : p.failing()) next.add_failing(s);
+      for (const auto& s : p.over_limit()) next.add_over_limit(s);
       for (const auto& r : p.lost_racks) next.add_lost_racks(r);
       any_running = any_running || next.state() == kiln::v1::LIVE_RUN_RUNNING;
       if (next.phase() > 1 && next.phase() != run.verdicts_phase) {
@@ -278,24 +304,7 @@ void LiveFeed::poll_runs(SteadyNow::time_point now) {
         run.reload_at = now + kVerdictReread;
         load_facts(id);
       }
-      for (const auto& serial : next.failing()) {
-        Chip& c = chip(serial);
-        if (c.live.run_id() == id && c.live.verdict() != kiln::v1::LIVE_VERDICT_FAIL) {
-          c.live.set_verdict(kiln::v1::LIVE_VERDICT_FAIL);
-          c.version = bump();
-        }
-        // A limit failure has no detection of its own: the judge's word is the
-        // alarm. Its detections may still be on their way (they say more), so
-        // it waits a moment for them first.
-        if (run.alarmed.contains(serial)) continue;
-        auto [since, fresh] = run.failing_since.try_emplace(serial, now);
-        if (!fresh && now - since->second >= kFailingGrace) {
-          run.alarmed.insert(serial);
-          raise(kiln::v1::ALARM_FAILURE,
-                fmt::format("{}: failing in run {} (see its failures once the step is judged)", serial, id),
-                serial, c.live.rack(), id, "");
-        }
-      }
+      show_concerns(run, id, p);
     }
     if (next.SerializeAsString() != run.live.SerializeAsString()) {
       run.live = std::move(next);
@@ -362,16 +371,30 @@ void LiveFeed::apply_facts(std::uint64_t run_id, const RunFacts& facts) {
     Chip& c = it->second;
     // While running, a passing step leaves the chip shown as running; only a
     // worse verdict shows through. Once the run ended, its verdict is final.
-    kiln::v1::LiveVerdict shown = live_verdict(verdict);
-    if (!ended && shown == kiln::v1::LIVE_VERDICT_PASS) shown = kiln::v1::LIVE_VERDICT_RUNNING;
-    if (!ended && c.live.verdict() == kiln::v1::LIVE_VERDICT_FAIL) shown = kiln::v1::LIVE_VERDICT_FAIL;
+    // While running, the live view's concerns (show_concerns) decide what
+    // shows beyond "running"; once the run ended, its verdict is final.
+    if (!ended) {
+      if (is_bad(verdict) && c.live.verdict() != kiln::v1::LIVE_VERDICT_FAIL) {
+        c.live.set_verdict(kiln::v1::LIVE_VERDICT_FAIL);
+        c.version = bump();
+      }
+      continue;
+    }
+    const kiln::v1::LiveVerdict shown = live_verdict(verdict);
     if (shown != c.live.verdict()) {
       c.live.set_verdict(shown);
+      c.live.clear_concern();
       c.version = bump();
     }
-    if (is_bad(verdict) && run_it != runs_.end() && run_it->second.alarmed.insert(serial).second) {
-      raise(kiln::v1::ALARM_FAILURE, fmt::format("{}: verdict {} in run {}", serial, verdict, run_id), serial, c.live.rack(), run_id,
-            "");
+    if (run_it == runs_.end()) continue;
+    Run& run = run_it->second;
+    if (is_bad(verdict)) {
+      // The final word replaces what the live view said.
+      alarm_failure(run, run_id, c, fmt::format("{}: verdict {} in run {}", serial, verdict, run_id), false);
+    } else if (run.alarms.contains(serial)) {
+      alarm_failure(run, run_id, c, fmt::format("{}: verdict {} in run {}: the failure was not confirmed", serial,
+                                                verdict, run_id),
+                    true);
     }
   }
 }

@@ -77,9 +77,8 @@ class LiveFeed {
     std::uint64_t version = 0;
     std::uint32_t verdicts_phase = 0;  // phase whose verdicts were last loaded
     std::optional<std::chrono::steady_clock::time_point> reload_at;  // the writer may not have committed yet
-    std::set<std::string> alarmed;     // chips already raised as failing in this run
-    std::set<std::pair<std::string, int>> alarmed_classes;  // (serial, kiln::v1::FailureClass): one alarm each
-    std::map<std::string, std::chrono::steady_clock::time_point> failing_since;
+    std::map<std::string, std::uint64_t> alarms;  // serial → the id of its failure alarm in this run
+    std::set<std::string> concerned;              // chips shown failed or over a limit now
     std::map<std::uint32_t, std::string> step_names;
     bool names_asked = false;
   };
@@ -109,8 +108,13 @@ class LiveFeed {
   void load_facts(std::uint64_t run_id);
   void apply_facts(std::uint64_t run_id, const RunFacts& facts);
   void send_update(Subscriber& subscriber, Session& session);
-  void raise(kiln::v1::AlarmKind kind, std::string message, const std::string& serial, const std::string& rack,
-             std::uint64_t run_id, std::string step);
+  std::uint64_t raise(kiln::v1::AlarmKind kind, std::string message, const std::string& serial, const std::string& rack,
+                      std::uint64_t run_id, std::string step);
+  // A chip's failure alarm in `run`: raised the first time, then updated in
+  // place (or cleared) as what the judge says of the chip changes.
+  void alarm_failure(Run& run, std::uint64_t run_id, const Chip& chip, const std::string& message, bool cleared);
+  // The concerns of a running run's progress onto its chips and alarms.
+  void show_concerns(Run& run, std::uint64_t run_id, const RunProgress& progress);
   Chip& chip(const std::string& serial);
   std::uint32_t metric_index(const std::string& name);
   std::uint64_t bump() { return ++version_; }

@@ -18,6 +18,16 @@ constexpr double kDeadlineSlack = 3.0;
 constexpr double kDeadlineFloorS = 30.0;
 }  // namespace
 
+void WriteFailure::record(std::string what) {
+  std::lock_guard lock(mutex_);
+  if (!first_) first_ = std::move(what);
+}
+
+std::optional<std::string> WriteFailure::first() const {
+  std::lock_guard lock(mutex_);
+  return first_;
+}
+
 RunManager::RunManager(boost::asio::any_io_executor executor, IngestWriter& writer, AgentDirectory& agents,
                        const plan::PatternRegistry& registry)
     : executor_(executor), writer_(writer), agents_(agents), registry_(registry), deadline_(executor) {}
@@ -36,6 +46,65 @@ double RunManager::phase_length(const Run& run, std::size_t phase_pos) const {
   return length;
 }
 
+const plan::FlatStep* RunManager::find_step(const Run& run, std::uint32_t step_index) const {
+  for (const auto& s : run.steps) {
+    if (s.step_index == step_index) return &s;
+  }
+  return nullptr;
+}
+
+JudgeInput RunManager::judge_input(const Run& run, const RunChip& chip, const plan::FlatStep& step) const {
+  JudgeInput in;
+  in.step = step.step;
+  in.step_index = step.step_index;
+  in.peaks = &chip.peaks;
+  if (auto b = run.baselines.find(chip.serial); b != run.baselines.end()) {
+    if (auto found = b->second.find(step.step->name); found != b->second.end()) in.baseline = &found->second;
+  }
+  return in;
+}
+
+void RunManager::record(const Run& run, std::string what, IngestWriter::Job job) {
+  const std::uint64_t id = run.id;
+  writer_.submit(
+      [job = std::move(job), failure = run.write_failure, what](store::Writer& w) -> Status {
+        Status s = job(w);
+        if (!s) failure->record(fmt::format("could not record {}: {}", what, s.error().message));
+        return s;
+      },
+      [this, id, what](const Status& s) {
+        if (!s) on_write_failed(id, fmt::format("could not record {}: {}", what, s.error().message));
+      });
+}
+
+void RunManager::on_write_failed(std::uint64_t run_id, const std::string& reason) {
+  spdlog::error("run {}: {}", run_id, reason);
+  if (!active_ || active_->id != run_id) return;  // its end already says error (finish_run's job saw the failure)
+  // What is measured from here on could not be recorded either: stop the
+  // agents and end the run as an infrastructure error, with the reason.
+  for (const auto& rack : active_->racks) {
+    kiln::v1::Envelope envelope;
+    envelope.mutable_phase_abort()->set_run_id(run_id);
+    envelope.mutable_phase_abort()->set_reason(reason);
+    agents_.send(rack, std::move(envelope));
+  }
+  finish_run("error", reason);
+}
+
+void RunManager::watch(Run& run, const kiln::v1::ChipStepResult& result) {
+  const RunChip* chip = find_chip(run, result.serial());
+  const plan::FlatStep* step = find_step(run, result.step_index());
+  if (chip == nullptr || step == nullptr) return;
+  JudgeInput in = judge_input(run, *chip, *step);
+  in.result = &result;
+  SoFar so_far = judge_so_far(in);
+  if (so_far.state == SoFar::State::running) return;
+  auto& concern = run.concerns[chip->serial];
+  // A chip's concern only grows within a run: failed outranks over a limit.
+  if (concern.judged || static_cast<int>(so_far.state) <= static_cast<int>(concern.so_far.state)) return;
+  concern.so_far = std::move(so_far);
+}
+
 const RunChip* RunManager::find_chip(const Run& run, const std::string& serial) const {
   for (const auto& c : run.chips) {
     if (c.serial == serial) return &c;
@@ -48,7 +117,7 @@ void RunManager::start_next() {
   active_ = std::move(queue_.front());
   queue_.pop_front();
   const std::uint64_t id = active_->id;
-  writer_.submit([id](store::Writer& w) { return w.set_run_status(id, "running", "", unix_ms_now()); }, nullptr);
+  record(*active_, "the run's start", [id](store::Writer& w) { return w.set_run_status(id, "running", "", unix_ms_now()); });
   load_baselines(*active_);
   spdlog::info("run {} started", id);
   dispatch_phase();
@@ -85,6 +154,8 @@ void RunManager::dispatch_phase() {
   run.results.clear();
   run.phase_progress_s = 0;
   run.phase_samples = 0;
+  run.watches.clear();
+  run.phase_starts = run.counters;
   const auto steps = phase_steps(run, run.phase_pos);
 
   std::map<std::string, kiln::v1::Envelope> per_rack;
@@ -173,25 +244,31 @@ void RunManager::on_batch_committed(const std::string& rack, const kiln::v1::Age
   if (!active_) return;
   Run& run = *active_;
   if (run.lost_racks.contains(rack)) return;
+  // The live view judges each chip-step's samples so far, then the agent's
+  // own result when it comes (the judge's rules, judge_so_far).
+  std::set<std::pair<std::string, std::uint32_t>> watched;
   for (const auto& sample : batch.samples()) {
     if (sample.run_id() != run.id) continue;
     run.phase_progress_s = std::max(run.phase_progress_s, sample.t_s());
     ++run.phase_samples;
-    // Shown as failing at once, before the phase ends and is judged: any
-    // corruption or uncorrectable error counted so far in this run.
-    for (const auto& value : sample.values()) {
-      if ((value.name() == "sdc_errors" || value.name() == "hbm_ue") && value.value() > 0) {
-        run.failing.insert(sample.serial());
-      }
-    }
+    const auto key = std::make_pair(sample.serial(), sample.step_index());
+    if (!run.expected.contains(key)) continue;  // not this phase's, or its result is in
+    kiln::v1::ChipStepResult identity;
+    identity.set_serial(sample.serial());
+    identity.set_run_id(run.id);
+    identity.set_step_index(sample.step_index());
+    auto [it, fresh] = run.watches.try_emplace(key, identity, run.phase_starts[sample.serial()]);
+    it->second.add(sample, run.counters[sample.serial()]);
+    watched.insert(key);
   }
+  for (const auto& key : watched) watch(run, run.watches.at(key).partial());
   bool changed = false;
   for (const auto& result : batch.results()) {
     if (result.run_id() != run.id) continue;
     const auto key = std::make_pair(result.serial(), result.step_index());
     if (!run.expected.erase(key)) continue;  // late, duplicate or not ours
-    if (!result.detections().empty()) run.failing.insert(result.serial());
     run.results[key] = result;
+    watch(run, result);
     changed = true;
   }
   if (changed && run.expected.empty()) finish_phase("", Verdict::error);
@@ -239,15 +316,9 @@ void RunManager::finish_phase(const std::string& missing_reason, Verdict missing
 
     for (const auto& chip : run.chips) {
       auto it = run.results.find({chip.serial, s->step_index});
-      JudgeInput in;
-      in.step = s->step;
-      in.step_index = s->step_index;
+      JudgeInput in = judge_input(run, chip, *s);
       in.result = it == run.results.end() ? nullptr : &it->second;
-      in.peaks = &chip.peaks;
       in.peers = &peers[chip.sku];
-      if (auto b = run.baselines.find(chip.serial); b != run.baselines.end()) {
-        if (auto step = b->second.find(s->step->name); step != b->second.end()) in.baseline = &step->second;
-      }
       in.missing_verdict = missing_verdict;
       in.missing_reason = run.lost_racks.contains(chip.rack)
                               ? fmt::format("agent of rack {} lost", chip.rack)
@@ -255,13 +326,18 @@ void RunManager::finish_phase(const std::string& missing_reason, Verdict missing
       Judgement j = judge(in);
       auto& chip_verdict = run.chip_verdicts.try_emplace(chip.serial, Verdict::pass).first->second;
       chip_verdict = worst(chip_verdict, j.verdict);
-      if (j.verdict == Verdict::fail) run.failing.insert(chip.serial);
+      if (j.verdict == Verdict::fail) {
+        auto& concern = run.concerns[chip.serial];
+        if (!concern.judged) concern = Run::Concern{SoFar{SoFar::State::failed, j.reason}, true};
+      }
       decisions->push_back(Decision{chip.serial, s->step_index, std::move(j)});
     }
   }
+  // What the live view said in this phase is replaced by the judge's word:
+  // a chip over a limit so far that the judge did not fail is not failing.
+  std::erase_if(run.concerns, [](const auto& entry) { return !entry.second.judged; });
   const std::uint64_t id = run.id;
-  writer_.submit(
-      [id, decisions](store::Writer& w) -> Status {
+  record(run, fmt::format("the verdicts of phase {}", run.phase_pos + 1), [id, decisions](store::Writer& w) -> Status {
         for (const auto& d : *decisions) {
           if (auto s = w.set_chip_step_verdict(id, d.step_index, d.serial, to_string(d.judgement.verdict),
                                                d.judgement.reason, d.judgement.failures);
@@ -270,9 +346,6 @@ void RunManager::finish_phase(const std::string& missing_reason, Verdict missing
           }
         }
         return {};
-      },
-      [id](const Status& s) {
-        if (!s) spdlog::error("run {}: could not record verdicts: {}", id, s.error().message);
       });
 
   run.elapsed_before_phase_s += phase_length(run, run.phase_pos);
@@ -300,14 +373,12 @@ void RunManager::mark_not_run(const std::string& reason, Verdict verdict) {
     }
   }
   const std::uint64_t id = run.id;
-  writer_.submit(
-      [id, rows, reason, verdict](store::Writer& w) -> Status {
-        for (const auto& [serial, step] : *rows) {
-          if (auto s = w.set_chip_step_verdict(id, step, serial, to_string(verdict), reason, {}); !s) return s;
-        }
-        return {};
-      },
-      nullptr);
+  record(run, "the steps not run", [id, rows, reason, verdict](store::Writer& w) -> Status {
+    for (const auto& [serial, step] : *rows) {
+      if (auto s = w.set_chip_step_verdict(id, step, serial, to_string(verdict), reason, {}); !s) return s;
+    }
+    return {};
+  });
 }
 
 void RunManager::finish_run(const std::string& status, const std::string& reason) {
@@ -321,14 +392,23 @@ void RunManager::finish_run(const std::string& status, const std::string& reason
     ++counts[to_string(it->second)];
   }
   writer_.submit(
-      [id, verdicts, status, reason](store::Writer& w) -> Status {
-        for (const auto& [serial, verdict] : *verdicts) {
-          if (auto s = w.set_run_chip_verdict(id, serial, to_string(verdict)); !s) return s;
+      [id, verdicts, status, reason, failure = run.write_failure](store::Writer& w) -> Status {
+        // Jobs run in order: an earlier write of this run that failed makes
+        // this end an error with its reason, not the end it was meant to be.
+        const auto failed = failure->first();
+        if (!failed) {
+          for (const auto& [serial, verdict] : *verdicts) {
+            if (auto s = w.set_run_chip_verdict(id, serial, to_string(verdict)); !s) {
+              return w.set_run_status(id, "error", fmt::format("could not record chip verdicts: {}", s.error().message),
+                                      unix_ms_now());
+            }
+          }
         }
-        return w.set_run_status(id, status, reason, unix_ms_now());
+        return w.set_run_status(id, failed ? "error" : status, failed ? *failed : reason, unix_ms_now());
       },
       [id](const Status& s) {
-        if (!s) spdlog::error("run {}: could not record its end: {}", id, s.error().message);
+        // Nothing is left to fall back on: the database refuses the run's end.
+        if (!s) spdlog::critical("run {}: could not record its end: {}", id, s.error().message);
       });
   spdlog::info("run {} {}{}: {}", id, status, reason.empty() ? "" : " (" + reason + ")", fmt::join(counts, ", "));
   active_.reset();
@@ -341,7 +421,10 @@ Status RunManager::abort(std::uint64_t run_id, const std::string& reason) {
     if ((*it)->id != run_id) continue;
     queue_.erase(it);
     writer_.submit([run_id, why](store::Writer& w) { return w.set_run_status(run_id, "aborted", why, unix_ms_now()); },
-                   nullptr);
+                   [run_id](const Status& s) {
+                     // It stays queued in the database; the next start marks it error.
+                     if (!s) spdlog::error("run {}: could not record its abort: {}", run_id, s.error().message);
+                   });
     return {};
   }
   if (!active_ || active_->id != run_id) {
@@ -382,7 +465,9 @@ std::optional<RunProgress> RunManager::progress(std::uint64_t run_id) const {
   p.step = fmt::format("{}", fmt::join(names, " + "));
   p.elapsed_s = run.elapsed_before_phase_s + std::min(run.phase_progress_s, phase_len);
   p.total_s = run.total_s;
-  p.failing.assign(run.failing.begin(), run.failing.end());
+  for (const auto& [serial, concern] : run.concerns) {
+    p.concerns.push_back(RunProgress::Concern{serial, concern.so_far.state == SoFar::State::failed, concern.so_far.reason});
+  }
   p.lost_racks.assign(run.lost_racks.begin(), run.lost_racks.end());
   return p;
 }

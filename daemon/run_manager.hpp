@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -23,6 +24,7 @@
 #include "daemon/ingest_writer.hpp"
 #include "daemon/judge.hpp"
 #include "daemon/run_progress.hpp"
+#include "daemon/step_watch.hpp"
 #include "daemon/verdict.hpp"
 #include "schema/kiln.pb.h"
 #include "testplans/pattern_registry.hpp"
@@ -36,6 +38,17 @@ struct RunChip {
   std::uint32_t slot = 0;
   std::string sku;
   std::map<std::string, double> peaks;
+};
+
+// Shared between a run's writer jobs (writer thread) and the run manager.
+class WriteFailure {
+ public:
+  void record(std::string what);
+  std::optional<std::string> first() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::optional<std::string> first_;
 };
 
 class RunManager {
@@ -71,8 +84,21 @@ class RunManager {
     std::map<std::pair<std::string, std::uint32_t>, kiln::v1::ChipStepResult> results;
     std::set<std::string> lost_racks;
     std::map<std::string, Verdict> chip_verdicts;
-    std::set<std::string> failing;
+    // The live view (judge_so_far): each chip's counters as last seen, where
+    // this phase's steps started them, a watch over each chip-step's samples,
+    // and what is decided so far (kept for the rest of the run once judged).
+    std::map<std::string, CounterValues> counters;
+    std::map<std::string, CounterValues> phase_starts;
+    std::map<std::pair<std::string, std::uint32_t>, StepWatch> watches;
+    struct Concern {
+      SoFar so_far;
+      bool judged = false;  // from a phase's verdict: final for this run
+    };
+    std::map<std::string, Concern> concerns;
     std::optional<std::string> abort_reason;
+    // The first write of this run that failed (set on the writer thread):
+    // the run ends `error` with it instead of as if it had been recorded.
+    std::shared_ptr<WriteFailure> write_failure = std::make_shared<WriteFailure>();
     std::uint64_t phase_samples = 0;        // samples received in this phase: the agents are working
     std::uint64_t samples_at_deadline = 0;  // phase_samples when the deadline last fired
     // of: baseline, loaded when the run starts: serial → step name → figures.
@@ -85,6 +111,14 @@ class RunManager {
   void dispatch_phase();
   void finish_phase(const std::string& missing_reason, Verdict missing_verdict);
   void finish_run(const std::string& status, const std::string& reason);
+  // Queues a write of `run`; a failed one ends the run `error` with its reason.
+  void record(const Run& run, std::string what, IngestWriter::Job job);
+  void on_write_failed(std::uint64_t run_id, const std::string& reason);
+  // Judges `result` (a chip's step so far, or as the agent reported it) by
+  // the rules that more data cannot undo, and updates the chip's concern.
+  void watch(Run& run, const kiln::v1::ChipStepResult& result);
+  JudgeInput judge_input(const Run& run, const RunChip& chip, const plan::FlatStep& step) const;
+  const plan::FlatStep* find_step(const Run& run, std::uint32_t step_index) const;
   // Records every step from the current phase on as not run.
   void mark_not_run(const std::string& reason, Verdict verdict);
   std::vector<const plan::FlatStep*> phase_steps(const Run& run, std::size_t phase_pos) const;

@@ -13,9 +13,26 @@ nlohmann::ordered_json progress_json(const RunProgress& p) {
   j["step"] = p.step;
   j["elapsed_s"] = p.elapsed_s;
   j["total_s"] = p.total_s;
-  j["failing"] = p.failing;
+  j["failing"] = p.failing();
+  j["over_limit"] = p.over_limit();
   j["lost_racks"] = p.lost_racks;
   return j;
+}
+
+std::vector<std::string> RunProgress::failing() const {
+  std::vector<std::string> out;
+  for (const Concern& c : concerns) {
+    if (c.failed) out.push_back(c.serial);
+  }
+  return out;
+}
+
+std::vector<std::string> RunProgress::over_limit() const {
+  std::vector<std::string> out;
+  for (const Concern& c : concerns) {
+    if (!c.failed) out.push_back(c.serial);
+  }
+  return out;
 }
 
 }  // namespace kiln::daemon

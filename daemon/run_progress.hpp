@@ -19,8 +19,19 @@ struct RunProgress {
   std::string step;                  // the phase's step names joined by " + "
   double elapsed_s = 0;              // chip seconds of the plan done
   double total_s = 0;
-  std::vector<std::string> failing;  // chips the judge's rules fail already
+  // Chips the judge's rules already decide (judge_so_far): failed by a
+  // health watch or a judged step, or over a limit so far in a step still
+  // running. Sorted by serial.
+  struct Concern {
+    std::string serial;
+    bool failed = false;  // false: over a limit so far
+    std::string reason;
+  };
+  std::vector<Concern> concerns;
   std::vector<std::string> lost_racks;
+
+  std::vector<std::string> failing() const;     // the failed ones' serials
+  std::vector<std::string> over_limit() const;  // the others'
 };
 
 // The `progress` object of `kiln run show --json` (docs/cli.md).

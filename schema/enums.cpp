@@ -54,6 +54,7 @@ std::string_view to_string(kiln::v1::LiveVerdict verdict) {
     case kiln::v1::LIVE_VERDICT_INCONCLUSIVE: return "inconclusive";
     case kiln::v1::LIVE_VERDICT_ERROR: return "error";
     case kiln::v1::LIVE_VERDICT_FAIL: return "fail";
+    case kiln::v1::LIVE_VERDICT_OVER_LIMIT: return "over_limit";
     default: return "";
   }
 }

@@ -6,8 +6,13 @@ namespace kiln::gui {
 
 bool AlarmLog::add(const kiln::v1::Alarm& alarm) {
   // Ids restart with the daemon: an id with another time is a new alarm.
-  for (const auto& e : entries_) {
-    if (e.alarm.id() == alarm.id() && e.alarm.unix_ms() == alarm.unix_ms()) return false;
+  for (auto& e : entries_) {
+    if (e.alarm.id() != alarm.id() || e.alarm.unix_ms() != alarm.unix_ms()) continue;
+    if (alarm.updated_unix_ms() <= e.alarm.updated_unix_ms()) return false;
+    // Raised again after it was withdrawn: it needs a look again.
+    if (e.alarm.cleared() && !alarm.cleared()) e.acknowledged = false;
+    e.alarm = alarm;
+    return true;
   }
   auto pos = std::find_if(entries_.begin(), entries_.end(),
                           [&](const AlarmEntry& e) { return e.alarm.unix_ms() < alarm.unix_ms(); });
@@ -37,7 +42,8 @@ std::size_t AlarmLog::acknowledge_all() {
 
 std::size_t AlarmLog::unacknowledged() const {
   return static_cast<std::size_t>(
-      std::count_if(entries_.begin(), entries_.end(), [](const AlarmEntry& e) { return !e.acknowledged; }));
+      std::count_if(entries_.begin(), entries_.end(),
+                    [](const AlarmEntry& e) { return !e.acknowledged && !e.alarm.cleared(); }));
 }
 
 }  // namespace kiln::gui

@@ -139,6 +139,7 @@ std::vector<std::size_t> LabState::apply(const kiln::v1::LiveUpdate& update, std
     chip.step_index = live.step_index();
     set(chip.step, live.step());
     set(chip.verdict, std::string(wire::to_string(live.verdict())));
+    set(chip.concern, live.concern());
     chip.wall_unix_ms = live.wall_unix_ms();
     chip.t_s = live.t_s();
     if (!live.peaks().empty()) chip.peaks = {live.peaks().begin(), live.peaks().end()};

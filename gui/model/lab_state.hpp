@@ -27,7 +27,8 @@ struct ChipState {
   std::uint64_t run_id = 0;
   std::uint32_t step_index = 0;
   std::string step;
-  std::string verdict;  // "" (never in a run), running, pass, marginal, inconclusive, error, fail
+  std::string verdict;  // "" (never in a run), running, over_limit, pass, marginal, inconclusive, error, fail
+  std::string concern;  // over_limit or fail while running: the judge's reason
   std::int64_t wall_unix_ms = 0;
   double t_s = 0;
   std::vector<double> values;  // by LabState metric id; NaN: unavailable

@@ -55,17 +55,20 @@ void AlarmsView::rebuild() {
     const QString where = a.serial().empty() ? QStringLiteral("rack %1").arg(QString::fromStdString(a.rack()))
                                              : QString::fromStdString(a.serial());
     const QStringList cells{QDateTime::fromMSecsSinceEpoch(a.unix_ms()).toString(QStringLiteral("MM-dd HH:mm:ss")),
-                            QString::fromStdString(std::string(wire::to_string(a.kind()))), where,
+                            QString::fromStdString(std::string(wire::to_string(a.kind()))) +
+                                (a.cleared() ? tr(" (cleared)") : QString()),
+                            where,
                             a.run_id() ? QString::number(a.run_id()) : QString(), QString::fromStdString(a.message())};
     for (int c = 0; c < cells.size(); ++c) {
       auto* item = new QTableWidgetItem(cells[c]);
       QFont f = item->font();
-      f.setBold(!e.acknowledged);
+      f.setBold(!e.acknowledged && !a.cleared());
       item->setFont(f);
       item->setData(Qt::UserRole, QVariant::fromValue<qulonglong>(a.id()));
       if (c == 1) {
-        item->setBackground(e.acknowledged ? kind_colour(a.kind()).lighter(175) : kind_colour(a.kind()));
-        item->setForeground(e.acknowledged ? QColor(Qt::black) : QColor(Qt::white));
+        const bool quiet = e.acknowledged || a.cleared();
+        item->setBackground(quiet ? kind_colour(a.kind()).lighter(175) : kind_colour(a.kind()));
+        item->setForeground(quiet ? QColor(Qt::black) : QColor(Qt::white));
       }
       table_->setItem(row, c, item);
     }

@@ -222,8 +222,11 @@ void ChipView::show_failures() {
     // alarms) are what there is to show.
     for (const auto& e : dashboard_.alarms().entries()) {
       const auto& a = e.alarm;
-      if (a.kind() != kiln::v1::ALARM_FAILURE || a.serial() != serial_.toStdString() || a.run_id() != run_id_) continue;
-      failures.push_back(FailureInfo{a.serial(), "detected (step not judged yet)", a.step(), 0, a.message(), "",
+      if (a.kind() != kiln::v1::ALARM_FAILURE || a.cleared() || a.serial() != serial_.toStdString() ||
+          a.run_id() != run_id_) {
+        continue;
+      }
+      failures.push_back(FailureInfo{a.serial(), "so far (step not judged yet)", a.step(), 0, a.message(), "",
                                      QDateTime::fromMSecsSinceEpoch(a.unix_ms()).toString(Qt::ISODate).toStdString(), ""});
     }
   }

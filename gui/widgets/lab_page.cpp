@@ -43,8 +43,9 @@ int LabPage::mode_index() const { return mode_->currentIndex(); }
 
 void LabPage::update_census() {
   // Runs on every refresh of thousands of chips: counts in a fixed array, no maps.
-  static const char* const kStates[] = {"running", "pass", "marginal", "fail", "error", "inconclusive", "idle"};
-  constexpr std::size_t kIdle = 6;
+  static const char* const kStates[] = {"running", "pass",         "marginal", "over_limit",
+                                        "fail",    "error", "inconclusive", "idle"};
+  constexpr std::size_t kIdle = 7;
   std::array<int, std::size(kStates)> counts{};
   int stale = 0;
   const LabState& lab = dashboard_.lab();

@@ -152,6 +152,7 @@ QString LabView::tooltip_for(const ChipState& chip) const {
     text += QStringLiteral("run %1, step %2: <b>%3</b><br>")
                 .arg(chip.run_id)
                 .arg(QString::fromStdString(chip.step), QString::fromStdString(chip.verdict));
+    if (!chip.concern.empty()) text += QString::fromStdString(chip.concern).toHtmlEscaped() + QStringLiteral("<br>");
   } else {
     text += tr("not in a run") + QStringLiteral("<br>");
   }

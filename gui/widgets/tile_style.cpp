@@ -40,6 +40,7 @@ QColor verdict_colour(const std::string& v) {
   if (v == "pass") return QColor(0x2e, 0x9e, 0x4f);
   if (v == "marginal") return QColor(0xe0, 0xa8, 0x00);
   if (v == "fail") return QColor(0xd6, 0x27, 0x28);
+  if (v == "over_limit") return QColor(0xf0, 0x6a, 0x1c);  // over a limit so far: judged when the step ends
   if (v == "error") return QColor(0x8e, 0x44, 0xad);
   if (v == "inconclusive") return QColor(0x7f, 0x8c, 0x9d);
   if (v == "running") return QColor(0x2f, 0x7e, 0xd8);
@@ -121,7 +122,8 @@ std::vector<std::pair<QString, QColor>> legend(ColourMode mode) {
   switch (mode) {
     case ColourMode::verdict:
       return {{"running", verdict_colour("running")}, {"pass", verdict_colour("pass")},
-              {"marginal", verdict_colour("marginal")}, {"fail", verdict_colour("fail")},
+              {"marginal", verdict_colour("marginal")}, {"over limit", verdict_colour("over_limit")},
+              {"fail", verdict_colour("fail")},
               {"error", verdict_colour("error")}, {"inconclusive", verdict_colour("inconclusive")},
               {"idle", verdict_colour("")}, {"stale", kStale}};
     case ColourMode::temperature:

@@ -210,3 +210,94 @@ TEST(Judge, CountersAreJudgedOnTheStepsOwnIncrease) {
 
 }  // namespace
 }  // namespace kiln::daemon
+
+namespace kiln::daemon {
+namespace {
+
+// The live view: what the judge decides of a step still running.
+struct SoFarFixture {
+  plan::Step step = gemm_step();
+  std::map<std::string, double> peaks{{"tflops.bf16", 667}};
+  kiln::v1::ChipStepResult partial = healthy_result();
+  SoFar run() {
+    JudgeInput in;
+    in.step = &step;
+    in.result = &partial;
+    in.peaks = &peaks;
+    return judge_so_far(in);
+  }
+};
+
+TEST(JudgeSoFar, NothingDecidedIsRunning) {
+  SoFarFixture f;
+  const SoFar so_far = f.run();
+  EXPECT_EQ(so_far.state, SoFar::State::running);
+  EXPECT_TRUE(so_far.reason.empty());
+}
+
+TEST(JudgeSoFar, ACounterPastItsMaxIsOverTheLimitSoFar) {
+  SoFarFixture f;
+  auto& sdc = (*f.partial.mutable_metrics())["sdc_errors"];
+  sdc.set_min(0);
+  sdc.set_max(3);
+  const SoFar so_far = f.run();
+  EXPECT_EQ(so_far.state, SoFar::State::over_limit);
+  EXPECT_NE(so_far.reason.find("sdc_errors max 3 > max 0"), std::string::npos) << so_far.reason;
+}
+
+TEST(JudgeSoFar, CorrectableErrorsUnderTheirLimitAreNotAConcern) {
+  // Regression: a chip with 3 correctable ECC errors under hbm_ce {max: 10}
+  // showed red in the live view while the judge passed it.
+  SoFarFixture f;
+  plan::Limit ce{"hbm_ce"};
+  ce.max = 10;
+  f.step.limits.push_back(ce);
+  auto& hbm = (*f.partial.mutable_metrics())["hbm_ce"];
+  hbm.set_min(0);
+  hbm.set_max(3);
+  hbm.set_count(50);
+  auto* d = f.partial.add_detections();
+  d->set_cls(kiln::v1::FAILURE_MEMORY_CE_EXCESS);
+  d->set_kind(kiln::v1::DETECTION_ERROR_COUNT);
+  d->set_metric("hbm_ce");
+  d->set_count(3);
+  EXPECT_EQ(f.run().state, SoFar::State::running);
+}
+
+TEST(JudgeSoFar, AnAverageBelowItsFloorSoFarIsNotDecided) {
+  SoFarFixture f;
+  (*f.partial.mutable_metrics())["tflops"].set_avg(100);  // well under 0.85 of 667, but the step may recover
+  EXPECT_EQ(f.run().state, SoFar::State::running);
+}
+
+TEST(JudgeSoFar, AHealthWatchFailsAtOnce) {
+  SoFarFixture f;
+  auto* d = f.partial.add_detections();
+  d->set_cls(kiln::v1::FAILURE_MEMORY_UE);
+  d->set_kind(kiln::v1::DETECTION_UNCORRECTABLE);
+  d->set_metric("hbm_ue");
+  d->set_count(1);
+  const SoFar so_far = f.run();
+  EXPECT_EQ(so_far.state, SoFar::State::failed);
+  EXPECT_NE(so_far.reason.find("memory_ue"), std::string::npos) << so_far.reason;
+}
+
+TEST(JudgeSoFar, PeerLimitsWaitForThePeers) {
+  SoFarFixture f;
+  plan::Limit hot{"temperature_c"};
+  hot.max = 1.01;
+  hot.of = plan::LimitBase::peers;
+  f.step.limits = {hot};
+  (*f.partial.mutable_metrics())["temperature_c"].set_max(500);
+  EXPECT_EQ(f.run().state, SoFar::State::running);
+}
+
+TEST(JudgeSoFar, AStepCutShortOrAMissingMetricIsNotDecidedYet) {
+  SoFarFixture f;
+  f.partial.set_completed(false);
+  f.partial.mutable_metrics()->erase("temperature_c");
+  EXPECT_EQ(f.run().state, SoFar::State::running);
+}
+
+}  // namespace
+}  // namespace kiln::daemon

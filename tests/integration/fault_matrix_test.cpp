@@ -92,6 +92,8 @@ struct MatrixCase {
   std::uint64_t seed;
   int rotation;
 };
+// Readable test names in ctest: "seed 101 rotation 0".
+void PrintTo(const MatrixCase& c, std::ostream* os) { *os << "seed " << c.seed << " rotation " << c.rotation; }
 
 class FaultMatrix : public ::testing::TestWithParam<MatrixCase> {};
 

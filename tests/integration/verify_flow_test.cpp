@@ -45,6 +45,8 @@ struct Case {
   int faulty;
   std::uint64_t seed;
 };
+// Readable test names in ctest: "vote faulty 2 seed 61".
+void PrintTo(const Case& c, std::ostream* os) { *os << c.verify << " faulty " << c.faulty << " seed " << c.seed; }
 
 class ComparingVerification : public ::testing::TestWithParam<Case> {};
 

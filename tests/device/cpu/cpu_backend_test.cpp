@@ -60,6 +60,12 @@ struct CleanCase {
   DataKind data;
 };
 
+// Readable test names in ctest: "n1024 fp32 openblas random".
+void PrintTo(const CleanCase& c, std::ostream* os) {
+  const char* data = c.data == DataKind::random ? "random" : c.data == DataKind::ones ? "ones" : "max_toggle";
+  *os << "n" << c.n << " " << to_string(c.dtype) << " " << to_string(c.library) << " " << data;
+}
+
 class CpuAbftClean : public ::testing::TestWithParam<CleanCase> {};
 
 // The tolerance has margin: the clean residual stays well inside it.
