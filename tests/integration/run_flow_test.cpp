@@ -8,6 +8,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
+#include <SQLiteCpp/Database.h>
 #include <nlohmann/json.hpp>
 
 #include "schema/store.hpp"
@@ -112,6 +113,26 @@ TEST(RunFlow, TwoRacksRunThePlanAndOnlyTheFaultyChipFailsAtItsPe) {
   std::size_t samples = 0;
   ASSERT_TRUE((*reader)->telemetry(run_id, "A-00", "temperature_c", [&](const store::TelemetryRow&) { ++samples; }));
   EXPECT_GE(samples, 35u);  // 8 simulated seconds at 5 Hz
+}
+
+TEST(RunFlow, AVerdictTheDatabaseRefusesEndsTheRunErrorWithTheReason) {
+  LabFixture lab;
+  lab.start(kOneChipLab);
+  lab.wait_for_racks(1);
+  {
+    // The database refuses every verdict from now on, as a broken disk would.
+    SQLite::Database db(lab.db_path().string(), SQLite::OPEN_READWRITE);
+    db.exec("CREATE TRIGGER refuse_verdicts BEFORE UPDATE OF verdict ON chip_steps "
+            "BEGIN SELECT RAISE(ABORT, 'verdicts refused by the test'); END");
+    db.exec("CREATE TRIGGER refuse_new_verdicts BEFORE INSERT ON chip_steps WHEN NEW.verdict IS NOT NULL "
+            "BEGIN SELECT RAISE(ABORT, 'verdicts refused by the test'); END");
+  }
+  const auto run_id = lab.submit(kPlan);
+  const Json run = Json::parse(lab.wait_for_run(run_id));
+  EXPECT_EQ(run["status"], "error") << run.dump(2);
+  const std::string reason = run.value("reason", "");
+  EXPECT_NE(reason.find("could not record the verdicts of phase 1"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("verdicts refused by the test"), std::string::npos) << reason;
 }
 
 TEST(RunFlow, AgentLostMidRunGivesItsChipsErrorAndTheRunCompletes) {
