@@ -61,10 +61,10 @@ std::string conditions_json(const Detection& d) {
   nlohmann::ordered_json c = nlohmann::ordered_json::object();
   if (!d.has_conditions()) return c.dump();
   const auto& k = d.conditions();
-  if (k.has_temperature_c()) c["temperature_c"] = k.temperature_c();
-  if (k.has_power_w()) c["power_w"] = k.power_w();
-  if (k.has_clock_mhz()) c["clock_mhz"] = k.clock_mhz();
-  if (k.has_voltage_mv()) c["voltage_mv"] = k.voltage_mv();
+  if (k.has_temperature_c()) c[metrics::kTemperatureC.str()] = k.temperature_c();
+  if (k.has_power_w()) c[metrics::kPowerW.str()] = k.power_w();
+  if (k.has_clock_mhz()) c[metrics::kClockMhz.str()] = k.clock_mhz();
+  if (k.has_voltage_mv()) c[metrics::kVoltageMv.str()] = k.voltage_mv();
   return c.dump();
 }
 

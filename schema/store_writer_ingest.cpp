@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/clock.hpp"
+#include "metrics/catalog.hpp"
 #include "schema/enums.hpp"
 #include "schema/store.hpp"
 #include "schema/store_internal.hpp"
@@ -25,10 +26,10 @@ namespace {
 std::string conditions_json(const kiln::v1::Conditions& conditions) {
   // Only what the agent knew: an absent condition is not 0.
   nlohmann::json json = nlohmann::json::object();
-  if (conditions.has_temperature_c()) json["temperature_c"] = conditions.temperature_c();
-  if (conditions.has_power_w()) json["power_w"] = conditions.power_w();
-  if (conditions.has_clock_mhz()) json["clock_mhz"] = conditions.clock_mhz();
-  if (conditions.has_voltage_mv()) json["voltage_mv"] = conditions.voltage_mv();
+  if (conditions.has_temperature_c()) json[metrics::kTemperatureC.str()] = conditions.temperature_c();
+  if (conditions.has_power_w()) json[metrics::kPowerW.str()] = conditions.power_w();
+  if (conditions.has_clock_mhz()) json[metrics::kClockMhz.str()] = conditions.clock_mhz();
+  if (conditions.has_voltage_mv()) json[metrics::kVoltageMv.str()] = conditions.voltage_mv();
   return json.dump();
 }
 

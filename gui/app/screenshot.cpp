@@ -7,6 +7,7 @@
 #include "gui/widgets/chip_view.hpp"
 #include "gui/widgets/main_window.hpp"
 #include "gui/widgets/runs_view.hpp"
+#include "metrics/catalog.hpp"
 
 namespace kiln::gui {
 
@@ -53,7 +54,7 @@ bool ScreenshotTaker::ready() {
         opened_ = true;
       }
       const ChipSeries* series = window_.chip_view().series();
-      const auto* temps = series ? series->series("temperature_c") : nullptr;
+      const auto* temps = series ? series->series(metrics::kTemperatureC.str()) : nullptr;
       const bool drawn = temps != nullptr && temps->size() >= kMinLivePoints;
       if (!window_.chip_view().loaded() || (chip->run_id != 0 && !drawn)) {
         waiting_for_ = tr("chip %1's telemetry").arg(view_.serial);

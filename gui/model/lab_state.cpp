@@ -1,9 +1,9 @@
 #include "gui/model/lab_state.hpp"
 
-#include "schema/enums.hpp"
-
 #include <algorithm>
-#include <cctype>
+
+#include "metrics/catalog.hpp"
+#include "schema/enums.hpp"
 
 namespace kiln::gui {
 
@@ -11,18 +11,18 @@ std::uint32_t LabState::intern(const std::string& name) {
   auto [it, inserted] = metric_ids_.try_emplace(name, static_cast<std::uint32_t>(metric_names_.size()));
   if (inserted) {
     metric_names_.push_back(name);
-    // Per-link counters only: link_crc_errors is their total and would count them twice.
-    const bool per_link = name.size() > 4 && name.starts_with("link") && std::isdigit(static_cast<unsigned char>(name[4])) &&
-                          name.ends_with("_crc_errors");
-    const bool counts = name == "sdc_errors" || name == "memory_errors" || name == "hbm_ue" || name == "hbm_ce" || per_link;
-    if (counts) error_ids_.push_back(it->second);
+    // The error figure sums the catalog's counters, all but link_crc_errors:
+    // it is the per-link counters' total and would count them twice.
+    if (metrics::MetricCatalog::builtin().is_counter(name) && name != metrics::kLinkCrcErrors) {
+      error_ids_.push_back(it->second);
+    }
     const std::uint32_t id = it->second;
-    if (name == "temperature_c") known_.temperature_c = id;
-    if (name == "power_w") known_.power_w = id;
-    if (name == "clock_mhz") known_.clock_mhz = id;
-    if (name == "tflops") known_.tflops = id;
-    if (name == "throttled") known_.throttled = id;
-    if (name == "hbm_gbps") known_.hbm_gbps = id;
+    if (name == metrics::kTemperatureC) known_.temperature_c = id;
+    if (name == metrics::kPowerW) known_.power_w = id;
+    if (name == metrics::kClockMhz) known_.clock_mhz = id;
+    if (name == metrics::kTflops) known_.tflops = id;
+    if (name == metrics::kThrottled) known_.throttled = id;
+    if (name == metrics::kHbmGbps) known_.hbm_gbps = id;
   }
   return it->second;
 }
@@ -188,9 +188,15 @@ ChipFigures figures_of(const LabState& lab, const ChipState& chip) {
   f.power_w = get(k.power_w);
   f.clock_mhz = get(k.clock_mhz);
   f.tflops = get(k.tflops);
-  auto peak = chip.peaks.find("tflops.bf16");
+  // The live feed does not say the step's dtype: the catalog's default one
+  // (bf16) is the figure the percentage is of.
+  static const std::string kTflopsPeak = [] {
+    const metrics::MetricDef& tflops = metrics::MetricCatalog::builtin().at(metrics::kTflops);
+    return tflops.peak_key + "." + tflops.peak_param_default;
+  }();
+  auto peak = chip.peaks.find(kTflopsPeak);
   if (peak != chip.peaks.end() && peak->second > 0 && !std::isnan(f.tflops)) f.tflops_pct = 100.0 * f.tflops / peak->second;
-  f.throttled = get(k.throttled) > 0.5;
+  f.throttled = get(k.throttled) == 1.0;  // a flag: 1 or 0, NaN when unavailable
   double errors = 0;
   bool any = false;
   for (const std::uint32_t id : lab.error_metric_ids()) {

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "metrics/catalog.hpp"
+
 namespace kiln::gui {
 
 namespace {
@@ -31,16 +33,16 @@ std::string location_of(const Json& f) {
 
 std::string conditions_of(const Json& c) {
   std::string out;
-  auto add = [&](const char* key, const char* unit, int precision) {
-    auto it = c.find(key);
+  auto add = [&](metrics::MetricName key, int precision) {
+    auto it = c.find(key.str());
     if (it == c.end() || !it->is_number()) return;
     if (!out.empty()) out += ", ";
-    out += fmt::format("{:.{}f} {}", it->get<double>(), precision, unit);
+    out += fmt::format("{:.{}f} {}", it->get<double>(), precision, metrics::MetricCatalog::builtin().at(key).unit);
   };
-  add("temperature_c", "°C", 1);
-  add("power_w", "W", 0);
-  add("clock_mhz", "MHz", 0);
-  add("voltage_mv", "mV", 0);
+  add(metrics::kTemperatureC, 1);
+  add(metrics::kPowerW, 0);
+  add(metrics::kClockMhz, 0);
+  add(metrics::kVoltageMv, 0);
   return out;
 }
 

@@ -15,6 +15,7 @@
 #include "gui/dashboard.hpp"
 #include "gui/widgets/metric_chart.hpp"
 #include "gui/widgets/tile_style.hpp"
+#include "metrics/catalog.hpp"
 #include "testplans/loader.hpp"
 #include "testplans/pattern_registry.hpp"
 
@@ -22,26 +23,35 @@ namespace kiln::gui {
 
 namespace {
 
-std::vector<std::string> numbered(const char* prefix, const char* suffix, int count) {
+// link0_gbps, link1_gbps, … of a per-link template of the catalog.
+std::vector<std::string> per_link(metrics::MetricName name, int count) {
   std::vector<std::string> out;
-  for (int i = 0; i < count; ++i) out.push_back(prefix + std::to_string(i) + suffix);
+  for (int i = 0; i < count; ++i) out.push_back(metrics::link_metric(name, i));
   return out;
 }
 
 // Up to 8 links per chip are charted; a link the chip lacks has no data and no line.
 constexpr int kMaxLinks = 8;
 
+// A chart of `shown` metrics, titled and in units as the catalog declares the
+// first, with the limit bands of `limited`.
+ChartSpec chart(std::vector<std::string> shown, metrics::MetricName limited, const char* title = nullptr) {
+  const metrics::MetricDef& def = metrics::MetricCatalog::builtin().at(metrics::MetricName{shown.front()});
+  return {title != nullptr ? QObject::tr(title) : QString::fromStdString(def.label), QString::fromStdString(def.unit),
+          std::move(shown), limited.str()};
+}
+
 std::vector<ChartSpec> chart_specs() {
+  using namespace metrics;
   return {
-      {QObject::tr("Temperature"), QStringLiteral("°C"), {"temperature_c", "hbm_temperature_c"}, "temperature_c"},
-      {QObject::tr("Power"), QStringLiteral("W"), {"power_w"}, "power_w"},
-      {QObject::tr("Clock"), QStringLiteral("MHz"), {"clock_mhz"}, "clock_mhz"},
-      {QObject::tr("Compute"), QStringLiteral("TFLOPS"), {"tflops"}, "tflops"},
-      {QObject::tr("HBM bandwidth"), QStringLiteral("GB/s"), {"hbm_gbps"}, "hbm_gbps"},
-      {QObject::tr("Link bandwidth"), QStringLiteral("GB/s"), numbered("link", "_gbps", kMaxLinks), "link_gbps"},
-      {QObject::tr("Errors (cumulative)"), QString(), {"sdc_errors", "memory_errors", "hbm_ce", "hbm_ue"}, "sdc_errors"},
-      {QObject::tr("Link CRC errors (cumulative)"), QString(), numbered("link", "_crc_errors", kMaxLinks),
-       "link_crc_errors"},
+      chart({kTemperatureC.str(), kHbmTemperatureC.str()}, kTemperatureC),
+      chart({kPowerW.str()}, kPowerW),
+      chart({kClockMhz.str()}, kClockMhz),
+      chart({kTflops.str()}, kTflops),
+      chart({kHbmGbps.str()}, kHbmGbps),
+      chart(per_link(kLinkGbpsOf, kMaxLinks), kLinkGbps),
+      chart({kSdcErrors.str(), kMemoryErrors.str(), kHbmCe.str(), kHbmUe.str()}, kSdcErrors, "Errors (cumulative)"),
+      chart(per_link(kLinkCrcErrorsOf, kMaxLinks), kLinkCrcErrors, "Link CRC errors (cumulative)"),
   };
 }
 
