@@ -12,6 +12,7 @@
 #include "daemon/hub.hpp"
 #include "daemon/ingest_writer.hpp"
 #include "schema/store.hpp"
+#include "metrics/catalog.hpp"
 #include "testplans/pattern_registry.hpp"
 
 namespace kiln::daemon {
@@ -44,11 +45,17 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
   }
   daemon->port_ = daemon->acceptor_.local_endpoint().port();
 
-  daemon->registry_ = std::make_unique<plan::PatternRegistry>();
-  plan::register_builtin_patterns(*daemon->registry_);
+  daemon->registry_ = daemon->config_.patterns;
+  if (!daemon->registry_) {
+    auto builtin = std::make_shared<plan::PatternRegistry>();
+    plan::register_builtin_patterns(*builtin);
+    daemon->registry_ = std::move(builtin);
+  }
+  const metrics::MetricCatalog& catalog =
+      daemon->config_.metrics ? *daemon->config_.metrics : metrics::MetricCatalog::builtin();
   daemon->writer_ = std::make_unique<IngestWriter>(std::move(writer).value(), daemon->io_.get_executor());
   daemon->hub_ = std::make_unique<Hub>(daemon->io_.get_executor(), daemon->config_.credential, daemon->config_.db_path,
-                                       *daemon->writer_, *daemon->registry_);
+                                       *daemon->writer_, *daemon->registry_, catalog);
   return daemon;
 }
 

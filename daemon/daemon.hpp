@@ -20,6 +20,7 @@
 #include "daemon/session.hpp"
 
 namespace kiln::plan { class PatternRegistry; }
+namespace kiln::metrics { class MetricCatalog; }
 
 namespace kiln::daemon {
 
@@ -32,6 +33,10 @@ struct DaemonConfig {
   std::uint16_t listen_port = 7450;  // 0: any free port (see port())
   std::string credential;
   SessionTimeouts timeouts;
+  // What plans may name and how metrics are judged; null: the built-in
+  // patterns and catalog (tests add toy ones).
+  std::shared_ptr<const plan::PatternRegistry> patterns;
+  std::shared_ptr<const metrics::MetricCatalog> metrics;
 };
 
 class Daemon {
@@ -53,7 +58,7 @@ class Daemon {
   DaemonConfig config_;
   boost::asio::io_context io_;
   boost::asio::ip::tcp::acceptor acceptor_;
-  std::unique_ptr<plan::PatternRegistry> registry_;
+  std::shared_ptr<const plan::PatternRegistry> registry_;
   std::unique_ptr<IngestWriter> writer_;
   std::unique_ptr<Hub> hub_;
   std::map<std::uint64_t, std::weak_ptr<Session>> sessions_;

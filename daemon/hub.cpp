@@ -57,12 +57,12 @@ void send_body(Session& session, std::uint64_t request_id, const std::string& bo
 }  // namespace
 
 Hub::Hub(boost::asio::any_io_executor executor, std::string credential, std::string db_path, IngestWriter& writer,
-         const plan::PatternRegistry& registry)
+         const plan::PatternRegistry& registry, const metrics::MetricCatalog& catalog)
     : executor_(executor),
       credential_(std::move(credential)),
       db_path_(std::move(db_path)),
       writer_(writer),
-      runs_(executor, writer, agents_, registry),
+      runs_(executor, writer, agents_, registry, catalog),
       live_(
           executor, [this](std::uint64_t run_id) { return runs_.progress(run_id); },
           [this](std::uint64_t run_id, std::function<void(LiveFeed::RunFacts)> done) {

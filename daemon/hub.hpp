@@ -22,7 +22,7 @@ namespace kiln::daemon {
 class Hub final : public SessionHandler {
  public:
   Hub(boost::asio::any_io_executor executor, std::string credential, std::string db_path, IngestWriter& writer,
-      const plan::PatternRegistry& registry);
+      const plan::PatternRegistry& registry, const metrics::MetricCatalog& catalog);
   ~Hub() override;
 
   std::string on_hello(Session& session, const kiln::v1::Hello& hello) override;

@@ -100,8 +100,8 @@ metrics::FailureClass class_of(const Detection& d, metrics::FailureClass fallbac
 
 }  // namespace
 
-metrics::FailureClass failure_class_for(const std::string& metric) {
-  const metrics::MetricDef* def = metrics::MetricCatalog::builtin().find(metric);
+metrics::FailureClass failure_class_for(const std::string& metric, const metrics::MetricCatalog& catalog) {
+  const metrics::MetricDef* def = catalog.find(metric);
   // The plan loader only accepts catalogued metrics; anything else is a bug
   // upstream, and a performance failure is the least surprising name for it.
   return def != nullptr ? def->failure_class : metrics::FailureClass::underperforming;
@@ -131,6 +131,7 @@ Judgement judge(const JudgeInput& in) {
     return Judgement{Verdict::inconclusive, fmt::format("not run: {}", r.note()), {}};
   }
 
+  const metrics::MetricCatalog& catalog = in.catalog != nullptr ? *in.catalog : metrics::MetricCatalog::builtin();
   Judgement j;
   std::vector<std::pair<Verdict, std::string>> reasons;
   auto raise = [&](Verdict v, std::string why) {
@@ -207,7 +208,7 @@ Judgement judge(const JudgeInput& in) {
     // Counters are cumulative within a run (DESIGN §7) and an agent's summary
     // of one starts at its value when the step began, so the step's own
     // count is max − min: errors seen in an earlier step do not fail this one again.
-    const bool counter = metrics::MetricCatalog::builtin().is_counter(limit.metric);
+    const bool counter = catalog.is_counter(limit.metric);
     const double avg = summary->second.avg();
     const double max = counter ? summary->second.max() - summary->second.min() : summary->second.max();
     std::optional<std::string> violation;
@@ -219,7 +220,7 @@ Judgement judge(const JudgeInput& in) {
                               base_text.empty() ? "" : fmt::format(" ({}{})", fmt_num(*limit.max), base_text));
     }
     if (violation) {
-      const metrics::FailureClass cls = failure_class_for(limit.metric);
+      const metrics::FailureClass cls = failure_class_for(limit.metric, catalog);
       bool located = false;
       for (const auto& d : r.detections()) {
         if (d.metric() != limit.metric || is_health_watch(d)) continue;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "daemon/verdict.hpp"
+#include "metrics/catalog.hpp"
 #include "metrics/failure_class.hpp"
 #include "schema/kiln.pb.h"
 #include "schema/store.hpp"
@@ -60,6 +61,7 @@ struct JudgeInput {
   // other chips are not done), missing metrics and an unfinished step are
   // not judged, so the verdict is pass ("nothing decided yet"), marginal or fail.
   bool so_far = false;
+  const metrics::MetricCatalog* catalog = nullptr;  // null: the built-in one
 };
 
 Judgement judge(const JudgeInput& input);
@@ -75,7 +77,8 @@ struct SoFar {
 SoFar judge_so_far(JudgeInput input);
 
 // The failure class a violated limit on `metric` stands for (the catalog's).
-metrics::FailureClass failure_class_for(const std::string& metric);
+metrics::FailureClass failure_class_for(const std::string& metric,
+                                        const metrics::MetricCatalog& catalog = metrics::MetricCatalog::builtin());
 // A detection that fails its chip whatever the step's limits say (DESIGN §5:
 // health watches, and corruption the chip's own data shows).
 bool is_health_watch(const kiln::v1::Detection& detection);

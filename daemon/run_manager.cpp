@@ -29,8 +29,9 @@ std::optional<std::string> WriteFailure::first() const {
 }
 
 RunManager::RunManager(boost::asio::any_io_executor executor, IngestWriter& writer, AgentDirectory& agents,
-                       const plan::PatternRegistry& registry)
-    : executor_(executor), writer_(writer), agents_(agents), registry_(registry), deadline_(executor) {}
+                       const plan::PatternRegistry& registry, const metrics::MetricCatalog& catalog)
+    : executor_(executor), writer_(writer), agents_(agents), registry_(registry), catalog_(catalog),
+      deadline_(executor) {}
 
 std::vector<const plan::FlatStep*> RunManager::phase_steps(const Run& run, std::size_t phase_pos) const {
   std::vector<const plan::FlatStep*> steps;
@@ -58,6 +59,7 @@ JudgeInput RunManager::judge_input(const Run& run, const RunChip& chip, const pl
   in.step = step.step;
   in.step_index = step.step_index;
   in.peaks = &chip.peaks;
+  in.catalog = &catalog_;
   if (auto b = run.baselines.find(chip.serial); b != run.baselines.end()) {
     if (auto found = b->second.find(step.step->name); found != b->second.end()) in.baseline = &found->second;
   }
@@ -257,7 +259,7 @@ void RunManager::on_batch_committed(const std::string& rack, const kiln::v1::Age
     identity.set_serial(sample.serial());
     identity.set_run_id(run.id);
     identity.set_step_index(sample.step_index());
-    auto [it, fresh] = run.watches.try_emplace(key, identity, run.phase_starts[sample.serial()]);
+    auto [it, fresh] = run.watches.try_emplace(key, identity, run.phase_starts[sample.serial()], catalog_);
     it->second.add(sample, run.counters[sample.serial()]);
     watched.insert(key);
   }

@@ -56,7 +56,8 @@ class RunManager {
   using SubmitReply = std::function<void(kiln::v1::SubmitRunReply)>;
 
   RunManager(boost::asio::any_io_executor executor, IngestWriter& writer, AgentDirectory& agents,
-             const plan::PatternRegistry& registry);
+             const plan::PatternRegistry& registry,
+             const metrics::MetricCatalog& catalog = metrics::MetricCatalog::builtin());
 
   void submit(const kiln::v1::SubmitRun& request, SubmitReply reply);
   Status abort(std::uint64_t run_id, const std::string& reason);
@@ -131,6 +132,7 @@ class RunManager {
   IngestWriter& writer_;
   AgentDirectory& agents_;
   const plan::PatternRegistry& registry_;
+  const metrics::MetricCatalog& catalog_;
   std::deque<std::unique_ptr<Run>> queue_;
   std::unique_ptr<Run> active_;
   boost::asio::steady_timer deadline_;
