@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -117,6 +118,9 @@ class LabLoader {
   void unique_serial(const std::string& serial, yaml::Mark mark, const std::string& what);
   void count_form(const yaml::Node& node, const std::string& what, RackSpec& rack);
   void list_form(const yaml::Node& node, const std::string& what, RackSpec& rack);
+  // A topology the rack's chips cannot be cabled as: a chip would need more
+  // links than its SKU has (a full mesh of 16 four-link chips).
+  void check_wiring(const RackSpec& rack, yaml::Mark mark, const std::string& what);
 
   yaml::Diagnostics& diagnostics_;
   const SkuCatalog& catalog_;
@@ -152,6 +156,22 @@ const Sku* LabLoader::sku(yaml::MapReader& reader, const std::string& what, std:
                                                  known.empty() ? "none" : known));
   }
   return found;
+}
+
+void LabLoader::check_wiring(const RackSpec& rack, yaml::Mark mark, const std::string& what) {
+  const int needed = topology_link_count(rack.topology, rack.chips.size());
+  std::set<std::string> reported;
+  for (const ChipSpec& chip : rack.chips) {
+    const Sku* sku = catalog_.find(chip.sku);
+    if (sku == nullptr || sku->links >= needed || !reported.insert(chip.sku).second) continue;
+    std::string hint;
+    if (rack.topology == Topology::full) {
+      hint = fmt::format("; a full mesh of {}-link chips has at most {} chips, or use ring", sku->links, sku->links + 1);
+    }
+    diagnostics_.error(mark, fmt::format("{}.topology: {} of {} chips needs {} links per chip, but SKU {} has {}{}", what,
+                                         to_string(rack.topology), rack.chips.size(), needed, sku->name, sku->links,
+                                         hint));
+  }
 }
 
 void LabLoader::unique_serial(const std::string& serial, yaml::Mark mark, const std::string& what) {
@@ -215,6 +235,10 @@ std::optional<RackSpec> LabLoader::rack(const yaml::Node& node, const std::strin
                                                     "of {{slot, serial, sku, faults?}}",
                                                     chips_what));
     }
+  }
+  if (sim && diagnostics_.size() == errors_before) {
+    const yaml::Node* topology = reader.node().find("topology");
+    check_wiring(rack, topology != nullptr ? topology->mark() : node.mark(), what);
   }
   reader.finish();
   if (diagnostics_.size() != errors_before) return std::nullopt;

@@ -279,3 +279,28 @@ TEST(Lab, EnumNamesRoundTrip) {
 
 }  // namespace
 }  // namespace kiln::device
+
+namespace kiln::device {
+namespace {
+
+TEST(Lab, AFullMeshTheSkuCannotCableIsRefusedAtTheTopology) {
+  // Regression: 6 four-link trn2-sim chips in a full mesh were accepted and only partly wired.
+  const std::string text = R"(lab: t
+racks:
+  - id: r01
+    topology: full
+    chips: {count: 6, sku: trn2-sim}
+)";
+  const auto load = load_lab_text(text);
+  EXPECT_FALSE(load.lab);
+  ASSERT_EQ(load.errors.size(), 1u) << ::testing::PrintToString(load.errors);
+  EXPECT_TRUE(has_error_at(load.errors, "4:15",
+                           "racks[0].topology: full of 6 chips needs 5 links per chip, but SKU trn2-sim has 4; a full "
+                           "mesh of 4-link chips has at most 5 chips, or use ring"))
+      << ::testing::PrintToString(load.errors);
+  // Five of them can be cabled all to all.
+  EXPECT_TRUE(load_lab_text("lab: t\nracks:\n  - {id: r01, topology: full, chips: {count: 5, sku: trn2-sim}}\n").lab);
+}
+
+}  // namespace
+}  // namespace kiln::device
