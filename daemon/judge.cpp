@@ -24,17 +24,18 @@ double median(std::vector<double> values) {
 
 }  // namespace
 
-// Conditions that fail a chip whatever the plan's limits say (DESIGN §5).
+// Conditions that fail a chip whatever the plan's limits say (DESIGN §5):
+// the health watches, and corruption the chip's own data shows — a located
+// SDC, a memory pattern or a collective reading back wrong data is a faulty
+// chip in any step, with or without an `sdc_errors` limit.
 bool is_health_watch(const Detection& d) {
   switch (d.kind()) {
     case kiln::v1::DETECTION_UNCORRECTABLE:
     case kiln::v1::DETECTION_LINK_DROPPED:
     case kiln::v1::DETECTION_HANG:
     case kiln::v1::DETECTION_CRITICAL_TEMPERATURE:
-      return true;
     case kiln::v1::DETECTION_CORRUPTION:
-      // Corrupted collective data fails like an SDC, whatever the limits say.
-      return d.cls() == kiln::v1::FAILURE_LINK_ERRORS;
+      return true;
     default:
       return false;
   }
@@ -140,10 +141,12 @@ Judgement judge(const JudgeInput& in) {
   };
 
   bool health_watch_failed = false;
+  std::vector<std::pair<std::size_t, std::string>> watched;  // j.failures index → the detection's metric
   for (const auto& d : r.detections()) {
     if (!is_health_watch(d)) continue;
     health_watch_failed = true;
     const metrics::FailureClass cls = class_of(d, metrics::FailureClass::hang);
+    watched.emplace_back(j.failures.size(), d.metric());
     j.failures.push_back(failure_from(d, in, cls, ""));
     raise(Verdict::fail, fmt::format("{}{}", metrics::to_string(cls), d.detail().empty() ? "" : ": " + d.detail()));
   }
@@ -192,10 +195,12 @@ Judgement judge(const JudgeInput& in) {
       case plan::LimitBase::baseline: {
         const BaselineReference* b = in.baseline;
         if (b == nullptr || !b->avg.contains(limit.metric) || !b->max.contains(limit.metric)) {
+          // The chip's first run of the plan: what it measures now becomes its
+          // baseline (if it passes), so this limit is recorded, not judged.
           if (!in.so_far) {
-            raise(Verdict::inconclusive,
-                  fmt::format("{}: no earlier passing run of this plan on this chip to compare with, limit not judged",
-                              limit.metric));
+            raise(Verdict::pass, fmt::format("{}: baseline established (no earlier passing run of this plan on this "
+                                             "chip to compare with)",
+                                             limit.metric));
           }
           continue;
         }
@@ -223,11 +228,16 @@ Judgement judge(const JudgeInput& in) {
       const metrics::FailureClass cls = failure_class_for(limit.metric, catalog);
       bool located = false;
       for (const auto& d : r.detections()) {
-        if (d.metric() != limit.metric || is_health_watch(d)) continue;
+        if (d.metric() != limit.metric) continue;
+        located = true;
+        if (is_health_watch(d)) continue;  // failed already, above: listed once
         // A detection that knows better names the class (a busbw shortfall
         // located at a link trained narrow is link_degraded).
         j.failures.push_back(failure_from(d, in, class_of(d, cls), *violation));
-        located = true;
+      }
+      // The health watches' failures of this metric say which limit it broke too.
+      for (const auto& [index, metric] : watched) {
+        if (metric == limit.metric && j.failures[index].detail.empty()) j.failures[index].detail = *violation;
       }
       if (!located) {
         store::FailureRow f;
@@ -252,6 +262,10 @@ Judgement judge(const JudgeInput& in) {
     }
   }
 
+  // A pass says nothing unless it established a baseline.
+  if (j.verdict != Verdict::pass) {
+    std::erase_if(reasons, [](const auto& r) { return r.first == Verdict::pass; });
+  }
   // The reason names what decided the verdict first, then the rest.
   std::stable_sort(reasons.begin(), reasons.end(),
                    [](const auto& a, const auto& b) { return static_cast<int>(a.first) > static_cast<int>(b.first); });

@@ -301,3 +301,74 @@ TEST(JudgeSoFar, AStepCutShortOrAMissingMetricIsNotDecidedYet) {
 
 }  // namespace
 }  // namespace kiln::daemon
+
+namespace kiln::daemon {
+namespace {
+
+TEST(Judge, DetectedCorruptionFailsEvenInAStepWithoutAnSdcLimit) {
+  // Regression: the demo lab's planted chip had hundreds of located SDCs in
+  // standard.yaml's gemm-hot step, judged pass because that step set no
+  // sdc_errors limit.
+  Fixture f;
+  f.step.limits.clear();
+  auto* d = f.result.add_detections();
+  d->set_cls(kiln::v1::FAILURE_SDC);
+  d->set_kind(kiln::v1::DETECTION_CORRUPTION);
+  d->set_metric("sdc_errors");
+  d->set_count(250);
+  (*d->mutable_location())["core"] = 1;
+  const Judgement j = f.run();
+  EXPECT_EQ(j.verdict, Verdict::fail);
+  ASSERT_EQ(j.failures.size(), 1u);
+  EXPECT_EQ(j.failures[0].cls, "sdc");
+  EXPECT_EQ(j.failures[0].count, 250u);
+}
+
+TEST(Judge, AMemoryPatternMiscompareFailsWhateverTheLimits) {
+  Fixture f;
+  f.step.limits.clear();
+  auto* d = f.result.add_detections();
+  d->set_cls(kiln::v1::FAILURE_MEMORY_PATTERN);
+  d->set_kind(kiln::v1::DETECTION_CORRUPTION);
+  d->set_metric("memory_errors");
+  d->set_count(3);
+  EXPECT_EQ(f.run().verdict, Verdict::fail);
+}
+
+TEST(Judge, CountedCorrectableErrorsAreJudgedByTheirLimitOnly) {
+  Fixture f;
+  f.step.limits.clear();
+  auto* d = f.result.add_detections();
+  d->set_cls(kiln::v1::FAILURE_MEMORY_CE_EXCESS);
+  d->set_kind(kiln::v1::DETECTION_ERROR_COUNT);
+  d->set_metric("hbm_ce");
+  d->set_count(3);
+  EXPECT_EQ(f.run().verdict, Verdict::pass);
+}
+
+TEST(Judge, AFirstRunEstablishesTheBaselineInsteadOfBeingJudged) {
+  Fixture f;
+  plan::Limit drift{"tflops"};
+  drift.min = 0.97;
+  drift.of = plan::LimitBase::baseline;
+  f.step.limits = {drift};
+  const Judgement first = f.run();  // no BaselineReference: the chip never passed this plan
+  EXPECT_EQ(first.verdict, Verdict::pass);
+  EXPECT_NE(first.reason.find("tflops: baseline established"), std::string::npos) << first.reason;
+
+  BaselineReference baseline;
+  baseline.run_id = 4;
+  baseline.avg["tflops"] = 700;  // the chip did 700 then, 620 now
+  baseline.max["tflops"] = 720;
+  JudgeInput in;
+  in.step = &f.step;
+  in.result = &f.result;
+  in.peaks = &f.peaks;
+  in.baseline = &baseline;
+  const Judgement second = judge(in);
+  EXPECT_EQ(second.verdict, Verdict::fail);
+  EXPECT_NE(second.reason.find("of baseline 700 (run 4)"), std::string::npos) << second.reason;
+}
+
+}  // namespace
+}  // namespace kiln::daemon
