@@ -16,6 +16,9 @@ namespace {
 // given up on (an agent that keeps its connection but stops reporting).
 constexpr double kDeadlineSlack = 3.0;
 constexpr double kDeadlineFloorS = 30.0;
+// After an abort, how long the agents have to report what their chips
+// measured until they stopped (a tick, a flush and a commit, normally).
+constexpr auto kAbortGrace = std::chrono::seconds(10);
 }  // namespace
 
 void WriteFailure::record(std::string what) {
@@ -326,6 +329,20 @@ void RunManager::finish_phase(const std::string& missing_reason, Verdict missing
                               ? fmt::format("agent of rack {} lost", chip.rack)
                               : (missing_reason.empty() ? std::string("no result") : missing_reason);
       Judgement j = judge(in);
+      if (in.result == nullptr) {
+        // No result (agent lost, deadline, abort): what its samples already
+        // showed still fails the chip — nothing found is lost.
+        if (auto watched = run.watches.find({chip.serial, s->step_index}); watched != run.watches.end()) {
+          JudgeInput so_far = in;
+          so_far.result = &watched->second.partial();
+          so_far.so_far = true;
+          Judgement seen = judge(so_far);
+          if (seen.verdict == Verdict::fail) {
+            seen.reason += fmt::format("; {} (judged on the samples that arrived)", in.missing_reason);
+            j = std::move(seen);
+          }
+        }
+      }
       auto& chip_verdict = run.chip_verdicts.try_emplace(chip.serial, Verdict::pass).first->second;
       chip_verdict = worst(chip_verdict, j.verdict);
       if (j.verdict == Verdict::fail) {
@@ -439,11 +456,21 @@ Status RunManager::abort(std::uint64_t run_id, const std::string& reason) {
     envelope.mutable_phase_abort()->set_reason(why);
     agents_.send(rack, std::move(envelope));
   }
+  if (run.abort_reason) return {};  // already stopping: its agents are reporting
   spdlog::info("run {} aborted: {}", run_id, why);
-  // The current phase is judged on what arrived; what did not is inconclusive,
-  // and the phases after it are recorded as not run.
+  // The agents end their steps within a tick and report what each chip
+  // measured and detected until then; the phase is judged on that once it
+  // is in (on_batch_committed), so nothing found is lost to an abort. What
+  // has not come within the grace is judged on its samples; the phases
+  // after this one are recorded as not run.
   run.abort_reason = why;
-  finish_phase(fmt::format("run aborted: {}", why), Verdict::inconclusive);
+  deadline_.expires_after(kAbortGrace);
+  const std::size_t phase = run.phase_pos;
+  deadline_.async_wait([this, run_id, phase, why](const boost::system::error_code& ec) {
+    if (ec || !active_ || active_->id != run_id || active_->phase_pos != phase) return;
+    spdlog::warn("run {}: {} chip-step result(s) did not come after the abort", run_id, active_->expected.size());
+    finish_phase(fmt::format("run aborted: {}", why), Verdict::inconclusive);
+  });
   return {};
 }
 

@@ -1,6 +1,7 @@
 // The live view agrees with the judge (RunManager::progress, what the
 // dashboard and `kiln lab`'s progress line show while a run runs): a chip is
 // shown failing only when the judge's rules already fail it.
+#include <algorithm>
 #include <set>
 #include <thread>
 
@@ -75,6 +76,66 @@ TEST(LiveView, OnlyChipsTheJudgeFailsAreShownFailingAndCorrectableErrorsUnderThe
     const auto& ce = chip["steps"][0]["metrics"]["hbm_ce"];
     EXPECT_GE(ce["max"].get<double>(), 1) << "the fault should have counted some errors: " << chip.dump();
     EXPECT_LE(ce["max"].get<double>(), 10) << chip.dump();
+  }
+}
+
+}  // namespace
+}  // namespace kiln::testing
+
+namespace kiln::testing {
+namespace {
+
+const char* kLongPlan = R"(
+plan: long
+seed: 3
+sample_hz: 5
+steps:
+  - name: gemm
+    pattern: gemm
+    duration: 600s
+    params: {dtype: bf16, m: 1024, n: 1024, k: 1024}
+    limits: {sdc_errors: {max: 0}}
+  - name: rest
+    pattern: idle
+    duration: 30s
+)";
+
+TEST(LiveView, AnAbortKeepsWhatWasAlreadyFound) {
+  // Regression: aborting after a chip had exceeded sdc_errors {max: 0}
+  // recorded it inconclusive, with no failures.
+  LabFixture fixture;
+  fixture.start(kLab);
+  fixture.wait_for_racks(1);
+  const std::uint64_t run = fixture.submit(kLongPlan);
+  bool over = false;
+  for (const auto deadline = std::chrono::steady_clock::now() + 60s; !over && std::chrono::steady_clock::now() < deadline;) {
+    const Json state = Json::parse(fixture.query(kiln::v1::Query::RUN, run));
+    ASSERT_FALSE(cli::run_finished(state.dump())) << "the run ended before C-2 showed over its limit: " << state.dump(2);
+    const Json failing = state.contains("progress") ? state["progress"].value("over_limit", Json::array()) : Json::array();
+    over = std::find(failing.begin(), failing.end(), "C-2") != failing.end();
+    if (!over) std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_TRUE(over) << "C-2 never showed over its sdc_errors limit";
+
+  kiln::v1::Envelope abort;
+  abort.mutable_abort_run()->set_run_id(run);
+  abort.mutable_abort_run()->set_reason("test abort");
+  ASSERT_TRUE(fixture.client()->call(std::move(abort)));
+  const Json ended = Json::parse(fixture.wait_for_run(run));
+  EXPECT_EQ(ended["status"], "aborted") << ended.dump(2);
+
+  const Json report = Json::parse(fixture.query(kiln::v1::Query::REPORT, run));
+  for (const auto& chip : report["chips"]) {
+    const std::string serial = chip["serial"];
+    if (serial != "C-2") {
+      EXPECT_EQ(chip["verdict"], "inconclusive") << chip.dump(2);  // cut short: not passed, not failed
+      continue;
+    }
+    EXPECT_EQ(chip["verdict"], "fail") << chip.dump(2);
+    ASSERT_FALSE(chip["failures"].empty()) << chip.dump(2);
+    EXPECT_EQ(chip["failures"][0]["class"], "sdc") << chip.dump(2);
+    EXPECT_EQ(chip["failures"][0]["core"], 0) << chip.dump(2);
+    EXPECT_EQ(chip["failures"][0]["pe"], Json::array({3, 4})) << chip.dump(2);
   }
 }
 
