@@ -1,7 +1,10 @@
 #include "daemon/judge.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
+#include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -67,6 +70,63 @@ std::string conditions_json(const Detection& d) {
   if (k.has_clock_mhz()) c[metrics::kClockMhz.str()] = k.clock_mhz();
   if (k.has_voltage_mv()) c[metrics::kVoltageMv.str()] = k.voltage_mv();
   return c.dump();
+}
+
+// Corruption at this many distinct processing elements in one step is not
+// a faulty PE: the chip runs past its timing margin at that operating point.
+constexpr std::size_t kScatteredPes = 4;
+
+// The step's detections, with SDCs scattered over many PEs folded into one
+// margin detection located at the operating point (voltage, clock) where
+// the first of them appeared, under that moment's conditions. Corruption at
+// one (or a few) PEs stays sdc at those PEs.
+std::vector<Detection> with_margin_named(const google::protobuf::RepeatedPtrField<Detection>& all) {
+  // (The agent caps the locations it lists at many more than this, so a
+  // scattered step always shows enough of them here.)
+  std::set<std::tuple<std::int64_t, std::int64_t, std::int64_t>> pes;
+  for (const auto& d : all) {
+    if (d.cls() != kiln::v1::FAILURE_SDC || d.kind() != kiln::v1::DETECTION_CORRUPTION) continue;
+    const auto& l = d.location();
+    if (l.contains("pe_row") && l.contains("pe_col")) {
+      pes.emplace(l.contains("core") ? l.at("core") : 0, l.at("pe_row"), l.at("pe_col"));
+    }
+  }
+  std::vector<Detection> out;
+  if (pes.size() < kScatteredPes) {
+    out.assign(all.begin(), all.end());
+    return out;
+  }
+  Detection margin;
+  margin.set_cls(kiln::v1::FAILURE_MARGIN);
+  margin.set_kind(kiln::v1::DETECTION_CORRUPTION);
+  margin.set_metric(metrics::kSdcErrors.str());
+  const Detection* first = nullptr;
+  double last_t = 0;
+  std::int64_t last_ms = 0;
+  for (const auto& d : all) {
+    if (d.cls() != kiln::v1::FAILURE_SDC || d.kind() != kiln::v1::DETECTION_CORRUPTION) {
+      out.push_back(d);
+      continue;
+    }
+    margin.set_count(margin.count() + d.count());
+    if (first == nullptr || d.first_t_s() < first->first_t_s()) first = &d;
+    last_t = std::max(last_t, d.last_t_s());
+    last_ms = std::max(last_ms, d.last_wall_unix_ms());
+  }
+  margin.set_first_t_s(first->first_t_s());
+  margin.set_first_wall_unix_ms(first->first_wall_unix_ms());
+  margin.set_last_t_s(last_t);
+  margin.set_last_wall_unix_ms(last_ms);
+  *margin.mutable_conditions() = first->conditions();
+  const auto& c = first->conditions();
+  if (c.has_voltage_mv()) (*margin.mutable_location())["voltage_mv"] = std::llround(c.voltage_mv());
+  if (c.has_clock_mhz()) (*margin.mutable_location())["clock_mhz"] = std::llround(c.clock_mhz());
+  margin.set_detail(fmt::format("corruption at {} processing elements, scattered: out of timing margin at this "
+                                "operating point{}",
+                                pes.size(),
+                                c.has_temperature_c() ? fmt::format(" and {:.1f} °C", c.temperature_c()) : ""));
+  out.insert(out.begin(), std::move(margin));
+  return out;
 }
 
 store::FailureRow failure_from(const Detection& d, const JudgeInput& in, metrics::FailureClass cls,
@@ -140,9 +200,10 @@ Judgement judge(const JudgeInput& in) {
     reasons.emplace_back(v, std::move(why));
   };
 
+  const std::vector<Detection> detections = with_margin_named(r.detections());
   bool health_watch_failed = false;
   std::vector<std::pair<std::size_t, std::string>> watched;  // j.failures index → the detection's metric
-  for (const auto& d : r.detections()) {
+  for (const auto& d : detections) {
     if (!is_health_watch(d)) continue;
     health_watch_failed = true;
     const metrics::FailureClass cls = class_of(d, metrics::FailureClass::hang);
@@ -227,7 +288,7 @@ Judgement judge(const JudgeInput& in) {
     if (violation) {
       const metrics::FailureClass cls = failure_class_for(limit.metric, catalog);
       bool located = false;
-      for (const auto& d : r.detections()) {
+      for (const auto& d : detections) {
         if (d.metric() != limit.metric) continue;
         located = true;
         if (is_health_watch(d)) continue;  // failed already, above: listed once

@@ -372,3 +372,56 @@ TEST(Judge, AFirstRunEstablishesTheBaselineInsteadOfBeingJudged) {
 
 }  // namespace
 }  // namespace kiln::daemon
+
+namespace kiln::daemon {
+namespace {
+
+void add_sdc(kiln::v1::ChipStepResult& r, int core, int row, int col, double t_s, double mhz) {
+  auto* d = r.add_detections();
+  d->set_cls(kiln::v1::FAILURE_SDC);
+  d->set_kind(kiln::v1::DETECTION_CORRUPTION);
+  d->set_metric("sdc_errors");
+  d->set_count(2);
+  d->set_first_t_s(t_s);
+  d->set_last_t_s(t_s + 1);
+  (*d->mutable_location())["core"] = core;
+  (*d->mutable_location())["pe_row"] = row;
+  (*d->mutable_location())["pe_col"] = col;
+  (*d->mutable_location())["bit"] = 20;
+  d->mutable_conditions()->set_temperature_c(60 + t_s);
+  d->mutable_conditions()->set_clock_mhz(mhz);
+  d->mutable_conditions()->set_voltage_mv(750);
+}
+
+TEST(Judge, CorruptionScatteredOverManyPesIsMarginAtItsOperatingPoint) {
+  Fixture f;
+  (*f.result.mutable_metrics())["sdc_errors"].set_max(10);
+  add_sdc(f.result, 1, 2, 3, 40, 2400);
+  add_sdc(f.result, 0, 9, 100, 12, 2350);  // the first: 12 s in, at 2350 MHz and 72 °C
+  add_sdc(f.result, 3, 60, 7, 50, 2400);
+  add_sdc(f.result, 2, 33, 1, 80, 2400);
+  add_sdc(f.result, 1, 5, 5, 90, 2400);
+  const Judgement j = f.run();
+  EXPECT_EQ(j.verdict, Verdict::fail);
+  ASSERT_EQ(j.failures.size(), 1u) << j.reason;
+  EXPECT_EQ(j.failures[0].cls, "margin");
+  EXPECT_EQ(j.failures[0].count, 10u);
+  EXPECT_EQ(j.failures[0].location_json, R"({"voltage_mv":750,"clock_mhz":2350})");
+  EXPECT_NE(j.failures[0].conditions_json.find("\"temperature_c\":72"), std::string::npos) << j.failures[0].conditions_json;
+  EXPECT_DOUBLE_EQ(j.failures[0].first_t_s, 12);
+  EXPECT_DOUBLE_EQ(j.failures[0].last_t_s, 91);
+}
+
+TEST(Judge, CorruptionAtAFewPesStaysSdcAtEachPe) {
+  Fixture f;
+  (*f.result.mutable_metrics())["sdc_errors"].set_max(6);
+  add_sdc(f.result, 1, 2, 3, 40, 2400);
+  add_sdc(f.result, 1, 2, 3, 41, 2400);  // the same PE again: one faulty element
+  add_sdc(f.result, 0, 9, 100, 12, 2400);
+  const Judgement j = f.run();
+  ASSERT_EQ(j.failures.size(), 3u);
+  for (const auto& failure : j.failures) EXPECT_EQ(failure.cls, "sdc");
+}
+
+}  // namespace
+}  // namespace kiln::daemon

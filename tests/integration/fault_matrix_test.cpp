@@ -50,7 +50,7 @@ std::vector<Rack> matrix() {
          {{"core", 2}, {"pe", Json::array({5, 77})}, {"bit", 24}}},
         {"{kind: slow, factor: 0.8}", "fail", "underperforming", {}},
         {"{kind: cooling, r_th_factor: 2.0}", "fail", "thermal", {}},
-        {"{kind: margin, fmax_offset_mhz: -300}", "fail", "sdc", {}},
+        {"{kind: margin, fmax_offset_mhz: -300}", "fail", "margin", {{"voltage_mv", 750}}},
         {"{kind: hbm_ce, stack: 1, channel: 3, rate_per_hour: 2000}", "fail", "memory_ce_excess",
          {{"stack", 1}, {"channel", 3}}},
         {"{kind: hbm_ue, stack: 0, channel: 5, after: 7m}", "fail", "memory_ue", {{"stack", 0}, {"channel", 5}}},
