@@ -205,7 +205,7 @@ class Link::Impl final : public LinkChannel {
     connect_deadline.cancel();
     connecting_.reset();
     if (stopping_) co_return Ended{"stopped"};
-    if (ec) co_return Ended{*timed_out ? std::string("connection timed out") : "no daemon: " + ec.message()};
+    if (ec) co_return Ended{*timed_out ? std::string("connection timed out") : ec.message()};
     socket->set_option(tcp::no_delay(true), ec);
 
     connection_ = Connection::create(std::move(*socket), std::make_shared<Attempt>(*this), options_.max_queued_bytes);
