@@ -12,6 +12,7 @@ void merge_into(kiln::v1::QueryReply& joined, const kiln::v1::QueryReply& next) 
   body += next.body();
   joined.MergeFrom(next);  // typed parts: repeated fields concatenate
   joined.set_body(std::move(body));
+  joined.set_more(next.more());  // a merge keeps `true` over a default `false`
 }
 
 std::vector<kiln::v1::QueryReply> split_body(const kiln::v1::QueryReply& reply, std::size_t max_part) {
