@@ -40,7 +40,7 @@ void Session::start() {
 std::string Session::who() const { return identity_.empty() ? "unauthenticated" : identity_; }
 
 void Session::send(kiln::v1::Envelope envelope) {
-  if (!connection_ || !connection_->is_open() || connection_->closing()) return;
+  if (!connection_ || !connection_->is_open() || connection_->closing() || dropping_) return;
   auto sent = connection_->send(envelope);
   if (sent) return;
   if (sent.error().code == ErrorCode::invalid_argument) {
@@ -49,11 +49,13 @@ void Session::send(kiln::v1::Envelope envelope) {
     return;
   }
   spdlog::warn("closing {} ({}): it does not read what it is sent ({})", peer_, who(), sent.error().message);
-  close("not reading");
+  // Not here: the sender may be the feed or the run manager in the middle of its own work.
+  dropping_ = true;
+  connection_->close_soon(net::CloseReason{net::CloseCause::local, "not reading"});
 }
 
 void Session::send_reply(std::uint64_t request_id, std::vector<kiln::v1::QueryReply> parts) {
-  if (!connection_ || !connection_->is_open() || connection_->closing()) return;
+  if (!connection_ || !connection_->is_open() || connection_->closing() || dropping_) return;
   for (auto& part : parts) {
     kiln::v1::Envelope envelope;
     envelope.set_request_id(request_id);
@@ -64,7 +66,8 @@ void Session::send_reply(std::uint64_t request_id, std::vector<kiln::v1::QueryRe
   if (waiting_bytes_ > kMaxWaitingReplyBytes) {
     spdlog::warn("closing {} ({}): over {} MiB of replies wait for it to read", peer_, who(),
                  kMaxWaitingReplyBytes >> 20);
-    close("not reading its replies");
+    dropping_ = true;
+    connection_->close_soon(net::CloseReason{net::CloseCause::local, "not reading its replies"});
     return;
   }
   feed_replies();

@@ -89,6 +89,7 @@ class Session : public std::enable_shared_from_this<Session> {
   kiln::v1::Role role_ = kiln::v1::ROLE_UNSPECIFIED;
   std::string identity_;
   bool authenticated_ = false;
+  bool dropping_ = false;  // closing for not reading: nothing more is queued
 };
 
 }  // namespace kiln::daemon

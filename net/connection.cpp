@@ -5,6 +5,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -74,6 +75,13 @@ void Connection::close(CloseReason reason) {
   queue_.clear();
   // Released here: the handler may own this connection (a cycle until now).
   if (auto handler = std::move(handler_)) handler->on_closed(*this, reason);
+}
+
+void Connection::close_soon(CloseReason reason) {
+  std::weak_ptr<Connection> weak = shared_from_this();
+  asio::post(socket_.get_executor(), [weak, reason = std::move(reason)] {
+    if (auto self = weak.lock()) self->close(reason);
+  });
 }
 
 void Connection::close_after_flush(std::string text) {

@@ -88,6 +88,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Closes now; what is queued is dropped.
   void close(CloseReason reason);
   void close(std::string text) { close(CloseReason{CloseCause::local, std::move(text)}); }
+  // Closes from the io loop, not from inside the caller: for a caller in
+  // the middle of other work (a feed sending to many sessions) that must
+  // not see on_closed run under its feet.
+  void close_soon(CloseReason reason);
   // Stops reading, writes what is queued, then closes with `text`.
   void close_after_flush(std::string text);
 

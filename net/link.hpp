@@ -122,7 +122,8 @@ class Link {
 
   void start();
   // Ends the link and joins its thread. Up, with a grace: the handler's
-  // final flush goes out first, for at most `grace`. Idempotent.
+  // final flush goes out first, for at most `grace`. Idempotent. Not from
+  // the link's own thread (a handler), which it would wait for.
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(0));
 
   // Thread-safe. Sets request_id and sends; `on_reply` runs once, on the
