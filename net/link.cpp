@@ -389,7 +389,7 @@ class Link::Impl final : public LinkChannel {
   LinkStatus status_;
 };
 
-Link::Link(LinkOptions options, LinkHandler& handler) : impl_(std::make_shared<Impl>(std::move(options), handler)) {}
+Link::Link(LinkOptions options, LinkHandler& handler) : impl_(std::make_unique<Impl>(std::move(options), handler)) {}
 
 Link::~Link() { stop(); }
 

@@ -131,10 +131,9 @@ class Link {
   std::uint64_t request(kiln::v1::Envelope request, ReplyFn on_reply);
   LinkStatus status() const;  // thread-safe
 
-  class Impl;
-
  private:
-  std::shared_ptr<Impl> impl_;
+  class Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace kiln::net
