@@ -1,17 +1,21 @@
 #pragma once
-// The agent's connection to kilnd (docs/protocol.md), on one io_context
-// thread of its own.
+// The agent's side of its connection to kilnd (docs/protocol.md): what it
+// says and does over a net::Link, which owns the connection, the handshake,
+// heartbeats, the silence timeout and reconnecting.
 //
 // Per connection: Hello → Welcome (or Refused: fatal, the agent stops) →
 // RegisterRack → every unacknowledged batch again, in order → then, every
-// flush interval, the outbox's pending items as new batches, and a Heartbeat
-// when nothing was sent for heartbeat_interval. Incoming PhaseDispatch and
-// PhaseAbort go to the handler (on this thread, so it must return quickly);
-// BatchAck drops the batch from the outbox. Any error — refused connect, a
-// bad frame from the daemon, 10 s of silence — closes the connection and
-// reconnects after a backoff of 250 ms doubling to 5 s.
+// flush interval, the outbox's pending items as new batches (a Heartbeat
+// goes out when nothing was sent for heartbeat_interval). Incoming
+// PhaseDispatch and PhaseAbort go to the handler (on the link's thread, so
+// it must return quickly); BatchAck drops the batch from the outbox. Any
+// error — refused connect, a bad frame from the daemon, 10 s of silence —
+// closes the connection and reconnects after a backoff of 250 ms doubling
+// to 5 s.
 //
-// Boost.Asio stays inside daemon_link.cpp: this header names none of it.
+// Backpressure: a batch is taken from the outbox only when the link's
+// outgoing queue has room for a whole frame; while the daemon does not
+// read, the data waits in the outbox (nothing is dropped).
 
 #include <atomic>
 #include <chrono>

@@ -1,19 +1,20 @@
 #pragma once
-// A blocking client of kilnd for the CLI: connect, say Hello, then send a
-// request and wait for its reply, each step with a deadline.
+// The CLI's blocking calls to kilnd over a net::Link of one connection (no
+// reconnect: a command that loses the daemon fails with the reason): connect
+// and say Hello within a timeout, then send a request and wait for its reply,
+// each with a deadline.
 
 #include <chrono>
-#include <cstdint>
 #include <memory>
 #include <string>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-
 #include "core/endpoint.hpp"
 #include "core/result.hpp"
-#include "schema/frame.hpp"
 #include "schema/kiln.pb.h"
+
+namespace kiln::net {
+class Link;
+}
 
 namespace kiln::cli {
 
@@ -21,27 +22,27 @@ class DaemonClient {
  public:
   static Result<std::unique_ptr<DaemonClient>> connect(const Endpoint& endpoint, const std::string& credential,
                                                        std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  ~DaemonClient();
+  DaemonClient(const DaemonClient&) = delete;
+  DaemonClient& operator=(const DaemonClient&) = delete;
 
-  // Sends `request` (request_id is set here) and returns its reply. A
-  // QueryReply sent in several parts comes back joined.
+  // Sends `request` (request_id is set by the link) and returns its reply;
+  // one sent in several parts comes back joined.
   Result<kiln::v1::Envelope> call(kiln::v1::Envelope request,
                                   std::chrono::milliseconds timeout = std::chrono::seconds(60));
-  // A Query's body, or the daemon's ErrorReply as an Error.
+  // A Query's reply, or the daemon's ErrorReply as an Error.
+  Result<kiln::v1::QueryReply> ask(const kiln::v1::Query& query,
+                                   std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  // The body of a Query's text answer (JSON or CSV).
   Result<std::string> query(const kiln::v1::Query& query);
 
  private:
-  DaemonClient();
-  Status write(const kiln::v1::Envelope& envelope, std::chrono::milliseconds timeout);
-  Result<kiln::v1::Envelope> read(std::chrono::milliseconds timeout);
+  class Events;
+  DaemonClient(std::string where);
 
-  boost::asio::io_context io_;
-  boost::asio::ip::tcp::socket socket_;
-  wire::FrameDecoder decoder_;
-  std::uint64_t next_request_id_ = 1;
-  std::string endpoint_text_;
+  std::string where_;  // host:port
+  std::unique_ptr<Events> events_;
+  std::unique_ptr<net::Link> link_;
 };
-
-// Maps a daemon ErrorReply code back to an ErrorCode.
-ErrorCode error_code_from(const std::string& code);
 
 }  // namespace kiln::cli

@@ -12,7 +12,8 @@
 #include "cli/interrupt.hpp"
 #include "cli/progress.hpp"
 #include "cli/read_source.hpp"
-#include "daemon/report_text.hpp"
+#include "net/error_reply.hpp"
+#include "reports/report_text.hpp"
 #include "testplans/loader.hpp"
 
 namespace kiln::cli {
@@ -31,16 +32,34 @@ int fail(const std::string& message) {
   return 1;
 }
 
-Result<std::string> ask(const GlobalOptions& global, kiln::v1::Query::Kind kind, std::uint64_t run_id = 0,
-                        const std::string& serial = "", const std::string& metric = "") {
-  auto source = open_read_source(global);
-  if (!source) return source.error();
+kiln::v1::Query make_query(kiln::v1::Query::Kind kind, std::uint64_t run_id = 0, const std::string& serial = "",
+                           const std::string& metric = "",
+                           kiln::v1::Query::Answer answer = kiln::v1::Query::ANSWER_TEXT) {
   kiln::v1::Query q;
   q.set_kind(kind);
   q.set_run_id(run_id);
   q.set_serial(serial);
   q.set_metric(metric);
-  return (*source)->query(q);
+  q.set_answer(answer);
+  return q;
+}
+
+// A reading command's text answer (JSON or CSV), from the daemon or a database file.
+Result<std::string> ask(const GlobalOptions& global, kiln::v1::Query::Kind kind, std::uint64_t run_id = 0,
+                        const std::string& serial = "", const std::string& metric = "") {
+  KILN_TRY_ASSIGN(auto source, open_read_source(global));
+  return source->query(make_query(kind, run_id, serial, metric)).transform([](kiln::v1::QueryReply reply) {
+    return std::move(*reply.mutable_body());
+  });
+}
+
+// A run's typed progress from `source`.
+Result<kiln::v1::RunProgress> ask_progress(ReadSource& source, std::uint64_t run_id) {
+  return source.query(make_query(kiln::v1::Query::RUN, run_id, "", "", kiln::v1::Query::ANSWER_TYPED))
+      .and_then([](kiln::v1::QueryReply reply) -> Result<kiln::v1::RunProgress> {
+        if (!reply.has_run_progress()) return make_error(ErrorCode::protocol, "the answer has no run progress");
+        return std::move(*reply.mutable_run_progress());
+      });
 }
 
 // Writes to -o FILE when given, else stdout.
@@ -110,18 +129,16 @@ int run_submit(const GlobalOptions& global, const SubmitOptions& options) {
   if (!options.wait) return 0;
 
   install_interrupt_handler();
-  kiln::v1::Query q;
-  q.set_kind(kiln::v1::Query::RUN);
-  q.set_run_id(answer.run_id());
-  std::string status;
   std::string last;
+  kiln::v1::RunProgress progress;
   while (!interrupted()) {
-    auto body = (*client)->query(q);
-    if (!body) return fail(body.error());
-    const std::string line = progress_line(*body);
+    auto reply = (*client)->ask(make_query(kiln::v1::Query::RUN, answer.run_id(), "", "", kiln::v1::Query::ANSWER_TYPED));
+    if (!reply) return fail(reply.error());
+    progress = reply->run_progress();
+    const std::string line = progress_line(progress);
     if (line != last) std::cerr << line << "\n";
     last = line;
-    if (run_finished(*body, &status)) break;
+    if (run_finished(progress)) break;
     std::this_thread::sleep_for(500ms);
   }
   if (interrupted()) {
@@ -129,15 +146,12 @@ int run_submit(const GlobalOptions& global, const SubmitOptions& options) {
               << answer.run_id() << " stops it)\n";
     return 130;
   }
-  kiln::v1::Query rq;
-  rq.set_kind(kiln::v1::Query::REPORT);
-  rq.set_run_id(answer.run_id());
-  auto report = (*client)->query(rq);
+  auto report = (*client)->query(make_query(kiln::v1::Query::REPORT, answer.run_id()));
   if (!report) return fail(report.error());
-  auto text_report = daemon::render_report_text(*report);
+  auto text_report = reports::render_report_text(*report);
   if (!text_report) return fail(text_report.error());
   std::cout << *text_report;
-  return status == "completed" ? 0 : 1;
+  return progress.status() == kiln::v1::RUN_COMPLETED ? 0 : 1;
 }
 
 int run_list(const GlobalOptions& global, bool json) {
@@ -157,11 +171,16 @@ int run_list(const GlobalOptions& global, bool json) {
 }
 
 int run_show(const GlobalOptions& global, std::uint64_t run_id, bool json) {
-  auto body = ask(global, kiln::v1::Query::RUN, run_id);
-  if (!body) return fail(body.error());
-  if (json) return emit(*body, "");
-  Json run = Json::parse(*body, nullptr, false);
-  std::cout << progress_line(*body) << "\n";
+  auto source = open_read_source(global);
+  if (!source) return fail(source.error());
+  auto reply = (*source)->query(make_query(kiln::v1::Query::RUN, run_id));
+  if (!reply) return fail(reply.error());
+  const std::string& body = reply->body();
+  if (json) return emit(body, "");
+  auto progress = ask_progress(**source, run_id);
+  if (!progress) return fail(progress.error());
+  Json run = Json::parse(body, nullptr, false);
+  std::cout << progress_line(*progress) << "\n";
   std::cout << fmt::format("plan {} (sha256 {}), seed {}, lab {}, racks {}\n", cell(run, "plan"),
                            cell(run, "plan_sha256"), cell(run, "seed"), cell(run, "lab"), run["racks"].dump());
   std::cout << fmt::format("submitted {}, started {}, ended {}\n", cell(run, "submitted"), cell(run, "started"),
@@ -183,9 +202,7 @@ int run_abort(const GlobalOptions& global, std::uint64_t run_id) {
   request.mutable_abort_run()->set_reason("aborted with kiln run abort");
   auto reply = (*client)->call(std::move(request));
   if (!reply) return fail(reply.error());
-  if (reply->has_error_reply()) {
-    return fail(Error{error_code_from(reply->error_reply().code()), reply->error_reply().message()});
-  }
+  if (reply->has_error_reply()) return fail(net::error_from(reply->error_reply()));
   return emit(reply->query_reply().body(), "");
 }
 
@@ -193,7 +210,7 @@ int report(const GlobalOptions& global, std::uint64_t run_id, const std::string&
   auto body = ask(global, kiln::v1::Query::REPORT, run_id);
   if (!body) return fail(body.error());
   if (format == "json") return emit(*body, output);
-  auto text = daemon::render_report_text(*body);
+  auto text = reports::render_report_text(*body);
   if (!text) return fail(text.error());
   return emit(*text, output);
 }

@@ -18,8 +18,9 @@
 #include "cli/interrupt.hpp"
 #include "cli/progress.hpp"
 #include "core/units.hpp"
-#include "daemon/report_text.hpp"
 #include "device/lab.hpp"
+#include "reports/report_text.hpp"
+#include "reports/run_status.hpp"
 #include "testplans/loader.hpp"
 
 namespace kiln::cli {
@@ -208,15 +209,17 @@ int run_lab(const LabOptions& options) {
   kiln::v1::Query run_query;
   run_query.set_kind(kiln::v1::Query::RUN);
   run_query.set_run_id(run_id);
-  std::string status;
+  run_query.set_answer(kiln::v1::Query::ANSWER_TYPED);
+  kiln::v1::RunProgress progress;
   std::string last_line;
   auto last_print = std::chrono::steady_clock::now() - 1h;
   bool abort_sent = false;
   for (;;) {
-    auto body = (*client)->query(run_query);
-    if (!body) return fail(body.error().message);
-    const bool finished = run_finished(*body, &status);
-    const std::string line = progress_line(*body);
+    auto reply = (*client)->ask(run_query);
+    if (!reply) return fail(reply.error().message);
+    progress = reply->run_progress();
+    const bool finished = run_finished(progress);
+    const std::string line = progress_line(progress);
     const auto now = std::chrono::steady_clock::now();
     if (tty) {
       std::cerr << "\r\033[K" << line << std::flush;
@@ -250,19 +253,19 @@ int run_lab(const LabOptions& options) {
   if (options.report_format == "json") {
     std::cout << *report << "\n";
   } else {
-    auto text = daemon::render_report_text(*report);
+    auto text = reports::render_report_text(*report);
     if (!text) return fail(text.error().message);
     std::cout << *text;
   }
   std::cerr << fmt::format("kiln lab: run {} {}; database {} (try: kiln --db {} report {} --format json)\n", run_id,
-                           status, db_path.string(), options.db, run_id);
+                           reports::to_string(progress.status()), db_path.string(), options.db, run_id);
   if (processes.dashboard && !processes.dashboard->poll() && !interrupted()) {
     // The engineer is looking at the results: the lab stays up until the window closes.
     std::cerr << "kiln lab: the lab stays up while the dashboard is open; close it (or Ctrl-C) to stop\n";
     while (!processes.dashboard->poll() && !interrupted() && !processes.dead_child()) std::this_thread::sleep_for(200ms);
   }
   if (abort_sent || interrupted()) return 130;
-  return status == "completed" ? 0 : 1;
+  return progress.status() == kiln::v1::RUN_COMPLETED ? 0 : 1;
 }
 
 }  // namespace kiln::cli

@@ -3,11 +3,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <sstream>
 
 #include "cli/client.hpp"
 #include "core/endpoint.hpp"
-#include "daemon/queries.hpp"
+#include "reports/answer.hpp"
 #include "schema/store.hpp"
 
 namespace kiln::cli {
@@ -18,23 +17,7 @@ class DatabaseSource final : public ReadSource {
   explicit DatabaseSource(std::unique_ptr<store::Reader> reader, std::string path)
       : reader_(std::move(reader)), path_(std::move(path)) {}
 
-  Result<std::string> query(const kiln::v1::Query& q) override {
-    using Kind = kiln::v1::Query;
-    switch (q.kind()) {
-      case Kind::RUNS: return daemon::runs_json(*reader_);
-      case Kind::RUN: return daemon::run_json(*reader_, q.run_id());
-      case Kind::REPORT: return daemon::report_json(*reader_, q.run_id());
-      case Kind::CHIPS: return daemon::chips_json(*reader_);
-      case Kind::CHIP: return daemon::chip_json(*reader_, q.serial());
-      case Kind::TELEMETRY: {
-        std::ostringstream out;
-        auto s = daemon::telemetry_csv(*reader_, q.run_id(), q.serial(), q.metric(), out);
-        if (!s) return s.error();
-        return out.str();
-      }
-      default: return make_error(ErrorCode::invalid_argument, "this question needs a running daemon");
-    }
-  }
+  Result<kiln::v1::QueryReply> query(const kiln::v1::Query& q) override { return reports::answer_query(*reader_, q); }
   std::string describe() const override { return "database " + path_; }
 
  private:
@@ -46,7 +29,7 @@ class DaemonSource final : public ReadSource {
  public:
   DaemonSource(std::unique_ptr<DaemonClient> client, std::string where)
       : client_(std::move(client)), where_(std::move(where)) {}
-  Result<std::string> query(const kiln::v1::Query& q) override { return client_->query(q); }
+  Result<kiln::v1::QueryReply> query(const kiln::v1::Query& q) override { return client_->ask(q); }
   std::string describe() const override { return "daemon " + where_; }
 
  private:

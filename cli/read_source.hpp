@@ -1,7 +1,7 @@
 #pragma once
 // Where reading commands (report, telemetry, run list|show, chips) get their
 // answers: a running daemon, or a database file read directly. Both give the
-// same text, because both call the same query functions.
+// same bytes, because both answer with reports::answer_query.
 
 #include <memory>
 #include <string>
@@ -17,7 +17,8 @@ class DaemonClient;
 class ReadSource {
  public:
   virtual ~ReadSource() = default;
-  virtual Result<std::string> query(const kiln::v1::Query& query) = 0;
+  // The reply (a text body, or the typed answer the query asked for).
+  virtual Result<kiln::v1::QueryReply> query(const kiln::v1::Query& query) = 0;
   virtual std::string describe() const = 0;
 };
 

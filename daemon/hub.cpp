@@ -2,15 +2,16 @@
 
 #include <openssl/crypto.h>
 
-#include <sstream>
-
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "core/clock.hpp"
-#include "daemon/queries.hpp"
+#include "daemon/query_answers.hpp"
 #include "daemon/verdict.hpp"
+#include "net/error_reply.hpp"
+#include "net/reply_parts.hpp"
+#include "reports/answer.hpp"
 
 namespace kiln::daemon {
 
@@ -21,37 +22,30 @@ bool same_secret(const std::string& a, const std::string& b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-kiln::v1::Envelope error_reply(std::uint64_t request_id, const Error& error) {
-  kiln::v1::Envelope envelope;
-  envelope.set_request_id(request_id);
-  auto* reply = envelope.mutable_error_reply();
-  switch (error.code) {
-    case ErrorCode::not_found: reply->set_code("not_found"); break;
-    case ErrorCode::conflict: reply->set_code("conflict"); break;
-    case ErrorCode::invalid_argument: reply->set_code("invalid_argument"); break;
-    case ErrorCode::unavailable: reply->set_code("unavailable"); break;
-    default: reply->set_code("internal"); break;
-  }
-  reply->set_message(error.message);
-  return envelope;
+// A reply as the session sends it: in parts when it would not fit one frame.
+void send_query_reply(Session& session, std::uint64_t request_id, kiln::v1::QueryReply reply) {
+  session.send_reply(request_id, net::split_reply(std::move(reply)));
 }
 
-// Bodies larger than this travel as several QueryReply frames.
-constexpr std::size_t kReplyChunkBytes = 1u << 20;
+kiln::v1::QueryReply json_reply(std::string body) {
+  kiln::v1::QueryReply reply;
+  reply.set_body(std::move(body));
+  reply.set_content_type(reports::kJsonContent);
+  return reply;
+}
 
-void send_body(Session& session, std::uint64_t request_id, const std::string& body, const std::string& type) {
-  std::size_t offset = 0;
-  do {
-    const std::size_t n = std::min(kReplyChunkBytes, body.size() - offset);
-    kiln::v1::Envelope envelope;
-    envelope.set_request_id(request_id);
-    auto* reply = envelope.mutable_query_reply();
-    reply->set_body(body.substr(offset, n));
-    reply->set_content_type(type);
-    offset += n;
-    reply->set_more(offset < body.size());
-    session.send(std::move(envelope));
-  } while (offset < body.size());
+// Answers `request_id` on the io thread with what the query pool produced.
+void post_answer(const boost::asio::any_io_executor& executor, std::weak_ptr<Session> weak, std::uint64_t request_id,
+                 Result<kiln::v1::QueryReply> answer) {
+  boost::asio::post(executor, [weak = std::move(weak), request_id, answer = std::move(answer)]() mutable {
+    auto session = weak.lock();
+    if (!session) return;
+    if (!answer) {
+      session->send(net::error_reply(request_id, answer.error()));
+    } else {
+      send_query_reply(*session, request_id, std::move(answer).value());
+    }
+  });
 }
 
 }  // namespace
@@ -183,11 +177,11 @@ void Hub::on_client_message(Session& session, kiln::v1::Envelope& envelope) {
   if (envelope.has_abort_run()) {
     const auto& request = envelope.abort_run();
     if (auto status = runs_.abort(request.run_id(), request.reason()); !status) {
-      session.send(error_reply(request_id, status.error()));
+      session.send(net::error_reply(request_id, status.error()));
       return;
     }
-    send_body(session, request_id, nlohmann::json{{"run", request.run_id()}, {"status", "aborted"}}.dump(),
-              "application/json");
+    send_query_reply(session, request_id,
+                     json_reply(nlohmann::json{{"run", request.run_id()}, {"status", "aborted"}}.dump()));
     return;
   }
   if (envelope.has_query()) {
@@ -197,17 +191,7 @@ void Hub::on_client_message(Session& session, kiln::v1::Envelope& envelope) {
   if (envelope.has_get_plan()) {
     const std::uint64_t run_id = envelope.get_plan().run_id();
     boost::asio::post(queries_, [this, weak, request_id, run_id] {
-      auto reader = store::Reader::open(db_path_);
-      Result<std::string> text = reader ? (*reader)->plan_text(run_id) : Result<std::string>(reader.error());
-      boost::asio::post(executor_, [weak, request_id, text = std::move(text)] {
-        auto session = weak.lock();
-        if (!session) return;
-        if (!text) {
-          session->send(error_reply(request_id, text.error()));
-        } else {
-          send_body(*session, request_id, *text, "application/yaml");
-        }
-      });
+      post_answer(executor_, weak, request_id, plan_from_store(db_path_, run_id));
     });
     return;
   }
@@ -215,12 +199,16 @@ void Hub::on_client_message(Session& session, kiln::v1::Envelope& envelope) {
     live_.subscribe(session.shared_from_this(), envelope.subscribe().max_hz());
     return;
   }
-  session.send(error_reply(request_id, make_error(ErrorCode::invalid_argument, "unexpected request")));
+  session.send(net::error_reply(request_id, make_error(ErrorCode::invalid_argument, "unexpected request")));
 }
 
 void Hub::answer_query(Session& session, std::uint64_t request_id, const kiln::v1::Query& query) {
   using Kind = kiln::v1::Query;
   if (query.kind() == Kind::RACKS) {
+    if (query.answer() == Kind::ANSWER_TYPED) {
+      session.send(net::error_reply(request_id, make_error(ErrorCode::invalid_argument, "query RACKS has no typed answer")));
+      return;
+    }
     nlohmann::ordered_json racks = nlohmann::ordered_json::array();
     for (const auto& name : agents_.racks()) {
       const auto* rack = agents_.find(name);
@@ -229,56 +217,15 @@ void Hub::answer_query(Session& session, std::uint64_t request_id, const kiln::v
                        {"backend", rack->registration.backend()},
                        {"chips", rack->registration.chips_size()}});
     }
-    send_body(session, request_id, nlohmann::ordered_json{{"racks", racks}}.dump(2), "application/json");
+    send_query_reply(session, request_id, json_reply(nlohmann::ordered_json{{"racks", racks}}.dump(2)));
     return;
   }
   // Live progress is read here on the io thread, the rest from the database on the pool.
-  std::optional<nlohmann::ordered_json> live;
-  if (query.kind() == Kind::RUN) {
-    if (auto progress = runs_.progress(query.run_id())) live = progress_json(*progress);
-  }
+  std::optional<RunProgress> live;
+  if (query.kind() == Kind::RUN) live = runs_.progress(query.run_id());
   std::weak_ptr<Session> weak = session.shared_from_this();
   boost::asio::post(queries_, [this, weak, request_id, query, live] {
-    std::string body;
-    std::string type = "application/json";
-    Result<std::string> result = make_error(ErrorCode::invalid_argument, "unknown query");
-    auto reader = store::Reader::open(db_path_);
-    if (!reader) {
-      result = reader.error();
-    } else {
-      store::Reader& r = **reader;
-      switch (query.kind()) {
-        case Kind::RUNS: result = runs_json(r); break;
-        case Kind::RUN: result = run_json(r, query.run_id()); break;
-        case Kind::REPORT: result = report_json(r, query.run_id()); break;
-        case Kind::CHIPS: result = chips_json(r); break;
-        case Kind::CHIP: result = chip_json(r, query.serial()); break;
-        case Kind::TELEMETRY: {
-          std::ostringstream csv;
-          auto status = telemetry_csv(r, query.run_id(), query.serial(), query.metric(), csv);
-          result = status ? Result<std::string>(csv.str()) : Result<std::string>(status.error());
-          type = "text/csv";
-          break;
-        }
-        default: break;
-      }
-    }
-    if (result && live) {
-      auto merged = nlohmann::ordered_json::parse(*result, nullptr, false);
-      if (!merged.is_discarded()) {
-        merged["progress"] = *live;
-        result = merged.dump(2);
-      }
-    }
-    boost::asio::post(executor_, [weak, request_id, result = std::move(result), type] {
-      auto session = weak.lock();
-      if (!session) return;
-      if (!result) {
-        session->send(error_reply(request_id, result.error()));
-      } else {
-        send_body(*session, request_id, *result, type);
-      }
-    });
+    post_answer(executor_, weak, request_id, answer_from_store(db_path_, query, live));
   });
 }
 

@@ -1,103 +1,119 @@
 #include "daemon/session.hpp"
 
-#include <array>
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "core/clock.hpp"
 
 namespace kiln::daemon {
 
-namespace asio = boost::asio;
-using boost::system::error_code;
+// The connection's handler. It holds the session while the connection is
+// open; the connection lets go of it once it closed.
+class Session::Events final : public net::ConnectionHandler {
+ public:
+  explicit Events(std::shared_ptr<Session> session) : session_(std::move(session)) {}
+  void on_envelope(net::Connection&, kiln::v1::Envelope envelope) override { session_->on_envelope(std::move(envelope)); }
+  void on_closed(net::Connection&, const net::CloseReason& reason) override { session_->on_closed(reason); }
+  void on_drained(net::Connection&) override { session_->feed_replies(); }
 
-Session::Session(asio::ip::tcp::socket socket, SessionHandler& handler, std::uint64_t id, SessionTimeouts timeouts)
-    : socket_(std::move(socket)),
-      write_signal_(socket_.get_executor()),
-      watchdog_timer_(socket_.get_executor()),
-      handler_(handler),
-      id_(id),
-      timeouts_(timeouts) {
-  error_code ec;
-  auto endpoint = socket_.remote_endpoint(ec);
-  peer_ = ec ? "unknown peer" : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
-  write_signal_.expires_at(std::chrono::steady_clock::time_point::max());
-  started_ = last_heard_ = last_sent_ = std::chrono::steady_clock::now();
+ private:
+  std::shared_ptr<Session> session_;
+};
+
+Session::Session(boost::asio::ip::tcp::socket socket, SessionHandler& handler, std::uint64_t id,
+                 SessionTimeouts timeouts)
+    : socket_(std::move(socket)), handler_(handler), id_(id), timeouts_(timeouts) {
+  boost::system::error_code ec;
+  const auto endpoint = socket_->remote_endpoint(ec);
+  peer_ = ec ? "unknown peer" : fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
 }
 
 void Session::start() {
-  auto self = shared_from_this();
-  asio::co_spawn(socket_.get_executor(), [self] { return self->reader(); }, asio::detached);
-  asio::co_spawn(socket_.get_executor(), [self] { return self->writer(); }, asio::detached);
-  asio::co_spawn(socket_.get_executor(), [self] { return self->watchdog(); }, asio::detached);
+  if (!socket_) return;
+  connection_ = net::Connection::create(std::move(*socket_), std::make_shared<Events>(shared_from_this()),
+                                        kMaxQueuedBytes);
+  socket_.reset();
+  connection_->start();
+  connection_->set_deadline(timeouts_.hello, "no Hello in time");
 }
+
+std::string Session::who() const { return identity_.empty() ? "unauthenticated" : identity_; }
 
 void Session::send(kiln::v1::Envelope envelope) {
-  if (closed_ || closing_) return;
-  outgoing_.push_back(wire::encode_envelope(envelope));
-  write_signal_.cancel_one();
+  if (!connection_ || !connection_->is_open() || connection_->closing() || dropping_) return;
+  auto sent = connection_->send(envelope);
+  if (sent) return;
+  if (sent.error().code == ErrorCode::invalid_argument) {
+    spdlog::error("{} ({}): a {}-byte message not sent: {}", peer_, who(), envelope.ByteSizeLong(),
+                  sent.error().message);
+    return;
+  }
+  spdlog::warn("closing {} ({}): it does not read what it is sent ({})", peer_, who(), sent.error().message);
+  // Not here: the sender may be the feed or the run manager in the middle of its own work.
+  dropping_ = true;
+  connection_->close_soon(net::CloseReason{net::CloseCause::local, "not reading"});
 }
 
-void Session::close_after_flush(std::string reason) {
-  if (closed_) return;
-  closing_ = true;
-  close_reason_ = std::move(reason);
-  write_signal_.cancel_one();
+void Session::send_reply(std::uint64_t request_id, std::vector<kiln::v1::QueryReply> parts) {
+  if (!connection_ || !connection_->is_open() || connection_->closing() || dropping_) return;
+  for (auto& part : parts) {
+    kiln::v1::Envelope envelope;
+    envelope.set_request_id(request_id);
+    *envelope.mutable_query_reply() = std::move(part);
+    waiting_bytes_ += envelope.ByteSizeLong();
+    waiting_replies_.push_back(std::move(envelope));
+  }
+  if (waiting_bytes_ > kMaxWaitingReplyBytes) {
+    spdlog::warn("closing {} ({}): over {} MiB of replies wait for it to read", peer_, who(),
+                 kMaxWaitingReplyBytes >> 20);
+    dropping_ = true;
+    connection_->close_soon(net::CloseReason{net::CloseCause::local, "not reading its replies"});
+    return;
+  }
+  feed_replies();
 }
 
-void Session::close(const std::string& reason) {
-  if (closed_) return;
-  closed_ = true;
-  error_code ignored;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
-  write_signal_.cancel();
-  watchdog_timer_.cancel();
-  handler_.on_closed(*this, reason);
-}
-
-asio::awaitable<void> Session::reader() {
-  auto self = shared_from_this();
-  std::array<char, 64 * 1024> buffer{};
-  std::string payload;
-  while (!closed_) {
-    error_code ec;
-    const std::size_t n =
-        co_await socket_.async_read_some(asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) {
-      close(ec == asio::error::eof ? "peer closed the connection" : ec.message());
-      co_return;
-    }
-    last_heard_ = std::chrono::steady_clock::now();
-    decoder_.feed(buffer.data(), n);
-    for (;;) {
-      const auto state = decoder_.next(payload);
-      if (state == wire::FrameDecoder::State::need_more) break;
-      if (state == wire::FrameDecoder::State::error) {
-        spdlog::warn("closing {} ({}): {}", peer_, identity_.empty() ? "unauthenticated" : identity_,
-                     decoder_.error_message());
-        close(decoder_.error_message());
-        co_return;
-      }
-      auto envelope = wire::decode_envelope(payload);
-      if (!envelope) {
-        spdlog::warn("closing {} ({}): {}", peer_, identity_.empty() ? "unauthenticated" : identity_,
-                     envelope.error().message);
-        close(envelope.error().message);
-        co_return;
-      }
-      handle(std::move(*envelope));
-      if (closed_ || closing_) co_return;
-    }
+// Moves waiting reply parts into the connection's queue while they fit.
+void Session::feed_replies() {
+  while (!waiting_replies_.empty() && connection_ && connection_->is_open()) {
+    const std::size_t bytes = waiting_replies_.front().ByteSizeLong();
+    if (bytes + wire::kFrameHeaderBytes + 16 > connection_->room()) return;  // on_drained calls again
+    send(std::move(waiting_replies_.front()));
+    waiting_replies_.pop_front();
+    waiting_bytes_ -= bytes;
   }
 }
 
-void Session::handle(kiln::v1::Envelope envelope) {
+void Session::close_after_flush(std::string reason) {
+  if (connection_) connection_->close_after_flush(std::move(reason));
+}
+
+void Session::close(const std::string& reason) {
+  if (connection_) connection_->close(reason);
+}
+
+void Session::on_closed(const net::CloseReason& reason) {
+  waiting_replies_.clear();
+  waiting_bytes_ = 0;
+  std::string why = reason.text;
+  switch (reason.cause) {
+    case net::CloseCause::protocol: spdlog::warn("closing {} ({}): {}", peer_, who(), reason.text); break;
+    case net::CloseCause::timeout:
+      if (!authenticated_) {
+        spdlog::warn("closing {}: no Hello within {} ms", peer_, timeouts_.hello.count());
+        why = "no Hello in time";
+      } else {
+        spdlog::warn("agent {} ({}) silent for {} ms: dropping it", identity_, peer_, timeouts_.agent_silence.count());
+        why = "agent silent";
+      }
+      break;
+    case net::CloseCause::local:
+    case net::CloseCause::peer: break;
+  }
+  handler_.on_closed(*this, why);
+}
+
+void Session::on_envelope(kiln::v1::Envelope envelope) {
   if (!authenticated_) {
     if (!envelope.has_hello()) {
       spdlog::warn("closing {}: first message was not Hello", peer_);
@@ -116,6 +132,9 @@ void Session::handle(kiln::v1::Envelope envelope) {
     authenticated_ = true;
     role_ = envelope.hello().role();
     identity_ = envelope.hello().identity();
+    connection_->clear_deadline();
+    connection_->set_heartbeat(timeouts_.heartbeat);
+    if (role_ == kiln::v1::ROLE_AGENT) connection_->set_silence(timeouts_.agent_silence);
     reply.mutable_welcome()->set_daemon_version("kilnd 0.1.0");
     reply.mutable_welcome()->set_server_time_unix_ms(unix_ms_now());
     send(std::move(reply));
@@ -127,55 +146,6 @@ void Session::handle(kiln::v1::Envelope envelope) {
   }
   if (envelope.has_heartbeat()) return;
   handler_.on_message(*this, std::move(envelope));
-}
-
-asio::awaitable<void> Session::writer() {
-  auto self = shared_from_this();
-  while (!closed_) {
-    if (outgoing_.empty()) {
-      if (closing_) {
-        close(close_reason_);
-        co_return;
-      }
-      error_code ec;
-      co_await write_signal_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      continue;
-    }
-    error_code ec;
-    co_await asio::async_write(socket_, asio::buffer(outgoing_.front()), asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) {
-      close("write failed: " + ec.message());
-      co_return;
-    }
-    outgoing_.pop_front();
-    last_sent_ = std::chrono::steady_clock::now();
-  }
-}
-
-asio::awaitable<void> Session::watchdog() {
-  auto self = shared_from_this();
-  while (!closed_) {
-    watchdog_timer_.expires_after(std::chrono::milliseconds(250));
-    error_code ec;
-    co_await watchdog_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    if (closed_) co_return;
-    const auto now = std::chrono::steady_clock::now();
-    if (!authenticated_ && now - started_ > timeouts_.hello) {
-      spdlog::warn("closing {}: no Hello within {} ms", peer_, timeouts_.hello.count());
-      close("no Hello in time");
-      co_return;
-    }
-    if (authenticated_ && role_ == kiln::v1::ROLE_AGENT && now - last_heard_ > timeouts_.agent_silence) {
-      spdlog::warn("agent {} ({}) silent for {} ms: dropping it", identity_, peer_, timeouts_.agent_silence.count());
-      close("agent silent");
-      co_return;
-    }
-    if (authenticated_ && outgoing_.empty() && now - last_sent_ > timeouts_.heartbeat) {
-      kiln::v1::Envelope beat;
-      beat.mutable_heartbeat()->set_sent_unix_ms(unix_ms_now());
-      send(std::move(beat));
-    }
-  }
 }
 
 }  // namespace kiln::daemon

@@ -1,23 +1,31 @@
 #pragma once
-// One TCP connection to kilnd: a reader coroutine that turns bytes into
-// envelopes (checking the Hello first), a writer coroutine draining an
-// outgoing queue, and a watchdog for the hello deadline and silent agents.
-// Everything runs on the daemon's single io thread.
+// One client or agent connected to kilnd: the shared framed connection of
+// net/connection.hpp (reader, writer, bounded outgoing queue, deadlines)
+// with the daemon's side of the handshake on top — nothing but a Hello is
+// read first, the handler checks it, Welcome or Refused goes back — and the
+// daemon's deadlines: a Hello within `hello`, heartbeats when idle, and an
+// agent heard nothing from for `agent_silence` is dropped. Everything runs
+// on the daemon's single io thread.
+//
+// Outgoing, when full: a session that does not read what is sent to it
+// (its connection's queue is full) is closed with a logged reason; a
+// multi-part reply is fed in as the queue drains, and at most
+// kMaxWaitingReplyBytes of replies wait for that.
 
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 // <utility> first: Boost 1.74's awaitable.hpp uses std::exchange without including it.
 #include <utility>
 
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 
-#include "schema/frame.hpp"
+#include "net/connection.hpp"
 #include "schema/kiln.pb.h"
 
 namespace kiln::daemon {
@@ -42,11 +50,17 @@ struct SessionTimeouts {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
+  static constexpr std::size_t kMaxQueuedBytes = std::size_t{64} << 20;
+  static constexpr std::size_t kMaxWaitingReplyBytes = std::size_t{1} << 30;
+
   Session(boost::asio::ip::tcp::socket socket, SessionHandler& handler, std::uint64_t id, SessionTimeouts timeouts);
 
   void start();
   // Queues an envelope; dropped silently once the session is closed.
   void send(kiln::v1::Envelope envelope);
+  // A reply to `request_id` in parts (net::split_reply), sent in order as
+  // the outgoing queue makes room.
+  void send_reply(std::uint64_t request_id, std::vector<kiln::v1::QueryReply> parts);
   // Sends what is queued, then closes.
   void close_after_flush(std::string reason);
   void close(const std::string& reason);
@@ -55,32 +69,27 @@ class Session : public std::enable_shared_from_this<Session> {
   kiln::v1::Role role() const { return role_; }
   const std::string& identity() const { return identity_; }
   const std::string& peer() const { return peer_; }
-  bool is_open() const { return !closed_; }
+  bool is_open() const { return connection_ ? connection_->is_open() : socket_.has_value(); }
 
  private:
-  boost::asio::awaitable<void> reader();
-  boost::asio::awaitable<void> writer();
-  boost::asio::awaitable<void> watchdog();
-  void handle(kiln::v1::Envelope envelope);
+  class Events;
+  void on_envelope(kiln::v1::Envelope envelope);
+  void on_closed(const net::CloseReason& reason);
+  void feed_replies();
+  std::string who() const;
 
-  boost::asio::ip::tcp::socket socket_;
-  boost::asio::steady_timer write_signal_;
-  boost::asio::steady_timer watchdog_timer_;
+  std::optional<boost::asio::ip::tcp::socket> socket_;  // until start()
+  std::shared_ptr<net::Connection> connection_;
   SessionHandler& handler_;
   std::uint64_t id_;
   SessionTimeouts timeouts_;
   std::string peer_;
-  wire::FrameDecoder decoder_;
-  std::deque<std::string> outgoing_;
-  std::chrono::steady_clock::time_point started_;
-  std::chrono::steady_clock::time_point last_heard_;
-  std::chrono::steady_clock::time_point last_sent_;
+  std::deque<kiln::v1::Envelope> waiting_replies_;  // parts not yet in the connection's queue
+  std::size_t waiting_bytes_ = 0;
   kiln::v1::Role role_ = kiln::v1::ROLE_UNSPECIFIED;
   std::string identity_;
   bool authenticated_ = false;
-  bool closing_ = false;  // flush, then close
-  bool closed_ = false;
-  std::string close_reason_;
+  bool dropping_ = false;  // closing for not reading: nothing more is queued
 };
 
 }  // namespace kiln::daemon

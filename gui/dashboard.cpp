@@ -31,17 +31,23 @@ void Dashboard::request(kiln::v1::Envelope envelope, ReplyFn on_reply) {
   callbacks_[id] = std::move(on_reply);
 }
 
+void Dashboard::ask(kiln::v1::Envelope envelope, AnswerFn on_answer) {
+  request(std::move(envelope), [on_answer = std::move(on_answer)](const kiln::v1::Envelope& reply) {
+    if (reply.has_query_reply()) {
+      on_answer(reply.query_reply());
+    } else if (reply.has_error_reply()) {
+      on_answer(Error{ErrorCode::unavailable, reply.error_reply().code() + ": " + reply.error_reply().message()});
+    } else {
+      on_answer(Error{ErrorCode::protocol, "unexpected reply"});
+    }
+  });
+}
+
 void Dashboard::query(kiln::v1::Query query, BodyFn on_body) {
   kiln::v1::Envelope envelope;
   *envelope.mutable_query() = std::move(query);
-  request(std::move(envelope), [on_body = std::move(on_body)](const kiln::v1::Envelope& reply) {
-    if (reply.has_query_reply()) {
-      on_body(reply.query_reply().body());
-    } else if (reply.has_error_reply()) {
-      on_body(Error{ErrorCode::unavailable, reply.error_reply().code() + ": " + reply.error_reply().message()});
-    } else {
-      on_body(Error{ErrorCode::protocol, "unexpected reply"});
-    }
+  ask(std::move(envelope), [on_body = std::move(on_body)](const Result<kiln::v1::QueryReply>& reply) {
+    on_body(reply.transform([](const kiln::v1::QueryReply& r) { return r.body(); }));
   });
 }
 

@@ -30,6 +30,7 @@ class Dashboard : public QObject {
  public:
   static constexpr int kRefreshMs = 40;
   using ReplyFn = std::function<void(const kiln::v1::Envelope&)>;
+  using AnswerFn = std::function<void(const Result<kiln::v1::QueryReply>&)>;
   using BodyFn = std::function<void(const Result<std::string>&)>;
 
   explicit Dashboard(QObject* parent = nullptr);
@@ -41,6 +42,10 @@ class Dashboard : public QObject {
 
   // The callback runs on the GUI thread, from the refresh after the reply arrives.
   void request(kiln::v1::Envelope envelope, ReplyFn on_reply);
+  // A request answered with a QueryReply (a Query, GetPlan): the reply, or
+  // the daemon's ErrorReply (or the link's failure) as an Error.
+  void ask(kiln::v1::Envelope envelope, AnswerFn on_answer);
+  // A Query's text body.
   void query(kiln::v1::Query query, BodyFn on_body);
   void refresh_runs();
 

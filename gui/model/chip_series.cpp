@@ -1,29 +1,21 @@
 #include "gui/model/chip_series.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
-#include <sstream>
-
-#include <nlohmann/json.hpp>
-
-#include "testplans/peak_figure.hpp"
 
 namespace kiln::gui {
 
-Result<RunLayout> RunLayout::from_run_json(const std::string& text) {
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return make_error(ErrorCode::parse, "the run's JSON does not parse");
+RunLayout RunLayout::from_plan(const kiln::v1::RunPlan& plan) {
   RunLayout layout;
-  layout.run_id = j.value("id", std::uint64_t{0});
-  layout.plan = j.value("plan", "");
+  layout.run_id = plan.run_id();
+  layout.plan = plan.plan();
   std::map<std::uint32_t, double> phase_length;
-  for (const auto& s : j.value("steps", nlohmann::json::array())) {
+  for (const auto& s : plan.steps()) {
     StepSpan span;
-    span.index = s.value("index", 0u);
-    span.phase = s.value("phase", 0u);
-    span.name = s.value("name", "");
-    span.duration_s = s.value("duration_s", 0.0);
+    span.index = s.step_index();
+    span.phase = s.phase_index();
+    span.name = s.name();
+    span.duration_s = s.duration_s();
     phase_length[span.phase] = std::max(phase_length[span.phase], span.duration_s);
     layout.steps.push_back(span);
   }
@@ -67,26 +59,26 @@ std::vector<double> RunLayout::boundaries() const {
   return out;
 }
 
-std::vector<LimitBand> limit_bands(const plan::Plan& plan, const RunLayout& layout,
+std::vector<LimitBand> limit_bands(const kiln::v1::RunPlan& plan, const RunLayout& layout,
                                    const std::map<std::string, double>& peaks) {
   std::vector<LimitBand> bands;
-  for (const auto& flat : plan::flatten(plan)) {
-    const StepSpan* span = layout.step(flat.step_index);
-    if (span == nullptr || flat.step == nullptr) continue;
-    for (const auto& limit : flat.step->limits) {
+  for (const auto& step : plan.steps()) {
+    const StepSpan* span = layout.step(step.step_index());
+    if (span == nullptr) continue;
+    for (const auto& limit : step.limits()) {
       double scale = 1;
-      if (limit.of == plan::LimitBase::peak) {
-        auto peak = plan::peak_figure(limit.metric, *flat.step, peaks);
-        if (!peak) continue;
-        scale = *peak;
-      } else if (limit.of != plan::LimitBase::absolute) {
+      if (limit.of() == kiln::v1::LIMIT_OF_PEAK) {
+        const auto peak = peaks.find(limit.peak_key());
+        if (limit.peak_key().empty() || peak == peaks.end() || !(peak->second > 0)) continue;
+        scale = peak->second;
+      } else if (limit.of() != kiln::v1::LIMIT_OF_ABSOLUTE) {
         continue;
       }
-      auto scaled = [scale](const std::optional<double>& v) -> std::optional<double> {
-        return v ? std::optional<double>(*v * scale) : std::nullopt;
-      };
-      bands.push_back(LimitBand{limit.metric, span->start_s, span->start_s + span->duration_s, scaled(limit.min),
-                                scaled(limit.max), scaled(limit.marginal_min), scaled(limit.marginal_max)});
+      auto scaled = [scale](bool has, double v) { return has ? std::optional<double>(v * scale) : std::nullopt; };
+      bands.push_back(LimitBand{limit.metric(), span->start_s, span->start_s + span->duration_s,
+                                scaled(limit.has_min(), limit.min()), scaled(limit.has_max(), limit.max()),
+                                scaled(limit.has_marginal_min(), limit.marginal_min()),
+                                scaled(limit.has_marginal_max(), limit.marginal_max())});
     }
   }
   return bands;
@@ -98,33 +90,20 @@ void ChipSeries::add(const std::string& metric, double x, double y) {
   points.push_back(Point{x, y});
 }
 
-std::size_t ChipSeries::load_csv(const std::string& csv) {
-  std::istringstream in(csv);
-  std::string line;
-  std::getline(in, line);  // header
+std::size_t ChipSeries::load_series(const kiln::v1::TelemetrySeries& telemetry) {
   std::size_t used = 0;
-  std::vector<std::string> cells;
-  while (std::getline(in, line)) {
-    cells.clear();
-    std::size_t start = 0;
-    for (std::size_t comma; (comma = line.find(',', start)) != std::string::npos; start = comma + 1) {
-      cells.push_back(line.substr(start, comma - start));
+  for (const auto& stored : telemetry.series()) {
+    const StepSpan* step = layout_.step(stored.step_index());
+    if (stored.serial() != serial_ || step == nullptr) continue;
+    const int n = std::min(stored.t_s_size(), stored.values_size());
+    for (int i = 0; i < n; ++i) {
+      const double x = step->start_s + stored.t_s(i);
+      add(stored.metric(), x, stored.values(i));
+      last_x_ = std::max(last_x_, x);
     }
-    cells.push_back(line.substr(start));
-    if (cells.size() != 6 || cells[0] != serial_) continue;
-    const StepSpan* step = layout_.step_named(cells[1]);
-    double t = 0, v = 0;
-    auto parse = [](const std::string& s, double& out) {
-      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-      return ec == std::errc() && p == s.data() + s.size();
-    };
-    if (step == nullptr || !parse(cells[2], t) || !parse(cells[5], v)) continue;
-    const double x = step->start_s + t;
-    add(cells[4], x, v);
-    last_x_ = std::max(last_x_, x);
-    ++used;
+    used += static_cast<std::size_t>(n);
   }
-  // Rows arrive by metric, then time; the charts want each series in x order.
+  // Series arrive by step; the charts want each metric's points in x order.
   for (auto& [metric, points] : series_) {
     std::stable_sort(points.begin(), points.end(), [](const Point& a, const Point& b) { return a.x < b.x; });
   }

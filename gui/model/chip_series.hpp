@@ -1,9 +1,9 @@
 #pragma once
 // One chip's telemetry over a run, for the chip view's charts: the history
-// the daemon has stored (TELEMETRY CSV) joined with the live samples that
-// arrive after it, on one time axis (simulated seconds since the run's
-// start), plus the run's step boundaries and the steps' limit bands.
-// Qt-free.
+// the daemon has stored (the typed TELEMETRY answer) joined with the live
+// samples that arrive after it, on one time axis (simulated seconds since
+// the run's start), plus the run's step boundaries and the steps' limit
+// bands (from the typed RunPlan that GetPlan answers). Qt-free.
 
 #include <cstdint>
 #include <map>
@@ -13,7 +13,7 @@
 
 #include "core/result.hpp"
 #include "gui/model/lab_state.hpp"
-#include "testplans/plan.hpp"
+#include "schema/kiln.pb.h"
 
 namespace kiln::gui {
 
@@ -30,14 +30,14 @@ struct StepSpan {
   double duration_s = 0;
 };
 
-// The run's steps laid out on its time axis (from the RUN query's JSON).
+// The run's steps laid out on its time axis.
 struct RunLayout {
   std::uint64_t run_id = 0;
   std::string plan;
   double total_s = 0;
   std::vector<StepSpan> steps;
 
-  static Result<RunLayout> from_run_json(const std::string& text);
+  static RunLayout from_plan(const kiln::v1::RunPlan& plan);
   const StepSpan* step(std::uint32_t index) const;
   const StepSpan* step_named(const std::string& name) const;
   double x_of(std::uint32_t step_index, double t_s) const;
@@ -52,9 +52,10 @@ struct LimitBand {
   std::optional<double> min, max, marginal_min, marginal_max;
 };
 
-// Limits with `of: peak` are scaled by the chip's SKU figures; `of: peers`
-// and `of: baseline` depend on other chips and runs, so they are not drawn.
-std::vector<LimitBand> limit_bands(const plan::Plan& plan, const RunLayout& layout,
+// Limits with `of: peak` are scaled by the chip's figure the limit names
+// (StepLimit.peak_key); `of: peers` and `of: baseline` depend on other chips
+// and runs, so they are not drawn.
+std::vector<LimitBand> limit_bands(const kiln::v1::RunPlan& plan, const RunLayout& layout,
                                    const std::map<std::string, double>& peaks);
 
 class ChipSeries {
@@ -68,8 +69,8 @@ class ChipSeries {
   const RunLayout& layout() const { return layout_; }
   std::uint64_t run_id() const { return layout_.run_id; }
 
-  // serial,step,t_s,time,metric,value rows (the TELEMETRY query). Returns rows used.
-  std::size_t load_csv(const std::string& csv);
+  // The stored series of this chip (the typed TELEMETRY answer). Returns points used.
+  std::size_t load_series(const kiln::v1::TelemetrySeries& telemetry);
   // A live sample of this chip; ignored if it is of another run or not newer.
   bool append(const LabState& lab, const ChipState& chip);
 

@@ -1,10 +1,12 @@
 #pragma once
-// The dashboard's connection to kilnd, on its own thread (the GUI thread
-// never waits on the network): connects, says Hello, subscribes to the live
-// feed, answers the daemon's silence with a reconnect (backing off up to
-// 5 s), and hands everything that arrives to a LiveStaging for the GUI
-// thread to collect. Requests may be sent from any thread; their replies
-// come back through the staging with the id request() returned. Qt-free.
+// The dashboard's side of its connection to kilnd, over a net::Link on its
+// own thread (the GUI thread never waits on the network): on every Welcome
+// it subscribes to the live feed; it hands everything that arrives — live
+// updates, replies, the link's state — to a LiveStaging for the GUI thread
+// to collect. The link reconnects with a backoff (up to 5 s), also after a
+// refusal, whose reason the dashboard shows. Requests may be sent from any
+// thread; their replies come back through the staging with the id
+// request() returned. Qt-free.
 
 #include <atomic>
 #include <chrono>
@@ -34,19 +36,20 @@ class DaemonLink {
   DaemonLink(const DaemonLink&) = delete;
   DaemonLink& operator=(const DaemonLink&) = delete;
 
-  // (Re)starts the connection thread with this configuration.
+  // (Re)starts the link with this configuration.
   void start(LinkConfig config);
   void stop();
   // Thread-safe. The reply (or an ErrorReply "unavailable" when the link is
-  // down) arrives in the staging under the returned id.
+  // down or goes down first) arrives in the staging under the returned id.
   std::uint64_t request(kiln::v1::Envelope envelope);
 
   class Worker;
 
  private:
   LiveStaging& staging_;
+  // Ours, not the link's: ids stay unique across restarts of the link.
   std::atomic<std::uint64_t> next_request_id_{1};
-  std::shared_ptr<Worker> worker_;
+  std::unique_ptr<Worker> worker_;
 };
 
 }  // namespace kiln::gui

@@ -16,8 +16,6 @@
 #include "gui/widgets/metric_chart.hpp"
 #include "gui/widgets/tile_style.hpp"
 #include "metrics/catalog.hpp"
-#include "testplans/loader.hpp"
-#include "testplans/pattern_registry.hpp"
 
 namespace kiln::gui {
 
@@ -165,44 +163,33 @@ void ChipView::load_run(std::uint64_t run_id) {
   run_id_ = run_id;
   const std::uint64_t generation = generation_;
   status_->setText(tr("Loading run %1 …").arg(run_id));
-  kiln::v1::Query run_query;
-  run_query.set_kind(kiln::v1::Query::RUN);
-  run_query.set_run_id(run_id);
-  dashboard_.query(run_query, [this, generation, run_id](const Result<std::string>& body) {
+  // The run's steps (the time axis) and their typed limits (the bands).
+  kiln::v1::Envelope get_plan;
+  get_plan.mutable_get_plan()->set_run_id(run_id);
+  dashboard_.ask(get_plan, [this, generation, run_id](const Result<kiln::v1::QueryReply>& reply) {
     if (generation != generation_) return;
-    if (!body) {
-      status_->setText(tr("Cannot read run %1: %2").arg(run_id).arg(QString::fromStdString(body.error().message)));
+    if (!reply) {
+      status_->setText(tr("Cannot read run %1: %2").arg(run_id).arg(QString::fromStdString(reply.error().message)));
       return;
     }
-    auto layout = RunLayout::from_run_json(*body);
-    if (!layout) return;
-    series_ = std::make_unique<ChipSeries>(serial_.toStdString(), *layout);
-    for (auto* c : charts_) c->set_run(*layout, {});
-    // Limits come from the plan the run was submitted with.
-    kiln::v1::Envelope get_plan;
-    get_plan.mutable_get_plan()->set_run_id(run_id);
-    dashboard_.request(get_plan, [this, generation, layout = *layout](const kiln::v1::Envelope& reply) {
-      if (generation != generation_ || !reply.has_query_reply()) return;
-      plan::PatternRegistry registry;
-      plan::register_builtin_patterns(registry);
-      auto loaded = plan::load_plan(reply.query_reply().body(), "plan.yaml", registry);
-      const ChipState* chip = dashboard_.lab().find(serial_.toStdString());
-      if (!loaded.plan || chip == nullptr) return;
-      const auto bands = limit_bands(*loaded.plan, layout, chip->peaks);
-      for (auto* c : charts_) c->set_run(layout, bands);
-      dirty_ = true;
-    });
-    kiln::v1::Query telemetry;
-    telemetry.set_kind(kiln::v1::Query::TELEMETRY);
-    telemetry.set_run_id(run_id);
-    telemetry.set_serial(serial_.toStdString());
-    dashboard_.query(telemetry, [this, generation, run_id](const Result<std::string>& csv) {
+    const RunLayout layout = RunLayout::from_plan(reply->run_plan());
+    series_ = std::make_unique<ChipSeries>(serial_.toStdString(), layout);
+    const ChipState* chip = dashboard_.lab().find(serial_.toStdString());
+    const auto bands = chip != nullptr ? limit_bands(reply->run_plan(), layout, chip->peaks) : std::vector<LimitBand>{};
+    for (auto* c : charts_) c->set_run(layout, bands);
+    kiln::v1::Envelope telemetry;
+    auto* q = telemetry.mutable_query();
+    q->set_kind(kiln::v1::Query::TELEMETRY);
+    q->set_answer(kiln::v1::Query::ANSWER_TYPED);
+    q->set_run_id(run_id);
+    q->set_serial(serial_.toStdString());
+    dashboard_.ask(telemetry, [this, generation, run_id](const Result<kiln::v1::QueryReply>& stored) {
       if (generation != generation_ || !series_) return;
-      const std::size_t rows = csv ? series_->load_csv(*csv) : 0;
+      const std::size_t points = stored ? series_->load_series(stored->telemetry()) : 0;
       status_->setText(tr("Run %1: %2 stored samples, live from here on. Wheel or drag to zoom, right-drag to pan, "
                           "double-click for the whole run.")
                            .arg(run_id)
-                           .arg(rows));
+                           .arg(points));
       loaded_ = true;
       dirty_ = true;
       redraw();

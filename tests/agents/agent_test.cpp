@@ -8,15 +8,15 @@
 #include "agent_test_util.hpp"
 #include "agents/outbox.hpp"
 #include "fake_chip.hpp"
-#include "fake_daemon.hpp"
+#include "tests/net/fake_server.hpp"
 
 namespace kiln::agent {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::count_of;
+using net::testing::count_of;
 using testing::FakeChip;
-using testing::FakeDaemon;
+using FakeDaemon = net::testing::FakeServer;
 using testing::gemm_params;
 using testing::phase;
 using testing::step;

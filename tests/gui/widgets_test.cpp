@@ -149,16 +149,25 @@ TEST(AlarmsView, AcknowledgeAndJumpToTheChip) {
 }
 
 TEST(MetricChart, DrawsTheVisibleSpanOnlyAndZoomsBack) {
-  auto layout = RunLayout::from_run_json(
-      R"({"id": 1, "steps": [{"index": 0, "phase": 0, "name": "gemm", "duration_s": 100}]})");
-  ASSERT_TRUE(layout);
-  ChipSeries series("A-0", *layout);
-  std::string csv = "serial,step,t_s,time,metric,value\n";
-  for (int i = 0; i < 1000; ++i) csv += "A-0,gemm," + std::to_string(i * 0.1) + ",t,temperature_c,50\n";
-  ASSERT_EQ(series.load_csv(csv), 1000u);
+  kiln::v1::RunPlan plan;
+  plan.set_run_id(1);
+  auto* step = plan.add_steps();
+  step->set_name("gemm");
+  step->set_duration_s(100);
+  const RunLayout layout = RunLayout::from_plan(plan);
+  ChipSeries series("A-0", layout);
+  kiln::v1::TelemetrySeries stored;
+  auto* temperature = stored.add_series();
+  temperature->set_serial("A-0");
+  temperature->set_metric("temperature_c");
+  for (int i = 0; i < 1000; ++i) {
+    temperature->add_t_s(i * 0.1);
+    temperature->add_values(50);
+  }
+  ASSERT_EQ(series.load_series(stored), 1000u);
   MetricChart chart({"Temperature", "°C", {"temperature_c"}, "temperature_c"});
   chart.resize(600, 300);
-  chart.set_run(*layout, {LimitBand{"temperature_c", 0, 100, std::nullopt, 95.0, std::nullopt, 90.0}});
+  chart.set_run(layout, {LimitBand{"temperature_c", 0, 100, std::nullopt, 95.0, std::nullopt, 90.0}});
   chart.set_data(series);
   EXPECT_EQ(chart.points_shown(), 1000u);
   EXPECT_FALSE(chart.zoomed());

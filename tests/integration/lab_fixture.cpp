@@ -117,14 +117,21 @@ std::uint64_t LabFixture::submit(const std::string& plan_yaml, std::optional<std
 
 std::string LabFixture::wait_for_run(std::uint64_t run_id, std::chrono::seconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::string body;
+  kiln::v1::Query q;
+  q.set_kind(kiln::v1::Query::RUN);
+  q.set_run_id(run_id);
+  q.set_answer(kiln::v1::Query::ANSWER_TYPED);
+  auto c = client();
+  std::string last;
   while (std::chrono::steady_clock::now() < deadline) {
-    body = query(kiln::v1::Query::RUN, run_id);
-    if (cli::run_finished(body)) return body;
+    auto reply = c->ask(q);
+    if (!reply) throw std::runtime_error(reply.error().message);
+    if (cli::run_finished(reply->run_progress())) return query(kiln::v1::Query::RUN, run_id);
+    last = cli::progress_line(reply->run_progress());
     std::this_thread::sleep_for(100ms);
   }
-  ADD_FAILURE() << "run " << run_id << " did not finish in time: " << body;
-  return body;
+  ADD_FAILURE() << "run " << run_id << " did not finish in time: " << last;
+  return query(kiln::v1::Query::RUN, run_id);
 }
 
 std::string one_rack_lab(const std::string& prefix, int count, std::uint64_t seed, int faulty,

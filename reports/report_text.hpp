@@ -7,8 +7,8 @@
 
 #include "core/result.hpp"
 
-namespace kiln::daemon {
+namespace kiln::reports {
 
 Result<std::string> render_report_text(const std::string& report_json);
 
-}  // namespace kiln::daemon
+}  // namespace kiln::reports

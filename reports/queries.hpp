@@ -11,7 +11,7 @@
 #include "core/result.hpp"
 #include "schema/store.hpp"
 
-namespace kiln::daemon {
+namespace kiln::reports {
 
 Result<std::string> runs_json(store::Reader& reader);
 Result<std::string> run_json(store::Reader& reader, std::uint64_t run_id);
@@ -23,4 +23,4 @@ Result<std::string> chip_json(store::Reader& reader, const std::string& serial);
 Status telemetry_csv(store::Reader& reader, std::uint64_t run_id, const std::string& serial,
                      const std::string& metric, std::ostream& out);
 
-}  // namespace kiln::daemon
+}  // namespace kiln::reports

@@ -1,4 +1,4 @@
-#include "daemon/queries.hpp"
+#include "reports/queries.hpp"
 
 #include <map>
 
@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/clock.hpp"
-#include "daemon/shmoo_map.hpp"
+#include "reports/shmoo_map.hpp"
 
-namespace kiln::daemon {
+namespace kiln::reports {
 namespace {
 
 using Json = nlohmann::ordered_json;
@@ -199,4 +199,4 @@ Status telemetry_csv(store::Reader& reader, std::uint64_t run_id, const std::str
   });
 }
 
-}  // namespace kiln::daemon
+}  // namespace kiln::reports

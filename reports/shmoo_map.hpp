@@ -9,7 +9,7 @@
 
 #include "schema/store.hpp"
 
-namespace kiln::daemon {
+namespace kiln::reports {
 
 nlohmann::ordered_json shmoo_json(const store::ShmooMap& map);
 // The map back from its JSON (a report read by the text renderer).
@@ -17,4 +17,4 @@ store::ShmooMap shmoo_from_json(const nlohmann::ordered_json& json);
 // Indented grid lines, one per voltage, under a header of clocks.
 std::string shmoo_grid(const store::ShmooMap& map, const std::string& indent);
 
-}  // namespace kiln::daemon
+}  // namespace kiln::reports

@@ -1,4 +1,4 @@
-#include "daemon/report_text.hpp"
+#include "reports/report_text.hpp"
 
 #include <algorithm>
 #include <map>
@@ -6,9 +6,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "daemon/shmoo_map.hpp"
+#include "reports/shmoo_map.hpp"
 
-namespace kiln::daemon {
+namespace kiln::reports {
 namespace {
 
 constexpr int kMaxLocationsShown = 5;  // per chip, failure class and step
@@ -139,4 +139,4 @@ Result<std::string> render_report_text(const std::string& report_json) {
   return out;
 }
 
-}  // namespace kiln::daemon
+}  // namespace kiln::reports

@@ -1,8 +1,8 @@
-#include "daemon/shmoo_map.hpp"
+#include "reports/shmoo_map.hpp"
 
 #include <fmt/format.h>
 
-namespace kiln::daemon {
+namespace kiln::reports {
 
 nlohmann::ordered_json shmoo_json(const store::ShmooMap& map) {
   return {{"clock_mhz", map.clocks_mhz}, {"voltage_mv", map.voltages_mv}, {"map", map.rows}};
@@ -28,4 +28,4 @@ std::string shmoo_grid(const store::ShmooMap& map, const std::string& indent) {
   return out;
 }
 
-}  // namespace kiln::daemon
+}  // namespace kiln::reports

@@ -1,10 +1,10 @@
-#include "daemon/report_text.hpp"
+#include "reports/report_text.hpp"
 
 #include <gtest/gtest.h>
 
-#include "daemon/shmoo_map.hpp"
+#include "reports/shmoo_map.hpp"
 
-namespace kiln::daemon {
+namespace kiln::reports {
 namespace {
 
 TEST(ReportText, ShowsVerdictTableFailureLocationAndReproduction) {
@@ -64,4 +64,4 @@ TEST(ReportText, RejectsWhatIsNotAReport) {
 }
 
 }  // namespace
-}  // namespace kiln::daemon
+}  // namespace kiln::reports

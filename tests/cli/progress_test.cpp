@@ -1,0 +1,55 @@
+// The progress line of `kiln run submit --wait` and `kiln lab`, from the
+// typed RunProgress: the same line the JSON `progress` object gave.
+#include "cli/progress.hpp"
+
+#include <gtest/gtest.h>
+
+namespace kiln::cli {
+namespace {
+
+kiln::v1::RunProgress run(kiln::v1::RunStatus status) {
+  kiln::v1::RunProgress p;
+  p.set_run_id(3);
+  p.set_plan("smoke");
+  p.set_status(status);
+  return p;
+}
+
+TEST(ProgressLine, AStoredRunShowsItsStatus) {
+  EXPECT_EQ(progress_line(run(kiln::v1::RUN_COMPLETED)), "run 3 smoke  completed");
+  EXPECT_TRUE(run_finished(run(kiln::v1::RUN_COMPLETED)));
+  EXPECT_TRUE(run_finished(run(kiln::v1::RUN_ERROR)));
+  EXPECT_FALSE(run_finished(run(kiln::v1::RUN_RUNNING)));
+}
+
+TEST(ProgressLine, QueuedShowsThePosition) {
+  auto p = run(kiln::v1::RUN_QUEUED);
+  p.set_live(true);
+  p.set_state(kiln::v1::LIVE_RUN_QUEUED);
+  p.set_queue_position(2);
+  EXPECT_EQ(progress_line(p), "run 3 smoke  queued (position 2)");
+}
+
+TEST(ProgressLine, RunningShowsPhaseStepBarTimesAndFailures) {
+  auto p = run(kiln::v1::RUN_RUNNING);
+  p.set_live(true);
+  p.set_state(kiln::v1::LIVE_RUN_RUNNING);
+  p.set_phase(1);
+  p.set_phases(2);
+  p.set_step("gemm-bf16");
+  p.set_elapsed_s(27);
+  p.set_total_s(60);
+  EXPECT_EQ(progress_line(p), "run 3 smoke  phase 1/2 gemm-bf16    [#########-----------] 27s/1m  no failures so far");
+  p.add_failing("TRN-0205");
+  p.add_failing("TRN-0207");
+  p.add_lost_racks("r03");
+  EXPECT_EQ(progress_line(p),
+            "run 3 smoke  phase 1/2 gemm-bf16    [#########-----------] 27s/1m  failing: TRN-0205, TRN-0207  lost racks: r03");
+  EXPECT_FALSE(run_finished(p));
+  p.add_over_limit("TRN-0201");
+  EXPECT_NE(progress_line(p).find("failing: TRN-0205, TRN-0207  over a limit so far: TRN-0201"), std::string::npos)
+      << progress_line(p);
+}
+
+}  // namespace
+}  // namespace kiln::cli
