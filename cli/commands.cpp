@@ -163,7 +163,10 @@ int run_list(const GlobalOptions& global, bool json) {
                            "RACKS");
   for (const auto& r : runs["runs"]) {
     std::string racks;
-    for (const auto& name : r["racks"]) racks += (racks.empty() ? "" : ",") + name.get<std::string>();
+    for (const auto& name : r["racks"]) {
+      if (!racks.empty()) racks += ',';
+      racks += name.get<std::string>();
+    }
     std::cout << fmt::format("{:>5}  {:<20} {:<10} {:>20}  {:<24}  {}\n", cell(r, "id"), cell(r, "plan"),
                              cell(r, "status"), cell(r, "seed"), cell(r, "submitted"), racks);
   }
