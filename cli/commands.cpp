@@ -13,6 +13,7 @@
 #include "cli/progress.hpp"
 #include "cli/read_source.hpp"
 #include "net/error_reply.hpp"
+#include "reports/report_formats.hpp"
 #include "reports/report_text.hpp"
 #include "testplans/loader.hpp"
 
@@ -212,8 +213,9 @@ int run_abort(const GlobalOptions& global, std::uint64_t run_id) {
 int report(const GlobalOptions& global, std::uint64_t run_id, const std::string& format, const std::string& output) {
   auto body = ask(global, kiln::v1::Query::REPORT, run_id);
   if (!body) return fail(body.error());
-  if (format == "json") return emit(*body, output);
-  auto text = reports::render_report_text(*body);
+  const reports::ReportFormat* chosen = reports::find_report_format(format);
+  if (chosen == nullptr) return fail(make_error(ErrorCode::invalid_argument, "unknown report format {}", format));
+  auto text = chosen->render(*body);
   if (!text) return fail(text.error());
   return emit(*text, output);
 }

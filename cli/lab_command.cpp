@@ -19,7 +19,7 @@
 #include "cli/progress.hpp"
 #include "core/units.hpp"
 #include "device/lab.hpp"
-#include "reports/report_text.hpp"
+#include "reports/report_formats.hpp"
 #include "reports/run_status.hpp"
 #include "testplans/loader.hpp"
 
@@ -250,13 +250,11 @@ int run_lab(const LabOptions& options) {
   report_query.set_run_id(run_id);
   auto report = (*client)->query(report_query);
   if (!report) return fail(report.error().message);
-  if (options.report_format == "json") {
-    std::cout << *report << "\n";
-  } else {
-    auto text = reports::render_report_text(*report);
-    if (!text) return fail(text.error().message);
-    std::cout << *text;
-  }
+  const reports::ReportFormat* format = reports::find_report_format(options.report_format);
+  if (format == nullptr) return fail("unknown report format " + options.report_format);
+  auto text = format->render(*report);
+  if (!text) return fail(text.error().message);
+  std::cout << *text;
   std::cerr << fmt::format("kiln lab: run {} {}; database {} (try: kiln --db {} report {} --format json)\n", run_id,
                            reports::to_string(progress.status()), db_path.string(), options.db, run_id);
   if (processes.dashboard && !processes.dashboard->poll() && !interrupted()) {

@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/lab_command.hpp"
+#include "reports/report_formats.hpp"
 #include "core/log.hpp"
 
 int main(int argc, char** argv) {
@@ -29,7 +30,7 @@ int main(int argc, char** argv) {
   lab_cmd->add_option("--skus", lab.skus, "SKU directory (default: <lab dir>/../skus)");
   auto* lab_seed_opt = lab_cmd->add_option("--seed", lab_seed, "run seed (default: the plan's, else drawn)");
   lab_cmd->add_option("--format", lab.report_format, "report format printed at the end")
-      ->check(CLI::IsMember({"text", "json"}))
+      ->check(CLI::IsMember(kiln::reports::report_format_names()))
       ->capture_default_str();
   lab_cmd->add_flag("--gui", lab.gui, "open the dashboard on the lab");
   lab_cmd->callback([&] {
@@ -82,8 +83,8 @@ int main(int argc, char** argv) {
   std::string output;
   auto* report_cmd = app.add_subcommand("report", "a run's report: verdicts, failures and how to reproduce");
   report_cmd->add_option("id", run_id, "run id")->required();
-  report_cmd->add_option("--format", format, "text | json (DESIGN §6)")
-      ->check(CLI::IsMember({"text", "json"}))
+  report_cmd->add_option("--format", format, "report format")
+      ->check(CLI::IsMember(kiln::reports::report_format_names()))
       ->capture_default_str();
   report_cmd->add_option("-o,--output", output, "write to this file instead of stdout");
   report_cmd->callback([&] { status = report(global, run_id, format, output); });

@@ -57,9 +57,8 @@ Result<std::unique_ptr<DaemonClient>> connect_daemon(const GlobalOptions& option
     return make_error(ErrorCode::invalid_argument,
                       "talking to the daemon at {} needs its token: --token-file F or KILN_TOKEN_FILE", address);
   }
-  auto token = read_token_file(options.token_file);
-  if (!token) return token.error();
-  return DaemonClient::connect(*endpoint, *token);
+  KILN_TRY_ASSIGN(const std::string token, read_token_file(options.token_file));
+  return DaemonClient::connect(*endpoint, token);
 }
 
 Result<std::unique_ptr<ReadSource>> open_read_source(const GlobalOptions& options) {

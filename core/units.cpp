@@ -33,30 +33,28 @@ Result<NumberAndSuffix> split_number(std::string_view text, std::string_view wha
 }  // namespace
 
 Result<Seconds> parse_duration(std::string_view text) {
-  auto split = split_number(text, "duration");
-  if (!split) return split.error();
+  KILN_TRY_ASSIGN(const NumberAndSuffix split, split_number(text, "duration"));
   static constexpr std::pair<std::string_view, double> kUnits[] = {
       {"ms", 1e-3}, {"s", 1.0}, {"m", 60.0}, {"h", 3600.0}, {"d", 86400.0}};
   for (const auto& [suffix, scale] : kUnits) {
-    if (split->suffix == suffix) return Seconds{split->number * scale};
+    if (split.suffix == suffix) return Seconds{split.number * scale};
   }
-  if (split->suffix.empty()) {
+  if (split.suffix.empty()) {
     return make_error(ErrorCode::parse, "invalid duration '{}': missing unit (ms, s, m, h or d)", text);
   }
   return make_error(ErrorCode::parse, "invalid duration '{}': unknown unit '{}' (ms, s, m, h or d)", text,
-                    split->suffix);
+                    split.suffix);
 }
 
 Result<std::uint64_t> parse_size(std::string_view text) {
-  auto split = split_number(text, "size");
-  if (!split) return split.error();
+  KILN_TRY_ASSIGN(const NumberAndSuffix split, split_number(text, "size"));
   static constexpr std::pair<std::string_view, double> kUnits[] = {
       {"", 1.0},           {"B", 1.0},           {"KiB", 1024.0},     {"MiB", 1048576.0},
       {"GiB", 1073741824.0}, {"TiB", 1099511627776.0}, {"KB", 1e3}, {"MB", 1e6},
       {"GB", 1e9},         {"TB", 1e12}};
   for (const auto& [suffix, scale] : kUnits) {
-    if (split->suffix != suffix) continue;
-    const double bytes = split->number * scale;
+    if (split.suffix != suffix) continue;
+    const double bytes = split.number * scale;
     if (bytes > static_cast<double>(std::numeric_limits<std::uint64_t>::max() / 2)) {
       return make_error(ErrorCode::parse, "invalid size '{}': too large", text);
     }
@@ -66,7 +64,7 @@ Result<std::uint64_t> parse_size(std::string_view text) {
     return static_cast<std::uint64_t>(bytes);
   }
   return make_error(ErrorCode::parse, "invalid size '{}': unknown unit '{}' (B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)",
-                    text, split->suffix);
+                    text, split.suffix);
 }
 
 std::string format_duration(Seconds seconds) {

@@ -123,9 +123,7 @@ void Hub::on_agent_message(Session& session, kiln::v1::Envelope& envelope) {
     std::weak_ptr<Session> weak = session.shared_from_this();
     writer_.submit(
         [batch, fresh](store::Writer& w) -> Status {
-          auto inserted = w.ingest_batch(*batch);
-          if (!inserted) return inserted.error();
-          *fresh = *inserted;
+          KILN_TRY_ASSIGN(*fresh, w.ingest_batch(*batch));
           return {};
         },
         [this, batch, fresh, weak](const Status& status) {

@@ -49,12 +49,16 @@ namespace {
 std::string location_json(const Detection& d) {
   nlohmann::ordered_json loc = nlohmann::ordered_json::object();
   const auto& l = d.location();
-  auto put = [&](const char* key) {
+  auto put = [&](const std::string& key) {
     if (auto it = l.find(key); it != l.end()) loc[key] = it->second;
   };
   put("core");
   if (l.contains("pe_row") && l.contains("pe_col")) loc["pe"] = {l.at("pe_row"), l.at("pe_col")};
-  for (const char* key : {"bit", "stack", "channel", "link", "voltage_mv", "clock_mhz"}) put(key);
+  for (std::string_view key : {std::string_view("bit"), std::string_view("stack"), std::string_view("channel"),
+                               std::string_view("link"), std::string_view(metrics::kVoltageMv),
+                               std::string_view(metrics::kClockMhz)}) {
+    put(std::string(key));
+  }
   for (const auto& [key, value] : l) {
     if (!loc.contains(key) && key != "pe_row" && key != "pe_col") loc[key] = value;
   }
@@ -119,8 +123,8 @@ std::vector<Detection> with_margin_named(const google::protobuf::RepeatedPtrFiel
   margin.set_last_wall_unix_ms(last_ms);
   *margin.mutable_conditions() = first->conditions();
   const auto& c = first->conditions();
-  if (c.has_voltage_mv()) (*margin.mutable_location())["voltage_mv"] = std::llround(c.voltage_mv());
-  if (c.has_clock_mhz()) (*margin.mutable_location())["clock_mhz"] = std::llround(c.clock_mhz());
+  if (c.has_voltage_mv()) (*margin.mutable_location())[metrics::kVoltageMv.str()] = std::llround(c.voltage_mv());
+  if (c.has_clock_mhz()) (*margin.mutable_location())[metrics::kClockMhz.str()] = std::llround(c.clock_mhz());
   margin.set_detail(fmt::format("corruption at {} processing elements, scattered: out of timing margin at this "
                                 "operating point{}",
                                 pes.size(),

@@ -105,10 +105,8 @@ void RunManager::submit(const kiln::v1::SubmitRun& request, SubmitReply reply) {
   auto run_id = std::make_shared<std::uint64_t>(0);
   writer_.submit(
       [row = std::move(row), chips = std::move(chips), run_id](store::Writer& w) -> Status {
-        auto id = w.create_run(row);
-        if (!id) return id.error();
-        *run_id = *id;
-        return w.add_run_chips(*id, chips);
+        KILN_TRY_ASSIGN(*run_id, w.create_run(row));
+        return w.add_run_chips(*run_id, chips);
       },
       [this, run, run_id, reply = std::move(reply)](const Status& status) mutable {
         kiln::v1::SubmitRunReply answer;

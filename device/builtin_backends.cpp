@@ -7,7 +7,7 @@ namespace kiln::device {
 
 // A backend that is only built where its toolkit is found gets a compile
 // definition from device/CMakeLists.txt (KILN_BACKEND_<NAME>) and an
-// #ifdef here; see docs/extending-backend.md.
+// #ifdef here; see docs/extending.md, "Add a backend".
 void register_builtin_backends(BackendRegistry& registry) {
   register_sim_backend(registry);
   register_cpu_backend(registry);

@@ -361,10 +361,9 @@ std::optional<Lab> load_lab(std::string_view text, yaml::Diagnostics& diagnostic
 }
 
 Result<Lab> load_lab_file(const std::string& path, const SkuCatalog& catalog) {
-  auto text = yaml::read_config_file(path);
-  if (!text) return text.error();
+  KILN_TRY_ASSIGN(const std::string text, yaml::read_config_file(path));
   yaml::Diagnostics diagnostics(path);
-  auto lab = load_lab(*text, diagnostics, catalog);
+  auto lab = load_lab(text, diagnostics, catalog);
   if (!lab) {
     std::string message = diagnostics.to_string();
     if (!message.empty() && message.back() == '\n') message.pop_back();

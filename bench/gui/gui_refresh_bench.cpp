@@ -29,6 +29,7 @@
 #include "gui/widgets/lab_page.hpp"
 #include "gui/widgets/lab_view.hpp"
 #include "gui/widgets/main_window.hpp"
+#include "metrics/catalog.hpp"
 
 namespace {
 
@@ -53,10 +54,24 @@ double rss_mb() {
   return -1;
 }
 
-const char* const kMetrics[] = {"temperature_c", "hbm_temperature_c", "power_w", "clock_mhz", "voltage_mv",
-                                "utilization", "tflops", "hbm_gbps", "throttled", "sdc_errors", "hbm_ce",
-                                "hbm_ue", "memory_errors", "link0_gbps", "link1_gbps", "link0_crc_errors",
-                                "link1_crc_errors", "link0_up", "link1_up"};
+// What a two-link chip streams: every telemetry metric of the catalog (per-link
+// ones for links 0 and 1) and the pattern figures the dashboard draws.
+std::vector<std::string> streamed_metrics() {
+  namespace m = kiln::metrics;
+  std::vector<std::string> names;
+  for (const m::MetricDef& def : m::MetricCatalog::builtin().all()) {
+    if (def.origin != m::MetricOrigin::telemetry) continue;
+    if (!def.per_link()) {
+      names.push_back(def.name);
+      continue;
+    }
+    for (int link = 0; link < 2; ++link) names.push_back(fmt::format(fmt::runtime(def.name), link));
+  }
+  for (m::MetricName figure : {m::kTflops, m::kSdcErrors, m::kMemoryErrors}) names.push_back(figure.str());
+  return names;
+}
+
+const std::vector<std::string> kMetrics = streamed_metrics();
 
 // One round of the feed: every chip's new sample, in daemon-sized frames.
 std::vector<kiln::v1::LiveUpdate> make_round(int racks, int chips_per_rack, int round, bool full, std::mt19937& rng) {
@@ -70,7 +85,7 @@ std::vector<kiln::v1::LiveUpdate> make_round(int racks, int chips_per_rack, int 
       auto& f = frames.back();
       f.set_full(full);
       f.set_sent_unix_ms(now);
-      for (const char* m : kMetrics) f.add_metric_names(m);
+      for (const std::string& m : kMetrics) f.add_metric_names(m);
       if (full && i == 0) {
         for (int r = 0; r < racks; ++r) {
           auto* rack = f.add_racks();
@@ -91,11 +106,11 @@ std::vector<kiln::v1::LiveUpdate> make_round(int racks, int chips_per_rack, int 
     c->set_verdict(i % 97 == 0 ? kiln::v1::LIVE_VERDICT_FAIL : kiln::v1::LIVE_VERDICT_RUNNING);
     c->set_wall_unix_ms(now);
     c->set_t_s(round / kHz);
-    for (std::uint32_t m = 0; m < std::size(kMetrics); ++m) {
+    for (std::uint32_t m = 0; m < kMetrics.size(); ++m) {
       c->add_metric_index(m);
       c->add_metric_value(m == 0 ? 60 + 30 * ((i + round) % 10) / 10.0 + noise(rng) : 100 + noise(rng));
     }
-    if (full) (*c->mutable_peaks())["tflops.bf16"] = 667;
+    if (full) (*c->mutable_peaks())[kiln::metrics::kTflops.str() + ".bf16"] = 667;
   }
   for (std::size_t k = 0; k < frames.size(); ++k) frames[k].set_more(k + 1 < frames.size());
   return frames;

@@ -40,44 +40,29 @@ Result<DashOptions> parse_options(const QStringList& args, const QString& env_da
       return args[++i];
     };
     auto number = [&](const char* name, int lo, int hi) -> Result<int> {
-      auto v = value(name);
-      if (!v) return v.error();
+      KILN_TRY_ASSIGN(const QString v, value(name));
       bool ok = false;
-      const int n = v->toInt(&ok);
+      const int n = v.toInt(&ok);
       if (!ok || n < lo || n > hi) return make_error(ErrorCode::invalid_argument, "{} must be {}..{}", name, lo, hi);
       return n;
     };
     if (a == QLatin1String("--daemon")) {
-      auto v = value("--daemon");
-      if (!v) return v.error();
-      o.daemon = *v;
+      KILN_TRY_ASSIGN(o.daemon, value("--daemon"));
     } else if (a == QLatin1String("--token-file")) {
-      auto v = value("--token-file");
-      if (!v) return v.error();
-      o.token_file = *v;
+      KILN_TRY_ASSIGN(o.token_file, value("--token-file"));
     } else if (a == QLatin1String("--screenshot")) {
-      auto v = value("--screenshot");
-      if (!v) return v.error();
-      o.screenshot = *v;
+      KILN_TRY_ASSIGN(o.screenshot, value("--screenshot"));
     } else if (a == QLatin1String("--view")) {
-      auto v = value("--view");
-      if (!v) return v.error();
-      auto view = parse_view(*v);
-      if (!view) return view.error();
-      o.view = *view;
+      KILN_TRY_ASSIGN(const QString v, value("--view"));
+      KILN_TRY_ASSIGN(o.view, parse_view(v));
       view_given = true;
     } else if (a == QLatin1String("--colour")) {
-      auto n = number("--colour", 0, 4);
-      if (!n) return n.error();
-      o.colour = *n;
+      KILN_TRY_ASSIGN(o.colour, number("--colour", 0, 4));
     } else if (a == QLatin1String("--timeout")) {
-      auto n = number("--timeout", 1, 3600);
-      if (!n) return n.error();
-      o.timeout_s = *n;
+      KILN_TRY_ASSIGN(o.timeout_s, number("--timeout", 1, 3600));
     } else if (a == QLatin1String("--size")) {
-      auto v = value("--size");
-      if (!v) return v.error();
-      const auto parts = v->split(QLatin1Char('x'));
+      KILN_TRY_ASSIGN(const QString v, value("--size"));
+      const auto parts = v.split(QLatin1Char('x'));
       bool ok_w = false, ok_h = false;
       if (parts.size() == 2) {
         o.width = parts[0].toInt(&ok_w);

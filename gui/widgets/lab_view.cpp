@@ -10,6 +10,7 @@
 #include <cmath>
 
 #include "gui/dashboard.hpp"
+#include "metrics/catalog.hpp"
 
 namespace kiln::gui {
 
@@ -160,7 +161,7 @@ QString LabView::tooltip_for(const ChipState& chip) const {
               .arg(figure(f.temperature_c, "°C", 1), figure(f.power_w, "W"), figure(f.clock_mhz, "MHz"));
   text += QStringLiteral("TFLOPS %1 (%2) · HBM %3<br>")
               .arg(figure(f.tflops, ""), figure(f.tflops_pct, "% of bf16 peak"),
-                   figure(lab.value(chip, "hbm_gbps"), "GB/s"));
+                   figure(lab.value(chip, metrics::kHbmGbps.str()), "GB/s"));
   text += QStringLiteral("errors %1%2<br>").arg(figure(f.errors, "")).arg(f.throttled ? tr(" · <b>throttled</b>") : QString());
   text += age < 0 ? tr("no sample yet") : tr("last sample %1 ago").arg(short_age(age));
   if (!lab.rack_connected(chip)) text += tr("<br><b>agent of rack %1 is not connected</b>").arg(QString::fromStdString(chip.rack));

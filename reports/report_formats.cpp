@@ -1,0 +1,37 @@
+#include "reports/report_formats.hpp"
+
+#include "reports/report_text.hpp"
+
+namespace kiln::reports {
+namespace {
+
+Result<std::string> as_json(const std::string& report_json) {
+  std::string out = report_json;
+  if (out.empty() || out.back() != '\n') out += '\n';
+  return out;
+}
+
+}  // namespace
+
+const std::vector<ReportFormat>& report_formats() {
+  static const std::vector<ReportFormat> formats{
+      {"text", "verdict table, failures with location and conditions, how to reproduce", &render_report_text},
+      {"json", "the JSON report of docs/design.md §6", &as_json},
+  };
+  return formats;
+}
+
+std::vector<std::string> report_format_names() {
+  std::vector<std::string> names;
+  for (const ReportFormat& f : report_formats()) names.push_back(f.name);
+  return names;
+}
+
+const ReportFormat* find_report_format(std::string_view name) {
+  for (const ReportFormat& f : report_formats()) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+}  // namespace kiln::reports
