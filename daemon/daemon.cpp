@@ -4,11 +4,14 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <future>
 #include <spdlog/spdlog.h>
 
 #include "core/clock.hpp"
+#include "core/log_throttle.hpp"
+#include "net/backoff.hpp"
 #include "daemon/hub.hpp"
 #include "daemon/ingest_writer.hpp"
 #include "schema/store.hpp"
@@ -77,20 +80,54 @@ void Daemon::start() {
   spdlog::info("kilnd listening on {}:{} (database {})", config_.listen_host, port_, config_.db_path);
 }
 
+bool Daemon::room_for_another() {
+  std::size_t unauthenticated = 0;
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    auto session = it->second.lock();
+    if (!session || !session->is_open()) {
+      it = sessions_.erase(it);
+      continue;
+    }
+    if (!session->authenticated()) ++unauthenticated;
+    ++it;
+  }
+  return sessions_.size() < config_.limits.max_sessions && unauthenticated < config_.limits.max_unauthenticated;
+}
+
 asio::awaitable<void> Daemon::accept_loop() {
+  // Accept fails at once and again while the process is out of descriptors:
+  // back off (10 ms doubling to 1 s) and log once a second, not per failure.
+  net::Backoff backoff(net::BackoffPolicy{std::chrono::milliseconds(10), std::chrono::milliseconds(1000)});
+  LogThrottle accept_failures(std::chrono::seconds(1));
+  LogThrottle turned_away(std::chrono::seconds(1));
+  asio::steady_timer pause(io_);
   for (;;) {
     boost::system::error_code ec;
     auto socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
-      spdlog::warn("accept failed: {}", ec.message());
+      const auto delay = backoff.next();
+      if (auto held = accept_failures.admit(LogThrottle::Clock::now())) {
+        spdlog::warn("accept failed: {} (and {} more times since the last report); next try in {} ms", ec.message(),
+                     *held, delay.count());
+      }
+      pause.expires_after(delay);
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    backoff.reset();
+    if (!room_for_another()) {
+      if (auto held = turned_away.admit(LogThrottle::Clock::now())) {
+        spdlog::warn("turned away a connection from {}: {} connections, at most {} of {} unauthenticated "
+                     "(and {} more turned away since the last report)",
+                     socket.remote_endpoint(ec).address().to_string(), sessions_.size(),
+                     config_.limits.max_unauthenticated, config_.limits.max_sessions, *held);
+      }
+      socket.close(ec);
       continue;
     }
     socket.set_option(asio::ip::tcp::no_delay(true), ec);
     auto session = std::make_shared<Session>(std::move(socket), *hub_, next_session_id_++, config_.timeouts);
-    for (auto it = sessions_.begin(); it != sessions_.end();) {
-      it = it->second.expired() ? sessions_.erase(it) : std::next(it);
-    }
     sessions_[session->id()] = session;
     session->start();
   }

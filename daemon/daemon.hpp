@@ -27,12 +27,20 @@ namespace kiln::daemon {
 class Hub;
 class IngestWriter;
 
+// How many peers kilnd serves at once. A connection past either cap is
+// closed as soon as it is accepted (logged at most once a second).
+struct SessionLimits {
+  std::size_t max_sessions = 512;         // every connection, authenticated or not
+  std::size_t max_unauthenticated = 64;   // connections that have not yet sent an accepted Hello
+};
+
 struct DaemonConfig {
   std::string db_path;
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 7450;  // 0: any free port (see port())
   std::string credential;
   SessionTimeouts timeouts;
+  SessionLimits limits;
   // What plans may name and how metrics are judged; null: the built-in
   // patterns and catalog (tests add toy ones).
   std::shared_ptr<const plan::PatternRegistry> patterns;
@@ -54,6 +62,8 @@ class Daemon {
  private:
   explicit Daemon(DaemonConfig config);
   boost::asio::awaitable<void> accept_loop();
+  // Forgets closed sessions; whether one more may be served.
+  bool room_for_another();
 
   DaemonConfig config_;
   boost::asio::io_context io_;

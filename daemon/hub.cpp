@@ -40,6 +40,7 @@ void post_answer(const boost::asio::any_io_executor& executor, std::weak_ptr<Ses
   boost::asio::post(executor, [weak = std::move(weak), request_id, answer = std::move(answer)]() mutable {
     auto session = weak.lock();
     if (!session) return;
+    session->end_query();
     if (!answer) {
       session->send(net::error_reply(request_id, answer.error()));
     } else {
@@ -221,6 +222,13 @@ void Hub::answer_query(Session& session, std::uint64_t request_id, const kiln::v
   // Live progress is read here on the io thread, the rest from the database on the pool.
   std::optional<RunProgress> live;
   if (query.kind() == Kind::RUN) live = runs_.progress(query.run_id());
+  if (!session.begin_query()) {
+    session.send(net::error_reply(
+        request_id, make_error(ErrorCode::unavailable, "{} queries are already being answered on this connection: "
+                                                       "read their answers first",
+                               Session::kMaxQueriesInFlight)));
+    return;
+  }
   std::weak_ptr<Session> weak = session.shared_from_this();
   boost::asio::post(queries_, [this, weak, request_id, query, live] {
     post_answer(executor_, weak, request_id, answer_from_store(db_path_, query, live));

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/clock.hpp"
+#include "net/error_reply.hpp"
 
 namespace kiln::daemon {
 
@@ -33,6 +34,7 @@ void Session::start() {
   connection_ = net::Connection::create(std::move(*socket_), std::make_shared<Events>(shared_from_this()),
                                         kMaxQueuedBytes);
   socket_.reset();
+  connection_->set_max_frame_bytes(kMaxHelloFrameBytes);
   connection_->start();
   connection_->set_deadline(timeouts_.hello, "no Hello in time");
 }
@@ -56,6 +58,18 @@ void Session::send(kiln::v1::Envelope envelope) {
 
 void Session::send_reply(std::uint64_t request_id, std::vector<kiln::v1::QueryReply> parts) {
   if (!connection_ || !connection_->is_open() || connection_->closing() || dropping_) return;
+  std::size_t bytes = 0;
+  for (const auto& part : parts) bytes += part.ByteSizeLong();
+  if (waiting_bytes_ + bytes > kMaxWaitingReplyBytes) {
+    spdlog::warn("{} ({}): a {:.1f} MiB answer refused, {:.1f} MiB of answers already wait for it to read", peer_,
+                 who(), bytes / 1048576.0, waiting_bytes_ / 1048576.0);
+    send(net::error_reply(request_id,
+                          make_error(ErrorCode::unavailable,
+                                     "the answer is {:.1f} MiB and {:.1f} MiB of answers wait to be read: at most {} "
+                                     "MiB may wait; ask for less (one chip, one metric) or read what was sent",
+                                     bytes / 1048576.0, waiting_bytes_ / 1048576.0, kMaxWaitingReplyBytes >> 20)));
+    return;
+  }
   for (auto& part : parts) {
     kiln::v1::Envelope envelope;
     envelope.set_request_id(request_id);
@@ -63,14 +77,17 @@ void Session::send_reply(std::uint64_t request_id, std::vector<kiln::v1::QueryRe
     waiting_bytes_ += envelope.ByteSizeLong();
     waiting_replies_.push_back(std::move(envelope));
   }
-  if (waiting_bytes_ > kMaxWaitingReplyBytes) {
-    spdlog::warn("closing {} ({}): over {} MiB of replies wait for it to read", peer_, who(),
-                 kMaxWaitingReplyBytes >> 20);
-    dropping_ = true;
-    connection_->close_soon(net::CloseReason{net::CloseCause::local, "not reading its replies"});
-    return;
-  }
   feed_replies();
+}
+
+bool Session::begin_query() {
+  if (queries_in_flight_ >= kMaxQueriesInFlight) return false;
+  ++queries_in_flight_;
+  return true;
+}
+
+void Session::end_query() {
+  if (queries_in_flight_ > 0) --queries_in_flight_;
 }
 
 // Moves waiting reply parts into the connection's queue while they fit.
@@ -102,9 +119,12 @@ void Session::on_closed(const net::CloseReason& reason) {
       if (!authenticated_) {
         spdlog::warn("closing {}: no Hello within {} ms", peer_, timeouts_.hello.count());
         why = "no Hello in time";
-      } else {
+      } else if (role_ == kiln::v1::ROLE_AGENT) {
         spdlog::warn("agent {} ({}) silent for {} ms: dropping it", identity_, peer_, timeouts_.agent_silence.count());
         why = "agent silent";
+      } else {
+        spdlog::warn("client {} ({}) silent for {} ms: closing it", identity_, peer_, timeouts_.client_silence.count());
+        why = "client silent";
       }
       break;
     case net::CloseCause::local:
@@ -133,8 +153,9 @@ void Session::on_envelope(kiln::v1::Envelope envelope) {
     role_ = envelope.hello().role();
     identity_ = envelope.hello().identity();
     connection_->clear_deadline();
+    connection_->set_max_frame_bytes(wire::kMaxFrameBytes);
     connection_->set_heartbeat(timeouts_.heartbeat);
-    if (role_ == kiln::v1::ROLE_AGENT) connection_->set_silence(timeouts_.agent_silence);
+    connection_->set_silence(role_ == kiln::v1::ROLE_AGENT ? timeouts_.agent_silence : timeouts_.client_silence);
     reply.mutable_welcome()->set_daemon_version("kilnd 0.1.0");
     reply.mutable_welcome()->set_server_time_unix_ms(unix_ms_now());
     send(std::move(reply));

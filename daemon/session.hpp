@@ -7,10 +7,17 @@
 // agent heard nothing from for `agent_silence` is dropped. Everything runs
 // on the daemon's single io thread.
 //
+// Bounded whoever the peer is: before its Hello is accepted a peer may send
+// one frame of at most kMaxHelloFrameBytes (a larger length prefix closes the
+// connection before its body is read), within `hello`. Afterwards every
+// role must be heard from (heartbeats count) within its silence deadline.
+//
 // Outgoing, when full: a session that does not read what is sent to it
 // (its connection's queue is full) is closed with a logged reason; a
-// multi-part reply is fed in as the queue drains, and at most
-// kMaxWaitingReplyBytes of replies wait for that.
+// multi-part reply is fed in as the queue drains, at most
+// kMaxWaitingReplyBytes of replies wait for that (an answer that would pass
+// it is refused with an error reply), and at most kMaxQueriesInFlight
+// queries are being answered at once.
 
 #include <chrono>
 #include <cstdint>
@@ -45,13 +52,16 @@ class SessionHandler {
 struct SessionTimeouts {
   std::chrono::milliseconds hello{5000};        // time allowed before Hello
   std::chrono::milliseconds agent_silence{10000};  // an agent heard nothing from for this long is dropped
+  std::chrono::milliseconds client_silence{30000};  // a client (CLI, dashboard) likewise; they heartbeat every 2 s
   std::chrono::milliseconds heartbeat{2000};
 };
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  static constexpr std::size_t kMaxQueuedBytes = std::size_t{64} << 20;
-  static constexpr std::size_t kMaxWaitingReplyBytes = std::size_t{1} << 30;
+  static constexpr std::size_t kMaxHelloFrameBytes = 4096;
+  static constexpr std::size_t kMaxQueuedBytes = std::size_t{16} << 20;
+  static constexpr std::size_t kMaxWaitingReplyBytes = std::size_t{32} << 20;
+  static constexpr int kMaxQueriesInFlight = 8;
 
   Session(boost::asio::ip::tcp::socket socket, SessionHandler& handler, std::uint64_t id, SessionTimeouts timeouts);
 
@@ -64,6 +74,12 @@ class Session : public std::enable_shared_from_this<Session> {
   // Sends what is queued, then closes.
   void close_after_flush(std::string reason);
   void close(const std::string& reason);
+
+  // A query starts being answered: false (and nothing counted) when
+  // kMaxQueriesInFlight are already; end_query() when its answer is sent.
+  bool begin_query();
+  void end_query();
+  bool authenticated() const { return authenticated_; }
 
   std::uint64_t id() const { return id_; }
   kiln::v1::Role role() const { return role_; }
@@ -89,7 +105,8 @@ class Session : public std::enable_shared_from_this<Session> {
   kiln::v1::Role role_ = kiln::v1::ROLE_UNSPECIFIED;
   std::string identity_;
   bool authenticated_ = false;
-  bool dropping_ = false;  // closing for not reading: nothing more is queued
+  bool dropping_ = false;
+  int queries_in_flight_ = 0;  // closing for not reading: nothing more is queued
 };
 
 }  // namespace kiln::daemon

@@ -99,6 +99,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void clear_deadline();
   void set_heartbeat(std::chrono::milliseconds every);
   void set_silence(std::chrono::milliseconds after);
+  // The largest frame payload accepted from now on (wire::FrameDecoder):
+  // a larger length prefix closes the connection before its body is read.
+  void set_max_frame_bytes(std::size_t bytes) { decoder_.set_max_frame_bytes(bytes); }
 
   bool is_open() const { return !closed_; }
   bool closing() const { return closing_; }

@@ -65,11 +65,15 @@ void FrameDecoder::feed(std::span<const std::uint8_t> bytes) {
   }
 }
 
+void FrameDecoder::set_max_frame_bytes(std::size_t max_frame_bytes) {
+  max_frame_bytes_ = std::min(max_frame_bytes, kMaxFrameBytes);
+}
+
 void FrameDecoder::scan_headers() {
   if (scan_pos_ + kFrameHeaderBytes > buffer_.size()) return;
   const std::uint32_t length = read_be32(buffer_.data() + scan_pos_);
-  if (length > kMaxFrameBytes) {
-    pending_error_ = fmt::format("frame length {} exceeds the limit of {} bytes", length, kMaxFrameBytes);
+  if (length > max_frame_bytes_) {
+    pending_error_ = fmt::format("frame length {} exceeds the limit of {} bytes", length, max_frame_bytes_);
     buffer_.resize(scan_pos_);  // the frames before it stay readable; the rest is dropped
     poisoned_ = true;
     return;

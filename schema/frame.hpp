@@ -32,6 +32,14 @@ class FrameDecoder {
  public:
   enum class State { need_more, frame, error };
 
+  explicit FrameDecoder(std::size_t max_frame_bytes = kMaxFrameBytes)
+      : max_frame_bytes_(max_frame_bytes < kMaxFrameBytes ? max_frame_bytes : kMaxFrameBytes) {}
+  // The payload cap for the headers that arrive from now on (at most
+  // kMaxFrameBytes): kilnd reads only a small Hello before a peer is
+  // authenticated, then frames up to kMaxFrameBytes.
+  void set_max_frame_bytes(std::size_t max_frame_bytes);
+  std::size_t max_frame_bytes() const { return max_frame_bytes_; }
+
   void feed(std::span<const std::uint8_t> bytes);
   void feed(const char* data, std::size_t size);
 
@@ -48,6 +56,7 @@ class FrameDecoder {
   void scan_headers();
   void compact();
 
+  std::size_t max_frame_bytes_;
   std::string buffer_;
   std::size_t read_pos_ = 0;   // start of the first frame not yet returned
   std::size_t scan_pos_ = 0;   // start of the first frame whose header is unchecked
