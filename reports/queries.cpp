@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/clock.hpp"
+#include "reports/failure_list.hpp"
 #include "reports/shmoo_map.hpp"
 #include "reports/step_names.hpp"
 
@@ -149,7 +150,7 @@ Result<std::string> report_json(store::Reader& reader, std::uint64_t run_id) {
       for (const auto& m : cs.metrics) metrics[m.metric] = {{"min", m.min}, {"avg", m.avg}, {"max", m.max}};
       s["metrics"] = metrics;
       step_list.push_back(s);
-      for (const auto& f : cs.failures) {
+      for (const auto& f : distinct_failures(cs.failures)) {
         const auto label = labels.find(f.step_index);
         failures.push_back(failure_json(f, label != labels.end() ? label->second : f.step_name));
       }
