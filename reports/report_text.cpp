@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "reports/cause_lines.hpp"
 #include "reports/shmoo_map.hpp"
 #include "reports/step_names.hpp"
 
@@ -131,14 +132,16 @@ Result<std::string> render_report_text(const std::string& report_json) {
                                 text_or(s, "verdict", "-"));
       shmoo_text += shmoo_grid(map, "    ");
     }
+    // Marginal reasons carry the chip's own figures: one line per chip. What
+    // could not be judged is folded by cause below.
     for (const auto& s : c["steps"]) {
-      const std::string v = text_or(s, "verdict", "");
-      if ((v == "inconclusive" || v == "error" || v == "marginal") && s.contains("reason")) {
-        failures_text += fmt::format("  {} {} in step {}: {}\n", c["serial"].get<std::string>(), v, step_label(s),
+      if (text_or(s, "verdict", "") == "marginal" && s.contains("reason")) {
+        failures_text += fmt::format("  {} marginal in step {}: {}\n", c["serial"].get<std::string>(), step_label(s),
                                      s["reason"].get<std::string>());
       }
     }
   }
+  failures_text += inconclusive_by_cause(report["chips"]);
   out += "\n";
   std::string summary;
   for (const char* v : {"pass", "marginal", "inconclusive", "error", "fail", "pending"}) {
