@@ -3,11 +3,11 @@
 #include <map>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "core/clock.hpp"
 #include "reports/failure_list.hpp"
+#include "reports/reproduce.hpp"
 #include "reports/shmoo_map.hpp"
 #include "reports/step_names.hpp"
 
@@ -162,8 +162,9 @@ Result<std::string> report_json(store::Reader& reader, std::uint64_t run_id) {
   report["chips"] = chip_list;
   // The plan's text is stored with the run under its hash; this is the command
   // that replays it on the same chips with the same randomness.
-  report["reproduce"] = fmt::format("kiln run submit {}.yaml --seed {} --racks {}  (plan sha256 {})", run->plan_name,
-                                    run->seed, fmt::join(run->racks, ","), run->plan_sha256);
+  // The store does not keep the path the plan was submitted with (yet): a
+  // client that knows it names it (with_plan_path).
+  report["reproduce"] = reproduce_command(RunToReproduce{"", run->plan_name, run->seed, run->racks, run->plan_sha256});
   return report.dump(2);
 }
 

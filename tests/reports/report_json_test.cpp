@@ -9,6 +9,7 @@
 
 #include "reports/queries.hpp"
 #include "reports/report_text.hpp"
+#include "reports/reproduce.hpp"
 #include "tests/schema/store_test_support.hpp"
 
 namespace kiln::reports {
@@ -143,6 +144,29 @@ TEST_F(ReportFromStore, KeepsTheSameFailureInTwoStepsApart) {
   const std::string t = text();
   EXPECT_EQ(occurrences(t, "r01-00 link_down in step hbm: link 0"), 1u) << t;
   EXPECT_EQ(occurrences(t, "r01-00 link_down in step hbm #2: link 0"), 1u) << t;
+}
+
+// Defect: the reproduce line said `kiln run submit smoke.yaml`, which cannot
+// be pasted unless one stands in the plan's directory.
+TEST_F(ReportFromStore, ReproduceLineNamesThePlanByThePathItWasGiven) {
+  const std::string with_path = must(with_plan_path(must(report_json(*must(store::Reader::open(path_)), run_id_)),
+                                                    "../plans/x.yaml"));
+  const Json r = Json::parse(with_path);
+  EXPECT_EQ(r["run"]["plan_path"], "../plans/x.yaml");
+  const std::string t = must(render_report_text(with_path));
+  EXPECT_NE(t.find("\nReproduce: kiln run submit ../plans/x.yaml --seed 18446744073709551600 --racks r01  "
+                   "(plan sha256 "),
+            std::string::npos)
+      << t;
+  EXPECT_EQ(t.find("not recorded"), std::string::npos) << t;
+}
+
+TEST_F(ReportFromStore, ReproduceLineSaysWhenOnlyThePlansNameIsKnown) {
+  const std::string t = text();
+  EXPECT_NE(t.find("Reproduce: kiln run submit smoke.yaml --seed "), std::string::npos) << t;
+  EXPECT_NE(t.find("the path it was submitted with is not recorded)"), std::string::npos) << t;
+  EXPECT_FALSE(report()["run"].contains("plan_path"));
+  EXPECT_FALSE(with_plan_path("not json", "x.yaml"));
 }
 
 }  // namespace
