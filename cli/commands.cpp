@@ -15,6 +15,7 @@
 #include "net/error_reply.hpp"
 #include "reports/report_formats.hpp"
 #include "reports/report_text.hpp"
+#include "reports/reproduce.hpp"
 #include "testplans/loader.hpp"
 
 namespace kiln::cli {
@@ -147,7 +148,9 @@ int run_submit(const GlobalOptions& global, const SubmitOptions& options) {
               << answer.run_id() << " stops it)\n";
     return 130;
   }
-  auto report = (*client)->query(make_query(kiln::v1::Query::REPORT, answer.run_id()));
+  // This command was given the plan's path: the reproduce line names it.
+  auto report = (*client)->query(make_query(kiln::v1::Query::REPORT, answer.run_id())).and_then(
+      [&](const std::string& body) { return reports::with_plan_path(body, options.file); });
   if (!report) return fail(report.error());
   auto text_report = reports::render_report_text(*report);
   if (!text_report) return fail(text_report.error());

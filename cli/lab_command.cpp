@@ -20,6 +20,7 @@
 #include "core/units.hpp"
 #include "device/lab.hpp"
 #include "reports/report_formats.hpp"
+#include "reports/reproduce.hpp"
 #include "reports/run_status.hpp"
 #include "testplans/loader.hpp"
 
@@ -248,7 +249,9 @@ int run_lab(const LabOptions& options) {
   kiln::v1::Query report_query;
   report_query.set_kind(kiln::v1::Query::REPORT);
   report_query.set_run_id(run_id);
-  auto report = (*client)->query(report_query);
+  // This command was given the plan's path: the reproduce line names it.
+  auto report = (*client)->query(report_query).and_then(
+      [&](const std::string& body) { return reports::with_plan_path(body, options.plan); });
   if (!report) return fail(report.error().message);
   const reports::ReportFormat* format = reports::find_report_format(options.report_format);
   if (format == nullptr) return fail("unknown report format " + options.report_format);

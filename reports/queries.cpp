@@ -3,11 +3,13 @@
 #include <map>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "core/clock.hpp"
+#include "reports/failure_list.hpp"
+#include "reports/reproduce.hpp"
 #include "reports/shmoo_map.hpp"
+#include "reports/step_names.hpp"
 
 namespace kiln::reports {
 namespace {
@@ -40,10 +42,12 @@ Json parse_object(const std::string& text) {
   return parsed.is_discarded() ? Json::object() : parsed;
 }
 
-Json failure_json(const store::FailureRow& f) {
+Json failure_json(const store::FailureRow& f, const std::string& label) {
   Json j;
   j["class"] = f.cls;
   j["step"] = f.step_name;
+  j["step_index"] = f.step_index;
+  j["step_label"] = label;
   j["count"] = f.count;
   const Json location = parse_object(f.location_json);
   for (const auto& [key, value] : location.items()) j[key] = value;
@@ -79,9 +83,11 @@ Result<std::string> run_json(store::Reader& reader, std::uint64_t run_id) {
   Json step_list = Json::array();
   double total = 0;
   std::map<std::uint32_t, double> phase_length;
+  const std::map<std::uint32_t, std::string> labels = step_display_names(*steps);
   for (const auto& s : *steps) {
     step_list.push_back({{"index", s.step_index}, {"phase", s.phase_index}, {"repeat", s.repeat_index},
-                         {"name", s.name}, {"pattern", s.pattern}, {"duration_s", s.duration_s},
+                         {"name", s.name}, {"label", labels.at(s.step_index)}, {"pattern", s.pattern},
+                         {"duration_s", s.duration_s},
                          {"params", parse_object(s.params_json)}});
     phase_length[s.phase_index] = std::max(phase_length[s.phase_index], s.duration_s);
   }
@@ -107,6 +113,7 @@ Result<std::string> report_json(store::Reader& reader, std::uint64_t run_id) {
 
   std::map<std::pair<std::string, std::uint32_t>, const store::ChipStepRow*> by_chip_step;
   for (const auto& cs : *chip_steps) by_chip_step[{cs.serial, cs.step_index}] = &cs;
+  const std::map<std::uint32_t, std::string> labels = step_display_names(*steps);
 
   Json report;
   report["run"] = run_header(*run);
@@ -123,6 +130,8 @@ Result<std::string> report_json(store::Reader& reader, std::uint64_t run_id) {
     for (const auto& step : *steps) {
       Json s;
       s["name"] = step.name;
+      s["index"] = step.step_index;
+      s["label"] = labels.at(step.step_index);
       auto it = by_chip_step.find({chip.serial, step.step_index});
       if (it == by_chip_step.end()) {
         s["verdict"] = nullptr;
@@ -141,7 +150,10 @@ Result<std::string> report_json(store::Reader& reader, std::uint64_t run_id) {
       for (const auto& m : cs.metrics) metrics[m.metric] = {{"min", m.min}, {"avg", m.avg}, {"max", m.max}};
       s["metrics"] = metrics;
       step_list.push_back(s);
-      for (const auto& f : cs.failures) failures.push_back(failure_json(f));
+      for (const auto& f : distinct_failures(cs.failures)) {
+        const auto label = labels.find(f.step_index);
+        failures.push_back(failure_json(f, label != labels.end() ? label->second : f.step_name));
+      }
     }
     c["failures"] = failures;
     c["steps"] = step_list;
@@ -150,8 +162,9 @@ Result<std::string> report_json(store::Reader& reader, std::uint64_t run_id) {
   report["chips"] = chip_list;
   // The plan's text is stored with the run under its hash; this is the command
   // that replays it on the same chips with the same randomness.
-  report["reproduce"] = fmt::format("kiln run submit {}.yaml --seed {} --racks {}  (plan sha256 {})", run->plan_name,
-                                    run->seed, fmt::join(run->racks, ","), run->plan_sha256);
+  // The store does not keep the path the plan was submitted with (yet): a
+  // client that knows it names it (with_plan_path).
+  report["reproduce"] = reproduce_command(RunToReproduce{"", run->plan_name, run->seed, run->racks, run->plan_sha256});
   return report.dump(2);
 }
 
@@ -190,8 +203,7 @@ Status telemetry_csv(store::Reader& reader, std::uint64_t run_id, const std::str
   if (!run) return run.error();
   auto steps = reader.steps(run_id);
   if (!steps) return steps.error();
-  std::map<std::uint32_t, std::string> step_names;
-  for (const auto& s : *steps) step_names[s.step_index] = s.name;
+  std::map<std::uint32_t, std::string> step_names = step_display_names(*steps);
   out << "serial,step,t_s,time,metric,value\n";
   return reader.telemetry(run_id, serial, metric, [&](const store::TelemetryRow& row) {
     out << row.serial << ',' << step_names[row.step_index] << ',' << fmt::format("{:.3f}", row.t_s) << ','

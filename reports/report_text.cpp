@@ -6,7 +6,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "reports/cause_lines.hpp"
 #include "reports/shmoo_map.hpp"
+#include "reports/step_names.hpp"
 
 namespace kiln::reports {
 namespace {
@@ -64,16 +66,22 @@ Result<std::string> render_report_text(const std::string& report_json) {
   if (run.contains("reason")) out += fmt::format("reason: {}\n", text_or(run, "reason"));
   out += "\n";
 
-  std::vector<std::string> step_names;
+  // A column per step, as wide as its label or the widest verdict.
+  constexpr std::size_t kVerdictWidth = 12;
+  std::vector<std::size_t> widths;
+  std::string step_header;
   if (!report["chips"].empty()) {
-    for (const auto& s : report["chips"][0]["steps"]) step_names.push_back(s["name"].get<std::string>());
+    for (const auto& s : report["chips"][0]["steps"]) {
+      const std::string label = step_label(s);
+      widths.push_back(std::max(kVerdictWidth, label.size()));
+      step_header += fmt::format(" {:<{}}", label, widths.back());
+    }
   }
   std::size_t serial_width = 6;
   for (const auto& c : report["chips"]) serial_width = std::max(serial_width, c["serial"].get<std::string>().size());
   std::string header = fmt::format("{:<{}}  {:<5} {:>4}  {:<10} {:<12}", "SERIAL", serial_width, "RACK", "SLOT", "SKU",
                                    "VERDICT");
-  for (const auto& name : step_names) header += fmt::format(" {:<12}", name.substr(0, 12));
-  out += header + "\n";
+  out += header + step_header + "\n";
 
   std::map<std::string, int> totals;
   std::string failures_text;
@@ -84,14 +92,19 @@ Result<std::string> render_report_text(const std::string& report_json) {
     std::string shown = verdict == "fail" ? "FAIL" : verdict;
     std::string line = fmt::format("{:<{}}  {:<5} {:>4}  {:<10} {:<12}", c["serial"].get<std::string>(), serial_width,
                                    text_or(c, "rack"), c["slot"].dump(), text_or(c, "sku"), shown);
-    for (const auto& s : c["steps"]) line += fmt::format(" {:<12}", text_or(s, "verdict", "-"));
+    std::size_t column = 0;
+    for (const auto& s : c["steps"]) {
+      const std::size_t width = column < widths.size() ? widths[column] : kVerdictWidth;
+      line += fmt::format(" {:<{}}", text_or(s, "verdict", "-"), width);
+      ++column;
+    }
     out += line + "\n";
     // A fault that corrupts random places (a short timing margin) leaves
     // hundreds of locations: show the first few of each class and step.
     std::map<std::pair<std::string, std::string>, std::pair<int, double>> hidden;  // (class, step) → (locations, count)
     std::map<std::pair<std::string, std::string>, int> shown_per_kind;
     for (const auto& f : c["failures"]) {
-      const auto kind = std::pair{text_or(f, "class"), text_or(f, "step")};
+      const auto kind = std::pair{text_or(f, "class"), step_label(f)};
       if (++shown_per_kind[kind] > kMaxLocationsShown) {
         auto& h = hidden[kind];
         ++h.first;
@@ -99,7 +112,7 @@ Result<std::string> render_report_text(const std::string& report_json) {
         continue;
       }
       failures_text += fmt::format("  {} {} in step {}: {} ×{}", c["serial"].get<std::string>(), text_or(f, "class"),
-                                   text_or(f, "step"), location_text(f), f["count"].dump());
+                                   step_label(f), location_text(f), f["count"].dump());
       if (f.contains("first_at") && !f["first_at"].is_null()) {
         failures_text += fmt::format(", first at {}", f["first_at"].get<std::string>());
       }
@@ -115,18 +128,20 @@ Result<std::string> render_report_text(const std::string& report_json) {
     for (const auto& s : c["steps"]) {
       if (!s.contains("shmoo")) continue;
       const store::ShmooMap map = shmoo_from_json(s["shmoo"]);
-      shmoo_text += fmt::format("  {} step {} ({}):\n", c["serial"].get<std::string>(), s["name"].get<std::string>(),
+      shmoo_text += fmt::format("  {} step {} ({}):\n", c["serial"].get<std::string>(), step_label(s),
                                 text_or(s, "verdict", "-"));
       shmoo_text += shmoo_grid(map, "    ");
     }
+    // Marginal reasons carry the chip's own figures: one line per chip. What
+    // could not be judged is folded by cause below.
     for (const auto& s : c["steps"]) {
-      const std::string v = text_or(s, "verdict", "");
-      if ((v == "inconclusive" || v == "error" || v == "marginal") && s.contains("reason")) {
-        failures_text += fmt::format("  {} {} in step {}: {}\n", c["serial"].get<std::string>(), v,
-                                     s["name"].get<std::string>(), s["reason"].get<std::string>());
+      if (text_or(s, "verdict", "") == "marginal" && s.contains("reason")) {
+        failures_text += fmt::format("  {} marginal in step {}: {}\n", c["serial"].get<std::string>(), step_label(s),
+                                     s["reason"].get<std::string>());
       }
     }
   }
+  failures_text += inconclusive_by_cause(report["chips"]);
   out += "\n";
   std::string summary;
   for (const char* v : {"pass", "marginal", "inconclusive", "error", "fail", "pending"}) {

@@ -1,7 +1,10 @@
 #pragma once
-// The human form of a run report: a verdict table, then each failure with
-// its location and conditions, then how to reproduce the run. Rendered from
-// the JSON report (DESIGN §6) so the two can never disagree.
+// The human form of a run report: a verdict table (a column per step, named
+// by its label: `gemm-bf16 #2`), then the findings — each failure once with
+// its location and conditions, marginal steps per chip, and what could not be
+// judged folded into one line per cause (reports/cause_lines.hpp) — then how
+// to reproduce the run. Rendered from the JSON report (DESIGN §6) so the two
+// can never disagree.
 
 #include <string>
 

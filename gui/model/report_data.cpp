@@ -18,8 +18,8 @@ std::string str(const Json& j, const char* key) {
 
 // Everything in a failure that is neither bookkeeping nor conditions is its location.
 std::string location_of(const Json& f) {
-  static const char* const kNotLocation[] = {"class", "step", "count", "first_at", "last_at",
-                                             "first_t_s", "last_t_s", "conditions", "detail"};
+  static const char* const kNotLocation[] = {"class", "step", "step_index", "step_label", "count", "first_at",
+                                             "last_at", "first_t_s", "last_t_s", "conditions", "detail"};
   std::string out;
   for (const auto& [key, value] : f.items()) {
     bool skip = false;
@@ -58,7 +58,10 @@ Result<VerdictMatrix> VerdictMatrix::from_report_json(const std::string& text) {
   m.status = str(j["run"], "status");
   for (const auto& chip : j["chips"]) {
     if (m.steps.empty()) {
-      for (const auto& s : chip.value("steps", Json::array())) m.steps.push_back(str(s, "name"));
+      // A step's label tells a repeated name apart ("gemm-bf16 #2"); older reports have none.
+      for (const auto& s : chip.value("steps", Json::array())) {
+        m.steps.push_back(s.contains("label") ? str(s, "label") : str(s, "name"));
+      }
     }
     const std::string serial = str(chip, "serial");
     m.serials.push_back(serial);
@@ -77,7 +80,7 @@ Result<VerdictMatrix> VerdictMatrix::from_report_json(const std::string& text) {
       FailureInfo info;
       info.serial = serial;
       info.cls = str(f, "class");
-      info.step = str(f, "step");
+      info.step = f.contains("step_label") ? str(f, "step_label") : str(f, "step");
       info.count = f.value("count", std::uint64_t{0});
       info.location = location_of(f);
       info.conditions = conditions_of(f.value("conditions", Json::object()));

@@ -65,6 +65,10 @@ TEST_F(System, DemoLabCatchesThePlantedSdcAndRecordsEverything) {
   const Json report = Json::parse(lab.out);
   EXPECT_EQ(report["run"]["status"], "completed");
   EXPECT_EQ(report["run"]["plan"], "smoke");
+  // The reproduce line names the plan as kiln lab was given it, so it pastes.
+  EXPECT_EQ(report["run"]["plan_path"], "testplans/smoke.yaml");
+  EXPECT_EQ(report["reproduce"].get<std::string>().rfind("kiln run submit testplans/smoke.yaml --seed ", 0), 0u)
+      << report["reproduce"];
   ASSERT_EQ(report["chips"].size(), 16u);
   int passed = 0;
   for (const auto& chip : report["chips"]) {

@@ -28,6 +28,23 @@ TEST(VerdictMatrix, ReadsChipsStepsAndFailuresFromTheReport) {
   EXPECT_FALSE(VerdictMatrix::from_report_json(R"({"chips": []})"));
 }
 
+// A report's step labels and a failure's step index are not its location.
+TEST(VerdictMatrix, ShowsRepeatedStepsByTheirLabels) {
+  const char* report = R"({"run": {"id": 4, "status": "completed"}, "chips": [
+    {"serial": "TRN-0205", "rack": "r02", "slot": 5, "verdict": "fail",
+     "failures": [{"class": "link_down", "step": "allreduce", "step_index": 1, "step_label": "allreduce #2",
+                   "count": 1, "link": 0}],
+     "steps": [{"name": "allreduce", "index": 0, "label": "allreduce", "verdict": "pass"},
+               {"name": "allreduce", "index": 1, "label": "allreduce #2", "verdict": "fail"}]}]})";
+  auto m = VerdictMatrix::from_report_json(report);
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_EQ(m->steps, (std::vector<std::string>{"allreduce", "allreduce #2"}));
+  const auto failures = m->failures_of("TRN-0205");
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_EQ(failures[0].step, "allreduce #2");
+  EXPECT_EQ(failures[0].location, "link=0");
+}
+
 TEST(ChipHistory, ListsTheSerialsRuns) {
   auto h = ChipHistory::from_chip_json(R"({"serial": "TRN-0205", "sku": "trn2-sim", "rack": "r02", "slot": 5,
     "runs": [{"run": 4, "plan": "smoke", "rack": "r02", "slot": 5, "verdict": "fail", "status": "completed", "submitted": "s"}]})");
