@@ -1,4 +1,5 @@
 // RunManager: turning a SubmitRun into a validated, persisted, queued run.
+#include <algorithm>
 #include <random>
 
 #include <fmt/format.h>
@@ -14,7 +15,15 @@ namespace kiln::daemon {
 
 Result<std::unique_ptr<RunManager::Run>> RunManager::prepare(const kiln::v1::SubmitRun& request,
                                                              kiln::v1::SubmitRunReply& reply) {
-  const std::string file = request.plan_path().empty() ? "plan" : request.plan_path();
+  // The path is the submitter's text, kept with the run and printed in reports.
+  constexpr std::size_t kMaxPlanPathBytes = 4096;
+  const std::string& given = request.plan_path();
+  if (given.size() > kMaxPlanPathBytes ||
+      std::any_of(given.begin(), given.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
+    return make_error(ErrorCode::invalid_argument, "plan_path must be at most {} bytes with no control characters",
+                      kMaxPlanPathBytes);
+  }
+  const std::string file = given.empty() ? "plan" : given;
   plan::LoadResult loaded = plan::load_plan(request.plan_text(), file, registry_);
   if (!loaded.plan) {
     for (const auto& d : loaded.diagnostics) {
@@ -89,6 +98,7 @@ void RunManager::submit(const kiln::v1::SubmitRun& request, SubmitReply reply) {
   row.plan_name = run->plan->name;
   row.plan_text = run->plan->text;
   row.plan_sha256 = sha256_hex(run->plan->text);
+  row.plan_path = request.plan_path();
   row.seed = run->seed;
   row.racks = run->racks;
   row.sample_hz = run->plan->sample_hz;

@@ -25,6 +25,7 @@ Json run_header(const store::RunRow& run) {
   j["id"] = run.id;
   j["plan"] = run.plan_name;
   j["plan_sha256"] = run.plan_sha256;
+  if (!run.plan_path.empty()) j["plan_path"] = run.plan_path;
   j["seed"] = run.seed;
   j["lab"] = run.lab;
   j["status"] = run.status;
@@ -162,9 +163,9 @@ Result<std::string> report_json(store::Reader& reader, std::uint64_t run_id) {
   report["chips"] = chip_list;
   // The plan's text is stored with the run under its hash; this is the command
   // that replays it on the same chips with the same randomness.
-  // The store does not keep the path the plan was submitted with (yet): a
-  // client that knows it names it (with_plan_path).
-  report["reproduce"] = reproduce_command(RunToReproduce{"", run->plan_name, run->seed, run->racks, run->plan_sha256});
+  // Named by the path it was submitted with, where the store has it.
+  report["reproduce"] =
+      reproduce_command(RunToReproduce{run->plan_path, run->plan_name, run->seed, run->racks, run->plan_sha256});
   return report.dump(2);
 }
 

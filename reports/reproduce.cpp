@@ -5,9 +5,24 @@
 #include <nlohmann/json.hpp>
 
 namespace kiln::reports {
+namespace {
+
+// The path as one shell word: as it is when it holds only characters no
+// shell treats specially, else in single quotes (a path comes from whoever
+// submitted the run, and the line is made to be pasted into a shell).
+std::string shell_word(const std::string& text) {
+  const bool plain = !text.empty() && text.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                                              "0123456789_./+,:@%=-") == std::string::npos;
+  if (plain) return text;
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+}  // namespace
 
 std::string reproduce_command(const RunToReproduce& run) {
-  const std::string plan = run.plan_path.empty() ? run.plan_name + ".yaml" : run.plan_path;
+  const std::string plan = shell_word(run.plan_path.empty() ? run.plan_name + ".yaml" : run.plan_path);
   const std::string known = run.plan_path.empty() ? "; the path it was submitted with is not recorded" : "";
   return fmt::format("kiln run submit {} --seed {} --racks {}  (plan sha256 {}{})", plan, run.seed,
                      fmt::join(run.racks, ","), run.plan_sha256, known);

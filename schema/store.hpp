@@ -48,6 +48,7 @@ struct NewRun {
   std::string plan_name;
   std::string plan_sha256;
   std::string plan_text;          // verbatim
+  std::string plan_path;          // as the user gave it ("testplans/standard.yaml"); may be empty
   std::uint64_t seed = 0;
   std::string lab;
   std::vector<std::string> racks;
@@ -60,6 +61,7 @@ struct RunRow {
   std::uint64_t id = 0;
   std::string plan_name;
   std::string plan_sha256;
+  std::string plan_path;          // as it was submitted; empty when not known
   std::uint64_t seed = 0;
   std::string lab;
   std::vector<std::string> racks;

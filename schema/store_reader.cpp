@@ -31,7 +31,7 @@ void require_run(SQLite::Database& db, std::uint64_t run_id) {
 
 constexpr const char* kRunColumns =
     "SELECT r.id, p.name, p.sha256, r.seed, coalesce(l.name, ''), r.racks_json, r.status, r.reason, r.sample_hz, "
-    "r.submitted_unix_ms, r.started_unix_ms, r.ended_unix_ms "
+    "r.submitted_unix_ms, r.started_unix_ms, r.ended_unix_ms, r.plan_path "
     "FROM runs r JOIN plans p ON p.id = r.plan_id LEFT JOIN labs l ON l.id = r.lab_id";
 
 RunRow read_run(const SQLite::Statement& q) {
@@ -48,6 +48,7 @@ RunRow read_run(const SQLite::Statement& q) {
   row.submitted_unix_ms = q.getColumn(9).getInt64();
   if (!q.getColumn(10).isNull()) row.started_unix_ms = q.getColumn(10).getInt64();
   if (!q.getColumn(11).isNull()) row.ended_unix_ms = q.getColumn(11).getInt64();
+  row.plan_path = q.getColumn(12).getString();
   return row;
 }
 

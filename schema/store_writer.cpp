@@ -217,6 +217,7 @@ Result<std::uint64_t> Writer::create_run(const NewRun& run) {
     s.insert_run.bind(4, nlohmann::json(run.racks).dump());
     s.insert_run.bind(5, run.sample_hz);
     s.insert_run.bind(6, run.submitted_unix_ms);
+    s.insert_run.bind(7, run.plan_path);
     run_id = detail::from_db(query_int64(s.insert_run).value());
 
     for (const StepRow& step : run.steps) {

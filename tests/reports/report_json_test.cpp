@@ -169,5 +169,28 @@ TEST_F(ReportFromStore, ReproduceLineSaysWhenOnlyThePlansNameIsKnown) {
   EXPECT_FALSE(with_plan_path("not json", "x.yaml"));
 }
 
+TEST(ReportReproduce, TheStoreKeepsThePathARunWasSubmittedWith) {
+  store::testing::TempDir dir;
+  const std::string path = dir.file("kiln.db");
+  auto writer = must(store::Writer::open(path));
+  must(writer->upsert_rack(make_rack("r01", 1), 1'700'000'000'000));
+  store::NewRun run = make_run();
+  run.racks = {"r01"};
+  run.plan_path = "testplans/standard.yaml";
+  const std::uint64_t id = must(writer->create_run(run));
+  const Json r = Json::parse(must(report_json(*must(store::Reader::open(path)), id)));
+  EXPECT_EQ(r["run"]["plan_path"], "testplans/standard.yaml");
+  EXPECT_EQ(r["reproduce"].get<std::string>().rfind("kiln run submit testplans/standard.yaml --seed ", 0), 0u)
+      << r["reproduce"];
+}
+
+TEST(ReportReproduce, APathAShellWouldReadAsMoreThanOneWordIsQuoted) {
+  RunToReproduce run{"plans/it's here; rm -rf ~.yaml", "x", 7, {"r01"}, "abc"};
+  EXPECT_EQ(reproduce_command(run).rfind("kiln run submit 'plans/it'\\''s here; rm -rf ~.yaml' --seed 7 ", 0), 0u)
+      << reproduce_command(run);
+  run.plan_path = "../plans/x-1.yaml";
+  EXPECT_EQ(reproduce_command(run).rfind("kiln run submit ../plans/x-1.yaml --seed 7 ", 0), 0u);
+}
+
 }  // namespace
 }  // namespace kiln::reports
