@@ -50,7 +50,7 @@ std::string tail_of(const std::string& path, std::size_t lines) {
 std::string random_token() {
   std::random_device entropy;
   std::string token;
-  for (int i = 0; i < 4; ++i) token += fmt::format("{:08x}", entropy());
+  for (int i = 0; i < 8; ++i) token += fmt::format("{:08x}", entropy());  // 256 bits
   return token;
 }
 

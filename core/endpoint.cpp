@@ -3,6 +3,8 @@
 #include <charconv>
 #include <fstream>
 
+#include <sys/stat.h>
+
 namespace kiln {
 
 namespace {
@@ -42,12 +44,24 @@ Result<Endpoint> parse_endpoint(std::string_view text, bool allow_any_port) {
 }
 
 Result<std::string> read_token_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return make_error(ErrorCode::io, "cannot read token file '{}'", path);
+  if ((st.st_mode & 077) != 0) {
+    return make_error(ErrorCode::invalid_argument,
+                      "token file '{}' may be read or written by others (mode {:04o}): chmod 600 it", path,
+                      st.st_mode & 07777);
+  }
   std::ifstream in(path);
   if (!in) return make_error(ErrorCode::io, "cannot read token file '{}'", path);
   std::string line;
   std::getline(in, line);
   const std::string_view token = trim(line);
   if (token.empty()) return make_error(ErrorCode::invalid_argument, "token file '{}': the first line is empty", path);
+  if (token.size() < kMinTokenChars) {
+    return make_error(ErrorCode::invalid_argument,
+                      "token file '{}': the secret is {} characters, at least {} are needed (128 bits as hex)",
+                      path, token.size(), kMinTokenChars);
+  }
   return std::string(token);
 }
 

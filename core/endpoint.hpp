@@ -19,7 +19,11 @@ struct Endpoint {
 Result<Endpoint> parse_endpoint(std::string_view text, bool allow_any_port = false);
 
 // A token file holds one line, the shared secret. Surrounding whitespace is
-// ignored; an empty or missing file is an error that names the file.
+// ignored. Refused, with a reason that names the file: a missing or empty
+// file, one that its group or others may read or write (it must be mode 0600
+// or 0400), and a secret shorter than kMinTokenChars (128 bits written as
+// hex; README shows one way to make one).
+inline constexpr std::size_t kMinTokenChars = 32;
 Result<std::string> read_token_file(const std::string& path);
 
 }  // namespace kiln

@@ -154,7 +154,8 @@ TEST_F(System, BadPlanIsReportedWithFileLineColumnAndNothingStarts) {
 
 TEST_F(System, UnreachableDaemonAndUnwritableDatabaseGiveAReasonAndNonZeroExit) {
   const fs::path token = dir_ / "token";
-  std::ofstream(token) << "secret\n";
+  std::ofstream(token) << "secret-of-the-system-test-0123456789\n";
+  fs::permissions(token, fs::perms::owner_read | fs::perms::owner_write);
   Outcome list = run(bin("kiln") + " --daemon 127.0.0.1:1 --token-file '" + token.string() + "' run list");
   EXPECT_NE(list.status, 0);
   EXPECT_NE(list.err.find("no daemon at 127.0.0.1:1"), std::string::npos) << list.err;

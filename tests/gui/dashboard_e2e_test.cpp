@@ -136,6 +136,7 @@ TEST_F(DashboardE2E, TheKilnDashBinaryWritesAScreenshot) {
     QFile f(token);
     ASSERT_TRUE(f.open(QIODevice::WriteOnly));
     f.write(QByteArray::fromStdString(fixture_.credential() + "\n"));
+    f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
   }
   const QString out = shot("kiln-dash-lab.png");
   QFile::remove(out);

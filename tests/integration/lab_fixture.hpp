@@ -52,7 +52,7 @@ class LabFixture {
  private:
   std::filesystem::path dir_;
   std::filesystem::path db_path_;
-  std::string credential_ = "integration-secret";
+  std::string credential_ = "integration-secret-0123456789abcdef";
   device::SkuCatalog catalog_;
   std::optional<device::Lab> lab_;
   std::unique_ptr<daemon::Daemon> daemon_;
