@@ -87,9 +87,17 @@ class Kilnd:
             return False
 
     def stop(self):
+        """SIGTERM; True when kilnd exited within 10 s (else it is killed)."""
         self.proc.terminate()
-        self.proc.wait(timeout=10)
+        try:
+            self.proc.wait(timeout=10)
+            stopped = True
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            stopped = False
         self.log.close()
+        return stopped
 
 def open_many(port, n, first_bytes):
     socks = []
@@ -137,9 +145,10 @@ def main():
         time.sleep(3.0)
         out["never_reading"] = {"clients": len(held), "rss_mb": round(rss_mb(d.proc.pid), 1),
                                 "client_served": d.served(secret)}
+        out["never_reading"]["log_lines"] = d.log_lines()
+        out["never_reading"]["stopped_on_sigterm_with_them_connected"] = d.stop()
         for s in held:
             s.close()
-        d.stop()
 
         # 3. Out of descriptors.
         d = Kilnd(args.kilnd, work, secret, nofile=64)
@@ -152,7 +161,7 @@ def main():
             s.close()
         time.sleep(1.0)
         out["fd_limit"]["client_served_after"] = d.served(secret)
-        d.stop()
+        out["fd_limit"]["stopped_on_sigterm"] = d.stop()
     print(json.dumps(out, indent=2))
 
 if __name__ == "__main__":
