@@ -35,8 +35,18 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
 
   std::unique_ptr<Daemon> daemon(new Daemon(std::move(config)));
   boost::system::error_code ec;
-  auto address = asio::ip::make_address(daemon->config_.listen_host, ec);
-  if (ec) return make_error(ErrorCode::invalid_argument, "bad listen address '{}': {}", daemon->config_.listen_host, ec.message());
+  const std::string& host = daemon->config_.listen_host;
+  auto address = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+  if (ec) return make_error(ErrorCode::invalid_argument, "bad listen address '{}': {}", host, ec.message());
+  if (!address.is_loopback() && !daemon->config_.allow_insecure_listen) {
+    return make_error(ErrorCode::invalid_argument,
+                      "listening on {} would expose the token and every result unencrypted (kilnd has no TLS "
+                      "yet): listen on 127.0.0.1 or ::1, or pass --insecure-listen on a network you trust",
+                      host);
+  }
+  if (!address.is_loopback()) {
+    spdlog::warn("listening on {} without TLS: the token and every result cross the network unencrypted", host);
+  }
   asio::ip::tcp::endpoint endpoint(address, daemon->config_.listen_port);
   daemon->acceptor_.open(endpoint.protocol(), ec);
   if (!ec) daemon->acceptor_.set_option(asio::socket_base::reuse_address(true), ec);

@@ -41,6 +41,10 @@ struct DaemonConfig {
   std::string credential;
   SessionTimeouts timeouts;
   SessionLimits limits;
+  // Connections are not encrypted yet (no TLS): a listen address other than
+  // loopback is refused unless this is set (kilnd --insecure-listen), since
+  // anyone on the path would read the token and every result.
+  bool allow_insecure_listen = false;
   // What plans may name and how metrics are judged; null: the built-in
   // patterns and catalog (tests add toy ones).
   std::shared_ptr<const plan::PatternRegistry> patterns;

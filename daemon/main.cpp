@@ -25,6 +25,9 @@ int main(int argc, char** argv) {
       ->envname("KILN_TOKEN_FILE");
   app.add_option("--port-file", port_file, "write the port actually listened on to this file once ready");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off")->capture_default_str();
+  bool insecure_listen = false;
+  app.add_flag("--insecure-listen", insecure_listen,
+               "allow a --listen address other than loopback although kilnd has no TLS yet (a network you trust)");
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -59,6 +62,7 @@ int main(int argc, char** argv) {
     config.listen_host = endpoint->host;
     config.listen_port = endpoint->port;
     config.credential = *token;
+    config.allow_insecure_listen = insecure_listen;
     auto daemon = kiln::daemon::Daemon::create(std::move(config));
     if (!daemon) {
       std::cerr << "kilnd: " << daemon.error().message << "\n";

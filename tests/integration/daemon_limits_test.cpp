@@ -46,6 +46,13 @@ class DaemonLimits : public ::testing::Test {
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
+  daemon::DaemonConfig config() const {
+    daemon::DaemonConfig config;
+    config.db_path = (dir_ / "kiln.db").string();
+    config.listen_port = 0;
+    config.credential = kSecret;
+    return config;
+  }
   void start(daemon::SessionLimits limits = {}, daemon::SessionTimeouts timeouts = {}) {
     daemon::DaemonConfig config;
     config.db_path = (dir_ / "kiln.db").string();
@@ -193,6 +200,20 @@ TEST_F(DaemonLimits, QueriesPastTheInFlightCapAreRefusedAndEveryOneIsAnswered) {
   }
   EXPECT_GT(refused, 0);
   EXPECT_LE(refused, kQueries - daemon::Session::kMaxQueriesInFlight);
+}
+
+TEST_F(DaemonLimits, ANonLoopbackListenIsRefusedWithoutTlsUnlessAllowed) {
+  daemon::DaemonConfig open = config();
+  open.listen_host = "0.0.0.0";
+  auto refused = daemon::Daemon::create(open);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("--insecure-listen"), std::string::npos) << refused.error().message;
+  open.allow_insecure_listen = true;
+  auto allowed = daemon::Daemon::create(open);
+  ASSERT_TRUE(allowed) << allowed.error().message;
+  daemon::DaemonConfig local = config();
+  local.listen_host = "localhost";
+  EXPECT_TRUE(daemon::Daemon::create(local)) << "loopback by name";
 }
 
 }  // namespace
