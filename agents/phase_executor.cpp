@@ -116,26 +116,35 @@ void PhaseExecutor::start(const kiln::v1::PhaseDispatch& dispatch) {
       spdlog::warn("{}: run {} phase {} replaces run {} phase {} still running", serial, dispatch.run_id(),
                    dispatch.phase_index(), slot->run_id, slot->phase_index);
     }
-    // Stopping is prompt (one tick at most), so the join is short.
+    // start() runs on the link's io thread, and a chip may be inside a tick
+    // that runs whole GEMMs: joining here would stall heartbeats and acks.
+    // The new phase's thread takes the old one over and joins it before it
+    // touches the chip, so the chip's side does the waiting.
     slot->thread.request_stop();
-    if (slot->thread.joinable()) slot->thread.join();
+    std::jthread previous = std::move(slot->thread);
 
     slot->run_id = dispatch.run_id();
     slot->phase_index = dispatch.phase_index();
     slot->repeat_index = dispatch.repeat_index();
+    std::uint64_t generation = 0;
     {
       std::lock_guard idle(idle_mutex_);
       slot->running = true;
+      generation = ++slot->generation;
     }
-    slot->thread = std::jthread([this, slot, shared](std::stop_token stop) {
-      run_chip_phase(*slot->chip, shared->dispatch, slot->state, options_, outbox_, std::move(stop),
-                     shared->collectives);
-      {
-        std::lock_guard idle(idle_mutex_);
-        slot->running = false;
-      }
-      idle_cv_.notify_all();
-    });
+    slot->thread = std::jthread(
+        [this, slot, shared, generation, previous = std::move(previous)](std::stop_token stop) mutable {
+          if (previous.joinable()) previous.join();
+          run_chip_phase(*slot->chip, shared->dispatch, slot->state, options_, outbox_, std::move(stop),
+                         shared->collectives);
+          {
+            // Only the latest phase of the slot says it is idle: an older
+            // one ends while its successor is still to run.
+            std::lock_guard idle(idle_mutex_);
+            if (slot->generation == generation) slot->running = false;
+          }
+          idle_cv_.notify_all();
+        });
   }
   spdlog::info("run {} phase {}: {} step(s) started on {} chip(s)", dispatch.run_id(), dispatch.phase_index(),
                dispatch.steps_size(), dispatch.serials_size());

@@ -4,10 +4,12 @@
 // concurrently. Owns the rack's chips and their per-run state.
 //
 // start() and abort() return at once (they are called on the network
-// thread); results travel through the Outbox. A dispatch for a chip that is
-// still running another phase stops that phase first (its unfinished steps
-// report "aborted"); the same phase dispatched twice (after a reconnect) is
-// ignored while it runs.
+// thread, which must keep answering heartbeats); results travel through the
+// Outbox. A dispatch for a chip that is still running another phase stops
+// that phase first (its unfinished steps report "aborted"): the new phase's
+// thread joins the old one before it touches the chip, so start() never
+// waits for a tick to end. The same phase dispatched twice (after a
+// reconnect) is ignored while it runs.
 
 #include <chrono>
 #include <condition_variable>
@@ -59,7 +61,8 @@ class PhaseExecutor {
     std::uint64_t run_id = 0;
     std::uint32_t phase_index = 0;
     std::uint32_t repeat_index = 0;
-    bool running = false;  // guarded by idle_mutex_
+    bool running = false;         // guarded by idle_mutex_
+    std::uint64_t generation = 0;  // guarded by idle_mutex_: which start() owns `running`
   };
 
   // One dispatch as its chip threads share it.
