@@ -6,6 +6,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "agents/patterns/pattern_factory.hpp"
+#include "testplans/param_wire.hpp"
+
 namespace kiln::agent {
 
 PhaseExecutor::PhaseExecutor(std::vector<std::unique_ptr<device::Chip>> chips, Outbox& outbox,
@@ -47,10 +50,24 @@ void PhaseExecutor::reject(const kiln::v1::PhaseDispatch& dispatch, const std::s
   }
 }
 
+PhaseNeeds PhaseExecutor::needs(const kiln::v1::PhaseDispatch& dispatch) const {
+  // Asked of the same factory that builds the steps' patterns; a step whose
+  // params do not read needs nothing here (its runner rejects it).
+  const PatternFactory& factory = options_.factory != nullptr ? *options_.factory : PatternFactory::builtin();
+  PhaseNeeds out;
+  for (const auto& step : dispatch.steps()) {
+    const PatternEntry* entry = factory.find(step.pattern());
+    if (entry == nullptr || !entry->needs) continue;
+    auto params = plan::read_params(step.params());
+    if (!params) continue;
+    const PhaseNeeds n = entry->needs(*params);
+    out.collective = out.collective || n.collective;
+    out.vote = out.vote || n.vote;
+  }
+  return out;
+}
+
 void PhaseExecutor::prepare_collectives(SharedPhase& phase) {
-  const auto& steps = phase.dispatch.steps();
-  const bool wanted = std::any_of(steps.begin(), steps.end(), [](const auto& s) { return s.pattern() == "collective"; });
-  if (!wanted) return;
   if (!fabric_) {
     phase.collectives.unavailable_reason = fmt::format("the {} backend cannot run collectives", options_.backend);
     return;
@@ -72,12 +89,6 @@ void PhaseExecutor::prepare_collectives(SharedPhase& phase) {
 }
 
 void PhaseExecutor::prepare_vote(SharedPhase& phase) {
-  const auto& steps = phase.dispatch.steps();
-  const bool wanted = std::any_of(steps.begin(), steps.end(), [](const auto& s) {
-    const auto verify = s.params().find("verify");
-    return s.pattern() == "gemm" && verify != s.params().end() && verify->second == "vote";
-  });
-  if (!wanted) return;
   // The voters: this rack's chips the phase runs on, each with its SKU.
   std::vector<std::string> serials, skus;
   for (const std::string& serial : phase.dispatch.serials()) {
@@ -94,8 +105,9 @@ void PhaseExecutor::start(const kiln::v1::PhaseDispatch& dispatch) {
   std::lock_guard lock(mutex_);
   auto phase = std::make_shared<SharedPhase>();
   phase->dispatch = dispatch;
-  prepare_collectives(*phase);
-  prepare_vote(*phase);
+  const PhaseNeeds wanted = needs(dispatch);
+  if (wanted.collective) prepare_collectives(*phase);
+  if (wanted.vote) prepare_vote(*phase);
   std::shared_ptr<const SharedPhase> shared = phase;
   for (const std::string& serial : dispatch.serials()) {
     Slot* slot = find(serial);

@@ -24,6 +24,7 @@
 #include "agents/collective_rendezvous.hpp"
 #include "agents/vote_board.hpp"
 #include "agents/outbox.hpp"
+#include "agents/patterns/pattern_factory.hpp"
 #include "agents/step_runner.hpp"
 #include "device/chip.hpp"
 #include "device/collective.hpp"
@@ -74,6 +75,7 @@ class PhaseExecutor {
   };
 
   Slot* find(const std::string& serial);
+  PhaseNeeds needs(const kiln::v1::PhaseDispatch& dispatch) const;
   void prepare_collectives(SharedPhase& phase);
   void prepare_vote(SharedPhase& phase);
   bool running(const Slot& slot) const;

@@ -291,7 +291,7 @@ TEST(StepRunnerTest, BadParamsEndTheStepWithANote) {
                                {"F-00"}));
   ASSERT_EQ(out.results.size(), 4u);
   EXPECT_EQ(out.result(0)->note(), "param k is missing");
-  EXPECT_EQ(out.result(1)->note(), "param m: 'lots' is not an integer");
+  EXPECT_EQ(out.result(1)->note(), "param m: expected an integer, got a choice");
   // Run alone (no executor, no board), a chip has nobody to vote with.
   EXPECT_EQ(out.result(2)->note(), "verify: vote needs the phase's chips to vote together, and this chip has no board");
   EXPECT_TRUE(out.result(2)->unsupported());
