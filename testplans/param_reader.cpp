@@ -36,9 +36,11 @@ bool fits(const Node& node, const ParamSpec& spec, const ParamValue& value, Diag
   return false;
 }
 
+// Each element is checked as it is read, so that every bad one is reported
+// (check_param() on the one-element list stops at the first).
 template <typename T, typename Read>
-std::optional<ParamValue> read_list(const Node& node, std::string_view example, Diagnostics& diagnostics,
-                                    std::string_view what, Read read) {
+std::optional<ParamValue> read_list(const Node& node, const ParamSpec& spec, std::string_view example,
+                                    Diagnostics& diagnostics, std::string_view what, Read read) {
   if (!node.is_sequence()) {
     diagnostics.error(node.mark(), fmt::format("{}: expected a list such as [{}], got a {}", what, example,
                                                Node::kind_name(node.kind())));
@@ -51,9 +53,19 @@ std::optional<ParamValue> read_list(const Node& node, std::string_view example, 
   std::vector<T> values;
   bool ok = true;
   for (std::size_t i = 0; i < node.items().size(); ++i) {
-    const auto v = read(node.items()[i], fmt::format("{}[{}]", what, i));
-    if (v) values.push_back(static_cast<T>(*v));
-    ok = ok && v.has_value();
+    const Node& item = node.items()[i];
+    const std::string item_what = fmt::format("{}[{}]", what, i);
+    const auto v = read(item, item_what);
+    if (!v) {
+      ok = false;
+      continue;
+    }
+    if (const auto problem = check_param(spec, ParamValue(std::vector<T>{static_cast<T>(*v)}))) {
+      diagnostics.error(item.mark(), fmt::format("{}: {}", item_what, problem->message));
+      ok = false;
+      continue;
+    }
+    values.push_back(static_cast<T>(*v));
   }
   if (!ok) return std::nullopt;
   return ParamValue(std::move(values));
@@ -94,10 +106,10 @@ std::optional<ParamValue> read_typed(const Node& node, const ParamSpec& spec, Di
       return ParamValue(DurationSeconds{v->count()});
     }
     case ParamType::size_list:
-      return read_list<std::uint64_t>(node, "1MiB, 64MiB", diagnostics, what,
+      return read_list<std::uint64_t>(node, spec, "1MiB, 64MiB", diagnostics, what,
                                       [&](const Node& item, const std::string& w) { return yaml::as_size(item, diagnostics, w); });
     case ParamType::number_list:
-      return read_list<double>(node, "700, 800", diagnostics, what,
+      return read_list<double>(node, spec, "700, 800", diagnostics, what,
                                [&](const Node& item, const std::string& w) { return yaml::as_number(item, diagnostics, w); });
   }
   return std::nullopt;
