@@ -301,6 +301,25 @@ TEST(StepRunnerTest, BadParamsEndTheStepWithANote) {
   EXPECT_EQ(h.chip.gemm_calls, 0);
 }
 
+// Regression: the agent checked m, n, k against its own 2^20 while the
+// registry caps them at 65536; now both ask the registry's ParamSpec.
+TEST(StepRunnerTest, ParamsOutsideTheRegistrysBoundsAreRefusedAsTheLoaderRefusesThem) {
+  Harness h;
+  auto wide = gemm_params();
+  wide["m"] = "65537";
+  auto extra = gemm_params();
+  extra["depth"] = "3";
+  const auto out = h.run(phase(1, {step(0, "gemm", 1.0, wide), step(1, "gemm", 1.0, extra)}, {"F-00"}));
+  ASSERT_EQ(out.results.size(), 2u);
+  EXPECT_EQ(out.result(0)->note(), "param m: 65537 is out of range [1, 65536]");
+  EXPECT_EQ(out.result(1)->note(), "param depth is not a param of pattern gemm");
+  for (const auto& r : out.results) {
+    EXPECT_FALSE(r.completed());
+    EXPECT_FALSE(r.unsupported());
+  }
+  EXPECT_EQ(h.chip.gemm_calls, 0);
+}
+
 TEST(StepRunnerTest, ParallelStepsTimeSliceTheChip) {
   Harness h;
   const auto out = h.run(
