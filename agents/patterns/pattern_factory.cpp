@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "agents/patterns/builtin_patterns.hpp"
+#include "testplans/builtin_pattern_names.hpp"
 
 namespace kiln::agent {
 
@@ -34,12 +35,13 @@ std::vector<std::string> PatternFactory::names() const {
 }
 
 void register_builtin_agent_patterns(PatternFactory& factory) {
-  factory.add({"gemm", make_gemm_pattern, gemm_needs});
-  factory.add({"idle", make_idle_pattern, {}});
-  factory.add({"hbm", make_hbm_pattern, {}});
-  factory.add({"shmoo", make_shmoo_pattern, {}});
-  factory.add({"power", make_power_pattern, {}});
-  factory.add({"collective", make_collective_pattern,
+  namespace names = plan::pattern_names;
+  factory.add({std::string(names::kGemm), make_gemm_pattern, gemm_needs});
+  factory.add({std::string(names::kIdle), make_idle_pattern, {}});
+  factory.add({std::string(names::kHbm), make_hbm_pattern, {}});
+  factory.add({std::string(names::kShmoo), make_shmoo_pattern, {}});
+  factory.add({std::string(names::kPower), make_power_pattern, {}});
+  factory.add({std::string(names::kCollective), make_collective_pattern,
                [](const plan::ParamSet&) { return PhaseNeeds{.collective = true}; }});
 }
 
