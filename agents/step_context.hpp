@@ -21,9 +21,9 @@ class PatternFactory;
 struct ChipRunState {
   bool started = false;
   std::uint64_t run_id = 0;
-  std::uint64_t sdc_errors = 0;  // corrupted elements found by verification this run
+  std::uint64_t sdc_errors = 0;     // corrupted elements found by verification this run
   std::uint64_t memory_errors = 0;  // mismatching bits read back by memory patterns this run
-  std::uint64_t data_errors = 0;  // corrupted words received in collectives this run
+  std::uint64_t data_errors = 0;    // corrupted words received in collectives this run
 };
 
 struct StepContext {
@@ -37,7 +37,7 @@ struct StepContext {
   // when the phase has no vote.
   VoteBoard* vote = nullptr;
   std::uint64_t seed = 0;  // the run's: seeds the inputs golden and vote share
-  std::stop_token stop;  // the phase's: a collective stops waiting on it
+  std::stop_token stop;    // the phase's: a collective stops waiting on it
   // What a step's pattern and params are checked against, and what builds
   // it; null: the built-in ones.
   const plan::PatternRegistry* registry = nullptr;

@@ -25,11 +25,8 @@ bool PatternEnv::at_end() const { return remaining_s() <= 1e-9 * std::max(1.0, d
 
 StepRunner::StepRunner(device::Chip& chip, const kiln::v1::StepSpec& spec, const StepContext& context,
                        ChipRunState& state)
-    : chip_(chip),
-      spec_(spec),
-      context_(context),
-      state_(state),
-      env_{chip_, spec_, context_, state_, detections_, summaries_, 0, 0} {
+    : chip_(chip), spec_(spec), context_(context), state_(state), env_{chip_,       spec_,      context_, state_,
+                                                                       detections_, summaries_, 0,        0} {
   result_.set_serial(chip_.identity().serial);
   result_.set_run_id(context_.run_id);
   result_.set_step_index(spec_.step_index());
@@ -63,12 +60,14 @@ std::optional<Skip> StepRunner::build_pattern() {
   // The registry says what the pattern is and which params it takes; the
   // factory, how this agent runs it. The agent trusts no peer: every value
   // is checked against the same ParamSpec the plan loader used.
-  const plan::PatternRegistry& registry = context_.registry != nullptr ? *context_.registry : plan::PatternRegistry::builtin();
+  const plan::PatternRegistry& registry =
+      context_.registry != nullptr ? *context_.registry : plan::PatternRegistry::builtin();
   const PatternFactory& factory = context_.factory != nullptr ? *context_.factory : PatternFactory::builtin();
   const plan::PatternSpec* declared = registry.find(spec_.pattern());
   const PatternEntry* entry = factory.find(spec_.pattern());
   if (declared == nullptr || entry == nullptr) {
-    return Skip{fmt::format("pattern {} is not supported by the {} backend yet", spec_.pattern(), context_.backend), true};
+    return Skip{fmt::format("pattern {} is not supported by the {} backend yet", spec_.pattern(), context_.backend),
+                true};
   }
   auto params = plan::read_params(spec_.params());
   if (!params) return Skip{params.error().message, false};
@@ -106,11 +105,13 @@ void StepRunner::watch_health(const device::Telemetry& t, const Moment& at) {
     auto& [ce_before, ue_before] = last_sites_[{site.stack, site.channel}];
     const Location where{{"stack", site.stack}, {"channel", site.channel}};
     if (site.ce > ce_before) {
-      detections_.record(kCe, metrics::kHbmCe, where, static_cast<std::uint64_t>(std::llround(site.ce - ce_before)), at);
+      detections_.record(kCe, metrics::kHbmCe, where, static_cast<std::uint64_t>(std::llround(site.ce - ce_before)),
+                         at);
     }
     if (site.ue > ue_before) {
       located_ue += site.ue - ue_before;
-      detections_.record(kUe, metrics::kHbmUe, where, static_cast<std::uint64_t>(std::llround(site.ue - ue_before)), at);
+      detections_.record(kUe, metrics::kHbmUe, where, static_cast<std::uint64_t>(std::llround(site.ue - ue_before)),
+                         at);
     }
     ce_before = site.ce;
     ue_before = site.ue;

@@ -74,8 +74,8 @@ class StepRunner {
   DetectionLog detections_;
   PatternEnv env_;  // after what it refers to
 
-  std::unique_ptr<Pattern> pattern_;  // null when the step could not build it
-  bool ready_ = false;                // its init() passed: finish() is its to call
+  std::unique_ptr<Pattern> pattern_;   // null when the step could not build it
+  bool ready_ = false;                 // its init() passed: finish() is its to call
   std::optional<Skip> pending_error_;  // a pattern error that ends the step at the next observe()
   bool done_ = false;
 

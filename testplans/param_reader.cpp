@@ -106,11 +106,13 @@ std::optional<ParamValue> read_typed(const Node& node, const ParamSpec& spec, Di
       return ParamValue(DurationSeconds{v->count()});
     }
     case ParamType::size_list:
-      return read_list<std::uint64_t>(node, spec, "1MiB, 64MiB", diagnostics, what,
-                                      [&](const Node& item, const std::string& w) { return yaml::as_size(item, diagnostics, w); });
+      return read_list<std::uint64_t>(
+          node, spec, "1MiB, 64MiB", diagnostics, what,
+          [&](const Node& item, const std::string& w) { return yaml::as_size(item, diagnostics, w); });
     case ParamType::number_list:
-      return read_list<double>(node, spec, "700, 800", diagnostics, what,
-                               [&](const Node& item, const std::string& w) { return yaml::as_number(item, diagnostics, w); });
+      return read_list<double>(node, spec, "700, 800", diagnostics, what, [&](const Node& item, const std::string& w) {
+        return yaml::as_number(item, diagnostics, w);
+      });
   }
   return std::nullopt;
 }
@@ -143,12 +145,10 @@ ReadParams read_params(const Node* node, const PatternSpec& pattern, Diagnostics
     if (spec == nullptr) {
       std::vector<std::string> known;
       for (const auto& p : pattern.params) known.push_back(p.name);
-      diagnostics.error(key.mark(),
-                        known.empty()
-                            ? fmt::format("{}: unknown param '{}': pattern '{}' takes no params", path, key.scalar(),
-                                          pattern.name)
-                            : fmt::format("{}: unknown param '{}' for pattern '{}' (known: {})", path, key.scalar(),
-                                          pattern.name, join(known)));
+      diagnostics.error(key.mark(), known.empty() ? fmt::format("{}: unknown param '{}': pattern '{}' takes no params",
+                                                                path, key.scalar(), pattern.name)
+                                                  : fmt::format("{}: unknown param '{}' for pattern '{}' (known: {})",
+                                                                path, key.scalar(), pattern.name, join(known)));
       continue;
     }
     auto typed = read_param_value(value, *spec, diagnostics, fmt::format("{}.{}", path, key.scalar()));

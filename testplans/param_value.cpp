@@ -70,10 +70,8 @@ const char* to_string(ParamType type) {
 
 std::string to_text(const ParamValue& value) {
   return std::visit(
-      Overloaded{[](const ChoiceValue& v) { return v.value; },
-                 [](std::int64_t v) { return std::to_string(v); },
-                 [](double v) { return format_number(v); },
-                 [](bool v) { return std::string(v ? "true" : "false"); },
+      Overloaded{[](const ChoiceValue& v) { return v.value; }, [](std::int64_t v) { return std::to_string(v); },
+                 [](double v) { return format_number(v); }, [](bool v) { return std::string(v ? "true" : "false"); },
                  [](const SizeBytes& v) { return std::to_string(v.bytes); },
                  [](const DurationSeconds& v) { return format_number(v.seconds); },
                  [](const std::vector<std::uint64_t>& v) { return fmt::format("{}", fmt::join(v, ",")); },
@@ -137,20 +135,19 @@ std::optional<ParamProblem> check_param(const ParamSpec& spec, const ParamValue&
     return std::nullopt;
   };
   return std::visit(
-      Overloaded{[&](const ChoiceValue& v) -> std::optional<ParamProblem> {
-                   if (std::find(spec.choices.begin(), spec.choices.end(), v.value) != spec.choices.end()) {
-                     return std::nullopt;
-                   }
-                   return ParamProblem{fmt::format("expected one of {}, got '{}'", join(spec.choices), v.value),
-                                       std::nullopt};
-                 },
-                 [&](std::int64_t v) { return scalar(static_cast<double>(v)); },
-                 [&](double v) { return scalar(v); },
-                 [](bool) -> std::optional<ParamProblem> { return std::nullopt; },
-                 [&](const SizeBytes& v) { return scalar(static_cast<double>(v.bytes)); },
-                 [&](const DurationSeconds& v) { return scalar(v.seconds); },
-                 [&](const std::vector<std::uint64_t>& v) { return check_list(spec, v); },
-                 [&](const std::vector<double>& v) { return check_list(spec, v); }},
+      Overloaded{
+          [&](const ChoiceValue& v) -> std::optional<ParamProblem> {
+            if (std::find(spec.choices.begin(), spec.choices.end(), v.value) != spec.choices.end()) {
+              return std::nullopt;
+            }
+            return ParamProblem{fmt::format("expected one of {}, got '{}'", join(spec.choices), v.value), std::nullopt};
+          },
+          [&](std::int64_t v) { return scalar(static_cast<double>(v)); }, [&](double v) { return scalar(v); },
+          [](bool) -> std::optional<ParamProblem> { return std::nullopt; },
+          [&](const SizeBytes& v) { return scalar(static_cast<double>(v.bytes)); },
+          [&](const DurationSeconds& v) { return scalar(v.seconds); },
+          [&](const std::vector<std::uint64_t>& v) { return check_list(spec, v); },
+          [&](const std::vector<double>& v) { return check_list(spec, v); }},
       value);
 }
 

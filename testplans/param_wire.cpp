@@ -13,10 +13,8 @@ struct Overloaded : Ts... {
 kiln::v1::ParamValue to_proto(const ParamValue& value) {
   kiln::v1::ParamValue out;
   std::visit(Overloaded{[&](const ChoiceValue& v) { out.set_choice(v.value); },
-                        [&](std::int64_t v) { out.set_integer(v); },
-                        [&](double v) { out.set_number(v); },
-                        [&](bool v) { out.set_boolean(v); },
-                        [&](const SizeBytes& v) { out.set_size_bytes(v.bytes); },
+                        [&](std::int64_t v) { out.set_integer(v); }, [&](double v) { out.set_number(v); },
+                        [&](bool v) { out.set_boolean(v); }, [&](const SizeBytes& v) { out.set_size_bytes(v.bytes); },
                         [&](const DurationSeconds& v) { out.set_duration_s(v.seconds); },
                         [&](const std::vector<std::uint64_t>& v) {
                           for (const auto b : v) out.mutable_size_list()->add_bytes(b);

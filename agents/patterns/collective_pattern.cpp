@@ -41,7 +41,8 @@ class CollectivePattern final : public Pattern {
                   true};
     }
     const auto member = context.collective->member(env_.chip.identity().serial);
-    if (!member) return Skip{fmt::format("chip {} is not part of the rack's collective", env_.chip.identity().serial), false};
+    if (!member)
+      return Skip{fmt::format("chip {} is not part of the rack's collective", env_.chip.identity().serial), false};
     member_ = *member;
     env_.summaries.add(metrics::kDataErrors, static_cast<double>(env_.state.data_errors));
     for (const auto& link : start.links) last_crc_.push_back(link.crc_errors.value_or(0));
@@ -70,8 +71,8 @@ class CollectivePattern final : public Pattern {
 
  private:
   struct SizeFigures {
-    double seconds = 0;         // chip time spent on this size
-    double busbw_seconds = 0;   // this chip's busbw × time
+    double seconds = 0;        // chip time spent on this size
+    double busbw_seconds = 0;  // this chip's busbw × time
     double rack_busbw_seconds = 0;
   };
 
@@ -89,8 +90,8 @@ class CollectivePattern final : public Pattern {
   std::vector<std::uint64_t> sizes_;
   bool check_ = true;
   std::size_t largest_ = 0;
-  int member_ = -1;  // this chip's index in the rendezvous
-  std::vector<SizeFigures> figures_;  // per size in sizes_
+  int member_ = -1;                             // this chip's index in the rendezvous
+  std::vector<SizeFigures> figures_;            // per size in sizes_
   double tick_busbw_s_ = 0, tick_algbw_s_ = 0;  // this chip's figures × time, largest size only
   double tick_largest_s_ = 0;
   std::vector<device::CollectiveMismatch> tick_link_mismatches_;

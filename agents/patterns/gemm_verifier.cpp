@@ -198,8 +198,8 @@ void GemmVerifier::finish(StepEnd& end, bool check_results, bool even_with_note)
     if (undecided_ > 0) {
       // Ticks nobody could vouch for: the step cannot pass on them.
       end.completed = false;
-      end.note = join_notes(end.note, fmt::format("vote undecided in {} of {} slices: {}", undecided_, slices_,
-                                                  undecided_reason_));
+      end.note = join_notes(
+          end.note, fmt::format("vote undecided in {} of {} slices: {}", undecided_, slices_, undecided_reason_));
     }
   }
   // A normal end (not a hang) vouches for verification only if it happened.
@@ -213,7 +213,8 @@ void GemmVerifier::finish(StepEnd& end, bool check_results, bool even_with_note)
       end.note = join_notes(end.note, fmt::format("{}: the chip returned no verification tile", to_string(verify_)));
     }
   }
-  if (tile_errors_ > 0) spdlog::warn("{}: step {}: {}", env_.chip.identity().serial, env_.spec.name(), first_tile_error_);
+  if (tile_errors_ > 0)
+    spdlog::warn("{}: step {}: {}", env_.chip.identity().serial, env_.spec.name(), first_tile_error_);
 }
 
 }  // namespace kiln::agent

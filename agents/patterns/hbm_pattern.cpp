@@ -15,7 +15,8 @@ class HbmPattern final : public Pattern {
  public:
   HbmPattern(PatternEnv& env, const plan::ParamSet& params) : env_(env) {
     // The registry's choices are the device's patterns, so this always reads.
-    work_.pattern = device::parse_memory_pattern(params.choice("test")).value_or(device::MemoryPattern::moving_inversions);
+    work_.pattern =
+        device::parse_memory_pattern(params.choice("test")).value_or(device::MemoryPattern::moving_inversions);
     work_.fraction = params.number("fraction");
   }
 

@@ -107,10 +107,10 @@ class ShmooPattern final : public Pattern {
   GemmVerifier verifier_;
   ShmooSweep sweep_;
   device::GemmWork gemm_;
-  std::size_t point_ = 0;     // the point the chip is set to
-  bool started_ = false;      // point_ is the point entered
-  bool point_set_ = false;    // an operating point is in force
-  bool ran_ = false;          // this tick ran a GEMM at point_
+  std::size_t point_ = 0;   // the point the chip is set to
+  bool started_ = false;    // point_ is the point entered
+  bool point_set_ = false;  // an operating point is in force
+  bool ran_ = false;        // this tick ran a GEMM at point_
   std::string first_refusal_;
 };
 

@@ -18,8 +18,7 @@ namespace kiln::agent::testing {
 // registry declares them, exactly as given (no defaults added, no bounds
 // checked): tests play a peer that may send anything. Text that is not of
 // the param's type, or a param the registry does not know, goes as a choice.
-inline kiln::v1::ParamValue typed_param(const std::string& pattern, const std::string& name,
-                                        const std::string& text) {
+inline kiln::v1::ParamValue typed_param(const std::string& pattern, const std::string& name, const std::string& text) {
   const auto* declared = plan::PatternRegistry::builtin().find(pattern);
   const auto* spec = declared != nullptr ? declared->find_param(name) : nullptr;
   const auto value = spec != nullptr ? plan::parse_param_text(*spec, text) : std::nullopt;

@@ -12,8 +12,8 @@ namespace kiln::agent {
 namespace {
 
 TEST(PatternFactoryTest, EveryRegisteredPatternHasOneAgentObjectAndNoOther) {
-  EXPECT_EQ(PatternFactory::builtin().names(), (std::vector<std::string>{"gemm", "idle", "hbm", "shmoo", "power",
-                                                                        "collective"}));
+  EXPECT_EQ(PatternFactory::builtin().names(),
+            (std::vector<std::string>{"gemm", "idle", "hbm", "shmoo", "power", "collective"}));
   auto registered = plan::PatternRegistry::builtin().names();
   auto built = PatternFactory::builtin().names();
   std::sort(registered.begin(), registered.end());

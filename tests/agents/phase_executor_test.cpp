@@ -71,9 +71,8 @@ TEST(PhaseExecutorTest, StartReturnsWhileTheReplacedPhaseIsStillBusyInATick) {
   ASSERT_TRUE(gate.wait_entered(10s));
 
   // The chip is inside its tick; replacing its phase must not wait for it.
-  auto replaced = std::async(std::launch::async, [&] {
-    executor.start(phase(2, {step(0, "gemm", 0.5, gemm_params())}, {"F-00"}));
-  });
+  auto replaced = std::async(std::launch::async,
+                             [&] { executor.start(phase(2, {step(0, "gemm", 0.5, gemm_params())}, {"F-00"})); });
   const bool returned = replaced.wait_for(10s) == std::future_status::ready;
   EXPECT_TRUE(executor.busy());
   gate.open();

@@ -41,8 +41,7 @@ plan::PatternSpec toy_spec() {
 // pass one chip and fail the next.
 class ToyPattern final : public agent::Pattern {
  public:
-  ToyPattern(agent::PatternEnv& env, const plan::ParamSet& params)
-      : env_(env), level_(params.integer("level")) {}
+  ToyPattern(agent::PatternEnv& env, const plan::ParamSet& params) : env_(env), level_(params.integer("level")) {}
 
   std::optional<agent::Skip> init(const device::Telemetry&) override { return std::nullopt; }
   std::optional<agent::Skip> run(Seconds share, Seconds) override {
@@ -119,8 +118,8 @@ TEST(ToyPattern, TheLoaderValidatesItsTypedParamWithTheRegistrysBounds) {
   EXPECT_EQ(step.values.integer("level"), 5);
   EXPECT_EQ(step.params.at("level"), "5");
 
-  const auto bad = plan::load_plan("plan: toy\nsteps:\n  - {name: t, pattern: toy, duration: 1s, params: {level: 11}}\n",
-                                   "toy.yaml", *registry);
+  const auto bad = plan::load_plan(
+      "plan: toy\nsteps:\n  - {name: t, pattern: toy, duration: 1s, params: {level: 11}}\n", "toy.yaml", *registry);
   EXPECT_FALSE(bad.plan);
   ASSERT_EQ(bad.diagnostics.size(), 1u);
   EXPECT_EQ(bad.diagnostics[0].to_string(), "toy.yaml:3:59: steps[0].params.level: 11 is out of range [1, 10]");
