@@ -97,6 +97,8 @@ Agent::Agent(AgentConfig config, std::vector<std::unique_ptr<device::Chip>> chip
   ChipPhaseOptions options;
   options.time_scale = rack.backend == device::Backend::sim ? config_.lab.time_scale : 1.0;
   options.backend = device::to_string(rack.backend);
+  options.registry = config_.patterns.get();  // config_ outlives the executor
+  options.factory = config_.pattern_factory.get();
   const std::map<std::string, double> rack_peaks = fabric ? collective_peaks(*fabric) : std::map<std::string, double>{};
   executor_ = std::make_unique<PhaseExecutor>(std::move(chips), *outbox_, options, std::move(fabric));
   handler_ = std::make_unique<Handler>(*executor_);

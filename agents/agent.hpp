@@ -16,7 +16,13 @@
 #include "device/lab.hpp"
 #include "device/sku.hpp"
 
+namespace kiln::plan {
+class PatternRegistry;
+}
+
 namespace kiln::agent {
+
+class PatternFactory;
 
 struct AgentConfig {
   std::string rack;
@@ -26,6 +32,11 @@ struct AgentConfig {
   device::Lab lab;
   device::SkuCatalog catalog;
   std::chrono::milliseconds flush_interval{200};
+  // What steps' patterns and params are checked against, and what builds
+  // them; null: the built-in ones (tests add toy patterns, as DaemonConfig
+  // takes them).
+  std::shared_ptr<const plan::PatternRegistry> patterns;
+  std::shared_ptr<const PatternFactory> pattern_factory;
 };
 
 class Outbox;

@@ -37,6 +37,8 @@ class PhaseLoop {
     context.vote = collectives_.vote;
     context.seed = dispatch_.seed();
     context.stop = stop;
+    context.registry = options_.registry;
+    context.factory = options_.factory;
     for (const auto& spec : dispatch_.steps()) {
       runners_.push_back(std::make_unique<StepRunner>(chip_, spec, context, state_));
       reported_.push_back(false);

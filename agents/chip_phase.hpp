@@ -28,6 +28,10 @@ struct ChipPhaseOptions {
   double time_scale = 1.0;          // chip seconds per wall second; <= 0 or not finite: no pacing
   std::string backend = "sim";
   std::string abort_note = "aborted";
+  // What steps' patterns are checked against and built by; null: the
+  // built-in ones (tests add toy patterns). Must outlive the phases.
+  const plan::PatternRegistry* registry = nullptr;
+  const PatternFactory* factory = nullptr;
 };
 
 // What the phase's chips share for collectives (StepContext).

@@ -6,6 +6,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "agents/patterns/pattern_factory.hpp"
+#include "testplans/param_wire.hpp"
+
 namespace kiln::agent {
 
 PhaseExecutor::PhaseExecutor(std::vector<std::unique_ptr<device::Chip>> chips, Outbox& outbox,
@@ -47,10 +50,24 @@ void PhaseExecutor::reject(const kiln::v1::PhaseDispatch& dispatch, const std::s
   }
 }
 
+PhaseNeeds PhaseExecutor::needs(const kiln::v1::PhaseDispatch& dispatch) const {
+  // Asked of the same factory that builds the steps' patterns; a step whose
+  // params do not read needs nothing here (its runner rejects it).
+  const PatternFactory& factory = options_.factory != nullptr ? *options_.factory : PatternFactory::builtin();
+  PhaseNeeds out;
+  for (const auto& step : dispatch.steps()) {
+    const PatternEntry* entry = factory.find(step.pattern());
+    if (entry == nullptr || !entry->needs) continue;
+    auto params = plan::read_params(step.params());
+    if (!params) continue;
+    const PhaseNeeds n = entry->needs(*params);
+    out.collective = out.collective || n.collective;
+    out.vote = out.vote || n.vote;
+  }
+  return out;
+}
+
 void PhaseExecutor::prepare_collectives(SharedPhase& phase) {
-  const auto& steps = phase.dispatch.steps();
-  const bool wanted = std::any_of(steps.begin(), steps.end(), [](const auto& s) { return s.pattern() == "collective"; });
-  if (!wanted) return;
   if (!fabric_) {
     phase.collectives.unavailable_reason = fmt::format("the {} backend cannot run collectives", options_.backend);
     return;
@@ -72,12 +89,6 @@ void PhaseExecutor::prepare_collectives(SharedPhase& phase) {
 }
 
 void PhaseExecutor::prepare_vote(SharedPhase& phase) {
-  const auto& steps = phase.dispatch.steps();
-  const bool wanted = std::any_of(steps.begin(), steps.end(), [](const auto& s) {
-    const auto verify = s.params().find("verify");
-    return s.pattern() == "gemm" && verify != s.params().end() && verify->second == "vote";
-  });
-  if (!wanted) return;
   // The voters: this rack's chips the phase runs on, each with its SKU.
   std::vector<std::string> serials, skus;
   for (const std::string& serial : phase.dispatch.serials()) {
@@ -94,8 +105,9 @@ void PhaseExecutor::start(const kiln::v1::PhaseDispatch& dispatch) {
   std::lock_guard lock(mutex_);
   auto phase = std::make_shared<SharedPhase>();
   phase->dispatch = dispatch;
-  prepare_collectives(*phase);
-  prepare_vote(*phase);
+  const PhaseNeeds wanted = needs(dispatch);
+  if (wanted.collective) prepare_collectives(*phase);
+  if (wanted.vote) prepare_vote(*phase);
   std::shared_ptr<const SharedPhase> shared = phase;
   for (const std::string& serial : dispatch.serials()) {
     Slot* slot = find(serial);
@@ -116,26 +128,35 @@ void PhaseExecutor::start(const kiln::v1::PhaseDispatch& dispatch) {
       spdlog::warn("{}: run {} phase {} replaces run {} phase {} still running", serial, dispatch.run_id(),
                    dispatch.phase_index(), slot->run_id, slot->phase_index);
     }
-    // Stopping is prompt (one tick at most), so the join is short.
+    // start() runs on the link's io thread, and a chip may be inside a tick
+    // that runs whole GEMMs: joining here would stall heartbeats and acks.
+    // The new phase's thread takes the old one over and joins it before it
+    // touches the chip, so the chip's side does the waiting.
     slot->thread.request_stop();
-    if (slot->thread.joinable()) slot->thread.join();
+    std::jthread previous = std::move(slot->thread);
 
     slot->run_id = dispatch.run_id();
     slot->phase_index = dispatch.phase_index();
     slot->repeat_index = dispatch.repeat_index();
+    std::uint64_t generation = 0;
     {
       std::lock_guard idle(idle_mutex_);
       slot->running = true;
+      generation = ++slot->generation;
     }
-    slot->thread = std::jthread([this, slot, shared](std::stop_token stop) {
-      run_chip_phase(*slot->chip, shared->dispatch, slot->state, options_, outbox_, std::move(stop),
-                     shared->collectives);
-      {
-        std::lock_guard idle(idle_mutex_);
-        slot->running = false;
-      }
-      idle_cv_.notify_all();
-    });
+    slot->thread = std::jthread(
+        [this, slot, shared, generation, previous = std::move(previous)](std::stop_token stop) mutable {
+          if (previous.joinable()) previous.join();
+          run_chip_phase(*slot->chip, shared->dispatch, slot->state, options_, outbox_, std::move(stop),
+                         shared->collectives);
+          {
+            // Only the latest phase of the slot says it is idle: an older
+            // one ends while its successor is still to run.
+            std::lock_guard idle(idle_mutex_);
+            if (slot->generation == generation) slot->running = false;
+          }
+          idle_cv_.notify_all();
+        });
   }
   spdlog::info("run {} phase {}: {} step(s) started on {} chip(s)", dispatch.run_id(), dispatch.phase_index(),
                dispatch.steps_size(), dispatch.serials_size());

@@ -4,10 +4,12 @@
 // concurrently. Owns the rack's chips and their per-run state.
 //
 // start() and abort() return at once (they are called on the network
-// thread); results travel through the Outbox. A dispatch for a chip that is
-// still running another phase stops that phase first (its unfinished steps
-// report "aborted"); the same phase dispatched twice (after a reconnect) is
-// ignored while it runs.
+// thread, which must keep answering heartbeats); results travel through the
+// Outbox. A dispatch for a chip that is still running another phase stops
+// that phase first (its unfinished steps report "aborted"): the new phase's
+// thread joins the old one before it touches the chip, so start() never
+// waits for a tick to end. The same phase dispatched twice (after a
+// reconnect) is ignored while it runs.
 
 #include <chrono>
 #include <condition_variable>
@@ -22,6 +24,7 @@
 #include "agents/collective_rendezvous.hpp"
 #include "agents/vote_board.hpp"
 #include "agents/outbox.hpp"
+#include "agents/patterns/pattern_factory.hpp"
 #include "agents/step_runner.hpp"
 #include "device/chip.hpp"
 #include "device/collective.hpp"
@@ -59,7 +62,8 @@ class PhaseExecutor {
     std::uint64_t run_id = 0;
     std::uint32_t phase_index = 0;
     std::uint32_t repeat_index = 0;
-    bool running = false;  // guarded by idle_mutex_
+    bool running = false;         // guarded by idle_mutex_
+    std::uint64_t generation = 0;  // guarded by idle_mutex_: which start() owns `running`
   };
 
   // One dispatch as its chip threads share it.
@@ -71,6 +75,7 @@ class PhaseExecutor {
   };
 
   Slot* find(const std::string& serial);
+  PhaseNeeds needs(const kiln::v1::PhaseDispatch& dispatch) const;
   void prepare_collectives(SharedPhase& phase);
   void prepare_vote(SharedPhase& phase);
   bool running(const Slot& slot) const;

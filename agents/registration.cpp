@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "metrics/catalog.hpp"
+
 namespace kiln::agent {
 
 kiln::v1::ChipInfo chip_info(const device::Chip& chip, const std::map<std::string, double>& rack_peaks) {
@@ -14,15 +16,15 @@ kiln::v1::ChipInfo chip_info(const device::Chip& chip, const std::map<std::strin
   info.set_sku(sku.name);
   auto& peaks = *info.mutable_peaks();
   for (const auto& [dtype, tflops] : sku.peak_tflops) {
-    if (tflops > 0) peaks[std::string("tflops.") + device::to_string(dtype)] = tflops;
+    if (tflops > 0) peaks[fmt::format("{}.{}", metrics::kTflops.value, device::to_string(dtype))] = tflops;
   }
   if (const auto bf16 = sku.peak_tflops.find(device::DType::bf16); bf16 != sku.peak_tflops.end()) {
     info.set_peak_tflops_bf16(bf16->second);
   }
-  if (sku.hbm_bandwidth_gbps > 0) peaks["hbm_gbps"] = sku.hbm_bandwidth_gbps;
-  if (sku.links > 0 && sku.link_bandwidth_gbps > 0) peaks["link_gbps"] = sku.link_bandwidth_gbps;
+  if (sku.hbm_bandwidth_gbps > 0) peaks[metrics::kHbmGbps.str()] = sku.hbm_bandwidth_gbps;
+  if (sku.links > 0 && sku.link_bandwidth_gbps > 0) peaks[metrics::kLinkGbps.str()] = sku.link_bandwidth_gbps;
   // The daemon's `power_w {of: peak}` refers to the TDP.
-  if (sku.tdp_w > 0) peaks["tdp_w"] = sku.tdp_w;
+  if (sku.tdp_w > 0) peaks[metrics::kTdpPeak.str()] = sku.tdp_w;
   for (const auto& [key, value] : rack_peaks) peaks[key] = value;
   return info;
 }
@@ -35,8 +37,8 @@ std::map<std::string, double> collective_peaks(const device::Fabric& fabric) {
     const double busbw = fabric.peak_busbw_gbps(op);
     const double factor = device::busbw_factor(op, fabric.chip_count());
     if (!(busbw > 0) || !(factor > 0)) continue;
-    out[fmt::format("busbw_gbps.{}", device::to_string(op))] = busbw;
-    out[fmt::format("algbw_gbps.{}", device::to_string(op))] = busbw / factor;
+    out[fmt::format("{}.{}", metrics::kBusbwGbps.value, device::to_string(op))] = busbw;
+    out[fmt::format("{}.{}", metrics::kAlgbwGbps.value, device::to_string(op))] = busbw / factor;
   }
   return out;
 }

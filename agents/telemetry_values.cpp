@@ -2,18 +2,18 @@
 
 #include <optional>
 
-#include <fmt/format.h>
+#include "metrics/catalog.hpp"
 
 namespace kiln::agent {
 namespace {
 
-void put(MetricValues& out, const char* name, const std::optional<double>& value) {
-  if (value) out.emplace_back(name, *value);
+void put(MetricValues& out, metrics::MetricName name, const std::optional<double>& value) {
+  if (value) out.emplace_back(name.str(), *value);
 }
 
 // A flag travels as 1 or 0.
-void put(MetricValues& out, const char* name, const std::optional<bool>& value) {
-  if (value) out.emplace_back(name, *value ? 1.0 : 0.0);
+void put(MetricValues& out, metrics::MetricName name, const std::optional<bool>& value) {
+  if (value) out.emplace_back(name.str(), *value ? 1.0 : 0.0);
 }
 
 // Sum over the links that report it; unavailable when none does.
@@ -30,34 +30,36 @@ std::optional<double> total_crc_errors(const device::Telemetry& t) {
 MetricValues telemetry_values(const device::Telemetry& t) {
   MetricValues out;
   out.reserve(10 + 3 * t.links.size());
-  put(out, "temperature_c", t.temperature_c);
-  put(out, "hbm_temperature_c", t.hbm_temperature_c);
-  put(out, "power_w", t.power_w);
-  put(out, "clock_mhz", t.clock_mhz);
-  put(out, "voltage_mv", t.voltage_mv);
-  put(out, "utilization", t.utilization);
-  put(out, "throttled", t.throttled);
-  put(out, "hbm_ce", t.hbm_ce);
-  put(out, "hbm_ue", t.hbm_ue);
-  put(out, "hbm_gbps", t.hbm_gbps);
+  put(out, metrics::kTemperatureC, t.temperature_c);
+  put(out, metrics::kHbmTemperatureC, t.hbm_temperature_c);
+  put(out, metrics::kPowerW, t.power_w);
+  put(out, metrics::kClockMhz, t.clock_mhz);
+  put(out, metrics::kVoltageMv, t.voltage_mv);
+  put(out, metrics::kUtilization, t.utilization);
+  put(out, metrics::kThrottled, t.throttled);
+  put(out, metrics::kHbmCe, t.hbm_ce);
+  put(out, metrics::kHbmUe, t.hbm_ue);
+  put(out, metrics::kHbmGbps, t.hbm_gbps);
   for (std::size_t i = 0; i < t.links.size(); ++i) {
     const auto& link = t.links[i];
-    if (link.gbps) out.emplace_back(fmt::format("link{}_gbps", i), *link.gbps);
-    if (link.crc_errors) out.emplace_back(fmt::format("link{}_crc_errors", i), *link.crc_errors);
-    if (link.up) out.emplace_back(fmt::format("link{}_up", i), *link.up ? 1.0 : 0.0);
+    const int link_index = static_cast<int>(i);
+    if (link.gbps) out.emplace_back(metrics::link_metric(metrics::kLinkGbpsOf, link_index), *link.gbps);
+    if (link.crc_errors) out.emplace_back(metrics::link_metric(metrics::kLinkCrcErrorsOf, link_index), *link.crc_errors);
+    if (link.up) out.emplace_back(metrics::link_metric(metrics::kLinkUpOf, link_index), *link.up ? 1.0 : 0.0);
   }
-  put(out, "link_crc_errors", total_crc_errors(t));
+  put(out, metrics::kLinkCrcErrors, total_crc_errors(t));
   return out;
 }
 
 MetricValues counter_values(const device::Telemetry& t) {
   MetricValues out;
-  put(out, "hbm_ce", t.hbm_ce);
-  put(out, "hbm_ue", t.hbm_ue);
+  put(out, metrics::kHbmCe, t.hbm_ce);
+  put(out, metrics::kHbmUe, t.hbm_ue);
   for (std::size_t i = 0; i < t.links.size(); ++i) {
-    if (t.links[i].crc_errors) out.emplace_back(fmt::format("link{}_crc_errors", i), *t.links[i].crc_errors);
+    if (!t.links[i].crc_errors) continue;
+    out.emplace_back(metrics::link_metric(metrics::kLinkCrcErrorsOf, static_cast<int>(i)), *t.links[i].crc_errors);
   }
-  put(out, "link_crc_errors", total_crc_errors(t));
+  put(out, metrics::kLinkCrcErrors, total_crc_errors(t));
   return out;
 }
 

@@ -8,6 +8,7 @@
 
 #include "core/clock.hpp"
 #include "daemon/judge.hpp"
+#include "testplans/param_wire.hpp"
 
 namespace kiln::daemon {
 
@@ -180,7 +181,7 @@ void RunManager::dispatch_phase() {
         spec->set_name(s->step->name);
         spec->set_pattern(s->step->pattern);
         spec->set_duration_s(s->step->duration.count());
-        for (const auto& [key, value] : s->step->params) (*spec->mutable_params())[key] = value;
+        plan::write_params(s->step->values, *spec->mutable_params());
       }
     }
     dispatch->add_serials(chip.serial);

@@ -15,7 +15,7 @@
 
 namespace kiln::wire {
 
-inline constexpr std::uint32_t kProtocolVersion = 2;
+inline constexpr std::uint32_t kProtocolVersion = 3;
 inline constexpr std::size_t kMaxFrameBytes = 4u << 20;  // payload cap, 4 MiB
 inline constexpr std::size_t kFrameHeaderBytes = 4;
 

@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "testplans/builtin_pattern_names.hpp"
 #include "testplans/pattern_registry.hpp"
 
 namespace kiln::plan {
@@ -51,7 +52,7 @@ std::vector<ParamSpec> gemm_shape(const char* default_dim) {
 
 PatternSpec gemm() {
   PatternSpec s;
-  s.name = "gemm";
+  s.name = pattern_names::kGemm;
   s.help = "back-to-back matrix multiplies at full load, each result verified";
   s.params.push_back(dtype_param());
   for (auto& p : gemm_shape("8192")) s.params.push_back(std::move(p));
@@ -66,7 +67,7 @@ PatternSpec gemm() {
 
 PatternSpec hbm() {
   PatternSpec s;
-  s.name = "hbm";
+  s.name = pattern_names::kHbm;
   s.help = "memory bandwidth and march tests over a fraction of HBM";
   s.params.push_back(choice("test", {"bandwidth", "walking_ones", "moving_inversions", "random"},
                             "moving_inversions", "bandwidth: streaming copy; the others: pattern tests that find bad bits"));
@@ -77,7 +78,7 @@ PatternSpec hbm() {
 
 PatternSpec collective() {
   PatternSpec s;
-  s.name = "collective";
+  s.name = pattern_names::kCollective;
   s.help = "collective operations over the rack's links (nccl-tests algbw/busbw definitions)";
   s.params.push_back(choice("op", {"allreduce", "allgather", "reduce_scatter", "alltoall", "sendrecv"}, "allreduce",
                             "collective operation"));
@@ -90,7 +91,7 @@ PatternSpec collective() {
 
 PatternSpec power() {
   PatternSpec s;
-  s.name = "power";
+  s.name = pattern_names::kPower;
   s.help = "holds the chip at a power target, steady or pulsed (power delivery and thermal stress)";
   s.params.push_back(ranged("target_w", ParamType::number, "0", 0, 5000, "power to draw in watts; 0 means the SKU's TDP"));
   s.params.push_back(ranged("pulse_hz", ParamType::number, "0", 0, 1000,
@@ -101,7 +102,7 @@ PatternSpec power() {
 
 PatternSpec shmoo() {
   PatternSpec s;
-  s.name = "shmoo";
+  s.name = pattern_names::kShmoo;
   s.help = "runs a verified GEMM at every voltage × clock point; the result is a pass/fail map";
   // A grid around typical accelerator operating points; a plan narrows it
   // per SKU. The step's duration is shared evenly between the points.
@@ -118,7 +119,7 @@ PatternSpec shmoo() {
 
 PatternSpec idle() {
   PatternSpec s;
-  s.name = "idle";
+  s.name = pattern_names::kIdle;
   s.help = "no load: cool-down, idle power and leakage";
   return s;
 }

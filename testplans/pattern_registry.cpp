@@ -12,6 +12,15 @@ const ParamSpec* PatternSpec::find_param(std::string_view param_name) const {
   return nullptr;
 }
 
+const PatternRegistry& PatternRegistry::builtin() {
+  static const PatternRegistry registry = [] {
+    PatternRegistry r;
+    register_builtin_patterns(r);
+    return r;
+  }();
+  return registry;
+}
+
 void PatternRegistry::add(PatternSpec spec) {
   if (find(spec.name) != nullptr) throw std::logic_error("pattern registered twice: " + spec.name);
   specs_.push_back(std::move(spec));

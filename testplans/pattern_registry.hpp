@@ -44,6 +44,9 @@ struct PatternSpec {
 
 class PatternRegistry {
  public:
+  // The built-in patterns (register_builtin_patterns). Immutable.
+  static const PatternRegistry& builtin();
+
   // Names are unique: adding a second pattern of the same name is a
   // programming error and throws std::logic_error.
   void add(PatternSpec spec);

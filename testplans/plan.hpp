@@ -1,7 +1,7 @@
 #pragma once
 // A loaded, validated test plan (DESIGN §4). Immutable once loaded: nothing
-// re-reads YAML later. Parameters are kept as canonical text with every
-// default filled in (what was actually used is what gets recorded).
+// re-reads YAML later. Parameters are kept typed, with every default filled
+// in, and as their canonical text (what was actually used is what gets recorded).
 
 #include <cstdint>
 #include <map>
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/units.hpp"
+#include "testplans/param_value.hpp"
 #include "yaml/strict_yaml.hpp"
 
 namespace kiln::plan {
@@ -31,7 +32,8 @@ struct Step {
   std::string name;
   std::string pattern;
   Seconds duration{0};
-  std::map<std::string, std::string> params;  // effective: every declared param, canonical text
+  ParamSet values;                             // effective: every declared param, typed (what runs send)
+  std::map<std::string, std::string> params;  // the same as canonical text (what runs record)
   std::vector<std::string> params_given;       // those the plan set (in file order); the rest are defaults
   std::vector<Limit> limits;
   yaml::Mark mark;

@@ -106,7 +106,8 @@ class StepsReader {
 
     if (pattern != nullptr) {
       auto read = read_params(params, *pattern, diagnostics_, path + ".params");
-      step.params = std::move(read.effective);
+      step.params = read.effective.texts();
+      step.values = std::move(read.effective);
       step.params_given = std::move(read.given);
     } else if (params != nullptr && !params->is_map()) {
       diagnostics_.error(params->mark(), fmt::format("{}.params: expected a mapping, got a {}", path,

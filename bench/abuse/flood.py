@@ -37,17 +37,20 @@ def field(num, wire, payload):
         return key + varint(payload)
     return key + varint(len(payload)) + payload
 
+PROTOCOL_VERSION = 3  # schema/frame.hpp kProtocolVersion
+
 def frame(payload):
     return struct.pack(">I", len(payload)) + payload
 
 def hello(secret, identity):
-    # Envelope{version=2 (1), hello=Hello{protocol_version, role=CLIENT(2), identity, credential}}; Hello is field 10.
-    body = field(1, 0, 2) + field(2, 0, 2) + field(3, 2, identity.encode()) + field(4, 2, secret.encode())
-    return frame(field(1, 0, 2) + field(10, 2, body))
+    # Envelope{version (1), hello (10) = Hello{protocol_version, role=CLIENT(2), identity, credential}}
+    body = (field(1, 0, PROTOCOL_VERSION) + field(2, 0, 2) + field(3, 2, identity.encode()) +
+            field(4, 2, secret.encode()))
+    return frame(field(1, 0, PROTOCOL_VERSION) + field(10, 2, body))
 
 def query_chips(request_id):
     # Envelope{version, request_id (2), query (43) = Query{kind=CHIPS(4)}}
-    return frame(field(1, 0, 2) + field(2, 0, request_id) + field(43, 2, field(1, 0, 4)))
+    return frame(field(1, 0, PROTOCOL_VERSION) + field(2, 0, request_id) + field(43, 2, field(1, 0, 4)))
 
 class Kilnd:
     def __init__(self, binary, workdir, secret, nofile=None):

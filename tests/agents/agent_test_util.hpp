@@ -8,8 +8,22 @@
 
 #include "agents/outbox.hpp"
 #include "schema/kiln.pb.h"
+#include "testplans/param_value.hpp"
+#include "testplans/param_wire.hpp"
+#include "testplans/pattern_registry.hpp"
 
 namespace kiln::agent::testing {
+
+// Params are spelled as canonical text and sent typed as the built-in
+// registry declares them, exactly as given (no defaults added, no bounds
+// checked): tests play a peer that may send anything. Text that is not of
+// the param's type, or a param the registry does not know, goes as a choice.
+inline kiln::v1::ParamValue typed_param(const std::string& pattern, const std::string& name, const std::string& text) {
+  const auto* declared = plan::PatternRegistry::builtin().find(pattern);
+  const auto* spec = declared != nullptr ? declared->find_param(name) : nullptr;
+  const auto value = spec != nullptr ? plan::parse_param_text(*spec, text) : std::nullopt;
+  return plan::to_proto(value ? *value : plan::ParamValue(plan::ChoiceValue{text}));
+}
 
 inline kiln::v1::StepSpec step(std::uint32_t index, const std::string& pattern, double duration_s,
                                const std::map<std::string, std::string>& params = {}) {
@@ -18,7 +32,7 @@ inline kiln::v1::StepSpec step(std::uint32_t index, const std::string& pattern, 
   s.set_name(pattern + "-" + std::to_string(index));
   s.set_pattern(pattern);
   s.set_duration_s(duration_s);
-  for (const auto& [k, v] : params) (*s.mutable_params())[k] = v;
+  for (const auto& [k, v] : params) (*s.mutable_params())[k] = typed_param(pattern, k, v);
   return s;
 }
 

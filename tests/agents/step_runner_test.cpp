@@ -291,13 +291,32 @@ TEST(StepRunnerTest, BadParamsEndTheStepWithANote) {
                                {"F-00"}));
   ASSERT_EQ(out.results.size(), 4u);
   EXPECT_EQ(out.result(0)->note(), "param k is missing");
-  EXPECT_EQ(out.result(1)->note(), "param m: 'lots' is not an integer");
+  EXPECT_EQ(out.result(1)->note(), "param m: expected an integer, got a choice");
   // Run alone (no executor, no board), a chip has nobody to vote with.
   EXPECT_EQ(out.result(2)->note(), "verify: vote needs the phase's chips to vote together, and this chip has no board");
   EXPECT_TRUE(out.result(2)->unsupported());
   EXPECT_EQ(out.result(3)->note(), "dtype fp8 is not supported by SKU fake-sku");
   EXPECT_TRUE(out.result(3)->unsupported());
   for (const auto& r : out.results) EXPECT_FALSE(r.completed());
+  EXPECT_EQ(h.chip.gemm_calls, 0);
+}
+
+// Regression: the agent checked m, n, k against its own 2^20 while the
+// registry caps them at 65536; now both ask the registry's ParamSpec.
+TEST(StepRunnerTest, ParamsOutsideTheRegistrysBoundsAreRefusedAsTheLoaderRefusesThem) {
+  Harness h;
+  auto wide = gemm_params();
+  wide["m"] = "65537";
+  auto extra = gemm_params();
+  extra["depth"] = "3";
+  const auto out = h.run(phase(1, {step(0, "gemm", 1.0, wide), step(1, "gemm", 1.0, extra)}, {"F-00"}));
+  ASSERT_EQ(out.results.size(), 2u);
+  EXPECT_EQ(out.result(0)->note(), "param m: 65537 is out of range [1, 65536]");
+  EXPECT_EQ(out.result(1)->note(), "param depth is not a param of pattern gemm");
+  for (const auto& r : out.results) {
+    EXPECT_FALSE(r.completed());
+    EXPECT_FALSE(r.unsupported());
+  }
   EXPECT_EQ(h.chip.gemm_calls, 0);
 }
 

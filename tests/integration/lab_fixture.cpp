@@ -14,7 +14,7 @@ namespace kiln::testing {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-LabFixture::LabFixture() {
+LabFixture::LabFixture(LabExtensions extensions) : extensions_(std::move(extensions)) {
   std::random_device entropy;
   dir_ = fs::temp_directory_path() / ("kiln-integration-" + std::to_string(entropy()));
   fs::create_directories(dir_);
@@ -44,6 +44,8 @@ void LabFixture::start(const std::string& lab_yaml, const std::string& credentia
     config.db_path = db_path_.string();
     config.listen_port = 0;
     config.credential = credential_;
+    config.patterns = extensions_.patterns;
+    config.metrics = extensions_.metrics;
     auto created = daemon::Daemon::create(config);
     ASSERT_TRUE(created) << created.error().message;
     daemon_ = std::move(created).value();
@@ -58,6 +60,8 @@ void LabFixture::start(const std::string& lab_yaml, const std::string& credentia
     config.lab = *lab_;
     config.catalog = catalog_;
     config.flush_interval = 50ms;
+    config.patterns = extensions_.patterns;
+    config.pattern_factory = extensions_.pattern_factory;
     auto created = agent::Agent::create(std::move(config));
     ASSERT_TRUE(created) << created.error().message;
     agents_.push_back(std::move(created).value());

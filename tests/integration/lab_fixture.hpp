@@ -24,9 +24,17 @@ namespace kiln::testing {
 std::string one_rack_lab(const std::string& prefix, int count, std::uint64_t seed, int faulty = -1,
                          const std::string& faults = "");
 
+// What a lab runs beyond the built-ins, the same for its daemon and agents
+// (a toy pattern and metric); null members: the built-in ones.
+struct LabExtensions {
+  std::shared_ptr<const plan::PatternRegistry> patterns;
+  std::shared_ptr<const agent::PatternFactory> pattern_factory;
+  std::shared_ptr<const metrics::MetricCatalog> metrics;
+};
+
 class LabFixture {
  public:
-  LabFixture();
+  explicit LabFixture(LabExtensions extensions = {});
   ~LabFixture();
 
   // Starts the daemon (once) and an agent per rack of `lab_yaml`.
@@ -50,6 +58,7 @@ class LabFixture {
   const device::SkuCatalog& catalog() const { return catalog_; }
 
  private:
+  LabExtensions extensions_;
   std::filesystem::path dir_;
   std::filesystem::path db_path_;
   std::string credential_ = "integration-secret-0123456789abcdef";

@@ -170,6 +170,16 @@ TEST(EnvelopeCodec, RejectsAnotherProtocolVersion) {
   EXPECT_NE(decoded.error().message.find("version 1"), std::string::npos) << decoded.error().message;
 }
 
+TEST(EnvelopeCodec, RejectsProtocolTwoWhoseStepParamsWereText) {
+  kiln::v1::Envelope envelope;
+  envelope.set_version(2);  // StepSpec field 5 was a map of text, now reserved
+  envelope.mutable_heartbeat()->set_sent_unix_ms(5);
+  const std::string frame = encode_envelope(envelope);
+  const Result<kiln::v1::Envelope> decoded = decode_envelope(std::string_view(frame).substr(kFrameHeaderBytes));
+  ASSERT_FALSE(decoded);
+  EXPECT_NE(decoded.error().message.find("version 2"), std::string::npos) << decoded.error().message;
+}
+
 TEST(EnvelopeCodec, RejectsAnEnvelopeWithoutABody) {
   kiln::v1::Envelope envelope;
   envelope.set_request_id(3);

@@ -1,0 +1,18 @@
+#pragma once
+// A pattern's own figure for a metric the telemetry also reads.
+
+#include <algorithm>
+
+#include "agents/telemetry_values.hpp"
+#include "metrics/catalog.hpp"
+
+namespace kiln::agent {
+
+// Replaces telemetry's reading of `name` (the chip's view of its last
+// slice) with the step's own figure for the whole tick.
+inline void put_own(MetricValues& values, metrics::MetricName name, double value) {
+  std::erase_if(values, [&](const auto& v) { return name == v.first; });
+  values.emplace_back(name.str(), value);
+}
+
+}  // namespace kiln::agent

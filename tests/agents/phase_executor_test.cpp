@@ -1,0 +1,92 @@
+#include "agents/phase_executor.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+
+#include <gtest/gtest.h>
+
+#include "agent_test_util.hpp"
+#include "fake_chip.hpp"
+
+namespace kiln::agent {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::FakeChip;
+using testing::gemm_params;
+using testing::phase;
+using testing::step;
+
+// Holds a chip inside its tick until the test lets it go: a tick that runs
+// whole GEMMs, without timing assumptions.
+class Gate {
+ public:
+  void pass() {
+    std::unique_lock lock(mutex_);
+    entered_ = true;
+    cv_.notify_all();
+    cv_.wait(lock, [this] { return open_; });
+  }
+  bool wait_entered(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, timeout, [this] { return entered_; });
+  }
+  void open() {
+    std::lock_guard lock(mutex_);
+    open_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool entered_ = false;
+  bool open_ = false;
+};
+
+const kiln::v1::ChipStepResult* result_of(const testing::Drained& d, std::uint64_t run_id) {
+  for (const auto& r : d.results) {
+    if (r.run_id() == run_id) return &r;
+  }
+  return nullptr;
+}
+
+// Regression: start() joined the previous phase's chip thread on the link's
+// io thread, so a dispatch that replaced a phase mid-tick stalled heartbeats
+// and acks until the chip's GEMMs ended.
+TEST(PhaseExecutorTest, StartReturnsWhileTheReplacedPhaseIsStillBusyInATick) {
+  Outbox outbox("r-test", 1);
+  Gate gate;
+  auto chip = std::make_unique<FakeChip>("F-00");
+  chip->after_slice = [&gate](FakeChip&) { gate.pass(); };
+  std::vector<std::unique_ptr<device::Chip>> chips;
+  chips.push_back(std::move(chip));
+  ChipPhaseOptions options;
+  options.time_scale = 0;  // no pacing: the gate is the only wait
+  PhaseExecutor executor(std::move(chips), outbox, options);
+
+  executor.start(phase(1, {step(0, "gemm", 10, gemm_params())}, {"F-00"}));
+  ASSERT_TRUE(gate.wait_entered(10s));
+
+  // The chip is inside its tick; replacing its phase must not wait for it.
+  auto replaced = std::async(std::launch::async,
+                             [&] { executor.start(phase(2, {step(0, "gemm", 0.5, gemm_params())}, {"F-00"})); });
+  const bool returned = replaced.wait_for(10s) == std::future_status::ready;
+  EXPECT_TRUE(executor.busy());
+  gate.open();
+  ASSERT_TRUE(returned) << "start() waited for the chip's tick";
+  ASSERT_TRUE(executor.wait_idle(30s));
+
+  const auto d = testing::drain(outbox);
+  const auto* old_result = result_of(d, 1);
+  const auto* new_result = result_of(d, 2);
+  ASSERT_NE(old_result, nullptr);
+  ASSERT_NE(new_result, nullptr);
+  EXPECT_FALSE(old_result->completed());
+  EXPECT_TRUE(new_result->completed()) << new_result->note();
+}
+
+}  // namespace
+}  // namespace kiln::agent
