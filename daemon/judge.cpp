@@ -233,7 +233,7 @@ Judgement judge(const JudgeInput& in) {
     switch (limit.of) {
       case plan::LimitBase::absolute: break;
       case plan::LimitBase::peak: {
-        auto peak = in.peaks ? plan::peak_figure(limit.metric, *in.step, *in.peaks) : std::nullopt;
+        auto peak = in.peaks ? plan::peak_figure(limit.metric, *in.step, *in.peaks, catalog) : std::nullopt;
         if (!peak) {
           if (!in.so_far) {
             raise(Verdict::inconclusive,

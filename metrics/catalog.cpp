@@ -168,6 +168,14 @@ const MetricDef& MetricCatalog::at(MetricName name) const {
   return *def;
 }
 
+std::string MetricCatalog::peak_key_for(std::string_view name, const ParamLookup& param) const {
+  const MetricDef* def = find(name);
+  if (def == nullptr || def->peak_key.empty()) return {};
+  if (def->peak_param.empty()) return def->peak_key;
+  const std::optional<std::string> value = param ? param(def->peak_param) : std::nullopt;
+  return def->peak_key + "." + value.value_or(def->peak_param_default);
+}
+
 bool MetricCatalog::is_counter(std::string_view name) const {
   const MetricDef* def = find(name);
   return def != nullptr && def->kind == MetricKind::counter;

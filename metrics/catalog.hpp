@@ -9,6 +9,7 @@
 // instantiated per link index: link_metric(kLinkGbps, 3) is "link3_gbps".
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -124,6 +125,14 @@ class MetricCatalog {
   MetricRef resolve(std::string_view name) const;
   // The definition of a name the code refers to; it is always there.
   const MetricDef& at(MetricName name) const;
+
+  // The key of the chip's peak figure an `of: peak` limit on `name` scales:
+  // the definition's peak_key, with ".<the step's value of peak_param>" (its
+  // default when the step has none) where it names one — "tflops.bf16",
+  // "busbw_gbps.allreduce", "tdp_w". Empty when the metric has no peak.
+  // `param` answers a step param's value (std::nullopt: not set).
+  using ParamLookup = std::function<std::optional<std::string>(std::string_view param)>;
+  std::string peak_key_for(std::string_view name, const ParamLookup& param) const;
 
   bool is_counter(std::string_view name) const;
   bool is_flag(std::string_view name) const;

@@ -1,5 +1,7 @@
 #include "reports/report_text.hpp"
 
+#include "metrics/catalog.hpp"
+
 #include <algorithm>
 #include <map>
 
@@ -29,7 +31,8 @@ std::string location_text(const Json& f) {
   if (f.contains("core")) add(fmt::format("core {}", f["core"].dump()));
   if (f.contains("pe")) add(fmt::format("pe [{},{}]", f["pe"][0].dump(), f["pe"][1].dump()));
   if (f.contains("bit")) add(fmt::format("bit {}", f["bit"].dump()));
-  for (const char* key : {"stack", "channel", "link", "voltage_mv", "clock_mhz"}) {
+  for (std::string_view key : {std::string_view("stack"), std::string_view("channel"), std::string_view("link"),
+                                std::string_view(metrics::kVoltageMv), std::string_view(metrics::kClockMhz)}) {
     if (f.contains(key)) add(fmt::format("{} {}", key, f[key].dump()));
   }
   return out;
@@ -37,15 +40,14 @@ std::string location_text(const Json& f) {
 
 std::string conditions_text(const Json& c) {
   std::string out;
-  auto add = [&](const char* key, const char* unit) {
+  // The conditions a detection records (DESIGN §5), with the catalog's units.
+  for (metrics::MetricName name : {metrics::kTemperatureC, metrics::kPowerW, metrics::kClockMhz, metrics::kVoltageMv}) {
+    const std::string key = name.str();
     if (c.contains(key) && c[key].is_number()) {
-      out += fmt::format("{}{:.1f} {}", out.empty() ? "" : ", ", c[key].get<double>(), unit);
+      out += fmt::format("{}{:.1f} {}", out.empty() ? "" : ", ", c[key].get<double>(),
+                         metrics::MetricCatalog::builtin().at(name).unit);
     }
-  };
-  add("temperature_c", "°C");
-  add("power_w", "W");
-  add("clock_mhz", "MHz");
-  add("voltage_mv", "mV");
+  }
   return out;
 }
 

@@ -29,12 +29,11 @@ kiln::v1::LimitOf limit_of(const Json& limit) {
 // "<peak_key>[.<the step's value of peak_param>]" as the catalog declares
 // it; empty when the metric has no peak figure.
 std::string peak_key_of(const std::string& metric, const Json& params) {
-  const metrics::MetricDef* def = metrics::MetricCatalog::builtin().find(metric);
-  if (def == nullptr || def->peak_key.empty()) return {};
-  if (def->peak_param.empty()) return def->peak_key;
-  const auto it = params.find(def->peak_param);
-  const std::string value = it != params.end() && it->is_string() ? it->get<std::string>() : def->peak_param_default;
-  return def->peak_key + "." + value;
+  return metrics::MetricCatalog::builtin().peak_key_for(metric, [&](std::string_view param) -> std::optional<std::string> {
+    const auto it = params.find(param);
+    if (it == params.end() || !it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+  });
 }
 
 void set_bound(const Json& limit, const char* key, kiln::v1::StepLimit& out,

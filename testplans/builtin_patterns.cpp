@@ -4,11 +4,14 @@
 
 #include <utility>
 
+#include "metrics/catalog.hpp"
 #include "testplans/builtin_pattern_names.hpp"
 #include "testplans/pattern_registry.hpp"
 
 namespace kiln::plan {
 namespace {
+
+namespace m = metrics;
 
 ParamSpec choice(std::string name, std::vector<std::string> choices, std::string default_text, std::string help) {
   ParamSpec p;
@@ -61,7 +64,7 @@ PatternSpec gemm() {
                             "vote: compare with peer chips; none: speed only"));
   s.params.push_back(choice("data", {"random", "ones", "max_toggle"}, "random",
                             "input values; max_toggle flips every bit between operands to draw the most power"));
-  s.metrics = {"tflops", "sdc_errors"};
+  s.metrics = {m::kTflops.str(), m::kSdcErrors.str()};
   return s;
 }
 
@@ -72,7 +75,7 @@ PatternSpec hbm() {
   s.params.push_back(choice("test", {"bandwidth", "walking_ones", "moving_inversions", "random"},
                             "moving_inversions", "bandwidth: streaming copy; the others: pattern tests that find bad bits"));
   s.params.push_back(ranged("fraction", ParamType::number, "0.9", 0.01, 1, "share of free HBM the test covers"));
-  s.metrics = {"hbm_gbps", "memory_errors"};
+  s.metrics = {m::kHbmGbps.str(), m::kMemoryErrors.str()};
   return s;
 }
 
@@ -85,7 +88,8 @@ PatternSpec collective() {
   s.params.push_back(ranged("sizes", ParamType::size_list, "1048576,67108864,1073741824", 1, 64 * kGiB,
                             "message sizes, cycled through for the step's duration"));
   s.params.push_back(boolean("check", "true", "verify every result (finds corruption on the links)"));
-  s.metrics = {"busbw_gbps", "algbw_gbps", "link_crc_errors", "link_gbps", "data_errors"};
+  s.metrics = {m::kBusbwGbps.str(), m::kAlgbwGbps.str(), m::kLinkCrcErrors.str(), m::kLinkGbps.str(),
+               m::kDataErrors.str()};
   return s;
 }
 
@@ -96,7 +100,7 @@ PatternSpec power() {
   s.params.push_back(ranged("target_w", ParamType::number, "0", 0, 5000, "power to draw in watts; 0 means the SKU's TDP"));
   s.params.push_back(ranged("pulse_hz", ParamType::number, "0", 0, 1000,
                             "square-wave load between idle and target at this rate; 0 means steady"));
-  s.metrics = {"power_w"};
+  s.metrics = {m::kPowerW.str()};
   return s;
 }
 
@@ -113,7 +117,7 @@ PatternSpec shmoo() {
   s.params.push_back(dtype_param());
   // Smaller than gemm's default so that each point gets many verified multiplies.
   for (auto& p : gemm_shape("2048")) s.params.push_back(std::move(p));
-  s.metrics = {"shmoo_failures"};
+  s.metrics = {m::kShmooFailures.str()};
   return s;
 }
 

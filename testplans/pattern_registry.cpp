@@ -1,5 +1,7 @@
 #include "testplans/pattern_registry.hpp"
 
+#include "metrics/catalog.hpp"
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -41,12 +43,9 @@ std::vector<std::string> PatternRegistry::names() const {
 }
 
 const std::vector<std::string>& PatternRegistry::common_metrics() {
-  // Chip telemetry (DESIGN §7) plus what the daemon derives from it for
-  // any step: throttle_fraction (share of samples throttled) and link_down
-  // (links seen down during the step).
-  static const std::vector<std::string> kCommon = {
-      "temperature_c", "hbm_temperature_c", "power_w", "clock_mhz", "voltage_mv", "utilization",
-      "throttled",     "throttle_fraction", "hbm_ce",  "hbm_ue",    "link_crc_errors", "link_down"};
+  // The catalog's common metrics: chip telemetry (DESIGN §7) plus what the
+  // daemon derives from it for any step (throttle_fraction, link_down).
+  static const std::vector<std::string> kCommon = metrics::MetricCatalog::builtin().common_names();
   return kCommon;
 }
 

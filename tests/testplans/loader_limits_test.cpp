@@ -44,8 +44,8 @@ TEST(LoaderLimits, UnknownMetricListsTheKnownOnes) {
   EXPECT_TRUE(only_error(
       load_limits("{hbm_gbps: {min: 1}}"),
       "p.yaml:6:14: steps[0].limits: unknown metric 'hbm_gbps' for pattern 'gemm' (known: tflops, sdc_errors, "
-      "temperature_c, hbm_temperature_c, power_w, clock_mhz, voltage_mv, utilization, throttled, throttle_fraction, "
-      "hbm_ce, hbm_ue, link_crc_errors, link_down)"));
+      "temperature_c, hbm_temperature_c, power_w, clock_mhz, voltage_mv, utilization, throttled, "
+      "hbm_ce, hbm_ue, link_crc_errors, throttle_fraction, link_down)"));
 }
 
 TEST(LoaderLimits, BadOf) {
@@ -118,7 +118,7 @@ steps:
   EXPECT_TRUE(only_error(
       result, "p.yaml:6:75: steps[0].limits: unknown metric 'tflops' for pattern 'collective' (known: busbw_gbps, "
               "algbw_gbps, link_crc_errors, link_gbps, data_errors, temperature_c, hbm_temperature_c, power_w, clock_mhz, "
-              "voltage_mv, utilization, throttled, throttle_fraction, hbm_ce, hbm_ue, link_down)"));
+              "voltage_mv, utilization, throttled, hbm_ce, hbm_ue, throttle_fraction, link_down)"));
 }
 
 }  // namespace

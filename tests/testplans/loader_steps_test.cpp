@@ -312,8 +312,8 @@ colour: blue
       "p.yaml:7:30: steps[0].params.m: expected an integer, got 'big'",
       "p.yaml:8:22: steps[0].limits.tflops: min (2) is greater than max (1)",
       "p.yaml:8:40: steps[0].limits: unknown metric 'tflopz' for pattern 'gemm' (known: tflops, sdc_errors, "
-      "temperature_c, hbm_temperature_c, power_w, clock_mhz, voltage_mv, utilization, throttled, throttle_fraction, "
-      "hbm_ce, hbm_ue, link_crc_errors, link_down)",
+      "temperature_c, hbm_temperature_c, power_w, clock_mhz, voltage_mv, utilization, throttled, hbm_ce, hbm_ue, "
+      "link_crc_errors, throttle_fraction, link_down)",
       "p.yaml:9:11: steps[1].name: duplicate step name 'a' (first used at line 4)",
       "p.yaml:10:14: steps[1].pattern: unknown pattern 'hbn' (known: gemm, hbm, collective, power, shmoo, idle)",
       "p.yaml:12:1: unknown key 'colour' (expected one of: plan, description, seed, targets, sample_hz, steps, "
