@@ -79,7 +79,10 @@ struct GemmSlice {
   Seconds elapsed{0};        // chip time this slice took (a sim chip: the dt asked for; a real one: at least one GEMM)
   double flops = 0;          // useful floating-point operations done
   double gemms = 0;          // full-size GEMMs completed (fractional)
-  std::optional<GemmTile> tile;
+  // Shared so that a chip can reuse a tile's storage (a sim tile is up to
+  // ~0.6 MiB and is made every slice) once whoever verified it let go of it,
+  // without a method on Chip for that.
+  std::shared_ptr<GemmTile> tile;
   std::optional<GemmCheck> check;
 };
 
@@ -160,11 +163,6 @@ class Chip {
   virtual GemmSlice run_gemm(const GemmWork& work, Seconds dt) = 0;
   // Does nothing for `dt`: the chip cools towards ambient.
   virtual void idle(Seconds dt) = 0;
-
-  // Optional: hands a tile back once it has been verified, so that a later
-  // slice reuses its storage instead of allocating (a sim tile is up to
-  // ~0.6 MiB and is made every slice). Chips without tiles ignore it.
-  virtual void recycle(GemmTile&& /*tile*/) {}
 
   // Runs a memory pattern for `dt` of chip time. Chips that cannot run
   // memory patterns answer ErrorCode::unavailable (the step is unsupported,

@@ -139,7 +139,7 @@ void GemmVerifier::run_compared(Seconds share, const device::GemmWork& base) {
   }
   tick_findings_.insert(tick_findings_.end(), diff.findings.begin(), diff.findings.end());
   if (diff.count > diff.findings.size()) tick_unlocalized_ += diff.count - diff.findings.size();
-  env_.chip.recycle(std::move(*slice.tile));
+  // `slice` goes out of scope here: the chip reuses the tile's storage next slice.
 }
 
 void GemmVerifier::drop_tick_findings() {

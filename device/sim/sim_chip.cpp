@@ -89,7 +89,8 @@ GemmSlice SimChip::run_gemm(const GemmWork& work, Seconds dt) {
   slice.gemms = slice.flops / (2.0 * static_cast<double>(work.m) * static_cast<double>(work.n) *
                                static_cast<double>(work.k));
   if (work.functional) {
-    slice.tile.emplace(std::exchange(spare_tile_, GemmTile{}));
+    if (!tile_storage_ || tile_storage_.use_count() > 1) tile_storage_ = std::make_shared<GemmTile>();
+    slice.tile = tile_storage_;
     if (work.input_seed) {
       SimRandom shared(*work.input_seed);
       make_gemm_tile(sku, work, shared, *slice.tile);
@@ -97,7 +98,7 @@ GemmSlice SimChip::run_gemm(const GemmWork& work, Seconds dt) {
       make_gemm_tile(sku, work, tile_rng_, *slice.tile);
     }
   }
-  GemmTile* tile = slice.tile ? &*slice.tile : nullptr;
+  GemmTile* tile = slice.tile.get();
   injected_sdc_events_ += static_cast<std::uint64_t>(faults_.apply_sdc(slice.gemms, die_c, clock_mhz, tile));
   injected_margin_events_ +=
       static_cast<std::uint64_t>(margin_.apply(slice.gemms, voltage_mv_, clock_mhz, die_c, margin_rng_, tile));

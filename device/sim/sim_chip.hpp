@@ -61,7 +61,6 @@ class SimChip final : public Chip {
   Seconds now() const override { return now_; }
   GemmSlice run_gemm(const GemmWork& work, Seconds dt) override;
   void idle(Seconds dt) override;
-  void recycle(GemmTile&& tile) override { spare_tile_ = std::move(tile); }
   Result<MemorySlice> run_memory(const MemoryWork& work, Seconds dt) override;
   Status set_operating_point(double voltage_mv, double clock_mhz) override;
   void clear_operating_point() override;
@@ -105,7 +104,8 @@ class SimChip final : public Chip {
   SimRandom tile_rng_;
   SimRandom margin_rng_;
   SimRandom collective_rng_;
-  GemmTile spare_tile_;  // storage handed back by recycle()
+  // The last slice's tile: its storage is reused once nobody else holds it.
+  std::shared_ptr<GemmTile> tile_storage_;
   Seconds now_{0};
   double voltage_mv_;
   double power_w_;

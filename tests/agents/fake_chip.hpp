@@ -82,7 +82,7 @@ class FakeChip final : public device::Chip {
     // Flops such that a full tick gives exactly `tflops_at_full` TFLOPS.
     slice.flops = tflops_at_full * 1e12 * dt.count();
     if (work.functional) {
-      slice.tile.emplace();
+      slice.tile = std::make_shared<device::GemmTile>();
       device::make_gemm_tile(sku_, work, rng_, *slice.tile);
       for (const auto& flip : flips) {
         auto& c = slice.tile->c;

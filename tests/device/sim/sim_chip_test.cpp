@@ -152,7 +152,7 @@ TEST(SimChip, NewRunRestartsTimeButKeepsTheHeat) {
 void expect_identical(const GemmSlice& x, const GemmSlice& y, const Telemetry& tx, const Telemetry& ty) {
   ASSERT_EQ(x.flops, y.flops);
   ASSERT_EQ(x.gemms, y.gemms);
-  ASSERT_EQ(x.tile.has_value(), y.tile.has_value());
+  ASSERT_EQ(x.tile != nullptr, y.tile != nullptr);
   if (x.tile) {
     ASSERT_TRUE(same_bits(x.tile->a, y.tile->a));
     ASSERT_TRUE(same_bits(x.tile->b, y.tile->b));
@@ -183,6 +183,7 @@ TEST(SimChip, SameSeedsGiveIdenticalTelemetryAndTilesForAThousandSlices) {
   second.start_run(7);
   other_run.start_run(8);
   int differing_tiles = 0;
+  std::shared_ptr<GemmTile> second_kept;
   for (int i = 0; i < 1000; ++i) {
     // Mixed work, as a plan would give: data kinds, dtypes and idle gaps.
     const DType dtype = i % 3 == 0 ? DType::fp8 : DType::bf16;
@@ -199,8 +200,9 @@ TEST(SimChip, SameSeedsGiveIdenticalTelemetryAndTilesForAThousandSlices) {
     expect_identical(x, y, first.telemetry(), second.telemetry());
     if (HasFatalFailure()) return;
     differing_tiles += same_bits(x.tile->c, z.tile->c) ? 0 : 1;
-    // Only `first` hands its tiles back: reused storage must not change results.
-    first.recycle(std::move(*x.tile));
+    // Only `first` reuses its tile's storage (its slice is dropped); `second`'s
+    // last tile is still held, so it makes a fresh one: reuse must not change results.
+    second_kept = y.tile;
   }
   EXPECT_EQ(first.injected_sdc_events(), second.injected_sdc_events());
   EXPECT_GT(first.injected_sdc_events(), 0u);
