@@ -187,7 +187,7 @@ float recompute_element(const device::GemmTile& tile, int row, int col) {
 }
 
 Result<AbftReport> verify_abft(const device::GemmTile& tile, std::int64_t recompute_budget) {
-  if (auto shape = check_shape(tile); !shape) return shape.error();
+  KILN_TRY(check_shape(tile));
 
   const Checksums sums = compute_checksums(tile);
   AbftReport report;

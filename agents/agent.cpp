@@ -78,7 +78,7 @@ Result<std::unique_ptr<Agent>> Agent::create(AgentConfig config, const device::B
 
 Result<std::unique_ptr<Agent>> Agent::create(AgentConfig config, std::vector<std::unique_ptr<device::Chip>> chips,
                                              std::unique_ptr<device::Fabric> fabric) {
-  if (auto ok = check_config(config); !ok) return ok.error();
+  KILN_TRY(check_config(config));
   for (const auto& chip : chips) {
     if (!chip) return make_error(ErrorCode::invalid_argument, "null chip");
   }

@@ -137,9 +137,7 @@ void RunManager::load_baselines(Run& run) {
   const std::string plan_name = run.plan->name;
   writer_.submit(
       [rows, plan_name, id](store::Writer& w) -> Status {
-        auto found = w.baselines(plan_name, id);
-        if (!found) return found.error();
-        *rows = std::move(found).value();
+        KILN_TRY_ASSIGN(*rows, w.baselines(plan_name, id));
         return {};
       },
       [this, rows, id](const Status& status) {

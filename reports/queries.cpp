@@ -65,27 +65,23 @@ Json failure_json(const store::FailureRow& f, const std::string& label) {
 }  // namespace
 
 Result<std::string> runs_json(store::Reader& reader) {
-  auto runs = reader.list_runs();
-  if (!runs) return runs.error();
+  KILN_TRY_ASSIGN(auto runs, reader.list_runs());
   Json list = Json::array();
-  for (const auto& run : *runs) list.push_back(run_header(run));
+  for (const auto& run : runs) list.push_back(run_header(run));
   return Json{{"runs", list}}.dump(2);
 }
 
 Result<std::string> run_json(store::Reader& reader, std::uint64_t run_id) {
-  auto run = reader.run(run_id);
-  if (!run) return run.error();
-  auto steps = reader.steps(run_id);
-  if (!steps) return steps.error();
-  auto chips = reader.run_chips(run_id);
-  if (!chips) return chips.error();
-  Json j = run_header(*run);
-  j["sample_hz"] = run->sample_hz;
+  KILN_TRY_ASSIGN(auto run, reader.run(run_id));
+  KILN_TRY_ASSIGN(auto steps, reader.steps(run_id));
+  KILN_TRY_ASSIGN(auto chips, reader.run_chips(run_id));
+  Json j = run_header(run);
+  j["sample_hz"] = run.sample_hz;
   Json step_list = Json::array();
   double total = 0;
   std::map<std::uint32_t, double> phase_length;
-  const std::map<std::uint32_t, std::string> labels = step_display_names(*steps);
-  for (const auto& s : *steps) {
+  const std::map<std::uint32_t, std::string> labels = step_display_names(steps);
+  for (const auto& s : steps) {
     step_list.push_back({{"index", s.step_index}, {"phase", s.phase_index}, {"repeat", s.repeat_index},
                          {"name", s.name}, {"label", labels.at(s.step_index)}, {"pattern", s.pattern},
                          {"duration_s", s.duration_s},
@@ -96,30 +92,26 @@ Result<std::string> run_json(store::Reader& reader, std::uint64_t run_id) {
   j["steps"] = step_list;
   j["total_s"] = total;
   std::map<std::string, int> verdicts;
-  for (const auto& c : *chips) ++verdicts[c.verdict.empty() ? "pending" : c.verdict];
-  j["chips"] = chips->size();
+  for (const auto& c : chips) ++verdicts[c.verdict.empty() ? "pending" : c.verdict];
+  j["chips"] = chips.size();
   j["verdicts"] = verdicts;
   return j.dump(2);
 }
 
 Result<std::string> report_json(store::Reader& reader, std::uint64_t run_id) {
-  auto run = reader.run(run_id);
-  if (!run) return run.error();
-  auto steps = reader.steps(run_id);
-  if (!steps) return steps.error();
-  auto chips = reader.run_chips(run_id);
-  if (!chips) return chips.error();
-  auto chip_steps = reader.chip_steps(run_id);
-  if (!chip_steps) return chip_steps.error();
+  KILN_TRY_ASSIGN(auto run, reader.run(run_id));
+  KILN_TRY_ASSIGN(auto steps, reader.steps(run_id));
+  KILN_TRY_ASSIGN(auto chips, reader.run_chips(run_id));
+  KILN_TRY_ASSIGN(auto chip_steps, reader.chip_steps(run_id));
 
   std::map<std::pair<std::string, std::uint32_t>, const store::ChipStepRow*> by_chip_step;
-  for (const auto& cs : *chip_steps) by_chip_step[{cs.serial, cs.step_index}] = &cs;
-  const std::map<std::uint32_t, std::string> labels = step_display_names(*steps);
+  for (const auto& cs : chip_steps) by_chip_step[{cs.serial, cs.step_index}] = &cs;
+  const std::map<std::uint32_t, std::string> labels = step_display_names(steps);
 
   Json report;
-  report["run"] = run_header(*run);
+  report["run"] = run_header(run);
   Json chip_list = Json::array();
-  for (const auto& chip : *chips) {
+  for (const auto& chip : chips) {
     Json c;
     c["serial"] = chip.serial;
     c["rack"] = chip.rack;
@@ -128,7 +120,7 @@ Result<std::string> report_json(store::Reader& reader, std::uint64_t run_id) {
     c["verdict"] = chip.verdict.empty() ? Json(nullptr) : Json(chip.verdict);
     Json failures = Json::array();
     Json step_list = Json::array();
-    for (const auto& step : *steps) {
+    for (const auto& step : steps) {
       Json s;
       s["name"] = step.name;
       s["index"] = step.step_index;
@@ -165,15 +157,14 @@ Result<std::string> report_json(store::Reader& reader, std::uint64_t run_id) {
   // that replays it on the same chips with the same randomness.
   // Named by the path it was submitted with, where the store has it.
   report["reproduce"] =
-      reproduce_command(RunToReproduce{run->plan_path, run->plan_name, run->seed, run->racks, run->plan_sha256});
+      reproduce_command(RunToReproduce{run.plan_path, run.plan_name, run.seed, run.racks, run.plan_sha256});
   return report.dump(2);
 }
 
 Result<std::string> chips_json(store::Reader& reader) {
-  auto chips = reader.chips();
-  if (!chips) return chips.error();
+  KILN_TRY_ASSIGN(auto chips, reader.chips());
   Json list = Json::array();
-  for (const auto& c : *chips) {
+  for (const auto& c : chips) {
     list.push_back({{"serial", c.serial}, {"sku", c.sku}, {"rack", c.rack}, {"slot", c.slot},
                     {"last_seen", c.last_seen_unix_ms > 0 ? Json(format_iso8601(c.last_seen_unix_ms)) : Json(nullptr)}});
   }
@@ -181,15 +172,13 @@ Result<std::string> chips_json(store::Reader& reader) {
 }
 
 Result<std::string> chip_json(store::Reader& reader, const std::string& serial) {
-  auto chips = reader.chips();
-  if (!chips) return chips.error();
+  KILN_TRY_ASSIGN(auto chips, reader.chips());
   const store::ChipRow* found = nullptr;
-  for (const auto& c : *chips) found = c.serial == serial ? &c : found;
+  for (const auto& c : chips) found = c.serial == serial ? &c : found;
   if (found == nullptr) return make_error(ErrorCode::not_found, "no chip with serial '{}'", serial);
-  auto history = reader.chip_history(serial);
-  if (!history) return history.error();
+  KILN_TRY_ASSIGN(auto history, reader.chip_history(serial));
   Json runs = Json::array();
-  for (const auto& h : *history) {
+  for (const auto& h : history) {
     runs.push_back({{"run", h.run_id}, {"plan", h.plan_name}, {"rack", h.rack}, {"slot", h.slot},
                     {"verdict", h.verdict.empty() ? Json(nullptr) : Json(h.verdict)}, {"status", h.status},
                     {"submitted", format_iso8601(h.submitted_unix_ms)}});
@@ -200,11 +189,9 @@ Result<std::string> chip_json(store::Reader& reader, const std::string& serial) 
 
 Status telemetry_csv(store::Reader& reader, std::uint64_t run_id, const std::string& serial, const std::string& metric,
                      std::ostream& out) {
-  auto run = reader.run(run_id);
-  if (!run) return run.error();
-  auto steps = reader.steps(run_id);
-  if (!steps) return steps.error();
-  std::map<std::uint32_t, std::string> step_names = step_display_names(*steps);
+  KILN_TRY_ASSIGN(auto run, reader.run(run_id));
+  KILN_TRY_ASSIGN(auto steps, reader.steps(run_id));
+  std::map<std::uint32_t, std::string> step_names = step_display_names(steps);
   out << "serial,step,t_s,time,metric,value\n";
   return reader.telemetry(run_id, serial, metric, [&](const store::TelemetryRow& row) {
     out << row.serial << ',' << step_names[row.step_index] << ',' << fmt::format("{:.3f}", row.t_s) << ','

@@ -106,21 +106,19 @@ Status configure_writer(SQLite::Database& db) {
 // PRAGMA foreign_keys cannot change inside a transaction: a later migration
 // that rebuilds a table should use PRAGMA defer_foreign_keys = ON instead.
 Status migrate(SQLite::Database& db, std::int64_t now_unix_ms) {
-  const Result<int> found = schema_version(db);
-  if (!found) return found.error();
-  if (*found > kMigrationCount) {
+  KILN_TRY_ASSIGN(const int found, schema_version(db));
+  if (found > kMigrationCount) {
     return make_error(ErrorCode::conflict,
                       "{} has schema version {}, newer than this build understands ({}); use a newer Kiln",
-                      db.getFilename(), *found, kMigrationCount);
+                      db.getFilename(), found, kMigrationCount);
   }
-  for (int i = *found; i < kMigrationCount; ++i) {
+  for (int i = found; i < kMigrationCount; ++i) {
     const Migration& migration = kMigrations[i];
     try {
       SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
       // Another process may have applied it while this one waited for the lock.
-      const Result<int> current = schema_version(db);
-      if (!current) return current.error();
-      if (*current >= migration.version) continue;
+      KILN_TRY_ASSIGN(const int current, schema_version(db));
+      if (current >= migration.version) continue;
       db.exec(migration.sql);
       SQLite::Statement record(db,
                                "INSERT INTO schema_migrations (version, name, applied_unix_ms) VALUES (?1, ?2, ?3)");

@@ -64,14 +64,13 @@ Result<std::unique_ptr<Reader>> Reader::open(const std::string& path) {
   const std::string what = "open " + path;
   return detail::guarded(what.c_str(), [&]() -> Result<std::unique_ptr<Reader>> {
     auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READONLY, detail::kBusyTimeoutMs);
-    const Result<int> version = detail::schema_version(*db);
-    if (!version) return version.error();
-    if (*version == 0) return make_error(ErrorCode::invalid_argument, "{} is not a Kiln database (it is empty)", path);
-    if (*version != kMigrationCount) {
+    KILN_TRY_ASSIGN(const int version, detail::schema_version(*db));
+    if (version == 0) return make_error(ErrorCode::invalid_argument, "{} is not a Kiln database (it is empty)", path);
+    if (version != kMigrationCount) {
       return make_error(ErrorCode::conflict,
-                        "{} has schema version {}, this build reads version {}; {}", path, *version, kMigrationCount,
-                        *version < kMigrationCount ? "open it once with this build's kilnd to upgrade it"
-                                                   : "use a newer Kiln");
+                        "{} has schema version {}, this build reads version {}; {}", path, version, kMigrationCount,
+                        version < kMigrationCount ? "open it once with this build's kilnd to upgrade it"
+                                                  : "use a newer Kiln");
     }
     return std::unique_ptr<Reader>(new Reader(std::move(db)));
   });

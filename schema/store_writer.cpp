@@ -58,8 +58,8 @@ Result<std::unique_ptr<Writer>> Writer::open(const std::string& path) {
   return detail::guarded(what.c_str(), [&]() -> Result<std::unique_ptr<Writer>> {
     auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
                                                  detail::kBusyTimeoutMs);
-    if (Status configured = detail::configure_writer(*db); !configured) return configured.error();
-    if (Status migrated = detail::migrate(*db, unix_ms_now()); !migrated) return migrated.error();
+    KILN_TRY(detail::configure_writer(*db));
+    KILN_TRY(detail::migrate(*db, unix_ms_now()));
     return std::unique_ptr<Writer>(new Writer(std::move(db)));
   });
 }
@@ -233,7 +233,7 @@ Result<std::uint64_t> Writer::create_run(const NewRun& run) {
       execute(s.insert_step);
     }
   });
-  if (!stored) return stored.error();
+  KILN_TRY(stored);
   return run_id;
 }
 
@@ -373,7 +373,7 @@ Result<int> Writer::fail_unfinished_runs(const std::string& reason, std::int64_t
     runs.bind(2, now_unix_ms);
     marked = execute(runs);
   });
-  if (!done) return done.error();
+  KILN_TRY(done);
   return marked;
 }
 

@@ -185,7 +185,7 @@ Result<bool> Writer::ingest_batch(const kiln::v1::AgentBatch& batch) {
       }
     }
   });
-  if (!stored) return stored.error();
+  KILN_TRY(stored);
   return fresh;
 }
 
