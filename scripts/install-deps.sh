@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build ccache pkg-config git
+  build-essential cmake ninja-build ccache pkg-config git clang-format
   libboost-dev libboost-system-dev
   protobuf-compiler libprotobuf-dev
   libsqlite3-dev libsqlitecpp-dev sqlite3

@@ -1,0 +1,3 @@
+// reports/ links schema/ (kiln_store): its headers are visible.
+#include "reports/queries.hpp"
+#include "schema/store.hpp"
