@@ -38,6 +38,10 @@ void VoteBoard::count(Round& r) const {
   for (std::size_t i = 0; i < n; ++i) {
     VoteOutcome& out = r.outcomes[i];
     out = VoteOutcome{};
+    // A member that left (a hung chip, one that returned no tile) has no
+    // tile this tick: it is not judged here, and its empty place must not be
+    // compared with anything.
+    if (r.tiles[i] == nullptr) continue;
     std::vector<std::size_t> peers;  // same SKU, voting, including i
     for (std::size_t j = 0; j < n; ++j) {
       if (r.tiles[j] != nullptr && skus_[j] == skus_[i]) peers.push_back(j);
@@ -48,8 +52,8 @@ void VoteBoard::count(Round& r) const {
     }
     std::map<std::uint64_t, std::size_t> tally;
     for (const std::size_t j : peers) ++tally[hashes[j]];
-    const auto top = std::max_element(tally.begin(), tally.end(),
-                                      [](const auto& a, const auto& b) { return a.second < b.second; });
+    const auto top =
+        std::max_element(tally.begin(), tally.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
     if (top->second * 2 <= peers.size()) {
       out.undecided_reason = fmt::format("no majority among the {} chips of SKU {}", peers.size(), skus_[i]);
       continue;

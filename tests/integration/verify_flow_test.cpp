@@ -80,5 +80,21 @@ TEST(VerifyFlow, VoteWithTooFewVotersIsInconclusive) {
   for (const auto& c : report["chips"]) EXPECT_EQ(c["verdict"], "inconclusive") << c.dump(2);
 }
 
+TEST(VerifyFlow, AChipThatHangsDuringAVoteFailsAloneAndTheOthersAreStillJudged) {
+  // Issue 10: nightly-burnin's vote step on a rack with a hung chip killed
+  // that rack's agent (SIGSEGV) and left every other chip `error`.
+  const Json report = run_report(one_rack_lab("V-", 5, 66, 1, "[{kind: hang, after: 1s}]"), plan("vote"));
+  ASSERT_EQ(report["chips"].size(), 5u);
+  for (const auto& c : report["chips"]) {
+    if (c["serial"] == "V-1") {
+      EXPECT_EQ(c["verdict"], "fail") << c.dump(2);
+      ASSERT_FALSE(c["failures"].empty()) << c.dump(2);
+      EXPECT_EQ(c["failures"][0]["class"], "hang") << c.dump(2);
+    } else {
+      EXPECT_EQ(c["verdict"], "pass") << c.dump(2);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace kiln::testing
