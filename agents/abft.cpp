@@ -22,8 +22,8 @@ Status check_shape(const device::GemmTile& t) {
   const auto cols = static_cast<std::size_t>(t.cols);
   const auto depth = static_cast<std::size_t>(t.depth);
   if (t.a.size() != rows * depth || t.b.size() != depth * cols || t.c.size() != rows * cols) {
-    return make_error(ErrorCode::invalid_argument, "tile {}x{}x{} has a={} b={} c={} elements", t.rows, t.cols,
-                      t.depth, t.a.size(), t.b.size(), t.c.size());
+    return make_error(ErrorCode::invalid_argument, "tile {}x{}x{} has a={} b={} c={} elements", t.rows, t.cols, t.depth,
+                      t.a.size(), t.b.size(), t.c.size());
   }
   const auto finite = [](float x) { return std::isfinite(x); };
   if (!std::all_of(t.a.begin(), t.a.end(), finite) || !std::all_of(t.b.begin(), t.b.end(), finite)) {
@@ -152,8 +152,9 @@ class Localizer {
   bool row_found(int row) const { return row_found_[static_cast<std::size_t>(row)]; }
   bool col_found(int col) const { return col_found_[static_cast<std::size_t>(col)]; }
   std::vector<AbftFinding> take_findings() {
-    std::sort(findings_.begin(), findings_.end(),
-              [](const AbftFinding& x, const AbftFinding& y) { return x.row != y.row ? x.row < y.row : x.col < y.col; });
+    std::sort(findings_.begin(), findings_.end(), [](const AbftFinding& x, const AbftFinding& y) {
+      return x.row != y.row ? x.row < y.row : x.col < y.col;
+    });
     return std::move(findings_);
   }
 
@@ -220,13 +221,17 @@ Result<AbftReport> verify_abft(const device::GemmTile& tile, std::int64_t recomp
   // was recomputed in full and is correct (its checksum was wrong).
   for (int i : sums.bad_rows) {
     if (localizer.row_found(i)) continue;
-    if (localizer.row_searched(i)) ++report.cleared;
-    else report.unlocalized = true;
+    if (localizer.row_searched(i))
+      ++report.cleared;
+    else
+      report.unlocalized = true;
   }
   for (int j : sums.bad_cols) {
     if (localizer.col_found(j)) continue;
-    if (localizer.col_searched(j)) ++report.cleared;
-    else report.unlocalized = true;
+    if (localizer.col_searched(j))
+      ++report.cleared;
+    else
+      report.unlocalized = true;
   }
   report.findings = localizer.take_findings();
   return report;

@@ -26,7 +26,7 @@ namespace kiln::agent {
 struct AbftFinding {
   int row = 0;  // tile coordinates
   int col = 0;
-  int core = 0;  // where it was computed: core = col / pe_cols
+  int core = 0;    // where it was computed: core = col / pe_cols
   int pe_row = 0;  // = row
   int pe_col = 0;  // = col % pe_cols
   int bit = 0;     // highest differing bit of the fp32 patterns (31 = sign, 30..23 exponent, 22..0 mantissa)
@@ -36,8 +36,8 @@ struct AbftFinding {
 
 struct AbftReport {
   std::vector<AbftFinding> findings;  // in row-major order
-  int bad_rows = 0;     // rows whose checksum disagreed
-  int bad_cols = 0;     // columns whose checksum disagreed
+  int bad_rows = 0;                   // rows whose checksum disagreed
+  int bad_cols = 0;                   // columns whose checksum disagreed
   // Checksums disagreed, and the recompute budget ran out before every bad
   // row and column was explained by a finding or searched in full. Still a
   // silent data corruption; its location is unknown.

@@ -109,8 +109,8 @@ Agent::Agent(AgentConfig config, std::vector<std::unique_ptr<device::Chip>> chip
   link.rack = config_.rack;
   link.credential = config_.credential;
   link.flush_interval = config_.flush_interval;
-  link_ = std::make_unique<DaemonLink>(link, make_registration(config_.lab, rack, executor_->chips(), epoch_, rack_peaks),
-                                       *outbox_, *handler_);
+  link_ = std::make_unique<DaemonLink>(
+      link, make_registration(config_.lab, rack, executor_->chips(), epoch_, rack_peaks), *outbox_, *handler_);
 }
 
 Agent::~Agent() { stop(); }

@@ -4,7 +4,6 @@
 
 #include <string>
 
-
 namespace kiln::agent {
 
 // <directory of lab_path>/../skus

@@ -20,7 +20,12 @@ class PhaseLoop {
  public:
   PhaseLoop(device::Chip& chip, const kiln::v1::PhaseDispatch& dispatch, ChipRunState& state,
             const ChipPhaseOptions& options, Outbox& outbox, const PhaseCollectives& collectives)
-      : chip_(chip), dispatch_(dispatch), state_(state), options_(options), outbox_(outbox), collectives_(collectives) {}
+      : chip_(chip),
+        dispatch_(dispatch),
+        state_(state),
+        options_(options),
+        outbox_(outbox),
+        collectives_(collectives) {}
 
   void run(const std::stop_token& stop) {
     if (!state_.started || state_.run_id != dispatch_.run_id()) {

@@ -25,7 +25,7 @@
 namespace kiln::agent {
 
 struct ChipPhaseOptions {
-  double time_scale = 1.0;          // chip seconds per wall second; <= 0 or not finite: no pacing
+  double time_scale = 1.0;  // chip seconds per wall second; <= 0 or not finite: no pacing
   std::string backend = "sim";
   std::string abort_note = "aborted";
   // What steps' patterns are checked against and built by; null: the

@@ -73,7 +73,8 @@ class DaemonLink::Impl final : public net::LinkHandler {
         }
         break;
       default:
-        spdlog::warn("daemon link: ignoring unexpected message {} from the daemon", static_cast<int>(envelope.body_case()));
+        spdlog::warn("daemon link: ignoring unexpected message {} from the daemon",
+                     static_cast<int>(envelope.body_case()));
         break;
     }
   }

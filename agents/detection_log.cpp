@@ -53,8 +53,8 @@ kiln::v1::Detection& DetectionLog::slot(Finding what, std::string_view metric, c
   return by_key_.emplace(std::move(key), std::move(fresh)).first->second;
 }
 
-void DetectionLog::record(Finding what, std::string_view metric, const Location& location,
-                          std::uint64_t count, const Moment& at, std::string_view detail) {
+void DetectionLog::record(Finding what, std::string_view metric, const Location& location, std::uint64_t count,
+                          const Moment& at, std::string_view detail) {
   bool created = false;
   kiln::v1::Detection& d = slot(what, metric, location, at, detail, created);
   d.set_count(d.count() + count);

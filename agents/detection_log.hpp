@@ -43,8 +43,8 @@ class DetectionLog {
 
   explicit DetectionLog(std::size_t max_distinct = kMaxDistinct) : max_distinct_(max_distinct) {}
 
-  void record(Finding what, std::string_view metric, const Location& location, std::uint64_t count,
-              const Moment& at, std::string_view detail = {});
+  void record(Finding what, std::string_view metric, const Location& location, std::uint64_t count, const Moment& at,
+              std::string_view detail = {});
 
   // Total count of one class over every location.
   std::uint64_t count(metrics::FailureClass cls) const;
@@ -53,8 +53,8 @@ class DetectionLog {
   void write_to(kiln::v1::ChipStepResult& result) const;
 
  private:
-  kiln::v1::Detection& slot(Finding what, std::string_view metric, const Location& location,
-                            const Moment& at, std::string_view detail, bool& created);
+  kiln::v1::Detection& slot(Finding what, std::string_view metric, const Location& location, const Moment& at,
+                            std::string_view detail, bool& created);
 
   std::size_t max_distinct_;
   std::map<std::string, kiln::v1::Detection> by_key_;

@@ -4,9 +4,9 @@
 #include <ctime>
 #include <string>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include "agents/agent.hpp"
 #include "agents/agent_options.hpp"
@@ -66,7 +66,8 @@ int main(int argc, char** argv) {
       if (r.id == rack) r.backend = *chosen;
     }
   }
-  if (!spool.empty()) spdlog::info("--spool {}: the on-disk spool is not implemented yet; batches stay in memory", spool);
+  if (!spool.empty())
+    spdlog::info("--spool {}: the on-disk spool is not implemented yet; batches stay in memory", spool);
 
   // Signals are taken synchronously by this thread only: block them before
   // any other thread exists, so that every thread inherits the mask.

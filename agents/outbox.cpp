@@ -67,8 +67,8 @@ BatchPtr Outbox::take_batch(std::size_t max_items, std::size_t max_bytes) {
 bool Outbox::ack(std::uint64_t epoch, std::uint64_t seq) {
   std::lock_guard lock(mutex_);
   if (epoch != epoch_) return false;
-  const auto it = std::find_if(unacked_.begin(), unacked_.end(),
-                               [seq](const Sent& sent) { return sent.batch->seq() == seq; });
+  const auto it =
+      std::find_if(unacked_.begin(), unacked_.end(), [seq](const Sent& sent) { return sent.batch->seq() == seq; });
   if (it == unacked_.end()) return false;
   bytes_ -= it->bytes;
   unacked_.erase(it);

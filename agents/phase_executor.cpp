@@ -11,8 +11,8 @@
 
 namespace kiln::agent {
 
-PhaseExecutor::PhaseExecutor(std::vector<std::unique_ptr<device::Chip>> chips, Outbox& outbox,
-                             ChipPhaseOptions options, std::unique_ptr<device::Fabric> fabric)
+PhaseExecutor::PhaseExecutor(std::vector<std::unique_ptr<device::Chip>> chips, Outbox& outbox, ChipPhaseOptions options,
+                             std::unique_ptr<device::Fabric> fabric)
     : outbox_(outbox), options_(std::move(options)), fabric_(std::move(fabric)) {
   for (auto& chip : chips) {
     auto slot = std::make_unique<Slot>();
@@ -144,8 +144,8 @@ void PhaseExecutor::start(const kiln::v1::PhaseDispatch& dispatch) {
       slot->running = true;
       generation = ++slot->generation;
     }
-    slot->thread = std::jthread(
-        [this, slot, shared, generation, previous = std::move(previous)](std::stop_token stop) mutable {
+    slot->thread =
+        std::jthread([this, slot, shared, generation, previous = std::move(previous)](std::stop_token stop) mutable {
           if (previous.joinable()) previous.join();
           run_chip_phase(*slot->chip, shared->dispatch, slot->state, options_, outbox_, std::move(stop),
                          shared->collectives);

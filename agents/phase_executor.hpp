@@ -22,10 +22,10 @@
 
 #include "agents/chip_phase.hpp"
 #include "agents/collective_rendezvous.hpp"
-#include "agents/vote_board.hpp"
 #include "agents/outbox.hpp"
 #include "agents/patterns/pattern_factory.hpp"
 #include "agents/step_runner.hpp"
+#include "agents/vote_board.hpp"
 #include "device/chip.hpp"
 #include "device/collective.hpp"
 #include "schema/kiln.pb.h"
@@ -62,7 +62,7 @@ class PhaseExecutor {
     std::uint64_t run_id = 0;
     std::uint32_t phase_index = 0;
     std::uint32_t repeat_index = 0;
-    bool running = false;         // guarded by idle_mutex_
+    bool running = false;          // guarded by idle_mutex_
     std::uint64_t generation = 0;  // guarded by idle_mutex_: which start() owns `running`
   };
 

@@ -34,8 +34,10 @@ bool PowerControl::next_tick_loaded(double t0_s, double tick_s) {
 void PowerControl::update(bool loaded, double power_w) {
   if (!std::isfinite(power_w)) return;
   // Both levels drift (temperature, throttling): the latest reading wins.
-  if (loaded) loaded_w_ = power_w;
-  else idle_w_ = power_w;
+  if (loaded)
+    loaded_w_ = power_w;
+  else
+    idle_w_ = power_w;
   if (!loaded_w_) return;
   const double span = *loaded_w_ - idle_w_;
   duty_ = span > 0 ? std::clamp((target_w_ - idle_w_) / span, 0.0, 1.0) : 1.0;

@@ -31,9 +31,9 @@ kiln::v1::ChipInfo chip_info(const device::Chip& chip, const std::map<std::strin
 
 std::map<std::string, double> collective_peaks(const device::Fabric& fabric) {
   std::map<std::string, double> out;
-  for (const auto op : {device::CollectiveOp::allreduce, device::CollectiveOp::allgather,
-                        device::CollectiveOp::reduce_scatter, device::CollectiveOp::alltoall,
-                        device::CollectiveOp::sendrecv}) {
+  for (const auto op :
+       {device::CollectiveOp::allreduce, device::CollectiveOp::allgather, device::CollectiveOp::reduce_scatter,
+        device::CollectiveOp::alltoall, device::CollectiveOp::sendrecv}) {
     const double busbw = fabric.peak_busbw_gbps(op);
     const double factor = device::busbw_factor(op, fabric.chip_count());
     if (!(busbw > 0) || !(factor > 0)) continue;

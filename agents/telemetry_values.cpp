@@ -44,7 +44,8 @@ MetricValues telemetry_values(const device::Telemetry& t) {
     const auto& link = t.links[i];
     const int link_index = static_cast<int>(i);
     if (link.gbps) out.emplace_back(metrics::link_metric(metrics::kLinkGbpsOf, link_index), *link.gbps);
-    if (link.crc_errors) out.emplace_back(metrics::link_metric(metrics::kLinkCrcErrorsOf, link_index), *link.crc_errors);
+    if (link.crc_errors)
+      out.emplace_back(metrics::link_metric(metrics::kLinkCrcErrorsOf, link_index), *link.crc_errors);
     if (link.up) out.emplace_back(metrics::link_metric(metrics::kLinkUpOf, link_index), *link.up ? 1.0 : 0.0);
   }
   put(out, metrics::kLinkCrcErrors, total_crc_errors(t));

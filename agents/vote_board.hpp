@@ -31,8 +31,8 @@ namespace kiln::agent {
 inline constexpr int kMinVoters = 3;
 
 struct VoteOutcome {
-  bool decided = false;          // a strict majority of this chip's SKU agreed on one result
-  bool with_majority = false;    // this chip's result is the majority's
+  bool decided = false;                  // a strict majority of this chip's SKU agreed on one result
+  bool with_majority = false;            // this chip's result is the majority's
   std::vector<AbftFinding> differences;  // odd one out: elements that differ from the majority's (capped)
   std::uint64_t differing = 0;           // all of them
   std::string undecided_reason;

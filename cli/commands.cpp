@@ -134,7 +134,8 @@ int run_submit(const GlobalOptions& global, const SubmitOptions& options) {
   std::string last;
   kiln::v1::RunProgress progress;
   while (!interrupted()) {
-    auto reply = (*client)->ask(make_query(kiln::v1::Query::RUN, answer.run_id(), "", "", kiln::v1::Query::ANSWER_TYPED));
+    auto reply =
+        (*client)->ask(make_query(kiln::v1::Query::RUN, answer.run_id(), "", "", kiln::v1::Query::ANSWER_TYPED));
     if (!reply) return fail(reply.error());
     progress = reply->run_progress();
     const std::string line = progress_line(progress);
@@ -144,13 +145,15 @@ int run_submit(const GlobalOptions& global, const SubmitOptions& options) {
     std::this_thread::sleep_for(500ms);
   }
   if (interrupted()) {
-    std::cerr << "kiln: stopped waiting; run " << answer.run_id() << " goes on (kiln run abort "
-              << answer.run_id() << " stops it)\n";
+    std::cerr << "kiln: stopped waiting; run " << answer.run_id() << " goes on (kiln run abort " << answer.run_id()
+              << " stops it)\n";
     return 130;
   }
   // This command was given the plan's path: the reproduce line names it.
-  auto report = (*client)->query(make_query(kiln::v1::Query::REPORT, answer.run_id())).and_then(
-      [&](const std::string& body) { return reports::with_plan_path(body, options.file); });
+  auto report =
+      (*client)->query(make_query(kiln::v1::Query::REPORT, answer.run_id())).and_then([&](const std::string& body) {
+        return reports::with_plan_path(body, options.file);
+      });
   if (!report) return fail(report.error());
   auto text_report = reports::render_report_text(*report);
   if (!text_report) return fail(text_report.error());

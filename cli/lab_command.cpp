@@ -98,7 +98,8 @@ int run_lab(const LabOptions& options) {
   }
   // 1. Everything is checked before anything starts.
   const fs::path lab_path = fs::absolute(options.lab);
-  const std::string skus = options.skus.empty() ? (lab_path.parent_path().parent_path() / "skus").string() : options.skus;
+  const std::string skus =
+      options.skus.empty() ? (lab_path.parent_path().parent_path() / "skus").string() : options.skus;
   auto catalog = device::SkuCatalog::load_directory(skus);
   if (!catalog) return fail(catalog.error().message);
   auto lab = device::load_lab_file(lab_path.string(), *catalog);
@@ -146,7 +147,8 @@ int run_lab(const LabOptions& options) {
   processes.daemon.emplace(std::move(*daemon));
   std::uint16_t port = 0;
   for (auto waited = 0ms; port == 0; waited += 50ms) {
-    if (auto dead = processes.dead_child()) return fail(*dead + "; last lines of " + log_path + ":\n" + tail_of(log_path, 5));
+    if (auto dead = processes.dead_child())
+      return fail(*dead + "; last lines of " + log_path + ":\n" + tail_of(log_path, 5));
     if (waited > 15s) return fail("kilnd did not start listening within 15 s; see " + log_path);
     if (interrupted()) return 130;
     std::ifstream in(port_path);
@@ -175,7 +177,8 @@ int run_lab(const LabOptions& options) {
     if (!body) return fail(body.error().message);
     auto racks = nlohmann::json::parse(*body, nullptr, false);
     if (!racks.is_discarded() && racks["racks"].size() == lab->racks.size()) break;
-    if (auto dead = processes.dead_child()) return fail(*dead + "; last lines of " + log_path + ":\n" + tail_of(log_path, 5));
+    if (auto dead = processes.dead_child())
+      return fail(*dead + "; last lines of " + log_path + ":\n" + tail_of(log_path, 5));
     if (waited > 20s) return fail("not every rack's agent registered within 20 s; see " + log_path);
     if (interrupted()) return 130;
     std::this_thread::sleep_for(100ms);
@@ -250,8 +253,9 @@ int run_lab(const LabOptions& options) {
   report_query.set_kind(kiln::v1::Query::REPORT);
   report_query.set_run_id(run_id);
   // This command was given the plan's path: the reproduce line names it.
-  auto report = (*client)->query(report_query).and_then(
-      [&](const std::string& body) { return reports::with_plan_path(body, options.plan); });
+  auto report = (*client)->query(report_query).and_then([&](const std::string& body) {
+    return reports::with_plan_path(body, options.plan);
+  });
   if (!report) return fail(report.error().message);
   const reports::ReportFormat* format = reports::find_report_format(options.report_format);
   if (format == nullptr) return fail("unknown report format " + options.report_format);
@@ -263,7 +267,8 @@ int run_lab(const LabOptions& options) {
   if (processes.dashboard && !processes.dashboard->poll() && !interrupted()) {
     // The engineer is looking at the results: the lab stays up until the window closes.
     std::cerr << "kiln lab: the lab stays up while the dashboard is open; close it (or Ctrl-C) to stop\n";
-    while (!processes.dashboard->poll() && !interrupted() && !processes.dead_child()) std::this_thread::sleep_for(200ms);
+    while (!processes.dashboard->poll() && !interrupted() && !processes.dead_child())
+      std::this_thread::sleep_for(200ms);
   }
   if (abort_sent || interrupted()) return 130;
   return progress.status() == kiln::v1::RUN_COMPLETED ? 0 : 1;

@@ -5,8 +5,8 @@
 
 #include "cli/commands.hpp"
 #include "cli/lab_command.hpp"
-#include "reports/report_formats.hpp"
 #include "core/log.hpp"
+#include "reports/report_formats.hpp"
 
 int main(int argc, char** argv) {
   using namespace kiln::cli;

@@ -59,8 +59,8 @@ Result<std::string> read_token_file(const std::string& path) {
   if (token.empty()) return make_error(ErrorCode::invalid_argument, "token file '{}': the first line is empty", path);
   if (token.size() < kMinTokenChars) {
     return make_error(ErrorCode::invalid_argument,
-                      "token file '{}': the secret is {} characters, at least {} are needed (128 bits as hex)",
-                      path, token.size(), kMinTokenChars);
+                      "token file '{}': the secret is {} characters, at least {} are needed (128 bits as hex)", path,
+                      token.size(), kMinTokenChars);
   }
   return std::string(token);
 }

@@ -59,21 +59,33 @@ class [[nodiscard]] Result {
  public:
   using value_type = T;
 
-  Result(T value) : data_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : data_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : data_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return data_.index() == 0; }
   explicit operator bool() const { return ok(); }
 
-  T& value() & { assert(ok()); return std::get<0>(data_); }
-  const T& value() const& { assert(ok()); return std::get<0>(data_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(data_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(data_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(data_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(data_));
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
-  const Error& error() const { assert(!ok()); return std::get<1>(data_); }
+  const Error& error() const {
+    assert(!ok());
+    return std::get<1>(data_);
+  }
 
   template <typename U>
   T value_or(U&& fallback) const& {
@@ -149,7 +161,10 @@ class [[nodiscard]] Result<void> {
 
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
-  const Error& error() const { assert(!ok_); return error_; }
+  const Error& error() const {
+    assert(!ok_);
+    return error_;
+  }
 
   template <typename F>
   auto and_then(F&& f) const {
@@ -192,11 +207,11 @@ using Status = Result<void>;
 // Returns the error of a Result or Status expression from the enclosing
 // function (which returns a Result or Status); goes on when it holds a value.
 //   KILN_TRY(store.migrate());
-#define KILN_TRY(expr)                                             \
-  do {                                                             \
-    if (auto kiln_try_result_ = (expr); !kiln_try_result_.ok()) {  \
-      return kiln_try_result_.error();                             \
-    }                                                              \
+#define KILN_TRY(expr)                                            \
+  do {                                                            \
+    if (auto kiln_try_result_ = (expr); !kiln_try_result_.ok()) { \
+      return kiln_try_result_.error();                            \
+    }                                                             \
   } while (false)
 
 #define KILN_TRY_CONCAT_INNER_(a, b) a##b
@@ -209,4 +224,3 @@ using Status = Result<void>;
   auto tmp = (expr);                           \
   if (!tmp.ok()) return tmp.error();           \
   decl = std::move(tmp).value()
-

@@ -49,9 +49,8 @@ Result<Seconds> parse_duration(std::string_view text) {
 Result<std::uint64_t> parse_size(std::string_view text) {
   KILN_TRY_ASSIGN(const NumberAndSuffix split, split_number(text, "size"));
   static constexpr std::pair<std::string_view, double> kUnits[] = {
-      {"", 1.0},           {"B", 1.0},           {"KiB", 1024.0},     {"MiB", 1048576.0},
-      {"GiB", 1073741824.0}, {"TiB", 1099511627776.0}, {"KB", 1e3}, {"MB", 1e6},
-      {"GB", 1e9},         {"TB", 1e12}};
+      {"", 1.0},   {"B", 1.0},  {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0}, {"TiB", 1099511627776.0},
+      {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9},     {"TB", 1e12}};
   for (const auto& [suffix, scale] : kUnits) {
     if (split.suffix != suffix) continue;
     const double bytes = split.number * scale;

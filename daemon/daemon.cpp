@@ -1,5 +1,6 @@
 #include "daemon/daemon.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -7,15 +8,14 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <future>
-#include <spdlog/spdlog.h>
 
 #include "core/clock.hpp"
 #include "core/log_throttle.hpp"
-#include "net/backoff.hpp"
 #include "daemon/hub.hpp"
 #include "daemon/ingest_writer.hpp"
-#include "schema/store.hpp"
 #include "metrics/catalog.hpp"
+#include "net/backoff.hpp"
+#include "schema/store.hpp"
 #include "testplans/pattern_registry.hpp"
 
 namespace kiln::daemon {
@@ -27,7 +27,8 @@ Daemon::Daemon(DaemonConfig config) : config_(std::move(config)), acceptor_(io_)
 Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
   if (config.credential.empty()) return make_error(ErrorCode::invalid_argument, "an empty credential is not allowed");
   auto writer = store::Writer::open(config.db_path);
-  if (!writer) return make_error(writer.error().code, "cannot open database {}: {}", config.db_path, writer.error().message);
+  if (!writer)
+    return make_error(writer.error().code, "cannot open database {}: {}", config.db_path, writer.error().message);
   if (auto failed = (*writer)->fail_unfinished_runs("daemon restarted while the run was active", unix_ms_now());
       failed && *failed > 0) {
     spdlog::warn("{} run(s) left unfinished by an earlier daemon marked error", *failed);
@@ -128,10 +129,11 @@ asio::awaitable<void> Daemon::accept_loop() {
     backoff.reset();
     if (!room_for_another()) {
       if (auto held = turned_away.admit(LogThrottle::Clock::now())) {
-        spdlog::warn("turned away a connection from {}: {} connections, at most {} of {} unauthenticated "
-                     "(and {} more turned away since the last report)",
-                     socket.remote_endpoint(ec).address().to_string(), sessions_.size(),
-                     config_.limits.max_unauthenticated, config_.limits.max_sessions, *held);
+        spdlog::warn(
+            "turned away a connection from {}: {} connections, at most {} of {} unauthenticated "
+            "(and {} more turned away since the last report)",
+            socket.remote_endpoint(ec).address().to_string(), sessions_.size(), config_.limits.max_unauthenticated,
+            config_.limits.max_sessions, *held);
       }
       socket.close(ec);
       continue;

@@ -19,8 +19,12 @@
 #include "core/result.hpp"
 #include "daemon/session.hpp"
 
-namespace kiln::plan { class PatternRegistry; }
-namespace kiln::metrics { class MetricCatalog; }
+namespace kiln::plan {
+class PatternRegistry;
+}
+namespace kiln::metrics {
+class MetricCatalog;
+}
 
 namespace kiln::daemon {
 
@@ -30,8 +34,8 @@ class IngestWriter;
 // How many peers kilnd serves at once. A connection past either cap is
 // closed as soon as it is accepted (logged at most once a second).
 struct SessionLimits {
-  std::size_t max_sessions = 512;         // every connection, authenticated or not
-  std::size_t max_unauthenticated = 64;   // connections that have not yet sent an accepted Hello
+  std::size_t max_sessions = 512;        // every connection, authenticated or not
+  std::size_t max_unauthenticated = 64;  // connections that have not yet sent an accepted Hello
 };
 
 struct DaemonConfig {

@@ -2,9 +2,9 @@
 
 #include <openssl/crypto.h>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "core/clock.hpp"
 #include "daemon/query_answers.hpp"
@@ -205,7 +205,8 @@ void Hub::answer_query(Session& session, std::uint64_t request_id, const kiln::v
   using Kind = kiln::v1::Query;
   if (query.kind() == Kind::RACKS) {
     if (query.answer() == Kind::ANSWER_TYPED) {
-      session.send(net::error_reply(request_id, make_error(ErrorCode::invalid_argument, "query RACKS has no typed answer")));
+      session.send(
+          net::error_reply(request_id, make_error(ErrorCode::invalid_argument, "query RACKS has no typed answer")));
       return;
     }
     nlohmann::ordered_json racks = nlohmann::ordered_json::array();
@@ -223,10 +224,10 @@ void Hub::answer_query(Session& session, std::uint64_t request_id, const kiln::v
   std::optional<RunProgress> live;
   if (query.kind() == Kind::RUN) live = runs_.progress(query.run_id());
   if (!session.begin_query()) {
-    session.send(net::error_reply(
-        request_id, make_error(ErrorCode::unavailable, "{} queries are already being answered on this connection: "
-                                                       "read their answers first",
-                               Session::kMaxQueriesInFlight)));
+    session.send(net::error_reply(request_id, make_error(ErrorCode::unavailable,
+                                                         "{} queries are already being answered on this connection: "
+                                                         "read their answers first",
+                                                         Session::kMaxQueriesInFlight)));
     return;
   }
   std::weak_ptr<Session> weak = session.shared_from_this();

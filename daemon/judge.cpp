@@ -37,10 +37,8 @@ bool is_health_watch(const Detection& d) {
     case kiln::v1::DETECTION_LINK_DROPPED:
     case kiln::v1::DETECTION_HANG:
     case kiln::v1::DETECTION_CRITICAL_TEMPERATURE:
-    case kiln::v1::DETECTION_CORRUPTION:
-      return true;
-    default:
-      return false;
+    case kiln::v1::DETECTION_CORRUPTION: return true;
+    default: return false;
   }
 }
 
@@ -54,9 +52,9 @@ std::string location_json(const Detection& d) {
   };
   put("core");
   if (l.contains("pe_row") && l.contains("pe_col")) loc["pe"] = {l.at("pe_row"), l.at("pe_col")};
-  for (std::string_view key : {std::string_view("bit"), std::string_view("stack"), std::string_view("channel"),
-                               std::string_view("link"), std::string_view(metrics::kVoltageMv),
-                               std::string_view(metrics::kClockMhz)}) {
+  for (std::string_view key :
+       {std::string_view("bit"), std::string_view("stack"), std::string_view("channel"), std::string_view("link"),
+        std::string_view(metrics::kVoltageMv), std::string_view(metrics::kClockMhz)}) {
     put(std::string(key));
   }
   for (const auto& [key, value] : l) {
@@ -125,10 +123,10 @@ std::vector<Detection> with_margin_named(const google::protobuf::RepeatedPtrFiel
   const auto& c = first->conditions();
   if (c.has_voltage_mv()) (*margin.mutable_location())[metrics::kVoltageMv.str()] = std::llround(c.voltage_mv());
   if (c.has_clock_mhz()) (*margin.mutable_location())[metrics::kClockMhz.str()] = std::llround(c.clock_mhz());
-  margin.set_detail(fmt::format("corruption at {} processing elements, scattered: out of timing margin at this "
-                                "operating point{}",
-                                pes.size(),
-                                c.has_temperature_c() ? fmt::format(" and {:.1f} °C", c.temperature_c()) : ""));
+  margin.set_detail(
+      fmt::format("corruption at {} processing elements, scattered: out of timing margin at this "
+                  "operating point{}",
+                  pes.size(), c.has_temperature_c() ? fmt::format(" and {:.1f} °C", c.temperature_c()) : ""));
   out.insert(out.begin(), std::move(margin));
   return out;
 }
@@ -149,7 +147,6 @@ store::FailureRow failure_from(const Detection& d, const JudgeInput& in, metrics
   f.detail = detail.empty() ? d.detail() : detail;
   return f;
 }
-
 
 struct Bounds {
   std::optional<double> min, max, marginal_min, marginal_max;

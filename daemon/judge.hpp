@@ -49,11 +49,11 @@ PeerReference peer_reference(const std::vector<const kiln::v1::ChipStepResult*>&
 struct JudgeInput {
   const plan::Step* step = nullptr;
   std::uint32_t step_index = 0;
-  const kiln::v1::ChipStepResult* result = nullptr;  // nullptr: never reported
+  const kiln::v1::ChipStepResult* result = nullptr;      // nullptr: never reported
   const std::map<std::string, double>* peaks = nullptr;  // the chip's SKU figures
   const PeerReference* peers = nullptr;
   const BaselineReference* baseline = nullptr;  // null: this chip has none for this step
-  std::string missing_reason;  // why there is no result (agent lost, run aborted)
+  std::string missing_reason;                   // why there is no result (agent lost, run aborted)
   Verdict missing_verdict = Verdict::error;
   // While the step still runs (the live view): judge only what more data
   // cannot undo — health watches, and `max` bounds whose reference is known

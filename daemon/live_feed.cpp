@@ -86,8 +86,8 @@ std::uint32_t LiveFeed::metric_index(const std::string& name) {
   return it->second;
 }
 
-std::uint64_t LiveFeed::raise(kiln::v1::AlarmKind kind, std::string message, const std::string& serial, const std::string& rack,
-                     std::uint64_t run_id, std::string step) {
+std::uint64_t LiveFeed::raise(kiln::v1::AlarmKind kind, std::string message, const std::string& serial,
+                              const std::string& rack, std::uint64_t run_id, std::string step) {
   StoredAlarm stored;
   stored.alarm.set_id(next_alarm_id_++);
   stored.alarm.set_kind(kind);
@@ -111,8 +111,7 @@ void LiveFeed::alarm_failure(Run& run, std::uint64_t run_id, const Chip& chip, c
   auto known = run.alarms.find(serial);
   if (known == run.alarms.end()) {
     if (cleared) return;  // nothing was raised, so nothing to withdraw
-    run.alarms[serial] =
-        raise(kiln::v1::ALARM_FAILURE, message, serial, chip.live.rack(), run_id, chip.live.step());
+    run.alarms[serial] = raise(kiln::v1::ALARM_FAILURE, message, serial, chip.live.rack(), run_id, chip.live.step());
     return;
   }
   for (auto& a : alarms_) {
@@ -137,7 +136,7 @@ void LiveFeed::show_concerns(Run& run, std::uint64_t run_id, const RunProgress& 
       c.live.set_concern(concern.reason);
       c.version = bump();
     }
-    alarm_failure(run, run_id,  c,
+    alarm_failure(run, run_id, c,
                   fmt::format("{}: {} in run {}: {}", concern.serial, concern.failed ? "failed" : "over a limit so far",
                               run_id, concern.reason),
                   false);
@@ -152,8 +151,8 @@ void LiveFeed::show_concerns(Run& run, std::uint64_t run_id, const RunProgress& 
       c.live.clear_concern();
       c.version = bump();
     }
-    alarm_failure(run, run_id, c, fmt::format("{}: cleared in run {}: the judge found it inside its limits", serial, run_id),
-                  true);
+    alarm_failure(run, run_id, c,
+                  fmt::format("{}: cleared in run {}: the judge found it inside its limits", serial, run_id), true);
   }
   run.concerned = std::move(now);
 }
@@ -169,7 +168,8 @@ void LiveFeed::on_rack_registered(const kiln::v1::RegisterRack& registration) {
   rack.version = bump();
   rack.silent = false;
   if (was_lost) {
-    raise(kiln::v1::ALARM_AGENT_BACK, fmt::format("agent of rack {} reconnected", registration.rack()), "", registration.rack(), 0, "");
+    raise(kiln::v1::ALARM_AGENT_BACK, fmt::format("agent of rack {} reconnected", registration.rack()), "",
+          registration.rack(), 0, "");
   }
   for (const auto& info : registration.chips()) {
     Chip& c = chip(info.serial());
@@ -337,8 +337,8 @@ void LiveFeed::watch_silence(SteadyNow::time_point now) {
     if (now - rack.last_batch < kSilentAfter) continue;
     rack.silent = true;
     raise(kiln::v1::ALARM_AGENT_SILENT,
-          fmt::format("no data from the agent of rack {} for {} s during a run", name, kSilentAfter.count()), "", name, 0,
-          "");
+          fmt::format("no data from the agent of rack {} for {} s during a run", name, kSilentAfter.count()), "", name,
+          0, "");
   }
 }
 
@@ -392,8 +392,8 @@ void LiveFeed::apply_facts(std::uint64_t run_id, const RunFacts& facts) {
       // The final word replaces what the live view said.
       alarm_failure(run, run_id, c, fmt::format("{}: verdict {} in run {}", serial, verdict, run_id), false);
     } else if (run.alarms.contains(serial)) {
-      alarm_failure(run, run_id, c, fmt::format("{}: verdict {} in run {}: the failure was not confirmed", serial,
-                                                verdict, run_id),
+      alarm_failure(run, run_id, c,
+                    fmt::format("{}: verdict {} in run {}: the failure was not confirmed", serial, verdict, run_id),
                     true);
     }
   }

@@ -75,7 +75,7 @@ class LiveFeed {
   struct Run {
     kiln::v1::RunLive live;
     std::uint64_t version = 0;
-    std::uint32_t verdicts_phase = 0;  // phase whose verdicts were last loaded
+    std::uint32_t verdicts_phase = 0;                                // phase whose verdicts were last loaded
     std::optional<std::chrono::steady_clock::time_point> reload_at;  // the writer may not have committed yet
     std::map<std::string, std::uint64_t> alarms;  // serial → the id of its failure alarm in this run
     std::set<std::string> concerned;              // chips shown failed or over a limit now

@@ -34,7 +34,11 @@ std::optional<std::string> WriteFailure::first() const {
 
 RunManager::RunManager(boost::asio::any_io_executor executor, IngestWriter& writer, AgentDirectory& agents,
                        const plan::PatternRegistry& registry, const metrics::MetricCatalog& catalog)
-    : executor_(executor), writer_(writer), agents_(agents), registry_(registry), catalog_(catalog),
+    : executor_(executor),
+      writer_(writer),
+      agents_(agents),
+      registry_(registry),
+      catalog_(catalog),
       deadline_(executor) {}
 
 std::vector<const plan::FlatStep*> RunManager::phase_steps(const Run& run, std::size_t phase_pos) const {
@@ -123,7 +127,8 @@ void RunManager::start_next() {
   active_ = std::move(queue_.front());
   queue_.pop_front();
   const std::uint64_t id = active_->id;
-  record(*active_, "the run's start", [id](store::Writer& w) { return w.set_run_status(id, "running", "", unix_ms_now()); });
+  record(*active_, "the run's start",
+         [id](store::Writer& w) { return w.set_run_status(id, "running", "", unix_ms_now()); });
   load_baselines(*active_);
   spdlog::info("run {} started", id);
   dispatch_phase();
@@ -356,15 +361,15 @@ void RunManager::finish_phase(const std::string& missing_reason, Verdict missing
   std::erase_if(run.concerns, [](const auto& entry) { return !entry.second.judged; });
   const std::uint64_t id = run.id;
   record(run, fmt::format("the verdicts of phase {}", run.phase_pos + 1), [id, decisions](store::Writer& w) -> Status {
-        for (const auto& d : *decisions) {
-          if (auto s = w.set_chip_step_verdict(id, d.step_index, d.serial, to_string(d.judgement.verdict),
-                                               d.judgement.reason, d.judgement.failures);
-              !s) {
-            return s;
-          }
-        }
-        return {};
-      });
+    for (const auto& d : *decisions) {
+      if (auto s = w.set_chip_step_verdict(id, d.step_index, d.serial, to_string(d.judgement.verdict),
+                                           d.judgement.reason, d.judgement.failures);
+          !s) {
+        return s;
+      }
+    }
+    return {};
+  });
 
   run.elapsed_before_phase_s += phase_length(run, run.phase_pos);
   ++run.phase_pos;
@@ -494,7 +499,8 @@ std::optional<RunProgress> RunManager::progress(std::uint64_t run_id) const {
   p.elapsed_s = run.elapsed_before_phase_s + std::min(run.phase_progress_s, phase_len);
   p.total_s = run.total_s;
   for (const auto& [serial, concern] : run.concerns) {
-    p.concerns.push_back(RunProgress::Concern{serial, concern.so_far.state == SoFar::State::failed, concern.so_far.reason});
+    p.concerns.push_back(
+        RunProgress::Concern{serial, concern.so_far.state == SoFar::State::failed, concern.so_far.reason});
   }
   p.lost_racks.assign(run.lost_racks.begin(), run.lost_racks.end());
   return p;

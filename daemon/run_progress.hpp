@@ -16,8 +16,8 @@ struct RunProgress {
   std::uint32_t queue_position = 0;  // queued: 1 = next
   std::uint32_t phase = 0;           // running: 1-based
   std::uint32_t phases = 0;
-  std::string step;                  // the phase's step names joined by " + "
-  double elapsed_s = 0;              // chip seconds of the plan done
+  std::string step;      // the phase's step names joined by " + "
+  double elapsed_s = 0;  // chip seconds of the plan done
   double total_s = 0;
   // Chips the judge's rules already decide (judge_so_far): failed by a
   // health watch or a judged step, or over a limit so far in a step still

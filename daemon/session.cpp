@@ -13,7 +13,9 @@ namespace kiln::daemon {
 class Session::Events final : public net::ConnectionHandler {
  public:
   explicit Events(std::shared_ptr<Session> session) : session_(std::move(session)) {}
-  void on_envelope(net::Connection&, kiln::v1::Envelope envelope) override { session_->on_envelope(std::move(envelope)); }
+  void on_envelope(net::Connection&, kiln::v1::Envelope envelope) override {
+    session_->on_envelope(std::move(envelope));
+  }
   void on_closed(net::Connection&, const net::CloseReason& reason) override { session_->on_closed(reason); }
   void on_drained(net::Connection&) override { session_->feed_replies(); }
 
@@ -31,8 +33,8 @@ Session::Session(boost::asio::ip::tcp::socket socket, SessionHandler& handler, s
 
 void Session::start() {
   if (!socket_) return;
-  connection_ = net::Connection::create(std::move(*socket_), std::make_shared<Events>(shared_from_this()),
-                                        kMaxQueuedBytes);
+  connection_ =
+      net::Connection::create(std::move(*socket_), std::make_shared<Events>(shared_from_this()), kMaxQueuedBytes);
   socket_.reset();
   connection_->set_max_frame_bytes(kMaxHelloFrameBytes);
   connection_->start();

@@ -50,8 +50,8 @@ class SessionHandler {
 };
 
 struct SessionTimeouts {
-  std::chrono::milliseconds hello{5000};        // time allowed before Hello
-  std::chrono::milliseconds agent_silence{10000};  // an agent heard nothing from for this long is dropped
+  std::chrono::milliseconds hello{5000};            // time allowed before Hello
+  std::chrono::milliseconds agent_silence{10000};   // an agent heard nothing from for this long is dropped
   std::chrono::milliseconds client_silence{30000};  // a client (CLI, dashboard) likewise; they heartbeat every 2 s
   std::chrono::milliseconds heartbeat{2000};
 };

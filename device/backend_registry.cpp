@@ -26,7 +26,8 @@ Result<RackHardware> BackendRegistry::make_rack(const Lab& lab, const RackSpec& 
   const auto it = factories_.find(rack.backend);
   if (it == factories_.end()) {
     std::string built;
-    for (const auto& [backend, factory] : factories_) built += (built.empty() ? "" : ", ") + std::string(to_string(backend));
+    for (const auto& [backend, factory] : factories_)
+      built += (built.empty() ? "" : ", ") + std::string(to_string(backend));
     return make_error(ErrorCode::invalid_argument, "backend {} is not built into this binary (built: {})",
                       to_string(rack.backend), built.empty() ? "none" : built);
   }

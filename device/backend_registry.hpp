@@ -31,7 +31,8 @@ struct RackHardware {
 // Makes the hardware of `rack` (one of `lab`'s racks, of the factory's
 // backend); `catalog` holds the lab's SKUs, for backends that take the
 // chips' datasheets from it.
-using RackFactory = std::function<Result<RackHardware>(const Lab& lab, const RackSpec& rack, const SkuCatalog& catalog)>;
+using RackFactory =
+    std::function<Result<RackHardware>(const Lab& lab, const RackSpec& rack, const SkuCatalog& catalog)>;
 
 class BackendRegistry {
  public:

@@ -76,9 +76,9 @@ struct GemmCheck {
 };
 
 struct GemmSlice {
-  Seconds elapsed{0};        // chip time this slice took (a sim chip: the dt asked for; a real one: at least one GEMM)
-  double flops = 0;          // useful floating-point operations done
-  double gemms = 0;          // full-size GEMMs completed (fractional)
+  Seconds elapsed{0};  // chip time this slice took (a sim chip: the dt asked for; a real one: at least one GEMM)
+  double flops = 0;    // useful floating-point operations done
+  double gemms = 0;    // full-size GEMMs completed (fractional)
   // Shared so that a chip can reuse a tile's storage (a sim tile is up to
   // ~0.6 MiB and is made every slice) once whoever verified it let go of it,
   // without a method on Chip for that.
@@ -101,16 +101,16 @@ struct MemoryWork {
 // One bit that read back differently from what was written.
 struct MemoryMismatch {
   int stack = 0, channel = 0;  // -1 where the memory has none (host memory)
-  int bit = 0;                // 0..63 of the channel's 64-bit word
-  std::uint64_t address = 0;  // byte address within the channel
-  bool expected = false;      // the bit's written value
+  int bit = 0;                 // 0..63 of the channel's 64-bit word
+  std::uint64_t address = 0;   // byte address within the channel
+  bool expected = false;       // the bit's written value
 };
 
 struct MemorySlice {
   Seconds elapsed{0};
-  double bytes = 0;           // bytes moved (read + written) this slice
-  double gbps = 0;            // bytes / elapsed / 1e9
-  std::uint64_t mismatch_count = 0;     // every mismatching bit read this slice
+  double bytes = 0;                        // bytes moved (read + written) this slice
+  double gbps = 0;                         // bytes / elapsed / 1e9
+  std::uint64_t mismatch_count = 0;        // every mismatching bit read this slice
   std::vector<MemoryMismatch> mismatches;  // the first kMaxReportedMismatches distinct of them
 };
 inline constexpr std::size_t kMaxReportedMismatches = 64;
@@ -119,9 +119,9 @@ inline constexpr std::size_t kMaxReportedMismatches = 64;
 // it, never 0.
 struct LinkTelemetry {
   std::optional<double> gbps;
-  std::optional<double> crc_errors;   // cumulative within the run
+  std::optional<double> crc_errors;  // cumulative within the run
   std::optional<bool> up;
-  std::optional<double> rate_gbps;    // the rate the link trained at, per direction (nvidia-smi nvlink -s)
+  std::optional<double> rate_gbps;  // the rate the link trained at, per direction (nvidia-smi nvlink -s)
 };
 
 // Where ECC errors happened, as the memory controller logs them.
@@ -140,7 +140,7 @@ struct Telemetry {
   std::optional<bool> throttled;      // while the clock is held down by temperature/power
   std::optional<double> hbm_ce;       // cumulative within the run
   std::optional<double> hbm_ue;
-  std::optional<double> hbm_gbps;     // HBM traffic over the last slice, GB/s
+  std::optional<double> hbm_gbps;  // HBM traffic over the last slice, GB/s
   std::vector<LinkTelemetry> links;
   std::vector<MemoryErrorSite> hbm_error_sites;  // sites with hbm_ce or hbm_ue, where the backend knows them
 };

@@ -33,25 +33,25 @@ struct CollectiveWork {
 
 struct CollectiveLinkSlice {
   double sent_bytes = 0;
-  double gbps = 0;                   // sent / elapsed
-  std::uint64_t crc_errors = 0;      // frames received on this link with a bad CRC this slice
-  std::uint64_t retransmits = 0;     // ... and sent again
+  double gbps = 0;                // sent / elapsed
+  std::uint64_t crc_errors = 0;   // frames received on this link with a bad CRC this slice
+  std::uint64_t retransmits = 0;  // ... and sent again
   bool up = true;
 };
 
 // A hop check that failed: data received on (chip, link) differed from
 // what its sender sent.
 struct CollectiveMismatch {
-  int chip = 0;   // index in the rack (slot order)
+  int chip = 0;  // index in the rack (slot order)
   int link = 0;
   std::uint64_t count = 0;  // messages that arrived corrupted this slice
 };
 
 struct CollectiveSlice {
   Seconds elapsed{0};
-  double collectives = 0;            // operations completed (fractional)
-  double seconds_per_collective = 0; // 0 when stalled
-  double algbw_gbps = 0;             // the rack's figure, as nccl-tests prints it
+  double collectives = 0;             // operations completed (fractional)
+  double seconds_per_collective = 0;  // 0 when stalled
+  double algbw_gbps = 0;              // the rack's figure, as nccl-tests prints it
   double busbw_gbps = 0;
   // [chip]: the figure the links into that chip sustain (receive side):
   // the collective timed as if only those links limited it. The rack's

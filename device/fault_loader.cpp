@@ -36,8 +36,9 @@ class FaultReader {
     auto v = yaml::as_integer(*node, diagnostics_, fmt::format("{}.{}", what_, key));
     if (!v) return;
     if (*v < 0 || (count >= 0 && *v >= count)) {
-      diagnostics_.error(node->mark(), fmt::format("{}.{}: {} {} does not exist ({})", what_, key, key, *v,
-                                                   explain.empty() ? std::string_view("must not be negative") : explain));
+      diagnostics_.error(node->mark(),
+                         fmt::format("{}.{}: {} {} does not exist ({})", what_, key, key, *v,
+                                     explain.empty() ? std::string_view("must not be negative") : explain));
       return;
     }
     field = static_cast<int>(*v);
@@ -65,11 +66,11 @@ class FaultReader {
       auto v = yaml::as_integer(item, diagnostics_, fmt::format("{}.pe[{}]", what_, axis));
       if (!v) continue;
       if (*v < 0 || (limits[axis] >= 0 && *v >= limits[axis])) {
-        diagnostics_.error(item.mark(),
-                           sku ? fmt::format("{}.pe: {} {} is outside the {}×{} systolic array of {} ({}s 0..{})",
-                                             what_, names[axis], *v, sku->pe_rows, sku->pe_cols, sku->name,
-                                             names[axis], limits[axis] - 1)
-                               : fmt::format("{}.pe: {} {} is negative", what_, names[axis], *v));
+        diagnostics_.error(
+            item.mark(),
+            sku ? fmt::format("{}.pe: {} {} is outside the {}×{} systolic array of {} ({}s 0..{})", what_, names[axis],
+                              *v, sku->pe_rows, sku->pe_cols, sku->name, names[axis], limits[axis] - 1)
+                : fmt::format("{}.pe: {} {} is negative", what_, names[axis], *v));
         continue;
       }
       *fields[axis] = static_cast<int>(*v);
@@ -99,8 +100,8 @@ class FaultReader {
     if (context_.sku) {
       explain += fmt::format("; this chip has {} link{}", context_.links, context_.links == 1 ? "" : "s");
       if (context_.links > 0) explain += fmt::format(", 0..{}", context_.links - 1);
-      if (context_.links < topology_links) explain += fmt::format(" (its SKU {} has {})", context_.sku->name,
-                                                                    context_.sku->links);
+      if (context_.links < topology_links)
+        explain += fmt::format(" (its SKU {} has {})", context_.sku->name, context_.sku->links);
     }
     index("link", context_.links, explain, fault.link);
   }
@@ -144,8 +145,8 @@ std::optional<Fault> load_fault(const yaml::Node& node, yaml::Diagnostics& diagn
   const auto kind = parse_fault_kind(*kind_text);
   if (!kind) {
     // Without a kind the other keys cannot be judged: report only this.
-    diagnostics.error(kind_node->mark(),
-                      fmt::format("{}.kind: unknown fault kind '{}' (expected one of: {})", what, *kind_text, kind_list()));
+    diagnostics.error(kind_node->mark(), fmt::format("{}.kind: unknown fault kind '{}' (expected one of: {})", what,
+                                                     *kind_text, kind_list()));
     return std::nullopt;
   }
 

@@ -13,8 +13,8 @@ namespace kiln::device::detail {
 struct FaultContext {
   const Sku* sku = nullptr;  // nullptr when the SKU is unknown (already reported): SKU ranges go unchecked
   Topology topology = Topology::ring;
-  int topology_links = 0;    // topology_link_count() of the rack
-  int links = 0;             // chip_link_count() of the chip (== topology_links when the SKU is unknown)
+  int topology_links = 0;  // topology_link_count() of the rack
+  int links = 0;           // chip_link_count() of the chip (== topology_links when the SKU is unknown)
 };
 
 // `what` names the entry in messages, e.g. "racks[1].chips[5].faults[0]".

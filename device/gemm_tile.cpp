@@ -107,7 +107,8 @@ float tile_reference_element(const GemmTile& tile, int i, int j) {
   const auto depth = static_cast<std::size_t>(tile.depth);
   float sum = 0.0f;
   for (std::size_t p = 0; p < depth; ++p) {
-    const float product = tile.a[static_cast<std::size_t>(i) * depth + p] * tile.b[p * cols + static_cast<std::size_t>(j)];
+    const float product =
+        tile.a[static_cast<std::size_t>(i) * depth + p] * tile.b[p * cols + static_cast<std::size_t>(j)];
     sum = sum + product;
   }
   return sum;

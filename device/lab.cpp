@@ -107,8 +107,7 @@ std::string where(yaml::Mark mark) { return fmt::format("line {}, column {}", ma
 // State shared by all racks of one file: names that must be unique.
 class LabLoader {
  public:
-  LabLoader(yaml::Diagnostics& diagnostics, const SkuCatalog& catalog)
-      : diagnostics_(diagnostics), catalog_(catalog) {}
+  LabLoader(yaml::Diagnostics& diagnostics, const SkuCatalog& catalog) : diagnostics_(diagnostics), catalog_(catalog) {}
 
   std::optional<RackSpec> rack(const yaml::Node& node, const std::string& what);
 
@@ -135,8 +134,8 @@ std::optional<std::string> LabLoader::identifier(yaml::MapReader& reader, const 
   auto text = yaml::as_string(*node, diagnostics_, fmt::format("{}.{}", what, key));
   if (!text) return std::nullopt;
   if (!valid_identifier(*text)) {
-    diagnostics_.error(node->mark(), fmt::format("{}.{}: '{}' is not valid (1 to 64 letters, digits, - _ .)", what,
-                                                 key, *text));
+    diagnostics_.error(node->mark(),
+                       fmt::format("{}.{}: '{}' is not valid (1 to 64 letters, digits, - _ .)", what, key, *text));
     return std::nullopt;
   }
   return text;
@@ -152,8 +151,8 @@ const Sku* LabLoader::sku(yaml::MapReader& reader, const std::string& what, std:
   if (found == nullptr) {
     std::string known;
     for (const auto& n : catalog_.names()) known += (known.empty() ? "" : ", ") + n;
-    diagnostics_.error(node->mark(), fmt::format("{}.sku: unknown SKU '{}' (known: {})", what, name,
-                                                 known.empty() ? "none" : known));
+    diagnostics_.error(node->mark(),
+                       fmt::format("{}.sku: unknown SKU '{}' (known: {})", what, name, known.empty() ? "none" : known));
   }
   return found;
 }
@@ -166,19 +165,20 @@ void LabLoader::check_wiring(const RackSpec& rack, yaml::Mark mark, const std::s
     if (sku == nullptr || sku->links >= needed || !reported.insert(chip.sku).second) continue;
     std::string hint;
     if (rack.topology == Topology::full) {
-      hint = fmt::format("; a full mesh of {}-link chips has at most {} chips, or use ring", sku->links, sku->links + 1);
+      hint =
+          fmt::format("; a full mesh of {}-link chips has at most {} chips, or use ring", sku->links, sku->links + 1);
     }
-    diagnostics_.error(mark, fmt::format("{}.topology: {} of {} chips needs {} links per chip, but SKU {} has {}{}", what,
-                                         to_string(rack.topology), rack.chips.size(), needed, sku->name, sku->links,
-                                         hint));
+    diagnostics_.error(mark,
+                       fmt::format("{}.topology: {} of {} chips needs {} links per chip, but SKU {} has {}{}", what,
+                                   to_string(rack.topology), rack.chips.size(), needed, sku->name, sku->links, hint));
   }
 }
 
 void LabLoader::unique_serial(const std::string& serial, yaml::Mark mark, const std::string& what) {
   const auto [it, inserted] = serials_.emplace(serial, mark);
   if (!inserted) {
-    diagnostics_.error(mark, fmt::format("{}: duplicate serial '{}' (already used at {})", what, serial,
-                                         where(it->second)));
+    diagnostics_.error(mark,
+                       fmt::format("{}: duplicate serial '{}' (already used at {})", what, serial, where(it->second)));
   }
 }
 
@@ -207,9 +207,9 @@ std::optional<RackSpec> LabLoader::rack(const yaml::Node& node, const std::strin
     if (auto parsed = parse_topology(*topology)) {
       rack.topology = *parsed;
     } else {
-      diagnostics_.error(reader.node().find("topology")->mark(),
-                         fmt::format("{}.topology: unknown topology '{}' (expected ring, torus2d or full)", what,
-                                     *topology));
+      diagnostics_.error(
+          reader.node().find("topology")->mark(),
+          fmt::format("{}.topology: unknown topology '{}' (expected ring, torus2d or full)", what, *topology));
     }
   }
   const bool sim = rack.backend == Backend::sim;
@@ -259,8 +259,8 @@ void LabLoader::count_form(const yaml::Node& node, const std::string& what, Rack
     if (auto text = yaml::as_string(*p, diagnostics_, what + ".serial_prefix")) {
       prefix = *text;
       if (!prefix.empty() && !valid_identifier(prefix)) {
-        diagnostics_.error(p->mark(), fmt::format("{}.serial_prefix: '{}' is not valid (letters, digits, - _ .)", what,
-                                                  prefix));
+        diagnostics_.error(p->mark(),
+                           fmt::format("{}.serial_prefix: '{}' is not valid (letters, digits, - _ .)", what, prefix));
       }
     }
   }
@@ -307,8 +307,8 @@ void LabLoader::list_form(const yaml::Node& node, const std::string& what, RackS
         context.topology_links = topology_link_count(rack.topology, chip_count);
         context.links = chip_sku ? chip_link_count(rack.topology, chip_count, *chip_sku) : context.topology_links;
         for (std::size_t f = 0; f < faults->items().size(); ++f) {
-          auto fault = detail::load_fault(faults->items()[f], diagnostics_, fmt::format("{}.faults[{}]", chip_what, f),
-                                          context);
+          auto fault =
+              detail::load_fault(faults->items()[f], diagnostics_, fmt::format("{}.faults[{}]", chip_what, f), context);
           if (fault) chip.faults.push_back(std::move(*fault));
         }
       }
@@ -333,8 +333,8 @@ std::optional<Lab> load_lab(std::string_view text, yaml::Diagnostics& diagnostic
       if (valid_identifier(*value)) {
         lab.name = *value;
       } else {
-        diagnostics.error(name->mark(), fmt::format("lab.lab: '{}' is not a valid lab name (letters, digits, - _ .)",
-                                                    *value));
+        diagnostics.error(name->mark(),
+                          fmt::format("lab.lab: '{}' is not a valid lab name (letters, digits, - _ .)", *value));
       }
     }
   }
@@ -342,7 +342,8 @@ std::optional<Lab> load_lab(std::string_view text, yaml::Diagnostics& diagnostic
   if (auto seed = read_integer(reader, diagnostics, "lab", "seed", {0, 9.2e18}, false)) {
     lab.seed = static_cast<std::uint64_t>(*seed);
   }
-  if (auto scale = read_number(reader, diagnostics, "lab", "time_scale", {0, 600, true}, false)) lab.time_scale = *scale;
+  if (auto scale = read_number(reader, diagnostics, "lab", "time_scale", {0, 600, true}, false))
+    lab.time_scale = *scale;
   if (auto ambient = read_number(reader, diagnostics, "lab", "ambient_c", {-50, 80}, false)) lab.ambient_c = *ambient;
 
   if (const yaml::Node* racks = reader.get("racks", true)) {
@@ -351,7 +352,8 @@ std::optional<Lab> load_lab(std::string_view text, yaml::Diagnostics& diagnostic
     } else {
       LabLoader loader(diagnostics, catalog);
       for (std::size_t i = 0; i < racks->items().size(); ++i) {
-        if (auto rack = loader.rack(racks->items()[i], fmt::format("racks[{}]", i))) lab.racks.push_back(std::move(*rack));
+        if (auto rack = loader.rack(racks->items()[i], fmt::format("racks[{}]", i)))
+          lab.racks.push_back(std::move(*rack));
       }
     }
   }

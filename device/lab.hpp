@@ -31,7 +31,19 @@ int topology_link_count(Topology topology, std::size_t chips);
 // reports link0…link{n-1} and `link:` fault indices are below this.
 int chip_link_count(Topology topology, std::size_t chips, const Sku& sku);
 
-enum class FaultKind { sdc, margin, slow, cooling, hbm_ce, hbm_ue, hbm_stuck, link_crc, link_degraded, link_down, hang };
+enum class FaultKind {
+  sdc,
+  margin,
+  slow,
+  cooling,
+  hbm_ce,
+  hbm_ue,
+  hbm_stuck,
+  link_crc,
+  link_degraded,
+  link_down,
+  hang
+};
 const char* to_string(FaultKind kind);
 std::optional<FaultKind> parse_fault_kind(std::string_view text);
 
@@ -55,18 +67,18 @@ struct Fault {
   int core = 0;
   int pe_row = 0, pe_col = 0;
   int bit = 0;
-  double rate = 1e-3;                     // sdc: per GEMM probability
-  std::optional<double> above_c;          // gates: absent = always
+  double rate = 1e-3;             // sdc: per GEMM probability
+  std::optional<double> above_c;  // gates: absent = always
   std::optional<double> above_mhz;
-  double fmax_offset_mhz = -100;          // margin: negative = less margin than a healthy chip
-  double factor = 0.9;                    // slow
-  double r_th_factor = 1.5;               // cooling
-  int stack = 0, channel = 0;             // hbm_*
-  double rate_per_hour = 60;              // hbm_ce
-  std::optional<Seconds> after;           // hbm_ue, link_down, hang: the loader sets 0s when absent
-  int link = 0;                           // link_*
-  double ber = 1e-8;                      // link_crc
-  double bandwidth_factor = 0.5;          // link_degraded
+  double fmax_offset_mhz = -100;  // margin: negative = less margin than a healthy chip
+  double factor = 0.9;            // slow
+  double r_th_factor = 1.5;       // cooling
+  int stack = 0, channel = 0;     // hbm_*
+  double rate_per_hour = 60;      // hbm_ce
+  std::optional<Seconds> after;   // hbm_ue, link_down, hang: the loader sets 0s when absent
+  int link = 0;                   // link_*
+  double ber = 1e-8;              // link_crc
+  double bandwidth_factor = 0.5;  // link_degraded
   yaml::Mark mark;
 };
 
@@ -84,14 +96,14 @@ struct RackSpec {
   std::string id;
   Backend backend = Backend::sim;
   Topology topology = Topology::ring;
-  std::vector<ChipSpec> chips;            // for sim racks; real backends enumerate their own
-  int cpu_chips = 1;                      // cpu racks: how many chips the host's cores are split into
+  std::vector<ChipSpec> chips;  // for sim racks; real backends enumerate their own
+  int cpu_chips = 1;            // cpu racks: how many chips the host's cores are split into
 };
 
 struct Lab {
   std::string name;
   std::uint64_t seed = 0;
-  double time_scale = 1.0;                // simulated seconds per wall second (sim only), (0, 600]
+  double time_scale = 1.0;  // simulated seconds per wall second (sim only), (0, 600]
   double ambient_c = 25.0;
   std::vector<RackSpec> racks;
   std::string source_path;

@@ -31,10 +31,22 @@ void walking_ones(auto& pass) {
 void moving_inversions(auto& pass) {
   const int n = pass.words();
   for (int w = 0; w < n; ++w) pass.write(w, 0);
-  for (int w = 0; w < n; ++w) { pass.read(w, 0); pass.write(w, kAllOnes); }
-  for (int w = 0; w < n; ++w) { pass.read(w, kAllOnes); pass.write(w, 0); }
-  for (int w = n - 1; w >= 0; --w) { pass.read(w, 0); pass.write(w, kAllOnes); }
-  for (int w = n - 1; w >= 0; --w) { pass.read(w, kAllOnes); pass.write(w, 0); }
+  for (int w = 0; w < n; ++w) {
+    pass.read(w, 0);
+    pass.write(w, kAllOnes);
+  }
+  for (int w = 0; w < n; ++w) {
+    pass.read(w, kAllOnes);
+    pass.write(w, 0);
+  }
+  for (int w = n - 1; w >= 0; --w) {
+    pass.read(w, 0);
+    pass.write(w, kAllOnes);
+  }
+  for (int w = n - 1; w >= 0; --w) {
+    pass.read(w, kAllOnes);
+    pass.write(w, 0);
+  }
   for (int w = 0; w < n; ++w) pass.read(w, 0);
 }
 

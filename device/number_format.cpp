@@ -34,9 +34,9 @@ namespace {
 
 struct Format {
   int mantissa_bits;
-  int min_exponent;       // exponent of the smallest normal number
+  int min_exponent;  // exponent of the smallest normal number
   float max_finite;
-  bool saturates;         // e4m3 has no infinity: clamp instead
+  bool saturates;  // e4m3 has no infinity: clamp instead
 };
 
 // Rounds a finite, non-negative normal fp32 magnitude to `mbits` mantissa

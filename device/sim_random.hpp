@@ -22,12 +22,18 @@ std::uint64_t splitmix64(std::uint64_t x);
 // `silicon` is drawn with run seed 0: properties of the die (process
 // corner, stuck-bit polarity) that no run changes.
 enum class RandomStream : std::uint64_t {
-  tile_data = 1, sdc = 2, hbm = 3, margin = 4, silicon = 5, memory_data = 6, link = 7, collective_data = 8
+  tile_data = 1,
+  sdc = 2,
+  hbm = 3,
+  margin = 4,
+  silicon = 5,
+  memory_data = 6,
+  link = 7,
+  collective_data = 8
 };
 
 // Seed of one stream of one chip in one run.
-std::uint64_t derive_seed(std::uint64_t lab_seed, std::string_view serial, std::uint64_t run_seed,
-                          RandomStream stream);
+std::uint64_t derive_seed(std::uint64_t lab_seed, std::string_view serial, std::uint64_t run_seed, RandomStream stream);
 
 // xoshiro256** (Blackman & Vigna), seeded through splitmix64.
 class SimRandom {

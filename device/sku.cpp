@@ -59,8 +59,9 @@ void read_peaks(const yaml::Node& node, yaml::Diagnostics& diagnostics, Sku& sku
   for (const auto& [key, value] : node.entries()) {
     const auto dtype = parse_dtype(key.scalar());
     if (!dtype) {
-      diagnostics.error(key.mark(), fmt::format("sku.peak_tflops: unknown dtype '{}' (expected fp32, bf16, fp16 or fp8)",
-                                                key.scalar()));
+      diagnostics.error(
+          key.mark(),
+          fmt::format("sku.peak_tflops: unknown dtype '{}' (expected fp32, bf16, fp16 or fp8)", key.scalar()));
       continue;
     }
     const auto tflops = yaml::as_number(value, diagnostics, fmt::format("sku.peak_tflops.{}", key.scalar()));
@@ -95,8 +96,8 @@ std::optional<Sku> load_sku_with_mark(std::string_view text, yaml::Diagnostics& 
       if (valid_name(*text_name)) {
         sku.name = *text_name;
       } else {
-        diagnostics.error(name->mark(), fmt::format("sku.sku: '{}' is not a valid SKU name (letters, digits, - _ .)",
-                                                    *text_name));
+        diagnostics.error(name->mark(),
+                          fmt::format("sku.sku: '{}' is not a valid SKU name (letters, digits, - _ .)", *text_name));
       }
     }
     if (name_mark != nullptr) *name_mark = name->mark();
@@ -109,7 +110,8 @@ std::optional<Sku> load_sku_with_mark(std::string_view text, yaml::Diagnostics& 
   assign(sku.pe_rows, read_integer(reader, diagnostics, kWhat, "pe_rows", {1, 1024}, true));
   assign(sku.pe_cols, read_integer(reader, diagnostics, kWhat, "pe_cols", {1, 1024}, true));
   assign(sku.hbm_stacks, read_integer(reader, diagnostics, kWhat, "hbm_stacks", {1, 64}, true));
-  assign(sku.hbm_channels_per_stack, read_integer(reader, diagnostics, kWhat, "hbm_channels_per_stack", {1, 256}, true));
+  assign(sku.hbm_channels_per_stack,
+         read_integer(reader, diagnostics, kWhat, "hbm_channels_per_stack", {1, 256}, true));
   assign(sku.hbm_capacity_gib, read_number(reader, diagnostics, kWhat, "hbm_capacity_gib", positive, true));
   assign(sku.hbm_bandwidth_gbps, read_number(reader, diagnostics, kWhat, "hbm_bandwidth_gbps", positive, true));
   assign(sku.links, read_integer(reader, diagnostics, kWhat, "links", {0, 1024}, true));

@@ -24,14 +24,14 @@ struct Sku {
   std::string description;
   std::map<DType, double> peak_tflops;  // dense, per dtype the chip supports
   int cores = 1;
-  int pe_rows = 128;                    // systolic array per core
+  int pe_rows = 128;  // systolic array per core
   int pe_cols = 128;
   int hbm_stacks = 0;
   int hbm_channels_per_stack = 0;
   double hbm_capacity_gib = 0;
-  double hbm_bandwidth_gbps = 0;        // GB/s, whole chip
+  double hbm_bandwidth_gbps = 0;  // GB/s, whole chip
   int links = 0;
-  double link_bandwidth_gbps = 0;       // GB/s per link per direction
+  double link_bandwidth_gbps = 0;  // GB/s per link per direction
   double tdp_w = 0;
   double idle_w = 0;
   double base_clock_mhz = 0;

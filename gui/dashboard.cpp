@@ -82,7 +82,9 @@ void Dashboard::refresh() {
     for (const auto& alarm : update.alarms()) {
       if (!alarms_.add(alarm)) continue;
       alarms = true;
-      if (!update.full()) emit newAlarm(QString::fromStdString(std::string(wire::to_string(alarm.kind()))), QString::fromStdString(alarm.message()));
+      if (!update.full())
+        emit newAlarm(QString::fromStdString(std::string(wire::to_string(alarm.kind()))),
+                      QString::fromStdString(alarm.message()));
     }
   }
   if (lab_.take_layout_changed()) emit layoutChanged();

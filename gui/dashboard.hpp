@@ -63,8 +63,8 @@ class Dashboard : public QObject {
   static std::int64_t local_now_ms();
 
  signals:
-  void labUpdated();          // chip states changed (or the layout did)
-  void layoutChanged();       // racks or chips appeared or disappeared
+  void labUpdated();     // chip states changed (or the layout did)
+  void layoutChanged();  // racks or chips appeared or disappeared
   void runsUpdated();
   void alarmsUpdated();
   void newAlarm(QString kind, QString message);

@@ -12,8 +12,8 @@ namespace {
 
 struct Builder {
   MetricDef def;
-  Builder(MetricName name, std::string label, std::string unit, MetricKind kind, MetricOrigin origin,
-          FailureClass cls, double precision) {
+  Builder(MetricName name, std::string label, std::string unit, MetricKind kind, MetricOrigin origin, FailureClass cls,
+          double precision) {
     def.name = name.str();
     def.label = std::move(label);
     def.unit = std::move(unit);
@@ -46,31 +46,40 @@ MetricCatalog make_builtin() {
   MetricCatalog c;
   auto add = [&](Builder& b) { c.add(std::move(b.def)); };
   // Chip telemetry, sampled in every step.
-  add(Builder(kTemperatureC, "Temperature", "°C", K::gauge, O::telemetry, F::thermal, 0.01).common()
+  add(Builder(kTemperatureC, "Temperature", "°C", K::gauge, O::telemetry, F::thermal, 0.01)
+          .common()
           .help("die temperature"));
-  add(Builder(kHbmTemperatureC, "HBM temperature", "°C", K::gauge, O::telemetry, F::thermal, 0.01).common()
+  add(Builder(kHbmTemperatureC, "HBM temperature", "°C", K::gauge, O::telemetry, F::thermal, 0.01)
+          .common()
           .help("memory stack temperature"));
-  add(Builder(kPowerW, "Power", "W", K::gauge, O::telemetry, F::power, 0.1).common().peak(kTdpPeak)
+  add(Builder(kPowerW, "Power", "W", K::gauge, O::telemetry, F::power, 0.1)
+          .common()
+          .peak(kTdpPeak)
           .help("board power; `of: peak` is the SKU's TDP"));
-  add(Builder(kClockMhz, "Clock", "MHz", K::gauge, O::telemetry, F::underperforming, 1).common()
-          .help("core clock"));
+  add(Builder(kClockMhz, "Clock", "MHz", K::gauge, O::telemetry, F::underperforming, 1).common().help("core clock"));
   add(Builder(kVoltageMv, "Voltage", "mV", K::gauge, O::telemetry, F::power, 1).common().help("core voltage"));
-  add(Builder(kUtilization, "Utilization", "", K::gauge, O::telemetry, F::underperforming, 0.001).common()
+  add(Builder(kUtilization, "Utilization", "", K::gauge, O::telemetry, F::underperforming, 0.001)
+          .common()
           .help("share of the last slice the chip was busy, 0..1"));
-  add(Builder(kThrottled, "Throttled", "", K::flag, O::telemetry, F::thermal, 1).common()
+  add(Builder(kThrottled, "Throttled", "", K::flag, O::telemetry, F::thermal, 1)
+          .common()
           .help("the clock is held down by temperature or power"));
-  add(Builder(kHbmCe, "HBM correctable errors", "", K::counter, O::telemetry, F::memory_ce_excess, 1).common()
+  add(Builder(kHbmCe, "HBM correctable errors", "", K::counter, O::telemetry, F::memory_ce_excess, 1)
+          .common()
           .help("correctable ECC errors this run"));
-  add(Builder(kHbmUe, "HBM uncorrectable errors", "", K::counter, O::telemetry, F::memory_ue, 1).common()
+  add(Builder(kHbmUe, "HBM uncorrectable errors", "", K::counter, O::telemetry, F::memory_ue, 1)
+          .common()
           .help("uncorrectable ECC errors this run"));
-  add(Builder(kHbmGbps, "HBM bandwidth", "GB/s", K::gauge, O::telemetry, F::underperforming, 0.01).peak(kHbmGbps)
+  add(Builder(kHbmGbps, "HBM bandwidth", "GB/s", K::gauge, O::telemetry, F::underperforming, 0.01)
+          .peak(kHbmGbps)
           .help("memory traffic over the last slice"));
   add(Builder(kLinkGbpsOf, "Link bandwidth", "GB/s", K::gauge, O::telemetry, F::underperforming, 0.01)
           .help("traffic received on the link"));
   add(Builder(kLinkCrcErrorsOf, "Link CRC errors", "", K::counter, O::telemetry, F::link_errors, 1)
           .help("CRC errors on the link this run"));
   add(Builder(kLinkUpOf, "Link up", "", K::flag, O::telemetry, F::link_down, 1).help("the link is trained and up"));
-  add(Builder(kLinkCrcErrors, "Link CRC errors", "", K::counter, O::telemetry, F::link_errors, 1).common()
+  add(Builder(kLinkCrcErrors, "Link CRC errors", "", K::counter, O::telemetry, F::link_errors, 1)
+          .common()
           .help("CRC errors this run, summed over the chip's links"));
   // Pattern figures.
   add(Builder(kTflops, "Compute", "TFLOPS", K::gauge, O::pattern, F::underperforming, 0.001)
@@ -86,16 +95,19 @@ MetricCatalog make_builtin() {
   add(Builder(kAlgbwGbps, "Algorithm bandwidth", "GB/s", K::gauge, O::pattern, F::underperforming, 0.01)
           .peak(kAlgbwGbps, "op", "allreduce")
           .help("nccl-tests algbw at the largest size"));
-  add(Builder(kLinkGbps, "Slowest link", "GB/s", K::gauge, O::pattern, F::underperforming, 0.01).peak(kLinkGbps)
+  add(Builder(kLinkGbps, "Slowest link", "GB/s", K::gauge, O::pattern, F::underperforming, 0.01)
+          .peak(kLinkGbps)
           .help("receive bandwidth of the chip's slowest link during the collective"));
   add(Builder(kDataErrors, "Data errors", "", K::counter, O::pattern, F::link_errors, 1)
           .help("corrupted words received in collectives this run"));
   add(Builder(kShmooFailures, "Shmoo failures", "", K::gauge, O::pattern, F::margin, 1)
           .help("operating points of the shmoo grid that failed"));
   // Per-step figures.
-  add(Builder(kThrottleFraction, "Throttled share", "", K::gauge, O::step, F::thermal, 0.0001).common()
+  add(Builder(kThrottleFraction, "Throttled share", "", K::gauge, O::step, F::thermal, 0.0001)
+          .common()
           .help("share of the step's samples taken while throttled"));
-  add(Builder(kLinkDown, "Links down", "", K::gauge, O::step, F::link_down, 1).common()
+  add(Builder(kLinkDown, "Links down", "", K::gauge, O::step, F::link_down, 1)
+          .common()
           .help("links seen down during the step"));
   return c;
 }

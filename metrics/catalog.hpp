@@ -79,10 +79,10 @@ inline constexpr MetricName kThrottled{"throttled"};
 inline constexpr MetricName kHbmCe{"hbm_ce"};
 inline constexpr MetricName kHbmUe{"hbm_ue"};
 inline constexpr MetricName kHbmGbps{"hbm_gbps"};
-inline constexpr MetricName kLinkGbpsOf{"link{}_gbps"};          // per link
+inline constexpr MetricName kLinkGbpsOf{"link{}_gbps"};             // per link
 inline constexpr MetricName kLinkCrcErrorsOf{"link{}_crc_errors"};  // per link
-inline constexpr MetricName kLinkUpOf{"link{}_up"};              // per link
-inline constexpr MetricName kLinkCrcErrors{"link_crc_errors"};   // the sum over the links
+inline constexpr MetricName kLinkUpOf{"link{}_up"};                 // per link
+inline constexpr MetricName kLinkCrcErrors{"link_crc_errors"};      // the sum over the links
 // Pattern figures.
 inline constexpr MetricName kTflops{"tflops"};
 inline constexpr MetricName kSdcErrors{"sdc_errors"};

@@ -3,13 +3,13 @@
 #include <algorithm>
 #include <array>
 
+#include <fmt/format.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <fmt/format.h>
 
 #include "core/clock.hpp"
 
@@ -47,9 +47,12 @@ Connection::Connection(asio::ip::tcp::socket socket, std::shared_ptr<ConnectionH
 void Connection::start() {
   auto self = shared_from_this();
   const auto executor = socket_.get_executor();
-  asio::co_spawn(executor, [self] { return self->reader(); }, asio::detached);
-  asio::co_spawn(executor, [self] { return self->writer(); }, asio::detached);
-  asio::co_spawn(executor, [self] { return self->watchdog(); }, asio::detached);
+  asio::co_spawn(
+      executor, [self] { return self->reader(); }, asio::detached);
+  asio::co_spawn(
+      executor, [self] { return self->writer(); }, asio::detached);
+  asio::co_spawn(
+      executor, [self] { return self->watchdog(); }, asio::detached);
 }
 
 Status Connection::send(const kiln::v1::Envelope& envelope) {

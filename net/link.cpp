@@ -7,6 +7,9 @@
 // <utility> first: Boost 1.74's awaitable.hpp uses std::exchange without including it.
 #include <utility>
 
+#include <fmt/format.h>
+#include <google/protobuf/descriptor.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
@@ -15,9 +18,6 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <fmt/format.h>
-#include <google/protobuf/descriptor.h>
-#include <spdlog/spdlog.h>
 
 #include "net/connection.hpp"
 #include "net/io_thread.hpp"
@@ -175,8 +175,11 @@ class Link::Impl final : public LinkChannel {
       std::lock_guard lock(run_mutex_);
       running_ = false;
     }
-    set_status(LinkStatus{LinkState::stopped, stopping_ ? std::string("stopped") : ended.reason,
-                          stopping_ ? ErrorCode::unavailable : ended.code, 0, {}});
+    set_status(LinkStatus{LinkState::stopped,
+                          stopping_ ? std::string("stopped") : ended.reason,
+                          stopping_ ? ErrorCode::unavailable : ended.code,
+                          0,
+                          {}});
   }
 
   // One connection, from resolving the address until it closed.
@@ -210,7 +213,8 @@ class Link::Impl final : public LinkChannel {
 
     connection_ = Connection::create(std::move(*socket), std::make_shared<Attempt>(*this), options_.max_queued_bytes);
     connection_->start();
-    const auto left = options_.deadlines.handshake - std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+    const auto left =
+        options_.deadlines.handshake - std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
     connection_->set_deadline(std::max(left, std::chrono::milliseconds(1)), "no Welcome from the daemon in time");
     kiln::v1::Envelope hello;
     auto* h = hello.mutable_hello();
@@ -277,8 +281,8 @@ class Link::Impl final : public LinkChannel {
     switch (reason.cause) {
       case CloseCause::local: ended_.reason = reason.text; break;
       case CloseCause::peer:
-        ended_.reason = reason.text == "peer closed the connection" ? std::string("the daemon closed the connection")
-                                                                    : reason.text;
+        ended_.reason =
+            reason.text == "peer closed the connection" ? std::string("the daemon closed the connection") : reason.text;
         break;
       case CloseCause::protocol:
         ended_.reason = "bad frame from the daemon: " + reason.text;

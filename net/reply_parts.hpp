@@ -51,6 +51,7 @@ class ReplyJoiner {
 // else parts, each but the last with more = true. A body is cut into
 // pieces; a typed telemetry reply between its series, and a series longer
 // than a part between its points. Other typed replies are small and go whole.
-std::vector<kiln::v1::QueryReply> split_reply(kiln::v1::QueryReply reply, std::size_t max_part_bytes = kDefaultPartBytes);
+std::vector<kiln::v1::QueryReply> split_reply(kiln::v1::QueryReply reply,
+                                              std::size_t max_part_bytes = kDefaultPartBytes);
 
 }  // namespace kiln::net

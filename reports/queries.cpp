@@ -61,7 +61,6 @@ Json failure_json(const store::FailureRow& f, const std::string& label) {
   return j;
 }
 
-
 }  // namespace
 
 Result<std::string> runs_json(store::Reader& reader) {
@@ -82,8 +81,12 @@ Result<std::string> run_json(store::Reader& reader, std::uint64_t run_id) {
   std::map<std::uint32_t, double> phase_length;
   const std::map<std::uint32_t, std::string> labels = step_display_names(steps);
   for (const auto& s : steps) {
-    step_list.push_back({{"index", s.step_index}, {"phase", s.phase_index}, {"repeat", s.repeat_index},
-                         {"name", s.name}, {"label", labels.at(s.step_index)}, {"pattern", s.pattern},
+    step_list.push_back({{"index", s.step_index},
+                         {"phase", s.phase_index},
+                         {"repeat", s.repeat_index},
+                         {"name", s.name},
+                         {"label", labels.at(s.step_index)},
+                         {"pattern", s.pattern},
                          {"duration_s", s.duration_s},
                          {"params", parse_object(s.params_json)}});
     phase_length[s.phase_index] = std::max(phase_length[s.phase_index], s.duration_s);
@@ -165,8 +168,12 @@ Result<std::string> chips_json(store::Reader& reader) {
   KILN_TRY_ASSIGN(auto chips, reader.chips());
   Json list = Json::array();
   for (const auto& c : chips) {
-    list.push_back({{"serial", c.serial}, {"sku", c.sku}, {"rack", c.rack}, {"slot", c.slot},
-                    {"last_seen", c.last_seen_unix_ms > 0 ? Json(format_iso8601(c.last_seen_unix_ms)) : Json(nullptr)}});
+    list.push_back(
+        {{"serial", c.serial},
+         {"sku", c.sku},
+         {"rack", c.rack},
+         {"slot", c.slot},
+         {"last_seen", c.last_seen_unix_ms > 0 ? Json(format_iso8601(c.last_seen_unix_ms)) : Json(nullptr)}});
   }
   return Json{{"chips", list}}.dump(2);
 }
@@ -179,8 +186,12 @@ Result<std::string> chip_json(store::Reader& reader, const std::string& serial) 
   KILN_TRY_ASSIGN(auto history, reader.chip_history(serial));
   Json runs = Json::array();
   for (const auto& h : history) {
-    runs.push_back({{"run", h.run_id}, {"plan", h.plan_name}, {"rack", h.rack}, {"slot", h.slot},
-                    {"verdict", h.verdict.empty() ? Json(nullptr) : Json(h.verdict)}, {"status", h.status},
+    runs.push_back({{"run", h.run_id},
+                    {"plan", h.plan_name},
+                    {"rack", h.rack},
+                    {"slot", h.slot},
+                    {"verdict", h.verdict.empty() ? Json(nullptr) : Json(h.verdict)},
+                    {"status", h.status},
                     {"submitted", format_iso8601(h.submitted_unix_ms)}});
   }
   Json j{{"serial", found->serial}, {"sku", found->sku}, {"rack", found->rack}, {"slot", found->slot}, {"runs", runs}};

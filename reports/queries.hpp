@@ -20,7 +20,7 @@ Result<std::string> report_json(store::Reader& reader, std::uint64_t run_id);
 Result<std::string> chips_json(store::Reader& reader);
 Result<std::string> chip_json(store::Reader& reader, const std::string& serial);
 // CSV with a header: serial,step,t_s,time,metric,value.
-Status telemetry_csv(store::Reader& reader, std::uint64_t run_id, const std::string& serial,
-                     const std::string& metric, std::ostream& out);
+Status telemetry_csv(store::Reader& reader, std::uint64_t run_id, const std::string& serial, const std::string& metric,
+                     std::ostream& out);
 
 }  // namespace kiln::reports

@@ -32,7 +32,7 @@ std::string location_text(const Json& f) {
   if (f.contains("pe")) add(fmt::format("pe [{},{}]", f["pe"][0].dump(), f["pe"][1].dump()));
   if (f.contains("bit")) add(fmt::format("bit {}", f["bit"].dump()));
   for (std::string_view key : {std::string_view("stack"), std::string_view("channel"), std::string_view("link"),
-                                std::string_view(metrics::kVoltageMv), std::string_view(metrics::kClockMhz)}) {
+                               std::string_view(metrics::kVoltageMv), std::string_view(metrics::kClockMhz)}) {
     if (f.contains(key)) add(fmt::format("{} {}", key, f[key].dump()));
   }
   return out;
@@ -61,9 +61,9 @@ Result<std::string> render_report_text(const std::string& report_json) {
   const Json& run = report["run"];
   std::string out;
   const std::string sha = text_or(run, "plan_sha256");
-  out += fmt::format("Run {}  plan {} (sha256 {})  seed {}  lab {}  status {}\n", run["id"].dump(),
-                     text_or(run, "plan"), sha.substr(0, 12), run["seed"].dump(), text_or(run, "lab"),
-                     text_or(run, "status"));
+  out +=
+      fmt::format("Run {}  plan {} (sha256 {})  seed {}  lab {}  status {}\n", run["id"].dump(), text_or(run, "plan"),
+                  sha.substr(0, 12), run["seed"].dump(), text_or(run, "lab"), text_or(run, "status"));
   out += fmt::format("started {}  ended {}\n", text_or(run, "started"), text_or(run, "ended"));
   if (run.contains("reason")) out += fmt::format("reason: {}\n", text_or(run, "reason"));
   out += "\n";
@@ -81,8 +81,8 @@ Result<std::string> render_report_text(const std::string& report_json) {
   }
   std::size_t serial_width = 6;
   for (const auto& c : report["chips"]) serial_width = std::max(serial_width, c["serial"].get<std::string>().size());
-  std::string header = fmt::format("{:<{}}  {:<5} {:>4}  {:<10} {:<12}", "SERIAL", serial_width, "RACK", "SLOT", "SKU",
-                                   "VERDICT");
+  std::string header =
+      fmt::format("{:<{}}  {:<5} {:>4}  {:<10} {:<12}", "SERIAL", serial_width, "RACK", "SLOT", "SKU", "VERDICT");
   out += header + step_header + "\n";
 
   std::map<std::string, int> totals;
@@ -124,8 +124,9 @@ Result<std::string> render_report_text(const std::string& report_json) {
       if (f.contains("detail")) failures_text += fmt::format("      {}\n", f["detail"].get<std::string>());
     }
     for (const auto& [kind, h] : hidden) {
-      failures_text += fmt::format("  {} {} in step {}: … and {} more location(s), {:g} occurrence(s) (all in the JSON report)\n",
-                                   c["serial"].get<std::string>(), kind.first, kind.second, h.first, h.second);
+      failures_text +=
+          fmt::format("  {} {} in step {}: … and {} more location(s), {:g} occurrence(s) (all in the JSON report)\n",
+                      c["serial"].get<std::string>(), kind.first, kind.second, h.first, h.second);
     }
     for (const auto& s : c["steps"]) {
       if (!s.contains("shmoo")) continue;

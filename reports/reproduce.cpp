@@ -11,8 +11,9 @@ namespace {
 // shell treats specially, else in single quotes (a path comes from whoever
 // submitted the run, and the line is made to be pasted into a shell).
 std::string shell_word(const std::string& text) {
-  const bool plain = !text.empty() && text.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                                              "0123456789_./+,:@%=-") == std::string::npos;
+  const bool plain = !text.empty() && text.find_first_not_of(
+                                          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                          "0123456789_./+,:@%=-") == std::string::npos;
   if (plain) return text;
   std::string quoted = "'";
   for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);

@@ -29,15 +29,16 @@ kiln::v1::LimitOf limit_of(const Json& limit) {
 // "<peak_key>[.<the step's value of peak_param>]" as the catalog declares
 // it; empty when the metric has no peak figure.
 std::string peak_key_of(const std::string& metric, const Json& params) {
-  return metrics::MetricCatalog::builtin().peak_key_for(metric, [&](std::string_view param) -> std::optional<std::string> {
-    const auto it = params.find(param);
-    if (it == params.end() || !it->is_string()) return std::nullopt;
-    return it->get<std::string>();
-  });
+  return metrics::MetricCatalog::builtin().peak_key_for(metric,
+                                                        [&](std::string_view param) -> std::optional<std::string> {
+                                                          const auto it = params.find(param);
+                                                          if (it == params.end() || !it->is_string())
+                                                            return std::nullopt;
+                                                          return it->get<std::string>();
+                                                        });
 }
 
-void set_bound(const Json& limit, const char* key, kiln::v1::StepLimit& out,
-               void (kiln::v1::StepLimit::*set)(double)) {
+void set_bound(const Json& limit, const char* key, kiln::v1::StepLimit& out, void (kiln::v1::StepLimit::*set)(double)) {
   const auto it = limit.find(key);
   if (it != limit.end() && it->is_number()) (out.*set)(it->get<double>());
 }

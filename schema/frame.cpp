@@ -141,8 +141,8 @@ Result<kiln::v1::Envelope> decode_envelope(std::string_view payload) {
     return make_error(ErrorCode::protocol, "malformed Envelope ({} bytes)", payload.size());
   }
   if (envelope.version() != kProtocolVersion) {
-    return make_error(ErrorCode::protocol, "unsupported protocol version {} (this build speaks {})",
-                      envelope.version(), kProtocolVersion);
+    return make_error(ErrorCode::protocol, "unsupported protocol version {} (this build speaks {})", envelope.version(),
+                      kProtocolVersion);
   }
   if (envelope.body_case() == kiln::v1::Envelope::BODY_NOT_SET) {
     return make_error(ErrorCode::protocol, "Envelope has no body, or one this build does not know");

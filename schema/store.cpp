@@ -20,8 +20,8 @@ constexpr std::array<std::string_view, 5> kVerdicts = {"pass", "marginal", "fail
 constexpr std::array<std::string_view, 5> kRunStatuses = {"queued", "running", "completed", "aborted", "error"};
 constexpr std::array<std::string_view, 3> kTerminalRunStatuses = {"completed", "aborted", "error"};
 constexpr std::array<std::string_view, 12> kFailureClasses = {
-    "sdc",           "margin",    "underperforming", "thermal",       "power",         "memory_ce_excess",
-    "memory_ue",     "memory_pattern", "link_errors", "link_degraded", "link_down",     "hang"};
+    "sdc",       "margin",         "underperforming", "thermal",       "power",     "memory_ce_excess",
+    "memory_ue", "memory_pattern", "link_errors",     "link_degraded", "link_down", "hang"};
 
 template <std::size_t N>
 bool contains(const std::array<std::string_view, N>& values, std::string_view value) {
@@ -41,27 +41,18 @@ Error to_error(const char* what, const SQLite::Exception& e) {
   ErrorCode code = ErrorCode::internal;  // SQL errors and misuse are bugs in this library
   switch (e.getErrorCode() & 0xff) {
     case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      code = ErrorCode::unavailable;
-      break;
+    case SQLITE_LOCKED: code = ErrorCode::unavailable; break;
     case SQLITE_CONSTRAINT:
     case SQLITE_NOTADB:
-    case SQLITE_TOOBIG:
-      code = ErrorCode::invalid_argument;
-      break;
-    case SQLITE_CORRUPT:
-      code = ErrorCode::parse;
-      break;
+    case SQLITE_TOOBIG: code = ErrorCode::invalid_argument; break;
+    case SQLITE_CORRUPT: code = ErrorCode::parse; break;
     case SQLITE_IOERR:
     case SQLITE_FULL:
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
     case SQLITE_PERM:
-    case SQLITE_NOMEM:
-      code = ErrorCode::io;
-      break;
-    default:
-      break;
+    case SQLITE_NOMEM: code = ErrorCode::io; break;
+    default: break;
   }
   return make_error(code, "store: {}: {}", what, e.what());
 }

@@ -17,7 +17,9 @@
 #include "core/result.hpp"
 #include "schema/kiln.pb.h"
 
-namespace SQLite { class Database; }
+namespace SQLite {
+class Database;
+}
 
 namespace kiln::store {
 
@@ -26,10 +28,10 @@ namespace kiln::store {
 // The values the schema accepts (DESIGN §5, §6); writes are checked against
 // them before they reach SQL, so callers get invalid_argument, not a CHECK
 // constraint message.
-bool is_verdict(std::string_view verdict);        // pass | marginal | fail | inconclusive | error
-bool is_run_status(std::string_view status);      // queued | running | completed | aborted | error
+bool is_verdict(std::string_view verdict);             // pass | marginal | fail | inconclusive | error
+bool is_run_status(std::string_view status);           // queued | running | completed | aborted | error
 bool is_terminal_run_status(std::string_view status);  // completed | aborted | error
-bool is_failure_class(std::string_view cls);      // sdc, margin, ..., hang
+bool is_failure_class(std::string_view cls);           // sdc, margin, ..., hang
 
 // ------------------------------------------------------------------ rows
 
@@ -40,15 +42,15 @@ struct StepRow {
   std::string name;
   std::string pattern;
   double duration_s = 0;
-  std::string params_json;        // effective params, every default filled in
-  std::string limits_json;        // the step's limits as written in the plan
+  std::string params_json;  // effective params, every default filled in
+  std::string limits_json;  // the step's limits as written in the plan
 };
 
 struct NewRun {
   std::string plan_name;
   std::string plan_sha256;
-  std::string plan_text;          // verbatim
-  std::string plan_path;          // as the user gave it ("testplans/standard.yaml"); may be empty
+  std::string plan_text;  // verbatim
+  std::string plan_path;  // as the user gave it ("testplans/standard.yaml"); may be empty
   std::uint64_t seed = 0;
   std::string lab;
   std::vector<std::string> racks;
@@ -61,12 +63,12 @@ struct RunRow {
   std::uint64_t id = 0;
   std::string plan_name;
   std::string plan_sha256;
-  std::string plan_path;          // as it was submitted; empty when not known
+  std::string plan_path;  // as it was submitted; empty when not known
   std::uint64_t seed = 0;
   std::string lab;
   std::vector<std::string> racks;
-  std::string status;             // queued | running | completed | aborted | error
-  std::string reason;             // why aborted / error
+  std::string status;  // queued | running | completed | aborted | error
+  std::string reason;  // why aborted / error
   double sample_hz = 10;
   std::int64_t submitted_unix_ms = 0;
   std::optional<std::int64_t> started_unix_ms;
@@ -77,7 +79,7 @@ struct ChipRow {
   std::string serial;
   std::string sku;
   std::string rack;
-  std::uint32_t slot = 0;             // rack empty: no rack reports this chip now
+  std::uint32_t slot = 0;  // rack empty: no rack reports this chip now
   std::int64_t last_seen_unix_ms = 0;
   std::int64_t first_seen_unix_ms = 0;
 };
@@ -88,7 +90,7 @@ struct RunChipRow {
   std::string rack;
   std::uint32_t slot = 0;
   std::string sku;
-  std::string verdict;            // empty until decided
+  std::string verdict;  // empty until decided
 };
 
 struct MetricRow {
@@ -104,8 +106,8 @@ struct FailureRow {
   std::uint32_t step_index = 0;
   std::string step_name;
   std::uint64_t count = 0;
-  std::string location_json;      // {"core":1,"pe":[12,40],"bit":22}
-  std::string conditions_json;    // {"temperature_c":71.3,...}
+  std::string location_json;    // {"core":1,"pe":[12,40],"bit":22}
+  std::string conditions_json;  // {"temperature_c":71.3,...}
   double first_t_s = 0, last_t_s = 0;
   std::int64_t first_unix_ms = 0, last_unix_ms = 0;
   std::string detail;
@@ -122,7 +124,7 @@ struct ShmooMap {
 struct ChipStepRow {
   std::string serial;
   std::uint32_t step_index = 0;
-  std::string verdict;            // empty until judged
+  std::string verdict;  // empty until judged
   std::string reason;
   bool completed = false;
   double ran_s = 0;
@@ -142,10 +144,10 @@ struct DetectionRow {
   std::uint64_t count = 0;
   double first_t_s = 0, last_t_s = 0;
   std::int64_t first_unix_ms = 0, last_unix_ms = 0;
-  std::string conditions_json;    // {"temperature_c":71.3,...}: only the conditions the agent knew
-  std::string location_json;      // {"core":1,"pe_row":12,...} as the agent sent it
+  std::string conditions_json;  // {"temperature_c":71.3,...}: only the conditions the agent knew
+  std::string location_json;    // {"core":1,"pe_row":12,...} as the agent sent it
   std::string detail;
-  std::string kind;               // kiln.v1.DetectionKind in lower case (corruption, hang, …); '' before protocol 2
+  std::string kind;  // kiln.v1.DetectionKind in lower case (corruption, hang, …); '' before protocol 2
 };
 
 struct TelemetryRow {
@@ -154,10 +156,10 @@ struct TelemetryRow {
   double t_s = 0;
   std::int64_t wall_unix_ms = 0;
   std::string metric;
-  double value = 0;               // NaN where the agent sent NaN
+  double value = 0;  // NaN where the agent sent NaN
 };
 
-struct HistoryRow {                // one run of one serial
+struct HistoryRow {  // one run of one serial
   std::uint64_t run_id = 0;
   std::string plan_name;
   std::string rack;
@@ -273,15 +275,15 @@ class Reader {
   bool read_only() const;
 
   // Every per-run query answers not_found for an unknown run id.
-  Result<std::vector<RunRow>> list_runs();                   // by id
+  Result<std::vector<RunRow>> list_runs();  // by id
   Result<RunRow> run(std::uint64_t run_id);
   Result<std::string> plan_text(std::uint64_t run_id);
-  Result<std::vector<StepRow>> steps(std::uint64_t run_id);  // by step_index
-  Result<std::vector<RunChipRow>> run_chips(std::uint64_t run_id);    // by rack, slot, serial
+  Result<std::vector<StepRow>> steps(std::uint64_t run_id);         // by step_index
+  Result<std::vector<RunChipRow>> run_chips(std::uint64_t run_id);  // by rack, slot, serial
   // With metrics (by name) and failures; ordered by serial, step_index.
   Result<std::vector<ChipStepRow>> chip_steps(std::uint64_t run_id);
   Result<std::vector<DetectionRow>> detections(std::uint64_t run_id);  // by serial, step, arrival
-  Result<std::vector<ChipRow>> chips();                                  // by serial
+  Result<std::vector<ChipRow>> chips();                                // by serial
   // Oldest run first; not_found for a serial never seen.
   Result<std::vector<HistoryRow>> chip_history(const std::string& serial);
   // Streams rows ordered by serial, step, t, metric; empty serial/metric =

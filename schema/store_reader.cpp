@@ -7,8 +7,8 @@
 #include <utility>
 
 #include <SQLiteCpp/Transaction.h>
-#include <nlohmann/json.hpp>
 #include <sqlite3.h>
+#include <nlohmann/json.hpp>
 
 #include "schema/migrations.hpp"
 #include "schema/store.hpp"
@@ -67,10 +67,10 @@ Result<std::unique_ptr<Reader>> Reader::open(const std::string& path) {
     KILN_TRY_ASSIGN(const int version, detail::schema_version(*db));
     if (version == 0) return make_error(ErrorCode::invalid_argument, "{} is not a Kiln database (it is empty)", path);
     if (version != kMigrationCount) {
-      return make_error(ErrorCode::conflict,
-                        "{} has schema version {}, this build reads version {}; {}", path, version, kMigrationCount,
-                        version < kMigrationCount ? "open it once with this build's kilnd to upgrade it"
-                                                  : "use a newer Kiln");
+      return make_error(
+          ErrorCode::conflict, "{} has schema version {}, this build reads version {}; {}", path, version,
+          kMigrationCount,
+          version < kMigrationCount ? "open it once with this build's kilnd to upgrade it" : "use a newer Kiln");
     }
     return std::unique_ptr<Reader>(new Reader(std::move(db)));
   });
@@ -180,11 +180,9 @@ Result<std::vector<ChipStepRow>> Reader::chip_steps(std::uint64_t run_id) {
     while (metrics.executeStep()) {
       const auto found = index.find({metrics.getColumn(0).getString(), get_u32(metrics, 1)});
       if (found == index.end()) continue;  // cannot happen: metrics cascade from chip_steps
-      rows[found->second].metrics.push_back(MetricRow{metrics.getColumn(2).getString(),
-                                                      real_or_nan(metrics.getColumn(3)),
-                                                      real_or_nan(metrics.getColumn(4)),
-                                                      real_or_nan(metrics.getColumn(5)),
-                                                      from_db(metrics.getColumn(6).getInt64())});
+      rows[found->second].metrics.push_back(MetricRow{
+          metrics.getColumn(2).getString(), real_or_nan(metrics.getColumn(3)), real_or_nan(metrics.getColumn(4)),
+          real_or_nan(metrics.getColumn(5)), from_db(metrics.getColumn(6).getInt64())});
     }
 
     SQLite::Statement failures(*db_,
@@ -253,10 +251,9 @@ Result<std::vector<DetectionRow>> Reader::detections(std::uint64_t run_id) {
     while (q.executeStep()) {
       rows.push_back(DetectionRow{q.getColumn(0).getString(), get_u32(q, 1), q.getColumn(2).getString(),
                                   q.getColumn(3).getString(), from_db(q.getColumn(4).getInt64()),
-                                  real_or_nan(q.getColumn(5)), real_or_nan(q.getColumn(6)),
-                                  q.getColumn(7).getInt64(), q.getColumn(8).getInt64(), q.getColumn(9).getString(),
-                                  q.getColumn(10).getString(), q.getColumn(11).getString(),
-                                  q.getColumn(12).getString()});
+                                  real_or_nan(q.getColumn(5)), real_or_nan(q.getColumn(6)), q.getColumn(7).getInt64(),
+                                  q.getColumn(8).getInt64(), q.getColumn(9).getString(), q.getColumn(10).getString(),
+                                  q.getColumn(11).getString(), q.getColumn(12).getString()});
     }
     return rows;
   });

@@ -5,8 +5,8 @@
 #include <cctype>
 #include <cmath>
 
-#include <nlohmann/json.hpp>
 #include <sqlite3.h>
+#include <nlohmann/json.hpp>
 
 #include "core/clock.hpp"
 #include "schema/store.hpp"
@@ -56,16 +56,15 @@ void bind_optional(SQLite::Statement& statement, int index, const std::optional<
 Result<std::unique_ptr<Writer>> Writer::open(const std::string& path) {
   const std::string what = "open " + path;
   return detail::guarded(what.c_str(), [&]() -> Result<std::unique_ptr<Writer>> {
-    auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
-                                                 detail::kBusyTimeoutMs);
+    auto db =
+        std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, detail::kBusyTimeoutMs);
     KILN_TRY(detail::configure_writer(*db));
     KILN_TRY(detail::migrate(*db, unix_ms_now()));
     return std::unique_ptr<Writer>(new Writer(std::move(db)));
   });
 }
 
-Writer::Writer(std::unique_ptr<SQLite::Database> db)
-    : db_(std::move(db)), stmts_(std::make_unique<Statements>(*db_)) {}
+Writer::Writer(std::unique_ptr<SQLite::Database> db) : db_(std::move(db)), stmts_(std::make_unique<Statements>(*db_)) {}
 
 Writer::~Writer() {
   rollback();      // an uncommitted transaction is dropped, as a crash would drop it

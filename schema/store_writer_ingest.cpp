@@ -73,7 +73,8 @@ void validate(const kiln::v1::AgentBatch& batch,
       }
     }
     const auto& shmoo = result.shmoo();
-    const auto points = static_cast<std::size_t>(shmoo.voltages_mv_size()) * static_cast<std::size_t>(shmoo.clocks_mhz_size());
+    const auto points =
+        static_cast<std::size_t>(shmoo.voltages_mv_size()) * static_cast<std::size_t>(shmoo.clocks_mhz_size());
     if (static_cast<std::size_t>(shmoo.outcomes_size()) != points) {
       fail(ErrorCode::invalid_argument, "step result of {}: a shmoo map of {} × {} points with {} outcomes",
            result.serial(), shmoo.voltages_mv_size(), shmoo.clocks_mhz_size(), shmoo.outcomes_size());

@@ -103,8 +103,8 @@ Writer::Statements::Statements(SQLite::Database& db)
       set_run_chip_verdict(db,
                            "UPDATE run_chips SET verdict = ?3 "
                            "WHERE run_id = ?1 AND chip_id = (SELECT id FROM chips WHERE serial = ?2)"),
-      insert_event(db,
-                   "INSERT INTO events (run_id, chip_id, kind, detail_json, unix_ms) VALUES (?1, ?2, ?3, ?4, ?5)") {}
+      insert_event(db, "INSERT INTO events (run_id, chip_id, kind, detail_json, unix_ms) VALUES (?1, ?2, ?3, ?4, ?5)") {
+}
 
 std::int64_t Writer::Statements::chip_id(const std::string& serial, const NewChip& placement) {
   if (const auto cached = chip_ids_.find(serial); cached != chip_ids_.end()) return cached->second;

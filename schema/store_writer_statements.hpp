@@ -15,8 +15,8 @@ namespace kiln::store {
 
 // Where a chip seen for the first time is placed.
 struct NewChip {
-  const std::string& sku;          // "unknown" when the caller does not know
-  const std::string& rack;         // may name no rack (then: not placed)
+  const std::string& sku;   // "unknown" when the caller does not know
+  const std::string& rack;  // may name no rack (then: not placed)
   std::optional<std::uint32_t> slot;
   std::int64_t now_unix_ms = 0;
 };

@@ -23,8 +23,7 @@ ParamSpec choice(std::string name, std::vector<std::string> choices, std::string
   return p;
 }
 
-ParamSpec ranged(std::string name, ParamType type, std::string default_text, double min, double max,
-                 std::string help) {
+ParamSpec ranged(std::string name, ParamType type, std::string default_text, double min, double max, std::string help) {
   ParamSpec p;
   p.name = std::move(name);
   p.type = type;
@@ -72,8 +71,8 @@ PatternSpec hbm() {
   PatternSpec s;
   s.name = pattern_names::kHbm;
   s.help = "memory bandwidth and march tests over a fraction of HBM";
-  s.params.push_back(choice("test", {"bandwidth", "walking_ones", "moving_inversions", "random"},
-                            "moving_inversions", "bandwidth: streaming copy; the others: pattern tests that find bad bits"));
+  s.params.push_back(choice("test", {"bandwidth", "walking_ones", "moving_inversions", "random"}, "moving_inversions",
+                            "bandwidth: streaming copy; the others: pattern tests that find bad bits"));
   s.params.push_back(ranged("fraction", ParamType::number, "0.9", 0.01, 1, "share of free HBM the test covers"));
   s.metrics = {m::kHbmGbps.str(), m::kMemoryErrors.str()};
   return s;
@@ -97,7 +96,8 @@ PatternSpec power() {
   PatternSpec s;
   s.name = pattern_names::kPower;
   s.help = "holds the chip at a power target, steady or pulsed (power delivery and thermal stress)";
-  s.params.push_back(ranged("target_w", ParamType::number, "0", 0, 5000, "power to draw in watts; 0 means the SKU's TDP"));
+  s.params.push_back(
+      ranged("target_w", ParamType::number, "0", 0, 5000, "power to draw in watts; 0 means the SKU's TDP"));
   s.params.push_back(ranged("pulse_hz", ParamType::number, "0", 0, 1000,
                             "square-wave load between idle and target at this rate; 0 means steady"));
   s.metrics = {m::kPowerW.str()};
@@ -112,8 +112,8 @@ PatternSpec shmoo() {
   // per SKU. The step's duration is shared evenly between the points.
   s.params.push_back(ranged("voltage_mv", ParamType::number_list, "700,750,800,850,900", 300, 1500,
                             "core voltages to try, in millivolts"));
-  s.params.push_back(ranged("clock_mhz", ParamType::number_list, "1200,1600,2000,2400,2800", 100, 5000,
-                            "core clocks to try, in MHz"));
+  s.params.push_back(
+      ranged("clock_mhz", ParamType::number_list, "1200,1600,2000,2400,2800", 100, 5000, "core clocks to try, in MHz"));
   s.params.push_back(dtype_param());
   // Smaller than gemm's default so that each point gets many verified multiplies.
   for (auto& p : gemm_shape("2048")) s.params.push_back(std::move(p));

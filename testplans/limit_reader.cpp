@@ -56,8 +56,7 @@ void check_order(const Limit& limit, const Node& node, Diagnostics& diagnostics,
   }
 }
 
-std::optional<Limit> read_limit(const Node& key, const Node& value, Diagnostics& diagnostics,
-                                const std::string& what) {
+std::optional<Limit> read_limit(const Node& key, const Node& value, Diagnostics& diagnostics, const std::string& what) {
   MapReader reader(value, diagnostics, what);
   if (!reader.valid()) return std::nullopt;
   Limit limit;
@@ -80,7 +79,8 @@ std::optional<Limit> read_limit(const Node& key, const Node& value, Diagnostics&
   bool any = false;
   for (const auto& bound : kBounds) any = any || value.find(bound.name) != nullptr;
   if (!any) {
-    diagnostics.error(value.mark(), fmt::format("{}: needs at least one of min, max, marginal_min, marginal_max", what));
+    diagnostics.error(value.mark(),
+                      fmt::format("{}: needs at least one of min, max, marginal_min, marginal_max", what));
   }
   if (limit.of != LimitBase::absolute) {
     for (const auto& bound : kBounds) {

@@ -39,10 +39,11 @@ Targets read_targets(const Node& node, Diagnostics& diagnostics) {
 
   if (racks->is_scalar() && !racks->quoted() && racks->scalar() == "all") return targets;
   if (!racks->is_sequence()) {
-    diagnostics.error(racks->mark(), fmt::format("targets.racks: expected all or a list of rack ids such as [r01, r02], "
-                                                 "got {}",
-                                                 racks->is_scalar() ? "'" + racks->scalar() + "'"
-                                                                    : std::string("a ") + Node::kind_name(racks->kind())));
+    diagnostics.error(racks->mark(),
+                      fmt::format("targets.racks: expected all or a list of rack ids such as [r01, r02], "
+                                  "got {}",
+                                  racks->is_scalar() ? "'" + racks->scalar() + "'"
+                                                     : std::string("a ") + Node::kind_name(racks->kind())));
     return targets;
   }
   if (racks->items().empty()) {
@@ -74,9 +75,9 @@ void read_top_level(const Node& root, Plan& plan, const PatternRegistry& registr
     if (is_valid_name(*name)) {
       plan.name = *name;
     } else {
-      diagnostics.error(reader.node().find("plan")->mark(),
-                        fmt::format("plan: '{}' is not a valid plan name (1 to {} of a-z, 0-9, '_' and '-')", *name,
-                                    kMaxNameLength));
+      diagnostics.error(
+          reader.node().find("plan")->mark(),
+          fmt::format("plan: '{}' is not a valid plan name (1 to {} of a-z, 0-9, '_' and '-')", *name, kMaxNameLength));
     }
   }
   if (const auto description = reader.string("description")) plan.description = *description;

@@ -16,7 +16,7 @@
 namespace kiln::plan {
 
 struct LoadResult {
-  std::optional<Plan> plan;                   // set only when diagnostics is empty
+  std::optional<Plan> plan;  // set only when diagnostics is empty
   std::vector<yaml::Diagnostic> diagnostics;
 };
 

@@ -27,6 +27,6 @@ ReadParams read_params(const yaml::Node* node, const PatternSpec& pattern, yaml:
 
 // Reads one value as `spec` says; nullopt (with a diagnostic) when invalid.
 std::optional<ParamValue> read_param_value(const yaml::Node& value, const ParamSpec& spec,
-                                            yaml::Diagnostics& diagnostics, const std::string& what);
+                                           yaml::Diagnostics& diagnostics, const std::string& what);
 
 }  // namespace kiln::plan

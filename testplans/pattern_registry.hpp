@@ -12,20 +12,20 @@
 namespace kiln::plan {
 
 enum class ParamType {
-  choice,     // one of `choices`
-  integer,    // within [min, max]
-  number,     // within [min, max]
-  boolean,    // true | false
-  size,       // "64MiB"; canonical text is the byte count
-  duration,   // "90s"; canonical text is seconds
-  size_list,  // [1MiB, 64MiB]; canonical text is "1048576,67108864"
-  number_list // [700, 750, 800]; canonical text is "700,750,800"
+  choice,      // one of `choices`
+  integer,     // within [min, max]
+  number,      // within [min, max]
+  boolean,     // true | false
+  size,        // "64MiB"; canonical text is the byte count
+  duration,    // "90s"; canonical text is seconds
+  size_list,   // [1MiB, 64MiB]; canonical text is "1048576,67108864"
+  number_list  // [700, 750, 800]; canonical text is "700,750,800"
 };
 
 struct ParamSpec {
   std::string name;
   ParamType type = ParamType::number;
-  std::string default_text;        // canonical text; every param has a default
+  std::string default_text;  // canonical text; every param has a default
   std::vector<std::string> choices;
   // Inclusive range for integer, number, size (bytes), duration (seconds)
   // and each element of a list; checked only when min < max.

@@ -22,7 +22,8 @@ namespace kiln::plan {
 std::string peak_key(const std::string& metric, const Step& step,
                      const metrics::MetricCatalog& catalog = metrics::MetricCatalog::builtin());
 // The figure, when the chip has one above 0.
-std::optional<double> peak_figure(const std::string& metric, const Step& step, const std::map<std::string, double>& peaks,
+std::optional<double> peak_figure(const std::string& metric, const Step& step,
+                                  const std::map<std::string, double>& peaks,
                                   const metrics::MetricCatalog& catalog = metrics::MetricCatalog::builtin());
 
 }  // namespace kiln::plan

@@ -32,9 +32,9 @@ struct Step {
   std::string name;
   std::string pattern;
   Seconds duration{0};
-  ParamSet values;                             // effective: every declared param, typed (what runs send)
+  ParamSet values;                            // effective: every declared param, typed (what runs send)
   std::map<std::string, std::string> params;  // the same as canonical text (what runs record)
-  std::vector<std::string> params_given;       // those the plan set (in file order); the rest are defaults
+  std::vector<std::string> params_given;      // those the plan set (in file order); the rest are defaults
   std::vector<Limit> limits;
   yaml::Mark mark;
 };
@@ -64,8 +64,8 @@ struct Plan {
 
 // Steps in execution order: repeat × phases × steps of the phase.
 struct FlatStep {
-  std::uint32_t step_index = 0;    // position in the flat order: unique across repeats
-  std::uint32_t phase_index = 0;   // unique across repeats: phases run in this order
+  std::uint32_t step_index = 0;   // position in the flat order: unique across repeats
+  std::uint32_t phase_index = 0;  // unique across repeats: phases run in this order
   std::uint32_t repeat_index = 0;
   const Step* step = nullptr;
 };

@@ -33,8 +33,8 @@ class StepsReader {
   std::vector<Phase> read(const Node& node) {
     std::vector<Phase> phases;
     if (!node.is_sequence()) {
-      diagnostics_.error(node.mark(), fmt::format("steps: expected a list of steps, got a {}",
-                                                  Node::kind_name(node.kind())));
+      diagnostics_.error(node.mark(),
+                         fmt::format("steps: expected a list of steps, got a {}", Node::kind_name(node.kind())));
       return phases;
     }
     if (node.items().empty()) {
@@ -110,8 +110,8 @@ class StepsReader {
       step.values = std::move(read.effective);
       step.params_given = std::move(read.given);
     } else if (params != nullptr && !params->is_map()) {
-      diagnostics_.error(params->mark(), fmt::format("{}.params: expected a mapping, got a {}", path,
-                                                     Node::kind_name(params->kind())));
+      diagnostics_.error(params->mark(),
+                         fmt::format("{}.params: expected a mapping, got a {}", path, Node::kind_name(params->kind())));
     }
     if (limits != nullptr) step.limits = read_limits(*limits, pattern, registry_, diagnostics_, path + ".limits");
     return step;

@@ -14,8 +14,7 @@
 
 namespace kiln::plan {
 
-std::vector<Phase> read_steps(const yaml::Node& node, const PatternRegistry& registry,
-                              yaml::Diagnostics& diagnostics);
+std::vector<Phase> read_steps(const yaml::Node& node, const PatternRegistry& registry, yaml::Diagnostics& diagnostics);
 
 // Plan and step names: 1 to 64 of [a-z0-9_-], so that they are safe in file
 // names, URLs and command lines.

@@ -26,22 +26,22 @@ std::optional<double> read_number(yaml::MapReader& reader, yaml::Diagnostics& di
   auto value = yaml::as_number(*node, diagnostics, key_path(what, key));
   if (!value) return std::nullopt;
   if (!in_bounds(*value, bounds)) {
-    diagnostics.error(node->mark(), fmt::format("{}: {} is out of range {}", key_path(what, key), *value,
-                                                format_bounds(bounds)));
+    diagnostics.error(node->mark(),
+                      fmt::format("{}: {} is out of range {}", key_path(what, key), *value, format_bounds(bounds)));
     return std::nullopt;
   }
   return value;
 }
 
-std::optional<std::int64_t> read_integer(yaml::MapReader& reader, yaml::Diagnostics& diagnostics,
-                                         std::string_view what, std::string_view key, Bounds bounds, bool required) {
+std::optional<std::int64_t> read_integer(yaml::MapReader& reader, yaml::Diagnostics& diagnostics, std::string_view what,
+                                         std::string_view key, Bounds bounds, bool required) {
   const yaml::Node* node = reader.get(key, required);
   if (node == nullptr) return std::nullopt;
   auto value = yaml::as_integer(*node, diagnostics, key_path(what, key));
   if (!value) return std::nullopt;
   if (!in_bounds(static_cast<double>(*value), bounds)) {
-    diagnostics.error(node->mark(), fmt::format("{}: {} is out of range {}", key_path(what, key), *value,
-                                                format_bounds(bounds)));
+    diagnostics.error(node->mark(),
+                      fmt::format("{}: {} is out of range {}", key_path(what, key), *value, format_bounds(bounds)));
     return std::nullopt;
   }
   return value;

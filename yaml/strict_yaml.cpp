@@ -186,8 +186,8 @@ class TreeBuilder final : public YAML::EventHandler {
       }
       const auto [first, inserted] = top.keys.emplace(node.scalar_, node.mark_);
       if (!inserted) {
-        diagnostics_.error(node.mark_, fmt::format("duplicate key '{}' (first at line {})", node.scalar_,
-                                                   first->second.line));
+        diagnostics_.error(node.mark_,
+                           fmt::format("duplicate key '{}' (first at line {})", node.scalar_, first->second.line));
       }
       top.pending_key = std::move(node);
       return;
@@ -215,7 +215,8 @@ class TreeBuilder final : public YAML::EventHandler {
 
 std::optional<Node> parse(std::string_view text, Diagnostics& diagnostics, const Limits& limits) {
   if (text.size() > limits.max_bytes) {
-    diagnostics.error({}, fmt::format("file is {} bytes, larger than the {} byte limit", text.size(), limits.max_bytes));
+    diagnostics.error({},
+                      fmt::format("file is {} bytes, larger than the {} byte limit", text.size(), limits.max_bytes));
     return std::nullopt;
   }
   const std::size_t errors_before = diagnostics.size();
@@ -251,7 +252,8 @@ namespace {
 
 bool wrong_kind(const Node& node, Diagnostics& diagnostics, std::string_view what, std::string_view expected) {
   if (node.is_scalar()) return false;
-  diagnostics.error(node.mark(), fmt::format("{}: expected {}, got a {}", what, expected, Node::kind_name(node.kind())));
+  diagnostics.error(node.mark(),
+                    fmt::format("{}: expected {}, got a {}", what, expected, Node::kind_name(node.kind())));
   return true;
 }
 
@@ -377,8 +379,8 @@ std::optional<Seconds> MapReader::duration(std::string_view key, bool required) 
 bool MapReader::check_range(std::string_view key, double value, double lo, double hi) {
   if (value >= lo && value <= hi) return true;
   const Node* n = map_ ? map_->find(key) : nullptr;
-  diagnostics_.error(n ? n->mark() : Mark{}, fmt::format("{}: {} is out of range [{}, {}]", qualified(what_, key),
-                                                         value, lo, hi));
+  diagnostics_.error(n ? n->mark() : Mark{},
+                     fmt::format("{}: {} is out of range [{}, {}]", qualified(what_, key), value, lo, hi));
   return false;
 }
 
@@ -390,8 +392,8 @@ void MapReader::finish() {
     if (known) continue;
     std::string expected;
     for (const auto& k : known_) expected += (expected.empty() ? "" : ", ") + k;
-    diagnostics_.error(key.mark(), fmt::format("{}unknown key '{}' (expected one of: {})", prefix(what_),
-                                               key.scalar(), expected));
+    diagnostics_.error(key.mark(),
+                       fmt::format("{}unknown key '{}' (expected one of: {})", prefix(what_), key.scalar(), expected));
   }
 }
 

@@ -165,8 +165,7 @@ int main(int argc, char** argv) {
       " \"models_ms_median\": %.3f, \"gui_thread_busy_fraction\": %.4f, \"rss_mb\": %.1f,\n"
       " \"goals\": {\"median_ms\": 8, \"rss_mb\": 300}, \"met\": %s}\n",
       racks * chips, racks, kHz, rounds, median, p95, ms.back(), ms.front(), cpu_median, cpu_p95,
-      apply_ms[apply_ms.size() / 2],
-      median * kHz / 1000.0, rss_mb(),
+      apply_ms[apply_ms.size() / 2], median * kHz / 1000.0, rss_mb(),
       cpu_median <= 8.0 && rss_mb() <= 300 ? "true" : "false");
   return 0;
 }

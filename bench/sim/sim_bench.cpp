@@ -46,8 +46,8 @@ std::vector<std::unique_ptr<SimChip>> make_share(int thread, int threads) {
   std::vector<std::unique_ptr<SimChip>> chips;
   for (int i = thread; i < kChips; i += threads) {
     SimChipConfig config;
-    config.identity = ChipIdentity{fmt::format("B-{}", i), fmt::format("b{}", i / 8),
-                                   static_cast<std::uint32_t>(i % 8), "trn2-sim"};
+    config.identity =
+        ChipIdentity{fmt::format("B-{}", i), fmt::format("b{}", i / 8), static_cast<std::uint32_t>(i % 8), "trn2-sim"};
     config.sku = bench_sku();
     config.lab_seed = 42;
     config.links = 2;

@@ -115,8 +115,8 @@ void CpuAbft::verify(const float* c, GemmCheck& check) const {
   if (use_blas_sums_) {
     // OpenBLAS's gemv with a ones vector: vectorized and threaded like the
     // GEMM. fp32 sums are far inside the tolerance for random data.
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(m_), static_cast<int>(n_), 1.0f, c,
-                static_cast<int>(n_), ones_.data(), 1, 0.0f, row_sums_f_.data(), 1);
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(m_), static_cast<int>(n_), 1.0f, c, static_cast<int>(n_),
+                ones_.data(), 1, 0.0f, row_sums_f_.data(), 1);
     cblas_sgemv(CblasRowMajor, CblasTrans, static_cast<int>(m_), static_cast<int>(n_), 1.0f, c, static_cast<int>(n_),
                 ones_.data(), 1, 0.0f, col_sums_f_.data(), 1);
     for (std::size_t i = 0; i < M; ++i) row_got_[i] = row_sums_f_[i];
@@ -130,13 +130,17 @@ void CpuAbft::verify(const float* c, GemmCheck& check) const {
   for (std::size_t j = 0; j < N; ++j) {
     const double ratio = std::fabs(col_got_[j] - col_ref_[j]) / col_tol_[j];
     // !(ratio <= 1) so that NaN and infinity count as bad.
-    if (!(ratio <= 1)) bad_cols.push_back(static_cast<std::int64_t>(j));
-    else worst = std::max(worst, ratio);
+    if (!(ratio <= 1))
+      bad_cols.push_back(static_cast<std::int64_t>(j));
+    else
+      worst = std::max(worst, ratio);
   }
   for (std::size_t i = 0; i < M; ++i) {
     const double ratio = std::fabs(row_got_[i] - row_ref_[i]) / row_tol_[i];
-    if (!(ratio <= 1)) bad_rows.push_back(static_cast<std::int64_t>(i));
-    else worst = std::max(worst, ratio);
+    if (!(ratio <= 1))
+      bad_rows.push_back(static_cast<std::int64_t>(i));
+    else
+      worst = std::max(worst, ratio);
   }
   last_worst_ratio_ = worst;
   ++check.gemms_checked;

@@ -42,8 +42,11 @@ Sku cpu_sku(const CpuPeak& peak, int cores) {
 }
 
 CpuChip::CpuChip(CpuChipConfig config)
-    : config_(std::move(config)), sku_(cpu_sku(config_.peak, config_.cores)), start_(Clock::now()),
-      memory_(config_.memory_budget_bytes), sensors_(config_.sensor_root, config_.cpus) {}
+    : config_(std::move(config)),
+      sku_(cpu_sku(config_.peak, config_.cores)),
+      start_(Clock::now()),
+      memory_(config_.memory_budget_bytes),
+      sensors_(config_.sensor_root, config_.cpus) {}
 
 void CpuChip::start_run(std::uint64_t run_seed) {
   run_seed_ = run_seed;
@@ -68,8 +71,7 @@ bool CpuChip::prepare(const GemmWork& work, std::string& error) {
   gemm_work_ = work;
   const CpuGemmShape shape{work.dtype, work.m, work.n, work.k, work.data};
   const bool shared_host = config_.gemm_threads > 0;
-  const auto library =
-      work.dtype == DType::bf16 || shared_host ? CpuGemmLibrary::onednn : CpuGemmLibrary::openblas;
+  const auto library = work.dtype == DType::bf16 || shared_host ? CpuGemmLibrary::onednn : CpuGemmLibrary::openblas;
   auto made = CpuGemm::make(shape, library,
                             derive_seed(config_.lab_seed, config_.identity.serial, run_seed_, RandomStream::tile_data),
                             config_.gemm_threads);
@@ -136,25 +138,26 @@ void CpuChip::check_golden(GemmCheck& check) {
     ++check.corrupted;
     if (check.corruptions.size() < kMaxReportedCorruptions) {
       const auto cols = static_cast<std::size_t>(gemm_work_.n);
-      check.corruptions.push_back(GemmCorruption{static_cast<std::int64_t>(e / cols), static_cast<std::int64_t>(e % cols),
-                                                 31 - std::countl_zero(got ^ want), golden_[e], c[e]});
+      check.corruptions.push_back(GemmCorruption{static_cast<std::int64_t>(e / cols),
+                                                 static_cast<std::int64_t>(e % cols), 31 - std::countl_zero(got ^ want),
+                                                 golden_[e], c[e]});
     }
   }
 }
 
-void CpuChip::idle(Seconds dt) {
-  std::this_thread::sleep_for(std::chrono::duration_cast<Clock::duration>(dt));
-}
+void CpuChip::idle(Seconds dt) { std::this_thread::sleep_for(std::chrono::duration_cast<Clock::duration>(dt)); }
 
 Result<MemorySlice> CpuChip::run_memory(const MemoryWork& work, Seconds dt) {
-  return memory_.run(work, dt, derive_seed(config_.lab_seed, config_.identity.serial, run_seed_, RandomStream::memory_data));
+  return memory_.run(work, dt,
+                     derive_seed(config_.lab_seed, config_.identity.serial, run_seed_, RandomStream::memory_data));
 }
 
 Telemetry CpuChip::telemetry() const { return sensors_.read(); }
 
 Result<std::vector<std::unique_ptr<Chip>>> make_cpu_chips(const Lab& lab, const RackSpec& rack) {
   if (rack.backend != Backend::cpu) {
-    return make_error(ErrorCode::invalid_argument, "rack '{}' has backend {}, not cpu", rack.id, to_string(rack.backend));
+    return make_error(ErrorCode::invalid_argument, "rack '{}' has backend {}, not cpu", rack.id,
+                      to_string(rack.backend));
   }
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int count = std::max(1, rack.cpu_chips);

@@ -50,14 +50,21 @@ void CpuFabric::run_once(CollectiveOp op, std::size_t elements) {
     case CollectiveOp::reduce_scatter:
       for (std::size_t c = 0; c < n; ++c) std::memcpy(recv_[c].data(), send_[c].data(), elements * sizeof(float));
       // Reduce-scatter: at step s chip c sends chunk (c − s); chip c ends with chunk (c + 1) reduced.
-      for (std::size_t s = 0; s + 1 < n; ++s) ring_step(len, [&](std::size_t c) { return (c + n - s) % n; }, true);
+      for (std::size_t s = 0; s + 1 < n; ++s)
+        ring_step(
+            len, [&](std::size_t c) { return (c + n - s) % n; }, true);
       if (op == CollectiveOp::reduce_scatter) break;
       // Allgather of the reduced chunks: at step s chip c sends chunk (c + 1 − s).
-      for (std::size_t s = 0; s + 1 < n; ++s) ring_step(len, [&](std::size_t c) { return (c + 1 + n - s) % n; }, false);
+      for (std::size_t s = 0; s + 1 < n; ++s)
+        ring_step(
+            len, [&](std::size_t c) { return (c + 1 + n - s) % n; }, false);
       break;
     case CollectiveOp::allgather:
-      for (std::size_t c = 0; c < n; ++c) std::memcpy(recv_[c].data() + c * len, send_[c].data() + c * len, len * sizeof(float));
-      for (std::size_t s = 0; s + 1 < n; ++s) ring_step(len, [&](std::size_t c) { return (c + n - s) % n; }, false);
+      for (std::size_t c = 0; c < n; ++c)
+        std::memcpy(recv_[c].data() + c * len, send_[c].data() + c * len, len * sizeof(float));
+      for (std::size_t s = 0; s + 1 < n; ++s)
+        ring_step(
+            len, [&](std::size_t c) { return (c + n - s) % n; }, false);
       break;
     case CollectiveOp::alltoall:
       for (std::size_t to = 0; to < n; ++to) {
@@ -67,10 +74,12 @@ void CpuFabric::run_once(CollectiveOp op, std::size_t elements) {
       }
       break;
     case CollectiveOp::sendrecv:
-      for (std::size_t c = 0; c < n; ++c) std::memcpy(recv_[(c + 1) % n].data(), send_[c].data(), elements * sizeof(float));
+      for (std::size_t c = 0; c < n; ++c)
+        std::memcpy(recv_[(c + 1) % n].data(), send_[c].data(), elements * sizeof(float));
       break;
   }
-  if (corrupt_chip_ >= 0 && static_cast<std::size_t>(corrupt_chip_) < n) recv_[static_cast<std::size_t>(corrupt_chip_)][0] += 1;
+  if (corrupt_chip_ >= 0 && static_cast<std::size_t>(corrupt_chip_) < n)
+    recv_[static_cast<std::size_t>(corrupt_chip_)][0] += 1;
 }
 
 // Output words of `chip` that differ from the exact answer.
@@ -80,9 +89,7 @@ std::uint64_t CpuFabric::check(CollectiveOp op, std::size_t elements, std::size_
   const auto& out = recv_[chip];
   std::uint64_t wrong = 0;
   const auto expect = [&](std::size_t e, float want) { wrong += out[e] != want; };
-  const auto total = [&](std::size_t e) {
-    return static_cast<float>(n * (n + 1) / 2 + n * (e % 7));
-  };
+  const auto total = [&](std::size_t e) { return static_cast<float>(n * (n + 1) / 2 + n * (e % 7)); };
   switch (op) {
     case CollectiveOp::allreduce:
       for (std::size_t e = 0; e < elements; ++e) expect(e, total(e));

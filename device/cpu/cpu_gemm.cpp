@@ -4,8 +4,8 @@
 #include <cstring>
 
 #include <cblas.h>
-#include <dnnl.hpp>
 #include <omp.h>
+#include <dnnl.hpp>
 
 #include "device/number_format.hpp"
 #include "device/sim_random.hpp"
@@ -41,9 +41,7 @@ std::uint16_t to_bf16_bits(float x) { return static_cast<std::uint16_t>(std::bit
 
 }  // namespace
 
-const char* to_string(CpuGemmLibrary library) {
-  return library == CpuGemmLibrary::openblas ? "openblas" : "onednn";
-}
+const char* to_string(CpuGemmLibrary library) { return library == CpuGemmLibrary::openblas ? "openblas" : "onednn"; }
 
 struct CpuGemm::OneDnn {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
@@ -56,8 +54,8 @@ struct CpuGemm::OneDnn {
 CpuGemm::CpuGemm(const CpuGemmShape& shape, CpuGemmLibrary library) : shape_(shape), library_(library) {}
 CpuGemm::~CpuGemm() = default;
 
-Result<std::unique_ptr<CpuGemm>> CpuGemm::make(const CpuGemmShape& shape, CpuGemmLibrary library,
-                                               std::uint64_t seed, int threads) {
+Result<std::unique_ptr<CpuGemm>> CpuGemm::make(const CpuGemmShape& shape, CpuGemmLibrary library, std::uint64_t seed,
+                                               int threads) {
   for (const std::int64_t side : {shape.m, shape.n, shape.k}) {
     if (side < 1 || side > kCpuGemmMaxSide) {
       return make_error(ErrorCode::invalid_argument, "GEMM side {} is outside [1, {}]", side, kCpuGemmMaxSide);

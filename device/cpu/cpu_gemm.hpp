@@ -33,8 +33,8 @@ class CpuGemm {
   // threads: oneDNN's OpenMP threads for this GEMM, set on the calling
   // thread before each run (0: the library's default). OpenBLAS keeps one
   // pool per process and ignores it.
-  static Result<std::unique_ptr<CpuGemm>> make(const CpuGemmShape& shape, CpuGemmLibrary library,
-                                               std::uint64_t seed, int threads = 0);
+  static Result<std::unique_ptr<CpuGemm>> make(const CpuGemmShape& shape, CpuGemmLibrary library, std::uint64_t seed,
+                                               int threads = 0);
   ~CpuGemm();
   CpuGemm(const CpuGemm&) = delete;
   CpuGemm& operator=(const CpuGemm&) = delete;
@@ -43,7 +43,9 @@ class CpuGemm {
 
   const CpuGemmShape& shape() const { return shape_; }
   CpuGemmLibrary library() const { return library_; }
-  double flops() const { return 2.0 * static_cast<double>(shape_.m) * static_cast<double>(shape_.n) * static_cast<double>(shape_.k); }
+  double flops() const {
+    return 2.0 * static_cast<double>(shape_.m) * static_cast<double>(shape_.n) * static_cast<double>(shape_.k);
+  }
   // The inputs as the GEMM sees them (bf16 values widened to fp32), and C.
   const float* a() const { return a_.data(); }
   const float* b() const { return b_.data(); }

@@ -16,7 +16,7 @@ namespace kiln::device {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr int kChains = 12;           // independent accumulators: FMA latency × units
+constexpr int kChains = 12;  // independent accumulators: FMA latency × units
 constexpr long kItersPerRound = 1 << 16;
 
 #if defined(__x86_64__)

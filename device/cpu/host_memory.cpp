@@ -76,8 +76,9 @@ MemorySlice HostMemory::run(const MemoryWork& work, Seconds dt, std::uint64_t se
   const auto start = Clock::now();
   MemorySlice slice;
   const double fraction = std::clamp(work.fraction, 0.0, 1.0);
-  const std::size_t words = std::max<std::size_t>(
-      kBlockWords, static_cast<std::size_t>(fraction * static_cast<double>(budget_bytes_) / 8) / kBlockWords * kBlockWords);
+  const std::size_t words =
+      std::max<std::size_t>(kBlockWords, static_cast<std::size_t>(fraction * static_cast<double>(budget_bytes_) / 8) /
+                                             kBlockWords * kBlockWords);
   if (buffer_.size() != words) {
     buffer_.assign(words, 0);
     cursor_ = 0;

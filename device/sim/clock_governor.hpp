@@ -10,7 +10,7 @@
 namespace kiln::device {
 
 inline constexpr double kThrottleStep = 0.85;  // clock × 0.85 per step
-inline constexpr int kMaxThrottleSteps = 8;     // floor: 0.85^8 ≈ 27% of max clock
+inline constexpr int kMaxThrottleSteps = 8;    // floor: 0.85^8 ≈ 27% of max clock
 inline constexpr double kHysteresisC = 5.0;
 
 class ClockGovernor {

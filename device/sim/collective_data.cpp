@@ -26,13 +26,14 @@ class DataRun {
   void run(CollectiveOp op) {
     // Ring ops split the buffer over two rings (forward, backward) like
     // the timing model; each half holds n chunks.
-    const bool two_rings = op == CollectiveOp::allreduce || op == CollectiveOp::allgather ||
-                           op == CollectiveOp::reduce_scatter;
+    const bool two_rings =
+        op == CollectiveOp::allreduce || op == CollectiveOp::allgather || op == CollectiveOp::reduce_scatter;
     chunk_ = std::max(1, kCollectiveCheckWords / n_ / (two_rings ? 2 : 1));
     words_ = chunk_ * n_ * (two_rings ? 2 : 1);
     input_.assign(static_cast<std::size_t>(n_), Buffer(static_cast<std::size_t>(words_)));
     for (int r = 0; r < n_; ++r) {
-      for (auto& w : input_[static_cast<std::size_t>(r)]) w = static_cast<std::uint32_t>(chips_[static_cast<std::size_t>(r)]->collective_rng().next() >> 32);
+      for (auto& w : input_[static_cast<std::size_t>(r)])
+        w = static_cast<std::uint32_t>(chips_[static_cast<std::size_t>(r)]->collective_rng().next() >> 32);
     }
     buf_ = input_;
     out_.result_errors.assign(static_cast<std::size_t>(n_), 0);
@@ -157,7 +158,8 @@ class DataRun {
   // order[j] contributed chunk j of its own input.
   void check_allgather(const std::vector<int>& order, int half) {
     for (int r = 0; r < n_; ++r) {
-      for (int j = 0; j < n_; ++j) compare(r, half, j, [&](int w) { return in(order[static_cast<std::size_t>(j)], half, j, w); });
+      for (int j = 0; j < n_; ++j)
+        compare(r, half, j, [&](int w) { return in(order[static_cast<std::size_t>(j)], half, j, w); });
     }
   }
 
@@ -166,8 +168,9 @@ class DataRun {
     for (int r = 0; r < n_; ++r) {
       for (int t = 0; t < n_; ++t) {
         if (t == r) continue;
-        const Buffer got = send(r, t, std::span<const std::uint32_t>(input_[static_cast<std::size_t>(r)]).subspan(
-                                          static_cast<std::size_t>(t * chunk_), static_cast<std::size_t>(chunk_)));
+        const Buffer got = send(r, t,
+                                std::span<const std::uint32_t>(input_[static_cast<std::size_t>(r)])
+                                    .subspan(static_cast<std::size_t>(t * chunk_), static_cast<std::size_t>(chunk_)));
         std::copy(got.begin(), got.end(), chunk(t, 0, r).begin());
       }
     }

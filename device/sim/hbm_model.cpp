@@ -8,7 +8,7 @@ namespace kiln::device {
 
 double memory_pattern_efficiency(MemoryPattern pattern) {
   switch (pattern) {
-    case MemoryPattern::bandwidth: return 0.92;          // long sequential bursts
+    case MemoryPattern::bandwidth: return 0.92;  // long sequential bursts
     case MemoryPattern::walking_ones: return 0.88;
     case MemoryPattern::moving_inversions: return 0.88;  // read-modify-write sweeps: bus turnarounds
     case MemoryPattern::random: return 0.70;             // row misses on scattered addresses
@@ -22,7 +22,10 @@ double memory_pattern_efficiency(MemoryPattern pattern) {
 class HbmModel::Pass {
  public:
   Pass(HbmModel& model, int channel, int words, MemorySlice& out)
-      : model_(model), channel_(channel), words_(words), out_(out),
+      : model_(model),
+        channel_(channel),
+        words_(words),
+        out_(out),
         base_(model.image_.data() + static_cast<std::size_t>(channel) * kHbmImageWords) {}
 
   void write(int word, std::uint64_t value) { base_[word] = model_.stored(channel_, value); }
@@ -71,8 +74,8 @@ HbmModel::HbmModel(const Sku& sku, const std::vector<Fault>& faults, std::uint64
   for (const auto& f : faults) {
     if (f.kind != FaultKind::hbm_stuck) continue;
     if (f.stack >= stacks_ || f.channel >= channels_per_stack_ || f.bit < 0 || f.bit > 63) continue;
-    stuck_.push_back(StuckLine{f.stack * channels_per_stack_ + f.channel, std::uint64_t{1} << f.bit,
-                               (polarity.next() & 1U) != 0});
+    stuck_.push_back(
+        StuckLine{f.stack * channels_per_stack_ + f.channel, std::uint64_t{1} << f.bit, (polarity.next() & 1U) != 0});
   }
 }
 

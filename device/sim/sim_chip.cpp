@@ -86,8 +86,8 @@ GemmSlice SimChip::run_gemm(const GemmWork& work, Seconds dt) {
   const double flops_per_s =
       sku.peak(work.dtype) * 1e12 * efficiency * (clock_mhz / sku.max_clock_mhz) * faults_.slow_factor();
   slice.flops = flops_per_s * dt.count();
-  slice.gemms = slice.flops / (2.0 * static_cast<double>(work.m) * static_cast<double>(work.n) *
-                               static_cast<double>(work.k));
+  slice.gemms =
+      slice.flops / (2.0 * static_cast<double>(work.m) * static_cast<double>(work.n) * static_cast<double>(work.k));
   if (work.functional) {
     if (!tile_storage_ || tile_storage_.use_count() > 1) tile_storage_ = std::make_shared<GemmTile>();
     slice.tile = tile_storage_;
@@ -147,8 +147,8 @@ Status SimChip::set_operating_point(double voltage_mv, double clock_mhz) {
   }
   const double f_hi = kMaxClockShare * sku.max_clock_mhz;
   if (!(clock_mhz > 0 && clock_mhz <= f_hi)) {
-    return make_error(ErrorCode::invalid_argument, "{}: clock {} MHz is outside (0, {:.0f}] MHz", sku.name,
-                      clock_mhz, f_hi);
+    return make_error(ErrorCode::invalid_argument, "{}: clock {} MHz is outside (0, {:.0f}] MHz", sku.name, clock_mhz,
+                      f_hi);
   }
   voltage_mv_ = voltage_mv;
   governor_.set_target_clock(clock_mhz);
@@ -182,8 +182,8 @@ void SimChip::communicate(Seconds dt, std::span<const LinkTraffic> traffic) {
   hbm_gbps_ = 0;
   bool busy = false;
   for (const auto& t : traffic) busy = busy || t.sent_bytes > 0;
-  const double power = busy ? chip_power_w(config_.sku, kLinkActivity, voltage_mv_, governor_.clock_mhz())
-                            : config_.sku.idle_w;
+  const double power =
+      busy ? chip_power_w(config_.sku, kLinkActivity, voltage_mv_, governor_.clock_mhz()) : config_.sku.idle_w;
   advance(power, 0, dt);
 }
 

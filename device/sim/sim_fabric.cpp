@@ -114,7 +114,8 @@ void SimFabric::compute_routes() {
     for (int to = 0; to < n; ++to) {
       if (to == from || !seen[static_cast<std::size_t>(to)]) continue;
       auto& path = routes_[static_cast<std::size_t>(from * n + to)];
-      for (int c = to; c != from; c = via[static_cast<std::size_t>(c)].chip) path.push_back(via[static_cast<std::size_t>(c)]);
+      for (int c = to; c != from; c = via[static_cast<std::size_t>(c)].chip)
+        path.push_back(via[static_cast<std::size_t>(c)]);
       std::reverse(path.begin(), path.end());
     }
   }
@@ -159,7 +160,8 @@ std::vector<std::vector<double>> SimFabric::link_loads(const CollectiveWork& wor
   for (const Flow& f : flows(work)) {
     const auto& path = route(f.from, f.to);
     hops = std::max(hops, path.size());
-    for (const LinkEnd& hop : path) load[static_cast<std::size_t>(hop.chip)][static_cast<std::size_t>(hop.link)] += f.bytes;
+    for (const LinkEnd& hop : path)
+      load[static_cast<std::size_t>(hop.chip)][static_cast<std::size_t>(hop.link)] += f.bytes;
   }
   if (max_hops != nullptr) *max_hops = hops;
   return load;
@@ -207,13 +209,16 @@ Result<CollectiveSlice> SimFabric::run_collective(const CollectiveWork& work, Se
   // Per chip and link: [c][l], sized by each chip's own link count.
   const auto per_link = [&](auto value) {
     std::vector<std::vector<decltype(value)>> out(static_cast<std::size_t>(n));
-    for (int c = 0; c < n; ++c) out[static_cast<std::size_t>(c)].assign(wiring_[static_cast<std::size_t>(c)].size(), value);
+    for (int c = 0; c < n; ++c)
+      out[static_cast<std::size_t>(c)].assign(wiring_[static_cast<std::size_t>(c)].size(), value);
     return out;
   };
   const auto links = [&](int c) { return static_cast<int>(wiring_[static_cast<std::size_t>(c)].size()); };
   slice.links = per_link(CollectiveLinkSlice{});
   for (int c = 0; c < n; ++c) {
-    for (int l = 0; l < links(c); ++l) slice.links[static_cast<std::size_t>(c)][static_cast<std::size_t>(l)].up = chips_[static_cast<std::size_t>(c)]->link_up(l);
+    for (int l = 0; l < links(c); ++l)
+      slice.links[static_cast<std::size_t>(c)][static_cast<std::size_t>(l)].up =
+          chips_[static_cast<std::size_t>(c)]->link_up(l);
   }
   for (const SimChip* chip : chips_) {
     if (chip->hung()) slice.stalled = fmt::format("chip {} is hung", chip->identity().serial);
@@ -224,8 +229,9 @@ Result<CollectiveSlice> SimFabric::run_collective(const CollectiveWork& work, Se
   const auto load = link_loads(work, &max_hops);
   for (const Flow& f : flows(work)) {
     if (route(f.from, f.to).empty() && slice.stalled.empty()) {
-      slice.stalled = fmt::format("no route from chip {} to chip {}", chips_[static_cast<std::size_t>(f.from)]->identity().serial,
-                                  chips_[static_cast<std::size_t>(f.to)]->identity().serial);
+      slice.stalled =
+          fmt::format("no route from chip {} to chip {}", chips_[static_cast<std::size_t>(f.from)]->identity().serial,
+                      chips_[static_cast<std::size_t>(f.to)]->identity().serial);
     }
   }
   // Time of one collective: the busiest link relative to its effective
@@ -248,8 +254,8 @@ Result<CollectiveSlice> SimFabric::run_collective(const CollectiveWork& work, Se
       const double p = ber > 0 ? -std::expm1(frame_bits * std::log1p(-ber)) : 0.0;
       frame_error[static_cast<std::size_t>(c)][static_cast<std::size_t>(l)] = p;
       // Every bad frame is sent again: goodput is (1 − p) of the wire rate.
-      const double goodput = tx.link_bandwidth_gbps(l) * 1e9 * kFramePayloadBytes /
-                             (kFramePayloadBytes + kFrameOverheadBytes) * (1.0 - p);
+      const double goodput =
+          tx.link_bandwidth_gbps(l) * 1e9 * kFramePayloadBytes / (kFramePayloadBytes + kFrameOverheadBytes) * (1.0 - p);
       const double t = goodput > 0 ? bytes / goodput : INFINITY;
       slowest = std::max(slowest, t);
       auto& into = slowest_into[static_cast<std::size_t>(rx.chip)];
@@ -261,7 +267,8 @@ Result<CollectiveSlice> SimFabric::run_collective(const CollectiveWork& work, Se
   auto traffic = per_link(LinkTraffic{});
   if (!slice.stalled.empty() || !std::isfinite(seconds) || seconds <= 0) {
     if (slice.stalled.empty()) slice.stalled = "no link can carry the traffic";
-    for (int c = 0; c < n; ++c) chips_[static_cast<std::size_t>(c)]->communicate(dt, traffic[static_cast<std::size_t>(c)]);
+    for (int c = 0; c < n; ++c)
+      chips_[static_cast<std::size_t>(c)]->communicate(dt, traffic[static_cast<std::size_t>(c)]);
     return slice;
   }
   slice.seconds_per_collective = seconds;
@@ -301,13 +308,16 @@ Result<CollectiveSlice> SimFabric::run_collective(const CollectiveWork& work, Se
     }
   }
   if (work.check) run_collective_data(*this, chips_, work.op, std::move(escapes), slice);
-  for (int c = 0; c < n; ++c) chips_[static_cast<std::size_t>(c)]->communicate(dt, traffic[static_cast<std::size_t>(c)]);
+  for (int c = 0; c < n; ++c)
+    chips_[static_cast<std::size_t>(c)]->communicate(dt, traffic[static_cast<std::size_t>(c)]);
   return slice;
 }
 
-Result<std::unique_ptr<SimFabric>> make_sim_fabric(const RackSpec& rack, const std::vector<std::unique_ptr<Chip>>& chips) {
+Result<std::unique_ptr<SimFabric>> make_sim_fabric(const RackSpec& rack,
+                                                   const std::vector<std::unique_ptr<Chip>>& chips) {
   if (rack.backend != Backend::sim) {
-    return make_error(ErrorCode::invalid_argument, "rack '{}' has backend {}, not sim", rack.id, to_string(rack.backend));
+    return make_error(ErrorCode::invalid_argument, "rack '{}' has backend {}, not sim", rack.id,
+                      to_string(rack.backend));
   }
   std::vector<Chip*> raw;
   raw.reserve(chips.size());

@@ -63,7 +63,9 @@ class SimFabric final : public Fabric {
   Result<CollectiveSlice> run_collective(const CollectiveWork& work, Seconds dt) override;
   double peak_busbw_gbps(CollectiveOp op) const override;
 
-  LinkEnd peer(int chip, int link) const { return wiring_[static_cast<std::size_t>(chip)][static_cast<std::size_t>(link)]; }
+  LinkEnd peer(int chip, int link) const {
+    return wiring_[static_cast<std::size_t>(chip)][static_cast<std::size_t>(link)];
+  }
   // Hops (sending chip, its link) from `from` to `to`; empty when unreachable.
   const std::vector<LinkEnd>& route(int from, int to) const;
 

@@ -25,7 +25,7 @@ struct SimLinkPort {
   SimRandom rng;                 // bit errors of data received on this port
   std::uint64_t crc_errors = 0;  // frames received with a bad CRC (each one retransmitted)
   std::uint64_t retransmits = 0;
-  double gbps = 0;               // sent over the last slice, GB/s
+  double gbps = 0;  // sent over the last slice, GB/s
 };
 
 }  // namespace kiln::device

@@ -20,10 +20,10 @@
 
 namespace kiln::device {
 
-inline constexpr double kHeadroom = 1.06;            // fmax / max clock at Vnom, throttle_c, typical silicon
-inline constexpr double kThresholdFraction = 0.4;    // Vt as a share of Vnom
-inline constexpr double kTempCoeffPerC = 0.0008;     // fmax loss per °C
-inline constexpr double kSiliconSpread = 0.02;       // process corner: ±2% uniform
+inline constexpr double kHeadroom = 1.06;          // fmax / max clock at Vnom, throttle_c, typical silicon
+inline constexpr double kThresholdFraction = 0.4;  // Vt as a share of Vnom
+inline constexpr double kTempCoeffPerC = 0.0008;   // fmax loss per °C
+inline constexpr double kSiliconSpread = 0.02;     // process corner: ±2% uniform
 // Past fmax every GEMM fails with probability (f − fmax) / kMarginRampMhz
 // (capped at 1): a few MHz over is occasional corruption, 100 MHz over is
 // corruption every GEMM.

@@ -18,7 +18,8 @@ Result<DashView> parse_view(const QString& text) {
       return view;
     }
   }
-  return make_error(ErrorCode::invalid_argument, "--view must be lab, chip:SERIAL or run:ID, not '{}'", text.toStdString());
+  return make_error(ErrorCode::invalid_argument, "--view must be lab, chip:SERIAL or run:ID, not '{}'",
+                    text.toStdString());
 }
 
 QString usage() {

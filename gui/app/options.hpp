@@ -21,13 +21,13 @@ struct DashView {
 };
 
 struct DashOptions {
-  QString daemon;       // HOST:PORT, empty: the last one used (QSettings)
-  QString token_file;   // empty: the last one used
-  QString screenshot;   // PNG to write, then exit
+  QString daemon;      // HOST:PORT, empty: the last one used (QSettings)
+  QString token_file;  // empty: the last one used
+  QString screenshot;  // PNG to write, then exit
   DashView view;
-  int colour = 0;       // the lab view's colouring in a screenshot
+  int colour = 0;  // the lab view's colouring in a screenshot
   int width = 1280, height = 800;
-  int timeout_s = 60;   // how long a screenshot waits for live data
+  int timeout_s = 60;  // how long a screenshot waits for live data
 };
 
 // `args` without the program name. Errors name the offending argument.

@@ -19,7 +19,11 @@ constexpr qint64 kSettleMs = 800;
 
 ScreenshotTaker::ScreenshotTaker(Dashboard& dashboard, MainWindow& window, DashView view, QString path, int timeout_s,
                                  QObject* parent)
-    : QObject(parent), dashboard_(dashboard), window_(window), view_(std::move(view)), path_(std::move(path)),
+    : QObject(parent),
+      dashboard_(dashboard),
+      window_(window),
+      view_(std::move(view)),
+      path_(std::move(path)),
       timeout_ms_(timeout_s * 1000) {
   timer_.setInterval(kPollMs);
   connect(&timer_, &QTimer::timeout, this, &ScreenshotTaker::poll);
@@ -40,9 +44,7 @@ bool ScreenshotTaker::ready() {
     return false;
   }
   switch (view_.kind) {
-    case DashView::Kind::lab:
-      window_.show_lab();
-      return true;
+    case DashView::Kind::lab: window_.show_lab(); return true;
     case DashView::Kind::chip: {
       const ChipState* chip = dashboard_.lab().find(view_.serial.toStdString());
       if (chip == nullptr) {

@@ -41,9 +41,8 @@ std::size_t AlarmLog::acknowledge_all() {
 }
 
 std::size_t AlarmLog::unacknowledged() const {
-  return static_cast<std::size_t>(
-      std::count_if(entries_.begin(), entries_.end(),
-                    [](const AlarmEntry& e) { return !e.acknowledged && !e.alarm.cleared(); }));
+  return static_cast<std::size_t>(std::count_if(
+      entries_.begin(), entries_.end(), [](const AlarmEntry& e) { return !e.acknowledged && !e.alarm.cleared(); }));
 }
 
 }  // namespace kiln::gui

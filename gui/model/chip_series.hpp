@@ -26,7 +26,7 @@ struct StepSpan {
   std::uint32_t index = 0;
   std::uint32_t phase = 0;
   std::string name;
-  double start_s = 0;     // where its phase starts on the run's time axis
+  double start_s = 0;  // where its phase starts on the run's time axis
   double duration_s = 0;
 };
 

@@ -169,7 +169,8 @@ std::int64_t LabState::age_ms(const ChipState& chip, std::int64_t local_now_ms) 
 }
 
 bool LabState::rack_connected(const ChipState& chip) const {
-  if (chip.rack_index < racks_.size() && racks_[chip.rack_index].rack == chip.rack) return racks_[chip.rack_index].connected;
+  if (chip.rack_index < racks_.size() && racks_[chip.rack_index].rack == chip.rack)
+    return racks_[chip.rack_index].connected;
   return rack_connected(chip.rack);
 }
 
@@ -195,7 +196,8 @@ ChipFigures figures_of(const LabState& lab, const ChipState& chip) {
     return tflops.peak_key + "." + tflops.peak_param_default;
   }();
   auto peak = chip.peaks.find(kTflopsPeak);
-  if (peak != chip.peaks.end() && peak->second > 0 && !std::isnan(f.tflops)) f.tflops_pct = 100.0 * f.tflops / peak->second;
+  if (peak != chip.peaks.end() && peak->second > 0 && !std::isnan(f.tflops))
+    f.tflops_pct = 100.0 * f.tflops / peak->second;
   f.throttled = get(k.throttled) == 1.0;  // a flag: 1 or 0, NaN when unavailable
   double errors = 0;
   bool any = false;

@@ -18,8 +18,8 @@ std::string str(const Json& j, const char* key) {
 
 // Everything in a failure that is neither bookkeeping nor conditions is its location.
 std::string location_of(const Json& f) {
-  static const char* const kNotLocation[] = {"class", "step", "step_index", "step_label", "count", "first_at",
-                                             "last_at", "first_t_s", "last_t_s", "conditions", "detail"};
+  static const char* const kNotLocation[] = {"class",   "step",      "step_index", "step_label", "count", "first_at",
+                                             "last_at", "first_t_s", "last_t_s",   "conditions", "detail"};
   std::string out;
   for (const auto& [key, value] : f.items()) {
     bool skip = false;

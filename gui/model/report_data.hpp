@@ -27,8 +27,8 @@ struct VerdictMatrix {
   std::string status;
   std::vector<std::string> steps;
   std::vector<std::string> serials;
-  std::vector<std::string> racks;          // per serial
-  std::vector<std::string> chip_verdicts;  // per serial ("" until decided)
+  std::vector<std::string> racks;                 // per serial
+  std::vector<std::string> chip_verdicts;         // per serial ("" until decided)
   std::vector<std::vector<std::string>> cells;    // [chip][step] verdict ("" pending)
   std::vector<std::vector<std::string>> reasons;  // [chip][step]
   std::vector<FailureInfo> failures;

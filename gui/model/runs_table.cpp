@@ -27,8 +27,8 @@ RunRow& RunsTable::row(std::uint64_t id) {
   }
   RunRow r;
   r.id = id;
-  rows_.insert(std::upper_bound(rows_.begin(), rows_.end(), id, [](std::uint64_t v, const RunRow& x) { return v > x.id; }),
-               r);
+  rows_.insert(
+      std::upper_bound(rows_.begin(), rows_.end(), id, [](std::uint64_t v, const RunRow& x) { return v > x.id; }), r);
   return row(id);
 }
 

@@ -23,8 +23,11 @@ QColor kind_colour(kiln::v1::AlarmKind kind) {
 }  // namespace
 
 AlarmsView::AlarmsView(Dashboard& dashboard, QWidget* parent)
-    : QWidget(parent), dashboard_(dashboard), table_(new QTableWidget(0, 5)),
-      ack_(new QPushButton(tr("&Acknowledge"))), ack_all_(new QPushButton(tr("Acknowledge a&ll"))) {
+    : QWidget(parent),
+      dashboard_(dashboard),
+      table_(new QTableWidget(0, 5)),
+      ack_(new QPushButton(tr("&Acknowledge"))),
+      ack_all_(new QPushButton(tr("Acknowledge a&ll"))) {
   table_->setHorizontalHeaderLabels({tr("Time"), tr("Kind"), tr("Chip / rack"), tr("Run"), tr("Message")});
   table_->horizontalHeader()->setStretchLastSection(true);
   table_->verticalHeader()->setVisible(false);
@@ -54,11 +57,10 @@ void AlarmsView::rebuild() {
     const auto& a = e.alarm;
     const QString where = a.serial().empty() ? QStringLiteral("rack %1").arg(QString::fromStdString(a.rack()))
                                              : QString::fromStdString(a.serial());
-    const QStringList cells{QDateTime::fromMSecsSinceEpoch(a.unix_ms()).toString(QStringLiteral("MM-dd HH:mm:ss")),
-                            QString::fromStdString(std::string(wire::to_string(a.kind()))) +
-                                (a.cleared() ? tr(" (cleared)") : QString()),
-                            where,
-                            a.run_id() ? QString::number(a.run_id()) : QString(), QString::fromStdString(a.message())};
+    const QStringList cells{
+        QDateTime::fromMSecsSinceEpoch(a.unix_ms()).toString(QStringLiteral("MM-dd HH:mm:ss")),
+        QString::fromStdString(std::string(wire::to_string(a.kind()))) + (a.cleared() ? tr(" (cleared)") : QString()),
+        where, a.run_id() ? QString::number(a.run_id()) : QString(), QString::fromStdString(a.message())};
     for (int c = 0; c < cells.size(); ++c) {
       auto* item = new QTableWidgetItem(cells[c]);
       QFont f = item->font();

@@ -71,8 +71,12 @@ void set_row(QTableWidget* t, int row, const QStringList& cells) {
 }  // namespace
 
 ChipView::ChipView(Dashboard& dashboard, QWidget* parent)
-    : QWidget(parent), dashboard_(dashboard), header_(new QLabel), status_(new QLabel),
-      failures_(make_table({tr("Class"), tr("Step"), tr("Count"), tr("Location"), tr("Conditions at first"), tr("First at")})),
+    : QWidget(parent),
+      dashboard_(dashboard),
+      header_(new QLabel),
+      status_(new QLabel),
+      failures_(make_table(
+          {tr("Class"), tr("Step"), tr("Count"), tr("Location"), tr("Conditions at first"), tr("First at")})),
       history_(make_table({tr("Run"), tr("Plan"), tr("Rack / slot"), tr("Verdict"), tr("Status"), tr("Submitted")})) {
   header_->setTextFormat(Qt::RichText);
   status_->setStyleSheet(QStringLiteral("color: palette(placeholder-text);"));
@@ -151,7 +155,8 @@ void ChipView::open(const QString& serial) {
   update_header();
   load_history();
   if (chip == nullptr || chip->run_id == 0) {
-    status_->setText(chip == nullptr ? tr("This chip is not in the lab the daemon knows.") : tr("This chip has not been in a run yet."));
+    status_->setText(chip == nullptr ? tr("This chip is not in the lab the daemon knows.")
+                                     : tr("This chip has not been in a run yet."));
     for (auto* c : charts_) c->set_run(RunLayout{}, {});
     loaded_ = true;
     return;
@@ -224,15 +229,17 @@ void ChipView::show_failures() {
         continue;
       }
       failures.push_back(FailureInfo{a.serial(), "so far (step not judged yet)", a.step(), 0, a.message(), "",
-                                     QDateTime::fromMSecsSinceEpoch(a.unix_ms()).toString(Qt::ISODate).toStdString(), ""});
+                                     QDateTime::fromMSecsSinceEpoch(a.unix_ms()).toString(Qt::ISODate).toStdString(),
+                                     ""});
     }
   }
   failures_->setRowCount(static_cast<int>(failures.size()));
   for (int i = 0; i < static_cast<int>(failures.size()); ++i) {
     const auto& f = failures[static_cast<std::size_t>(i)];
-    set_row(failures_, i,
-            {QString::fromStdString(f.cls), QString::fromStdString(f.step), f.count ? QString::number(f.count) : QString(),
-             QString::fromStdString(f.location), QString::fromStdString(f.conditions), QString::fromStdString(f.first_at)});
+    set_row(
+        failures_, i,
+        {QString::fromStdString(f.cls), QString::fromStdString(f.step), f.count ? QString::number(f.count) : QString(),
+         QString::fromStdString(f.location), QString::fromStdString(f.conditions), QString::fromStdString(f.first_at)});
     if (!f.detail.empty()) failures_->item(i, 0)->setToolTip(QString::fromStdString(f.detail));
   }
   failures_->resizeColumnsToContents();
@@ -253,8 +260,8 @@ void ChipView::load_history() {
       set_row(history_, i,
               {QString::number(h.run_id), QString::fromStdString(h.plan),
                QStringLiteral("%1 / %2").arg(QString::fromStdString(h.rack)).arg(h.slot),
-               h.verdict.empty() ? tr("(pending)") : QString::fromStdString(h.verdict), QString::fromStdString(h.status),
-               QString::fromStdString(h.submitted)});
+               h.verdict.empty() ? tr("(pending)") : QString::fromStdString(h.verdict),
+               QString::fromStdString(h.status), QString::fromStdString(h.submitted)});
       if (!h.verdict.empty()) history_->item(i, 3)->setBackground(verdict_colour(h.verdict).lighter(160));
     }
     history_->resizeColumnsToContents();
@@ -295,7 +302,9 @@ void ChipView::update_header() {
   }
   const ChipFigures f = figures_of(lab, *chip);
   const std::int64_t age = lab.age_ms(*chip, Dashboard::local_now_ms());
-  auto num = [](double v, int precision) { return std::isnan(v) ? QStringLiteral("n/a") : QString::number(v, 'f', precision); };
+  auto num = [](double v, int precision) {
+    return std::isnan(v) ? QStringLiteral("n/a") : QString::number(v, 'f', precision);
+  };
   const QString verdict = chip->verdict.empty() ? tr("idle") : QString::fromStdString(chip->verdict);
   header_->setText(
       QStringLiteral("<span style='font-size:15pt; font-weight:bold'>%1</span> &nbsp; rack %2 slot %3 · %4 · "

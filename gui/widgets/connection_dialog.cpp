@@ -12,8 +12,12 @@
 namespace kiln::gui {
 
 ConnectionDialog::ConnectionDialog(const QString& host, int port, const QString& token_file, QWidget* parent)
-    : QDialog(parent), host_(new QLineEdit(host)), port_(new QSpinBox), token_file_(new QLineEdit(token_file)),
-      token_(new QLineEdit), error_(new QLabel) {
+    : QDialog(parent),
+      host_(new QLineEdit(host)),
+      port_(new QSpinBox),
+      token_file_(new QLineEdit(token_file)),
+      token_(new QLineEdit),
+      error_(new QLabel) {
   setWindowTitle(tr("Connect to a Kiln daemon"));
   port_->setRange(1, 65535);
   port_->setValue(port);

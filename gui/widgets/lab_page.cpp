@@ -13,7 +13,11 @@
 namespace kiln::gui {
 
 LabPage::LabPage(Dashboard& dashboard, QWidget* parent)
-    : QWidget(parent), dashboard_(dashboard), view_(new LabView(dashboard)), mode_(new QComboBox), census_(new QLabel),
+    : QWidget(parent),
+      dashboard_(dashboard),
+      view_(new LabView(dashboard)),
+      mode_(new QComboBox),
+      census_(new QLabel),
       legend_(new QWidget) {
   for (ColourMode m : kColourModes) mode_->addItem(mode_name(m));
   mode_->setToolTip(tr("What the tiles' colour shows (Ctrl+1 … Ctrl+5)"));
@@ -43,7 +47,7 @@ int LabPage::mode_index() const { return mode_->currentIndex(); }
 
 void LabPage::update_census() {
   // Runs on every refresh of thousands of chips: counts in a fixed array, no maps.
-  static const char* const kStates[] = {"running", "pass",         "marginal", "over_limit",
+  static const char* const kStates[] = {"running", "pass",  "marginal",     "over_limit",
                                         "fail",    "error", "inconclusive", "idle"};
   constexpr std::size_t kIdle = 7;
   std::array<int, std::size(kStates)> counts{};

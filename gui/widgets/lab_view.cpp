@@ -86,7 +86,7 @@ void LabView::paintEvent(QPaintEvent*) {
     p.setPen(palette().color(QPalette::PlaceholderText));
     p.drawText(rect(), Qt::AlignCenter,
                dashboard_.link().phase == LinkPhase::connected ? tr("No racks registered with the daemon yet")
-                                                                : tr("Not connected to a daemon"));
+                                                               : tr("Not connected to a daemon"));
     return;
   }
   const std::int64_t now = Dashboard::local_now_ms();
@@ -138,7 +138,8 @@ QRect LabView::tile_rect(const std::string& serial) const {
 
 void LabView::mousePressEvent(QMouseEvent* event) {
   if (event->button() != Qt::LeftButton) return;
-  if (const ChipState* chip = chip_at(event->position().toPoint())) emit chipActivated(QString::fromStdString(chip->serial));
+  if (const ChipState* chip = chip_at(event->position().toPoint()))
+    emit chipActivated(QString::fromStdString(chip->serial));
 }
 
 QString LabView::tooltip_for(const ChipState& chip) const {
@@ -162,9 +163,12 @@ QString LabView::tooltip_for(const ChipState& chip) const {
   text += QStringLiteral("TFLOPS %1 (%2) · HBM %3<br>")
               .arg(figure(f.tflops, ""), figure(f.tflops_pct, "% of bf16 peak"),
                    figure(lab.value(chip, metrics::kHbmGbps.str()), "GB/s"));
-  text += QStringLiteral("errors %1%2<br>").arg(figure(f.errors, "")).arg(f.throttled ? tr(" · <b>throttled</b>") : QString());
+  text += QStringLiteral("errors %1%2<br>")
+              .arg(figure(f.errors, ""))
+              .arg(f.throttled ? tr(" · <b>throttled</b>") : QString());
   text += age < 0 ? tr("no sample yet") : tr("last sample %1 ago").arg(short_age(age));
-  if (!lab.rack_connected(chip)) text += tr("<br><b>agent of rack %1 is not connected</b>").arg(QString::fromStdString(chip.rack));
+  if (!lab.rack_connected(chip))
+    text += tr("<br><b>agent of rack %1 is not connected</b>").arg(QString::fromStdString(chip.rack));
   return text;
 }
 

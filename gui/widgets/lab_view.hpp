@@ -43,8 +43,8 @@ class LabView : public QWidget {
 
   Dashboard& dashboard_;
   ColourMode mode_ = ColourMode::verdict;
-  std::vector<QRect> tiles_;   // by chip index; empty rect: not placed
-  std::vector<QRect> headers_; // by rack
+  std::vector<QRect> tiles_;    // by chip index; empty rect: not placed
+  std::vector<QRect> headers_;  // by rack
   bool labels_ = true;
 };
 

@@ -23,9 +23,15 @@
 namespace kiln::gui {
 
 MainWindow::MainWindow(Dashboard& dashboard, QWidget* parent)
-    : QMainWindow(parent), dashboard_(dashboard), tabs_(new QTabWidget), lab_(new LabPage(dashboard)),
-      chip_(new ChipView(dashboard)), runs_(new RunsView(dashboard)), alarms_(new AlarmsView(dashboard)),
-      link_label_(new QLabel), alarm_label_(new QLabel) {
+    : QMainWindow(parent),
+      dashboard_(dashboard),
+      tabs_(new QTabWidget),
+      lab_(new LabPage(dashboard)),
+      chip_(new ChipView(dashboard)),
+      runs_(new RunsView(dashboard)),
+      alarms_(new AlarmsView(dashboard)),
+      link_label_(new QLabel),
+      alarm_label_(new QLabel) {
   setWindowTitle(tr("Kiln dashboard"));
   tabs_->addTab(lab_, tr("&Lab"));
   tabs_->addTab(chip_, tr("&Chip"));
@@ -68,8 +74,8 @@ void MainWindow::build_menus() {
   int n = 0;
   for (ColourMode mode : kColourModes) {
     const int index = n++;
-    view->addAction(tr("Colour by %1").arg(mode_name(mode).toLower()), QKeySequence(Qt::CTRL | (Qt::Key_1 + index)), this,
-                    [this, index] {
+    view->addAction(tr("Colour by %1").arg(mode_name(mode).toLower()), QKeySequence(Qt::CTRL | (Qt::Key_1 + index)),
+                    this, [this, index] {
                       lab_->set_mode_index(index);
                       show_lab();
                     });
@@ -109,8 +115,9 @@ void MainWindow::show_alarms() { tabs_->setCurrentIndex(kAlarmsTab); }
 
 void MainWindow::open_connection_dialog() {
   QSettings settings;
-  ConnectionDialog dialog(settings.value("daemon/host", "127.0.0.1").toString(), settings.value("daemon/port", 7450).toInt(),
-                          settings.value("daemon/token_file").toString(), this);
+  ConnectionDialog dialog(settings.value("daemon/host", "127.0.0.1").toString(),
+                          settings.value("daemon/port", 7450).toInt(), settings.value("daemon/token_file").toString(),
+                          this);
   if (dialog.exec() != QDialog::Accepted) return;
   auto config = dialog.config();
   if (!config) return;
@@ -153,16 +160,15 @@ void MainWindow::update_link() {
       colour = verdict_colour("marginal").name();
       break;
     }
-    case LinkPhase::disconnected:
-      text = tr("● not connected — File ▸ Connect to daemon… (Ctrl+Shift+C)");
-      break;
+    case LinkPhase::disconnected: text = tr("● not connected — File ▸ Connect to daemon… (Ctrl+Shift+C)"); break;
   }
   link_label_->setText(QStringLiteral("<span style='color:%1'>%2</span>").arg(colour, text.toHtmlEscaped()));
 }
 
 void MainWindow::update_alarm_count(int unacknowledged) {
-  alarm_label_->setText(unacknowledged > 0 ? tr("<b style='color:#d62728'>%n unacknowledged alarm(s)</b>", "", unacknowledged)
-                                           : tr("no new alarms"));
+  alarm_label_->setText(unacknowledged > 0
+                            ? tr("<b style='color:#d62728'>%n unacknowledged alarm(s)</b>", "", unacknowledged)
+                            : tr("no new alarms"));
   tabs_->setTabText(kAlarmsTab, unacknowledged > 0 ? tr("&Alarms (%1)").arg(unacknowledged) : tr("&Alarms"));
 }
 

@@ -1,14 +1,14 @@
 #include "gui/widgets/metric_chart.hpp"
 
+#include <QKeyEvent>
+#include <QMouseEvent>
+#include <QWheelEvent>
 #include <QtCharts/QAreaSeries>
 #include <QtCharts/QCategoryAxis>
 #include <QtCharts/QLegend>
 #include <QtCharts/QLegendMarker>
 #include <QtCharts/QLineSeries>
 #include <QtCharts/QValueAxis>
-#include <QKeyEvent>
-#include <QMouseEvent>
-#include <QWheelEvent>
 
 #include <algorithm>
 #include <cmath>
@@ -27,7 +27,10 @@ const QColor kLineColours[] = {QColor(0x1f, 0x77, 0xb4), QColor(0xff, 0x7f, 0x0e
 }  // namespace
 
 MetricChart::MetricChart(ChartSpec spec, QWidget* parent)
-    : QChartView(new QChart, parent), spec_(std::move(spec)), x_(new QValueAxis), y_(new QValueAxis),
+    : QChartView(new QChart, parent),
+      spec_(std::move(spec)),
+      x_(new QValueAxis),
+      y_(new QValueAxis),
       steps_(new QCategoryAxis) {
   QChart* c = chart();
   c->setTitle(spec_.unit.isEmpty() ? spec_.title : QStringLiteral("%1 (%2)").arg(spec_.title, spec_.unit));

@@ -55,7 +55,8 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
     case kPlan: return QString::fromStdString(r.plan);
     case kStatus:
       if (r.status == "queued" && r.queue_position > 0) return tr("queued (#%1)").arg(r.queue_position);
-      return role == Qt::ToolTipRole && !r.reason.empty() ? QString::fromStdString(r.reason) : QString::fromStdString(r.status);
+      return role == Qt::ToolTipRole && !r.reason.empty() ? QString::fromStdString(r.reason)
+                                                          : QString::fromStdString(r.status);
     case kProgress:
       if (r.status == "running") {
         return tr("phase %1/%2 %3 · %4 of %5")

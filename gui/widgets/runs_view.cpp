@@ -42,8 +42,13 @@ class ProgressDelegate : public QStyledItemDelegate {
 }  // namespace
 
 RunsView::RunsView(Dashboard& dashboard, QWidget* parent)
-    : QWidget(parent), dashboard_(dashboard), model_(new RunsModel(dashboard, this)), table_(new QTableView),
-      title_(new QLabel), progress_(new QProgressBar), abort_(new QPushButton(tr("Abort run…"))),
+    : QWidget(parent),
+      dashboard_(dashboard),
+      model_(new RunsModel(dashboard, this)),
+      table_(new QTableView),
+      title_(new QLabel),
+      progress_(new QProgressBar),
+      abort_(new QPushButton(tr("Abort run…"))),
       matrix_(new QTableWidget) {
   table_->setModel(model_);
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -70,7 +75,8 @@ RunsView::RunsView(Dashboard& dashboard, QWidget* parent)
   dl->setContentsMargins(0, 0, 0, 0);
   dl->addLayout(top);
   dl->addWidget(progress_);
-  dl->addWidget(new QLabel(tr("<b>Verdicts</b>: chips × steps (double-click a chip to open it; hover a cell for the reason)")));
+  dl->addWidget(
+      new QLabel(tr("<b>Verdicts</b>: chips × steps (double-click a chip to open it; hover a cell for the reason)")));
   dl->addWidget(matrix_, 1);
 
   auto* split = new QSplitter(Qt::Vertical);
@@ -82,10 +88,9 @@ RunsView::RunsView(Dashboard& dashboard, QWidget* parent)
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(split);
 
-  connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
-          [this](const QModelIndex& current) {
-            if (current.isValid()) select_run(model_->run_at(current.row()));
-          });
+  connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex& current) {
+    if (current.isValid()) select_run(model_->run_at(current.row()));
+  });
   connect(model_, &QAbstractItemModel::modelReset, this, [this] {
     if (selected_ == 0 && model_->rowCount() > 0) {
       select_run(model_->run_at(0));
@@ -126,7 +131,9 @@ void RunsView::update_detail() {
     progress_->setValue(0);
     return;
   }
-  QString text = tr("<b>Run %1</b> · %2 · <b>%3</b>").arg(r->id).arg(QString::fromStdString(r->plan), QString::fromStdString(r->status));
+  QString text = tr("<b>Run %1</b> · %2 · <b>%3</b>")
+                     .arg(r->id)
+                     .arg(QString::fromStdString(r->plan), QString::fromStdString(r->status));
   if (r->status == "running") {
     text += tr(" · phase %1/%2 %3 · %4 of %5 simulated · ETA %6")
                 .arg(r->phase)
@@ -191,8 +198,8 @@ void RunsView::show_matrix(const VerdictMatrix& m) {
   matrix_->setHorizontalHeaderLabels(headers);
   for (int row = 0; row < static_cast<int>(m.serials.size()); ++row) {
     const auto r = static_cast<std::size_t>(row);
-    auto* head = new QTableWidgetItem(QStringLiteral("%1 (%2)").arg(QString::fromStdString(m.serials[r]),
-                                                                     QString::fromStdString(m.racks[r])));
+    auto* head = new QTableWidgetItem(
+        QStringLiteral("%1 (%2)").arg(QString::fromStdString(m.serials[r]), QString::fromStdString(m.racks[r])));
     head->setData(Qt::UserRole, QString::fromStdString(m.serials[r]));
     matrix_->setVerticalHeaderItem(row, head);
     auto cell = [&](int column, const std::string& verdict, const std::string& reason) {

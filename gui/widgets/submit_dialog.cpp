@@ -26,8 +26,14 @@ constexpr qint64 kMaxPlanBytes = 1 << 20;  // the daemon refuses larger plans (D
 }
 
 SubmitDialog::SubmitDialog(Dashboard& dashboard, QWidget* parent)
-    : QDialog(parent), dashboard_(dashboard), file_(new QLineEdit), text_(new QPlainTextEdit), diagnostics_(new QListWidget),
-      result_(new QLabel), seed_(new QLineEdit), submit_(new QPushButton(tr("&Submit"))) {
+    : QDialog(parent),
+      dashboard_(dashboard),
+      file_(new QLineEdit),
+      text_(new QPlainTextEdit),
+      diagnostics_(new QListWidget),
+      result_(new QLabel),
+      seed_(new QLineEdit),
+      submit_(new QPushButton(tr("&Submit"))) {
   setWindowTitle(tr("Submit a test plan"));
   resize(900, 640);
   file_->setReadOnly(true);
@@ -72,7 +78,8 @@ SubmitDialog::SubmitDialog(Dashboard& dashboard, QWidget* parent)
   connect(submit_, &QPushButton::clicked, this, &SubmitDialog::submit);
   connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
   connect(diagnostics_, &QListWidget::currentRowChanged, this, [this](int row) {
-    if (auto* item = diagnostics_->item(row)) jump_to(item->data(Qt::UserRole).toInt(), item->data(Qt::UserRole + 1).toInt());
+    if (auto* item = diagnostics_->item(row))
+      jump_to(item->data(Qt::UserRole).toInt(), item->data(Qt::UserRole + 1).toInt());
   });
 }
 
@@ -157,8 +164,9 @@ void SubmitDialog::show_reply(const kiln::v1::Envelope& reply, bool validate_onl
   } else {
     verdict_text_ = tr("Submitted as run %1.").arg(answer.run_id());
   }
-  result_->setText(ok ? QStringLiteral("<span style='color:#2e9e4f'><b>%1</b></span>").arg(verdict_text_.toHtmlEscaped())
-                      : QStringLiteral("<span style='color:#d62728'><b>%1</b></span>").arg(verdict_text_.toHtmlEscaped()));
+  result_->setText(
+      ok ? QStringLiteral("<span style='color:#2e9e4f'><b>%1</b></span>").arg(verdict_text_.toHtmlEscaped())
+         : QStringLiteral("<span style='color:#d62728'><b>%1</b></span>").arg(verdict_text_.toHtmlEscaped()));
   if (ok && diagnostics_->count() == 0 && !marks.isEmpty()) diagnostics_->setCurrentRow(0);
   if (!ok && diagnostics_->count() > 0) diagnostics_->setCurrentRow(0);
   submit_->setEnabled(ok && validate_only);

@@ -68,30 +68,42 @@ TileLook tile_look(const LabState& lab, const ChipState& chip, ColourMode mode, 
       look.fill = verdict_colour(chip.verdict);
       if (!with_text) break;
       look.value = chip.verdict.empty() ? QStringLiteral("idle") : QString::fromStdString(chip.verdict);
-      if (chip.verdict == "running" && !std::isnan(f.temperature_c)) look.value += QStringLiteral(" · %1 °C").arg(f.temperature_c, 0, 'f', 0);
+      if (chip.verdict == "running" && !std::isnan(f.temperature_c))
+        look.value += QStringLiteral(" · %1 °C").arg(f.temperature_c, 0, 'f', 0);
       if (f.throttled && chip.verdict == "running") look.value += QStringLiteral(" · throttled");
       break;
     case ColourMode::temperature:
       look.fill = std::isnan(f.temperature_c) ? kNoData : heat((f.temperature_c - kTempLow) / (kTempHigh - kTempLow));
-      if (with_text) look.value = std::isnan(f.temperature_c) ? QStringLiteral("n/a") : QStringLiteral("%1 °C").arg(f.temperature_c, 0, 'f', 0);
+      if (with_text)
+        look.value = std::isnan(f.temperature_c) ? QStringLiteral("n/a")
+                                                 : QStringLiteral("%1 °C").arg(f.temperature_c, 0, 'f', 0);
       break;
     case ColourMode::power:
       look.fill = std::isnan(f.power_w) ? kNoData : heat(f.power_w / kPowerHigh);
-      if (with_text) look.value = std::isnan(f.power_w) ? QStringLiteral("n/a") : QStringLiteral("%1 W").arg(f.power_w, 0, 'f', 0);
+      if (with_text)
+        look.value = std::isnan(f.power_w) ? QStringLiteral("n/a") : QStringLiteral("%1 W").arg(f.power_w, 0, 'f', 0);
       break;
     case ColourMode::tflops_pct:
       // Low throughput is the problem here: red at 0 %, green at peak.
-      look.fill = std::isnan(f.tflops_pct) ? kNoData
-                                           : QColor::fromHsvF(static_cast<float>(std::clamp(f.tflops_pct, 0.0, 100.0) / 100.0 * 120.0 / 360.0), 0.75f, 0.85f);
-      if (with_text) look.value = std::isnan(f.tflops_pct) ? QStringLiteral("n/a") : QStringLiteral("%1 %").arg(f.tflops_pct, 0, 'f', 0);
+      look.fill =
+          std::isnan(f.tflops_pct)
+              ? kNoData
+              : QColor::fromHsvF(static_cast<float>(std::clamp(f.tflops_pct, 0.0, 100.0) / 100.0 * 120.0 / 360.0),
+                                 0.75f, 0.85f);
+      if (with_text)
+        look.value =
+            std::isnan(f.tflops_pct) ? QStringLiteral("n/a") : QStringLiteral("%1 %").arg(f.tflops_pct, 0, 'f', 0);
       break;
     case ColourMode::errors:
       if (std::isnan(f.errors)) {
         look.fill = kNoData;
         look.value = QStringLiteral("n/a");
       } else {
-        look.fill = f.errors <= 0 ? QColor(0x2e, 0x9e, 0x4f)
-                                  : QColor::fromHsvF(0.0f, static_cast<float>(std::clamp(0.45 + 0.12 * std::log10(f.errors + 1), 0.45, 1.0)), 0.85f);
+        look.fill =
+            f.errors <= 0
+                ? QColor(0x2e, 0x9e, 0x4f)
+                : QColor::fromHsvF(
+                      0.0f, static_cast<float>(std::clamp(0.45 + 0.12 * std::log10(f.errors + 1), 0.45, 1.0)), 0.85f);
         if (with_text) look.value = QStringLiteral("%1 err").arg(f.errors, 0, 'f', 0);
       }
       break;
@@ -108,7 +120,9 @@ TileLook tile_look(const LabState& lab, const ChipState& chip, ColourMode mode, 
   }
   if (look.stale) {
     // Greyer the older: a minute-old figure is nearly grey, an hour-old one fully.
-    const double fade = age < 0 || !connected ? 1.0 : std::clamp(0.5 + std::log10(std::max<double>(age, 1000) / 5000.0) * 0.3, 0.5, 1.0);
+    const double fade = age < 0 || !connected
+                            ? 1.0
+                            : std::clamp(0.5 + std::log10(std::max<double>(age, 1000) / 5000.0) * 0.3, 0.5, 1.0);
     const QColor c = look.fill;
     look.fill = QColor::fromRgbF(static_cast<float>(c.redF() * (1 - fade) + kStale.redF() * fade),
                                  static_cast<float>(c.greenF() * (1 - fade) + kStale.greenF() * fade),
@@ -121,20 +135,26 @@ TileLook tile_look(const LabState& lab, const ChipState& chip, ColourMode mode, 
 std::vector<std::pair<QString, QColor>> legend(ColourMode mode) {
   switch (mode) {
     case ColourMode::verdict:
-      return {{"running", verdict_colour("running")}, {"pass", verdict_colour("pass")},
-              {"marginal", verdict_colour("marginal")}, {"over limit", verdict_colour("over_limit")},
+      return {{"running", verdict_colour("running")},
+              {"pass", verdict_colour("pass")},
+              {"marginal", verdict_colour("marginal")},
+              {"over limit", verdict_colour("over_limit")},
               {"fail", verdict_colour("fail")},
-              {"error", verdict_colour("error")}, {"inconclusive", verdict_colour("inconclusive")},
-              {"idle", verdict_colour("")}, {"stale", kStale}};
+              {"error", verdict_colour("error")},
+              {"inconclusive", verdict_colour("inconclusive")},
+              {"idle", verdict_colour("")},
+              {"stale", kStale}};
     case ColourMode::temperature:
       return {{"25 °C", heat(0)}, {"45", heat(0.25)}, {"65", heat(0.5)}, {"85", heat(0.75)}, {"105 °C", heat(1)}};
     case ColourMode::power:
       return {{"0 W", heat(0)}, {"150", heat(0.25)}, {"300", heat(0.5)}, {"450", heat(0.75)}, {"600 W", heat(1)}};
     case ColourMode::tflops_pct:
-      return {{"0 %", QColor::fromHsvF(0.0f, 0.75f, 0.85f)}, {"50 %", QColor::fromHsvF(60.0f / 360, 0.75f, 0.85f)},
+      return {{"0 %", QColor::fromHsvF(0.0f, 0.75f, 0.85f)},
+              {"50 %", QColor::fromHsvF(60.0f / 360, 0.75f, 0.85f)},
               {"100 % of peak", QColor::fromHsvF(120.0f / 360, 0.75f, 0.85f)}};
     case ColourMode::errors:
-      return {{"0", QColor(0x2e, 0x9e, 0x4f)}, {"1", QColor::fromHsvF(0.0f, 0.45f, 0.85f)},
+      return {{"0", QColor(0x2e, 0x9e, 0x4f)},
+              {"1", QColor::fromHsvF(0.0f, 0.45f, 0.85f)},
               {"1000+", QColor::fromHsvF(0.0f, 0.85f, 0.85f)}};
   }
   return {};

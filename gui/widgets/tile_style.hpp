@@ -20,8 +20,8 @@ QString mode_name(ColourMode mode);
 struct TileLook {
   QColor fill;
   QColor text;
-  QString value;   // the figure the colour stands for ("71 °C", "fail")
-  QString age;     // "stale 12s", "agent lost", empty when fresh
+  QString value;  // the figure the colour stands for ("71 °C", "fail")
+  QString age;    // "stale 12s", "agent lost", empty when fresh
   bool stale = false;
 };
 

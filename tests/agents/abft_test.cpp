@@ -52,8 +52,7 @@ TEST_P(AbftCleanTest, NoFindingOnCleanData) {
 INSTANTIATE_TEST_SUITE_P(Depths, AbftCleanTest,
                          ::testing::Combine(::testing::Values(1, 16, 127, 1024, 4096),
                                             ::testing::Values(DType::fp32, DType::bf16, DType::fp16, DType::fp8),
-                                            ::testing::Values(DataKind::random, DataKind::ones,
-                                                              DataKind::max_toggle)));
+                                            ::testing::Values(DataKind::random, DataKind::ones, DataKind::max_toggle)));
 
 TEST(AbftTest, CleanSimulatorSizedTile) {
   for (DataKind data : {DataKind::random, DataKind::ones, DataKind::max_toggle}) {

@@ -81,13 +81,17 @@ TEST(CpuPatternTest, GoldenVerificationRunsOnTheCpu) {
 
 TEST(CpuPatternTest, WhatTheHostCannotRunIsUnsupportedNotPassed) {
   CpuRun cpu;
-  const auto out = cpu.run({step(0, "gemm", 0.2, {{"dtype", "fp8"}, {"m", "256"}, {"n", "256"}, {"k", "256"},
-                                                  {"verify", "abft"}, {"data", "random"}}),
-                            step(1, "collective", 0.2,
-                                 {{"op", "allreduce"}, {"sizes", "1048576"}, {"check", "true"}}),
-                            step(2, "shmoo", 0.2,
-                                 {{"voltage_mv", "750"}, {"clock_mhz", "2000"}, {"dtype", "fp32"}, {"m", "256"},
-                                  {"n", "256"}, {"k", "256"}})});
+  const auto out = cpu.run(
+      {step(0, "gemm", 0.2,
+            {{"dtype", "fp8"}, {"m", "256"}, {"n", "256"}, {"k", "256"}, {"verify", "abft"}, {"data", "random"}}),
+       step(1, "collective", 0.2, {{"op", "allreduce"}, {"sizes", "1048576"}, {"check", "true"}}),
+       step(2, "shmoo", 0.2,
+            {{"voltage_mv", "750"},
+             {"clock_mhz", "2000"},
+             {"dtype", "fp32"},
+             {"m", "256"},
+             {"n", "256"},
+             {"k", "256"}})});
   for (std::uint32_t i = 0; i < 3; ++i) {
     const auto* r = out.result(i);
     ASSERT_NE(r, nullptr);

@@ -93,7 +93,8 @@ TEST(HbmPatternTest, ChipWithoutMemoryPatternsIsUnsupportedNotPassed) {
 TEST(HbmPatternTest, MismatchesBecomeOneDetectionPerStackChannelBit) {
   ScriptedChip chip("S-00");
   chip.mismatches = {{1, 7, 33, 0x100, false}, {1, 7, 33, 0x900, false}, {0, 2, 5, 0x40, true}};
-  const auto out = run(chip, phase(1, {step(0, "hbm", 1.0, {{"test", "walking_ones"}, {"fraction", "0.5"}})}, {"S-00"}));
+  const auto out =
+      run(chip, phase(1, {step(0, "hbm", 1.0, {{"test", "walking_ones"}, {"fraction", "0.5"}})}, {"S-00"}));
   ASSERT_EQ(out.results.size(), 1u);
   const auto& r = out.results[0];
   EXPECT_TRUE(r.completed()) << r.note();
@@ -136,7 +137,10 @@ std::vector<std::string> shmoo_rows(const kiln::v1::ShmooResult& map) {
   for (std::size_t i = 0; i < static_cast<std::size_t>(map.outcomes_size()); ++i) {
     if (i % clocks == 0) rows.emplace_back();
     const auto o = map.outcomes(static_cast<int>(i));
-    rows.back() += o == kiln::v1::SHMOO_PASS ? '.' : o == kiln::v1::SHMOO_FAIL ? 'X' : o == kiln::v1::SHMOO_REFUSED ? '-' : '?';
+    rows.back() += o == kiln::v1::SHMOO_PASS      ? '.'
+                   : o == kiln::v1::SHMOO_FAIL    ? 'X'
+                   : o == kiln::v1::SHMOO_REFUSED ? '-'
+                                                  : '?';
   }
   return rows;
 }
@@ -150,7 +154,8 @@ TEST(ShmooPatternTest, FailingPointsAreMarginDetectionsAndRefusedPointsAreSkippe
   chip.fmax_mhz = 1500;
   chip.max_voltage_mv = 850;
   // 3 × 3 points of 0.2 s each.
-  const auto out = run(chip, phase(1, {step(0, "shmoo", 1.8, shmoo_params("700,800,900", "1000,1400,1800"))}, {"S-00"}));
+  const auto out =
+      run(chip, phase(1, {step(0, "shmoo", 1.8, shmoo_params("700,800,900", "1000,1400,1800"))}, {"S-00"}));
   ASSERT_EQ(out.results.size(), 1u);
   const auto& r = out.results[0];
   EXPECT_TRUE(r.completed()) << r.note();
@@ -211,7 +216,9 @@ TEST(ShmooSweepTest, SplitsTheDurationEvenlyRowByRow) {
   sweep.mark(5, PointOutcome::refused);
   EXPECT_EQ(sweep.failures(), 1u);
   EXPECT_EQ(sweep.refused(), 1u);
-  EXPECT_EQ(sweep.map_text(), "mV\\MHz 1000 2000 3000 | 700 X.? | 800 ?" "?-");
+  EXPECT_EQ(sweep.map_text(),
+            "mV\\MHz 1000 2000 3000 | 700 X.? | 800 ?"
+            "?-");
 }
 
 TEST(PowerControlTest, SquareWaveHighFraction) {

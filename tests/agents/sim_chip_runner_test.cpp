@@ -44,8 +44,8 @@ TEST(SimChipRunnerTest, DemoFaultIsLocalizedToItsPeAndBit) {
   Outbox outbox("r02", 1);
   for (auto& chip : *chips) {
     ChipRunState state;
-    run_chip_phase(*chip, phase(1, {step(0, "gemm", 3.0, gemm_params())}, {chip->identity().serial}), state,
-                   unpaced, outbox, std::stop_token{});
+    run_chip_phase(*chip, phase(1, {step(0, "gemm", 3.0, gemm_params())}, {chip->identity().serial}), state, unpaced,
+                   outbox, std::stop_token{});
   }
   const auto out = drain(outbox);
   const auto* healthy = out.result(0, "TRN-0200");

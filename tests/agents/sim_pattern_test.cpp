@@ -180,7 +180,7 @@ TEST(SimPatternTest, RegistrationPublishesThePeaksLimitsReferTo) {
   SimRack rack(none);
   ASSERT_FALSE(rack.chips.empty());
   const auto info = chip_info(*rack.chips[0]);
-  EXPECT_DOUBLE_EQ(info.peaks().at("tdp_w"), 500);     // power_w {of: peak}
+  EXPECT_DOUBLE_EQ(info.peaks().at("tdp_w"), 500);      // power_w {of: peak}
   EXPECT_DOUBLE_EQ(info.peaks().at("hbm_gbps"), 2900);  // hbm_gbps {of: peak}
 }
 

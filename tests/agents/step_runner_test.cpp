@@ -284,11 +284,11 @@ TEST(StepRunnerTest, BadParamsEndTheStepWithANote) {
   missing.erase("k");
   auto garbled = gemm_params();
   garbled["m"] = "lots";
-  const auto out = h.run(phase(1,
-                               {step(0, "gemm", 1.0, missing), step(1, "gemm", 1.0, garbled),
-                                step(2, "gemm", 1.0, gemm_params("vote")),
-                                step(3, "gemm", 1.0, gemm_params("abft", "fp8"))},
-                               {"F-00"}));
+  const auto out =
+      h.run(phase(1,
+                  {step(0, "gemm", 1.0, missing), step(1, "gemm", 1.0, garbled),
+                   step(2, "gemm", 1.0, gemm_params("vote")), step(3, "gemm", 1.0, gemm_params("abft", "fp8"))},
+                  {"F-00"}));
   ASSERT_EQ(out.results.size(), 4u);
   EXPECT_EQ(out.result(0)->note(), "param k is missing");
   EXPECT_EQ(out.result(1)->note(), "param m: expected an integer, got a choice");
@@ -322,8 +322,8 @@ TEST(StepRunnerTest, ParamsOutsideTheRegistrysBoundsAreRefusedAsTheLoaderRefuses
 
 TEST(StepRunnerTest, ParallelStepsTimeSliceTheChip) {
   Harness h;
-  const auto out = h.run(
-      phase(1, {step(0, "gemm", 1.0, gemm_params()), step(1, "gemm", 0.5, gemm_params("none"))}, {"F-00"}));
+  const auto out =
+      h.run(phase(1, {step(0, "gemm", 1.0, gemm_params()), step(1, "gemm", 0.5, gemm_params("none"))}, {"F-00"}));
   ASSERT_EQ(out.results.size(), 2u);
   EXPECT_NEAR(out.result(0)->ran_s(), 1.0, 1e-9);
   EXPECT_NEAR(out.result(1)->ran_s(), 0.5, 1e-9);

@@ -46,8 +46,7 @@ inline device::GemmTile make_tile(const TileShape& shape, device::DType dtype, d
       for (float& x : t.b) x = 1.0f;
       break;
     case device::DataKind::max_toggle: {
-      const float high =
-          device::round_to_dtype(2.0f - std::ldexp(1.0f, -device::mantissa_bits(dtype)), dtype);
+      const float high = device::round_to_dtype(2.0f - std::ldexp(1.0f, -device::mantissa_bits(dtype)), dtype);
       for (std::size_t i = 0; i < rows; ++i) {
         for (std::size_t p = 0; p < depth; ++p) t.a[i * depth + p] = (i + p) % 2 == 0 ? high : -1.0f;
       }

@@ -44,7 +44,8 @@ TEST(ProgressLine, RunningShowsPhaseStepBarTimesAndFailures) {
   p.add_failing("TRN-0207");
   p.add_lost_racks("r03");
   EXPECT_EQ(progress_line(p),
-            "run 3 smoke  phase 1/2 gemm-bf16    [#########-----------] 27s/1m  failing: TRN-0205, TRN-0207  lost racks: r03");
+            "run 3 smoke  phase 1/2 gemm-bf16    [#########-----------] 27s/1m  failing: TRN-0205, TRN-0207  lost "
+            "racks: r03");
   EXPECT_FALSE(run_finished(p));
   p.add_over_limit("TRN-0201");
   EXPECT_NE(progress_line(p).find("failing: TRN-0205, TRN-0207  over a limit so far: TRN-0201"), std::string::npos)

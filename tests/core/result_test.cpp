@@ -37,7 +37,9 @@ TEST(Result, VoidStatus) {
 namespace kiln {
 namespace {
 
-Result<int> parse_even(int x) { return halve(x * 2).transform([](int v) { return v * 2; }); }
+Result<int> parse_even(int x) {
+  return halve(x * 2).transform([](int v) { return v * 2; });
+}
 
 Status check_positive(int x) {
   if (x <= 0) return make_error(ErrorCode::invalid_argument, "{} is not positive", x);

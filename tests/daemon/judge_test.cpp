@@ -407,7 +407,8 @@ TEST(Judge, CorruptionScatteredOverManyPesIsMarginAtItsOperatingPoint) {
   EXPECT_EQ(j.failures[0].cls, "margin");
   EXPECT_EQ(j.failures[0].count, 10u);
   EXPECT_EQ(j.failures[0].location_json, R"({"voltage_mv":750,"clock_mhz":2350})");
-  EXPECT_NE(j.failures[0].conditions_json.find("\"temperature_c\":72"), std::string::npos) << j.failures[0].conditions_json;
+  EXPECT_NE(j.failures[0].conditions_json.find("\"temperature_c\":72"), std::string::npos)
+      << j.failures[0].conditions_json;
   EXPECT_DOUBLE_EQ(j.failures[0].first_t_s, 12);
   EXPECT_DOUBLE_EQ(j.failures[0].last_t_s, 91);
 }

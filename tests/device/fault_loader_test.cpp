@@ -120,7 +120,8 @@ TEST(FaultLoader, PeOutsideTheSystolicArray) {
 TEST(FaultLoader, PeMustBeARowColumnPair) {
   for (const char* pe : {"[1]", "[1, 2, 3]", "5", "{row: 1}"}) {
     const std::string text = lab_with_faults(fmt::format("[{{kind: sdc, pe: {}}}]", pe));
-    EXPECT_TRUE(has_error_at(load_lab_text(text).errors, position_of(text, "pe: ", 0, 4), "pe: expected [row, col]")) << pe;
+    EXPECT_TRUE(has_error_at(load_lab_text(text).errors, position_of(text, "pe: ", 0, 4), "pe: expected [row, col]"))
+        << pe;
   }
 }
 
@@ -146,7 +147,8 @@ TEST(FaultLoader, LinkIndexBeyondTheTopology) {
   EXPECT_FALSE(load_lab_text(lab_with_faults("[{kind: link_crc, link: 4}]", "torus2d")).lab);
   // full with 3 chips: 2
   text = lab_with_faults("[{kind: link_degraded, link: 2}]", "full");
-  EXPECT_TRUE(has_error_at(load_lab_text(text).errors, position_of(text, "link: 2", 0, 6), "one link to each other chip"));
+  EXPECT_TRUE(
+      has_error_at(load_lab_text(text).errors, position_of(text, "link: 2", 0, 6), "one link to each other chip"));
 }
 
 TEST(FaultLoader, LinkIndexBeyondTheSkusLinks) {

@@ -206,14 +206,15 @@ racks:
   EXPECT_EQ(split.lab->racks[0].cpu_chips, 2);
   const auto zero = load_lab_text("lab: t\nracks:\n  - {id: host, backend: cpu, cpu_chips: 0}\n");
   EXPECT_FALSE(zero.lab);
-  const auto on_sim = load_lab_text(
-      "lab: t\nracks:\n  - {id: r, backend: sim, cpu_chips: 2, chips: {count: 1, sku: trn2-sim}}\n");
+  const auto on_sim =
+      load_lab_text("lab: t\nracks:\n  - {id: r, backend: sim, cpu_chips: 2, chips: {count: 1, sku: trn2-sim}}\n");
   EXPECT_TRUE(has_error_at(on_sim.errors, "3:38", "only cpu racks split the host into chips"))
       << ::testing::PrintToString(on_sim.errors);
 }
 
 TEST(Lab, SimRackNeedsChipsAndLabNeedsRacks) {
-  EXPECT_TRUE(has_error_at(load_lab_text("lab: t\nracks:\n  - {id: r}\n").errors, "3:5", "missing required key 'chips'"));
+  EXPECT_TRUE(
+      has_error_at(load_lab_text("lab: t\nracks:\n  - {id: r}\n").errors, "3:5", "missing required key 'chips'"));
   EXPECT_TRUE(has_error_at(load_lab_text("lab: t\nracks: []\n").errors, "2:8", "non-empty list of racks"));
   EXPECT_TRUE(has_error_at(load_lab_text("seed: 1\nracks: []\n").errors, "1:1", "missing required key 'lab'"));
 }
@@ -253,8 +254,7 @@ TEST(Lab, FileLoaderNamesTheFileAndCapsItsSize) {
   ASSERT_FALSE(loaded);
   EXPECT_NE(loaded.error().message.find("larger than the 1048576 byte limit"), std::string::npos);
 
-  EXPECT_EQ(load_lab_file((dir / "missing.yaml").string(), test::shipped_catalog()).error().code,
-            ErrorCode::not_found);
+  EXPECT_EQ(load_lab_file((dir / "missing.yaml").string(), test::shipped_catalog()).error().code, ErrorCode::not_found);
   std::filesystem::remove_all(dir);
 }
 

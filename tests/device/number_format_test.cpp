@@ -25,28 +25,28 @@ TEST(NumberFormat, Bf16RoundsToNearestEvenOnTheTop16Bits) {
 
 TEST(NumberFormat, Fp16HasTenMantissaBitsSubnormalsAndInfinity) {
   EXPECT_EQ(round_to_dtype(1.0f / 3.0f, DType::fp16), 0.333251953125f);
-  EXPECT_EQ(round_to_dtype(1.0f + 0x1.0p-11f, DType::fp16), 1.0f);            // tie to even
+  EXPECT_EQ(round_to_dtype(1.0f + 0x1.0p-11f, DType::fp16), 1.0f);                  // tie to even
   EXPECT_EQ(round_to_dtype(1.0f + 3 * 0x1.0p-11f, DType::fp16), 1.0f + 0x1.0p-9f);  // tie to even, up
   EXPECT_EQ(round_to_dtype(65519.0f, DType::fp16), 65504.0f);
   EXPECT_TRUE(std::isinf(round_to_dtype(65520.0f, DType::fp16)));
-  EXPECT_EQ(round_to_dtype(0x1.0p-24f, DType::fp16), 0x1.0p-24f);   // smallest subnormal
-  EXPECT_EQ(round_to_dtype(0x1.0p-26f, DType::fp16), 0.0f);         // below half of it
+  EXPECT_EQ(round_to_dtype(0x1.0p-24f, DType::fp16), 0x1.0p-24f);        // smallest subnormal
+  EXPECT_EQ(round_to_dtype(0x1.0p-26f, DType::fp16), 0.0f);              // below half of it
   EXPECT_EQ(round_to_dtype(-3 * 0x1.0p-25f, DType::fp16), -0x1.0p-23f);  // 1.5 ulps: tie to even
 }
 
 TEST(NumberFormat, Fp8IsE4m3WithSaturation) {
   EXPECT_EQ(round_to_dtype(0.3f, DType::fp8), 0.3125f);
-  EXPECT_EQ(round_to_dtype(1.0625f, DType::fp8), 1.0f);    // tie between 1.0 and 1.125: even
-  EXPECT_EQ(round_to_dtype(1.1875f, DType::fp8), 1.25f);   // tie between 1.125 and 1.25: even
+  EXPECT_EQ(round_to_dtype(1.0625f, DType::fp8), 1.0f);   // tie between 1.0 and 1.125: even
+  EXPECT_EQ(round_to_dtype(1.1875f, DType::fp8), 1.25f);  // tie between 1.125 and 1.25: even
   EXPECT_EQ(round_to_dtype(-1.9921875f, DType::fp8), -2.0f);
   EXPECT_EQ(round_to_dtype(448.0f, DType::fp8), 448.0f);
   EXPECT_EQ(round_to_dtype(1000.0f, DType::fp8), 448.0f);
   EXPECT_EQ(round_to_dtype(-1e9f, DType::fp8), -448.0f);
-  EXPECT_EQ(round_to_dtype(0x1.0p-9f, DType::fp8), 0x1.0p-9f);           // smallest subnormal
-  EXPECT_EQ(round_to_dtype(3 * 0x1.0p-10f, DType::fp8), 0x1.0p-8f);      // 1.5 × it: tie to even
+  EXPECT_EQ(round_to_dtype(0x1.0p-9f, DType::fp8), 0x1.0p-9f);       // smallest subnormal
+  EXPECT_EQ(round_to_dtype(3 * 0x1.0p-10f, DType::fp8), 0x1.0p-8f);  // 1.5 × it: tie to even
   EXPECT_EQ(round_to_dtype(0x1.0p-11f, DType::fp8), 0.0f);
-  EXPECT_TRUE(std::signbit(round_to_dtype(-0x1.0p-11f, DType::fp8)));    // sign survives underflow
-  EXPECT_EQ(round_to_dtype(0.015625f, DType::fp8), 0.015625f);           // smallest normal 2^-6
+  EXPECT_TRUE(std::signbit(round_to_dtype(-0x1.0p-11f, DType::fp8)));  // sign survives underflow
+  EXPECT_EQ(round_to_dtype(0.015625f, DType::fp8), 0.015625f);         // smallest normal 2^-6
 }
 
 TEST(NumberFormat, RoundingIsIdempotentForEveryDtype) {

@@ -116,11 +116,13 @@ TEST(Sku, WrongTypesRangesAndDtypesAreAllReportedAtOnce) {
   EXPECT_FALSE(result.sku);
   ASSERT_EQ(result.errors.size(), 3u) << ::testing::PrintToString(result.errors);
   EXPECT_NE(result.errors[0].find(position_of(text, "int4") + ": sku.peak_tflops: unknown dtype 'int4'"),
-            std::string::npos) << result.errors[0];
+            std::string::npos)
+      << result.errors[0];
   EXPECT_NE(result.errors[1].find(position_of(text, "two") + ": sku.cores: expected an integer"), std::string::npos)
       << result.errors[1];
   EXPECT_NE(result.errors[2].find(position_of(text, "tdp_w: 0", 0, 7) + ": sku.tdp_w: 0 is out of range (0, "),
-            std::string::npos) << result.errors[2];
+            std::string::npos)
+      << result.errors[2];
 }
 
 TEST(Sku, MissingKeyAndInconsistentFiguresAreErrors) {
@@ -168,9 +170,10 @@ TEST_F(SkuDirectory, DuplicateNameIsAnErrorAtTheSecondDefinition) {
   write("b.yaml", minimal_sku("same"));
   auto catalog = SkuCatalog::load_directory(dir_.string());
   ASSERT_FALSE(catalog);
-  EXPECT_NE(catalog.error().message.find((dir_ / "b.yaml").string() + ":1:6: duplicate SKU 'same' (already defined in " +
-                                         (dir_ / "a.yaml").string()),
-            std::string::npos)
+  EXPECT_NE(
+      catalog.error().message.find((dir_ / "b.yaml").string() + ":1:6: duplicate SKU 'same' (already defined in " +
+                                   (dir_ / "a.yaml").string()),
+      std::string::npos)
       << catalog.error().message;
 }
 

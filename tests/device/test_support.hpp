@@ -5,8 +5,8 @@
 
 #include <optional>
 #include <string>
-#include <utility>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -16,7 +16,9 @@
 
 namespace kiln::device::test {
 
-inline std::string source_path(std::string_view relative) { return std::string(KILN_SOURCE_DIR) + "/" + std::string(relative); }
+inline std::string source_path(std::string_view relative) {
+  return std::string(KILN_SOURCE_DIR) + "/" + std::string(relative);
+}
 
 inline const SkuCatalog& shipped_catalog() {
   static const SkuCatalog catalog = [] {
@@ -70,8 +72,8 @@ inline ::testing::AssertionResult has_error_at(const std::vector<std::string>& e
   for (const auto& e : errors) {
     if (e.rfind(prefix, 0) == 0 && e.find(fragment) != std::string::npos) return ::testing::AssertionSuccess();
   }
-  auto failure = ::testing::AssertionFailure() << "no error at " << position << " containing '" << fragment
-                                               << "'; got:";
+  auto failure = ::testing::AssertionFailure()
+                 << "no error at " << position << " containing '" << fragment << "'; got:";
   for (const auto& e : errors) failure << "\n  " << e;
   return failure;
 }

@@ -106,13 +106,14 @@ TEST_F(DashboardE2E, WatchesASmokeRunAndCapturesLabChipAndRunViews) {
         return bad->verdict == "fail" && good->verdict == "pass";
       },
       15'000));
-  ASSERT_TRUE(wait_until([&] { return dashboard_.runs().find(run) && dashboard_.runs().find(run)->status == "completed"; },
-                         10'000));
+  ASSERT_TRUE(wait_until(
+      [&] { return dashboard_.runs().find(run) && dashboard_.runs().find(run)->status == "completed"; }, 10'000));
   int failure_alarms = 0;
   std::string listed;
   for (const auto& e : dashboard_.alarms().entries()) {
     failure_alarms += e.alarm.kind() == kiln::v1::ALARM_FAILURE && e.alarm.serial() == "TRN-0205" ? 1 : 0;
-    listed += "\n  " + std::to_string(e.alarm.id()) + " " + std::string(wire::to_string(e.alarm.kind())) + ": " + e.alarm.message();
+    listed += "\n  " + std::to_string(e.alarm.id()) + " " + std::string(wire::to_string(e.alarm.kind())) + ": " +
+              e.alarm.message();
   }
   EXPECT_EQ(failure_alarms, 1) << "one failing chip, one failure alarm; got" << listed;
 

@@ -47,10 +47,11 @@ TEST(LabState, MetricsMissingFromASampleKeepTheirValueOnlyWithinTheStep) {
   ASSERT_NE(chip, nullptr);
   EXPECT_DOUBLE_EQ(lab.value(*chip, "power_w"), 123);
   EXPECT_DOUBLE_EQ(lab.value(*chip, "temperature_c"), 60);  // same step: the latest value stands
-  EXPECT_EQ(chip->peaks.at("tflops.bf16"), 667);             // a delta without peaks keeps them
+  EXPECT_EQ(chip->peaks.at("tflops.bf16"), 667);            // a delta without peaks keeps them
   c->set_step_index(1);
   lab.apply(delta, 1200);
-  EXPECT_TRUE(std::isnan(lab.value(*lab.find("A-0"), "temperature_c"))) << "a new step: unavailable, never a stale or 0 figure";
+  EXPECT_TRUE(std::isnan(lab.value(*lab.find("A-0"), "temperature_c")))
+      << "a new step: unavailable, never a stale or 0 figure";
   EXPECT_DOUBLE_EQ(lab.value(*lab.find("A-0"), "power_w"), 123);
 }
 

@@ -93,18 +93,22 @@ TEST_F(LiveFeedTest, SnapshotThenLiveChipsProgressVerdictsAndFailureAlarms) {
       },
       20s))
       << "no live sample of a running chip";
-  ASSERT_TRUE(got.wait([&] { return got.runs.contains(run) && got.runs[run].state() == kiln::v1::LIVE_RUN_RUNNING; }, 10s));
+  ASSERT_TRUE(
+      got.wait([&] { return got.runs.contains(run) && got.runs[run].state() == kiln::v1::LIVE_RUN_RUNNING; }, 10s));
   EXPECT_EQ(got.runs[run].phases(), 2u);
   EXPECT_EQ(got.lab.find("R01-03")->step, "gemm-bf16");
 
   fixture_.wait_for_run(run);
   ASSERT_TRUE(got.wait(
-      [&] { return got.runs[run].state() == kiln::v1::LIVE_RUN_ENDED && got.lab.find("TRN-0205")->verdict == "fail" &&
-                   got.lab.find("R01-00")->verdict == "pass"; },
+      [&] {
+        return got.runs[run].state() == kiln::v1::LIVE_RUN_ENDED && got.lab.find("TRN-0205")->verdict == "fail" &&
+               got.lab.find("R01-00")->verdict == "pass";
+      },
       10s))
       << "final verdicts did not reach the feed; TRN-0205 is " << got.lab.find("TRN-0205")->verdict;
   bool sdc_alarm = false;
-  for (const auto& a : got.alarms) sdc_alarm = sdc_alarm || (a.kind() == kiln::v1::ALARM_FAILURE && a.serial() == "TRN-0205");
+  for (const auto& a : got.alarms)
+    sdc_alarm = sdc_alarm || (a.kind() == kiln::v1::ALARM_FAILURE && a.serial() == "TRN-0205");
   EXPECT_TRUE(sdc_alarm) << "the planted SDC must raise a failure alarm";
   for (const auto& a : got.alarms) {
     EXPECT_FALSE(a.kind() == kiln::v1::ALARM_FAILURE && a.serial() != "TRN-0205") << a.message();

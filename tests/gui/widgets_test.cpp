@@ -22,8 +22,8 @@ using testing::FakeChip;
 using testing::make_update;
 
 std::vector<FakeChip> lab_of_four(std::int64_t now) {
-  std::vector<FakeChip> chips{{"A-0", "r01", 0, "pass"}, {"A-1", "r01", 1, "fail"}, {"B-0", "r02", 0, "running"},
-                              {"B-1", "r02", 1, "running"}};
+  std::vector<FakeChip> chips{
+      {"A-0", "r01", 0, "pass"}, {"A-1", "r01", 1, "fail"}, {"B-0", "r02", 0, "running"}, {"B-1", "r02", 1, "running"}};
   for (auto& c : chips) c.wall_ms = now;
   chips[3].wall_ms = now - 120'000;  // two minutes without a sample
   chips[2].temperature_c = 101;

@@ -73,7 +73,9 @@ struct LinkCase {
   int link;
 };
 // Readable test names in ctest: "seed 21 slot 3 link 0".
-void PrintTo(const LinkCase& c, std::ostream* os) { *os << "seed " << c.seed << " slot " << c.slot << " link " << c.link; }
+void PrintTo(const LinkCase& c, std::ostream* os) {
+  *os << "seed " << c.seed << " slot " << c.slot << " link " << c.link;
+}
 
 class DegradedLink : public ::testing::TestWithParam<LinkCase> {};
 

@@ -9,14 +9,14 @@
 #include <set>
 #include <string>
 
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
-#include <gtest/gtest.h>
-#include <poll.h>
-#include <sys/socket.h>
 
 #include <cerrno>
 
@@ -191,8 +191,7 @@ TEST_F(DaemonLimits, QueriesPastTheInFlightCapAreRefusedAndEveryOneIsAnswered) {
   while (answered.size() < kQueries) {
     auto reply = read_envelope(socket);
     if (reply.request_id() == 0) continue;  // a heartbeat
-    if (reply.has_error_reply() &&
-        reply.error_reply().message().find("already being answered") != std::string::npos) {
+    if (reply.has_error_reply() && reply.error_reply().message().find("already being answered") != std::string::npos) {
       ++refused;
     }
     if (reply.has_query_reply() && reply.query_reply().more()) continue;

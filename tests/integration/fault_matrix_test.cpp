@@ -30,8 +30,8 @@ std::string standard_plan() {
 // what the report must say of it.
 struct Planted {
   std::string fault;
-  std::string verdict;                        // pass, fail, inconclusive
-  std::string cls;                            // a failure of this class …
+  std::string verdict;                           // pass, fail, inconclusive
+  std::string cls;                               // a failure of this class …
   std::vector<std::pair<std::string, Json>> at;  // … at this location
 };
 
@@ -46,15 +46,21 @@ struct Rack {
 std::vector<Rack> matrix() {
   return {
       {"c1",
-       {{"{kind: sdc, core: 2, pe: [5, 77], bit: 24, rate: 0.05}", "fail", "sdc",
+       {{"{kind: sdc, core: 2, pe: [5, 77], bit: 24, rate: 0.05}",
+         "fail",
+         "sdc",
          {{"core", 2}, {"pe", Json::array({5, 77})}, {"bit", 24}}},
         {"{kind: slow, factor: 0.8}", "fail", "underperforming", {}},
         {"{kind: cooling, r_th_factor: 2.0}", "fail", "thermal", {}},
         {"{kind: margin, fmax_offset_mhz: -300}", "fail", "margin", {{"voltage_mv", 750}}},
-        {"{kind: hbm_ce, stack: 1, channel: 3, rate_per_hour: 2000}", "fail", "memory_ce_excess",
+        {"{kind: hbm_ce, stack: 1, channel: 3, rate_per_hour: 2000}",
+         "fail",
+         "memory_ce_excess",
          {{"stack", 1}, {"channel", 3}}},
         {"{kind: hbm_ue, stack: 0, channel: 5, after: 7m}", "fail", "memory_ue", {{"stack", 0}, {"channel", 5}}},
-        {"{kind: hbm_stuck, stack: 3, channel: 2, bit: 40}", "fail", "memory_pattern",
+        {"{kind: hbm_stuck, stack: 3, channel: 2, bit: 40}",
+         "fail",
+         "memory_pattern",
          {{"stack", 3}, {"channel", 2}, {"bit", 40}}},
         {"", "pass", "", {}}}},
       // Ring of four: link 0 goes to the next slot, arriving on its link 1.
@@ -65,8 +71,9 @@ std::vector<Rack> matrix() {
         {"", "fail", "link_degraded", {{"link", 0}}},  // far end of slot 3's link 1
         {"{kind: link_degraded, link: 1, bandwidth_factor: 0.5}", "fail", "link_degraded", {{"link", 1}}}}},
       // Ring of two: both links join the same pair, so both ends see it down.
-      {"d1", {{"{kind: link_down, link: 0, after: 9m}", "fail", "link_down", {{"link", 0}}},
-              {"", "fail", "link_down", {{"link", 1}}}}},
+      {"d1",
+       {{"{kind: link_down, link: 0, after: 9m}", "fail", "link_down", {{"link", 0}}},
+        {"", "fail", "link_down", {{"link", 1}}}}},
       {"h1", {{"{kind: hang, after: 3m}", "fail", "hang", {}}, {"", "inconclusive", "", {}}}},
   };
 }
@@ -134,8 +141,7 @@ TEST_P(FaultMatrix, StandardPlanCatchesEveryFaultWhereItIsAndPassesEveryHealthyC
   EXPECT_EQ(checked, report["chips"].size());
 }
 
-INSTANTIATE_TEST_SUITE_P(SeedsAndPlacements, FaultMatrix,
-                         ::testing::Values(MatrixCase{101, 0}, MatrixCase{202, 3}));
+INSTANTIATE_TEST_SUITE_P(SeedsAndPlacements, FaultMatrix, ::testing::Values(MatrixCase{101, 0}, MatrixCase{202, 3}));
 
 }  // namespace
 }  // namespace kiln::testing

@@ -145,9 +145,10 @@ std::string one_rack_lab(const std::string& prefix, int count, std::uint64_t see
     chips += fmt::format("      - {{slot: {}, serial: {}{}, sku: trn2-sim{}}}\n", i, prefix, i,
                          i == faulty && !faults.empty() ? ", faults: " + faults : "");
   }
-  return fmt::format("lab: itest\nseed: {}\ntime_scale: 100\nracks:\n  - id: r01\n    backend: sim\n"
-                     "    topology: ring\n    chips:\n{}",
-                     seed, chips);
+  return fmt::format(
+      "lab: itest\nseed: {}\ntime_scale: 100\nracks:\n  - id: r01\n    backend: sim\n"
+      "    topology: ring\n    chips:\n{}",
+      seed, chips);
 }
 
 nlohmann::json LabFixture::run_report(const std::string& plan_yaml) {

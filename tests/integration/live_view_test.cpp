@@ -112,10 +112,12 @@ TEST(LiveView, AnAbortKeepsWhatWasAlreadyFound) {
   fixture.wait_for_racks(1);
   const std::uint64_t run = fixture.submit(kLongPlan);
   bool over = false;
-  for (const auto deadline = std::chrono::steady_clock::now() + 60s; !over && std::chrono::steady_clock::now() < deadline;) {
+  for (const auto deadline = std::chrono::steady_clock::now() + 60s;
+       !over && std::chrono::steady_clock::now() < deadline;) {
     const Json state = Json::parse(fixture.query(kiln::v1::Query::RUN, run));
     ASSERT_FALSE(finished(state)) << "the run ended before C-2 showed over its limit: " << state.dump(2);
-    const Json failing = state.contains("progress") ? state["progress"].value("over_limit", Json::array()) : Json::array();
+    const Json failing =
+        state.contains("progress") ? state["progress"].value("over_limit", Json::array()) : Json::array();
     over = std::find(failing.begin(), failing.end(), "C-2") != failing.end();
     if (!over) std::this_thread::sleep_for(20ms);
   }

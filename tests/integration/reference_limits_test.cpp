@@ -83,8 +83,9 @@ steps:
   EXPECT_EQ(chip(second, 0)["steps"][0].value("reason", ""), "") << chip(second, 0).dump(2);
 
   // Same serials, the plan passed once by every chip with a plain limit...
-  const std::string passing = std::string(plan).replace(std::string(plan).find("{min: 0.95, of: baseline}"),
-                                                        std::strlen("{min: 0.95, of: baseline}"), "{min: 0.5, of: peak}");
+  const std::string passing =
+      std::string(plan).replace(std::string(plan).find("{min: 0.95, of: baseline}"),
+                                std::strlen("{min: 0.95, of: baseline}"), "{min: 0.5, of: peak}");
   const Json third = run(lab, passing);
   for (int i = 0; i < 5; ++i) EXPECT_EQ(chip(third, i)["verdict"], "pass");
   const Json fourth = run(lab, plan);

@@ -2,13 +2,13 @@
 // temporary database, a plan submitted through the client protocol.
 #include <thread>
 
+#include <SQLiteCpp/Database.h>
+#include <gtest/gtest.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
-#include <gtest/gtest.h>
-#include <SQLiteCpp/Database.h>
 #include <nlohmann/json.hpp>
 
 #include "schema/store.hpp"
@@ -122,10 +122,12 @@ TEST(RunFlow, AVerdictTheDatabaseRefusesEndsTheRunErrorWithTheReason) {
   {
     // The database refuses every verdict from now on, as a broken disk would.
     SQLite::Database db(lab.db_path().string(), SQLite::OPEN_READWRITE);
-    db.exec("CREATE TRIGGER refuse_verdicts BEFORE UPDATE OF verdict ON chip_steps "
-            "BEGIN SELECT RAISE(ABORT, 'verdicts refused by the test'); END");
-    db.exec("CREATE TRIGGER refuse_new_verdicts BEFORE INSERT ON chip_steps WHEN NEW.verdict IS NOT NULL "
-            "BEGIN SELECT RAISE(ABORT, 'verdicts refused by the test'); END");
+    db.exec(
+        "CREATE TRIGGER refuse_verdicts BEFORE UPDATE OF verdict ON chip_steps "
+        "BEGIN SELECT RAISE(ABORT, 'verdicts refused by the test'); END");
+    db.exec(
+        "CREATE TRIGGER refuse_new_verdicts BEFORE INSERT ON chip_steps WHEN NEW.verdict IS NOT NULL "
+        "BEGIN SELECT RAISE(ABORT, 'verdicts refused by the test'); END");
   }
   const auto run_id = lab.submit(kPlan);
   const Json run = Json::parse(lab.wait_for_run(run_id));
@@ -221,7 +223,8 @@ TEST(RunFlow, BadPlanIsRefusedWithLineAndColumn) {
   lab.start(kOneChipLab);
   lab.wait_for_racks(1);
   kiln::v1::Envelope request;
-  request.mutable_submit_run()->set_plan_text("plan: bad\nsteps:\n  - {name: a, pattern: gemm, duration: 5s, colour: red}\n");
+  request.mutable_submit_run()->set_plan_text(
+      "plan: bad\nsteps:\n  - {name: a, pattern: gemm, duration: 5s, colour: red}\n");
   request.mutable_submit_run()->set_plan_path("bad.yaml");
   auto reply = lab.client()->call(std::move(request));
   ASSERT_TRUE(reply);

@@ -11,9 +11,9 @@ namespace {
 const MetricCatalog& catalog() { return MetricCatalog::builtin(); }
 
 TEST(MetricCatalog, EveryTelemetryMetricOfTheDesignIsDeclared) {
-  for (const char* name : {"temperature_c", "hbm_temperature_c", "power_w", "clock_mhz", "voltage_mv", "utilization",
-                           "tflops", "hbm_gbps", "throttled", "sdc_errors", "hbm_ce", "hbm_ue", "memory_errors",
-                           "link0_gbps", "link3_crc_errors", "link1_up"}) {
+  for (const char* name :
+       {"temperature_c", "hbm_temperature_c", "power_w", "clock_mhz", "voltage_mv", "utilization", "tflops", "hbm_gbps",
+        "throttled", "sdc_errors", "hbm_ce", "hbm_ue", "memory_errors", "link0_gbps", "link3_crc_errors", "link1_up"}) {
     EXPECT_NE(catalog().find(name), nullptr) << name;
   }
 }

@@ -9,7 +9,7 @@ using std::chrono::milliseconds;
 
 TEST(Backoff, DoublesUpToTheCapAndStartsOverAfterASuccess) {
   Backoff backoff(BackoffPolicy{milliseconds(250), milliseconds(5000)});
-  const milliseconds expected[] = {milliseconds(250), milliseconds(500),  milliseconds(1000), milliseconds(2000),
+  const milliseconds expected[] = {milliseconds(250),  milliseconds(500),  milliseconds(1000), milliseconds(2000),
                                    milliseconds(4000), milliseconds(5000), milliseconds(5000)};
   for (const auto delay : expected) EXPECT_EQ(backoff.next(), delay);
   EXPECT_EQ(backoff.failures(), 7);

@@ -114,7 +114,8 @@ class FakeServer {
   boost::asio::awaitable<void> accept_loop() {
     for (;;) {
       boost::system::error_code ec;
-      tcp::socket accepted = co_await acceptor_.async_accept(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+      tcp::socket accepted =
+          co_await acceptor_.async_accept(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
       if (ec) co_return;
       auto socket = std::make_shared<tcp::socket>(std::move(accepted));
       close_current();  // one client connection at a time
@@ -134,8 +135,8 @@ class FakeServer {
     std::string payload;
     for (;;) {
       boost::system::error_code ec;
-      const std::size_t n =
-          co_await socket->async_read_some(boost::asio::buffer(buffer), boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+      const std::size_t n = co_await socket->async_read_some(
+          boost::asio::buffer(buffer), boost::asio::redirect_error(boost::asio::use_awaitable, ec));
       if (ec) co_return;
       decoder.feed(buffer.data(), n);
       while (decoder.next(payload) == wire::FrameDecoder::State::frame) {

@@ -23,8 +23,9 @@ Json step(const std::string& name, const std::string& verdict, const std::string
 }
 
 Json chip(const std::string& serial, const std::string& verdict, Json steps) {
-  return {{"serial", serial}, {"rack", serial.substr(0, 3)}, {"slot", 0}, {"sku", "trn2-sim"},
-          {"verdict", verdict}, {"failures", Json::array()}, {"steps", std::move(steps)}};
+  return {{"serial", serial},         {"rack", serial.substr(0, 3)}, {"slot", 0},
+          {"sku", "trn2-sim"},        {"verdict", verdict},          {"failures", Json::array()},
+          {"steps", std::move(steps)}};
 }
 
 // Rack r01: link 0 of R01-03 goes down in allreduce; R01-03 and R01-04 (its
@@ -42,8 +43,8 @@ std::string many_faults() {
     }
   }
   for (int i = 0; i < 3; ++i) {
-    chips.push_back(chip("R02-0" + std::to_string(i), "error",
-                         {step("hbm", "error", kLost), step("allreduce", "error", kLost)}));
+    chips.push_back(
+        chip("R02-0" + std::to_string(i), "error", {step("hbm", "error", kLost), step("allreduce", "error", kLost)}));
   }
   chips.push_back(chip("R02-03", "error", {step("hbm", "pass"), step("allreduce", "error", kLost)}));
   chips.push_back(chip("R03-00", "inconclusive",

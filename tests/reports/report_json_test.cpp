@@ -49,8 +49,8 @@ class ReportFromStore : public ::testing::Test {
     run.steps.push_back(store::StepRow{2, 2, 1, "gemm-bf16", "gemm", 300, "{}", "{}"});
     run.steps.push_back(store::StepRow{3, 3, 1, "hbm", "hbm", 180, "{}", "{}"});
     run_id_ = must(writer_->create_run(run));
-    must(writer_->add_run_chips(run_id_, {{"r01-00", "r01", 0, "trn2-sim", "fail"},
-                                          {"r01-01", "r01", 1, "trn2-sim", "pass"}}));
+    must(writer_->add_run_chips(run_id_,
+                                {{"r01-00", "r01", 0, "trn2-sim", "fail"}, {"r01-01", "r01", 1, "trn2-sim", "pass"}}));
     for (std::uint32_t step = 0; step < 4; ++step) {
       must(writer_->set_chip_step_verdict(run_id_, step, "r01-01", "pass", "", {}));
       if (step != 2) must(writer_->set_chip_step_verdict(run_id_, step, "r01-00", "pass", "", {}));
@@ -149,8 +149,8 @@ TEST_F(ReportFromStore, KeepsTheSameFailureInTwoStepsApart) {
 // Defect: the reproduce line said `kiln run submit smoke.yaml`, which cannot
 // be pasted unless one stands in the plan's directory.
 TEST_F(ReportFromStore, ReproduceLineNamesThePlanByThePathItWasGiven) {
-  const std::string with_path = must(with_plan_path(must(report_json(*must(store::Reader::open(path_)), run_id_)),
-                                                    "../plans/x.yaml"));
+  const std::string with_path =
+      must(with_plan_path(must(report_json(*must(store::Reader::open(path_)), run_id_)), "../plans/x.yaml"));
   const Json r = Json::parse(with_path);
   EXPECT_EQ(r["run"]["plan_path"], "../plans/x.yaml");
   const std::string t = must(render_report_text(with_path));

@@ -36,7 +36,8 @@ TEST(ShmooMap, TheReportsJsonCarriesTheMapAndReadsBackTheSame) {
   map.voltages_mv = {700, 750, 800};
   map.rows = {".XX", "..X", "..."};
   const auto json = shmoo_json(map);
-  EXPECT_EQ(json.dump(), R"({"clock_mhz":[2000.0,2400.0,2600.0],"voltage_mv":[700.0,750.0,800.0],"map":[".XX","..X","..."]})");
+  EXPECT_EQ(json.dump(),
+            R"({"clock_mhz":[2000.0,2400.0,2600.0],"voltage_mv":[700.0,750.0,800.0],"map":[".XX","..X","..."]})");
   const store::ShmooMap back = shmoo_from_json(json);
   EXPECT_EQ(back.clocks_mhz, map.clocks_mhz);
   EXPECT_EQ(back.voltages_mv, map.voltages_mv);

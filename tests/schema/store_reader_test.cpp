@@ -29,7 +29,11 @@ TEST(StoreReaderOpen, AMissingFileIsNotFoundAndIsNotCreated) {
 TEST(StoreReaderOpen, AnEmptyFileIsRefusedAndLeftEmpty) {
   testing::TempDir dir;
   const std::string path = dir.file("empty.db");
-  { std::FILE* file = std::fopen(path.c_str(), "wb"); ASSERT_NE(file, nullptr); std::fclose(file); }
+  {
+    std::FILE* file = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(file, nullptr);
+    std::fclose(file);
+  }
   const auto reader = Reader::open(path);
   ASSERT_FALSE(reader);
   EXPECT_EQ(reader.error().code, ErrorCode::invalid_argument) << reader.error().message;

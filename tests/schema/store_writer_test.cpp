@@ -27,9 +27,9 @@ class StoreWriter : public ::testing::Test {
 TEST_F(StoreWriter, CreateRunRoundTripsThroughTheReader) {
   const NewRun run = make_run("plan: smoke\n# verbatim, comments included\n");
   const std::uint64_t run_id = must(writer_->create_run(run));
-  must(writer_->add_run_chips(run_id, {RunChipRow{"r02-01", "r02", 1, "h100-sim", ""},
-                                       RunChipRow{"r01-00", "r01", 0, "trn2-sim", ""},
-                                       RunChipRow{"r01-01", "r01", 1, "trn2-sim", "pass"}}));
+  must(writer_->add_run_chips(
+      run_id, {RunChipRow{"r02-01", "r02", 1, "h100-sim", ""}, RunChipRow{"r01-00", "r01", 0, "trn2-sim", ""},
+               RunChipRow{"r01-01", "r01", 1, "trn2-sim", "pass"}}));
 
   auto reader = this->reader();
   const RunRow stored = must(reader->run(run_id));
@@ -225,8 +225,8 @@ TEST_F(StoreWriter, FailUnfinishedRunsMarksQueuedAndRunningRunsAsError) {
   const std::uint64_t running = must(writer_->create_run(make_run()));
   const std::uint64_t completed = must(writer_->create_run(make_run()));
   for (std::uint64_t id : {queued, running, completed}) {
-    must(writer_->add_run_chips(id, {RunChipRow{"r01-00", "r01", 0, "trn2-sim", ""},
-                                     RunChipRow{"r01-01", "r01", 1, "trn2-sim", ""}}));
+    must(writer_->add_run_chips(
+        id, {RunChipRow{"r01-00", "r01", 0, "trn2-sim", ""}, RunChipRow{"r01-01", "r01", 1, "trn2-sim", ""}}));
   }
   must(writer_->set_run_status(running, "running", "", 100));
   must(writer_->set_run_chip_verdict(running, "r01-00", "fail"));  // decided before the daemon stopped

@@ -76,10 +76,12 @@ TEST(LoaderLimits, MarginalBandMustLieInsideTheHardBounds) {
 TEST(LoaderLimits, RelativeBoundsAreFractions) {
   const auto result = load_limits("{tflops: {min: 85, marginal_min: 0, of: peak}}");
   ASSERT_FALSE(result.plan);
-  EXPECT_TRUE(has_error(result, "p.yaml:6:28: steps[0].limits.tflops.min: with `of: peak` bounds are fractions in "
-                                "(0, 10], got 85"));
-  EXPECT_TRUE(has_error(result, "p.yaml:6:46: steps[0].limits.tflops.marginal_min: with `of: peak` bounds are "
-                                "fractions in (0, 10], got 0"));
+  EXPECT_TRUE(has_error(result,
+                        "p.yaml:6:28: steps[0].limits.tflops.min: with `of: peak` bounds are fractions in "
+                        "(0, 10], got 85"));
+  EXPECT_TRUE(has_error(result,
+                        "p.yaml:6:46: steps[0].limits.tflops.marginal_min: with `of: peak` bounds are "
+                        "fractions in (0, 10], got 0"));
   EXPECT_TRUE(load_limits("{tflops: {max: 10, of: peak}}").plan);
 }
 
@@ -95,10 +97,12 @@ TEST(LoaderLimits, AtLeastOneBound) {
 TEST(LoaderLimits, ShapeErrors) {
   const auto result = load_limits("{tflops: {maximum: 3}, sdc_errors: 0, temperature_c: {max: hot}}");
   ASSERT_FALSE(result.plan);
-  EXPECT_TRUE(has_error(result, "p.yaml:6:23: steps[0].limits.tflops: unknown key 'maximum' (expected one of: min, "
-                                "marginal_min, marginal_max, max, of)"));
-  EXPECT_TRUE(has_error(result, "p.yaml:6:22: steps[0].limits.tflops: needs at least one of min, max, marginal_min, "
-                                "marginal_max"));
+  EXPECT_TRUE(has_error(result,
+                        "p.yaml:6:23: steps[0].limits.tflops: unknown key 'maximum' (expected one of: min, "
+                        "marginal_min, marginal_max, max, of)"));
+  EXPECT_TRUE(has_error(result,
+                        "p.yaml:6:22: steps[0].limits.tflops: needs at least one of min, max, marginal_min, "
+                        "marginal_max"));
   EXPECT_TRUE(has_error(result, "p.yaml:6:48: steps[0].limits.sdc_errors: expected a mapping, got a scalar"));
   EXPECT_TRUE(has_error(result, "p.yaml:6:72: steps[0].limits.temperature_c.max: expected a number, got 'hot'"));
   EXPECT_EQ(result.diagnostics.size(), 4u) << testing::all_messages(result);
@@ -116,9 +120,10 @@ steps:
     limits: {busbw_gbps: {min: 0.8, of: peak}, link_crc_errors: {max: 0}, tflops: {min: 1}}
 )");
   EXPECT_TRUE(only_error(
-      result, "p.yaml:6:75: steps[0].limits: unknown metric 'tflops' for pattern 'collective' (known: busbw_gbps, "
-              "algbw_gbps, link_crc_errors, link_gbps, data_errors, temperature_c, hbm_temperature_c, power_w, clock_mhz, "
-              "voltage_mv, utilization, throttled, hbm_ce, hbm_ue, throttle_fraction, link_down)"));
+      result,
+      "p.yaml:6:75: steps[0].limits: unknown metric 'tflops' for pattern 'collective' (known: busbw_gbps, "
+      "algbw_gbps, link_crc_errors, link_gbps, data_errors, temperature_c, hbm_temperature_c, power_w, clock_mhz, "
+      "voltage_mv, utilization, throttled, hbm_ce, hbm_ue, throttle_fraction, link_down)"));
 }
 
 }  // namespace

@@ -19,8 +19,9 @@ steps:
     duration: 1s
     durration: 2s
 )");
-  EXPECT_TRUE(only_error(result, "p.yaml:6:5: steps[0]: unknown key 'durration' (expected one of: name, pattern, "
-                                 "duration, params, limits)"));
+  EXPECT_TRUE(only_error(result,
+                         "p.yaml:6:5: steps[0]: unknown key 'durration' (expected one of: name, pattern, "
+                         "duration, params, limits)"));
 }
 
 TEST(LoaderSteps, MissingStepKeysAreReportedAtTheStep) {
@@ -46,8 +47,9 @@ steps:
     limits: {tflops: {min: 1}}
 )");
   // Its params and limit metrics cannot be checked, so they are not blamed.
-  EXPECT_TRUE(only_error(result, "p.yaml:4:14: steps[0].pattern: unknown pattern 'gem' (known: gemm, hbm, "
-                                 "collective, power, shmoo, idle)"));
+  EXPECT_TRUE(only_error(result,
+                         "p.yaml:4:14: steps[0].pattern: unknown pattern 'gem' (known: gemm, hbm, "
+                         "collective, power, shmoo, idle)"));
 }
 
 TEST(LoaderSteps, UnknownParamListsThePatternsParams) {
@@ -58,8 +60,9 @@ steps:
     duration: 1s
     params: {dtype: bf16, mm: 4096}
 )");
-  EXPECT_TRUE(only_error(result, "p.yaml:6:27: steps[0].params: unknown param 'mm' for pattern 'gemm' (known: dtype, "
-                                 "m, n, k, verify, data)"));
+  EXPECT_TRUE(only_error(result,
+                         "p.yaml:6:27: steps[0].params: unknown param 'mm' for pattern 'gemm' (known: dtype, "
+                         "m, n, k, verify, data)"));
 }
 
 TEST(LoaderSteps, IdleTakesNoParams) {
@@ -70,8 +73,9 @@ steps:
     duration: 1s
     params: {fraction: 1}
 )");
-  EXPECT_TRUE(only_error(result, "p.yaml:6:14: steps[0].params: unknown param 'fraction': pattern 'idle' takes no "
-                                 "params"));
+  EXPECT_TRUE(only_error(result,
+                         "p.yaml:6:14: steps[0].params: unknown param 'fraction': pattern 'idle' takes no "
+                         "params"));
 }
 
 TEST(LoaderSteps, WrongTypeForAnIntegerParam) {
@@ -101,15 +105,18 @@ steps:
     duration: 1s
     params: {verify: yes}
 )");
-  EXPECT_TRUE(only_error(result, "p.yaml:6:22: steps[0].params.verify: expected one of abft, golden, vote, none, "
-                                 "got 'yes'"));
+  EXPECT_TRUE(only_error(result,
+                         "p.yaml:6:22: steps[0].params.verify: expected one of abft, golden, vote, none, "
+                         "got 'yes'"));
 }
 
 TEST(LoaderSteps, BooleanParamAcceptsOnlyTrueOrFalse) {
   for (const std::string word : {"yes", "no", "on", "off", "True", "1"}) {
     SCOPED_TRACE(word);
-    const auto result = load("plan: t\nsteps:\n  - name: a\n    pattern: collective\n    duration: 1s\n"
-                             "    params: {check: " + word + "}\n");
+    const auto result = load(
+        "plan: t\nsteps:\n  - name: a\n    pattern: collective\n    duration: 1s\n"
+        "    params: {check: " +
+        word + "}\n");
     EXPECT_TRUE(only_error(result, "p.yaml:6:21: steps[0].params.check: expected true or false, got '" + word + "'"));
   }
   EXPECT_TRUE(only_error(load("plan: t\nsteps:\n  - name: a\n    pattern: collective\n    duration: 1s\n"
@@ -135,11 +142,13 @@ steps:
 )");
   ASSERT_FALSE(result.plan);
   EXPECT_TRUE(has_error(result, "p.yaml:3:62: steps[0].params.fraction: 1.5 is out of range [0.01, 1]"));
-  EXPECT_TRUE(has_error(result, "p.yaml:4:66: steps[1].params.sizes: expected a list such as [1MiB, 64MiB], got a "
-                                "scalar"));
+  EXPECT_TRUE(has_error(result,
+                        "p.yaml:4:66: steps[1].params.sizes: expected a list such as [1MiB, 64MiB], got a "
+                        "scalar"));
   EXPECT_TRUE(has_error(result, "p.yaml:5:73: steps[2].params.sizes[1]: 0B is out of range [1B, 64GiB]"));
-  EXPECT_TRUE(has_error(result, "p.yaml:5:76: steps[2].params.sizes[2]: invalid size '3 parsecs': unknown unit "
-                                "' parsecs' (B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)"));
+  EXPECT_TRUE(has_error(result,
+                        "p.yaml:5:76: steps[2].params.sizes[2]: invalid size '3 parsecs': unknown unit "
+                        "' parsecs' (B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)"));
   EXPECT_TRUE(has_error(result, "p.yaml:6:66: steps[3].params.sizes: the list is empty"));
   EXPECT_TRUE(has_error(result, "p.yaml:7:72: steps[4].params.voltage_mv[1]: 2000 is out of range [300, 1500]"));
   EXPECT_EQ(result.diagnostics.size(), 6u) << testing::all_messages(result);
@@ -197,7 +206,8 @@ TEST(LoaderSteps, SizeAndDurationParamsAreStoredAsBytesAndSeconds) {
 steps:
   - {name: a, pattern: soak, duration: 1m, params: {block: 64MiB, dwell: 250ms}}
   - {name: b, pattern: soak, duration: 1m, params: {dwell: 1.5h}}
-)", "p.yaml", registry);
+)",
+                            "p.yaml", registry);
   ASSERT_TRUE(ok.plan) << testing::all_messages(ok);
   EXPECT_EQ(ok.plan->phases[0].steps[0].params.at("block"), "67108864");
   EXPECT_EQ(ok.plan->phases[0].steps[0].params.at("dwell"), "0.25");
@@ -207,7 +217,8 @@ steps:
   const auto bad = load_plan(R"(plan: t
 steps:
   - {name: a, pattern: soak, duration: 1m, params: {block: 100B, dwell: 2d}}
-)", "p.yaml", registry);
+)",
+                             "p.yaml", registry);
   EXPECT_TRUE(has_error(bad, "p.yaml:3:60: steps[0].params.block: 100B is out of range [512B, 1GiB]"));
   EXPECT_TRUE(has_error(bad, "p.yaml:3:73: steps[0].params.dwell: 172800s is out of range [0.001s, 86400s]"));
   EXPECT_EQ(bad.diagnostics.size(), 2u) << testing::all_messages(bad);
@@ -222,13 +233,16 @@ steps:
   - {name: d, pattern: idle, duration: -5s}
 )");
   ASSERT_FALSE(result.plan);
-  EXPECT_TRUE(has_error(result, "p.yaml:3:40: steps[0].duration: invalid duration '5': missing unit (ms, s, m, h or "
-                                "d)"));
+  EXPECT_TRUE(has_error(result,
+                        "p.yaml:3:40: steps[0].duration: invalid duration '5': missing unit (ms, s, m, h or "
+                        "d)"));
   EXPECT_TRUE(has_error(result, "p.yaml:4:40: steps[1].duration: must be longer than 0s"));
-  EXPECT_TRUE(has_error(result, "p.yaml:5:40: steps[2].duration: invalid duration '5 minutes': unknown unit "
-                                "' minutes' (ms, s, m, h or d)"));
-  EXPECT_TRUE(has_error(result, "p.yaml:6:40: steps[3].duration: invalid duration '-5s': expected a number "
-                                "followed by a unit"));
+  EXPECT_TRUE(has_error(result,
+                        "p.yaml:5:40: steps[2].duration: invalid duration '5 minutes': unknown unit "
+                        "' minutes' (ms, s, m, h or d)"));
+  EXPECT_TRUE(has_error(result,
+                        "p.yaml:6:40: steps[3].duration: invalid duration '-5s': expected a number "
+                        "followed by a unit"));
   EXPECT_EQ(result.diagnostics.size(), 4u) << testing::all_messages(result);
 }
 
@@ -242,8 +256,9 @@ steps:
   - {name: hot, pattern: idle, duration: 1s}
 )");
   ASSERT_FALSE(result.plan);
-  EXPECT_TRUE(has_error(result, "p.yaml:6:16: steps[1].parallel[1].name: duplicate step name 'warm' (first used at "
-                                "line 3)"));
+  EXPECT_TRUE(has_error(result,
+                        "p.yaml:6:16: steps[1].parallel[1].name: duplicate step name 'warm' (first used at "
+                        "line 3)"));
   EXPECT_TRUE(has_error(result, "p.yaml:7:12: steps[2].name: duplicate step name 'hot' (first used at line 5)"));
   EXPECT_EQ(result.diagnostics.size(), 2u) << testing::all_messages(result);
 }
@@ -284,8 +299,9 @@ steps:
 
 TEST(LoaderSteps, StepsMustBeANonEmptyListOfMappings) {
   EXPECT_TRUE(only_error(load("plan: t\nsteps: []\n"), "p.yaml:2:8: steps: the plan has no steps"));
-  EXPECT_TRUE(only_error(load("plan: t\nsteps: {name: a}\n"), "p.yaml:2:8: steps: expected a list of steps, got a "
-                                                              "mapping"));
+  EXPECT_TRUE(only_error(load("plan: t\nsteps: {name: a}\n"),
+                         "p.yaml:2:8: steps: expected a list of steps, got a "
+                         "mapping"));
   EXPECT_TRUE(only_error(load("plan: t\nsteps: [gemm]\n"), "p.yaml:2:9: steps[0]: expected a mapping, got a scalar"));
 }
 

@@ -55,8 +55,9 @@ steps:
   - {name: a, pattern: idle, duration: 1s}
 sample_rate: 10
 )");
-  EXPECT_TRUE(only_error(result, "p.yaml:4:1: unknown key 'sample_rate' (expected one of: plan, description, seed, "
-                                 "targets, sample_hz, steps, repeat)"));
+  EXPECT_TRUE(only_error(result,
+                         "p.yaml:4:1: unknown key 'sample_rate' (expected one of: plan, description, seed, "
+                         "targets, sample_hz, steps, repeat)"));
 }
 
 TEST(LoaderTopLevel, MissingRequiredKeys) {
@@ -80,8 +81,8 @@ TEST(LoaderTopLevel, SeedIsANonNegativeInteger) {
   const char* tail = "\nsteps:\n  - {name: a, pattern: idle, duration: 1s}\n";
   EXPECT_TRUE(only_error(load(std::string("plan: t\nseed: -1") + tail),
                          "p.yaml:2:7: seed: must be a non-negative integer, got -1"));
-  EXPECT_TRUE(only_error(load(std::string("plan: t\nseed: 1.5") + tail),
-                         "p.yaml:2:7: seed: expected an integer, got '1.5'"));
+  EXPECT_TRUE(
+      only_error(load(std::string("plan: t\nseed: 1.5") + tail), "p.yaml:2:7: seed: expected an integer, got '1.5'"));
   EXPECT_TRUE(only_error(load(std::string("plan: t\nseed: \"7\"") + tail),
                          "p.yaml:2:7: seed: expected an integer, got \"7\" (quoted, so a string)"));
 }
@@ -121,8 +122,9 @@ TEST(LoaderTopLevel, ThousandsOfErrorsAreCappedWithACount) {
   const auto result = load(text);
   ASSERT_FALSE(result.plan);
   ASSERT_EQ(result.diagnostics.size(), 101u);
-  EXPECT_EQ(result.diagnostics[0].to_string(), "p.yaml:4:1: unknown key 'key0' (expected one of: plan, description, "
-                                               "seed, targets, sample_hz, steps, repeat)");
+  EXPECT_EQ(result.diagnostics[0].to_string(),
+            "p.yaml:4:1: unknown key 'key0' (expected one of: plan, description, "
+            "seed, targets, sample_hz, steps, repeat)");
   EXPECT_EQ(result.diagnostics[100].to_string(), "p.yaml: 900 more errors not shown");
 }
 

@@ -34,9 +34,14 @@ TEST(ParseText, ReadsCanonicalTextBack) {
 }
 
 TEST(ParamView, TypedAccessToEffectiveParams) {
-  const std::map<std::string, std::string> params = {
-      {"dtype", "bf16"}, {"m", "8192"}, {"fraction", "0.9"}, {"check", "true"},
-      {"sizes", "1048576,67108864"}, {"dwell", "0.25"}, {"voltage_mv", "700,750"}, {"block", "4096"}};
+  const std::map<std::string, std::string> params = {{"dtype", "bf16"},
+                                                     {"m", "8192"},
+                                                     {"fraction", "0.9"},
+                                                     {"check", "true"},
+                                                     {"sizes", "1048576,67108864"},
+                                                     {"dwell", "0.25"},
+                                                     {"voltage_mv", "700,750"},
+                                                     {"block", "4096"}};
   const ParamView view(params);
   EXPECT_EQ(view.text("dtype"), "bf16");
   EXPECT_EQ(view.integer("m"), 8192);

@@ -87,9 +87,7 @@ TEST_F(BuiltinPatterns, EveryDefaultIsValidForItsOwnSpecAndEverythingHasHelp) {
           EXPECT_EQ(format_number(*v), p.default_text);  // canonical
           break;
         }
-        case ParamType::boolean:
-          EXPECT_TRUE(parse_bool_text(p.default_text));
-          break;
+        case ParamType::boolean: EXPECT_TRUE(parse_bool_text(p.default_text)); break;
         case ParamType::size: {
           const auto v = parse_size_text(p.default_text);
           ASSERT_TRUE(v);

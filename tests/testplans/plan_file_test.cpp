@@ -24,24 +24,26 @@ seed: 1
 steps:
   - {name: a, pattern: idle, duration: 1s}
 seed: 2
-)"), "p.yaml:5:1: duplicate key 'seed' (first at line 2)"));
+)"),
+                         "p.yaml:5:1: duplicate key 'seed' (first at line 2)"));
   EXPECT_TRUE(only_error(testing::load(R"(plan: t
 description:
 steps:
   - {name: a, pattern: idle, duration: 1s}
-)"), "p.yaml:2:1: description: expected a string, got a null"));
+)"),
+                         "p.yaml:2:1: description: expected a string, got a null"));
   EXPECT_TRUE(only_error(testing::load(R"(plan: t
 steps:
   - {name: a, pattern: gemm, duration: 1s, params: {m: "8192"}}
-)"), "p.yaml:3:56: steps[0].params.m: expected an integer, got \"8192\" (quoted, so a string)"));
+)"),
+                         "p.yaml:3:56: steps[0].params.m: expected an integer, got \"8192\" (quoted, so a string)"));
 }
 
 class PlanFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("kiln_testplans_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = std::filesystem::temp_directory_path() / ("kiln_testplans_" + std::to_string(::getpid()) + "_" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }

@@ -56,9 +56,12 @@ TEST(ShippedPlans, SmokeIsAboutOneMinuteOfGemmThenCooldown) {
   EXPECT_EQ(gemm.name, "gemm-bf16");
   EXPECT_EQ(gemm.pattern, "gemm");
   EXPECT_DOUBLE_EQ(gemm.duration.count(), 45);
-  EXPECT_EQ(gemm.params, (std::map<std::string, std::string>{
-                             {"dtype", "bf16"}, {"verify", "abft"}, {"m", "8192"}, {"n", "8192"}, {"k", "8192"},
-                             {"data", "random"}}));  // data: the default
+  EXPECT_EQ(gemm.params, (std::map<std::string, std::string>{{"dtype", "bf16"},
+                                                             {"verify", "abft"},
+                                                             {"m", "8192"},
+                                                             {"n", "8192"},
+                                                             {"k", "8192"},
+                                                             {"data", "random"}}));  // data: the default
   ASSERT_EQ(gemm.limits.size(), 3u);
   const Limit* sdc = find_limit(gemm, "sdc_errors");
   ASSERT_NE(sdc, nullptr);

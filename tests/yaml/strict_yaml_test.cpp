@@ -140,8 +140,8 @@ TEST(StrictYaml, DeepNestingIsRejectedAtTheLevelThatIsTooDeep) {
 
 TEST(StrictYaml, TextOverOneMebibyteIsRejectedUnparsed) {
   const std::string big = "plan: t\ndescription: " + std::string(1 << 20, 'x') + "\n";
-  EXPECT_TRUE(only_error(load(big), fmt::format("p.yaml: file is {} bytes, larger than the 1048576 byte limit",
-                                                 big.size())));
+  EXPECT_TRUE(
+      only_error(load(big), fmt::format("p.yaml: file is {} bytes, larger than the 1048576 byte limit", big.size())));
 }
 
 TEST(StrictYaml, SyntaxErrorHasAPosition) {
@@ -183,7 +183,8 @@ steps:
   EXPECT_TRUE(m->quoted());
   Diagnostics diagnostics("p.yaml");
   EXPECT_FALSE(as_integer(*m, diagnostics, "steps[0].params.m"));
-  EXPECT_TRUE(only_error(diagnostics, "p.yaml:3:56: steps[0].params.m: expected an integer, got \"8192\" (quoted, so a string)"));
+  EXPECT_TRUE(only_error(diagnostics,
+                         "p.yaml:3:56: steps[0].params.m: expected an integer, got \"8192\" (quoted, so a string)"));
 }
 
 }  // namespace

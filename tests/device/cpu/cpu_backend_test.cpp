@@ -39,18 +39,15 @@ TEST(CpuGemm, ComputesTheProductItsInputsDefine) {
 }
 
 TEST(CpuGemm, RefusesWhatItCannotRun) {
-  EXPECT_EQ(CpuGemm::make(CpuGemmShape{DType::fp8, 64, 64, 64, DataKind::random}, CpuGemmLibrary::openblas, 1)
-                .error()
-                .code,
-            ErrorCode::unavailable);
-  EXPECT_EQ(CpuGemm::make(CpuGemmShape{DType::bf16, 64, 64, 64, DataKind::random}, CpuGemmLibrary::openblas, 1)
-                .error()
-                .code,
-            ErrorCode::unavailable);
-  EXPECT_EQ(CpuGemm::make(CpuGemmShape{DType::fp32, 0, 64, 64, DataKind::random}, CpuGemmLibrary::openblas, 1)
-                .error()
-                .code,
-            ErrorCode::invalid_argument);
+  EXPECT_EQ(
+      CpuGemm::make(CpuGemmShape{DType::fp8, 64, 64, 64, DataKind::random}, CpuGemmLibrary::openblas, 1).error().code,
+      ErrorCode::unavailable);
+  EXPECT_EQ(
+      CpuGemm::make(CpuGemmShape{DType::bf16, 64, 64, 64, DataKind::random}, CpuGemmLibrary::openblas, 1).error().code,
+      ErrorCode::unavailable);
+  EXPECT_EQ(
+      CpuGemm::make(CpuGemmShape{DType::fp32, 0, 64, 64, DataKind::random}, CpuGemmLibrary::openblas, 1).error().code,
+      ErrorCode::invalid_argument);
 }
 
 struct CleanCase {
@@ -88,36 +85,35 @@ TEST_P(CpuAbftClean, CleanOutputNeverFlagsAndStaysWellInsideTheTolerance) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Shapes, CpuAbftClean,
-    ::testing::Values(CleanCase{256, DType::fp32, CpuGemmLibrary::openblas, DataKind::random},
-                      CleanCase{1024, DType::fp32, CpuGemmLibrary::openblas, DataKind::random},
-                      CleanCase{2048, DType::fp32, CpuGemmLibrary::openblas, DataKind::random},
-                      CleanCase{4096, DType::fp32, CpuGemmLibrary::openblas, DataKind::random},
-                      CleanCase{1024, DType::fp32, CpuGemmLibrary::openblas, DataKind::max_toggle},
-                      CleanCase{1024, DType::fp32, CpuGemmLibrary::openblas, DataKind::ones},
-                      CleanCase{1024, DType::fp32, CpuGemmLibrary::onednn, DataKind::random},
-                      CleanCase{1024, DType::bf16, CpuGemmLibrary::onednn, DataKind::random}));
+INSTANTIATE_TEST_SUITE_P(Shapes, CpuAbftClean,
+                         ::testing::Values(CleanCase{256, DType::fp32, CpuGemmLibrary::openblas, DataKind::random},
+                                           CleanCase{1024, DType::fp32, CpuGemmLibrary::openblas, DataKind::random},
+                                           CleanCase{2048, DType::fp32, CpuGemmLibrary::openblas, DataKind::random},
+                                           CleanCase{4096, DType::fp32, CpuGemmLibrary::openblas, DataKind::random},
+                                           CleanCase{1024, DType::fp32, CpuGemmLibrary::openblas, DataKind::max_toggle},
+                                           CleanCase{1024, DType::fp32, CpuGemmLibrary::openblas, DataKind::ones},
+                                           CleanCase{1024, DType::fp32, CpuGemmLibrary::onednn, DataKind::random},
+                                           CleanCase{1024, DType::bf16, CpuGemmLibrary::onednn, DataKind::random}));
 
 TEST(CpuAbft, FlippedBitIsFoundAtItsRowColumnAndBit) {
   auto g = gemm(512, DType::fp32, CpuGemmLibrary::openblas, DataKind::random, 9);
   ASSERT_NE(g, nullptr);
   for (const auto pass : {ChecksumPass::openblas_gemv, ChecksumPass::double_loop}) {
-  CpuAbft abft(g->a(), g->b(), 512, 512, 512, false, pass);
-  for (const int bit : {31, 30, 27, 22, 19}) {
-    SCOPED_TRACE(bit);
-    g->run();
-    float& x = g->mutable_c()[100 * 512 + 333];
-    x = std::bit_cast<float>(std::bit_cast<std::uint32_t>(x) ^ (1u << bit));
-    GemmCheck check;
-    abft.verify(g->c(), check);
-    ASSERT_EQ(check.corrupted, 1u);
-    ASSERT_EQ(check.corruptions.size(), 1u);
-    EXPECT_EQ(check.corruptions[0].row, 100);
-    EXPECT_EQ(check.corruptions[0].col, 333);
-    EXPECT_EQ(check.corruptions[0].bit, bit);
-    EXPECT_EQ(check.unlocalized, 0u);
-  }
+    CpuAbft abft(g->a(), g->b(), 512, 512, 512, false, pass);
+    for (const int bit : {31, 30, 27, 22, 19}) {
+      SCOPED_TRACE(bit);
+      g->run();
+      float& x = g->mutable_c()[100 * 512 + 333];
+      x = std::bit_cast<float>(std::bit_cast<std::uint32_t>(x) ^ (1u << bit));
+      GemmCheck check;
+      abft.verify(g->c(), check);
+      ASSERT_EQ(check.corrupted, 1u);
+      ASSERT_EQ(check.corruptions.size(), 1u);
+      EXPECT_EQ(check.corruptions[0].row, 100);
+      EXPECT_EQ(check.corruptions[0].col, 333);
+      EXPECT_EQ(check.corruptions[0].bit, bit);
+      EXPECT_EQ(check.unlocalized, 0u);
+    }
   }
 }
 
@@ -314,7 +310,7 @@ TEST(HostSensors, ReadsWhatTheTreeHasAndNothingElse) {
   Telemetry t = bare.read();
   EXPECT_FALSE(t.temperature_c);  // no sensor: unavailable, not 0
   EXPECT_FALSE(t.power_w);
-  EXPECT_FALSE(t.utilization);    // a rate: needs two reads
+  EXPECT_FALSE(t.utilization);  // a rate: needs two reads
   EXPECT_DOUBLE_EQ(*t.clock_mhz, 2400.5);
   put("proc/stat", "cpu  200 0 0 1000 0 0 0 0\n");
   t = bare.read();

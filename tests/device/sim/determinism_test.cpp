@@ -90,8 +90,8 @@ std::vector<unsigned char> run_plan(int time_scale, std::uint64_t plan_seed) {
   for (int slice = 0; slice < 120; ++slice) {
     const int phase = slice / 20;
     if (phase == 2) {
-      auto c = (*fabric)->run_collective(CollectiveWork{slice % 2 ? CollectiveOp::allreduce : CollectiveOp::alltoall,
-                                                        8ULL << 20, true}, dt);
+      auto c = (*fabric)->run_collective(
+          CollectiveWork{slice % 2 ? CollectiveOp::allreduce : CollectiveOp::alltoall, 8ULL << 20, true}, dt);
       EXPECT_TRUE(c);
       trace.add(c->busbw_gbps);
       trace.add(c->collectives);
@@ -112,7 +112,8 @@ std::vector<unsigned char> run_plan(int time_scale, std::uint64_t plan_seed) {
           break;
         }
         case 1: {
-          auto m = chip->run_memory(MemoryWork{slice % 2 ? MemoryPattern::random : MemoryPattern::moving_inversions, 0.5}, dt);
+          auto m = chip->run_memory(
+              MemoryWork{slice % 2 ? MemoryPattern::random : MemoryPattern::moving_inversions, 0.5}, dt);
           EXPECT_TRUE(m);
           trace.add(m->bytes);
           trace.add(m->mismatch_count);

@@ -77,8 +77,8 @@ TEST(Fabric, WiringIsSymmetricForEveryTopology) {
     }
   }
   const auto ring = wire_topology(Topology::ring, 8, 2);
-  EXPECT_EQ(ring[7][0].chip, 0);  // link 0 = to the next slot
-  EXPECT_EQ(ring[0][1].chip, 7);  // link 1 = to the previous
+  EXPECT_EQ(ring[7][0].chip, 0);                              // link 0 = to the next slot
+  EXPECT_EQ(ring[0][1].chip, 7);                              // link 1 = to the previous
   const auto torus = wire_topology(Topology::torus2d, 8, 4);  // 2 rows × 4 columns
   EXPECT_EQ(torus[3][0].chip, 0);
   EXPECT_EQ(torus[1][2].chip, 5);

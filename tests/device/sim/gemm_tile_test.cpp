@@ -20,7 +20,8 @@ using test::sdc_fault;
 float recompute(const GemmTile& t, int i, int j) {
   float sum = 0.0f;
   for (int p = 0; p < t.depth; ++p) {
-    const float product = t.a[static_cast<std::size_t>(i * t.depth + p)] * t.b[static_cast<std::size_t>(p * t.cols + j)];
+    const float product =
+        t.a[static_cast<std::size_t>(i * t.depth + p)] * t.b[static_cast<std::size_t>(p * t.cols + j)];
     sum = sum + product;
   }
   return sum;
@@ -31,7 +32,8 @@ std::vector<std::pair<int, int>> mismatches(const GemmTile& t) {
   std::vector<std::pair<int, int>> out;
   for (int i = 0; i < t.rows; ++i) {
     for (int j = 0; j < t.cols; ++j) {
-      if (float_bits(t.c[static_cast<std::size_t>(i * t.cols + j)]) != float_bits(recompute(t, i, j))) out.emplace_back(i, j);
+      if (float_bits(t.c[static_cast<std::size_t>(i * t.cols + j)]) != float_bits(recompute(t, i, j)))
+        out.emplace_back(i, j);
     }
   }
   return out;

@@ -112,7 +112,7 @@ TEST(SimChip, SmallAndOddShapesAreLessEfficient) {
   const Sku& sku = test::trn2();
   const double square = shape_efficiency(sku, DType::bf16, 8192, 8192, 8192);
   EXPECT_NEAR(square, 0.9, 0.01);
-  EXPECT_LT(shape_efficiency(sku, DType::bf16, 8192, 8192 + 1, 8192), square);   // a padded tile column
+  EXPECT_LT(shape_efficiency(sku, DType::bf16, 8192, 8192 + 1, 8192), square);  // a padded tile column
   EXPECT_LT(shape_efficiency(sku, DType::bf16, 256, 256, 256), 0.7 * square);
   EXPECT_LT(shape_efficiency(sku, DType::bf16, 8192, 8192, 64), 0.5 * square);  // thin: HBM bound
   EXPECT_EQ(shape_efficiency(sku, DType::bf16, 0, 8192, 8192), 0.0);

@@ -31,7 +31,7 @@ TEST(Thermal, SteadyStateUnderConstantGemmIsAmbientPlusPowerTimesR) {
     const double expected = 25.0 + t.power_w.value() * sku->thermal_resistance_c_per_w;
     EXPECT_NEAR(t.temperature_c.value(), expected, 0.02 * expected);
     EXPECT_NEAR(t.temperature_c.value(), expected, 1e-3);  // exact integration: only e^-20 is left
-    EXPECT_DOUBLE_EQ(t.power_w.value(), sku->tdp_w);        // fp8 at max clock and nominal voltage is TDP
+    EXPECT_DOUBLE_EQ(t.power_w.value(), sku->tdp_w);       // fp8 at max clock and nominal voltage is TDP
     EXPECT_EQ(t.throttled, false);
     // HBM settles at its share of the die's rise, lagging below it.
     EXPECT_NEAR(t.hbm_temperature_c.value(), 25.0 + kHbmCoupling * (expected - 25.0), 0.05);
