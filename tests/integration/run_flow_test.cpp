@@ -121,7 +121,8 @@ TEST(RunFlow, AVerdictTheDatabaseRefusesEndsTheRunErrorWithTheReason) {
   lab.wait_for_racks(1);
   {
     // The database refuses every verdict from now on, as a broken disk would.
-    SQLite::Database db(lab.db_path().string(), SQLite::OPEN_READWRITE);
+    // Waits for the daemon's writer (registration) instead of failing "database is locked".
+    SQLite::Database db(lab.db_path().string(), SQLite::OPEN_READWRITE, /*busyTimeoutMs=*/10'000);
     db.exec(
         "CREATE TRIGGER refuse_verdicts BEFORE UPDATE OF verdict ON chip_steps "
         "BEGIN SELECT RAISE(ABORT, 'verdicts refused by the test'); END");
