@@ -121,10 +121,16 @@ TEST_F(System, CpuLabRunsSmokeCpuOnThisMachine) {
   ASSERT_EQ(report["chips"].size(), 1u);
   const Json& chip = report["chips"][0];
   EXPECT_EQ(chip["sku"], "cpu");
-  // Correct results, always; the speed limit can read marginal when other
-  // work shares this host (the peak was measured at agent start).
-  EXPECT_TRUE(chip["verdict"] == "pass" || chip["verdict"] == "marginal") << chip.dump(2);
-  EXPECT_TRUE(chip["failures"].empty()) << chip.dump(2);
+  // Correct results, always. The speed limit depends on what else this host
+  // runs (the peak was measured at agent start; a shared 2-core VM has run
+  // these GEMMs at 0.2 of it): it may read marginal, or fail as
+  // underperforming on tflops, and nothing else may fail.
+  EXPECT_TRUE(chip["verdict"] == "pass" || chip["verdict"] == "marginal" || chip["verdict"] == "fail") << chip.dump(2);
+  if (chip["verdict"] == "fail") EXPECT_FALSE(chip["failures"].empty()) << chip.dump(2);
+  for (const Json& f : chip["failures"]) {
+    EXPECT_EQ(f["class"], "underperforming") << chip.dump(2);
+    EXPECT_NE(f.value("detail", "").find("tflops"), std::string::npos) << chip.dump(2);
+  }
   const Json& gemm = chip["steps"][0];
   EXPECT_EQ(gemm["name"], "gemm-fp32");
   EXPECT_GT(gemm["metrics"]["tflops"]["avg"].get<double>(), 0.001);  // > 1 GFLOPS of real work
