@@ -48,6 +48,55 @@ template <typename U>
 struct is_result<Result<U>> : std::true_type {};
 }  // namespace detail
 
+// Status: success or an Error. Defined before the primary template, whose
+// members name Result<void>: clang instantiates it from there.
+template <>
+class [[nodiscard]] Result<void> {
+ public:
+  Result() = default;
+  Result(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
+
+  bool ok() const { return ok_; }
+  explicit operator bool() const { return ok_; }
+  const Error& error() const {
+    assert(!ok_);
+    return error_;
+  }
+
+  template <typename F>
+  auto and_then(F&& f) const {
+    using R = std::invoke_result_t<F>;
+    static_assert(detail::is_result<R>::value, "and_then: the function must return a Result");
+    if (!ok_) return R(error_);
+    return std::forward<F>(f)();
+  }
+  template <typename F>
+  auto transform(F&& f) const {
+    using U = std::invoke_result_t<F>;
+    if constexpr (std::is_void_v<U>) {
+      if (!ok_) return Result<void>(error_);
+      std::forward<F>(f)();
+      return Result<void>();
+    } else {
+      if (!ok_) return Result<U>(error_);
+      return Result<U>(std::forward<F>(f)());
+    }
+  }
+  template <typename F>
+  Result or_else(F&& f) const {
+    if (ok_) return *this;
+    return std::forward<F>(f)(error_);
+  }
+  Result with_context(std::string_view context) const {
+    if (ok_) return *this;
+    return Error{error_.code, fmt::format("{}: {}", context, error_.message)};
+  }
+
+ private:
+  Error error_;
+  bool ok_ = true;
+};
+
 // The composition helpers follow std::expected (C++23):
 //   and_then(f)   f(value) → Result<U>; an error passes through untouched
 //   transform(f)  f(value) → U, wrapped; an error passes through
@@ -151,53 +200,6 @@ class [[nodiscard]] Result {
 
  private:
   std::variant<T, Error> data_;
-};
-
-template <>
-class [[nodiscard]] Result<void> {
- public:
-  Result() = default;
-  Result(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
-
-  bool ok() const { return ok_; }
-  explicit operator bool() const { return ok_; }
-  const Error& error() const {
-    assert(!ok_);
-    return error_;
-  }
-
-  template <typename F>
-  auto and_then(F&& f) const {
-    using R = std::invoke_result_t<F>;
-    static_assert(detail::is_result<R>::value, "and_then: the function must return a Result");
-    if (!ok_) return R(error_);
-    return std::forward<F>(f)();
-  }
-  template <typename F>
-  auto transform(F&& f) const {
-    using U = std::invoke_result_t<F>;
-    if constexpr (std::is_void_v<U>) {
-      if (!ok_) return Result<void>(error_);
-      std::forward<F>(f)();
-      return Result<void>();
-    } else {
-      if (!ok_) return Result<U>(error_);
-      return Result<U>(std::forward<F>(f)());
-    }
-  }
-  template <typename F>
-  Result or_else(F&& f) const {
-    if (ok_) return *this;
-    return std::forward<F>(f)(error_);
-  }
-  Result with_context(std::string_view context) const {
-    if (ok_) return *this;
-    return Error{error_.code, fmt::format("{}: {}", context, error_.message)};
-  }
-
- private:
-  Error error_;
-  bool ok_ = true;
 };
 
 using Status = Result<void>;

@@ -54,7 +54,7 @@ Result<std::uint64_t> parse_size(std::string_view text) {
   for (const auto& [suffix, scale] : kUnits) {
     if (split.suffix != suffix) continue;
     const double bytes = split.number * scale;
-    if (bytes > static_cast<double>(std::numeric_limits<std::uint64_t>::max() / 2)) {
+    if (bytes > static_cast<double>(std::numeric_limits<std::uint64_t>::max()) / 2) {  // 2^63
       return make_error(ErrorCode::parse, "invalid size '{}': too large", text);
     }
     if (bytes != std::floor(bytes)) {
