@@ -43,7 +43,7 @@ class Result;
 
 namespace detail {
 template <typename R>
-struct is_result : std::false_type {};
+struct is_result : std::false_type {};  // NOLINT(readability-identifier-naming): a trait, named as std's
 template <typename U>
 struct is_result<Result<U>> : std::true_type {};
 }  // namespace detail
@@ -222,7 +222,9 @@ using Status = Result<void>;
 //   KILN_TRY_ASSIGN(auto plan, load_plan(text));
 //   KILN_TRY_ASSIGN(const Lab& lab, labs.find(name));
 #define KILN_TRY_ASSIGN(decl, expr) KILN_TRY_ASSIGN_IMPL_(KILN_TRY_CONCAT_(kiln_try_, __LINE__), decl, expr)
+// NOLINTBEGIN(bugprone-macro-parentheses): `decl` is a declaration, `tmp` a name.
 #define KILN_TRY_ASSIGN_IMPL_(tmp, decl, expr) \
   auto tmp = (expr);                           \
   if (!tmp.ok()) return tmp.error();           \
   decl = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)

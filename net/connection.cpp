@@ -127,7 +127,7 @@ std::chrono::milliseconds Connection::watch_tick() const {
 
 asio::awaitable<void> Connection::reader() {
   auto self = shared_from_this();
-  std::array<char, 64 * 1024> buffer{};
+  std::array<char, std::size_t{64} << 10> buffer{};
   std::string payload;
   while (!closed_ && !closing_) {
     error_code ec;

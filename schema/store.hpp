@@ -17,7 +17,7 @@
 #include "core/result.hpp"
 #include "schema/kiln.pb.h"
 
-namespace SQLite {
+namespace SQLite {  // NOLINT(readability-identifier-naming): SQLiteCpp's
 class Database;
 }
 
