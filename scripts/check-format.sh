@@ -9,7 +9,11 @@ if ! command -v "$tool" >/dev/null 2>&1; then
   echo "check-format: $tool is not installed (scripts/install-deps.sh installs it)" >&2
   exit 2
 fi
-mapfile -t files < <(git ls-files '*.cpp' '*.hpp' '*.h')
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  mapfile -t files < <(git ls-files '*.cpp' '*.hpp' '*.h')
+else  # a source tree without git: every C++ file outside build trees
+  mapfile -t files < <(find . -path ./build -prune -o -path './build-*' -prune -o \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' \) -print | sed 's|^\./||' | sort)
+fi
 bad=()
 for f in "${files[@]}"; do
   if ! "$tool" --style=file --dry-run -Werror "$f" >/dev/null 2>&1; then bad+=("$f"); fi
