@@ -60,8 +60,15 @@ void Session::send(kiln::v1::Envelope envelope) {
 
 void Session::send_reply(std::uint64_t request_id, std::vector<kiln::v1::QueryReply> parts) {
   if (!connection_ || !connection_->is_open() || connection_->closing() || dropping_) return;
+  std::vector<kiln::v1::Envelope> envelopes(parts.size());
+  std::vector<std::size_t> sizes(parts.size());
   std::size_t bytes = 0;
-  for (const auto& part : parts) bytes += part.ByteSizeLong();
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    envelopes[i].set_request_id(request_id);
+    *envelopes[i].mutable_query_reply() = std::move(parts[i]);
+    sizes[i] = envelopes[i].ByteSizeLong();
+    bytes += sizes[i];
+  }
   if (waiting_bytes_ + bytes > kMaxWaitingReplyBytes) {
     spdlog::warn("{} ({}): a {:.1f} MiB answer refused, {:.1f} MiB of answers already wait for it to read", peer_,
                  who(), bytes / 1048576.0, waiting_bytes_ / 1048576.0);
@@ -72,13 +79,8 @@ void Session::send_reply(std::uint64_t request_id, std::vector<kiln::v1::QueryRe
                                      bytes / 1048576.0, waiting_bytes_ / 1048576.0, kMaxWaitingReplyBytes >> 20)));
     return;
   }
-  for (auto& part : parts) {
-    kiln::v1::Envelope envelope;
-    envelope.set_request_id(request_id);
-    *envelope.mutable_query_reply() = std::move(part);
-    waiting_bytes_ += envelope.ByteSizeLong();
-    waiting_replies_.push_back(std::move(envelope));
-  }
+  for (auto& envelope : envelopes) waiting_replies_.push_back(std::move(envelope));
+  waiting_bytes_ += bytes;
   feed_replies();
 }
 

@@ -15,7 +15,6 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
 #include <cerrno>
@@ -54,13 +53,10 @@ class DaemonLimits : public ::testing::Test {
     return config;
   }
   void start(daemon::SessionLimits limits = {}, daemon::SessionTimeouts timeouts = {}) {
-    daemon::DaemonConfig config;
-    config.db_path = (dir_ / "kiln.db").string();
-    config.listen_port = 0;
-    config.credential = kSecret;
-    config.limits = limits;
-    config.timeouts = timeouts;
-    auto created = daemon::Daemon::create(config);
+    daemon::DaemonConfig with = config();
+    with.limits = limits;
+    with.timeouts = timeouts;
+    auto created = daemon::Daemon::create(with);
     ASSERT_TRUE(created) << created.error().message;
     daemon_ = std::move(created).value();
     daemon_->start();
@@ -95,15 +91,13 @@ class DaemonLimits : public ::testing::Test {
     hello->set_credential(kSecret);
     return wire::encode_envelope(envelope);
   }
-  // Reads one frame's envelope (blocking).
-  static kiln::v1::Envelope read_envelope(asio::ip::tcp::socket& socket) {
-    std::array<char, wire::kFrameHeaderBytes> header{};
-    asio::read(socket, asio::buffer(header));
-    const std::uint32_t length = (std::uint32_t(std::uint8_t(header[0])) << 24) |
-                                 (std::uint32_t(std::uint8_t(header[1])) << 16) |
-                                 (std::uint32_t(std::uint8_t(header[2])) << 8) | std::uint8_t(header[3]);
-    std::string payload(length, '\0');
-    asio::read(socket, asio::buffer(payload));
+  // Reads the next envelope (blocking), through the protocol's own decoder.
+  kiln::v1::Envelope read_envelope(asio::ip::tcp::socket& socket) {
+    std::string payload;
+    while (decoder_.next(payload) == wire::FrameDecoder::State::need_more) {
+      std::array<char, 4096> buffer{};
+      decoder_.feed(buffer.data(), socket.read_some(asio::buffer(buffer)));
+    }
     auto envelope = wire::decode_envelope(payload);
     EXPECT_TRUE(envelope) << envelope.error().message;
     return envelope ? std::move(envelope).value() : kiln::v1::Envelope{};
@@ -113,6 +107,7 @@ class DaemonLimits : public ::testing::Test {
   fs::path dir_;
   asio::io_context io_;
   std::unique_ptr<daemon::Daemon> daemon_;
+  wire::FrameDecoder decoder_;  // what read_envelope() has read of the one socket a test reads frames from
 };
 
 TEST_F(DaemonLimits, BeforeItsHelloAPeerMaySendOnlyASmallFrame) {
