@@ -41,6 +41,7 @@ struct Checksums {
 
 Checksums compute_checksums(const device::GemmTile& t) {
   const int rows = t.rows, cols = t.cols, depth = t.depth;
+  const bool exact = products_are_exact(t);
   // Σ_i A[i][p] and Σ_i |A[i][p]| per p; Σ_j B[p][j] and Σ_j |B[p][j]| per p.
   std::vector<double> a_sum(static_cast<std::size_t>(depth), 0.0), a_abs(static_cast<std::size_t>(depth), 0.0);
   std::vector<double> b_sum(static_cast<std::size_t>(depth), 0.0), b_abs(static_cast<std::size_t>(depth), 0.0);
@@ -83,7 +84,8 @@ Checksums compute_checksums(const device::GemmTile& t) {
   for (int j = 0; j < cols; ++j) {
     const auto k = static_cast<std::size_t>(j);
     // Written as !(diff <= tol) so that a NaN or infinite C counts as bad.
-    if (!(std::fabs(col_got[k] - col_ref[k]) <= abft_tolerance(depth, rows, col_mag[k]))) out.bad_cols.push_back(j);
+    if (!(std::fabs(col_got[k] - col_ref[k]) <= abft_tolerance(depth, rows, col_mag[k], exact)))
+      out.bad_cols.push_back(j);
   }
   for (int i = 0; i < rows; ++i) {
     double ref = 0, mag = 0;
@@ -93,7 +95,7 @@ Checksums compute_checksums(const device::GemmTile& t) {
       mag += std::fabs(v) * b_abs[static_cast<std::size_t>(p)];
     }
     const auto k = static_cast<std::size_t>(i);
-    if (!(std::fabs(row_got[k] - ref) <= abft_tolerance(depth, cols, mag))) out.bad_rows.push_back(i);
+    if (!(std::fabs(row_got[k] - ref) <= abft_tolerance(depth, cols, mag, exact))) out.bad_rows.push_back(i);
   }
   return out;
 }
@@ -169,11 +171,24 @@ class Localizer {
 
 }  // namespace
 
-double abft_tolerance(int depth, int n, double abs_sum) {
-  const double terms = static_cast<double>(depth) + static_cast<double>(n);
-  const double underflow = static_cast<double>(n) * static_cast<double>(depth) *
+double abft_tolerance(int depth, int n, double abs_sum, bool exact_products) {
+  const double rounded_ops = exact_products ? std::max(depth - 1, 0) : depth;
+  const double ku = rounded_ops * kAbftUnitRoundoff;
+  const double gamma = ku / (1.0 - ku);
+  // The checksums' own rounding in double, with room to spare.
+  const double double_terms = 2.0 * static_cast<double>(n) + 2.0 * static_cast<double>(depth) + 4.0;
+  const double checksum_rounding = 2.0 * double_terms * std::ldexp(1.0, -53);
+  const double underflow = 2.0 * static_cast<double>(n) * static_cast<double>(depth) *
                            static_cast<double>(std::numeric_limits<float>::denorm_min());
-  return kAbftSafety * kAbftEps * terms * (abs_sum + underflow) + underflow;
+  return (gamma + checksum_rounding) * abs_sum + underflow;
+}
+
+bool products_are_exact(const device::GemmTile& tile) {
+  // At most 12 significant bits: the 12 low bits of the 23-bit mantissa are zero.
+  constexpr std::uint32_t kLowBits = (std::uint32_t{1} << 12) - 1;
+  const auto short_significand = [](float x) { return (std::bit_cast<std::uint32_t>(x) & kLowBits) == 0; };
+  return std::all_of(tile.a.begin(), tile.a.end(), short_significand) &&
+         std::all_of(tile.b.begin(), tile.b.end(), short_significand);
 }
 
 float recompute_element(const device::GemmTile& tile, int row, int col) {

@@ -51,26 +51,37 @@ struct AbftReport {
   bool clean() const { return findings.empty() && !unlocalized; }
 };
 
-// Multiplier on the rounding-error bound. The bound itself is rigorous:
-// a sequentially accumulated fp32 dot product of `depth` products is off by
-// at most γ_depth·Σ|a||b| with γ_depth ≈ depth·2^-24 (Higham, Accuracy and
-// Stability, §3.1), and abft_tolerance uses eps = 2^-23 (twice that unit
-// roundoff) times (depth + n), where n is the number of elements summed by
-// the checksum. Clean data can therefore never exceed it, whatever the
-// data; 1.0 keeps detection as sharp as the bound allows.
-inline constexpr double kAbftSafety = 1.0;
-// fp32 machine epsilon: the accumulation is always fp32, whatever the
-// input dtype (inputs are already rounded to it).
-inline constexpr double kAbftEps = 1.0 / 8388608.0;  // 2^-23
+// The rounding-error bound that separates a corrupted line from a clean
+// one, as tight as it can be while staying rigorous (a healthy chip must
+// never fail). The chip sums `depth` fp32 products in order (device/chip.hpp),
+// so each element is off its exact value by at most γ·Σ_p|a||b| (Higham,
+// Accuracy and Stability, §3.1), with γ_k = k·u/(1 − k·u), u = 2^-24:
+//  - k = depth − 1 when every product is exact (inputs of at most 12
+//    significant bits, as bf16, fp16 and fp8 are: a product then fits
+//    fp32's 24) — only the additions after the first round;
+//  - k = depth otherwise (fp32 inputs: each product rounds too).
+// A line's checksum compares Σ of those elements, so its error is at most
+// γ_k times the line's Σ|a||b|. The checksums themselves are summed in
+// double; their rounding (≤ (2n + 2·depth + 4)·2^-53 of the same
+// magnitude) is added, as is an absolute term for products and sums that
+// underflow, where relative bounds fail. What this bound lets through is
+// measured per dtype and SKU by bench/abft (docs/verdicts.md): flips of
+// low mantissa bits lie below it, which is why the shipped plans also
+// compare bit for bit (verify: abft+golden, vote).
+inline constexpr double kAbftUnitRoundoff = 1.0 / 16777216.0;  // 2^-24, fp32
 // Work cap for exact recomputation per tile, in multiply-adds. A tile with
 // corruption everywhere (a margin fault) is reported unlocalized rather
 // than recomputed in full.
 inline constexpr std::int64_t kAbftRecomputeBudget = std::int64_t{1} << 25;
 
-// tol = kAbftSafety · eps · (depth + n) · (Σ|a||b| + n·depth·denorm_min).
-// `abs_sum` is Σ over the row or column of Σ_p |a||b|; the denorm_min term
-// covers products and sums that underflow, where relative bounds fail.
-double abft_tolerance(int depth, int n, double abs_sum);
+// The tolerance of a line that sums `n` elements of reduction depth
+// `depth`, whose Σ over the line of Σ_p |a||b| is `abs_sum`.
+// `exact_products`: every input has at most 12 significant bits.
+double abft_tolerance(int depth, int n, double abs_sum, bool exact_products);
+
+// True when every input of the tile has at most 12 significant bits, so
+// that each fp32 product a·b is exact.
+bool products_are_exact(const device::GemmTile& tile);
 
 // The element exactly as the chip computes it (device/chip.hpp).
 float recompute_element(const device::GemmTile& tile, int row, int col);

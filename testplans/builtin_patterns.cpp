@@ -58,9 +58,10 @@ PatternSpec gemm() {
   s.help = "back-to-back matrix multiplies at full load, each result verified";
   s.params.push_back(dtype_param());
   for (auto& p : gemm_shape("8192")) s.params.push_back(std::move(p));
-  s.params.push_back(choice("verify", {"abft", "golden", "vote", "none"}, "abft",
-                            "abft: row/column checksums; golden: compare with a reference result; "
-                            "vote: compare with peer chips; none: speed only"));
+  s.params.push_back(choice("verify", {"abft", "golden", "vote", "abft+golden", "none"}, "abft",
+                            "abft: row/column checksums; golden: compare with a reference result bit for bit; "
+                            "vote: compare with peer chips; abft+golden: alternate slices of both (sees any "
+                            "flipped bit); none: speed only"));
   s.params.push_back(choice("data", {"random", "ones", "max_toggle"}, "random",
                             "input values; max_toggle flips every bit between operands to draw the most power"));
   s.metrics = {m::kTflops.str(), m::kSdcErrors.str()};

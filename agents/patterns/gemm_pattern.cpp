@@ -12,6 +12,7 @@ namespace {
 
 Verify verify_from(const std::string& choice) {
   if (choice == "golden") return Verify::golden;
+  if (choice == "abft+golden") return Verify::abft_golden;
   if (choice == "vote") return Verify::vote;
   if (choice == "none") return Verify::none;
   return Verify::abft;

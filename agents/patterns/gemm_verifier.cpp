@@ -22,6 +22,7 @@ const char* to_string(Verify verify) {
     case Verify::abft: return "abft";
     case Verify::golden: return "golden";
     case Verify::vote: return "vote";
+    case Verify::abft_golden: return "abft+golden";
   }
   return "?";
 }
@@ -48,8 +49,16 @@ std::optional<Skip> GemmVerifier::join_vote() {
 void GemmVerifier::run(const device::GemmWork& work, Seconds share) {
   switch (verify_) {
     case Verify::abft: run_abft(work, share); break;
-    case Verify::golden:
-    case Verify::vote: run_compared(share, work); break;
+    case Verify::golden: run_compared(share, work, false); break;
+    case Verify::vote: run_compared(share, work, true); break;
+    case Verify::abft_golden:
+      // Even slices abft, odd slices golden: both see every operating point.
+      if (slices_ % 2 == 0) {
+        run_abft(work, share);
+      } else {
+        run_compared(share, work, false);
+      }
+      break;
     case Verify::none:
       tick_flops_ += env_.chip.run_gemm(work, share).flops;
       ++slices_;
@@ -88,14 +97,13 @@ std::uint64_t GemmVerifier::shared_input_seed() const {
   return device::splitmix64(env_.context.seed ^ (0x766f7465ULL << 24) ^ env_.spec.step_index());  // "vote"
 }
 
-void GemmVerifier::run_compared(Seconds share, const device::GemmWork& base) {
+void GemmVerifier::run_compared(Seconds share, const device::GemmWork& base, bool vote) {
   if (vote_stopped_) {
     env_.chip.idle(share);
     return;
   }
   device::GemmWork work = base;
   work.functional = true;
-  const bool vote = verify_ == Verify::vote;
   work.input_seed = vote ? device::splitmix64(shared_input_seed() ^ slices_) : shared_input_seed();
   work.golden = !vote;
   device::GemmSlice slice = env_.chip.run_gemm(work, share);
@@ -190,7 +198,7 @@ void GemmVerifier::finish(StepEnd& end, bool check_results, bool even_with_note)
     }
     vote_member_ = -1;
   }
-  if (verify_ == Verify::vote || verify_ == Verify::golden) {
+  if (verify_ == Verify::vote || verify_ == Verify::golden || verify_ == Verify::abft_golden) {
     if (vote_stopped_ && end.completed) {
       end.completed = false;
       end.note = join_notes(end.note, *vote_stopped_);

@@ -9,6 +9,10 @@
 //           output that passes ABFT (GemmWork::golden).
 //   vote    every chip of the phase computes the same inputs each tick and
 //           the rack's majority decides (vote_board.hpp).
+//   abft+golden  slices alternate: abft on fresh random data, then golden
+//           on the step's fixed inputs. ABFT's checksums cannot see a flip
+//           below their rounding bound (agents/abft.hpp); the golden slices
+//           see any flip, at every operating point the step reaches.
 // Each tick's findings become SDC detections (record_findings), unless the
 // pattern takes them for something else (a shmoo's failing point).
 
@@ -24,7 +28,7 @@
 
 namespace kiln::agent {
 
-enum class Verify { none, abft, golden, vote };
+enum class Verify { none, abft, golden, vote, abft_golden };
 const char* to_string(Verify verify);
 
 // The GEMM the params describe: dtype, m, n, k (gemm's and shmoo's).
@@ -58,7 +62,7 @@ class GemmVerifier {
 
  private:
   void run_abft(const device::GemmWork& work, Seconds share);
-  void run_compared(Seconds share, const device::GemmWork& base);
+  void run_compared(Seconds share, const device::GemmWork& base, bool vote);
   std::uint64_t shared_input_seed() const;
   void take_check(const device::GemmSlice& slice);
 

@@ -53,6 +53,15 @@ double dtype_bytes(DType dtype) {
   return 4;
 }
 
+double gemm_flops_per_second(const Sku& sku, const GemmWork& work, double clock_mhz) {
+  return sku.peak(work.dtype) * 1e12 * shape_efficiency(sku, work.dtype, work.m, work.n, work.k) *
+         (clock_mhz / sku.max_clock_mhz);
+}
+
+double gemm_flops(const GemmWork& work) {
+  return 2.0 * static_cast<double>(work.m) * static_cast<double>(work.n) * static_cast<double>(work.k);
+}
+
 double chip_power_w(const Sku& sku, double activity, double voltage_mv, double clock_mhz) {
   const double v = voltage_mv / sku.nominal_voltage_mv;
   const double f = clock_mhz / sku.max_clock_mhz;

@@ -22,6 +22,13 @@ double shape_efficiency(const Sku& sku, DType dtype, std::int64_t m, std::int64_
 
 inline constexpr double kBaseEfficiency = 0.92;
 
+// FLOPs per second a healthy chip achieves on `work` at `clock_mhz`: the
+// SKU's peak for the dtype × shape_efficiency × clock / max clock.
+double gemm_flops_per_second(const Sku& sku, const GemmWork& work, double clock_mhz);
+
+// Operations of one full-size GEMM of `work`: 2·m·n·k.
+double gemm_flops(const GemmWork& work);
+
 // Share of the dynamic power range (tdp - idle) a busy chip switches at
 // nominal voltage and max clock: narrower datapaths toggle more PEs per
 // joule-limited cycle, so fp8 runs at TDP and fp32 well below.

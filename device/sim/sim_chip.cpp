@@ -83,11 +83,9 @@ GemmSlice SimChip::run_gemm(const GemmWork& work, Seconds dt) {
   // reacts at its end.
   const double clock_mhz = governor_.clock_mhz();
   const double die_c = thermal_.die_c();
-  const double flops_per_s =
-      sku.peak(work.dtype) * 1e12 * efficiency * (clock_mhz / sku.max_clock_mhz) * faults_.slow_factor();
+  const double flops_per_s = gemm_flops_per_second(sku, work, clock_mhz) * faults_.slow_factor();
   slice.flops = flops_per_s * dt.count();
-  slice.gemms =
-      slice.flops / (2.0 * static_cast<double>(work.m) * static_cast<double>(work.n) * static_cast<double>(work.k));
+  slice.gemms = slice.flops / gemm_flops(work);
   if (work.functional) {
     if (!tile_storage_ || tile_storage_.use_count() > 1) tile_storage_ = std::make_shared<GemmTile>();
     slice.tile = tile_storage_;

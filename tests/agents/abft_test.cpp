@@ -124,7 +124,7 @@ TEST(AbftTest, FindsLowestMantissaBitAboveTheColumnTolerance) {
     for (int i = 0; i < tile.rows; ++i) a_abs += std::fabs(tile.a[static_cast<std::size_t>(i * tile.depth + p)]);
     mag += a_abs * std::fabs(tile.b[static_cast<std::size_t>(p * tile.cols + col)]);
   }
-  const double tol = abft_tolerance(tile.depth, tile.rows, mag);
+  const double tol = abft_tolerance(tile.depth, tile.rows, mag, products_are_exact(tile));
   // The lowest mantissa bit whose flip moves x by more than twice that.
   int bit = 0;
   while (bit < 22 && std::fabs(static_cast<double>(device::flip_bit(x, bit)) - x) <= 2 * tol) ++bit;

@@ -106,7 +106,7 @@ steps:
     params: {verify: yes}
 )");
   EXPECT_TRUE(only_error(result,
-                         "p.yaml:6:22: steps[0].params.verify: expected one of abft, golden, vote, none, "
+                         "p.yaml:6:22: steps[0].params.verify: expected one of abft, golden, vote, abft+golden, none, "
                          "got 'yes'"));
 }
 

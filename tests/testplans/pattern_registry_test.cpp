@@ -38,7 +38,8 @@ TEST_F(BuiltinPatterns, GemmDeclaresItsParamsWithDefaults) {
     EXPECT_EQ(p->max, 65536);
   }
   EXPECT_EQ(gemm->find_param("verify")->default_text, "abft");
-  EXPECT_EQ(gemm->find_param("verify")->choices, (std::vector<std::string>{"abft", "golden", "vote", "none"}));
+  EXPECT_EQ(gemm->find_param("verify")->choices,
+            (std::vector<std::string>{"abft", "golden", "vote", "abft+golden", "none"}));
   EXPECT_EQ(gemm->find_param("data")->choices, (std::vector<std::string>{"random", "ones", "max_toggle"}));
   EXPECT_EQ(gemm->find_param("mm"), nullptr);
 }

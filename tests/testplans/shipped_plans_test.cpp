@@ -57,7 +57,7 @@ TEST(ShippedPlans, SmokeIsAboutOneMinuteOfGemmThenCooldown) {
   EXPECT_EQ(gemm.pattern, "gemm");
   EXPECT_DOUBLE_EQ(gemm.duration.count(), 45);
   EXPECT_EQ(gemm.params, (std::map<std::string, std::string>{{"dtype", "bf16"},
-                                                             {"verify", "abft"},
+                                                             {"verify", "abft+golden"},
                                                              {"m", "8192"},
                                                              {"n", "8192"},
                                                              {"k", "8192"},
@@ -120,8 +120,8 @@ TEST(ShippedPlans, StandardFollowsTheDesignExample) {
   EXPECT_EQ(hot.name, "gemm-hot");
   EXPECT_EQ(hot.params.at("dtype"), "fp8");
   EXPECT_EQ(hot.params.at("m"), "8192");  // defaults fill what the plan left out
-  EXPECT_EQ(hot.params.at("verify"), "abft");
-  EXPECT_EQ(hot.params_given, std::vector<std::string>{"dtype"});
+  EXPECT_EQ(hot.params.at("verify"), "abft+golden");
+  EXPECT_EQ(hot.params_given, (std::vector<std::string>{"dtype", "verify"}));
   EXPECT_EQ(ring.name, "ring-hot");
   EXPECT_EQ(ring.params.at("op"), "allreduce");
   EXPECT_EQ(ring.params.at("sizes"), "1048576,67108864,1073741824");
