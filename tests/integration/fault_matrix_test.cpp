@@ -1,8 +1,10 @@
-// Every fault kind of DESIGN §3, planted in one simulated lab, run through
-// the shipped standard.yaml as a lab engineer would: each faulty chip fails
-// with its class and location, every healthy chip passes, and the chips a
-// hang or a dead link holds back are inconclusive (their collectives could
-// not complete), never passed. Two seeds and two placements.
+// Every fault kind of DESIGN §3, planted in one simulated lab of both
+// shipped SKUs, run through the shipped standard.yaml as a lab engineer
+// would: each faulty chip fails with its class and location, every healthy
+// chip passes, and the chips a hang or a dead link holds back are
+// inconclusive (their collectives could not complete), never passed. Two
+// seeds and two placements; each prints the summary line (found N/N,
+// located N/N, false fails, healthy inconclusive).
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -42,14 +44,15 @@ struct Rack {
 
 // Compute and memory faults share a rack; link faults get racks of their
 // own, since a bad link involves the chip at its far end and a dead one
-// (or a hung chip) stops every collective of its rack.
+// (or a hung chip) stops every collective of its rack. Racks c1 and c2
+// (trn2-sim) and s1 (h100-sim) hold the SDCs that used to pass: bits far
+// below ABFT's bound, gated by temperature or clock, and two faults on one
+// chip.
 std::vector<Rack> matrix() {
+  const std::vector<std::pair<std::string, Json>> sdc_at_2_5_77{{"core", 2}, {"pe", Json::array({5, 77})}, {"bit", 24}};
   return {
       {"c1",
-       {{"{kind: sdc, core: 2, pe: [5, 77], bit: 24, rate: 0.05}",
-         "fail",
-         "sdc",
-         {{"core", 2}, {"pe", Json::array({5, 77})}, {"bit", 24}}},
+       {{"{kind: sdc, core: 2, pe: [5, 77], bit: 24, rate: 0.05}", "fail", "sdc", sdc_at_2_5_77},
         {"{kind: slow, factor: 0.8}", "fail", "underperforming", {}},
         {"{kind: cooling, r_th_factor: 2.0}", "fail", "thermal", {}},
         {"{kind: margin, fmax_offset_mhz: -300}", "fail", "margin", {{"voltage_mv", 750}}},
@@ -62,6 +65,32 @@ std::vector<Rack> matrix() {
          "fail",
          "memory_pattern",
          {{"stack", 3}, {"channel", 2}, {"bit", 40}}},
+        {"", "pass", "", {}}}},
+      {"c2",
+       {{"{kind: sdc, core: 6, pe: [127, 0], bit: 2, rate: 0.001}",
+         "fail",
+         "sdc",
+         {{"core", 6}, {"pe", Json::array({127, 0})}, {"bit", 2}}},
+        {"{kind: sdc, core: 0, pe: [64, 64], bit: 11, rate: 0.02, above_c: 72}",
+         "fail",
+         "sdc",
+         {{"core", 0}, {"pe", Json::array({64, 64})}, {"bit", 11}}},
+        // Two faults on one chip: each is reported where it is.
+        {"{kind: sdc, core: 3, pe: [1, 2], bit: 0, rate: 0.01}, {kind: hbm_stuck, stack: 1, channel: 0, bit: 7}",
+         "fail",
+         "sdc",
+         {{"core", 3}, {"pe", Json::array({1, 2})}, {"bit", 0}}},
+        {"", "pass", "", {}}}},
+      {"s1",
+       {{"{kind: sdc, core: 131, pe: [15, 15], bit: 9, rate: 0.05}",
+         "fail",
+         "sdc",
+         {{"core", 131}, {"pe", Json::array({15, 15})}, {"bit", 9}}},
+        {"{kind: sdc, core: 7, pe: [0, 3], bit: 4, rate: 0.001, above_mhz: 1900}",
+         "fail",
+         "sdc",
+         {{"core", 7}, {"pe", Json::array({0, 3})}, {"bit", 4}}},
+        {"{kind: margin, fmax_offset_mhz: -300}", "fail", "margin", {}},
         {"", "pass", "", {}}}},
       // Ring of four: link 0 goes to the next slot, arriving on its link 1.
       // CRC errors count at the receiver only; a degraded cable slows both ends.
@@ -78,6 +107,16 @@ std::vector<Rack> matrix() {
   };
 }
 
+// The second fault of a two-fault chip, checked besides its first.
+struct Second {
+  std::string serial;
+  std::string cls;
+  std::vector<std::pair<std::string, Json>> at;
+};
+std::vector<Second> second_faults() { return {{"c2-2", "memory_pattern", {{"stack", 1}, {"channel", 0}, {"bit", 7}}}}; }
+
+std::string sku_of(const std::string& rack) { return rack == "s1" ? "h100-sim" : "trn2-sim"; }
+
 // Rotating a compute rack moves every fault to another slot; link racks
 // keep their wiring-dependent layout.
 std::string lab_yaml(std::uint64_t seed, int rotation) {
@@ -86,9 +125,10 @@ std::string lab_yaml(std::uint64_t seed, int rotation) {
     racks += fmt::format("  - id: {}\n    backend: sim\n    topology: ring\n    chips:\n", rack.id);
     const int n = static_cast<int>(rack.chips.size());
     for (int slot = 0; slot < n; ++slot) {
-      const int index = rack.id == "c1" ? (slot + rotation) % n : slot;
+      const bool compute = rack.id == "c1" || rack.id == "c2" || rack.id == "s1";
+      const int index = compute ? (slot + rotation) % n : slot;
       const Planted& p = rack.chips[static_cast<std::size_t>(index)];
-      racks += fmt::format("      - {{slot: {}, serial: {}-{}, sku: trn2-sim{}}}\n", slot, rack.id, index,
+      racks += fmt::format("      - {{slot: {}, serial: {}-{}, sku: {}{}}}\n", slot, rack.id, index, sku_of(rack.id),
                            p.fault.empty() ? "" : fmt::format(", faults: [{}]", p.fault));
     }
   }
@@ -114,31 +154,64 @@ TEST_P(FaultMatrix, StandardPlanCatchesEveryFaultWhereItIsAndPassesEveryHealthyC
   ASSERT_EQ(run["status"], "completed") << run.dump(2);
   const Json report = Json::parse(lab.query(kiln::v1::Query::REPORT, run_id));
 
-  std::size_t checked = 0;
+  const auto chip_of = [&](const std::string& serial) -> const Json* {
+    for (const auto& c : report["chips"]) {
+      if (c["serial"] == serial) return &c;
+    }
+    return nullptr;
+  };
+  const auto has_failure = [](const Json& chip, const std::string& cls,
+                              const std::vector<std::pair<std::string, Json>>& at) {
+    for (const auto& f : chip["failures"]) {
+      if (f["class"] != cls) continue;
+      bool here = true;
+      for (const auto& [key, value] : at) here = here && f.contains(key) && f[key] == value;
+      if (here) return true;
+    }
+    return false;
+  };
+
+  // The matrix's summary: a planted fault (or the far end of a planted
+  // cable fault) is found when its chip fails, located when it fails with
+  // the planted class at the planted place.
+  std::size_t checked = 0, faults = 0, found = 0, located = 0, healthy = 0, false_fails = 0, healthy_inconclusive = 0;
   for (const Rack& rack : matrix()) {
     for (std::size_t index = 0; index < rack.chips.size(); ++index) {
       const Planted& p = rack.chips[index];
       const std::string serial = fmt::format("{}-{}", rack.id, index);
       SCOPED_TRACE(serial + " " + (p.fault.empty() ? "healthy" : p.fault));
-      const Json* chip = nullptr;
-      for (const auto& c : report["chips"]) {
-        if (c["serial"] == serial) chip = &c;
-      }
+      const Json* chip = chip_of(serial);
       ASSERT_NE(chip, nullptr);
       ++checked;
       EXPECT_EQ((*chip)["verdict"], p.verdict) << chip->dump(2);
-      if (p.cls.empty()) continue;
-      bool found = false;
-      for (const auto& f : (*chip)["failures"]) {
-        if (f["class"] != p.cls) continue;
-        bool here = true;
-        for (const auto& [key, value] : p.at) here = here && f.contains(key) && f[key] == value;
-        found = found || here;
+      if (p.cls.empty()) {
+        ++healthy;
+        if ((*chip)["verdict"] == "fail") ++false_fails;
+        if ((*chip)["verdict"] == "inconclusive") ++healthy_inconclusive;
+        continue;
       }
-      EXPECT_TRUE(found) << "no " << p.cls << " failure at the planted location: " << chip->dump(2);
+      ++faults;
+      if ((*chip)["verdict"] == "fail") ++found;
+      const bool here = has_failure(*chip, p.cls, p.at);
+      if (here) ++located;
+      EXPECT_TRUE(here) << "no " << p.cls << " failure at the planted location: " << chip->dump(2);
     }
   }
+  for (const Second& second : second_faults()) {
+    SCOPED_TRACE(second.serial + " second fault");
+    const Json* chip = chip_of(second.serial);
+    ASSERT_NE(chip, nullptr);
+    ++faults;
+    if ((*chip)["verdict"] == "fail") ++found;
+    const bool here = has_failure(*chip, second.cls, second.at);
+    if (here) ++located;
+    EXPECT_TRUE(here) << "no " << second.cls << " failure at the planted location: " << chip->dump(2);
+  }
   EXPECT_EQ(checked, report["chips"].size());
+  fmt::print(
+      "fault matrix (seed {}, rotation {}): found {}/{}, located {}/{}, false fails {}, healthy inconclusive "
+      "{} of {} healthy\n",
+      param.seed, param.rotation, found, faults, located, faults, false_fails, healthy_inconclusive, healthy);
 }
 
 INSTANTIATE_TEST_SUITE_P(SeedsAndPlacements, FaultMatrix, ::testing::Values(MatrixCase{101, 0}, MatrixCase{202, 3}));
