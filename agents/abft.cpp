@@ -13,7 +13,9 @@ std::size_t at(int row, int col, int stride) {
   return static_cast<std::size_t>(row) * static_cast<std::size_t>(stride) + static_cast<std::size_t>(col);
 }
 
-Status check_shape(const device::GemmTile& t) {
+}  // namespace
+
+Status validate_tile(const device::GemmTile& t) {
   if (t.rows <= 0 || t.cols <= 0 || t.depth <= 0 || t.pe_rows <= 0 || t.pe_cols <= 0) {
     return make_error(ErrorCode::invalid_argument, "tile has empty dimensions ({}x{}x{}, PE array {}x{})", t.rows,
                       t.cols, t.depth, t.pe_rows, t.pe_cols);
@@ -31,6 +33,8 @@ Status check_shape(const device::GemmTile& t) {
   }
   return {};
 }
+
+namespace {
 
 // Row and column checksums with their tolerances; `bad_*` lists the indices
 // that disagree.
@@ -203,7 +207,7 @@ float recompute_element(const device::GemmTile& tile, int row, int col) {
 }
 
 Result<AbftReport> verify_abft(const device::GemmTile& tile, std::int64_t recompute_budget) {
-  KILN_TRY(check_shape(tile));
+  KILN_TRY(validate_tile(tile));
 
   const Checksums sums = compute_checksums(tile);
   AbftReport report;

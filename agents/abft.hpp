@@ -87,7 +87,12 @@ bool products_are_exact(const device::GemmTile& tile);
 float recompute_element(const device::GemmTile& tile, int row, int col);
 
 // invalid_argument when the tile's dimensions and vectors do not agree, or
-// its inputs are not finite. `recompute_budget` in multiply-adds.
+// its inputs are not finite: a tile from a broken backend, which no
+// verification may read further.
+Status validate_tile(const device::GemmTile& tile);
+
+// invalid_argument when the tile's dimensions and vectors do not agree, or
+// its inputs are not finite (validate_tile). `recompute_budget` in multiply-adds.
 Result<AbftReport> verify_abft(const device::GemmTile& tile, std::int64_t recompute_budget = kAbftRecomputeBudget);
 
 }  // namespace kiln::agent

@@ -114,12 +114,24 @@ void GemmVerifier::run_compared(Seconds share, const device::GemmWork& base, boo
     take_check(slice);
     return;
   }
+  // A missing or malformed tile is a backend defect: nothing may read it
+  // (the golden reference is computed from it), and a voter leaves.
+  std::string unusable;
   if (!slice.tile) {
-    if (tile_errors_++ == 0) first_tile_error_ = "the chip returned no tile to compare";
+    unusable = "the chip returned no tile to compare";
+  } else if (auto valid = validate_tile(*slice.tile); !valid) {
+    unusable = valid.error().message;
+  } else if (golden_ && (golden_->rows != slice.tile->rows || golden_->cols != slice.tile->cols ||
+                         golden_->depth != slice.tile->depth)) {
+    unusable = fmt::format("tile {}x{}x{} differs in shape from the reference {}x{}x{}", slice.tile->rows,
+                           slice.tile->cols, slice.tile->depth, golden_->rows, golden_->cols, golden_->depth);
+  }
+  if (!unusable.empty()) {
+    if (tile_errors_++ == 0) first_tile_error_ = unusable;
     if (vote && vote_member_ >= 0) {
       env_.context.vote->leave(env_.spec.step_index(), vote_member_);
       vote_member_ = -1;
-      vote_stopped_ = "vote: the chip returned no tile";
+      vote_stopped_ = fmt::format("vote: {}", unusable);
     }
     return;
   }

@@ -91,6 +91,7 @@ class FakeChip final : public device::Chip {
         c[i] = device::flip_bit(c[i], flip.bit);
       }
     }
+    if (mangle_slice) mangle_slice(slice);
     if (after_slice) after_slice(*this);
     return slice;
   }
@@ -110,6 +111,8 @@ class FakeChip final : public device::Chip {
   std::optional<int> hang_after_calls;
   double tflops_at_full = 80;
   std::function<void(FakeChip&)> after_slice;
+  // Applied to each GEMM slice before it is returned (a broken backend).
+  std::function<void(device::GemmSlice&)> mangle_slice;
   int gemm_calls = 0;
   int idle_calls = 0;
   int runs_started = 0;

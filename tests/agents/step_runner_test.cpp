@@ -1,8 +1,12 @@
 #include "agents/step_runner.hpp"
 
 #include <chrono>
+#include <cmath>
+#include <functional>
 #include <stdexcept>
 #include <thread>
+#include <tuple>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -349,6 +353,50 @@ TEST(StepRunnerTest, AnExceptionFromTheChipBecomesAResultNotACrash) {
     EXPECT_EQ(r.note(), "internal error: driver fell over");
   }
 }
+
+// No input from a chip crashes the agent: a backend that returns no tile,
+// or a tile whose vectors do not match its shape or hold NaN inputs, gets
+// its step ended without a verdict it cannot vouch for, under every
+// verification that reads tiles; the next step still runs.
+struct BrokenTile {
+  const char* what;
+  std::function<void(device::GemmSlice&)> mangle;
+};
+
+class MalformedTile : public ::testing::TestWithParam<std::tuple<const char*, int>> {};
+
+std::vector<BrokenTile> broken_tiles() {
+  return {
+      {"no tile", [](device::GemmSlice& s) { s.tile.reset(); }},
+      {"short c", [](device::GemmSlice& s) { s.tile->c.resize(s.tile->c.size() / 2); }},
+      {"short a", [](device::GemmSlice& s) { s.tile->a.resize(3); }},
+      {"columns disagree", [](device::GemmSlice& s) { s.tile->cols += 5; }},
+      {"empty shape", [](device::GemmSlice& s) { s.tile->rows = 0; }},
+      {"nan input", [](device::GemmSlice& s) { s.tile->b[1] = std::nanf(""); }},
+  };
+}
+
+TEST_P(MalformedTile, EndsTheStepUnvouchedAndTheAgentCarriesOn) {
+  const auto [verify, which] = GetParam();
+  const BrokenTile broken = broken_tiles()[static_cast<std::size_t>(which)];
+  SCOPED_TRACE(std::string(verify) + ", " + broken.what);
+  Harness h;
+  h.chip.mangle_slice = broken.mangle;
+  const auto out = h.run(phase(1, {step(0, "gemm", 1.0, gemm_params(verify))}, {"F-00"}));
+  ASSERT_EQ(out.results.size(), 1u);
+  const auto& r = *out.result(0);
+  EXPECT_FALSE(r.completed()) << "a step whose tiles could not be checked cannot pass";
+  EXPECT_FALSE(r.note().empty());
+  // And the chip can still be tested: the next phase runs normally.
+  h.chip.mangle_slice = nullptr;
+  const auto next = h.run(phase(2, {step(1, "gemm", 0.5, gemm_params(verify))}, {"F-00"}));
+  ASSERT_EQ(next.results.size(), 1u);
+  EXPECT_TRUE(next.result(1)->completed()) << next.result(1)->note();
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryTileReadingVerify, MalformedTile,
+                         ::testing::Combine(::testing::Values("abft", "golden", "abft+golden"),
+                                            ::testing::Range(0, 6)));
 
 TEST(StepRunnerTest, TickSecondsFallsBackForNonsenseRates) {
   EXPECT_DOUBLE_EQ(tick_seconds(10), 0.1);
