@@ -12,6 +12,7 @@
 #include "agents/agent_options.hpp"
 #include "core/endpoint.hpp"
 #include "core/log.hpp"
+#include "core/version.hpp"
 #include "device/lab.hpp"
 #include "device/sku.hpp"
 
@@ -38,10 +39,11 @@ int main(int argc, char** argv) {
                  "Spool directory. Accepted but not used yet: the on-disk spool is a later issue; until then "
                  "unacknowledged batches are kept in memory");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+  app.set_version_flag("--version", kiln::version_line("kiln-agent"));
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
-    return app.exit(e);  // --help
+    return app.exit(e);  // --help, --version
   } catch (const CLI::ParseError& e) {
     (void)app.exit(e);
     return 1;

@@ -158,7 +158,12 @@ int run_submit(const GlobalOptions& global, const SubmitOptions& options) {
   auto text_report = reports::render_report_text(*report);
   if (!text_report) return fail(text_report.error());
   std::cout << *text_report;
-  return progress.status() == kiln::v1::RUN_COMPLETED ? 0 : 1;
+  if (progress.status() != kiln::v1::RUN_COMPLETED) return 1;
+  auto met = reports::fail_on_message(*report, options.fail_on);
+  if (!met) return fail(met.error());
+  if (met->empty()) return 0;
+  std::cerr << *met << "\n";
+  return reports::kExitChipsMetFailOn;
 }
 
 int run_list(const GlobalOptions& global, bool json) {

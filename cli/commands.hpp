@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/options.hpp"
+#include "reports/fail_on.hpp"
 
 namespace kiln::cli {
 
@@ -18,6 +19,7 @@ struct SubmitOptions {
   std::vector<std::string> racks;
   std::optional<std::uint64_t> seed;
   bool wait = false;
+  reports::FailOn fail_on = reports::kDefaultFailOn;  // with wait: exit 3 when a chip meets it
 };
 int run_submit(const GlobalOptions& global, const SubmitOptions& options);
 int run_list(const GlobalOptions& global, bool json);

@@ -271,7 +271,12 @@ int run_lab(const LabOptions& options) {
       std::this_thread::sleep_for(200ms);
   }
   if (abort_sent || interrupted()) return 130;
-  return progress.status() == kiln::v1::RUN_COMPLETED ? 0 : 1;
+  if (progress.status() != kiln::v1::RUN_COMPLETED) return 1;
+  auto met = reports::fail_on_message(*report, options.fail_on);
+  if (!met) return fail(met.error().message);
+  if (met->empty()) return 0;
+  std::cerr << *met << "\n";
+  return reports::kExitChipsMetFailOn;
 }
 
 }  // namespace kiln::cli

@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include "reports/fail_on.hpp"
+
 namespace kiln::cli {
 
 struct LabOptions {
@@ -17,11 +19,13 @@ struct LabOptions {
   std::string skus;  // default: <lab dir>/../skus
   std::optional<std::uint64_t> seed;
   bool gui = false;
-  std::string report_format = "text";  // text | json
+  std::string report_format = "text";  // a name of reports::report_formats()
+  reports::FailOn fail_on = reports::kDefaultFailOn;
 };
 
-// Exit status: 0 when the run completed (whatever the verdicts), 1 on an
-// error, 130 when interrupted.
+// Exit status (docs/cli.md): 0 when the run completed and no chip met
+// `fail_on`, 3 when one did, 1 on an error (or a run that did not
+// complete), 130 when interrupted.
 int run_lab(const LabOptions& options);
 
 }  // namespace kiln::cli

@@ -6,12 +6,33 @@
 #include "cli/commands.hpp"
 #include "cli/lab_command.hpp"
 #include "core/log.hpp"
+#include "core/version.hpp"
+#include "reports/fail_on.hpp"
 #include "reports/report_formats.hpp"
+
+namespace {
+
+// Exit status for a command line kiln cannot parse (docs/cli.md).
+constexpr int kExitUsage = 2;
+constexpr const char* kFailOnHelp =
+    "exit 4 when a chip's verdict is this or worse (pass < marginal < inconclusive < error < fail); never: only "
+    "errors make the exit status non-zero";
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace kiln::cli;
+  namespace reports = kiln::reports;
   CLI::App app{"kiln — validate and burn in AI accelerator chips"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", kiln::version_line("kiln"));
+  // Global options may follow the subcommand too (`kiln report 1 --db F`):
+  // a subcommand hands the options it does not know to its parent.
+  app.fallthrough();
+  // Every error starts "kiln: ", argument errors included (docs/cli.md).
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return "kiln: " + std::string(e.what()) + "\nRun with --help for more information.\n";
+  });
   GlobalOptions global;
   app.add_option("--daemon", global.daemon, "kilnd address HOST:PORT (default 127.0.0.1:7450)")->envname("KILN_DAEMON");
   app.add_option("--token-file", global.token_file, "file holding the daemon's shared secret")
@@ -33,8 +54,13 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember(kiln::reports::report_format_names()))
       ->capture_default_str();
   lab_cmd->add_flag("--gui", lab.gui, "open the dashboard on the lab");
+  std::string lab_fail_on = reports::to_string(reports::kDefaultFailOn);
+  lab_cmd->add_option("--fail-on", lab_fail_on, kFailOnHelp)
+      ->check(CLI::IsMember(reports::fail_on_names()))
+      ->capture_default_str();
   lab_cmd->callback([&] {
     if (*lab_seed_opt) lab.seed = lab_seed;
+    lab.fail_on = *reports::parse_fail_on(lab_fail_on);
     status = run_lab(lab);
   });
 
@@ -57,8 +83,13 @@ int main(int argc, char** argv) {
   submit_cmd->add_option("--racks", racks_csv, "comma-separated racks (default: the plan's targets)");
   auto* seed_opt = submit_cmd->add_option("--seed", submit_seed, "run seed (default: the plan's, else drawn)");
   submit_cmd->add_flag("--wait", submit.wait, "wait for the run, showing progress, then print its report");
+  std::string submit_fail_on = reports::to_string(reports::kDefaultFailOn);
+  submit_cmd->add_option("--fail-on", submit_fail_on, std::string(kFailOnHelp) + " (with --wait)")
+      ->check(CLI::IsMember(reports::fail_on_names()))
+      ->capture_default_str();
   submit_cmd->callback([&] {
     if (*seed_opt) submit.seed = submit_seed;
+    submit.fail_on = *reports::parse_fail_on(submit_fail_on);
     std::stringstream ss(racks_csv);
     for (std::string r; std::getline(ss, r, ',');) {
       if (!r.empty()) submit.racks.push_back(r);
@@ -111,8 +142,11 @@ int main(int argc, char** argv) {
   try {
     (void)kiln::setup_logging("kiln", "warn");
     app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --help, --version
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    (void)app.exit(e);
+    return kExitUsage;
   } catch (const std::exception& e) {
     std::cerr << "kiln: fatal: " << e.what() << "\n";
     return 1;

@@ -10,6 +10,7 @@
 
 #include "core/endpoint.hpp"
 #include "core/log.hpp"
+#include "core/version.hpp"
 #include "daemon/daemon.hpp"
 
 int main(int argc, char** argv) {
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
   bool insecure_listen = false;
   app.add_flag("--insecure-listen", insecure_listen,
                "allow a --listen address other than loopback although kilnd has no TLS yet (a network you trust)");
+  app.set_version_flag("--version", kiln::version_line("kilnd"));
   CLI11_PARSE(app, argc, argv);
 
   try {

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/clock.hpp"
+#include "core/version.hpp"
 #include "net/error_reply.hpp"
 
 namespace kiln::daemon {
@@ -160,7 +161,7 @@ void Session::on_envelope(kiln::v1::Envelope envelope) {
     connection_->set_max_frame_bytes(wire::kMaxFrameBytes);
     connection_->set_heartbeat(timeouts_.heartbeat);
     connection_->set_silence(role_ == kiln::v1::ROLE_AGENT ? timeouts_.agent_silence : timeouts_.client_silence);
-    reply.mutable_welcome()->set_daemon_version("kilnd 0.1.0");
+    reply.mutable_welcome()->set_daemon_version(version_line("kilnd"));
     reply.mutable_welcome()->set_server_time_unix_ms(unix_ms_now());
     send(std::move(reply));
     return;

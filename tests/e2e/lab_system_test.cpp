@@ -61,7 +61,9 @@ class System : public ::testing::Test {
 TEST_F(System, DemoLabCatchesThePlantedSdcAndRecordsEverything) {
   const std::string db = (dir_ / "kiln.db").string();
   Outcome lab = run(bin("kiln") + " lab --db '" + db + "' --format json");
-  ASSERT_EQ(lab.status, 0) << lab.err;
+  // A CI job fails on the planted chip: status 4 and the chip named (docs/cli.md).
+  ASSERT_EQ(lab.status, 4) << lab.err;
+  EXPECT_NE(lab.err.find("kiln: 1 chip at or above --fail-on error: TRN-0205 (fail)"), std::string::npos) << lab.err;
   const Json report = Json::parse(lab.out);
   EXPECT_EQ(report["run"]["status"], "completed");
   EXPECT_EQ(report["run"]["plan"], "smoke");
@@ -89,8 +91,9 @@ TEST_F(System, DemoLabCatchesThePlantedSdcAndRecordsEverything) {
   }
   EXPECT_EQ(passed, 15);
 
-  // Later, with no daemon: the same report from the database file.
-  Outcome again = run(bin("kiln") + " --db '" + db + "' report 1 --format json");
+  // Later, with no daemon: the same report from the database file, the
+  // global --db given after the subcommand as readily as before it.
+  Outcome again = run(bin("kiln") + " report 1 --format json --db '" + db + "'");
   ASSERT_EQ(again.status, 0) << again.err;
   EXPECT_EQ(Json::parse(again.out)["chips"], report["chips"]);
   Outcome text = run(bin("kiln") + " --db '" + db + "' report 1");
@@ -107,6 +110,26 @@ TEST_F(System, DemoLabCatchesThePlantedSdcAndRecordsEverything) {
   EXPECT_NE(missing.status, 0);
   EXPECT_NE(missing.err.find("42"), std::string::npos) << missing.err;
   EXPECT_EQ(std::count(missing.err.begin(), missing.err.end(), '\n'), 1) << missing.err;
+}
+
+// What a CI job and a shell user rely on: --fail-on never, --version, and
+// argument errors that say "kiln: " and exit 2.
+TEST_F(System, ExitStatusFollowsFailOnAndTheCommandLineHabitsHold) {
+  const std::string db = (dir_ / "kiln.db").string();
+  Outcome lenient = run(bin("kiln") + " lab --fail-on never --db '" + db + "'");
+  EXPECT_EQ(lenient.status, 0) << lenient.err;
+  EXPECT_NE(lenient.out.find("TRN-0205"), std::string::npos);
+  Outcome bad_level = run(bin("kiln") + " lab --fail-on sometimes");
+  EXPECT_EQ(bad_level.status, 2);
+  EXPECT_EQ(bad_level.err.rfind("kiln: --fail-on: sometimes not in", 0), 0u) << bad_level.err;
+  Outcome missing = run(bin("kiln") + " report");
+  EXPECT_EQ(missing.status, 2);
+  EXPECT_EQ(missing.err.rfind("kiln: ", 0), 0u) << missing.err;
+  for (const char* program : {"kiln", "kilnd", "kiln-agent"}) {
+    Outcome version = run(bin(program) + " --version");
+    EXPECT_EQ(version.status, 0) << program << ": " << version.err;
+    EXPECT_EQ(version.out, std::string(program) + " " + KILN_VERSION_STRING + "\n") << program;
+  }
 }
 
 // The cpu backend on this machine: real verified GEMMs, a measured peak,
