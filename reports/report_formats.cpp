@@ -1,5 +1,7 @@
 #include "reports/report_formats.hpp"
 
+#include "reports/report_csv.hpp"
+#include "reports/report_junit.hpp"
 #include "reports/report_text.hpp"
 
 namespace kiln::reports {
@@ -17,6 +19,8 @@ const std::vector<ReportFormat>& report_formats() {
   static const std::vector<ReportFormat> formats{
       {"text", "verdict table, failures with location and conditions, how to reproduce", &render_report_text},
       {"json", "the JSON report of docs/design.md §6", &as_json},
+      {"junit", "JUnit XML for CI: a testsuite per chip, a testcase per step", &render_report_junit},
+      {"csv", "a row per chip and step: verdict, reason, failures with their location", &render_report_csv},
   };
   return formats;
 }

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "reports/cause_lines.hpp"
+#include "reports/failure_text.hpp"
 #include "reports/shmoo_map.hpp"
 #include "reports/step_names.hpp"
 
@@ -23,32 +24,6 @@ std::string text_or(const Json& j, const char* key, const char* fallback = "-") 
   if (!j.contains(key) || j[key].is_null()) return fallback;
   if (j[key].is_string()) return j[key].get<std::string>();
   return j[key].dump();
-}
-
-std::string location_text(const Json& f) {
-  std::string out;
-  auto add = [&](const std::string& part) { out += (out.empty() ? "" : " ") + part; };
-  if (f.contains("core")) add(fmt::format("core {}", f["core"].dump()));
-  if (f.contains("pe")) add(fmt::format("pe [{},{}]", f["pe"][0].dump(), f["pe"][1].dump()));
-  if (f.contains("bit")) add(fmt::format("bit {}", f["bit"].dump()));
-  for (std::string_view key : {std::string_view("stack"), std::string_view("channel"), std::string_view("link"),
-                               std::string_view(metrics::kVoltageMv), std::string_view(metrics::kClockMhz)}) {
-    if (f.contains(key)) add(fmt::format("{} {}", key, f[key].dump()));
-  }
-  return out;
-}
-
-std::string conditions_text(const Json& c) {
-  std::string out;
-  // The conditions a detection records (DESIGN §5), with the catalog's units.
-  for (metrics::MetricName name : {metrics::kTemperatureC, metrics::kPowerW, metrics::kClockMhz, metrics::kVoltageMv}) {
-    const std::string key = name.str();
-    if (c.contains(key) && c[key].is_number()) {
-      out += fmt::format("{}{:.1f} {}", out.empty() ? "" : ", ", c[key].get<double>(),
-                         metrics::MetricCatalog::builtin().at(name).unit);
-    }
-  }
-  return out;
 }
 
 }  // namespace

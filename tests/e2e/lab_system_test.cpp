@@ -101,6 +101,23 @@ TEST_F(System, DemoLabCatchesThePlantedSdcAndRecordsEverything) {
   EXPECT_NE(text.out.find("TRN-0205"), std::string::npos);
   EXPECT_NE(text.out.find("sdc in step gemm-bf16: core 1 pe [12,40] bit 22"), std::string::npos) << text.out;
 
+  // JUnit XML as a CI system reads it: Debian's python3-junitparser.
+  if (!fs::exists("/usr/bin/python3") || std::system("/usr/bin/python3 -c 'import junitparser' >/dev/null 2>&1") != 0) {
+    ADD_FAILURE() << "python3-junitparser is not installed (scripts/install-deps.sh installs it)";
+  } else {
+    const std::string xml = (dir_ / "report.xml").string();
+    Outcome junit = run(bin("kiln") + " --db '" + db + "' report 1 --format junit -o '" + xml + "'");
+    ASSERT_EQ(junit.status, 0) << junit.err;
+    Outcome parsed = run("/usr/bin/python3 tests/e2e/junit_check.py '" + xml +
+                         "' 16 TRN-0205 sdc 'sdc at core 1 pe [12,40] bit 22'");
+    EXPECT_EQ(parsed.status, 0) << parsed.out << parsed.err;
+  }
+  Outcome rows = run(bin("kiln") + " --db '" + db + "' report 1 --format csv");
+  ASSERT_EQ(rows.status, 0) << rows.err;
+  EXPECT_EQ(rows.out.rfind("run,plan,seed,serial,rack,slot,sku,chip_verdict,step,", 0), 0u) << rows.out;
+  EXPECT_NE(rows.out.find(",TRN-0205,r02,5,trn2-sim,fail,gemm-bf16,0,fail,true,"), std::string::npos) << rows.out;
+  EXPECT_NE(rows.out.find("sdc at core 1 pe [12,40] bit 22"), std::string::npos) << rows.out;
+
   Outcome csv = run(bin("kiln") + " --db '" + db + "' telemetry 1 --chip TRN-0205 --metric temperature_c");
   ASSERT_EQ(csv.status, 0) << csv.err;
   EXPECT_EQ(csv.out.rfind("serial,step,t_s,time,metric,value\n", 0), 0u);
