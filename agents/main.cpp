@@ -9,12 +9,12 @@
 #include <CLI/CLI.hpp>
 
 #include "agents/agent.hpp"
-#include "agents/agent_options.hpp"
 #include "core/endpoint.hpp"
 #include "core/log.hpp"
 #include "core/version.hpp"
 #include "device/lab.hpp"
 #include "device/sku.hpp"
+#include "device/sku_search.hpp"
 
 namespace {
 
@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
   app.add_option("--daemon", daemon, "kilnd address, HOST:PORT")->required();
   app.add_option("--token-file", token_file, "File whose first line is the shared secret")->required();
   app.add_option("--lab", lab_path, "Lab file (device/labs/*.yaml)")->required();
-  app.add_option("--skus", skus_dir, "SKU directory (default: <lab dir>/../skus)");
+  app.add_option("--skus", skus_dir,
+                 "SKU directory (default: $KILN_SKU_PATH, then next to the lab, then the installed share/kiln/skus)");
   app.add_option("--backend", backend, "Override the rack's backend (sim and cpu are built in; cuda is not yet)")
       ->check(CLI::IsMember({"sim", "cpu", "cuda"}));
   app.add_option("--spool", spool,
@@ -56,8 +57,10 @@ int main(int argc, char** argv) {
   if (!address) return fail(address.error().message);
   auto token = kiln::read_token_file(token_file);
   if (!token) return fail(token.error().message);
-  if (skus_dir.empty()) skus_dir = kiln::agent::default_sku_dir(lab_path);
-  auto catalog = kiln::device::SkuCatalog::load_directory(skus_dir);
+  auto found_skus = kiln::device::find_sku_directory(
+      {skus_dir, kiln::device::sku_path_from_environment(), lab_path, kiln::device::this_program_path()});
+  if (!found_skus) return fail(found_skus.error().message);
+  auto catalog = kiln::device::SkuCatalog::load_directory(*found_skus);
   if (!catalog) return fail(catalog.error().message);
   auto lab = kiln::device::load_lab_file(lab_path, *catalog);
   if (!lab) return fail(lab.error().message);

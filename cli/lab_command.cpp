@@ -19,6 +19,7 @@
 #include "cli/progress.hpp"
 #include "core/units.hpp"
 #include "device/lab.hpp"
+#include "device/sku_search.hpp"
 #include "reports/report_formats.hpp"
 #include "reports/reproduce.hpp"
 #include "reports/run_status.hpp"
@@ -89,17 +90,35 @@ int fail(const std::string& message) {
   return 1;
 }
 
+// A relative lab or plan path that is not under the current directory is
+// looked up in the installed shared data (<prefix>/share/kiln/labs/…,
+// …/testplans/…), so `kiln lab` runs from anywhere after `cmake --install`.
+std::string shipped_or_given(const std::string& given) {
+  const fs::path path(given);
+  std::error_code ec;
+  if (path.is_absolute() || fs::exists(path, ec)) return given;
+  std::string relative = path.lexically_normal().string();
+  if (relative.rfind("device/", 0) == 0) relative = relative.substr(7);
+  const fs::path installed = own_directory() / ".." / "share" / "kiln" / relative;
+  return fs::exists(installed, ec) ? installed.lexically_normal().string() : given;
+}
+
 }  // namespace
 
-int run_lab(const LabOptions& options) {
+int run_lab(const LabOptions& given_options) {
+  LabOptions options = given_options;
+  options.lab = shipped_or_given(options.lab);
+  options.plan = shipped_or_given(options.plan);
   const fs::path dash_path = own_directory() / "kiln-dash";
   if (options.gui && !fs::exists(dash_path)) {
     return fail("--gui needs kiln-dash next to kiln (" + dash_path.string() + "), and this build has none");
   }
   // 1. Everything is checked before anything starts.
   const fs::path lab_path = fs::absolute(options.lab);
-  const std::string skus =
-      options.skus.empty() ? (lab_path.parent_path().parent_path() / "skus").string() : options.skus;
+  auto found_skus = device::find_sku_directory(
+      {options.skus, device::sku_path_from_environment(), lab_path.string(), device::this_program_path()});
+  if (!found_skus) return fail(found_skus.error().message);
+  const std::string skus = *found_skus;
   auto catalog = device::SkuCatalog::load_directory(skus);
   if (!catalog) return fail(catalog.error().message);
   auto lab = device::load_lab_file(lab_path.string(), *catalog);

@@ -48,7 +48,9 @@ int main(int argc, char** argv) {
   lab_cmd->add_option("--lab", lab.lab, "lab file")->capture_default_str();
   lab_cmd->add_option("--plan", lab.plan, "test plan")->capture_default_str();
   lab_cmd->add_option("--db", lab.db, "database to record into (kept afterwards)")->capture_default_str();
-  lab_cmd->add_option("--skus", lab.skus, "SKU directory (default: <lab dir>/../skus)");
+  lab_cmd->add_option(
+      "--skus", lab.skus,
+      "SKU directory (default: $KILN_SKU_PATH, then next to the lab, then the installed share/kiln/skus)");
   auto* lab_seed_opt = lab_cmd->add_option("--seed", lab_seed, "run seed (default: the plan's, else drawn)");
   lab_cmd->add_option("--format", lab.report_format, "report format printed at the end")
       ->check(CLI::IsMember(kiln::reports::report_format_names()))

@@ -1,5 +1,3 @@
-#include "agents/agent_options.hpp"
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -10,11 +8,6 @@
 
 namespace kiln::agent {
 namespace {
-
-TEST(AgentOptionsTest, DefaultSkuDirIsBesideTheLabsDir) {
-  EXPECT_EQ(default_sku_dir("device/labs/demo.yaml"), "device/skus");
-  EXPECT_EQ(default_sku_dir("/opt/kiln/labs/x.yaml"), "/opt/kiln/skus");
-}
 
 TEST(MetricSummaryTest, RunningMinAvgMax) {
   MetricSummaries s;
