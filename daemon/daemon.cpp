@@ -7,12 +7,15 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <filesystem>
 #include <future>
 
 #include "core/clock.hpp"
 #include "core/log_throttle.hpp"
 #include "daemon/hub.hpp"
 #include "daemon/ingest_writer.hpp"
+#include "daemon/metrics_http.hpp"
+#include "daemon/prometheus_text.hpp"
 #include "metrics/catalog.hpp"
 #include "net/backoff.hpp"
 #include "schema/store.hpp"
@@ -70,13 +73,44 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
   daemon->writer_ = std::make_unique<IngestWriter>(std::move(writer).value(), daemon->io_.get_executor());
   daemon->hub_ = std::make_unique<Hub>(daemon->io_.get_executor(), daemon->config_.credential, daemon->config_.db_path,
                                        *daemon->writer_, *daemon->registry_, catalog);
+  if (!daemon->config_.metrics_host.empty()) {
+    Daemon* self = daemon.get();
+    auto metrics = MetricsHttp::listen(daemon->io_, daemon->config_.metrics_host, daemon->config_.metrics_port,
+                                       daemon->config_.allow_insecure_listen, [self] { return self->metrics_page(); });
+    if (!metrics) return metrics.error();
+    daemon->metrics_ = std::move(metrics).value();
+  }
   return daemon;
 }
 
 Daemon::~Daemon() { stop(); }
 
+std::uint16_t Daemon::metrics_port() const { return metrics_ ? metrics_->port() : 0; }
+
+std::string Daemon::metrics_page() {
+  DaemonHealth health;
+  health.sessions = 0;
+  for (const auto& [id, weak] : sessions_) health.sessions += weak.expired() ? 0 : 1;
+  const IngestWriter::Stats stats = writer_->stats();
+  health.ingest_jobs = stats.jobs;
+  health.ingest_transactions = stats.transactions;
+  health.ingest_failed_jobs = stats.failed_jobs;
+  health.writer_queue = stats.queued;
+  health.last_commit_unix_ms = stats.last_commit_unix_ms;
+  std::error_code ec;
+  const auto db = std::filesystem::file_size(config_.db_path, ec);
+  if (!ec) {
+    const auto wal = std::filesystem::file_size(config_.db_path + "-wal", ec);
+    health.database_bytes = static_cast<std::int64_t>(db + (ec ? 0 : wal));
+  }
+  health.now_unix_ms = unix_ms_now();
+  const metrics::MetricCatalog& catalog = config_.metrics ? *config_.metrics : metrics::MetricCatalog::builtin();
+  return prometheus_text(hub_->live().snapshot(), health, catalog);
+}
+
 void Daemon::start() {
   asio::co_spawn(io_, accept_loop(), asio::detached);
+  if (metrics_) metrics_->start();
   io_thread_ = std::thread([this] {
     for (;;) {
       try {
@@ -153,6 +187,7 @@ void Daemon::stop() {
     asio::post(io_, [this, &closed] {
       boost::system::error_code ignored;
       acceptor_.close(ignored);
+      if (metrics_) metrics_->close();
       for (auto& [id, weak] : sessions_) {
         if (auto s = weak.lock()) s->close("daemon stopping");
       }

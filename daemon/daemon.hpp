@@ -30,6 +30,7 @@ namespace kiln::daemon {
 
 class Hub;
 class IngestWriter;
+class MetricsHttp;
 
 // How many peers kilnd serves at once. A connection past either cap is
 // closed as soon as it is accepted (logged at most once a second).
@@ -49,6 +50,10 @@ struct DaemonConfig {
   // loopback is refused unless this is set (kilnd --insecure-listen), since
   // anyone on the path would read the token and every result.
   bool allow_insecure_listen = false;
+  // kilnd --metrics HOST:PORT: serve Prometheus' /metrics there (port 0:
+  // any free port, see metrics_port()); empty host: not served.
+  std::string metrics_host;
+  std::uint16_t metrics_port = 0;
   // What plans may name and how metrics are judged; null: the built-in
   // patterns and catalog (tests add toy ones).
   std::shared_ptr<const plan::PatternRegistry> patterns;
@@ -63,6 +68,8 @@ class Daemon {
   Daemon& operator=(const Daemon&) = delete;
 
   std::uint16_t port() const { return port_; }
+  // Where /metrics is served (0: not served).
+  std::uint16_t metrics_port() const;
   void start();
   // Orderly: stop accepting, close sessions, drain the writer.
   void stop();
@@ -78,6 +85,9 @@ class Daemon {
   boost::asio::ip::tcp::acceptor acceptor_;
   std::shared_ptr<const plan::PatternRegistry> registry_;
   std::unique_ptr<IngestWriter> writer_;
+  std::unique_ptr<MetricsHttp> metrics_;
+  // The /metrics page, on the io thread.
+  std::string metrics_page();
   std::unique_ptr<Hub> hub_;
   std::map<std::uint64_t, std::weak_ptr<Session>> sessions_;
   std::uint64_t next_session_id_ = 1;

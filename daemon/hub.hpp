@@ -32,6 +32,9 @@ class Hub final : public SessionHandler {
   // Stops the query pool; pending queries finish first.
   void stop();
 
+  // The live feed, for /metrics (on the io thread).
+  const LiveFeed& live() const { return live_; }
+
  private:
   void on_agent_message(Session& session, kiln::v1::Envelope& envelope);
   void on_client_message(Session& session, kiln::v1::Envelope& envelope);

@@ -1,9 +1,12 @@
 #include "daemon/ingest_writer.hpp"
 
+#include <algorithm>
 #include <exception>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
+
+#include "core/clock.hpp"
 
 namespace kiln::daemon {
 
@@ -36,7 +39,9 @@ void IngestWriter::stop() {
 
 IngestWriter::Stats IngestWriter::stats() const {
   std::lock_guard lock(mutex_);
-  return stats_;
+  Stats out = stats_;
+  out.queued = queue_.size();
+  return out;
 }
 
 void IngestWriter::loop() {
@@ -113,6 +118,9 @@ void IngestWriter::run_batch(std::deque<Pending>& batch) {
   stats_.jobs += batch.size();
   stats_.transactions += all_ok ? 1 : batch.size();
   for (const auto& o : outcomes) stats_.failed_jobs += o.ok() ? 0 : 1;
+  if (std::any_of(outcomes.begin(), outcomes.end(), [](const Status& o) { return o.ok(); })) {
+    stats_.last_commit_unix_ms = unix_ms_now();
+  }
   finish();
 }
 

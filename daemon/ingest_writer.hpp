@@ -38,6 +38,8 @@ class IngestWriter {
     std::uint64_t jobs = 0;
     std::uint64_t transactions = 0;
     std::uint64_t failed_jobs = 0;
+    std::size_t queued = 0;                // jobs waiting now
+    std::int64_t last_commit_unix_ms = 0;  // 0: none yet
   };
   Stats stats() const;
 

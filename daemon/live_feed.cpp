@@ -80,6 +80,21 @@ LiveFeed::Chip& LiveFeed::chip(const std::string& serial) {
   return it->second;
 }
 
+LiveFeed::Snapshot LiveFeed::snapshot() const {
+  Snapshot out;
+  out.chips.reserve(chips_.size());
+  for (const auto& [serial, chip] : chips_) out.chips.push_back(chip.live);
+  std::sort(out.chips.begin(), out.chips.end(),
+            [](const kiln::v1::ChipLive& a, const kiln::v1::ChipLive& b) { return a.serial() < b.serial(); });
+  out.metric_names = metric_names_;
+  for (const auto& [id, run] : runs_) {
+    if (run.live.state() != kiln::v1::LIVE_RUN_ENDED) out.runs.push_back(run.live);
+  }
+  for (const auto& [id, rack] : racks_) out.racks.push_back(rack.live);
+  out.subscribers = subscribers_.size();
+  return out;
+}
+
 std::uint32_t LiveFeed::metric_index(const std::string& name) {
   auto [it, inserted] = metric_ids_.try_emplace(name, static_cast<std::uint32_t>(metric_names_.size()));
   if (inserted) metric_names_.push_back(name);

@@ -65,6 +65,17 @@ class LiveFeed {
 
   std::size_t subscribers() const { return subscribers_.size(); }
 
+  // What the feed knows now, for /metrics (daemon/prometheus_text.hpp):
+  // each chip's latest state, the runs that are queued or running, the racks.
+  struct Snapshot {
+    std::vector<kiln::v1::ChipLive> chips;  // sorted by serial
+    std::vector<std::string> metric_names;  // ChipLive::metric_index → name
+    std::vector<kiln::v1::RunLive> runs;    // by run id
+    std::vector<kiln::v1::RackLive> racks;  // by rack id
+    std::size_t subscribers = 0;
+  };
+  Snapshot snapshot() const;
+
  private:
   struct Chip {
     kiln::v1::ChipLive live;  // metric_index/value hold the latest sample

@@ -26,6 +26,10 @@ int main(int argc, char** argv) {
       ->envname("KILN_TOKEN_FILE");
   app.add_option("--port-file", port_file, "write the port actually listened on to this file once ready");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off")->capture_default_str();
+  std::string metrics_listen;
+  app.add_option("--metrics", metrics_listen,
+                 "serve Prometheus metrics at http://HOST:PORT/metrics (e.g. 127.0.0.1:9450; loopback unless "
+                 "--insecure-listen)");
   bool insecure_listen = false;
   app.add_flag("--insecure-listen", insecure_listen,
                "allow a --listen address other than loopback although kilnd has no TLS yet (a network you trust)");
@@ -65,12 +69,24 @@ int main(int argc, char** argv) {
     config.listen_port = endpoint->port;
     config.credential = *token;
     config.allow_insecure_listen = insecure_listen;
+    if (!metrics_listen.empty()) {
+      auto metrics = kiln::parse_endpoint(metrics_listen, /*allow_any_port=*/true);
+      if (!metrics) {
+        std::cerr << "kilnd: --metrics " << metrics.error().message << "\n";
+        return 2;
+      }
+      config.metrics_host = metrics->host;
+      config.metrics_port = metrics->port;
+    }
     auto daemon = kiln::daemon::Daemon::create(std::move(config));
     if (!daemon) {
       std::cerr << "kilnd: " << daemon.error().message << "\n";
       return 1;
     }
     (*daemon)->start();
+    if ((*daemon)->metrics_port() != 0) {
+      spdlog::info("serving http://{}/metrics (port {})", metrics_listen, (*daemon)->metrics_port());
+    }
     if (!port_file.empty()) {
       // Written whole under a temporary name, then renamed: a reader never sees half a number.
       const std::string tmp = port_file + ".tmp";

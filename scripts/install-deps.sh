@@ -16,6 +16,7 @@ packages=(
   libopenblas-dev libdnnl-dev
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl1-mesa-dev
   python3 python3-junitparser   # tests: the JUnit report read by a real consumer
+  prometheus                    # tests: promtool checks kilnd's /metrics
 )
 
 missing=()

@@ -30,6 +30,7 @@ struct LabExtensions {
   std::shared_ptr<const plan::PatternRegistry> patterns;
   std::shared_ptr<const agent::PatternFactory> pattern_factory;
   std::shared_ptr<const metrics::MetricCatalog> metrics;
+  bool serve_metrics = false;  // the daemon serves /metrics on a free loopback port
 };
 
 class LabFixture {
@@ -53,6 +54,7 @@ class LabFixture {
   void wait_for_racks(std::size_t count, std::chrono::seconds timeout = std::chrono::seconds(20));
 
   std::uint16_t port() const { return daemon_->port(); }
+  std::uint16_t metrics_port() const { return daemon_->metrics_port(); }
   const std::string& credential() const { return credential_; }
   const std::filesystem::path& db_path() const { return db_path_; }
   const device::SkuCatalog& catalog() const { return catalog_; }
