@@ -61,7 +61,7 @@ class CollectiveRendezvous {
     std::vector<bool> left;
     std::vector<std::string> absent;  // [member]: why it left (the fabric's `absent`)
     std::string broken;               // non-empty: why no slice can complete any more
-    bool done = false;   // a member completed the step
+    bool done = false;                // a member completed the step
     Result<device::CollectiveSlice> last = make_error(ErrorCode::internal, "no slice yet");
   };
 

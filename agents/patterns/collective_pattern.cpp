@@ -90,8 +90,7 @@ class CollectivePattern final : public Pattern {
                                    slice.chip_busbw_gbps.size());
     if (group.peak_busbw_gbps > 0 && slice.peak_busbw_gbps > 0 && group.peak_busbw_gbps != slice.peak_busbw_gbps) {
       note += fmt::format(", busbw scaled to the rack's by {:.3g} (rack peak {:.4g} / re-formed peak {:.4g} GB/s)",
-                          slice.peak_busbw_gbps / group.peak_busbw_gbps, slice.peak_busbw_gbps,
-                          group.peak_busbw_gbps);
+                          slice.peak_busbw_gbps / group.peak_busbw_gbps, slice.peak_busbw_gbps, group.peak_busbw_gbps);
     }
     if (std::find(reformed_notes_.begin(), reformed_notes_.end(), note) == reformed_notes_.end()) {
       reformed_notes_.push_back(std::move(note));

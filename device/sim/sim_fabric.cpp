@@ -17,8 +17,7 @@ std::size_t ix(int i) { return static_cast<std::size_t>(i); }
 }  // namespace
 
 Wiring wire_topology(Topology topology, int n, int links) {
-  Wiring wiring(static_cast<std::size_t>(n),
-                                           std::vector<LinkEnd>(static_cast<std::size_t>(std::max(0, links))));
+  Wiring wiring(static_cast<std::size_t>(n), std::vector<LinkEnd>(static_cast<std::size_t>(std::max(0, links))));
   const auto connect = [&](int chip, int link, int peer, int peer_link) {
     if (link >= links || peer_link >= links || peer == chip) return;  // not on this SKU, or a loop to itself
     wiring[static_cast<std::size_t>(chip)][static_cast<std::size_t>(link)] = LinkEnd{peer, peer_link};
@@ -330,7 +329,7 @@ Result<CollectiveSlice> SimFabric::run_collective(const CollectiveWork& work, Se
     if (!absent[ix(c)].empty()) {
       slice.idle[ix(c)] = absent[ix(c)];
     } else if (chips_[ix(c)]->hung()) {
-      slice.idle[ix(c)] = "the chip is hung";
+      slice.idle[ix(c)] = "chip hung";  // as its own step says it, so notes name it once
     } else {
       taking_part[ix(c)] = true;
     }
@@ -368,7 +367,8 @@ Result<CollectiveSlice> SimFabric::run_collective(const CollectiveWork& work, Se
   }
   if (!without.empty()) slice.reformed = "without " + without;
   if (!around.empty()) slice.reformed += (slice.reformed.empty() ? "around " : "; around ") + around;
-  if (slice.reformed.empty() && formations.size() > 1) slice.reformed = "in parts: the rack's cables do not join every chip";
+  if (slice.reformed.empty() && formations.size() > 1)
+    slice.reformed = "in parts: the rack's cables do not join every chip";
 
   auto traffic = per_link(LinkTraffic{});
   auto escapes = per_link(std::uint64_t{0});
