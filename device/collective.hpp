@@ -60,6 +60,7 @@ struct CollectiveGroup {
   double busbw_gbps = 0;
   double peak_busbw_gbps = 0;  // this group's figure with every link at its nominal rate
   bool reformed = false;       // not the whole rack over its whole wiring
+  double scale = 1;            // the group's chip figures were multiplied by this (see chip_busbw_gbps)
 };
 
 struct CollectiveSlice {
@@ -75,11 +76,13 @@ struct CollectiveSlice {
   // figure is the smallest of them; a chip whose own links are healthy
   // shows full bandwidth even when a slow link elsewhere holds the rack
   // back, so the slow link's ends are the chips a limit fails. In a
-  // re-formed group the figure is scaled to the whole rack's reference,
-  // × rack peak / group peak (both at nominal link rates), so that it
-  // compares with `busbw_gbps {of: peak}` as the whole rack's would: a
-  // smaller ring or a detour round a dead link does not fail a good chip.
-  // 0 for a chip that took no part.
+  // re-formed group the figure is the whole rack's equivalent: × the
+  // group's time for this collective over the whole rack's, both with
+  // every link at its nominal rate (latency included), and busbw with the
+  // whole rack's factor. So it compares with `busbw_gbps {of: peak}` as the
+  // whole rack's would: a chip whose links are healthy shows what it
+  // would in the whole rack, and a smaller ring or a detour round a dead
+  // link fails no good chip. 0 for a chip that took no part.
   std::vector<double> chip_algbw_gbps;
   std::vector<double> chip_busbw_gbps;
   std::vector<std::vector<CollectiveLinkSlice>> links;  // [chip][link]

@@ -88,9 +88,11 @@ class CollectivePattern final : public Pattern {
   void note_reformed(const device::CollectiveSlice& slice, const device::CollectiveGroup& group) {
     std::string note = fmt::format("collective re-formed {}: {} of {} chips", slice.reformed, group.chips.size(),
                                    slice.chip_busbw_gbps.size());
-    if (group.peak_busbw_gbps > 0 && slice.peak_busbw_gbps > 0 && group.peak_busbw_gbps != slice.peak_busbw_gbps) {
-      note += fmt::format(", busbw scaled to the rack's by {:.3g} (rack peak {:.4g} / re-formed peak {:.4g} GB/s)",
-                          slice.peak_busbw_gbps / group.peak_busbw_gbps, slice.peak_busbw_gbps, group.peak_busbw_gbps);
+    if (group.scale != 1) {
+      note += fmt::format(
+          ", bandwidth given as the whole rack's equivalent (x {:.3g}; peak {:.4g} GB/s re-formed, "
+          "{:.4g} whole)",
+          group.scale, group.peak_busbw_gbps, slice.peak_busbw_gbps);
     }
     if (std::find(reformed_notes_.begin(), reformed_notes_.end(), note) == reformed_notes_.end()) {
       reformed_notes_.push_back(std::move(note));
@@ -163,7 +165,8 @@ std::optional<Skip> CollectivePattern::run(Seconds share, Seconds) {
       static_cast<std::size_t>(slice->chip_group[me]) < slice->groups.size()) {
     group = &slice->groups[static_cast<std::size_t>(slice->chip_group[me])];
   }
-  if (group != nullptr && group->reformed) note_reformed(*slice, *group);
+  // Noted at the size the step's figures are sampled at (the scale depends on the size).
+  if (group != nullptr && group->reformed && index == largest_) note_reformed(*slice, *group);
   const double s = share.count();
   SizeFigures& figures = figures_[index];
   figures.seconds += s;

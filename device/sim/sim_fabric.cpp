@@ -149,6 +149,38 @@ std::vector<std::vector<double>> SimFabric::link_loads(const CollectiveWork& wor
   return load;
 }
 
+namespace {
+
+int latency_steps(CollectiveOp op, int n) {
+  switch (op) {
+    case CollectiveOp::allreduce: return 2 * (n - 1);
+    case CollectiveOp::allgather:
+    case CollectiveOp::reduce_scatter: return n - 1;
+    case CollectiveOp::alltoall:
+    case CollectiveOp::sendrecv: return 1;
+  }
+  return 1;
+}
+
+}  // namespace
+
+double SimFabric::nominal_seconds(const CollectiveWork& work, const Formation& group) const {
+  std::size_t max_hops = 0;
+  const auto load = link_loads(work, group, &max_hops);
+  double slowest = 0;
+  for (const int c : group.chips) {
+    const double goodput = chips_[ix(c)]->sku().link_bandwidth_gbps * 1e9 * kFramePayloadBytes /
+                           (kFramePayloadBytes + kFrameOverheadBytes);
+    for (const double bytes : load[ix(c)]) {
+      if (bytes <= 0) continue;
+      if (goodput <= 0) return 0;
+      slowest = std::max(slowest, bytes / goodput);
+    }
+  }
+  if (slowest <= 0) return 0;
+  return latency_steps(work.op, group.ranks()) * kHopLatencyS * static_cast<double>(max_hops) + slowest;
+}
+
 double SimFabric::peak_busbw_gbps(CollectiveOp op, const Formation& group) const {
   const int n = group.ranks();
   if (n < 2) return 0;
@@ -168,21 +200,6 @@ double SimFabric::peak_busbw_gbps(CollectiveOp op, const Formation& group) const
   if (slowest <= 0) return 0;
   return static_cast<double>(work.bytes) / slowest / 1e9 * busbw_factor(op, n);
 }
-
-namespace {
-
-int latency_steps(CollectiveOp op, int n) {
-  switch (op) {
-    case CollectiveOp::allreduce: return 2 * (n - 1);
-    case CollectiveOp::allgather:
-    case CollectiveOp::reduce_scatter: return n - 1;
-    case CollectiveOp::alltoall:
-    case CollectiveOp::sendrecv: return 1;
-  }
-  return 1;
-}
-
-}  // namespace
 
 std::string SimFabric::isolation(int c, const std::vector<std::string>& absent,
                                  const std::vector<bool>& taking_part) const {
@@ -255,17 +272,20 @@ void SimFabric::run_group(const CollectiveWork& work, const Formation& formation
   group.algbw_gbps = static_cast<double>(work.bytes) / seconds / 1e9;
   group.busbw_gbps = group.algbw_gbps * busbw_factor(work.op, m);
   // A re-formed group's chips are judged against the whole rack's peak:
-  // their figures are scaled by what the re-forming costs at nominal rates.
-  const double scale = group.reformed && group.peak_busbw_gbps > 0 && slice.peak_busbw_gbps > 0
-                           ? slice.peak_busbw_gbps / group.peak_busbw_gbps
-                           : 1.0;
+  // their times are scaled by what the re-forming costs at nominal rates
+  // (longer paths, more data per cable, more hop latency), so that a chip
+  // whose links are healthy shows what it would in the whole rack.
+  if (group.reformed) {
+    const double whole = nominal_seconds(work, whole_), here = nominal_seconds(work, formation);
+    if (whole > 0 && here > 0) group.scale = here / whole;
+  }
   for (const int c : formation.chips) {
     const auto into = slowest_into.find(c);
     const double own = into != slowest_into.end() ? latency + into->second : seconds;
     const double algbw = static_cast<double>(work.bytes) / own / 1e9;
     if (group.reformed) {
-      slice.chip_busbw_gbps[ix(c)] = algbw * busbw_factor(work.op, m) * scale;
-      slice.chip_algbw_gbps[ix(c)] = slice.chip_busbw_gbps[ix(c)] / busbw_factor(work.op, chip_count());
+      slice.chip_algbw_gbps[ix(c)] = algbw * group.scale;
+      slice.chip_busbw_gbps[ix(c)] = slice.chip_algbw_gbps[ix(c)] * busbw_factor(work.op, chip_count());
     } else {
       slice.chip_algbw_gbps[ix(c)] = algbw;
       slice.chip_busbw_gbps[ix(c)] = algbw * busbw_factor(work.op, chip_count());

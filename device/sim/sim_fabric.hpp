@@ -27,7 +27,8 @@
 // order. Every cable between two of them stays in use, so a CRC-erroring
 // or narrow link elsewhere in the rack is still found; only the cables of
 // a hung or absent chip carry nothing. The per-chip figures of a re-formed
-// group are scaled to the whole rack's peak (collective.hpp).
+// group are scaled to the whole rack's (collective.hpp): × the group's
+// time at nominal link rates over the whole rack's, hop latency included.
 
 #include <memory>
 #include <string>
@@ -88,6 +89,9 @@ class SimFabric final : public Fabric {
   std::vector<std::vector<double>> link_loads(const CollectiveWork& work, const Formation& group,
                                               std::size_t* max_hops) const;
   double peak_busbw_gbps(CollectiveOp op, const Formation& group) const;
+  // One collective of `group` with every link at its SKU's rate (less
+  // frame overhead) and no bit errors, hop latency included; 0: cannot run.
+  double nominal_seconds(const CollectiveWork& work, const Formation& group) const;
   // Runs one group's share of the slice: its figures, traffic and data.
   void run_group(const CollectiveWork& work, const Formation& formation, std::vector<std::vector<LinkTraffic>>& traffic,
                  std::vector<std::vector<std::uint64_t>>& escapes, CollectiveSlice& slice);

@@ -148,7 +148,7 @@ TEST_P(HangAndLinkFaults, StandardPlanFindsEveryLinkFaultAtItsLinkAndPassesEvery
   for (const auto& step : healthy["steps"]) {
     const std::string note = step.value("note", "");
     told = told || (note.find("re-formed without H-0") != std::string::npos &&
-                    note.find("busbw scaled to the rack's") != std::string::npos);
+                    note.find("the whole rack's equivalent") != std::string::npos);
   }
   EXPECT_TRUE(told) << healthy.dump(2);
 }

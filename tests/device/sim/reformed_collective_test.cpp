@@ -155,6 +155,30 @@ TEST(ReformedCollective, AHungChipIsLeftOutAndTheOthersRunCorrectDataWithoutIt) 
   EXPECT_NEAR(rack.chip(3).now().count(), rack.chip(0).now().count() + 0.1, 1e-9);
 }
 
+TEST(ReformedCollective, ALongLineLeftByAHungChipIsJudgedAsTheWholeRingWouldBe) {
+  // Twenty-four in a ring, one hung: a line of 23 whose closing hops cross
+  // 22 cables, with hop latency to match. Its healthy chips show what the
+  // healthy whole ring measures, at every size.
+  Fault hang = fault(FaultKind::hang);
+  Rack rack = make_rack(Topology::ring, 24, {{5, {hang}}});
+  Rack whole = make_rack(Topology::ring, 24);
+  rack.chip(5).idle(Seconds{0.1});
+  for (const std::uint64_t bytes : {1ULL << 20, 64ULL << 20, 1ULL << 30}) {
+    SCOPED_TRACE(bytes);
+    const CollectiveSlice s = run(rack, CollectiveOp::allreduce, {}, bytes);
+    const CollectiveSlice h = run(whole, CollectiveOp::allreduce, {}, bytes);
+    ASSERT_EQ(s.groups.size(), 1u);
+    EXPECT_GT(s.groups[0].scale, 1.0);
+    EXPECT_LT(s.busbw_gbps, 0.6 * h.busbw_gbps);  // what the line itself measures
+    for (int c = 0; c < 24; ++c) {
+      if (c == 5) continue;
+      EXPECT_NEAR(s.chip_busbw_gbps[static_cast<std::size_t>(c)], h.chip_busbw_gbps[static_cast<std::size_t>(c)],
+                  1e-6 * h.chip_busbw_gbps[static_cast<std::size_t>(c)])
+          << c;
+    }
+  }
+}
+
 TEST(ReformedCollective, AnAbsentChipIsNeitherTouchedNorRoutedThrough) {
   Rack rack = make_rack(Topology::ring, 4);
   std::vector<std::string> absent(4);
