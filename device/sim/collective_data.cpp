@@ -81,21 +81,36 @@ class DataRun {
   // Moves `message` from rank `from` to rank `to` hop by hop; returns what arrives.
   Buffer send(int from, int to, std::span<const std::uint32_t> message) {
     Buffer data(message.begin(), message.end());
-    for (const LinkEnd& hop : group_.route(from, to)) {
-      const std::uint64_t sent = checksum(data);
-      const LinkEnd rx = fabric_.peer(hop.chip, hop.link);
-      auto& pending = escapes_[static_cast<std::size_t>(rx.chip)][static_cast<std::size_t>(rx.link)];
-      if (pending > 0 && !data.empty()) {
-        --pending;
-        SimRandom& rng = chips_[static_cast<std::size_t>(rx.chip)]->port(rx.link).rng;
-        const std::size_t word = rng.next() % data.size();
-        data[word] ^= std::uint32_t{1} << (rng.next() % 32);
-      }
-      if (checksum(data) != sent) record_mismatch(rx);
-    }
+    for (const LinkEnd& hop : group_.route(from, to)) cross(hop, data);
     return data;
   }
 
+  // `data` crosses one hop (sending chip, link), checked at the receiver.
+  void cross(LinkEnd hop, Buffer& data) {
+    const std::uint64_t sent = checksum(data);
+    const LinkEnd rx = fabric_.peer(hop.chip, hop.link);
+    auto& pending = escapes_[static_cast<std::size_t>(rx.chip)][static_cast<std::size_t>(rx.link)];
+    if (pending > 0 && !data.empty()) {
+      --pending;
+      SimRandom& rng = chips_[static_cast<std::size_t>(rx.chip)]->port(rx.link).rng;
+      const std::size_t word = rng.next() % data.size();
+      data[word] ^= std::uint32_t{1} << (rng.next() % 32);
+    }
+    if (checksum(data) != sent) record_mismatch(rx);
+  }
+
+ public:
+  // One checked message of a chunk across each link that carried a link test stream.
+  void probe(const std::vector<LinkEnd>& links) {
+    for (const LinkEnd& hop : links) {
+      Buffer message(static_cast<std::size_t>(chunk_));
+      for (auto& w : message)
+        w = static_cast<std::uint32_t>(chips_[static_cast<std::size_t>(hop.chip)]->collective_rng().next() >> 32);
+      cross(hop, message);
+    }
+  }
+
+ private:
   void record_mismatch(LinkEnd rx) {
     for (auto& m : out_.mismatches) {
       if (m.chip == rx.chip && m.link == rx.link) {
@@ -211,12 +226,15 @@ class DataRun {
 
 }  // namespace
 
-void run_collective_data(const SimFabric& fabric, const Formation& group, const std::vector<SimChip*>& chips,
-                         CollectiveOp op, std::vector<std::vector<std::uint64_t>>& escapes, CollectiveSlice& out) {
+void run_collective_data(const SimFabric& fabric, const Formation& group, const std::vector<LinkEnd>& probes,
+                         const std::vector<SimChip*>& chips, CollectiveOp op,
+                         std::vector<std::vector<std::uint64_t>>& escapes, CollectiveSlice& out) {
   for (auto& per_chip : escapes) {
     for (auto& e : per_chip) e = std::min<std::uint64_t>(e, kMaxFlipsPerPort);
   }
-  DataRun(fabric, group, chips, escapes, out).run(op);
+  DataRun run(fabric, group, chips, escapes, out);
+  run.run(op);
+  run.probe(probes);
 }
 
 }  // namespace kiln::device

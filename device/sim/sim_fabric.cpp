@@ -223,8 +223,15 @@ std::string SimFabric::isolation(int c, const std::vector<std::string>& absent,
   return "no working link to a chip taking part: " + why;
 }
 
+double SimFabric::frame_error_at(int chip, int link) const {
+  const LinkEnd rx = peer(chip, link);
+  const double ber = chips_[ix(rx.chip)]->faults().link_ber(rx.link);
+  const double frame_bits = (kFramePayloadBytes + kFrameOverheadBytes) * 8;
+  return ber > 0 ? -std::expm1(frame_bits * std::log1p(-ber)) : 0.0;
+}
+
 void SimFabric::run_group(const CollectiveWork& work, const Formation& formation,
-                          std::vector<std::vector<LinkTraffic>>& traffic,
+                          const std::vector<std::vector<bool>>& usable, std::vector<std::vector<LinkTraffic>>& traffic,
                           std::vector<std::vector<std::uint64_t>>& escapes, CollectiveSlice& slice) {
   const int m = formation.ranks();
   CollectiveGroup group;
@@ -236,7 +243,6 @@ void SimFabric::run_group(const CollectiveWork& work, const Formation& formation
   // bandwidth; per receiving chip, the busiest link into it.
   std::size_t max_hops = 0;
   const auto load = link_loads(work, formation, &max_hops);
-  const double frame_bits = (kFramePayloadBytes + kFrameOverheadBytes) * 8;
   const double latency = latency_steps(work.op, m) * kHopLatencyS * static_cast<double>(max_hops);
   std::map<std::pair<int, int>, double> frame_error;  // (sending chip, link) → share of bad frames
   double slowest = 0;
@@ -247,8 +253,7 @@ void SimFabric::run_group(const CollectiveWork& work, const Formation& formation
       if (bytes <= 0) continue;
       const SimChip& tx = *chips_[ix(c)];
       const LinkEnd rx = peer(c, l);
-      const double ber = chips_[ix(rx.chip)]->faults().link_ber(rx.link);
-      const double p = ber > 0 ? -std::expm1(frame_bits * std::log1p(-ber)) : 0.0;
+      const double p = frame_error_at(c, l);
       frame_error[{c, l}] = p;
       // Every bad frame is sent again: goodput is (1 − p) of the wire rate.
       const double goodput =
@@ -293,16 +298,28 @@ void SimFabric::run_group(const CollectiveWork& work, const Formation& formation
   }
 
   // Traffic, CRC errors (at the receiver) and the errors the CRC missed.
+  // A working cable direction the algorithm leaves idle (sendrecv's way
+  // back, a torus's unused dimension, a ring of two's second cable) carries
+  // a link test stream at its full rate meanwhile, its data checked too:
+  // every link of the group is tested both ways, whatever the op and
+  // topology. It is not part of the collective, so no figure counts it.
+  std::vector<LinkEnd> probes;
   for (const int c : formation.chips) {
     for (int l = 0; l < static_cast<int>(load[ix(c)].size()); ++l) {
-      const double bytes = load[ix(c)][ix(l)] * group.collectives;
-      if (bytes <= 0) continue;
+      double bytes = load[ix(c)][ix(l)] * group.collectives;
+      if (bytes <= 0 && !usable[ix(c)][ix(l)]) continue;
+      const double p = bytes > 0 ? frame_error[{c, l}] : frame_error_at(c, l);
+      if (bytes <= 0) {
+        bytes = chips_[ix(c)]->link_bandwidth_gbps(l) * 1e9 * kFramePayloadBytes /
+                (kFramePayloadBytes + kFrameOverheadBytes) * (1.0 - p) * slice.elapsed.count();
+        if (!(bytes > 0)) continue;
+        probes.push_back(LinkEnd{c, l});
+      }
       const LinkEnd rx = peer(c, l);
       traffic[ix(c)][ix(l)].sent_bytes = bytes;
       auto& out = slice.links[ix(c)][ix(l)];
       out.sent_bytes = bytes;
       out.gbps = bytes / slice.elapsed.count() / 1e9;
-      const double p = frame_error[{c, l}];
       if (p <= 0) continue;
       SimRandom& rng = chips_[ix(rx.chip)]->port(rx.link).rng;
       const double frames = bytes / kFramePayloadBytes;
@@ -314,7 +331,7 @@ void SimFabric::run_group(const CollectiveWork& work, const Formation& formation
       escapes[ix(rx.chip)][ix(rx.link)] = rng.poisson(static_cast<double>(bad) * kCrcEscapeProbability);
     }
   }
-  if (work.check) run_collective_data(*this, formation, chips_, work.op, escapes, slice);
+  if (work.check) run_collective_data(*this, formation, probes, chips_, work.op, escapes, slice);
   slice.groups.push_back(std::move(group));
 }
 
@@ -393,7 +410,7 @@ Result<CollectiveSlice> SimFabric::run_collective(const CollectiveWork& work, Se
   auto traffic = per_link(LinkTraffic{});
   auto escapes = per_link(std::uint64_t{0});
   for (const Formation& f : formations) {
-    if (f.ranks() >= 2) run_group(work, f, traffic, escapes, slice);
+    if (f.ranks() >= 2) run_group(work, f, usable, traffic, escapes, slice);
   }
   // The rack's figures are the largest group's that ran.
   const CollectiveGroup* largest = nullptr;

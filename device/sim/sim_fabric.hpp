@@ -93,8 +93,12 @@ class SimFabric final : public Fabric {
   // frame overhead) and no bit errors, hop latency included; 0: cannot run.
   double nominal_seconds(const CollectiveWork& work, const Formation& group) const;
   // Runs one group's share of the slice: its figures, traffic and data.
-  void run_group(const CollectiveWork& work, const Formation& formation, std::vector<std::vector<LinkTraffic>>& traffic,
-                 std::vector<std::vector<std::uint64_t>>& escapes, CollectiveSlice& slice);
+  // `usable[chip][link]`: the link works and joins two chips taking part.
+  void run_group(const CollectiveWork& work, const Formation& formation, const std::vector<std::vector<bool>>& usable,
+                 std::vector<std::vector<LinkTraffic>>& traffic, std::vector<std::vector<std::uint64_t>>& escapes,
+                 CollectiveSlice& slice);
+  // The share of frames sent on (chip, link) that arrive with a bad CRC.
+  double frame_error_at(int chip, int link) const;
   // Why chip `c`, taking part, is in a group of one.
   std::string isolation(int c, const std::vector<std::string>& absent, const std::vector<bool>& taking_part) const;
 

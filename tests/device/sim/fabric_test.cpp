@@ -306,7 +306,9 @@ TEST(Fabric, LinkRatesComeFromTrafficAndOtherWorkClearsThem) {
   Rack rack = make_rack(test::trn2(), Topology::ring, 4);
   (void)collective(rack, CollectiveOp::sendrecv);
   EXPECT_GT(rack.chip(0).telemetry().links[0].gbps.value(), 0.0);
-  EXPECT_EQ(rack.chip(0).telemetry().links[1].gbps, 0.0);  // sendrecv sends to the next slot only
+  // sendrecv sends to the next slot; the way back carries the link test
+  // stream at its full rate meanwhile (reformed_collective_test.cpp).
+  EXPECT_GT(rack.chip(0).telemetry().links[1].gbps.value(), 0.0);
   (void)rack.chip(0).run_gemm(test::big_gemm(DType::bf16, false), Seconds{0.1});
   EXPECT_EQ(rack.chip(0).telemetry().links[0].gbps, 0.0);
 }

@@ -268,6 +268,47 @@ TEST(ReformedCollective, AHangAndADeadCableSplitTheRackAndEachPartRunsOnItsOwn) 
   for (const auto e : s.result_errors) EXPECT_EQ(e, 0u);
 }
 
+TEST(LinkTest, EveryWorkingLinkIsTestedBothWaysWhateverTheOpAndTopology) {
+  // The ops' routes leave links idle (a torus's second cable per pair, a
+  // ring of two's second cable, sendrecv's way back): those carry a link
+  // test stream, CRC-counted and checked, that no bandwidth figure counts.
+  for (const auto topology : {Topology::ring, Topology::torus2d, Topology::full}) {
+    for (const auto op : {CollectiveOp::allreduce, CollectiveOp::alltoall, CollectiveOp::sendrecv}) {
+      SCOPED_TRACE(fmt::format("{} {}", to_string(topology), to_string(op)));
+      Rack rack = make_rack(topology, topology == Topology::full ? 5 : 8);
+      const CollectiveSlice s = run(rack, op, {}, 1ULL << 20);
+      EXPECT_TRUE(s.mismatches.empty());
+      expect_every_live_cable_used(rack, s);
+    }
+  }
+  Rack healthy = make_rack(Topology::ring, 4);
+  Rack again = make_rack(Topology::ring, 4);
+  const CollectiveSlice h = run(healthy, CollectiveOp::sendrecv);
+  EXPECT_DOUBLE_EQ(h.chip_busbw_gbps[0], run(again, CollectiveOp::sendrecv).chip_busbw_gbps[0]);
+  EXPECT_GT(h.links[0][1].sent_bytes, 0.0);  // the stream back
+  EXPECT_NEAR(h.busbw_gbps, test::trn2().link_bandwidth_gbps * 256 / 272, 0.01 * test::trn2().link_bandwidth_gbps);
+}
+
+TEST(LinkTest, AFaultOnALinkTheOpLeavesIdleIsFoundAtItsReceiver) {
+  // In a ring of two, allreduce sends 0 → 1 on chip 0's link 0 and 1 → 0 on
+  // chip 1's link 0: chip 0's link 0 receives (from chip 1's link 1) only the link test.
+  Rack rack = make_rack(Topology::ring, 2, {{0, {crc(0, 1e-4)}}});
+  std::uint64_t caught = 0;
+  for (int i = 0; i < 5; ++i) {
+    const CollectiveSlice s = run(rack, CollectiveOp::allreduce, {}, 64ULL << 20);
+    EXPECT_GT(s.links[0][0].crc_errors, 0u);
+    EXPECT_EQ(s.links[0][1].crc_errors, 0u);
+    EXPECT_EQ(s.links[1][0].crc_errors + s.links[1][1].crc_errors, 0u);
+    for (const auto& m : s.mismatches) {
+      EXPECT_EQ(m.chip, 0);
+      EXPECT_EQ(m.link, 0);
+      caught += m.count;
+    }
+    for (const auto e : s.result_errors) EXPECT_EQ(e, 0u);  // the collective's own data crossed clean links
+  }
+  EXPECT_GT(caught, 0u);  // corruption the CRC missed, caught by the probe's check
+}
+
 TEST(ReformedCollective, AChipWithNoWorkingLinkToALivePeerIsIdleAndSaysWhy) {
   Fault hang = fault(FaultKind::hang);
   Rack rack = make_rack(Topology::ring, 2, {{0, {hang}}});
