@@ -2,8 +2,9 @@
 // or a dead link re-forms the rack's collectives round it, so a CRC-erroring
 // or narrow link elsewhere in the same rack is still found and located at
 // its link, and every healthy chip is judged and passes, whether the hang or
-// the dead link came earlier in the plan or in the same step. A chip is
-// inconclusive only when no test of it was physically possible, and says so.
+// the dead link came earlier in the plan or in the same step; a link the
+// collective's own routes leave idle is tested by a link test stream. A chip
+// is inconclusive only when no test of it was physically possible, and says so.
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -197,6 +198,14 @@ TEST(FaultHiding, ACrcFaultOnOneDirectionOfACableIsLocatedAtThatReceiverOnly) {
                {{0, {"fail", "hang"}}, {1, {"pass"}}, {2, {"fail", "link_errors", 0}}, {3, {"pass"}}, {4, {"pass"}}});
   EXPECT_EQ(failures(chip(report, "P-2"), "link_errors", 1), 0);
   EXPECT_EQ(failures(chip(report, "P-3"), "link_errors"), 0);
+}
+
+TEST(FaultHiding, ACrcFaultOnACableDirectionTheAllreduceLeavesIdleIsFoundByTheLinkTest) {
+  // A ring of two: allreduce sends R-0 → R-1 on R-0's link 0 and back on
+  // R-1's link 0, so R-0's link 0 receives (from R-1's link 1) only the link test.
+  const Json report = run(ring_lab("R-", 2, 66, {{0, "[{kind: link_crc, link: 0, ber: 1e-9}]"}}, 100), kLinkPlan,
+                          std::chrono::seconds(120));
+  expect_chips(report, "R-", {{0, {"fail", "link_errors", 0}}, {1, {"pass"}}});
 }
 
 TEST(FaultHiding, AChipWithNoWorkingLinkToALivePeerIsInconclusiveAndTheReportSaysWhy) {
