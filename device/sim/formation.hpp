@@ -33,9 +33,10 @@ struct Formation {
 };
 
 // The groups of the chips with `taking_part[chip]`, joined by the links
-// with `usable[chip][link]` (the caller makes usability symmetric), in order
-// of their first chip. Routes are breadth-first, links tried in index
-// order, so the same inputs give the same routes.
+// with `usable[chip][link]`, in order of their first chip. The caller marks
+// usable only links that work both ways between two chips taking part.
+// Routes are breadth-first, links tried in index order, so the same inputs
+// give the same routes (and the whole rack's are those it always had).
 std::vector<Formation> form_groups(const Wiring& wiring, const std::vector<bool>& taking_part,
                                    const std::vector<std::vector<bool>>& usable);
 

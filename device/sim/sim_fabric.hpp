@@ -19,7 +19,10 @@
 // (link_degraded and CRC retransmits lower it) gives the time, plus a hop
 // latency per algorithm step, so a slow link slows every collective
 // through it. With `check`, real data moves along the same paths on small
-// buffers (collective_data.hpp).
+// buffers (collective_data.hpp). A working link direction the op's routes
+// leave idle carries a link test stream at its full rate meanwhile (CRC
+// counted, data checked, in no bandwidth figure), so every link is tested
+// both ways whatever the op and topology.
 //
 // A hung or absent chip, or a link that is down, re-forms the collective
 // (formation.hpp): the chips still joined run it among themselves, over
