@@ -18,8 +18,23 @@ std::optional<int> CollectiveRendezvous::member(const std::string& serial) const
 
 CollectiveRendezvous::Round& CollectiveRendezvous::round(std::uint32_t step_index) {
   Round& r = rounds_[step_index];
-  if (r.left.empty()) r.left.assign(serials_.size(), false);
+  if (r.left.empty()) {
+    r.left.assign(serials_.size(), false);
+    r.absent.assign(serials_.size(), "");
+  }
   return r;
+}
+
+int CollectiveRendezvous::present(const Round& r) const {
+  return static_cast<int>(std::count(r.left.begin(), r.left.end(), false));
+}
+
+void CollectiveRendezvous::run_slice(Round& r) {
+  r.last = fabric_.run_collective(*r.work, r.share, r.absent);
+  r.arrived = 0;
+  r.work.reset();
+  ++r.generation;
+  cv_.notify_all();
 }
 
 Result<device::CollectiveSlice> CollectiveRendezvous::exchange(std::uint32_t step_index, int member,
@@ -49,12 +64,8 @@ Result<device::CollectiveSlice> CollectiveRendezvous::exchange(std::uint32_t ste
     r.share = std::max(r.share, share);
   }
   const std::uint64_t generation = r.generation;
-  if (++r.arrived == members()) {
-    r.last = fabric_.run_collective(*r.work, r.share);
-    r.arrived = 0;
-    r.work.reset();
-    ++r.generation;
-    cv_.notify_all();
+  if (++r.arrived == present(r)) {
+    run_slice(r);
     return r.last;
   }
   cv_.wait(lock, stop, [&] { return r.generation != generation || !r.broken.empty() || r.done; });
@@ -77,11 +88,13 @@ void CollectiveRendezvous::leave(std::uint32_t step_index, int member, const std
   Round& r = round(step_index);
   if (member < 0 || member >= members() || r.left[static_cast<std::size_t>(member)]) return;
   r.left[static_cast<std::size_t>(member)] = true;
+  r.absent[static_cast<std::size_t>(member)] = why.empty() ? "it left the step" : why;
   if (completed) {
     r.done = true;
-  } else if (r.broken.empty()) {
-    r.broken = fmt::format("chip {} stopped taking part{}", serials_[static_cast<std::size_t>(member)],
-                           why.empty() ? "" : " (" + why + ")");
+  } else if (r.arrived > 0 && r.arrived == present(r) && r.broken.empty() && !r.done) {
+    // The others were waiting only for this member: their slice runs without it.
+    run_slice(r);
+    return;
   }
   cv_.notify_all();
 }

@@ -7,10 +7,13 @@
 // to arrive runs the slice on the fabric (under the lock, so no member
 // drives its chip meanwhile) and all of them get the same slice.
 //
-// A member that stops taking part (its step ended early: a hang, an abort,
-// a bad param) leaves; from then on the collective cannot complete, as an
-// NCCL communicator with a dead rank cannot, and every exchange fails with
-// the reason, so no thread waits forever.
+// A member that stops taking part (its step ended early: a hang, a chip
+// with no working link left, a bad param) leaves with its reason; from
+// then on the others' slices run without it: the fabric re-forms the
+// collective among them (device/collective.hpp), as a lab re-cables round
+// a dead board and builds a new communicator. A member stopped while it
+// waits (an abort) breaks the round instead: every exchange then fails
+// with the reason, so no thread waits forever.
 
 #include <condition_variable>
 #include <cstdint>
@@ -36,8 +39,8 @@ class CollectiveRendezvous {
   std::optional<int> member(const std::string& serial) const;
   int members() const { return static_cast<int>(serials_.size()); }
 
-  // Step `step_index`'s next slice: blocks until every member has called
-  // it (or one left, or `stop`), then returns the slice every member sees.
+  // Step `step_index`'s next slice: blocks until every member still taking
+  // part has called it (or `stop`), then returns the slice every member sees.
   // Members must ask for the same op; the slice takes the first member's
   // size and the longest share (real chips drift apart a little).
   Result<device::CollectiveSlice> exchange(std::uint32_t step_index, int member, const device::CollectiveWork& work,
@@ -45,7 +48,8 @@ class CollectiveRendezvous {
   // `member` takes no further part in step `step_index`. One that
   // `completed` its step ends it for the others too (exchange answers
   // ErrorCode::conflict, "done"): real chips reach a step's end a tick
-  // apart. Any other leaving stalls the collective.
+  // apart. Any other leaving re-forms the collective without it; `why`
+  // tells the others.
   void leave(std::uint32_t step_index, int member, const std::string& why, bool completed = false);
 
  private:
@@ -55,12 +59,16 @@ class CollectiveRendezvous {
     std::optional<device::CollectiveWork> work;
     Seconds share{0};
     std::vector<bool> left;
-    std::string broken;  // non-empty: why no slice can complete any more
-    bool done = false;   // a member completed the step
+    std::vector<std::string> absent;  // [member]: why it left (the fabric's `absent`)
+    std::string broken;               // non-empty: why no slice can complete any more
+    bool done = false;                // a member completed the step
     Result<device::CollectiveSlice> last = make_error(ErrorCode::internal, "no slice yet");
   };
 
   Round& round(std::uint32_t step_index);
+  int present(const Round& r) const;
+  // Every member still taking part has arrived: runs the slice (under the lock).
+  void run_slice(Round& r);
 
   device::Fabric& fabric_;
   std::vector<std::string> serials_;

@@ -5,6 +5,13 @@
 // the sweep's largest size, where a collective is bandwidth-bound (smaller
 // sizes measure latency; all sizes are listed in the step's note, as
 // nccl-tests prints its table).
+//
+// When a chip hangs or leaves, or a link goes down, the rack's fabric
+// re-forms the collective round it (device/collective.hpp) and this chip
+// goes on being tested by what is left; its figures are then the whole
+// rack's equivalent, and the note says what the collective was re-formed
+// around. A chip that no re-formed collective can reach (no working link to
+// a chip taking part) ends the step untested, saying why.
 #include <algorithm>
 #include <cmath>
 
@@ -76,6 +83,22 @@ class CollectivePattern final : public Pattern {
     double rack_busbw_seconds = 0;
   };
 
+  // Remembers, once each, what the collective was re-formed around and how
+  // this chip's figures were scaled for it.
+  void note_reformed(const device::CollectiveSlice& slice, const device::CollectiveGroup& group) {
+    std::string note = fmt::format("collective re-formed {}: {} of {} chips", slice.reformed, group.chips.size(),
+                                   slice.chip_busbw_gbps.size());
+    if (group.scale != 1) {
+      note += fmt::format(
+          ", bandwidth given as the whole rack's equivalent (x {:.3g}; peak {:.4g} GB/s re-formed, "
+          "{:.4g} whole)",
+          group.scale, group.peak_busbw_gbps, slice.peak_busbw_gbps);
+    }
+    if (std::find(reformed_notes_.begin(), reformed_notes_.end(), note) == reformed_notes_.end()) {
+      reformed_notes_.push_back(std::move(note));
+    }
+  }
+
   std::size_t size_at(double t_s) const {
     const std::size_t n = sizes_.size();
     if (n <= 1 || env_.duration_s <= 0) return 0;
@@ -99,6 +122,7 @@ class CollectivePattern final : public Pattern {
   std::optional<std::string> stall_note_;  // the collective cannot go on: ends the step after this tick
   bool done_ = false;                      // another chip completed the step: this one ends with it
   std::vector<double> last_crc_;           // per link, at the previous sample
+  std::vector<std::string> reformed_notes_;
 };
 
 std::optional<Skip> CollectivePattern::run(Seconds share, Seconds) {
@@ -121,20 +145,33 @@ std::optional<Skip> CollectivePattern::run(Seconds share, Seconds) {
     stall_note_ = fmt::format("collective stalled: {}", slice.error().message);
     return std::nullopt;
   }
+  const auto me = static_cast<std::size_t>(member_);
+  if (me < slice->idle.size() && !slice->idle[me].empty()) {
+    // A hung chip's step ends as a hang (the step runner sees it); any
+    // other chip left out cannot be tested by this collective any more.
+    if (!env_.chip.hung()) stall_note_ = fmt::format("no test of this chip was possible: {}", slice->idle[me]);
+    return std::nullopt;
+  }
   if (!slice->stalled.empty()) {
     stall_note_ = fmt::format("collective stalled: {}", slice->stalled);
     return std::nullopt;
   }
-  const auto me = static_cast<std::size_t>(member_);
   if (me >= slice->chip_busbw_gbps.size()) {
     stall_note_ = "collective: the fabric reported no figure for this chip";
     return std::nullopt;
   }
+  const device::CollectiveGroup* group = nullptr;
+  if (me < slice->chip_group.size() && slice->chip_group[me] >= 0 &&
+      static_cast<std::size_t>(slice->chip_group[me]) < slice->groups.size()) {
+    group = &slice->groups[static_cast<std::size_t>(slice->chip_group[me])];
+  }
+  // Noted at the size the step's figures are sampled at (the scale depends on the size).
+  if (group != nullptr && group->reformed && index == largest_) note_reformed(*slice, *group);
   const double s = share.count();
   SizeFigures& figures = figures_[index];
   figures.seconds += s;
   figures.busbw_seconds += slice->chip_busbw_gbps[me] * s;
-  figures.rack_busbw_seconds += slice->busbw_gbps * s;
+  figures.rack_busbw_seconds += (group != nullptr ? group->busbw_gbps : slice->busbw_gbps) * s;
   if (index == largest_) {
     tick_busbw_s_ += slice->chip_busbw_gbps[me] * s;
     tick_algbw_s_ += slice->chip_algbw_gbps[me] * s;
@@ -205,8 +242,8 @@ void CollectivePattern::observe(const Moment& at, Seconds, const device::Telemet
 }
 
 void CollectivePattern::finish(StepEnd& end, kiln::v1::ChipStepResult&) {
-  // Only a chip that ran the step to its end ends it for the others; a hung
-  // chip stalls them.
+  // Only a chip that ran the step to its end ends it for the others; any
+  // other leaves, and the others' collective is re-formed without it.
   const bool ran_to_end = end.completed && !stall_note_ && !env_.chip.hung() && env_.at_end();
   env_.context.collective->leave(env_.spec.step_index(), member_, end.note, ran_to_end);
   std::string table;
@@ -219,6 +256,7 @@ void CollectivePattern::finish(StepEnd& end, kiln::v1::ChipStepResult&) {
   if (!table.empty()) {
     end.note = join_notes(end.note, fmt::format("{} busbw GB/s by size: {}", device::to_string(op_), table));
   }
+  for (const auto& note : reformed_notes_) end.note = join_notes(end.note, note);
   if (stall_note_) {
     end.completed = false;
     end.note = join_notes(*stall_note_, end.note);

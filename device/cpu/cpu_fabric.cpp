@@ -112,10 +112,24 @@ std::uint64_t CpuFabric::check(CollectiveOp op, std::size_t elements, std::size_
   return wrong;
 }
 
-Result<CollectiveSlice> CpuFabric::run_collective(const CollectiveWork& work, Seconds dt) {
+Result<CollectiveSlice> CpuFabric::run_collective(const CollectiveWork& work, Seconds dt,
+                                                  const std::vector<std::string>& absent) {
   const auto n = static_cast<std::size_t>(chips_);
   if (n < 2) return make_error(ErrorCode::invalid_argument, "a collective needs at least 2 chips, the host has {}", n);
   if (work.bytes == 0) return make_error(ErrorCode::invalid_argument, "a collective needs a size above 0 bytes");
+  for (std::size_t c = 0; c < absent.size() && c < n; ++c) {
+    if (absent[c].empty()) continue;
+    CollectiveSlice stalled;
+    stalled.elapsed = dt;
+    stalled.links.assign(n, {});
+    stalled.result_errors.assign(n, 0);
+    stalled.chip_algbw_gbps.assign(n, 0);
+    stalled.chip_busbw_gbps.assign(n, 0);
+    stalled.chip_group.assign(n, -1);
+    stalled.stalled = fmt::format("a host collective needs every chip, and chip {} took no part ({})", c, absent[c]);
+    stalled.idle.assign(n, stalled.stalled);
+    return stalled;
+  }
   // Whole fp32 elements, a multiple of the chip count, at least one per chip.
   const std::uint64_t bytes = std::min(work.bytes, kCpuCollectiveMaxBytes);
   const std::size_t elements = std::max<std::size_t>(n, bytes / sizeof(float) / n * n);
@@ -144,6 +158,15 @@ Result<CollectiveSlice> CpuFabric::run_collective(const CollectiveWork& work, Se
   slice.busbw_gbps = slice.algbw_gbps * busbw_factor(work.op, chips_);
   slice.chip_algbw_gbps.assign(n, slice.algbw_gbps);
   slice.chip_busbw_gbps.assign(n, slice.busbw_gbps);
+  CollectiveGroup all;
+  for (int c = 0; c < chips_; ++c) all.chips.push_back(c);
+  all.collectives = slice.collectives;
+  all.seconds_per_collective = slice.seconds_per_collective;
+  all.algbw_gbps = slice.algbw_gbps;
+  all.busbw_gbps = slice.busbw_gbps;
+  slice.groups.push_back(std::move(all));
+  slice.chip_group.assign(n, 0);
+  slice.idle.assign(n, "");
   return slice;
 }
 

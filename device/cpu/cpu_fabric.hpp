@@ -10,6 +10,7 @@
 // are capped at kCpuCollectiveMaxBytes per chip.
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "device/collective.hpp"
@@ -23,8 +24,12 @@ class CpuFabric final : public Fabric {
   explicit CpuFabric(int chips) : chips_(chips) {}
 
   int chip_count() const override { return chips_; }
-  // Whole collectives until `dt` has passed (at least one).
-  Result<CollectiveSlice> run_collective(const CollectiveWork& work, Seconds dt) override;
+  using Fabric::run_collective;
+  // Whole collectives until `dt` has passed (at least one). Shared memory
+  // has no links to route round: with a chip absent, nothing runs and the
+  // others are told why (the host has no rack to re-form).
+  Result<CollectiveSlice> run_collective(const CollectiveWork& work, Seconds dt,
+                                         const std::vector<std::string>& absent) override;
   // No nominal rate to compare with: `of: peak` limits are inconclusive.
   double peak_busbw_gbps(CollectiveOp) const override { return 0; }
 

@@ -19,9 +19,9 @@ std::uint64_t checksum(std::span<const std::uint32_t> words) {
 
 class DataRun {
  public:
-  DataRun(const SimFabric& fabric, const std::vector<SimChip*>& chips, std::vector<std::vector<std::uint64_t>> escapes,
-          CollectiveSlice& out)
-      : fabric_(fabric), chips_(chips), escapes_(std::move(escapes)), out_(out), n_(static_cast<int>(chips.size())) {}
+  DataRun(const SimFabric& fabric, const Formation& group, const std::vector<SimChip*>& chips,
+          std::vector<std::vector<std::uint64_t>>& escapes, CollectiveSlice& out)
+      : fabric_(fabric), group_(group), chips_(chips), escapes_(escapes), out_(out), n_(group.ranks()) {}
 
   void run(CollectiveOp op) {
     // Ring ops split the buffer over two rings (forward, backward) like
@@ -33,10 +33,10 @@ class DataRun {
     input_.assign(static_cast<std::size_t>(n_), Buffer(static_cast<std::size_t>(words_)));
     for (int r = 0; r < n_; ++r) {
       for (auto& w : input_[static_cast<std::size_t>(r)])
-        w = static_cast<std::uint32_t>(chips_[static_cast<std::size_t>(r)]->collective_rng().next() >> 32);
+        w = static_cast<std::uint32_t>(chip(r).collective_rng().next() >> 32);
     }
     buf_ = input_;
-    out_.result_errors.assign(static_cast<std::size_t>(n_), 0);
+    if (out_.result_errors.size() < chips_.size()) out_.result_errors.resize(chips_.size(), 0);
     std::vector<int> forward(static_cast<std::size_t>(n_));
     std::iota(forward.begin(), forward.end(), 0);
     std::vector<int> backward(forward.rbegin(), forward.rend());
@@ -66,6 +66,10 @@ class DataRun {
   }
 
  private:
+  SimChip& chip(int rank) const {
+    return *chips_[static_cast<std::size_t>(group_.chips[static_cast<std::size_t>(rank)])];
+  }
+
   std::span<std::uint32_t> chunk(int rank, int half, int c) {
     auto& b = buf_[static_cast<std::size_t>(rank)];
     return {b.data() + static_cast<std::size_t>((half * n_ + c) * chunk_), static_cast<std::size_t>(chunk_)};
@@ -74,24 +78,39 @@ class DataRun {
     return input_[static_cast<std::size_t>(rank)][static_cast<std::size_t>((half * n_ + c) * chunk_ + w)];
   }
 
-  // Moves `message` from `from` to `to` hop by hop; returns what arrives.
+  // Moves `message` from rank `from` to rank `to` hop by hop; returns what arrives.
   Buffer send(int from, int to, std::span<const std::uint32_t> message) {
     Buffer data(message.begin(), message.end());
-    for (const LinkEnd& hop : fabric_.route(from, to)) {
-      const std::uint64_t sent = checksum(data);
-      const LinkEnd rx = fabric_.peer(hop.chip, hop.link);
-      auto& pending = escapes_[static_cast<std::size_t>(rx.chip)][static_cast<std::size_t>(rx.link)];
-      if (pending > 0 && !data.empty()) {
-        --pending;
-        SimRandom& rng = chips_[static_cast<std::size_t>(rx.chip)]->port(rx.link).rng;
-        const std::size_t word = rng.next() % data.size();
-        data[word] ^= std::uint32_t{1} << (rng.next() % 32);
-      }
-      if (checksum(data) != sent) record_mismatch(rx);
-    }
+    for (const LinkEnd& hop : group_.route(from, to)) cross(hop, data);
     return data;
   }
 
+  // `data` crosses one hop (sending chip, link), checked at the receiver.
+  void cross(LinkEnd hop, Buffer& data) {
+    const std::uint64_t sent = checksum(data);
+    const LinkEnd rx = fabric_.peer(hop.chip, hop.link);
+    auto& pending = escapes_[static_cast<std::size_t>(rx.chip)][static_cast<std::size_t>(rx.link)];
+    if (pending > 0 && !data.empty()) {
+      --pending;
+      SimRandom& rng = chips_[static_cast<std::size_t>(rx.chip)]->port(rx.link).rng;
+      const std::size_t word = rng.next() % data.size();
+      data[word] ^= std::uint32_t{1} << (rng.next() % 32);
+    }
+    if (checksum(data) != sent) record_mismatch(rx);
+  }
+
+ public:
+  // One checked message of a chunk across each link that carried a link test stream.
+  void probe(const std::vector<LinkEnd>& links) {
+    for (const LinkEnd& hop : links) {
+      Buffer message(static_cast<std::size_t>(chunk_));
+      for (auto& w : message)
+        w = static_cast<std::uint32_t>(chips_[static_cast<std::size_t>(hop.chip)]->collective_rng().next() >> 32);
+      cross(hop, message);
+    }
+  }
+
+ private:
   void record_mismatch(LinkEnd rx) {
     for (auto& m : out_.mismatches) {
       if (m.chip == rx.chip && m.link == rx.link) {
@@ -136,7 +155,8 @@ class DataRun {
   void compare(int rank, int half, int c, auto expected) {
     const auto got = chunk(rank, half, c);
     for (int w = 0; w < chunk_; ++w) {
-      if (got[static_cast<std::size_t>(w)] != expected(w)) ++out_.result_errors[static_cast<std::size_t>(rank)];
+      if (got[static_cast<std::size_t>(w)] != expected(w))
+        ++out_.result_errors[static_cast<std::size_t>(group_.chips[static_cast<std::size_t>(rank)])];
     }
   }
 
@@ -193,8 +213,9 @@ class DataRun {
   }
 
   const SimFabric& fabric_;
-  const std::vector<SimChip*>& chips_;
-  std::vector<std::vector<std::uint64_t>> escapes_;
+  const Formation& group_;
+  const std::vector<SimChip*>& chips_;  // the rack's, by chip index
+  std::vector<std::vector<std::uint64_t>>& escapes_;
   CollectiveSlice& out_;
   int n_;
   int chunk_ = 1;
@@ -205,12 +226,15 @@ class DataRun {
 
 }  // namespace
 
-void run_collective_data(const SimFabric& fabric, const std::vector<SimChip*>& chips, CollectiveOp op,
-                         std::vector<std::vector<std::uint64_t>> escapes, CollectiveSlice& out) {
+void run_collective_data(const SimFabric& fabric, const Formation& group, const std::vector<LinkEnd>& probes,
+                         const std::vector<SimChip*>& chips, CollectiveOp op,
+                         std::vector<std::vector<std::uint64_t>>& escapes, CollectiveSlice& out) {
   for (auto& per_chip : escapes) {
     for (auto& e : per_chip) e = std::min<std::uint64_t>(e, kMaxFlipsPerPort);
   }
-  DataRun(fabric, chips, std::move(escapes), out).run(op);
+  DataRun run(fabric, group, chips, escapes, out);
+  run.run(op);
+  run.probe(probes);
 }
 
 }  // namespace kiln::device

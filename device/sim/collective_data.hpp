@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "device/collective.hpp"
+#include "device/sim/formation.hpp"
 #include "device/sim/sim_chip.hpp"
 
 namespace kiln::device {
@@ -26,11 +27,15 @@ class SimFabric;
 inline constexpr int kCollectiveCheckWords = 1024;
 inline constexpr std::uint32_t kMaxFlipsPerPort = 8;  // corrupted messages per port per slice
 
-// Runs `op` once on real data over `fabric`'s routes. `escapes[chip][link]`
-// is how many corrupted frames the receiving port let through this slice
-// (consumed here, at most kMaxFlipsPerPort each). Fills out.mismatches and
-// out.result_errors.
-void run_collective_data(const SimFabric& fabric, const std::vector<SimChip*>& chips, CollectiveOp op,
-                         std::vector<std::vector<std::uint64_t>> escapes, CollectiveSlice& out);
+// Runs `op` once on real data among `group`'s ranks, over its routes on
+// `fabric`, then sends one checked message across each of `probes` (sending
+// chip, link: the links the op left idle, which carried a link test
+// stream). `escapes[chip][link]` is how many corrupted frames the
+// receiving port let through this slice (consumed here, at most
+// kMaxFlipsPerPort each). Adds to out.mismatches and to out.result_errors
+// (sized by the rack's chips) of the group's chips.
+void run_collective_data(const SimFabric& fabric, const Formation& group, const std::vector<LinkEnd>& probes,
+                         const std::vector<SimChip*>& chips, CollectiveOp op,
+                         std::vector<std::vector<std::uint64_t>>& escapes, CollectiveSlice& out);
 
 }  // namespace kiln::device

@@ -2,17 +2,22 @@
 
 #include <algorithm>
 #include <cmath>
-#include <deque>
+#include <map>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include "device/sim/collective_data.hpp"
 
 namespace kiln::device {
+namespace {
 
-std::vector<std::vector<LinkEnd>> wire_topology(Topology topology, int n, int links) {
-  std::vector<std::vector<LinkEnd>> wiring(static_cast<std::size_t>(n),
-                                           std::vector<LinkEnd>(static_cast<std::size_t>(std::max(0, links))));
+std::size_t ix(int i) { return static_cast<std::size_t>(i); }
+
+}  // namespace
+
+Wiring wire_topology(Topology topology, int n, int links) {
+  Wiring wiring(static_cast<std::size_t>(n), std::vector<LinkEnd>(static_cast<std::size_t>(std::max(0, links))));
   const auto connect = [&](int chip, int link, int peer, int peer_link) {
     if (link >= links || peer_link >= links || peer == chip) return;  // not on this SKU, or a loop to itself
     wiring[static_cast<std::size_t>(chip)][static_cast<std::size_t>(link)] = LinkEnd{peer, peer_link};
@@ -76,7 +81,21 @@ SimFabric::SimFabric(Topology topology, std::vector<SimChip*> chips) : chips_(st
       port.peer_bandwidth_factor = far_faults.link_bandwidth_factor(far.link);
     }
   }
-  compute_routes();
+  const std::vector<bool> everyone(chips_.size(), true);
+  std::vector<std::vector<bool>> cabled(wiring_.size());
+  for (std::size_t c = 0; c < wiring_.size(); ++c) {
+    for (const LinkEnd& far : wiring_[c]) cabled[c].push_back(far.wired());
+  }
+  // Chips the topology leaves unjoined (a rack of one) form groups of their
+  // own; the whole rack's routes are those of its first group, which then
+  // holds every chip.
+  auto groups = form_groups(wiring_, everyone, cabled);
+  if (groups.size() == 1) whole_ = std::move(groups.front());
+  if (whole_.ranks() != chip_count()) {
+    whole_.chips.clear();
+    for (int c = 0; c < chip_count(); ++c) whole_.chips.push_back(c);
+    whole_.routes.assign(ix(chip_count() * chip_count()), {});
+  }
 }
 
 Result<std::unique_ptr<SimFabric>> SimFabric::make(Topology topology, const std::vector<Chip*>& chips) {
@@ -89,44 +108,7 @@ Result<std::unique_ptr<SimFabric>> SimFabric::make(Topology topology, const std:
   return std::unique_ptr<SimFabric>(new SimFabric(topology, std::move(sims)));
 }
 
-// Breadth-first search from every chip; links tried in index order, so the
-// routes (and all that depends on them) are deterministic.
-void SimFabric::compute_routes() {
-  const int n = chip_count();
-  routes_.assign(static_cast<std::size_t>(n * n), {});
-  for (int from = 0; from < n; ++from) {
-    std::vector<LinkEnd> via(static_cast<std::size_t>(n));  // hop that reached each chip
-    std::vector<bool> seen(static_cast<std::size_t>(n), false);
-    seen[static_cast<std::size_t>(from)] = true;
-    std::deque<int> queue{from};
-    while (!queue.empty()) {
-      const int c = queue.front();
-      queue.pop_front();
-      const auto& ports = wiring_[static_cast<std::size_t>(c)];
-      for (int l = 0; l < static_cast<int>(ports.size()); ++l) {
-        const int next = ports[static_cast<std::size_t>(l)].chip;
-        if (next < 0 || seen[static_cast<std::size_t>(next)]) continue;
-        seen[static_cast<std::size_t>(next)] = true;
-        via[static_cast<std::size_t>(next)] = LinkEnd{c, l};
-        queue.push_back(next);
-      }
-    }
-    for (int to = 0; to < n; ++to) {
-      if (to == from || !seen[static_cast<std::size_t>(to)]) continue;
-      auto& path = routes_[static_cast<std::size_t>(from * n + to)];
-      for (int c = to; c != from; c = via[static_cast<std::size_t>(c)].chip)
-        path.push_back(via[static_cast<std::size_t>(c)]);
-      std::reverse(path.begin(), path.end());
-    }
-  }
-}
-
-const std::vector<LinkEnd>& SimFabric::route(int from, int to) const {
-  return routes_[static_cast<std::size_t>(from * chip_count() + to)];
-}
-
-std::vector<SimFabric::Flow> SimFabric::flows(const CollectiveWork& work) const {
-  const int n = chip_count();
+std::vector<SimFabric::Flow> SimFabric::flows(const CollectiveWork& work, int n) const {
   const double s = static_cast<double>(work.bytes);
   std::vector<Flow> out;
   const auto rings = [&](double per_neighbour) {  // half the data on each ring direction
@@ -153,43 +135,23 @@ std::vector<SimFabric::Flow> SimFabric::flows(const CollectiveWork& work) const 
   return out;
 }
 
-std::vector<std::vector<double>> SimFabric::link_loads(const CollectiveWork& work, std::size_t* max_hops) const {
+std::vector<std::vector<double>> SimFabric::link_loads(const CollectiveWork& work, const Formation& group,
+                                                       std::size_t* max_hops) const {
   std::vector<std::vector<double>> load(wiring_.size());
   for (std::size_t c = 0; c < wiring_.size(); ++c) load[c].assign(wiring_[c].size(), 0.0);
   std::size_t hops = 0;
-  for (const Flow& f : flows(work)) {
-    const auto& path = route(f.from, f.to);
+  for (const Flow& f : flows(work, group.ranks())) {
+    const auto& path = group.route(f.from, f.to);
     hops = std::max(hops, path.size());
-    for (const LinkEnd& hop : path)
-      load[static_cast<std::size_t>(hop.chip)][static_cast<std::size_t>(hop.link)] += f.bytes;
+    for (const LinkEnd& hop : path) load[ix(hop.chip)][ix(hop.link)] += f.bytes;
   }
   if (max_hops != nullptr) *max_hops = hops;
   return load;
 }
 
-double SimFabric::peak_busbw_gbps(CollectiveOp op) const {
-  const int n = chip_count();
-  if (n < 2) return 0;
-  CollectiveWork work;
-  work.op = op;
-  work.bytes = 1ULL << 30;
-  const auto load = link_loads(work, nullptr);
-  double slowest = 0;
-  for (int c = 0; c < n; ++c) {
-    const double nominal = chips_[static_cast<std::size_t>(c)]->sku().link_bandwidth_gbps * 1e9;
-    for (std::size_t l = 0; l < load[static_cast<std::size_t>(c)].size(); ++l) {
-      const double bytes = load[static_cast<std::size_t>(c)][l];
-      if (bytes <= 0) continue;
-      if (nominal <= 0) return 0;
-      slowest = std::max(slowest, bytes / nominal);
-    }
-  }
-  if (slowest <= 0) return 0;
-  return static_cast<double>(work.bytes) / slowest / 1e9 * busbw_factor(op, n);
-}
+namespace {
 
-int SimFabric::latency_steps(CollectiveOp op) const {
-  const int n = chip_count();
+int latency_steps(CollectiveOp op, int n) {
   switch (op) {
     case CollectiveOp::allreduce: return 2 * (n - 1);
     case CollectiveOp::allgather:
@@ -200,116 +162,273 @@ int SimFabric::latency_steps(CollectiveOp op) const {
   return 1;
 }
 
-Result<CollectiveSlice> SimFabric::run_collective(const CollectiveWork& work, Seconds dt) {
-  const int n = chip_count();
-  if (n < 2) return make_error(ErrorCode::invalid_argument, "a collective needs at least 2 chips, the rack has {}", n);
-  if (work.bytes == 0) return make_error(ErrorCode::invalid_argument, "a collective needs a size above 0 bytes");
-  CollectiveSlice slice;
-  slice.elapsed = dt;
-  // Per chip and link: [c][l], sized by each chip's own link count.
-  const auto per_link = [&](auto value) {
-    std::vector<std::vector<decltype(value)>> out(static_cast<std::size_t>(n));
-    for (int c = 0; c < n; ++c)
-      out[static_cast<std::size_t>(c)].assign(wiring_[static_cast<std::size_t>(c)].size(), value);
-    return out;
-  };
-  const auto links = [&](int c) { return static_cast<int>(wiring_[static_cast<std::size_t>(c)].size()); };
-  slice.links = per_link(CollectiveLinkSlice{});
-  for (int c = 0; c < n; ++c) {
-    for (int l = 0; l < links(c); ++l)
-      slice.links[static_cast<std::size_t>(c)][static_cast<std::size_t>(l)].up =
-          chips_[static_cast<std::size_t>(c)]->link_up(l);
-  }
-  for (const SimChip* chip : chips_) {
-    if (chip->hung()) slice.stalled = fmt::format("chip {} is hung", chip->identity().serial);
-  }
+}  // namespace
 
-  // Load per directed link (sending chip, link) for one collective.
+double SimFabric::nominal_seconds(const CollectiveWork& work, const Formation& group) const {
   std::size_t max_hops = 0;
-  const auto load = link_loads(work, &max_hops);
-  for (const Flow& f : flows(work)) {
-    if (route(f.from, f.to).empty() && slice.stalled.empty()) {
-      slice.stalled =
-          fmt::format("no route from chip {} to chip {}", chips_[static_cast<std::size_t>(f.from)]->identity().serial,
-                      chips_[static_cast<std::size_t>(f.to)]->identity().serial);
+  const auto load = link_loads(work, group, &max_hops);
+  double slowest = 0;
+  for (const int c : group.chips) {
+    const double goodput = chips_[ix(c)]->sku().link_bandwidth_gbps * 1e9 * kFramePayloadBytes /
+                           (kFramePayloadBytes + kFrameOverheadBytes);
+    for (const double bytes : load[ix(c)]) {
+      if (bytes <= 0) continue;
+      if (goodput <= 0) return 0;
+      slowest = std::max(slowest, bytes / goodput);
     }
   }
+  if (slowest <= 0) return 0;
+  return latency_steps(work.op, group.ranks()) * kHopLatencyS * static_cast<double>(max_hops) + slowest;
+}
+
+double SimFabric::peak_busbw_gbps(CollectiveOp op, const Formation& group) const {
+  const int n = group.ranks();
+  if (n < 2) return 0;
+  CollectiveWork work;
+  work.op = op;
+  work.bytes = 1ULL << 30;
+  const auto load = link_loads(work, group, nullptr);
+  double slowest = 0;
+  for (const int c : group.chips) {
+    const double nominal = chips_[ix(c)]->sku().link_bandwidth_gbps * 1e9;
+    for (const double bytes : load[ix(c)]) {
+      if (bytes <= 0) continue;
+      if (nominal <= 0) return 0;
+      slowest = std::max(slowest, bytes / nominal);
+    }
+  }
+  if (slowest <= 0) return 0;
+  return static_cast<double>(work.bytes) / slowest / 1e9 * busbw_factor(op, n);
+}
+
+std::string SimFabric::isolation(int c, const std::vector<std::string>& absent,
+                                 const std::vector<bool>& taking_part) const {
+  std::string why;
+  const auto& ports = wiring_[ix(c)];
+  for (int l = 0; l < static_cast<int>(ports.size()); ++l) {
+    const LinkEnd far = ports[ix(l)];
+    if (!far.wired()) continue;
+    const std::string& serial = chips_[ix(far.chip)]->identity().serial;
+    std::string state;
+    if (!absent[ix(far.chip)].empty()) {
+      state = fmt::format("link {} to {}, which took no part ({})", l, serial, absent[ix(far.chip)]);
+    } else if (!taking_part[ix(far.chip)]) {
+      state = fmt::format("link {} to {}, which is hung", l, serial);
+    } else {
+      state = fmt::format("link {} to {}, which is down", l, serial);
+    }
+    why += (why.empty() ? "" : ", ") + state;
+  }
+  if (why.empty()) return "no link of this chip is wired to another chip";
+  return "no working link to a chip taking part: " + why;
+}
+
+double SimFabric::frame_error_at(int chip, int link) const {
+  const LinkEnd rx = peer(chip, link);
+  const double ber = chips_[ix(rx.chip)]->faults().link_ber(rx.link);
+  const double frame_bits = (kFramePayloadBytes + kFrameOverheadBytes) * 8;
+  return ber > 0 ? -std::expm1(frame_bits * std::log1p(-ber)) : 0.0;
+}
+
+void SimFabric::run_group(const CollectiveWork& work, const Formation& formation,
+                          const std::vector<std::vector<bool>>& usable, std::vector<std::vector<LinkTraffic>>& traffic,
+                          std::vector<std::vector<std::uint64_t>>& escapes, CollectiveSlice& slice) {
+  const int m = formation.ranks();
+  CollectiveGroup group;
+  group.chips = formation.chips;
+  group.reformed = m != chip_count() || !slice.reformed.empty();
+  group.peak_busbw_gbps = group.reformed ? peak_busbw_gbps(work.op, formation) : slice.peak_busbw_gbps;
+
   // Time of one collective: the busiest link relative to its effective
   // bandwidth; per receiving chip, the busiest link into it.
-  const double frame_bits = (kFramePayloadBytes + kFrameOverheadBytes) * 8;
-  const double latency = latency_steps(work.op) * kHopLatencyS * static_cast<double>(max_hops);
-  auto frame_error = per_link(0.0);
+  std::size_t max_hops = 0;
+  const auto load = link_loads(work, formation, &max_hops);
+  const double latency = latency_steps(work.op, m) * kHopLatencyS * static_cast<double>(max_hops);
+  std::map<std::pair<int, int>, double> frame_error;  // (sending chip, link) → share of bad frames
   double slowest = 0;
-  std::vector<double> slowest_into(static_cast<std::size_t>(n), 0.0);
-  for (int c = 0; c < n; ++c) {
-    for (int l = 0; l < links(c); ++l) {
-      const double bytes = load[static_cast<std::size_t>(c)][static_cast<std::size_t>(l)];
+  std::map<int, double> slowest_into;
+  for (const int c : formation.chips) {
+    for (int l = 0; l < static_cast<int>(load[ix(c)].size()); ++l) {
+      const double bytes = load[ix(c)][ix(l)];
       if (bytes <= 0) continue;
-      const SimChip& tx = *chips_[static_cast<std::size_t>(c)];
+      const SimChip& tx = *chips_[ix(c)];
       const LinkEnd rx = peer(c, l);
-      if (!tx.link_up(l) && slice.stalled.empty()) {
-        slice.stalled = fmt::format("link {} of chip {} is down", l, tx.identity().serial);
-      }
-      const double ber = chips_[static_cast<std::size_t>(rx.chip)]->faults().link_ber(rx.link);
-      const double p = ber > 0 ? -std::expm1(frame_bits * std::log1p(-ber)) : 0.0;
-      frame_error[static_cast<std::size_t>(c)][static_cast<std::size_t>(l)] = p;
+      const double p = frame_error_at(c, l);
+      frame_error[{c, l}] = p;
       // Every bad frame is sent again: goodput is (1 − p) of the wire rate.
       const double goodput =
           tx.link_bandwidth_gbps(l) * 1e9 * kFramePayloadBytes / (kFramePayloadBytes + kFrameOverheadBytes) * (1.0 - p);
       const double t = goodput > 0 ? bytes / goodput : INFINITY;
       slowest = std::max(slowest, t);
-      auto& into = slowest_into[static_cast<std::size_t>(rx.chip)];
+      auto& into = slowest_into[rx.chip];
       into = std::max(into, t);
     }
   }
-  double seconds = latency + slowest;
-
-  auto traffic = per_link(LinkTraffic{});
-  if (!slice.stalled.empty() || !std::isfinite(seconds) || seconds <= 0) {
-    if (slice.stalled.empty()) slice.stalled = "no link can carry the traffic";
-    for (int c = 0; c < n; ++c)
-      chips_[static_cast<std::size_t>(c)]->communicate(dt, traffic[static_cast<std::size_t>(c)]);
-    return slice;
+  const double seconds = latency + slowest;
+  const int index = static_cast<int>(slice.groups.size());
+  if (!std::isfinite(seconds) || seconds <= 0) {
+    for (const int c : formation.chips) slice.idle[ix(c)] = "no link of its group can carry the traffic";
+    slice.groups.push_back(std::move(group));
+    return;
   }
-  slice.seconds_per_collective = seconds;
-  slice.collectives = dt.count() / seconds;
-  slice.algbw_gbps = static_cast<double>(work.bytes) / seconds / 1e9;
-  slice.busbw_gbps = slice.algbw_gbps * busbw_factor(work.op, n);
-  for (int c = 0; c < n; ++c) {
-    const double into = slowest_into[static_cast<std::size_t>(c)];
-    const double own = into > 0 ? latency + into : seconds;
+  for (const int c : formation.chips) slice.chip_group[ix(c)] = index;
+  group.seconds_per_collective = seconds;
+  group.collectives = slice.elapsed.count() / seconds;
+  group.algbw_gbps = static_cast<double>(work.bytes) / seconds / 1e9;
+  group.busbw_gbps = group.algbw_gbps * busbw_factor(work.op, m);
+  // A re-formed group's chips are judged against the whole rack's peak:
+  // their times are scaled by what the re-forming costs at nominal rates
+  // (longer paths, more data per cable, more hop latency), so that a chip
+  // whose links are healthy shows what it would in the whole rack.
+  if (group.reformed) {
+    const double whole = nominal_seconds(work, whole_), here = nominal_seconds(work, formation);
+    if (whole > 0 && here > 0) group.scale = here / whole;
+  }
+  for (const int c : formation.chips) {
+    const auto into = slowest_into.find(c);
+    const double own = into != slowest_into.end() ? latency + into->second : seconds;
     const double algbw = static_cast<double>(work.bytes) / own / 1e9;
-    slice.chip_algbw_gbps.push_back(algbw);
-    slice.chip_busbw_gbps.push_back(algbw * busbw_factor(work.op, n));
+    if (group.reformed) {
+      slice.chip_algbw_gbps[ix(c)] = algbw * group.scale;
+      slice.chip_busbw_gbps[ix(c)] = slice.chip_algbw_gbps[ix(c)] * busbw_factor(work.op, chip_count());
+    } else {
+      slice.chip_algbw_gbps[ix(c)] = algbw;
+      slice.chip_busbw_gbps[ix(c)] = algbw * busbw_factor(work.op, chip_count());
+    }
   }
 
   // Traffic, CRC errors (at the receiver) and the errors the CRC missed.
-  auto escapes = per_link(std::uint64_t{0});
-  for (int c = 0; c < n; ++c) {
-    for (int l = 0; l < links(c); ++l) {
-      const double bytes = load[static_cast<std::size_t>(c)][static_cast<std::size_t>(l)] * slice.collectives;
-      if (bytes <= 0) continue;
+  // A working cable direction the algorithm leaves idle (sendrecv's way
+  // back, a torus's unused dimension, a ring of two's second cable) carries
+  // a link test stream at its full rate meanwhile, its data checked too:
+  // every link of the group is tested both ways, whatever the op and
+  // topology. It is not part of the collective, so no figure counts it.
+  std::vector<LinkEnd> probes;
+  for (const int c : formation.chips) {
+    for (int l = 0; l < static_cast<int>(load[ix(c)].size()); ++l) {
+      double bytes = load[ix(c)][ix(l)] * group.collectives;
+      if (bytes <= 0 && !usable[ix(c)][ix(l)]) continue;
+      const double p = bytes > 0 ? frame_error[{c, l}] : frame_error_at(c, l);
+      if (bytes <= 0) {
+        bytes = chips_[ix(c)]->link_bandwidth_gbps(l) * 1e9 * kFramePayloadBytes /
+                (kFramePayloadBytes + kFrameOverheadBytes) * (1.0 - p) * slice.elapsed.count();
+        if (!(bytes > 0)) continue;
+        probes.push_back(LinkEnd{c, l});
+      }
       const LinkEnd rx = peer(c, l);
-      traffic[static_cast<std::size_t>(c)][static_cast<std::size_t>(l)].sent_bytes = bytes;
-      auto& out = slice.links[static_cast<std::size_t>(c)][static_cast<std::size_t>(l)];
+      traffic[ix(c)][ix(l)].sent_bytes = bytes;
+      auto& out = slice.links[ix(c)][ix(l)];
       out.sent_bytes = bytes;
-      out.gbps = bytes / dt.count() / 1e9;
-      const double p = frame_error[static_cast<std::size_t>(c)][static_cast<std::size_t>(l)];
+      out.gbps = bytes / slice.elapsed.count() / 1e9;
       if (p <= 0) continue;
-      SimRandom& rng = chips_[static_cast<std::size_t>(rx.chip)]->port(rx.link).rng;
+      SimRandom& rng = chips_[ix(rx.chip)]->port(rx.link).rng;
       const double frames = bytes / kFramePayloadBytes;
       const std::uint64_t bad = rng.poisson(frames * p / (1.0 - p));
-      traffic[static_cast<std::size_t>(rx.chip)][static_cast<std::size_t>(rx.link)].crc_errors += bad;
-      auto& rx_out = slice.links[static_cast<std::size_t>(rx.chip)][static_cast<std::size_t>(rx.link)];
+      traffic[ix(rx.chip)][ix(rx.link)].crc_errors += bad;
+      auto& rx_out = slice.links[ix(rx.chip)][ix(rx.link)];
       rx_out.crc_errors += bad;
       rx_out.retransmits += bad;
-      escapes[static_cast<std::size_t>(rx.chip)][static_cast<std::size_t>(rx.link)] =
-          rng.poisson(static_cast<double>(bad) * kCrcEscapeProbability);
+      escapes[ix(rx.chip)][ix(rx.link)] = rng.poisson(static_cast<double>(bad) * kCrcEscapeProbability);
     }
   }
-  if (work.check) run_collective_data(*this, chips_, work.op, std::move(escapes), slice);
-  for (int c = 0; c < n; ++c)
-    chips_[static_cast<std::size_t>(c)]->communicate(dt, traffic[static_cast<std::size_t>(c)]);
+  if (work.check) run_collective_data(*this, formation, probes, chips_, work.op, escapes, slice);
+  slice.groups.push_back(std::move(group));
+}
+
+Result<CollectiveSlice> SimFabric::run_collective(const CollectiveWork& work, Seconds dt,
+                                                  const std::vector<std::string>& absent) {
+  const int n = chip_count();
+  if (n < 2) return make_error(ErrorCode::invalid_argument, "a collective needs at least 2 chips, the rack has {}", n);
+  if (work.bytes == 0) return make_error(ErrorCode::invalid_argument, "a collective needs a size above 0 bytes");
+  if (static_cast<int>(absent.size()) != n) {
+    return make_error(ErrorCode::invalid_argument, "{} presence entries for a rack of {} chips", absent.size(), n);
+  }
+  CollectiveSlice slice;
+  slice.elapsed = dt;
+  slice.peak_busbw_gbps = peak_busbw_gbps(work.op);
+  // Per chip and link: [c][l], sized by each chip's own link count.
+  const auto per_link = [&](auto value) {
+    std::vector<std::vector<decltype(value)>> out(ix(n));
+    for (int c = 0; c < n; ++c) out[ix(c)].assign(wiring_[ix(c)].size(), value);
+    return out;
+  };
+  slice.links = per_link(CollectiveLinkSlice{});
+  slice.chip_algbw_gbps.assign(ix(n), 0.0);
+  slice.chip_busbw_gbps.assign(ix(n), 0.0);
+  slice.result_errors.assign(ix(n), 0);
+  slice.chip_group.assign(ix(n), -1);
+  slice.idle.assign(ix(n), "");
+
+  // Who takes part, and which cables join them: an absent chip is not
+  // touched at all; a hung one can neither send nor forward.
+  std::vector<bool> taking_part(ix(n), false);
+  for (int c = 0; c < n; ++c) {
+    if (!absent[ix(c)].empty()) {
+      slice.idle[ix(c)] = absent[ix(c)];
+    } else if (chips_[ix(c)]->hung()) {
+      slice.idle[ix(c)] = "chip hung";  // as its own step says it, so notes name it once
+    } else {
+      taking_part[ix(c)] = true;
+    }
+  }
+  std::vector<std::vector<bool>> usable = per_link(false);
+  std::string around;  // the cables routed round, each once
+  for (int c = 0; c < n; ++c) {
+    if (!absent[ix(c)].empty()) continue;
+    const SimChip& chip = *chips_[ix(c)];
+    for (int l = 0; l < chip.link_count(); ++l) {
+      slice.links[ix(c)][ix(l)].up = chip.link_up(l);
+      const LinkEnd far = peer(c, l);
+      if (!taking_part[ix(c)]) continue;
+      if (!far.wired() || !taking_part[ix(far.chip)]) continue;
+      usable[ix(c)][ix(l)] = chip.link_up(l) && chips_[ix(far.chip)]->link_up(far.link);
+      if (!usable[ix(c)][ix(l)] && c < far.chip) {
+        around += fmt::format("{}link {} of {} (down)", around.empty() ? "" : ", ", l, chip.identity().serial);
+      }
+    }
+  }
+  const std::vector<Formation> formations = form_groups(wiring_, taking_part, usable);
+  std::string without;  // the chips left out, and why
+  for (int c = 0; c < n; ++c) {
+    if (!slice.idle[ix(c)].empty()) {
+      without +=
+          fmt::format("{}{} ({})", without.empty() ? "" : ", ", chips_[ix(c)]->identity().serial, slice.idle[ix(c)]);
+    }
+  }
+  for (const Formation& f : formations) {
+    if (f.ranks() != 1) continue;
+    const int c = f.chips.front();
+    slice.idle[ix(c)] = isolation(c, absent, taking_part);
+    without += fmt::format("{}{} (no working link to a chip taking part)", without.empty() ? "" : ", ",
+                           chips_[ix(c)]->identity().serial);
+  }
+  if (!without.empty()) slice.reformed = "without " + without;
+  if (!around.empty()) slice.reformed += (slice.reformed.empty() ? "around " : "; around ") + around;
+  if (slice.reformed.empty() && formations.size() > 1)
+    slice.reformed = "in parts: the rack's cables do not join every chip";
+
+  auto traffic = per_link(LinkTraffic{});
+  auto escapes = per_link(std::uint64_t{0});
+  for (const Formation& f : formations) {
+    if (f.ranks() >= 2) run_group(work, f, usable, traffic, escapes, slice);
+  }
+  // The rack's figures are the largest group's that ran.
+  const CollectiveGroup* largest = nullptr;
+  for (const auto& g : slice.groups) {
+    if (g.collectives > 0 && (largest == nullptr || g.chips.size() > largest->chips.size())) largest = &g;
+  }
+  if (largest != nullptr) {
+    slice.seconds_per_collective = largest->seconds_per_collective;
+    slice.collectives = largest->collectives;
+    slice.algbw_gbps = largest->algbw_gbps;
+    slice.busbw_gbps = largest->busbw_gbps;
+  } else {
+    slice.stalled = "no two chips taking part are joined by a working link: " +
+                    (slice.reformed.empty() ? std::string("no link can carry the traffic") : slice.reformed);
+  }
+  for (int c = 0; c < n; ++c) {
+    if (absent[ix(c)].empty()) chips_[ix(c)]->communicate(dt, traffic[ix(c)]);
+  }
   return slice;
 }
 

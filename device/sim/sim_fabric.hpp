@@ -18,17 +18,30 @@
 // path. Each directed link's load over its effective bandwidth
 // (link_degraded and CRC retransmits lower it) gives the time, plus a hop
 // latency per algorithm step, so a slow link slows every collective
-// through it, and a down link on a path stalls the collective (as NCCL
-// would hang until its timeout). With `check`, real data moves along the
-// same paths on small buffers (collective_data.hpp).
+// through it. With `check`, real data moves along the same paths on small
+// buffers (collective_data.hpp). A working link direction the op's routes
+// leave idle carries a link test stream at its full rate meanwhile (CRC
+// counted, data checked, in no bandwidth figure), so every link is tested
+// both ways whatever the op and topology.
+//
+// A hung or absent chip, or a link that is down, re-forms the collective
+// (formation.hpp): the chips still joined run it among themselves, over
+// routes round what failed, ring algorithms on their own ranks in slot
+// order. Every cable between two of them stays in use, so a CRC-erroring
+// or narrow link elsewhere in the rack is still found; only the cables of
+// a hung or absent chip carry nothing. The per-chip figures of a re-formed
+// group are scaled to the whole rack's (collective.hpp): × the group's
+// time at nominal link rates over the whole rack's, hop latency included.
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/result.hpp"
 #include "device/chip.hpp"
 #include "device/collective.hpp"
 #include "device/lab.hpp"
+#include "device/sim/formation.hpp"
 #include "device/sim/sim_chip.hpp"
 
 namespace kiln::device {
@@ -43,14 +56,8 @@ inline constexpr double kFrameOverheadBytes = 16;  // header + CRC
 // that a badly erroring link visibly corrupts data.
 inline constexpr double kCrcEscapeProbability = 1e-6;
 
-struct LinkEnd {
-  int chip = -1;
-  int link = -1;
-  bool wired() const { return chip >= 0; }
-};
-
 // [chip][link] → far end, for n chips with `links` links each.
-std::vector<std::vector<LinkEnd>> wire_topology(Topology topology, int chips, int links);
+Wiring wire_topology(Topology topology, int chips, int links);
 
 class SimFabric final : public Fabric {
  public:
@@ -60,31 +67,47 @@ class SimFabric final : public Fabric {
   static Result<std::unique_ptr<SimFabric>> make(Topology topology, const std::vector<Chip*>& chips);
 
   int chip_count() const override { return static_cast<int>(chips_.size()); }
-  Result<CollectiveSlice> run_collective(const CollectiveWork& work, Seconds dt) override;
-  double peak_busbw_gbps(CollectiveOp op) const override;
+  using Fabric::run_collective;
+  Result<CollectiveSlice> run_collective(const CollectiveWork& work, Seconds dt,
+                                         const std::vector<std::string>& absent) override;
+  double peak_busbw_gbps(CollectiveOp op) const override { return peak_busbw_gbps(op, whole_); }
 
   LinkEnd peer(int chip, int link) const {
     return wiring_[static_cast<std::size_t>(chip)][static_cast<std::size_t>(link)];
   }
-  // Hops (sending chip, its link) from `from` to `to`; empty when unreachable.
-  const std::vector<LinkEnd>& route(int from, int to) const;
+  // Hops (sending chip, its link) from `from` to `to` over the whole rack's
+  // wiring; empty when unreachable.
+  const std::vector<LinkEnd>& route(int from, int to) const { return whole_.route(from, to); }
 
  private:
   struct Flow {
-    int from = 0, to = 0;
-    double bytes = 0;  // per collective
+    int from = 0, to = 0;  // ranks of the group
+    double bytes = 0;      // per collective
   };
 
   SimFabric(Topology topology, std::vector<SimChip*> chips);
-  void compute_routes();
-  std::vector<Flow> flows(const CollectiveWork& work) const;
-  // Bytes each directed link (sending chip, link) carries in one collective.
-  std::vector<std::vector<double>> link_loads(const CollectiveWork& work, std::size_t* max_hops) const;
-  int latency_steps(CollectiveOp op) const;
+  // What the group's ranks send each other in one collective.
+  std::vector<Flow> flows(const CollectiveWork& work, int ranks) const;
+  // Bytes each directed link (sending chip, link) carries in one collective of `group`.
+  std::vector<std::vector<double>> link_loads(const CollectiveWork& work, const Formation& group,
+                                              std::size_t* max_hops) const;
+  double peak_busbw_gbps(CollectiveOp op, const Formation& group) const;
+  // One collective of `group` with every link at its SKU's rate (less
+  // frame overhead) and no bit errors, hop latency included; 0: cannot run.
+  double nominal_seconds(const CollectiveWork& work, const Formation& group) const;
+  // Runs one group's share of the slice: its figures, traffic and data.
+  // `usable[chip][link]`: the link works and joins two chips taking part.
+  void run_group(const CollectiveWork& work, const Formation& formation, const std::vector<std::vector<bool>>& usable,
+                 std::vector<std::vector<LinkTraffic>>& traffic, std::vector<std::vector<std::uint64_t>>& escapes,
+                 CollectiveSlice& slice);
+  // The share of frames sent on (chip, link) that arrive with a bad CRC.
+  double frame_error_at(int chip, int link) const;
+  // Why chip `c`, taking part, is in a group of one.
+  std::string isolation(int c, const std::vector<std::string>& absent, const std::vector<bool>& taking_part) const;
 
   std::vector<SimChip*> chips_;
-  std::vector<std::vector<LinkEnd>> wiring_;
-  std::vector<std::vector<LinkEnd>> routes_;  // [from * n + to]
+  Wiring wiring_;
+  Formation whole_;  // every chip over every cable
 };
 
 // The rack's fabric over chips made by make_sim_chips for `rack`.

@@ -267,44 +267,48 @@ TEST(Fabric, HighBitErrorRateCorruptsDataThatTheCheckCatchesOnThatLink) {
   EXPECT_GT(wrong_words, 0u);  // the corruption propagated into the reduced results
 }
 
-TEST(Fabric, LinkDownStallsCollectivesThroughItAndShowsAtBothEnds) {
+TEST(Fabric, LinkDownShowsAtBothEndsAndTheCollectiveGoesRoundIt) {
   Fault down = link_fault(FaultKind::link_down, 0);
   down.after = Seconds{0.95};
   Rack rack = make_rack(test::trn2(), Topology::ring, 4, {{1, {down}}});
   for (int i = 0; i < 9; ++i) expect_clean(collective(rack, CollectiveOp::allreduce));
   EXPECT_EQ(rack.chip(1).telemetry().links[0].up, true);
   (void)collective(rack, CollectiveOp::allreduce);  // the link drops during this slice
-  const CollectiveSlice stalled = collective(rack, CollectiveOp::allreduce);
-  EXPECT_FALSE(stalled.stalled.empty());
-  EXPECT_NE(stalled.stalled.find("link 0 of chip F-1"), std::string::npos) << stalled.stalled;
-  EXPECT_EQ(stalled.collectives, 0.0);
-  EXPECT_EQ(stalled.busbw_gbps, 0.0);
-  EXPECT_FALSE(stalled.links[1][0].up);
-  EXPECT_FALSE(stalled.links[2][1].up);
+  const CollectiveSlice after = collective(rack, CollectiveOp::allreduce);
+  // Re-formed round the dead cable (reformed_collective_test.cpp has the rest).
+  expect_clean(after);
+  EXPECT_NE(after.reformed.find("link 0 of F-1"), std::string::npos) << after.reformed;
+  EXPECT_GT(after.collectives, 0.0);
+  EXPECT_FALSE(after.links[1][0].up);
+  EXPECT_FALSE(after.links[2][1].up);
+  EXPECT_EQ(after.links[1][0].sent_bytes, 0.0);
   EXPECT_EQ(rack.chip(1).telemetry().links[0].up, false);
   EXPECT_EQ(rack.chip(2).telemetry().links[1].up, false);  // the far end lost it too
   EXPECT_EQ(rack.chip(1).telemetry().links[1].up, true);
   EXPECT_EQ(rack.chip(0).telemetry().links[0].up, true);
   EXPECT_EQ(rack.chip(1).telemetry().links[0].gbps, 0.0);
-  EXPECT_DOUBLE_EQ(rack.chip(0).now().count(), 1.1);  // time passes while stalled
+  EXPECT_DOUBLE_EQ(rack.chip(0).now().count(), 1.1);
 }
 
-TEST(Fabric, HungChipStallsTheCollective) {
+TEST(Fabric, NothingRunsWhenNoTwoLiveChipsAreJoined) {
   Fault hang;
   hang.kind = FaultKind::hang;
   hang.after = Seconds{0};
-  Rack rack = make_rack(test::trn2(), Topology::ring, 4, {{3, {hang}}});
-  rack.chip(3).idle(Seconds{0.1});
+  Rack rack = make_rack(test::trn2(), Topology::ring, 2, {{1, {hang}}});
+  rack.chip(1).idle(Seconds{0.1});
   const CollectiveSlice slice = collective(rack, CollectiveOp::alltoall);
-  EXPECT_NE(slice.stalled.find("F-3"), std::string::npos);
+  EXPECT_NE(slice.stalled.find("F-1"), std::string::npos) << slice.stalled;
   EXPECT_EQ(slice.collectives, 0.0);
+  EXPECT_DOUBLE_EQ(rack.chip(0).now().count(), 0.1);  // time passes while stalled
 }
 
 TEST(Fabric, LinkRatesComeFromTrafficAndOtherWorkClearsThem) {
   Rack rack = make_rack(test::trn2(), Topology::ring, 4);
   (void)collective(rack, CollectiveOp::sendrecv);
   EXPECT_GT(rack.chip(0).telemetry().links[0].gbps.value(), 0.0);
-  EXPECT_EQ(rack.chip(0).telemetry().links[1].gbps, 0.0);  // sendrecv sends to the next slot only
+  // sendrecv sends to the next slot; the way back carries the link test
+  // stream at its full rate meanwhile (reformed_collective_test.cpp).
+  EXPECT_GT(rack.chip(0).telemetry().links[1].gbps.value(), 0.0);
   (void)rack.chip(0).run_gemm(test::big_gemm(DType::bf16, false), Seconds{0.1});
   EXPECT_EQ(rack.chip(0).telemetry().links[0].gbps, 0.0);
 }
