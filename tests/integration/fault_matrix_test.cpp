@@ -1,9 +1,8 @@
 // Every fault kind of DESIGN §3, planted in one simulated lab of both
 // shipped SKUs, run through the shipped standard.yaml as a lab engineer
 // would: each faulty chip fails with its class and location, every healthy
-// chip passes, and the chips a hang or a dead link holds back are
-// inconclusive (their collectives could not complete), never passed. Two
-// seeds and two placements; each prints the summary line (found N/N,
+// chip passes, also beside a hung chip or a dead link, which hide no other
+// fault. Two seeds and two placements; each prints the summary line (found N/N,
 // located N/N, false fails, healthy inconclusive).
 #include <fstream>
 #include <sstream>
@@ -43,8 +42,9 @@ struct Rack {
 };
 
 // Compute and memory faults share a rack; link faults get racks of their
-// own, since a bad link involves the chip at its far end and a dead one
-// (or a hung chip) stops every collective of its rack. Racks c1 and c2
+// own, since a bad link involves the chip at its far end. A dead link or a
+// hung chip shares its rack with other link faults, which must still be
+// found (the collective re-forms round it). Racks c1 and c2
 // (trn2-sim) and s1 (h100-sim) hold the SDCs that used to pass: bits far
 // below ABFT's bound, gated by temperature or clock, and two faults on one
 // chip.
@@ -99,11 +99,23 @@ std::vector<Rack> matrix() {
         {"{kind: link_crc, link: 0, ber: 1e-9}", "fail", "link_errors", {{"link", 0}}},
         {"", "fail", "link_degraded", {{"link", 0}}},  // far end of slot 3's link 1
         {"{kind: link_degraded, link: 1, bandwidth_factor: 0.5}", "fail", "link_degraded", {{"link", 1}}}}},
-      // Ring of two: both links join the same pair, so both ends see it down.
+      // A dead cable and a CRC-erroring one in the same ring of four: the
+      // collective re-forms round the dead one and the other is still found.
       {"d1",
        {{"{kind: link_down, link: 0, after: 9m}", "fail", "link_down", {{"link", 0}}},
-        {"", "fail", "link_down", {{"link", 1}}}}},
-      {"h1", {{"{kind: hang, after: 3m}", "fail", "hang", {}}, {"", "inconclusive", "", {}}}},
+        {"", "fail", "link_down", {{"link", 1}}},  // the dead cable's far end
+        {"{kind: link_crc, link: 0, ber: 1e-9}", "fail", "link_errors", {{"link", 0}}},
+        {"", "pass", "", {}}}},
+      // A hung chip, a CRC-erroring link and a degraded cable in one ring of
+      // six: the others are re-formed round the hung chip, every link fault
+      // is found at its link, and the healthy chips pass.
+      {"h1",
+       {{"{kind: hang, after: 3m}", "fail", "hang", {}},
+        {"{kind: link_crc, link: 0, ber: 1e-9}", "fail", "link_errors", {{"link", 0}}},
+        {"", "pass", "", {}},
+        {"{kind: link_degraded, link: 0, bandwidth_factor: 0.5}", "fail", "link_degraded", {{"link", 0}}},
+        {"", "fail", "link_degraded", {{"link", 1}}},  // far end of slot 3's link 0
+        {"", "pass", "", {}}}},
   };
 }
 
