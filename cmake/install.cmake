@@ -3,6 +3,7 @@
 #   share/kiln/skus, share/kiln/labs, share/kiln/testplans   the shipped data
 #                    (device/sku_search.hpp and kiln lab look there)
 #   lib/systemd/system/kilnd.service, kiln-agent@.service
+#   share/bash-completion/completions/kiln
 #   share/doc/kiln/  README and docs
 install(TARGETS kiln kilnd kiln-agent RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 if(TARGET kiln-dash)
@@ -14,6 +15,7 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/device/labs/ DESTINATION ${CMAKE_INSTALL
         FILES_MATCHING PATTERN "*.yaml")
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/testplans/ DESTINATION ${CMAKE_INSTALL_DATADIR}/kiln/testplans
         FILES_MATCHING PATTERN "*.yaml")
+install(FILES ${PROJECT_SOURCE_DIR}/deploy/bash-completion/kiln DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR} FILES_MATCHING PATTERN "*.md")
 
