@@ -12,8 +12,15 @@ void check_diagnostics(const std::vector<yaml::Diagnostic>& diagnostics, std::st
   // YAML breaks lines at \n, \r and \r\n; a mark may sit just past the last line.
   const auto breaks =
       static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n') + std::count(text.begin(), text.end(), '\r'));
-  for (const auto& d : diagnostics) {
+  for (std::size_t i = 0; i < diagnostics.size(); ++i) {
+    const auto& d = diagnostics[i];
     KILN_FUZZ_CHECK(d.file == file, "diagnostic for '{}', not '{}': {}", d.file, file, d.message);
+    // The plan loader shows the first errors, then counts the rest on a
+    // line of its own ("file: 900 more errors not shown"), which has no place.
+    if (i > 0 && i + 1 == diagnostics.size() && d.mark.line == 0 && d.message.ends_with(" more errors not shown")) {
+      KILN_FUZZ_CHECK(d.to_string() == fmt::format("{}: {}", file, d.message), "'{}'", d.to_string());
+      break;
+    }
     KILN_FUZZ_CHECK(!d.message.empty(), "an empty message at {}:{}", d.mark.line, d.mark.column);
     KILN_FUZZ_CHECK(d.mark.line >= 1 && d.mark.column >= 1, "no line and column: {}", d.to_string());
     KILN_FUZZ_CHECK(d.mark.line <= breaks + 1, "line {} of a {}-line text: {}", d.mark.line, breaks + 1, d.to_string());
