@@ -95,8 +95,10 @@ namespace {
 using yaml::read_integer;
 using yaml::read_number;
 
+constexpr std::size_t kMaxIdentifierBytes = 64;  // lab names, rack ids, serials
+
 bool valid_identifier(std::string_view text) {
-  if (text.empty() || text.size() > 64) return false;
+  if (text.empty() || text.size() > kMaxIdentifierBytes) return false;
   return std::all_of(text.begin(), text.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.';
   });
@@ -266,6 +268,15 @@ void LabLoader::count_form(const yaml::Node& node, const std::string& what, Rack
   }
   reader.finish();
   if (!count) return;
+  // A serial is at most 64 characters, as in the list form: the prefix
+  // (given, or the rack id's) leaves room for the slot's digits.
+  const std::string longest = fmt::format("{}{:02}", prefix, *count - 1);
+  if (longest.size() > kMaxIdentifierBytes) {
+    diagnostics_.error(prefix_mark, fmt::format("{}.serial_prefix: serials such as '{}' would be {} characters, "
+                                                "more than {}: give a shorter serial_prefix",
+                                                what, longest, longest.size(), kMaxIdentifierBytes));
+    return;
+  }
   for (std::int64_t slot = 0; slot < *count; ++slot) {
     ChipSpec chip;
     chip.slot = static_cast<std::uint32_t>(slot);

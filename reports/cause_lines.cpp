@@ -56,7 +56,8 @@ std::string inconclusive_by_cause(const Json& chips) {
     // Chips hit in the same steps share a line, so each line is exact.
     std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> by_steps;  // steps → serials
     for (const auto& [serial, steps] : cause.chips) {
-      auto it = std::find_if(by_steps.begin(), by_steps.end(), [&](const auto& e) { return e.first == steps; });
+      auto it =
+          std::find_if(by_steps.begin(), by_steps.end(), [&steps = steps](const auto& e) { return e.first == steps; });
       if (it == by_steps.end()) it = by_steps.insert(by_steps.end(), {steps, {}});
       it->second.push_back(serial);
     }

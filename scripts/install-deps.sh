@@ -13,6 +13,7 @@ packages=(
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang libfuzzer-14-dev
   libopenblas-dev libdnnl-dev
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl1-mesa-dev
   python3 python3-junitparser   # tests: the JUnit report read by a real consumer

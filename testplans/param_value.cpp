@@ -15,6 +15,9 @@ template <class... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
 };
+// Spelled out for clang 14, which does not deduce an aggregate's arguments (P1816).
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
 
 const char* article(ParamType type) { return type == ParamType::integer ? "an" : "a"; }
 

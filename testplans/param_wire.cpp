@@ -7,6 +7,9 @@ template <class... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
 };
+// Spelled out for clang 14, which does not deduce an aggregate's arguments (P1816).
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
 
 }  // namespace
 
@@ -16,11 +19,15 @@ kiln::v1::ParamValue to_proto(const ParamValue& value) {
                         [&](std::int64_t v) { out.set_integer(v); }, [&](double v) { out.set_number(v); },
                         [&](bool v) { out.set_boolean(v); }, [&](const SizeBytes& v) { out.set_size_bytes(v.bytes); },
                         [&](const DurationSeconds& v) { out.set_duration_s(v.seconds); },
+                        // The list is set even when empty: an empty list is
+                        // still a list (the peer judges it), not a value without a type.
                         [&](const std::vector<std::uint64_t>& v) {
-                          for (const auto b : v) out.mutable_size_list()->add_bytes(b);
+                          auto* list = out.mutable_size_list();
+                          for (const auto b : v) list->add_bytes(b);
                         },
                         [&](const std::vector<double>& v) {
-                          for (const auto d : v) out.mutable_number_list()->add_values(d);
+                          auto* list = out.mutable_number_list();
+                          for (const auto d : v) list->add_values(d);
                         }},
              value);
   return out;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <unordered_map>
 #include <unordered_set>
@@ -55,6 +56,26 @@ namespace {
 Mark to_mark(const YAML::Mark& m) {
   if (m.is_null()) return {};
   return Mark{static_cast<std::uint32_t>(m.line + 1), static_cast<std::uint32_t>(m.column + 1)};
+}
+
+// yaml-cpp reports some errors where it looked for more input: a column or
+// two past the end of the text, or no mark at all. A message points inside
+// the file: at the mark's line, its column capped at the line's end, and at
+// the end of the text when the mark is past it or missing.
+Mark within_text(Mark mark, std::string_view text) {
+  std::uint32_t line = 1;
+  std::size_t start = 0;  // of the line
+  const std::uint32_t wanted = mark.line == 0 ? std::numeric_limits<std::uint32_t>::max() : mark.line;
+  for (std::size_t i = 0; i < text.size() && line < wanted; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      start = i + 1;
+    }
+  }
+  const std::size_t end = std::min(text.find('\n', start), text.size());
+  const auto last_column = static_cast<std::uint32_t>(end - start + 1);
+  if (line < wanted) return Mark{line, last_column};  // past the last line, or no mark
+  return Mark{line, std::clamp<std::uint32_t>(mark.column, 1, last_column)};
 }
 
 struct StopParsing {};
@@ -233,7 +254,7 @@ std::optional<Node> parse(std::string_view text, Diagnostics& diagnostics, const
       diagnostics.error(rest.document_mark(), "only one YAML document per file is allowed");
     }
   } catch (const YAML::Exception& e) {
-    diagnostics.error(to_mark(e.mark), e.msg);
+    diagnostics.error(within_text(to_mark(e.mark), text), e.msg);
     return std::nullopt;
   } catch (const StopParsing&) {
     return std::nullopt;

@@ -142,6 +142,20 @@ racks:
   EXPECT_TRUE(has_error_at(load.errors, position_of(text, "X-01"), "duplicate serial 'X-01'"));
 }
 
+// Found by the lab fuzz target: a long serial_prefix made serials of more
+// than the 64 characters a listed serial may have.
+TEST(Lab, CountFormSerialsAreAtMost64Characters) {
+  const std::string prefix(62, 'p');
+  const std::string text =
+      "lab: t\nracks:\n  - id: r01\n    chips: {count: 100, sku: trn2-sim, serial_prefix: " + prefix + "}\n";
+  EXPECT_TRUE(load_lab_text(text).errors.empty());  // 62 + 2 digits fit
+  const std::string longer =
+      "lab: t\nracks:\n  - id: r01\n    chips: {count: 100, sku: trn2-sim, serial_prefix: " + prefix + "q}\n";
+  const auto refused = load_lab_text(longer);
+  EXPECT_TRUE(has_error_at(refused.errors, position_of(longer, prefix + "q"),
+                           "serials such as '" + prefix + "q99' would be 65 characters, more than 64"));
+}
+
 TEST(Lab, DuplicateSlotInOneRack) {
   const std::string text = R"(lab: t
 racks:

@@ -68,5 +68,21 @@ TEST(ParamWire, EveryTypeRoundTripsAndAnEmptyValueIsAnError) {
   EXPECT_EQ(read_params(spec.params()).error().message, "param x: the value has no type");
 }
 
+// An empty list is still a list on the wire, so the agent reads what was
+// sent and check_params says what is wrong with it (found by the
+// envelope_dispatch fuzz target: it went out as a value without a type).
+TEST(ParamWire, AnEmptyListKeepsItsType) {
+  ParamSet params;
+  params.set("sl", std::vector<std::uint64_t>{});
+  params.set("nl", std::vector<double>{});
+  kiln::v1::StepSpec spec;
+  write_params(params, *spec.mutable_params());
+  EXPECT_TRUE(spec.params().at("sl").has_size_list());
+  EXPECT_TRUE(spec.params().at("nl").has_number_list());
+  auto back = read_params(spec.params());
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->all(), params.all());
+}
+
 }  // namespace
 }  // namespace kiln::plan

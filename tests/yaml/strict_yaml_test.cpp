@@ -152,6 +152,22 @@ TEST(StrictYaml, SyntaxErrorHasAPosition) {
   EXPECT_NE(result.diagnostics[0].message.find("end of sequence flow not found"), std::string::npos);
 }
 
+// Found by the lab and SKU fuzz targets: yaml-cpp placed this error past the
+// end of the text (column 9 of a 7-byte file); it points at the last column.
+TEST(StrictYaml, ASyntaxErrorAtTheEndPointsInsideTheText) {
+  const auto result = load(std::string_view("l# Th\x07\x00", 7));
+  ASSERT_FALSE(result.root);
+  ASSERT_EQ(result.diagnostics.size(), 1u) << all_messages(result);
+  EXPECT_EQ(result.diagnostics[0].mark.line, 1u);
+  EXPECT_EQ(result.diagnostics[0].mark.column, 8u);
+  EXPECT_NE(result.diagnostics[0].message.find("unknown escape character"), std::string::npos);
+  // The same past a line break: on the last line, never below it.
+  const auto later = load(std::string_view("a: 1\nl# Th\x07\x00", 12));
+  ASSERT_EQ(later.diagnostics.size(), 1u) << all_messages(later);
+  EXPECT_EQ(later.diagnostics[0].mark.line, 2u);
+  EXPECT_EQ(later.diagnostics[0].mark.column, 8u);
+}
+
 TEST(StrictYaml, EmptyFileIsAnError) {
   EXPECT_TRUE(only_error(load(""), "p.yaml:1:1: the file is empty"));
   EXPECT_TRUE(only_error(load("# nothing but a comment\n"), "p.yaml:1:1: the file is empty"));

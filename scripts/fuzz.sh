@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs one libFuzzer target of the fuzz preset on its seed corpus
+# (docs/fuzzing.md):
+#   scripts/fuzz.sh TARGET [SECONDS] [libFuzzer flags…]
+# TARGET: frame_decoder, envelope_dispatch, plan_loader, lab_loader, sku_loader.
+# Build first: cmake --preset fuzz && cmake --build --preset fuzz
+# New inputs go to build/fuzz/corpus/TARGET, crashes to build/fuzz/artifacts/TARGET.
+# Runs under nice, so that it does not starve builds on the same machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target=${1:?usage: scripts/fuzz.sh TARGET [SECONDS] [libFuzzer flags…]}
+seconds=${2:-60}
+shift $(( $# < 2 ? $# : 2 ))
+exe=build/fuzz/bin/kiln_fuzz_${target}
+if [ ! -x "$exe" ]; then
+  echo "fuzz: $exe is not built (cmake --preset fuzz && cmake --build --preset fuzz)" >&2
+  exit 2
+fi
+corpus=build/fuzz/corpus/${target}
+artifacts=build/fuzz/artifacts/${target}
+mkdir -p "$corpus" "$artifacts"
+flags=(-max_len=4096)
+case $target in
+  plan_loader) seeds=(testplans/*.yaml) ;;
+  lab_loader) seeds=(device/labs/*.yaml) ;;
+  sku_loader) seeds=(device/skus/*.yaml) ;;
+  frame_decoder | envelope_dispatch) seeds=() ;;
+  *) echo "fuzz: unknown target $target" >&2; exit 2 ;;
+esac
+case $target in
+  *_loader) flags=(-max_len=8192 -dict=fuzz/yaml.dict) ;;
+esac
+# The shipped files and the checked-in seeds, copied in so that libFuzzer
+# reads them with what it found before.
+cp -f "${seeds[@]}" fuzz/corpus/"${target}"/* "$corpus"/
+exec nice -n 15 "$exe" "${flags[@]}" -max_total_time="$seconds" -print_final_stats=1 \
+  -artifact_prefix="$artifacts"/ "$@" "$corpus"
