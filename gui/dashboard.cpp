@@ -98,8 +98,11 @@ void Dashboard::refresh() {
     ++live_updates_;
     chips = chips || update.chips_size() > 0 || update.racks_size() > 0;
     lab_.apply(update, now);
+    std::uint64_t seen = 0;  // chips of one run come in a row: one look-up per run, not per chip
     for (const auto& chip : update.chips()) {
-      if (chip.run_id() != 0 && !plans_asked_.count(chip.run_id())) learn_plan(chip.run_id());
+      if (chip.run_id() == seen) continue;
+      seen = chip.run_id();
+      if (seen != 0 && !plans_asked_.count(seen)) learn_plan(seen);
     }
     for (const auto& run : update.runs()) {
       reread_runs = runs_.apply(run, now) || reread_runs;
@@ -113,6 +116,7 @@ void Dashboard::refresh() {
                       QString::fromStdString(alarm.message()));
     }
   }
+  staging_.give_back(std::move(staged.updates));
   if (lab_.take_layout_changed()) emit layoutChanged();
   if (chips) emit labUpdated();
   if (runs) emit runsUpdated();

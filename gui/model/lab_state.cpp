@@ -73,12 +73,14 @@ RackState& LabState::rack(const std::string& name) {
 }
 
 std::size_t LabState::chip_slot(const std::string& serial) {
+  if (next_hint_ < chips_.size() && chips_[next_hint_].serial == serial) return next_hint_++;
   auto [it, inserted] = by_serial_.try_emplace(serial, chips_.size());
   if (inserted) {
     chips_.push_back(ChipState{});
     chips_.back().serial = serial;
     layout_changed_ = true;
   }
+  next_hint_ = it->second + 1;
   return it->second;
 }
 
@@ -104,6 +106,7 @@ void LabState::clear() {
   chips_.clear();
   by_serial_.clear();
   racks_.clear();
+  next_hint_ = 0;
   layout_changed_ = true;
 }
 

@@ -106,6 +106,7 @@ class LabState {
   std::unordered_map<std::uint64_t, std::unordered_map<std::uint32_t, std::string>> tflops_peak_keys_;
   Known known_;
   std::int64_t clock_offset_ms_ = 0;
+  std::size_t next_hint_ = 0;  // the feed sends chips in a steady order: the next one is usually next
   bool in_snapshot_ = false;
   bool layout_changed_ = false;
 };
