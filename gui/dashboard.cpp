@@ -1,5 +1,7 @@
 #include "gui/dashboard.hpp"
 
+#include "gui/model/chip_series.hpp"
+#include "metrics/catalog.hpp"
 #include "schema/enums.hpp"
 
 #include <chrono>
@@ -60,6 +62,24 @@ void Dashboard::refresh_runs() {
   });
 }
 
+// The run's plan says each step's dtype, so TFLOPS are a percentage of the
+// right peak. Asked once per run; what was not answered is asked again
+// when the link comes back up.
+void Dashboard::learn_plan(std::uint64_t run_id) {
+  plans_asked_.insert(run_id);
+  kiln::v1::Envelope get_plan;
+  get_plan.mutable_get_plan()->set_run_id(run_id);
+  ask(get_plan, [this, run_id](const Result<kiln::v1::QueryReply>& reply) {
+    if (reply && reply->has_run_plan() && reply->run_plan().run_id() == run_id) set_run_plan(reply->run_plan());
+  });
+}
+
+void Dashboard::set_run_plan(const kiln::v1::RunPlan& plan) {
+  plans_asked_.insert(plan.run_id());
+  lab_.set_tflops_peak_keys(plan.run_id(), step_peak_keys(plan, metrics::kTflops.str()));
+  emit labUpdated();
+}
+
 void Dashboard::refresh() {
   Staged staged = staging_.take();
   if (staged.empty()) return;
@@ -68,13 +88,22 @@ void Dashboard::refresh() {
     const bool came_up = staged.link->phase == LinkPhase::connected && link_.phase != LinkPhase::connected;
     link_ = *staged.link;
     emit linkChanged();
-    if (came_up) refresh_runs();
+    if (came_up) {
+      std::erase_if(plans_asked_, [this](std::uint64_t run) { return !lab_.knows_plan(run); });
+      refresh_runs();
+    }
   }
   bool chips = false, runs = false, alarms = false, reread_runs = false;
   for (const auto& update : staged.updates) {
     ++live_updates_;
     chips = chips || update.chips_size() > 0 || update.racks_size() > 0;
     lab_.apply(update, now);
+    std::uint64_t seen = 0;  // chips of one run come in a row: one look-up per run, not per chip
+    for (const auto& chip : update.chips()) {
+      if (chip.run_id() == seen) continue;
+      seen = chip.run_id();
+      if (seen != 0 && !plans_asked_.count(seen)) learn_plan(seen);
+    }
     for (const auto& run : update.runs()) {
       reread_runs = runs_.apply(run, now) || reread_runs;
       runs = true;
@@ -87,6 +116,7 @@ void Dashboard::refresh() {
                       QString::fromStdString(alarm.message()));
     }
   }
+  staging_.give_back(std::move(staged.updates));
   if (lab_.take_layout_changed()) emit layoutChanged();
   if (chips) emit labUpdated();
   if (runs) emit runsUpdated();

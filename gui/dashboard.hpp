@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,10 @@ class Dashboard : public QObject {
   // The staging the network thread writes to (a synthetic feed in tests and the benchmark).
   LiveStaging& staging() { return staging_; }
 
+  // What a run's plan tells the lab state (each step's TFLOPS peak figure);
+  // the dashboard asks for the plan of every run it sees a chip in.
+  void set_run_plan(const kiln::v1::RunPlan& plan);
+
   const LabState& lab() const { return lab_; }
   const RunsTable& runs() const { return runs_; }
   AlarmLog& alarms() { return alarms_; }
@@ -79,7 +84,10 @@ class Dashboard : public QObject {
   RunsTable runs_;
   AlarmLog alarms_;
   LinkState link_;
+  void learn_plan(std::uint64_t run_id);
+
   std::map<std::uint64_t, ReplyFn> callbacks_;
+  std::set<std::uint64_t> plans_asked_;  // runs whose plan (the steps' peak figures) was asked for
   std::uint64_t live_updates_ = 0;
 };
 

@@ -52,6 +52,9 @@ kiln::v1::PlanStep plan_step(const store::StepRow& row) {
   step.set_pattern(row.pattern);
   step.set_duration_s(row.duration_s);
   const Json params = parse_object(row.params_json);
+  for (const auto& [name, value] : params.items()) {
+    if (value.is_string()) (*step.mutable_params())[name] = value.get<std::string>();
+  }
   const Json limits = parse_object(row.limits_json);
   for (const auto& [metric, limit] : limits.items()) {
     if (!limit.is_object()) continue;

@@ -8,7 +8,14 @@ bool AlarmLog::add(const kiln::v1::Alarm& alarm) {
   // Ids restart with the daemon: an id with another time is a new alarm.
   for (auto& e : entries_) {
     if (e.alarm.id() != alarm.id() || e.alarm.unix_ms() != alarm.unix_ms()) continue;
-    if (alarm.updated_unix_ms() <= e.alarm.updated_unix_ms()) return false;
+    // An older version is stale; the same version is a snapshot's resend.
+    // An update within the millisecond of the raise carries the same time
+    // but another message or state: it still replaces the entry.
+    if (alarm.updated_unix_ms() < e.alarm.updated_unix_ms()) return false;
+    if (alarm.updated_unix_ms() == e.alarm.updated_unix_ms() && alarm.message() == e.alarm.message() &&
+        alarm.cleared() == e.alarm.cleared()) {
+      return false;
+    }
     // Raised again after it was withdrawn: it needs a look again.
     if (e.alarm.cleared() && !alarm.cleared()) e.acknowledged = false;
     e.alarm = alarm;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "metrics/catalog.hpp"
+
 namespace kiln::gui {
 
 RunLayout RunLayout::from_plan(const kiln::v1::RunPlan& plan) {
@@ -84,6 +86,21 @@ std::vector<LimitBand> limit_bands(const kiln::v1::RunPlan& plan, const RunLayou
   return bands;
 }
 
+std::unordered_map<std::uint32_t, std::string> step_peak_keys(const kiln::v1::RunPlan& plan,
+                                                              const std::string& metric) {
+  std::unordered_map<std::uint32_t, std::string> keys;
+  for (const auto& step : plan.steps()) {
+    std::string key = metrics::MetricCatalog::builtin().peak_key_for(
+        metric, [&](std::string_view param) -> std::optional<std::string> {
+          auto it = step.params().find(std::string(param));
+          if (it == step.params().end()) return std::nullopt;
+          return it->second;
+        });
+    if (!key.empty()) keys.emplace(step.step_index(), std::move(key));
+  }
+  return keys;
+}
+
 void ChipSeries::add(const std::string& metric, double x, double y) {
   auto& points = series_[metric];
   if (points.size() >= kMaxPoints) points.erase(points.begin(), points.begin() + kMaxPoints / 2);
@@ -126,6 +143,12 @@ bool ChipSeries::append(const LabState& lab, const ChipState& chip) {
 const std::vector<Point>* ChipSeries::series(const std::string& metric) const {
   auto it = series_.find(metric);
   return it == series_.end() ? nullptr : &it->second;
+}
+
+std::optional<double> ChipSeries::last_value(const std::string& metric) const {
+  const auto* points = series(metric);
+  if (points == nullptr || points->empty()) return std::nullopt;
+  return points->back().y;
 }
 
 std::vector<std::string> ChipSeries::metrics() const {

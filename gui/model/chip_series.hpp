@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/result.hpp"
@@ -58,6 +59,10 @@ struct LimitBand {
 std::vector<LimitBand> limit_bands(const kiln::v1::RunPlan& plan, const RunLayout& layout,
                                    const std::map<std::string, double>& peaks);
 
+// Each step's peak figure for `metric` ("tflops" → "tflops.<the step's
+// dtype>"), by step index: the metric catalog's rule, as the judge applies it.
+std::unordered_map<std::uint32_t, std::string> step_peak_keys(const kiln::v1::RunPlan& plan, const std::string& metric);
+
 class ChipSeries {
  public:
   static constexpr std::size_t kMaxPoints = 50000;  // per metric; the oldest half goes beyond it
@@ -77,6 +82,8 @@ class ChipSeries {
   const std::vector<Point>* series(const std::string& metric) const;
   std::vector<std::string> metrics() const;
   double last_x() const { return last_x_; }
+  // The latest value of a metric (for a counter: the run's count so far, as its chart ends).
+  std::optional<double> last_value(const std::string& metric) const;
 
  private:
   void add(const std::string& metric, double x, double y);

@@ -11,6 +11,7 @@ std::uint32_t LabState::intern(const std::string& name) {
   auto [it, inserted] = metric_ids_.try_emplace(name, static_cast<std::uint32_t>(metric_names_.size()));
   if (inserted) {
     metric_names_.push_back(name);
+    counter_.push_back(metrics::MetricCatalog::builtin().is_counter(name));
     // The error figure sums the catalog's counters, all but link_crc_errors:
     // it is the per-link counters' total and would count them twice.
     if (metrics::MetricCatalog::builtin().is_counter(name) && name != metrics::kLinkCrcErrors) {
@@ -72,12 +73,14 @@ RackState& LabState::rack(const std::string& name) {
 }
 
 std::size_t LabState::chip_slot(const std::string& serial) {
+  if (next_hint_ < chips_.size() && chips_[next_hint_].serial == serial) return next_hint_++;
   auto [it, inserted] = by_serial_.try_emplace(serial, chips_.size());
   if (inserted) {
     chips_.push_back(ChipState{});
     chips_.back().serial = serial;
     layout_changed_ = true;
   }
+  next_hint_ = it->second + 1;
   return it->second;
 }
 
@@ -103,6 +106,7 @@ void LabState::clear() {
   chips_.clear();
   by_serial_.clear();
   racks_.clear();
+  next_hint_ = 0;
   layout_changed_ = true;
 }
 
@@ -127,7 +131,8 @@ std::vector<std::size_t> LabState::apply(const kiln::v1::LiveUpdate& update, std
     const std::size_t index = chip_slot(live.serial());
     ChipState& chip = chips_[index];
     const bool moved = chip.rack != live.rack() || chip.slot != live.slot();
-    const bool new_step = chip.run_id != live.run_id() || chip.step_index != live.step_index();
+    const bool new_run = chip.run_id != live.run_id();
+    const bool new_step = new_run || chip.step_index != live.step_index();
     // Most fields repeat from one sample to the next: compare before copying.
     auto set = [](std::string& to, const std::string& from) {
       if (to != from) to = from;
@@ -146,9 +151,16 @@ std::vector<std::size_t> LabState::apply(const kiln::v1::LiveUpdate& update, std
     // Some metrics are not in every sample (TFLOPS only once a GEMM tick
     // completed): within a step a chip keeps its latest value of each; a new
     // step or run starts from unavailable, so nothing from an earlier step
-    // passes for a current figure.
-    if (new_step) {
+    // passes for a current figure. Counters are cumulative in the run: a
+    // step that does not report one (sdc_errors only comes from verified
+    // GEMM steps) still has the run's count, as the chip view's charts do.
+    if (new_run) {
       chip.values.assign(metric_names_.size(), kUnavailable);
+    } else if (new_step) {
+      chip.values.resize(metric_names_.size(), kUnavailable);
+      for (std::size_t id = 0; id < chip.values.size(); ++id) {
+        if (!counter_[id]) chip.values[id] = kUnavailable;
+      }
     } else {
       chip.values.resize(metric_names_.size(), kUnavailable);
     }
@@ -181,6 +193,17 @@ bool LabState::rack_connected(const std::string& name) const {
   return false;
 }
 
+void LabState::set_tflops_peak_keys(std::uint64_t run_id, std::unordered_map<std::uint32_t, std::string> by_step) {
+  tflops_peak_keys_[run_id] = std::move(by_step);
+}
+
+const std::string* LabState::tflops_peak_key(const ChipState& chip) const {
+  auto run = tflops_peak_keys_.find(chip.run_id);
+  if (run == tflops_peak_keys_.end()) return nullptr;
+  auto step = run->second.find(chip.step_index);
+  return step == run->second.end() ? nullptr : &step->second;
+}
+
 ChipFigures figures_of(const LabState& lab, const ChipState& chip) {
   ChipFigures f;
   const auto& k = lab.known();
@@ -189,15 +212,13 @@ ChipFigures figures_of(const LabState& lab, const ChipState& chip) {
   f.power_w = get(k.power_w);
   f.clock_mhz = get(k.clock_mhz);
   f.tflops = get(k.tflops);
-  // The live feed does not say the step's dtype: the catalog's default one
-  // (bf16) is the figure the percentage is of.
-  static const std::string kTflopsPeak = [] {
-    const metrics::MetricDef& tflops = metrics::MetricCatalog::builtin().at(metrics::kTflops);
-    return tflops.peak_key + "." + tflops.peak_param_default;
-  }();
-  auto peak = chip.peaks.find(kTflopsPeak);
-  if (peak != chip.peaks.end() && peak->second > 0 && !std::isnan(f.tflops))
-    f.tflops_pct = 100.0 * f.tflops / peak->second;
+  // Of the peak for the step's own dtype, as the judge scales `of: peak`.
+  if (const std::string* key = lab.tflops_peak_key(chip)) {
+    f.tflops_peak_key = *key;
+    auto peak = chip.peaks.find(*key);
+    if (peak != chip.peaks.end() && peak->second > 0 && !std::isnan(f.tflops))
+      f.tflops_pct = 100.0 * f.tflops / peak->second;
+  }
   f.throttled = get(k.throttled) == 1.0;  // a flag: 1 or 0, NaN when unavailable
   double errors = 0;
   bool any = false;

@@ -81,6 +81,14 @@ class LabState {
   bool rack_connected(const std::string& rack) const;
   bool rack_connected(const ChipState& chip) const;  // without a search
 
+  // Which peak figure a step's TFLOPS are a percentage of ("tflops.fp8"),
+  // by step index, from the run's plan (the catalog's rule with the step's
+  // dtype). Until a run's plan is known its chips have no percentage: the
+  // default dtype's peak would make an fp8 step read 176 %.
+  void set_tflops_peak_keys(std::uint64_t run_id, std::unordered_map<std::uint32_t, std::string> by_step);
+  bool knows_plan(std::uint64_t run_id) const { return tflops_peak_keys_.count(run_id) != 0; }
+  const std::string* tflops_peak_key(const ChipState& chip) const;
+
  private:
   std::uint32_t intern(const std::string& name);
   std::size_t chip_slot(const std::string& serial);
@@ -94,8 +102,11 @@ class LabState {
   std::vector<std::string> metric_names_;
   std::unordered_map<std::string, std::uint32_t> metric_ids_;
   std::vector<std::uint32_t> error_ids_;
+  std::vector<bool> counter_;  // by metric id: cumulative in the run, so kept across its steps
+  std::unordered_map<std::uint64_t, std::unordered_map<std::uint32_t, std::string>> tflops_peak_keys_;
   Known known_;
   std::int64_t clock_offset_ms_ = 0;
+  std::size_t next_hint_ = 0;  // the feed sends chips in a steady order: the next one is usually next
   bool in_snapshot_ = false;
   bool layout_changed_ = false;
 };
@@ -106,7 +117,8 @@ struct ChipFigures {
   double power_w = kUnavailable;
   double clock_mhz = kUnavailable;
   double tflops = kUnavailable;
-  double tflops_pct = kUnavailable;  // of the SKU's bf16 peak
+  double tflops_pct = kUnavailable;  // of the SKU's peak for the step's dtype (tflops_peak_key)
+  std::string tflops_peak_key;       // "tflops.fp8"; empty while the run's plan is not known
   double errors = kUnavailable;      // sdc + memory + hbm ue/ce + link crc, cumulative in the run
   bool throttled = false;
 };

@@ -13,8 +13,22 @@ const char* to_string(LinkPhase phase) {
 }
 
 void LiveStaging::push_update(kiln::v1::LiveUpdate update) {
+  std::vector<kiln::v1::LiveUpdate> applied;
+  {
+    std::lock_guard lock(mutex_);
+    staged_.updates.push_back(std::move(update));
+    std::swap(applied, applied_);
+  }
+  // `applied` is destroyed here, on the pushing (network) thread, outside the lock.
+}
+
+void LiveStaging::give_back(std::vector<kiln::v1::LiveUpdate> applied) {
   std::lock_guard lock(mutex_);
-  staged_.updates.push_back(std::move(update));
+  if (applied_.empty()) {
+    applied_ = std::move(applied);
+  } else {
+    for (auto& u : applied) applied_.push_back(std::move(u));
+  }
 }
 
 void LiveStaging::push_reply(Reply reply) {

@@ -44,11 +44,16 @@ class LiveStaging {
   void push_reply(Reply reply);
   void set_link(LinkState state);
   Staged take();
+  // Frames the GUI thread has applied: freed by the network thread when it
+  // next stages one, so 16,384 chips' worth of messages are not torn down
+  // on the GUI thread.
+  void give_back(std::vector<kiln::v1::LiveUpdate> applied);
   LinkState link() const;
 
  private:
   mutable std::mutex mutex_;
   Staged staged_;
+  std::vector<kiln::v1::LiveUpdate> applied_;
   LinkState link_;
 };
 

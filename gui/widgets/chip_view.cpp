@@ -6,13 +6,16 @@
 #include <QLabel>
 #include <QScrollArea>
 #include <QSplitter>
+#include <QStackedWidget>
 #include <QTableWidget>
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 
 #include "gui/dashboard.hpp"
+#include "gui/model/chip_counts.hpp"
 #include "gui/widgets/metric_chart.hpp"
 #include "gui/widgets/tile_style.hpp"
 #include "metrics/catalog.hpp"
@@ -48,7 +51,8 @@ std::vector<ChartSpec> chart_specs() {
       chart({kTflops.str()}, kTflops),
       chart({kHbmGbps.str()}, kHbmGbps),
       chart(per_link(kLinkGbpsOf, kMaxLinks), kLinkGbps),
-      chart({kSdcErrors.str(), kMemoryErrors.str(), kHbmCe.str(), kHbmUe.str()}, kSdcErrors, "Errors (cumulative)"),
+      chart({kSdcErrors.str(), kMemoryErrors.str(), kHbmCe.str(), kHbmUe.str(), kDataErrors.str()}, kSdcErrors,
+            "Errors (cumulative)"),
       chart(per_link(kLinkCrcErrorsOf, kMaxLinks), kLinkCrcErrors, "Link CRC errors (cumulative)"),
   };
 }
@@ -73,6 +77,10 @@ void set_row(QTableWidget* t, int row, const QStringList& cells) {
 ChipView::ChipView(Dashboard& dashboard, QWidget* parent)
     : QWidget(parent),
       dashboard_(dashboard),
+      pages_(new QStackedWidget),
+      hint_(new QLabel(tr("No chip is open.\n\nClick a chip in the lab view (F2) to see its telemetry, or double-click "
+                          "one in a run's verdict table (F4) or an alarm (F6)."))),
+      body_(new QWidget),
       header_(new QLabel),
       status_(new QLabel),
       failures_(make_table(
@@ -122,17 +130,26 @@ ChipView::ChipView(Dashboard& dashboard, QWidget* parent)
   split->setStretchFactor(0, 4);
   split->setStretchFactor(1, 1);
 
+  auto* body = new QVBoxLayout(body_);
+  body->setContentsMargins(0, 0, 0, 0);
+  body->addWidget(header_);
+  body->addWidget(status_);
+  body->addWidget(split, 1);
+  hint_->setAlignment(Qt::AlignCenter);
+  hint_->setWordWrap(true);
+  hint_->setStyleSheet(QStringLiteral("font-size: 13pt; color: palette(placeholder-text);"));
+  pages_->addWidget(hint_);
+  pages_->addWidget(body_);
   auto* layout = new QVBoxLayout(this);
-  layout->addWidget(header_);
-  layout->addWidget(status_);
-  layout->addWidget(split, 1);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->addWidget(pages_);
 
   connect(history_, &QTableWidget::cellDoubleClicked, this, [this](int row, int) {
     if (auto* item = history_->item(row, 0)) emit runRequested(item->text().toULongLong());
   });
   connect(&dashboard_, &Dashboard::labUpdated, this, &ChipView::on_lab_updated);
   connect(&dashboard_, &Dashboard::alarmsUpdated, this, [this] {
-    if (failures_judged_.empty() && !serial_.isEmpty()) show_failures();
+    if (!serial_.isEmpty()) show_failures();
   });
   auto* timer = new QTimer(this);
   connect(timer, &QTimer::timeout, this, [this] {
@@ -141,8 +158,23 @@ ChipView::ChipView(Dashboard& dashboard, QWidget* parent)
   timer->start(kRedrawMs);
 }
 
+bool ChipView::showing_hint() const { return pages_->currentWidget() == hint_; }
+QString ChipView::header_text() const { return header_->text(); }
+QString ChipView::status_text() const { return status_->text(); }
+
+QStringList ChipView::failure_rows() const {
+  QStringList rows;
+  for (int r = 0; r < failures_->rowCount(); ++r) {
+    QStringList cells;
+    for (int c = 0; c < 4; ++c) cells << (failures_->item(r, c) ? failures_->item(r, c)->text() : QString());
+    rows << cells.join(QStringLiteral(" | "));
+  }
+  return rows;
+}
+
 void ChipView::open(const QString& serial) {
   serial_ = serial;
+  pages_->setCurrentWidget(serial.isEmpty() ? static_cast<QWidget*>(hint_) : body_);
   ++generation_;
   series_.reset();
   loaded_ = false;
@@ -177,6 +209,7 @@ void ChipView::load_run(std::uint64_t run_id) {
       status_->setText(tr("Cannot read run %1: %2").arg(run_id).arg(QString::fromStdString(reply.error().message)));
       return;
     }
+    if (!dashboard_.lab().knows_plan(run_id)) dashboard_.set_run_plan(reply->run_plan());
     const RunLayout layout = RunLayout::from_plan(reply->run_plan());
     series_ = std::make_unique<ChipSeries>(serial_.toStdString(), layout);
     const ChipState* chip = dashboard_.lab().find(serial_.toStdString());
@@ -198,6 +231,7 @@ void ChipView::load_run(std::uint64_t run_id) {
       loaded_ = true;
       dirty_ = true;
       redraw();
+      update_header();  // its counts are where the charts end
     });
   });
   load_report(run_id);
@@ -219,19 +253,21 @@ void ChipView::load_report(std::uint64_t run_id) {
 
 void ChipView::show_failures() {
   std::vector<FailureInfo> failures = failures_judged_;
-  if (failures.empty()) {
-    // A step is judged when it ends; until then the agent's detections (as
-    // alarms) are what there is to show.
-    for (const auto& e : dashboard_.alarms().entries()) {
-      const auto& a = e.alarm;
-      if (a.kind() != kiln::v1::ALARM_FAILURE || a.cleared() || a.serial() != serial_.toStdString() ||
-          a.run_id() != run_id_) {
-        continue;
-      }
-      failures.push_back(FailureInfo{a.serial(), "so far (step not judged yet)", a.step(), 0, a.message(), "",
-                                     QDateTime::fromMSecsSinceEpoch(a.unix_ms()).toString(Qt::ISODate).toStdString(),
-                                     ""});
+  // A step is judged when it ends; until then the agent's detections and
+  // the judge's concerns so far (as alarms, updated in place by the daemon)
+  // are what there is to show for it.
+  for (const auto& e : dashboard_.alarms().entries()) {
+    const auto& a = e.alarm;
+    if (a.kind() != kiln::v1::ALARM_FAILURE || a.cleared() || a.serial() != serial_.toStdString() ||
+        a.run_id() != run_id_) {
+      continue;
     }
+    const bool judged = std::any_of(failures_judged_.begin(), failures_judged_.end(),
+                                    [&](const FailureInfo& f) { return f.step == a.step(); });
+    if (judged) continue;
+    failures.push_back(FailureInfo{a.serial(), "so far (step not judged yet)", a.step(), 0, a.message(), "",
+                                   QDateTime::fromMSecsSinceEpoch(a.unix_ms()).toString(Qt::ISODate).toStdString(),
+                                   ""});
   }
   failures_->setRowCount(static_cast<int>(failures.size()));
   for (int i = 0; i < static_cast<int>(failures.size()); ++i) {
@@ -305,18 +341,36 @@ void ChipView::update_header() {
   auto num = [](double v, int precision) {
     return std::isnan(v) ? QStringLiteral("n/a") : QString::number(v, 'f', precision);
   };
+  // Of the peak for the step's own dtype; the key says which ("tflops.fp8").
+  QString pct = tr("n/a");
+  if (!std::isnan(f.tflops_pct)) {
+    const auto dot = f.tflops_peak_key.find('.');
+    const QString dtype =
+        dot == std::string::npos ? QString() : QString::fromStdString(f.tflops_peak_key.substr(dot + 1)) + ' ';
+    pct = tr("%1 % of %2peak").arg(num(f.tflops_pct, 0), dtype);
+  }
+  // The same counts the error charts end at.
+  const ErrorCounts counts = error_counts(lab, *chip, series_.get());
+  QString errors = tr("errors %1").arg(num(counts.total, 0));
+  if (counts.total > 0) {
+    QStringList parts;
+    for (const auto& c : counts.counts) {
+      if (c.count > 0) parts << QStringLiteral("%1 %2").arg(QString::fromStdString(c.label), num(c.count, 0));
+    }
+    errors = QStringLiteral("<b style='color:#d62728'>%1</b> (%2)").arg(errors, parts.join(QStringLiteral(", ")));
+  }
   const QString verdict = chip->verdict.empty() ? tr("idle") : QString::fromStdString(chip->verdict);
   header_->setText(
       QStringLiteral("<span style='font-size:15pt; font-weight:bold'>%1</span> &nbsp; rack %2 slot %3 · %4 · "
                      "<span style='background:%5; color:white; padding:2px'>&nbsp;%6&nbsp;</span> · run %7, %8<br>"
-                     "%9 °C · %10 W · %11 MHz · %12 TFLOPS (%13 % of peak) · errors %14%15 · last sample %16")
+                     "%9 °C · %10 W · %11 MHz · %12 TFLOPS (%13) · %14%15 · last sample %16")
           .arg(serial_.toHtmlEscaped(), QString::fromStdString(chip->rack))
           .arg(chip->slot)
           .arg(QString::fromStdString(chip->sku), verdict_colour(chip->verdict).name(), verdict)
           .arg(chip->run_id)
           .arg(QString::fromStdString(chip->step))
-          .arg(num(f.temperature_c, 1), num(f.power_w, 0), num(f.clock_mhz, 0), num(f.tflops, 0), num(f.tflops_pct, 0),
-               num(f.errors, 0), f.throttled ? tr(" · <b>throttled</b>") : QString(),
+          .arg(num(f.temperature_c, 1), num(f.power_w, 0), num(f.clock_mhz, 0), num(f.tflops, 0), pct, errors,
+               f.throttled ? tr(" · <b>throttled</b>") : QString(),
                age < 0 ? tr("never") : tr("%1 ago").arg(short_age(age))));
 }
 

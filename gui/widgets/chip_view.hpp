@@ -14,6 +14,7 @@
 #include "gui/model/report_data.hpp"
 
 class QLabel;
+class QStackedWidget;
 class QTableWidget;
 
 namespace kiln::gui {
@@ -35,6 +36,13 @@ class ChipView : public QWidget {
   bool loaded() const { return loaded_; }
   const ChipSeries* series() const { return series_.get(); }
   const std::vector<MetricChart*>& charts() const { return charts_; }
+  // What the header and the status line say (for tests).
+  QString header_text() const;
+  QString status_text() const;
+  // True while no chip is open: the tab says how to open one instead of blank axes.
+  bool showing_hint() const;
+  // The failures table's rows as text, "class | step | count | location".
+  QStringList failure_rows() const;
 
  signals:
   void runRequested(quint64 run_id);
@@ -55,6 +63,9 @@ class ChipView : public QWidget {
   std::unique_ptr<ChipSeries> series_;
   std::vector<FailureInfo> failures_judged_;  // from the run's report
   std::vector<MetricChart*> charts_;
+  QStackedWidget* pages_;
+  QLabel* hint_;
+  QWidget* body_;
   QLabel* header_;
   QLabel* status_;
   QTableWidget* failures_;

@@ -1,8 +1,12 @@
 #include "gui/widgets/lab_page.hpp"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QLineEdit>
+#include <QScrollArea>
+#include <QShortcut>
 #include <QVBoxLayout>
 
 #include <array>
@@ -16,7 +20,10 @@ LabPage::LabPage(Dashboard& dashboard, QWidget* parent)
     : QWidget(parent),
       dashboard_(dashboard),
       view_(new LabView(dashboard)),
+      scroll_(new QScrollArea),
       mode_(new QComboBox),
+      problems_only_(new QCheckBox(tr("Only &failing / suspect"))),
+      search_(new QLineEdit),
       census_(new QLabel),
       legend_(new QWidget) {
   for (ColourMode m : kColourModes) mode_->addItem(mode_name(m));
@@ -24,22 +31,60 @@ LabPage::LabPage(Dashboard& dashboard, QWidget* parent)
   auto* top = new QHBoxLayout;
   top->addWidget(new QLabel(tr("Colour by:")));
   top->addWidget(mode_);
-  top->addSpacing(16);
+  top->addSpacing(12);
+  problems_only_->setToolTip(
+      tr("Show only chips that failed, erred, are over a limit so far, marginal, "
+         "inconclusive, or counting errors while running"));
+  top->addWidget(problems_only_);
+  search_->setPlaceholderText(tr("Find serial (Ctrl+F)"));
+  search_->setClearButtonEnabled(true);
+  search_->setMaximumWidth(220);
+  top->addWidget(search_);
+  top->addSpacing(12);
   top->addWidget(census_, 1);
+  scroll_->setWidget(view_);
+  scroll_->setWidgetResizable(true);
+  scroll_->setFrameShape(QFrame::NoFrame);
   auto* legend_layout = new QHBoxLayout(legend_);
   legend_layout->setContentsMargins(0, 0, 0, 0);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(top);
-  layout->addWidget(view_, 1);
+  layout->addWidget(scroll_, 1);
   layout->addWidget(legend_);
   connect(mode_, &QComboBox::currentIndexChanged, this, [this](int index) {
     view_->set_mode(kColourModes[index]);
     update_legend();
   });
+  connect(problems_only_, &QCheckBox::toggled, view_, &LabView::set_problems_only);
+  connect(search_, &QLineEdit::returnPressed, this, &LabPage::find);
+  connect(search_, &QLineEdit::textEdited, this, [this] { search_->setStyleSheet(QString()); });
+  auto* find_key = new QShortcut(QKeySequence::Find, this);
+  connect(find_key, &QShortcut::activated, search_, [this] {
+    search_->setFocus();
+    search_->selectAll();
+  });
+  connect(view_, &LabView::chipSelected, this, [this](const QString& serial) {
+    const QRect r = view_->tile_rect(serial.toStdString());
+    if (!r.isNull()) scroll_->ensureVisible(r.center().x(), r.center().y(), r.width() + 20, r.height() + 20);
+  });
   connect(&dashboard_, &Dashboard::labUpdated, this, &LabPage::update_census);
   connect(&dashboard_, &Dashboard::linkChanged, this, &LabPage::update_census);
   update_legend();
   update_census();
+}
+
+void LabPage::find() {
+  const QString text = search_->text().trimmed();
+  if (text.isEmpty()) return;
+  const QString serial = view_->select(text);
+  // Red text: no chip, or several; the tooltip says which.
+  search_->setStyleSheet(serial.isEmpty() ? QStringLiteral("color: #d62728;") : QString());
+  search_->setToolTip(serial.isEmpty() ? tr("No single chip's serial contains \"%1\"").arg(text)
+                                       : tr("Selected %1; click it to open it").arg(serial));
+  if (!serial.isEmpty() && view_->tile_rect(serial.toStdString()).isNull() && problems_only_->isChecked()) {
+    problems_only_->setChecked(false);  // a healthy chip searched for is shown, and scrolled to
+    view_->select(serial);
+  }
 }
 
 void LabPage::set_mode_index(int index) { mode_->setCurrentIndex(index); }

@@ -3,6 +3,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMessageBox>
 #include <QPainter>
 #include <QProgressBar>
@@ -10,7 +11,6 @@
 #include <QSplitter>
 #include <QStyledItemDelegate>
 #include <QTableView>
-#include <QTableWidget>
 #include <QTimer>
 #include <QVBoxLayout>
 
@@ -19,6 +19,7 @@
 #include "gui/dashboard.hpp"
 #include "gui/widgets/runs_model.hpp"
 #include "gui/widgets/tile_style.hpp"
+#include "gui/widgets/verdict_table.hpp"
 
 namespace kiln::gui {
 
@@ -49,7 +50,10 @@ RunsView::RunsView(Dashboard& dashboard, QWidget* parent)
       title_(new QLabel),
       progress_(new QProgressBar),
       abort_(new QPushButton(tr("Abort run…"))),
-      matrix_(new QTableWidget) {
+      verdicts_(new VerdictTableModel(this)),
+      shown_(new VerdictFilterModel(this)),
+      filter_(new QLineEdit),
+      matrix_(new QTableView) {
   table_->setModel(model_);
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   table_->setSelectionMode(QAbstractItemView::SingleSelection);
@@ -59,9 +63,17 @@ RunsView::RunsView(Dashboard& dashboard, QWidget* parent)
   table_->setAlternatingRowColors(true);
   table_->setColumnWidth(RunsModel::kId, 50);
   table_->setColumnWidth(RunsModel::kProgress, 320);
+  shown_->setSourceModel(verdicts_);
+  matrix_->setModel(shown_);
+  matrix_->setSortingEnabled(true);
+  matrix_->sortByColumn(VerdictTableModel::kChipVerdict, Qt::AscendingOrder);
+  matrix_->verticalHeader()->setVisible(false);
   matrix_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   matrix_->horizontalHeader()->setMinimumSectionSize(96);
   matrix_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  filter_->setPlaceholderText(tr("Filter chips: serial, rack or verdict (e.g. fail)"));
+  filter_->setClearButtonEnabled(true);
+  filter_->setMaximumWidth(360);
   abort_->setEnabled(false);
   progress_->setRange(0, 1000);
   progress_->setTextVisible(false);
@@ -75,8 +87,12 @@ RunsView::RunsView(Dashboard& dashboard, QWidget* parent)
   dl->setContentsMargins(0, 0, 0, 0);
   dl->addLayout(top);
   dl->addWidget(progress_);
-  dl->addWidget(
-      new QLabel(tr("<b>Verdicts</b>: chips × steps (double-click a chip to open it; hover a cell for the reason)")));
+  auto* verdicts_bar = new QHBoxLayout;
+  verdicts_bar->addWidget(new QLabel(tr("<b>Verdicts</b>: chips × steps, failing first (click a header to sort; "
+                                        "double-click a chip to open it; hover a cell for the reason)")),
+                          1);
+  verdicts_bar->addWidget(filter_);
+  dl->addLayout(verdicts_bar);
   dl->addWidget(matrix_, 1);
 
   auto* split = new QSplitter(Qt::Vertical);
@@ -101,9 +117,10 @@ RunsView::RunsView(Dashboard& dashboard, QWidget* parent)
   });
   connect(&dashboard_, &Dashboard::runsUpdated, this, &RunsView::update_detail);
   connect(abort_, &QPushButton::clicked, this, &RunsView::abort_selected);
-  connect(matrix_, &QTableWidget::cellDoubleClicked, this, [this](int row, int) {
-    if (auto* item = matrix_->verticalHeaderItem(row)) emit chipRequested(item->data(Qt::UserRole).toString());
+  connect(matrix_, &QTableView::doubleClicked, this, [this](const QModelIndex& index) {
+    if (index.isValid()) emit chipRequested(index.data(VerdictTableModel::kSerialRole).toString());
   });
+  connect(filter_, &QLineEdit::textChanged, shown_, &VerdictFilterModel::set_filter_text);
   auto* timer = new QTimer(this);
   connect(timer, &QTimer::timeout, this, [this] {
     const RunRow* r = dashboard_.runs().find(selected_);
@@ -190,31 +207,7 @@ void RunsView::load_matrix() {
 
 void RunsView::show_matrix(const VerdictMatrix& m) {
   matrix_->setProperty("status", QString::fromStdString(m.status));
-  matrix_->clear();
-  matrix_->setRowCount(static_cast<int>(m.serials.size()));
-  matrix_->setColumnCount(static_cast<int>(m.steps.size()) + 1);
-  QStringList headers{tr("chip verdict")};
-  for (const auto& s : m.steps) headers << QString::fromStdString(s);
-  matrix_->setHorizontalHeaderLabels(headers);
-  for (int row = 0; row < static_cast<int>(m.serials.size()); ++row) {
-    const auto r = static_cast<std::size_t>(row);
-    auto* head = new QTableWidgetItem(
-        QStringLiteral("%1 (%2)").arg(QString::fromStdString(m.serials[r]), QString::fromStdString(m.racks[r])));
-    head->setData(Qt::UserRole, QString::fromStdString(m.serials[r]));
-    matrix_->setVerticalHeaderItem(row, head);
-    auto cell = [&](int column, const std::string& verdict, const std::string& reason) {
-      auto* item = new QTableWidgetItem(verdict.empty() ? tr("…") : QString::fromStdString(verdict));
-      item->setTextAlignment(Qt::AlignCenter);
-      if (!verdict.empty()) {
-        item->setBackground(verdict_colour(verdict));
-        item->setForeground(verdict == "marginal" ? QColor(Qt::black) : QColor(Qt::white));
-      }
-      if (!reason.empty()) item->setToolTip(QString::fromStdString(reason));
-      matrix_->setItem(row, column, item);
-    };
-    cell(0, m.chip_verdicts[r], "");
-    for (std::size_t s = 0; s < m.steps.size(); ++s) cell(static_cast<int>(s) + 1, m.cells[r][s], m.reasons[r][s]);
-  }
+  verdicts_->set_matrix(m);
   matrix_->resizeColumnsToContents();
   std::map<std::string, int> counts;
   for (const auto& v : m.chip_verdicts) ++counts[v.empty() ? "pending" : v];

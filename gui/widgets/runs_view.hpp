@@ -13,12 +13,14 @@ class QLabel;
 class QProgressBar;
 class QPushButton;
 class QTableView;
-class QTableWidget;
+class QLineEdit;
 
 namespace kiln::gui {
 
 class Dashboard;
 class RunsModel;
+class VerdictFilterModel;
+class VerdictTableModel;
 
 class RunsView : public QWidget {
   Q_OBJECT
@@ -33,13 +35,17 @@ class RunsView : public QWidget {
   bool matrix_loaded() const { return matrix_loaded_; }
   // Asks for confirmation, then sends AbortRun.
   void abort_selected();
+  // Shows a run's verdicts (what a REPORT query answered).
+  void show_matrix(const VerdictMatrix& matrix);
+  // The verdict table as shown (sorted and filtered) and its filter box.
+  QTableView* verdict_table() const { return matrix_; }
+  QLineEdit* verdict_filter() const { return filter_; }
 
  signals:
   void chipRequested(QString serial);
 
  private:
   void load_matrix();
-  void show_matrix(const VerdictMatrix& matrix);
   void update_detail();
 
   Dashboard& dashboard_;
@@ -48,7 +54,10 @@ class RunsView : public QWidget {
   QLabel* title_;
   QProgressBar* progress_;
   QPushButton* abort_;
-  QTableWidget* matrix_;
+  VerdictTableModel* verdicts_;
+  VerdictFilterModel* shown_;
+  QLineEdit* filter_;
+  QTableView* matrix_;
   quint64 selected_ = 0;
   std::uint64_t generation_ = 0;
   bool matrix_loaded_ = false;

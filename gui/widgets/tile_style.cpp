@@ -58,7 +58,9 @@ QString short_age(std::int64_t ms) {
 TileLook tile_look(const LabState& lab, const ChipState& chip, ColourMode mode, std::int64_t local_now_ms,
                    bool with_text) {
   TileLook look;
-  const ChipFigures f = figures_of(lab, chip);
+  // Coloured by verdict, a small tile needs no figure: thousands of them are painted per refresh.
+  const bool figures = mode != ColourMode::verdict || (with_text && chip.verdict == "running");
+  const ChipFigures f = figures ? figures_of(lab, chip) : ChipFigures{};
   const std::int64_t age = lab.age_ms(chip, local_now_ms);
   const bool connected = lab.rack_connected(chip);
   // A final verdict stays true however old it is; live figures do not.

@@ -29,5 +29,24 @@ TEST(AlarmLog, NewestFirstWithoutDuplicatesFromSnapshots) {
   EXPECT_EQ(log.unacknowledged(), 0u);
 }
 
+TEST(AlarmLog, AnUpdateInTheSameMillisecondStillReplacesTheText) {
+  AlarmLog log;
+  auto raised = alarm(4, 500);
+  raised.set_updated_unix_ms(500);
+  raised.set_message("over a limit so far");
+  EXPECT_TRUE(log.add(raised));
+  auto updated = raised;
+  updated.set_message("failed: tflops avg 412 < min 600");
+  EXPECT_TRUE(log.add(updated)) << "the daemon updated it within the millisecond it raised it";
+  ASSERT_EQ(log.entries().size(), 1u);
+  EXPECT_EQ(log.entries()[0].alarm.message(), "failed: tflops avg 412 < min 600");
+  EXPECT_FALSE(log.add(updated)) << "resent unchanged by a snapshot";
+  auto older = raised;
+  older.set_updated_unix_ms(400);
+  older.set_message("stale");
+  EXPECT_FALSE(log.add(older));
+  EXPECT_EQ(log.entries()[0].alarm.message(), "failed: tflops avg 412 < min 600");
+}
+
 }  // namespace
 }  // namespace kiln::gui

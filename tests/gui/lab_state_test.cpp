@@ -83,10 +83,37 @@ TEST(LabState, FiguresSumErrorCountersAndScaleTflopsByPeak) {
   chip.tflops = 333.5;
   chip.sdc_errors = 4;
   lab.apply(make_update({chip}, true, 1), 1);
+  EXPECT_TRUE(std::isnan(figures_of(lab, *lab.find("A-0")).tflops_pct)) << "the run's plan says the step's dtype";
+  lab.set_tflops_peak_keys(1, {{0, "tflops.bf16"}});
   const ChipFigures f = figures_of(lab, *lab.find("A-0"));
   EXPECT_NEAR(f.tflops_pct, 50.0, 0.01);
   EXPECT_DOUBLE_EQ(f.errors, 4);
   EXPECT_FALSE(f.throttled);
+}
+
+TEST(LabState, CountersKeepTheRunsCountInAStepThatDoesNotReportThem) {
+  LabState lab;
+  FakeChip chip{"A-0", "r01", 0};
+  chip.sdc_errors = 1873;
+  lab.apply(make_update({chip}, true, 1), 1);
+  // The next step's samples carry temperature only: no sdc_errors, no TFLOPS.
+  kiln::v1::LiveUpdate next;
+  next.add_metric_names("temperature_c");
+  auto* live = next.add_chips();
+  live->set_serial("A-0");
+  live->set_rack("r01");
+  live->set_run_id(1);
+  live->set_step_index(1);
+  live->add_metric_index(0);
+  live->add_metric_value(70);
+  lab.apply(next, 2);
+  const ChipFigures f = figures_of(lab, *lab.find("A-0"));
+  EXPECT_DOUBLE_EQ(f.errors, 1873) << "counters are cumulative in the run";
+  EXPECT_TRUE(std::isnan(f.tflops)) << "a gauge of the earlier step is not a current figure";
+  live->set_run_id(2);
+  live->set_step_index(0);
+  lab.apply(next, 3);
+  EXPECT_TRUE(std::isnan(figures_of(lab, *lab.find("A-0")).errors)) << "a new run starts its own count";
 }
 
 }  // namespace

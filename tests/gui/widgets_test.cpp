@@ -60,9 +60,15 @@ TEST(LabView, ColoursTilesByVerdictAndGreysStaleOnes) {
   const QColor stale = pixel_at_centre(view, view.tile_rect("B-1").adjusted(0, 0, 0, -20));
   EXPECT_NE(stale, verdict_colour("running"));
   EXPECT_LT(stale.hsvSaturationF(), 0.25) << "a running chip silent for 2 minutes must read as grey";
-  // Racks are columns: r01's tiles left of r02's, slots top to bottom.
+  // A grid per rack, r01's left of r02's; failing chips first, else by slot.
   EXPECT_LT(view.tile_rect("A-0").left(), view.tile_rect("B-0").left());
-  EXPECT_LT(view.tile_rect("A-0").top(), view.tile_rect("A-1").top());
+  // In reading order: left to right, then top to bottom.
+  auto before = [](const QRect& a, const QRect& b) {
+    return a.top() < b.top() || (a.top() == b.top() && a.left() < b.left());
+  };
+  EXPECT_TRUE(before(view.tile_rect("A-1"), view.tile_rect("A-0"))) << "A-1 failed: it comes first";
+  view.set_failing_first(false);
+  EXPECT_TRUE(before(view.tile_rect("A-0"), view.tile_rect("A-1"))) << "by slot";
 }
 
 TEST(LabView, TemperatureColouringHoverAndClick) {
