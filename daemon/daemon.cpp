@@ -29,6 +29,8 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
   auto writer = store::Writer::open(config.db_path);
   if (!writer)
     return make_error(writer.error().code, "cannot open database {}: {}", config.db_path, writer.error().message);
+  auto epochs = (*writer)->rack_epochs();
+  if (!epochs) return make_error(epochs.error().code, "cannot read {}: {}", config.db_path, epochs.error().message);
   if (auto failed = (*writer)->fail_unfinished_runs("daemon restarted while the run was active", unix_ms_now());
       failed && *failed > 0) {
     spdlog::warn("{} run(s) left unfinished by an earlier daemon marked error", *failed);
@@ -70,6 +72,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
   daemon->writer_ = std::make_unique<IngestWriter>(std::move(writer).value(), daemon->io_.get_executor());
   daemon->hub_ = std::make_unique<Hub>(daemon->io_.get_executor(), daemon->config_.credential, daemon->config_.db_path,
                                        *daemon->writer_, *daemon->registry_, catalog);
+  daemon->hub_->remember_epochs(*epochs);
   return daemon;
 }
 

@@ -6,11 +6,13 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include "daemon/agent_directory.hpp"
+#include "daemon/epoch_owners.hpp"
 #include "daemon/ingest_writer.hpp"
 #include "daemon/live_feed.hpp"
 #include "daemon/run_manager.hpp"
@@ -31,9 +33,12 @@ class Hub final : public SessionHandler {
 
   // Stops the query pool; pending queries finish first.
   void stop();
+  // Which agent owned each rack's last epoch, as the store remembers it.
+  void remember_epochs(const std::vector<store::RackEpochRow>& rows);
 
  private:
   void on_agent_message(Session& session, kiln::v1::Envelope& envelope);
+  void on_register(Session& session, kiln::v1::RegisterRack registration);
   void on_client_message(Session& session, kiln::v1::Envelope& envelope);
   void answer_query(Session& session, std::uint64_t request_id, const kiln::v1::Query& query);
   // What the live feed shows of a run from the store, read on the query pool.
@@ -44,6 +49,7 @@ class Hub final : public SessionHandler {
   std::string db_path_;
   IngestWriter& writer_;
   AgentDirectory agents_;
+  EpochOwners epochs_;
   RunManager runs_;
   boost::asio::thread_pool queries_{2};
   LiveFeed live_;  // last: its timer and callbacks use runs_ and queries_
