@@ -1,7 +1,5 @@
 #include "daemon/hub.hpp"
 
-#include <openssl/crypto.h>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
@@ -18,11 +16,6 @@
 namespace kiln::daemon {
 
 namespace {
-
-// Compares secrets in constant time so a wrong credential's timing says nothing.
-bool same_secret(const std::string& a, const std::string& b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
 
 // A reply as the session sends it: in parts when it would not fit one frame.
 void send_query_reply(Session& session, std::uint64_t request_id, kiln::v1::QueryReply reply) {
@@ -53,10 +46,10 @@ void post_answer(const boost::asio::any_io_executor& executor, std::weak_ptr<Ses
 
 }  // namespace
 
-Hub::Hub(boost::asio::any_io_executor executor, std::string credential, std::string db_path, IngestWriter& writer,
+Hub::Hub(boost::asio::any_io_executor executor, CredentialBook credentials, std::string db_path, IngestWriter& writer,
          const plan::PatternRegistry& registry, const metrics::MetricCatalog& catalog)
     : executor_(executor),
-      credential_(std::move(credential)),
+      credentials_(std::move(credentials)),
       db_path_(std::move(db_path)),
       writer_(writer),
       runs_(executor, writer, agents_, registry, catalog),
@@ -70,14 +63,39 @@ Hub::~Hub() { stop(); }
 
 void Hub::stop() { queries_.join(); }
 
-std::string Hub::on_hello(Session&, const kiln::v1::Hello& hello) {
+std::string Hub::on_hello(Session& session, const kiln::v1::Hello& hello) {
   if (hello.protocol_version() != wire::kProtocolVersion) {
     return "unsupported protocol version " + std::to_string(hello.protocol_version());
   }
-  if (!same_secret(hello.credential(), credential_)) return "unknown credential";
+  const Credential* credential = credentials_.find(hello.credential());
+  if (credential == nullptr) return "unknown credential";
   if (hello.role() != kiln::v1::ROLE_AGENT && hello.role() != kiln::v1::ROLE_CLIENT) return "unknown role";
-  if (hello.role() == kiln::v1::ROLE_AGENT && hello.identity().empty()) return "an agent must name its rack";
+  if (hello.role() == kiln::v1::ROLE_AGENT) {
+    if (!credential->is_agent()) {
+      return fmt::format("credential '{}' is a client's ({}), not an agent's", credential->name,
+                         to_string(credential->role));
+    }
+    if (hello.identity().empty()) return "an agent must name its rack";
+    // Refused before anything is read, let alone written: a rack's credential speaks for that rack only.
+    if (hello.identity() != credential->rack) {
+      return fmt::format("credential '{}' speaks for rack {}, not {}", credential->name, credential->rack,
+                         hello.identity());
+    }
+  } else if (credential->is_agent()) {
+    return fmt::format("credential '{}' is rack {}'s agent's, not a client's", credential->name, credential->rack);
+  }
+  session.set_credential(credential->name, credential->role);
   return {};
+}
+
+bool Hub::permitted(Session& session, std::uint64_t request_id, ClientRole needed, const char* what) {
+  if (allows(session.client_role(), needed)) return true;
+  spdlog::warn("{} ({}, credential '{}' as {}): may not {}", session.peer(), session.identity(),
+               session.credential_name(), to_string(session.client_role()), what);
+  session.send(net::error_reply(
+      request_id, make_error(ErrorCode::permission_denied, "credential '{}' is a {}: it may not {} ({} or admin may)",
+                             session.credential_name(), to_string(session.client_role()), what, to_string(needed))));
+  return false;
 }
 
 void Hub::on_message(Session& session, kiln::v1::Envelope envelope) {
@@ -205,6 +223,7 @@ void Hub::on_client_message(Session& session, kiln::v1::Envelope& envelope) {
   const std::uint64_t request_id = envelope.request_id();
   std::weak_ptr<Session> weak = session.shared_from_this();
   if (envelope.has_submit_run()) {
+    if (!permitted(session, request_id, ClientRole::run_operator, "submit runs")) return;
     runs_.submit(envelope.submit_run(), [this, weak, request_id](kiln::v1::SubmitRunReply reply) {
       if (reply.run_id() != 0) live_.on_run_submitted(reply.run_id());
       auto session = weak.lock();
@@ -217,6 +236,7 @@ void Hub::on_client_message(Session& session, kiln::v1::Envelope& envelope) {
     return;
   }
   if (envelope.has_abort_run()) {
+    if (!permitted(session, request_id, ClientRole::run_operator, "abort runs")) return;
     const auto& request = envelope.abort_run();
     if (auto status = runs_.abort(request.run_id(), request.reason()); !status) {
       session.send(net::error_reply(request_id, status.error()));

@@ -4,6 +4,8 @@
 // rack's epoch and its sequence numbers.
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 #include <thread>
@@ -13,6 +15,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/commands.hpp"
 #include "tests/integration/lab_fixture.hpp"
 #include "tests/integration/raw_peer.hpp"
 
@@ -95,11 +98,13 @@ const Json* chip_of(const Json& report, const std::string& serial) {
 
 TEST(Identity, AStepResultForAnotherRacksChipIsRefusedAndTheRealVerdictStands) {
   LabFixture lab;
+  lab.issue_rack_credential("r99");
   lab.start(kSdcLab);
   lab.wait_for_racks(1);
-  // An agent of a rack that is in no run (the tester's: one that does not exist).
+  // The agent of a rack that is in no run (the tester's: one that does not
+  // exist), with that rack's own credential.
   RawPeer forger(lab.port());
-  forger.hello(kiln::v1::ROLE_AGENT, "r99", lab.credential());
+  forger.hello(kiln::v1::ROLE_AGENT, "r99", LabFixture::rack_credential("r99"));
   ASSERT_TRUE(forger.next().value_or(kiln::v1::Envelope{}).has_welcome());
   forger.send(registration("r99", 1, std::string(32, 'f')));
 
@@ -174,11 +179,14 @@ TEST(Identity, ASecondConnectionCannotTakeARacksEpochOrItsSequenceNumbers) {
   lab.start(kSdcLab);
   lab.wait_for_racks(1);
   const std::uint64_t epoch = lab.agent("r01").epoch();
+  // Each impostor holds the rack's own credential (stolen): the worst case
+  // short of the agent's memory. Another rack's credential is refused at its
+  // Hello (ARacksCredentialSpeaksForThatRackOnly).
 
   // It claims the real epoch (readable from the database) with a key of its own: refused.
   {
     RawPeer impostor(lab.port());
-    impostor.hello(kiln::v1::ROLE_AGENT, "r01", lab.credential());
+    impostor.hello(kiln::v1::ROLE_AGENT, "r01", LabFixture::rack_credential("r01"));
     ASSERT_TRUE(impostor.next().value_or(kiln::v1::Envelope{}).has_welcome());
     impostor.send(registration("r01", epoch, std::string(64, '0')));
     const auto answer = impostor.next();
@@ -191,7 +199,7 @@ TEST(Identity, ASecondConnectionCannotTakeARacksEpochOrItsSequenceNumbers) {
   // It sends the real epoch's future sequence numbers without registering: closed, nothing claimed.
   {
     RawPeer impostor(lab.port());
-    impostor.hello(kiln::v1::ROLE_AGENT, "r01", lab.credential());
+    impostor.hello(kiln::v1::ROLE_AGENT, "r01", LabFixture::rack_credential("r01"));
     ASSERT_TRUE(impostor.next().value_or(kiln::v1::Envelope{}).has_welcome());
     for (std::uint64_t seq = 1; seq <= 50; ++seq) impostor.send(batch("r01", epoch, seq));
     EXPECT_TRUE(impostor.closed_within(2s));
@@ -199,7 +207,7 @@ TEST(Identity, ASecondConnectionCannotTakeARacksEpochOrItsSequenceNumbers) {
   // It registers an epoch of its own, then sends the real epoch's numbers: closed too.
   {
     RawPeer impostor(lab.port());
-    impostor.hello(kiln::v1::ROLE_AGENT, "r01", lab.credential());
+    impostor.hello(kiln::v1::ROLE_AGENT, "r01", LabFixture::rack_credential("r01"));
     ASSERT_TRUE(impostor.next().value_or(kiln::v1::Envelope{}).has_welcome());
     impostor.send(registration("r01", epoch + 1, std::string(64, '1')));
     for (std::uint64_t seq = 1; seq <= 50; ++seq) impostor.send(batch("r01", epoch, seq + 50));
@@ -222,6 +230,111 @@ TEST(Identity, ASecondConnectionCannotTakeARacksEpochOrItsSequenceNumbers) {
   const Json report = Json::parse(lab.query(kiln::v1::Query::REPORT, run_id));
   EXPECT_EQ((*chip_of(report, "S-01"))["verdict"], "fail");
   EXPECT_EQ((*chip_of(report, "S-00"))["verdict"], "pass");
+}
+
+TEST(Identity, ARacksCredentialSpeaksForThatRackOnly) {
+  LabFixture lab;
+  lab.issue_rack_credential("r02");
+  lab.start(kSdcLab);
+  lab.wait_for_racks(1);
+  struct Attempt {
+    kiln::v1::Role role;
+    std::string identity;
+    std::string credential;
+    std::string refusal;
+  };
+  const std::vector<Attempt> attempts = {
+      {kiln::v1::ROLE_AGENT, "r02", LabFixture::rack_credential("r01"), "speaks for rack r01, not r02"},
+      {kiln::v1::ROLE_AGENT, "r01", LabFixture::rack_credential("r02"), "speaks for rack r02, not r01"},
+      {kiln::v1::ROLE_AGENT, "r01", lab.credential(), "not an agent's"},
+      {kiln::v1::ROLE_CLIENT, "kiln-cli", LabFixture::rack_credential("r01"), "not a client's"},
+  };
+  for (const auto& a : attempts) {
+    RawPeer peer(lab.port());
+    peer.hello(a.role, a.identity, a.credential);
+    // Refused at the Hello: nothing it could send next is read.
+    kiln::v1::Envelope reg = registration(a.identity, 7, std::string(32, '7'));
+    reg.mutable_register_rack()->add_chips()->set_serial("FAKE-0");
+    peer.send(reg);
+    const auto answer = peer.next();
+    ASSERT_TRUE(answer) << a.refusal;
+    ASSERT_TRUE(answer->has_refused()) << a.refusal;
+    EXPECT_NE(answer->refused().reason().find(a.refusal), std::string::npos) << answer->refused().reason();
+    EXPECT_TRUE(peer.closed_within(2s));
+  }
+  // Nothing was written: no fake chip, r01 still its real agent's.
+  const Json chips = Json::parse(lab.query(kiln::v1::Query::CHIPS));
+  ASSERT_EQ(chips["chips"].size(), 2u) << chips.dump();
+  for (const auto& c : chips["chips"]) EXPECT_EQ(c["rack"], "r01") << c.dump();
+  EXPECT_TRUE(lab.agent("r01").connected());
+}
+
+TEST(Identity, AViewerMayQueryButNotSubmitOrAbortAndAnOperatorMay) {
+  LabFixture lab;
+  lab.start(kSdcLab);
+  lab.wait_for_racks(1);
+  auto viewer = lab.client(lab.client_credential(daemon::ClientRole::viewer));
+  kiln::v1::Envelope submit;
+  // Long enough (60 s of wall time) that the abort below finds it running.
+  submit.mutable_submit_run()->set_plan_text(R"(
+plan: long
+sample_hz: 1
+steps:
+  - {name: soak, pattern: gemm, duration: 6000s, params: {dtype: bf16}}
+)");
+  submit.mutable_submit_run()->add_racks("r01");
+  auto refused = viewer->call(submit);
+  ASSERT_TRUE(refused) << refused.error().message;
+  ASSERT_TRUE(refused->has_error_reply());
+  EXPECT_EQ(refused->error_reply().code(), "permission_denied");
+  EXPECT_NE(refused->error_reply().message().find("viewer"), std::string::npos) << refused->error_reply().message();
+  EXPECT_TRUE(Json::parse(lab.query(kiln::v1::Query::RUNS))["runs"].empty());
+
+  auto operator_client = lab.client(lab.client_credential(daemon::ClientRole::run_operator));
+  auto accepted = operator_client->call(submit);
+  ASSERT_TRUE(accepted) << accepted.error().message;
+  ASSERT_TRUE(accepted->has_submit_run_reply());
+  const std::uint64_t run_id = accepted->submit_run_reply().run_id();
+  ASSERT_NE(run_id, 0u);
+  kiln::v1::Envelope abort;
+  abort.mutable_abort_run()->set_run_id(run_id);
+  auto not_aborted = viewer->call(abort);
+  ASSERT_TRUE(not_aborted);
+  EXPECT_EQ(not_aborted->error_reply().code(), "permission_denied");
+  // A viewer still reads everything.
+  kiln::v1::Query q;
+  q.set_kind(kiln::v1::Query::RUN);
+  q.set_run_id(run_id);
+  EXPECT_TRUE(viewer->query(q));
+  auto aborted = operator_client->call(abort);
+  ASSERT_TRUE(aborted);
+  EXPECT_FALSE(aborted->has_error_reply()) << aborted->error_reply().message();
+  EXPECT_EQ(Json::parse(lab.wait_for_run(run_id))["status"], "aborted");
+}
+
+TEST(Identity, KilnRunSubmitWithAViewersTokenExitsNonZeroSayingWhy) {
+  LabFixture lab;
+  lab.start(kSdcLab);
+  lab.wait_for_racks(1);
+  const auto dir = lab.db_path().parent_path();
+  const auto token = dir / "viewer.token";
+  std::ofstream(token) << lab.client_credential(daemon::ClientRole::viewer) << "\n";
+  std::filesystem::permissions(token, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  const auto plan = dir / "plan.yaml";
+  std::ofstream(plan) << kGemmPlan;
+  cli::GlobalOptions global;
+  global.daemon = "127.0.0.1:" + std::to_string(lab.port());
+  global.token_file = token.string();
+  cli::SubmitOptions options;
+  options.file = plan.string();
+  ::testing::internal::CaptureStderr();
+  const int status = cli::run_submit(global, options);
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(status, 4);
+  EXPECT_NE(err.find("kiln: permission denied: credential 'itest-viewer' is a viewer: it may not submit runs"),
+            std::string::npos)
+      << err;
+  EXPECT_TRUE(Json::parse(lab.query(kiln::v1::Query::RUNS))["runs"].empty());
 }
 
 }  // namespace
