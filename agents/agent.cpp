@@ -2,7 +2,10 @@
 
 #include <map>
 #include <mutex>
+#include <random>
 #include <utility>
+
+#include <fmt/format.h>
 
 #include <spdlog/spdlog.h>
 
@@ -50,6 +53,15 @@ class Agent::Handler final : public LinkHandler {
 };
 
 namespace {
+
+// Drawn once per process, with the epoch, and held only in memory: it proves
+// to the daemon that a re-registration of this epoch is this process's.
+std::string random_epoch_key() {
+  std::random_device entropy;
+  std::string key;
+  for (int i = 0; i < 8; ++i) key += fmt::format("{:08x}", entropy());  // 256 bits
+  return key;
+}
 
 Status check_config(const AgentConfig& config) {
   if (config.rack.empty()) return make_error(ErrorCode::invalid_argument, "no rack id");
@@ -109,8 +121,9 @@ Agent::Agent(AgentConfig config, std::vector<std::unique_ptr<device::Chip>> chip
   link.rack = config_.rack;
   link.credential = config_.credential;
   link.flush_interval = config_.flush_interval;
-  link_ = std::make_unique<DaemonLink>(
-      link, make_registration(config_.lab, rack, executor_->chips(), epoch_, rack_peaks), *outbox_, *handler_);
+  kiln::v1::RegisterRack registration = make_registration(config_.lab, rack, executor_->chips(), epoch_, rack_peaks);
+  registration.set_epoch_key(random_epoch_key());
+  link_ = std::make_unique<DaemonLink>(link, std::move(registration), *outbox_, *handler_);
 }
 
 Agent::~Agent() { stop(); }

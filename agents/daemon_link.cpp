@@ -67,6 +67,12 @@ class DaemonLink::Impl final : public net::LinkHandler {
       case kiln::v1::Envelope::kPhaseDispatch: handler_.on_dispatch(envelope.phase_dispatch()); break;
       case kiln::v1::Envelope::kPhaseAbort: handler_.on_abort(envelope.phase_abort()); break;
       case kiln::v1::Envelope::kBatchAck:
+        if (envelope.batch_ack().has_refused()) {
+          // Not stored, and resending cannot help: the daemon says why.
+          spdlog::error("daemon link: batch {}/{} refused ({}): {}", envelope.batch_ack().epoch(),
+                        envelope.batch_ack().seq(), envelope.batch_ack().refused().code(),
+                        envelope.batch_ack().refused().message());
+        }
         if (!outbox_.ack(envelope.batch_ack().epoch(), envelope.batch_ack().seq())) {
           spdlog::debug("daemon link: ack for unknown batch {}/{}", envelope.batch_ack().epoch(),
                         envelope.batch_ack().seq());

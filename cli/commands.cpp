@@ -25,6 +25,10 @@ using namespace std::chrono_literals;
 using Json = nlohmann::json;
 
 int fail(const Error& error) {
+  if (error.code == ErrorCode::permission_denied) {
+    std::cerr << "kiln: permission denied: " << error.message << "\n";
+    return 5;  // docs/cli.md, Exit status (4: a chip met --fail-on)
+  }
   std::cerr << "kiln: " << error.message << "\n";
   return error.code == ErrorCode::not_found ? 3 : 1;
 }
@@ -118,6 +122,7 @@ int run_submit(const GlobalOptions& global, const SubmitOptions& options) {
   if (options.seed) submit->set_seed(*options.seed);
   auto reply = (*client)->call(std::move(request));
   if (!reply) return fail(reply.error());
+  if (reply->has_error_reply()) return fail(net::error_from(reply->error_reply()));
   if (!reply->has_submit_run_reply()) return fail("unexpected reply to the submission");
   const auto& answer = reply->submit_run_reply();
   if (answer.run_id() == 0) {

@@ -1,12 +1,10 @@
 #include "cli/lab_command.hpp"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <random>
 #include <sstream>
 #include <thread>
 
@@ -16,6 +14,7 @@
 #include "cli/child_process.hpp"
 #include "cli/client.hpp"
 #include "cli/interrupt.hpp"
+#include "cli/lab_credentials.hpp"
 #include "cli/progress.hpp"
 #include "core/units.hpp"
 #include "device/lab.hpp"
@@ -46,13 +45,6 @@ std::string tail_of(const std::string& path, std::size_t lines) {
   std::string out;
   for (std::size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) out += "    " + all[i] + "\n";
   return out;
-}
-
-std::string random_token() {
-  std::random_device entropy;
-  std::string token;
-  for (int i = 0; i < 8; ++i) token += fmt::format("{:08x}", entropy());  // 256 bits
-  return token;
 }
 
 fs::path own_directory() {
@@ -148,19 +140,17 @@ int run_lab(const LabOptions& given_options) {
   char temp_template[] = "/tmp/kiln-lab-XXXXXX";
   if (mkdtemp(temp_template) == nullptr) return fail("cannot create a temporary directory");
   processes.temp_dir = temp_template;
-  const std::string token = random_token();
-  const std::string token_path = (processes.temp_dir / "token").string();
-  {
-    std::ofstream(token_path) << token << "\n";
-    chmod(token_path.c_str(), 0600);
-  }
+  std::vector<std::string> rack_ids;
+  for (const auto& rack : lab->racks) rack_ids.push_back(rack.id);
+  auto credentials = write_lab_credentials(processes.temp_dir, rack_ids);
+  if (!credentials) return fail(credentials.error().message);
   const std::string port_path = (processes.temp_dir / "port").string();
 
   // 2. The daemon, on a free loopback port it reports back.
   const fs::path bin = own_directory();
   auto daemon = ChildProcess::spawn((bin / "kilnd").string(),
-                                    {"--db", db_path.string(), "--listen", "127.0.0.1:0", "--token-file", token_path,
-                                     "--port-file", port_path, "--log-level", "info"},
+                                    {"--db", db_path.string(), "--listen", "127.0.0.1:0", "--credentials",
+                                     credentials->credentials_file, "--port-file", port_path, "--log-level", "info"},
                                     log_path);
   if (!daemon) return fail(daemon.error().message);
   processes.daemon.emplace(std::move(*daemon));
@@ -180,14 +170,14 @@ int run_lab(const LabOptions& given_options) {
   // 3. One agent per rack.
   for (const auto& rack : lab->racks) {
     auto agent = ChildProcess::spawn((bin / "kiln-agent").string(),
-                                     {"--rack", rack.id, "--daemon", address, "--token-file", token_path, "--lab",
-                                      lab_path.string(), "--skus", skus},
+                                     {"--rack", rack.id, "--daemon", address, "--token-file",
+                                      credentials->rack_tokens.at(rack.id), "--lab", lab_path.string(), "--skus", skus},
                                      log_path);
     if (!agent) return fail(agent.error().message);
     processes.agents.push_back(std::move(*agent));
   }
 
-  auto client = DaemonClient::connect(Endpoint{"127.0.0.1", port}, token);
+  auto client = DaemonClient::connect(Endpoint{"127.0.0.1", port}, credentials->admin_secret);
   if (!client) return fail(client.error().message);
   kiln::v1::Query racks_query;
   racks_query.set_kind(kiln::v1::Query::RACKS);
@@ -212,6 +202,7 @@ int run_lab(const LabOptions& given_options) {
   if (options.seed) request->set_seed(*options.seed);
   auto submitted = (*client)->call(std::move(submit));
   if (!submitted) return fail(submitted.error().message);
+  if (submitted->has_error_reply()) return fail(submitted->error_reply().message());
   if (!submitted->has_submit_run_reply()) return fail("unexpected reply to the submission");
   const auto& reply = submitted->submit_run_reply();
   if (reply.run_id() == 0) {
@@ -222,7 +213,8 @@ int run_lab(const LabOptions& given_options) {
   }
   const std::uint64_t run_id = reply.run_id();
   if (options.gui) {
-    auto dash = ChildProcess::spawn(dash_path.string(), {"--daemon", address, "--token-file", token_path}, log_path);
+    auto dash = ChildProcess::spawn(dash_path.string(), {"--daemon", address, "--token-file", credentials->admin_token},
+                                    log_path);
     if (!dash) return fail(dash.error().message);
     processes.dashboard.emplace(std::move(*dash));
     std::cerr << "kiln lab: dashboard opened (kiln-dash --daemon " << address << ")\n";

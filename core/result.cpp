@@ -10,6 +10,7 @@ const char* to_string(ErrorCode code) {
     case ErrorCode::io: return "i/o error";
     case ErrorCode::protocol: return "protocol error";
     case ErrorCode::auth: return "authentication failed";
+    case ErrorCode::permission_denied: return "permission denied";
     case ErrorCode::conflict: return "conflict";
     case ErrorCode::unavailable: return "unavailable";
     case ErrorCode::internal: return "internal error";

@@ -15,15 +15,17 @@
 namespace kiln {
 
 enum class ErrorCode {
-  invalid_argument,  // the caller's input is wrong (bad plan, bad flag)
-  parse,             // text or bytes could not be parsed
-  not_found,         // an id, file or name that does not exist
-  io,                // file system or socket failure
-  protocol,          // a peer broke the wire protocol
-  auth,              // credential refused
-  conflict,          // state does not allow it (run already finished, rack busy)
-  unavailable,       // a resource that could not be reached or read
-  internal,          // a bug: an invariant did not hold
+  invalid_argument,   // the caller's input is wrong (bad plan, bad flag)
+  parse,              // text or bytes could not be parsed
+  not_found,          // an id, file or name that does not exist
+  io,                 // file system or socket failure
+  protocol,           // a peer broke the wire protocol
+  auth,               // credential refused
+  permission_denied,  // authenticated, but this credential may not do that (a viewer submitting, a rack speaking for
+                      // another's chip)
+  conflict,           // state does not allow it (run already finished, rack busy)
+  unavailable,        // a resource that could not be reached or read
+  internal,           // a bug: an invariant did not hold
 };
 
 const char* to_string(ErrorCode code);

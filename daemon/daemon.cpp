@@ -28,10 +28,14 @@ namespace asio = boost::asio;
 Daemon::Daemon(DaemonConfig config) : config_(std::move(config)), acceptor_(io_) {}
 
 Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
-  if (config.credential.empty()) return make_error(ErrorCode::invalid_argument, "an empty credential is not allowed");
+  if (config.credentials.empty()) {
+    return make_error(ErrorCode::invalid_argument, "no credentials: nobody could connect (kilnd --credentials FILE)");
+  }
   auto writer = store::Writer::open(config.db_path);
   if (!writer)
     return make_error(writer.error().code, "cannot open database {}: {}", config.db_path, writer.error().message);
+  auto epochs = (*writer)->rack_epochs();
+  if (!epochs) return make_error(epochs.error().code, "cannot read {}: {}", config.db_path, epochs.error().message);
   if (auto failed = (*writer)->fail_unfinished_runs("daemon restarted while the run was active", unix_ms_now());
       failed && *failed > 0) {
     spdlog::warn("{} run(s) left unfinished by an earlier daemon marked error", *failed);
@@ -71,8 +75,9 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
   const metrics::MetricCatalog& catalog =
       daemon->config_.metrics ? *daemon->config_.metrics : metrics::MetricCatalog::builtin();
   daemon->writer_ = std::make_unique<IngestWriter>(std::move(writer).value(), daemon->io_.get_executor());
-  daemon->hub_ = std::make_unique<Hub>(daemon->io_.get_executor(), daemon->config_.credential, daemon->config_.db_path,
+  daemon->hub_ = std::make_unique<Hub>(daemon->io_.get_executor(), daemon->config_.credentials, daemon->config_.db_path,
                                        *daemon->writer_, *daemon->registry_, catalog);
+  daemon->hub_->remember_epochs(*epochs);
   if (!daemon->config_.metrics_host.empty()) {
     Daemon* self = daemon.get();
     auto metrics = MetricsHttp::listen(daemon->io_, daemon->config_.metrics_host, daemon->config_.metrics_port,

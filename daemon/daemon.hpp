@@ -17,6 +17,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "core/result.hpp"
+#include "daemon/credentials.hpp"
 #include "daemon/session.hpp"
 
 namespace kiln::plan {
@@ -43,12 +44,13 @@ struct DaemonConfig {
   std::string db_path;
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 7450;  // 0: any free port (see port())
-  std::string credential;
+  // Who may connect, and as what (DESIGN §8): kilnd --credentials FILE.
+  CredentialBook credentials;
   SessionTimeouts timeouts;
   SessionLimits limits;
   // Connections are not encrypted yet (no TLS): a listen address other than
   // loopback is refused unless this is set (kilnd --insecure-listen), since
-  // anyone on the path would read the token and every result.
+  // anyone on the path would read the secrets and every result.
   bool allow_insecure_listen = false;
   // kilnd --metrics HOST:PORT: serve Prometheus' /metrics there (port 0:
   // any free port, see metrics_port()); empty host: not served.

@@ -1,13 +1,13 @@
 #include "daemon/hub.hpp"
 
-#include <openssl/crypto.h>
-
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
 #include "core/clock.hpp"
 #include "daemon/query_answers.hpp"
+#include "daemon/sha256.hpp"
 #include "daemon/verdict.hpp"
 #include "net/error_reply.hpp"
 #include "net/reply_parts.hpp"
@@ -16,11 +16,6 @@
 namespace kiln::daemon {
 
 namespace {
-
-// Compares secrets in constant time so a wrong credential's timing says nothing.
-bool same_secret(const std::string& a, const std::string& b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
 
 // A reply as the session sends it: in parts when it would not fit one frame.
 void send_query_reply(Session& session, std::uint64_t request_id, kiln::v1::QueryReply reply) {
@@ -51,10 +46,10 @@ void post_answer(const boost::asio::any_io_executor& executor, std::weak_ptr<Ses
 
 }  // namespace
 
-Hub::Hub(boost::asio::any_io_executor executor, std::string credential, std::string db_path, IngestWriter& writer,
+Hub::Hub(boost::asio::any_io_executor executor, CredentialBook credentials, std::string db_path, IngestWriter& writer,
          const plan::PatternRegistry& registry, const metrics::MetricCatalog& catalog)
     : executor_(executor),
-      credential_(std::move(credential)),
+      credentials_(std::move(credentials)),
       db_path_(std::move(db_path)),
       writer_(writer),
       runs_(executor, writer, agents_, registry, catalog),
@@ -68,14 +63,39 @@ Hub::~Hub() { stop(); }
 
 void Hub::stop() { queries_.join(); }
 
-std::string Hub::on_hello(Session&, const kiln::v1::Hello& hello) {
+std::string Hub::on_hello(Session& session, const kiln::v1::Hello& hello) {
   if (hello.protocol_version() != wire::kProtocolVersion) {
     return "unsupported protocol version " + std::to_string(hello.protocol_version());
   }
-  if (!same_secret(hello.credential(), credential_)) return "unknown credential";
+  const Credential* credential = credentials_.find(hello.credential());
+  if (credential == nullptr) return "unknown credential";
   if (hello.role() != kiln::v1::ROLE_AGENT && hello.role() != kiln::v1::ROLE_CLIENT) return "unknown role";
-  if (hello.role() == kiln::v1::ROLE_AGENT && hello.identity().empty()) return "an agent must name its rack";
+  if (hello.role() == kiln::v1::ROLE_AGENT) {
+    if (!credential->is_agent()) {
+      return fmt::format("credential '{}' is a client's ({}), not an agent's", credential->name,
+                         to_string(credential->role));
+    }
+    if (hello.identity().empty()) return "an agent must name its rack";
+    // Refused before anything is read, let alone written: a rack's credential speaks for that rack only.
+    if (hello.identity() != credential->rack) {
+      return fmt::format("credential '{}' speaks for rack {}, not {}", credential->name, credential->rack,
+                         hello.identity());
+    }
+  } else if (credential->is_agent()) {
+    return fmt::format("credential '{}' is rack {}'s agent's, not a client's", credential->name, credential->rack);
+  }
+  session.set_credential(credential->name, credential->role);
   return {};
+}
+
+bool Hub::permitted(Session& session, std::uint64_t request_id, ClientRole needed, const char* what) {
+  if (allows(session.client_role(), needed)) return true;
+  spdlog::warn("{} ({}, credential '{}' as {}): may not {}", session.peer(), session.identity(),
+               session.credential_name(), to_string(session.client_role()), what);
+  session.send(net::error_reply(
+      request_id, make_error(ErrorCode::permission_denied, "credential '{}' is a {}: it may not {} ({} or admin may)",
+                             session.credential_name(), to_string(session.client_role()), what, to_string(needed))));
+  return false;
 }
 
 void Hub::on_message(Session& session, kiln::v1::Envelope envelope) {
@@ -95,29 +115,68 @@ void Hub::on_closed(Session& session, const std::string& reason) {
   }
 }
 
+void Hub::remember_epochs(const std::vector<store::RackEpochRow>& rows) {
+  for (const auto& row : rows) epochs_.remember(row.rack, row.epoch, row.epoch_key_sha256);
+}
+
+void Hub::on_register(Session& session, kiln::v1::RegisterRack reg) {
+  if (reg.rack() != session.identity()) {
+    session.close("registered rack '" + reg.rack() + "' but said hello as '" + session.identity() + "'");
+    return;
+  }
+  if (const ConnectedRack* current = agents_.find(reg.rack());
+      current != nullptr && current->identity == &session && current->registration.epoch() != reg.epoch()) {
+    session.close(fmt::format("registered epoch {} on the connection that registered epoch {}", reg.epoch(),
+                              current->registration.epoch()));
+    return;
+  }
+  // The key proves which agent process owns the epoch; only its hash is kept.
+  const std::string key_sha256 = sha256_hex(reg.epoch_key());
+  const std::size_t key_chars = reg.epoch_key().size();
+  reg.clear_epoch_key();
+  auto claim = epochs_.claim(reg.rack(), reg.epoch(), key_sha256, key_chars);
+  if (!claim) {
+    spdlog::warn("refused the registration of rack {} epoch {} from {}: {}", reg.rack(), reg.epoch(), session.peer(),
+                 claim.error().message);
+    kiln::v1::Envelope refused;
+    refused.mutable_refused()->set_reason(claim.error().message);
+    session.send(std::move(refused));
+    session.close_after_flush("registration refused: " + claim.error().message);
+    return;
+  }
+  spdlog::info("agent of rack {} registered {} chips (epoch {}{}, {})", reg.rack(), reg.chips_size(), reg.epoch(),
+               *claim == EpochOwners::Claim::new_epoch ? ", new" : ", again", session.peer());
+  writer_.submit([reg, key_sha256](store::Writer& w) { return w.upsert_rack(reg, unix_ms_now(), key_sha256); },
+                 [rack = reg.rack()](const Status& s) {
+                   if (!s) spdlog::error("could not record rack {}: {}", rack, s.error().message);
+                 });
+  if (auto replaced = agents_.register_rack(session.shared_from_this(), reg)) {
+    replaced->close("replaced by a new connection of the same rack");
+  }
+  live_.on_rack_registered(reg);
+}
+
 void Hub::on_agent_message(Session& session, kiln::v1::Envelope& envelope) {
   if (envelope.has_register_rack()) {
-    const auto& reg = envelope.register_rack();
-    if (reg.rack() != session.identity()) {
-      session.close("registered rack '" + reg.rack() + "' but said hello as '" + session.identity() + "'");
-      return;
-    }
-    spdlog::info("agent of rack {} registered {} chips (epoch {}, {})", reg.rack(), reg.chips_size(), reg.epoch(),
-                 session.peer());
-    writer_.submit([reg](store::Writer& w) { return w.upsert_rack(reg, unix_ms_now()); },
-                   [rack = reg.rack()](const Status& s) {
-                     if (!s) spdlog::error("could not record rack {}: {}", rack, s.error().message);
-                   });
-    if (auto replaced = agents_.register_rack(session.shared_from_this(), reg)) {
-      replaced->close("replaced by a new connection of the same rack");
-    }
-    live_.on_rack_registered(reg);
+    on_register(session, std::move(*envelope.mutable_register_rack()));
     return;
   }
   if (envelope.has_agent_batch()) {
     auto batch = std::make_shared<kiln::v1::AgentBatch>(std::move(*envelope.mutable_agent_batch()));
     if (batch->rack() != session.identity()) {
       session.close("batch for rack '" + batch->rack() + "' on the connection of '" + session.identity() + "'");
+      return;
+    }
+    // An epoch's batches come only from the connection that registered it:
+    // another cannot claim its sequence numbers (and so drop its data).
+    const ConnectedRack* current = agents_.find(batch->rack());
+    if (current == nullptr || current->identity != &session) {
+      session.close("a batch from a connection that is not rack " + batch->rack() + "'s registered agent");
+      return;
+    }
+    if (current->registration.epoch() != batch->epoch()) {
+      session.close(fmt::format("a batch of epoch {} on the connection that registered epoch {}", batch->epoch(),
+                                current->registration.epoch()));
       return;
     }
     auto fresh = std::make_shared<bool>(false);
@@ -128,26 +187,28 @@ void Hub::on_agent_message(Session& session, kiln::v1::Envelope& envelope) {
           return {};
         },
         [this, batch, fresh, weak](const Status& status) {
-          if (!status && status.error().code != ErrorCode::invalid_argument) {
+          const bool refused = !status && (status.error().code == ErrorCode::invalid_argument ||
+                                           status.error().code == ErrorCode::permission_denied);
+          if (!status && !refused) {
             // Not acknowledged: the agent keeps the batch and sends it again.
             spdlog::error("rack {}: batch {}/{} not stored, will be resent: {}", batch->rack(), batch->epoch(),
                           batch->seq(), status.error().message);
             return;
           }
-          if (!status) {
+          kiln::v1::Envelope ack;
+          ack.mutable_batch_ack()->set_epoch(batch->epoch());
+          ack.mutable_batch_ack()->set_seq(batch->seq());
+          if (refused) {
             // A batch that can never be stored (it names a run that does not
-            // exist, carries NaN times): acknowledged so the agent does not
-            // resend it forever, and logged loudly with what it held.
+            // exist, carries NaN times) or speaks for a chip that is not this
+            // rack's: acknowledged so the agent does not resend it forever,
+            // with the typed reason, and logged loudly with what it held.
             spdlog::error("rack {}: batch {}/{} refused ({} samples, {} results): {}", batch->rack(), batch->epoch(),
                           batch->seq(), batch->samples_size(), batch->results_size(), status.error().message);
+            *ack.mutable_batch_ack()->mutable_refused() = net::error_reply(0, status.error()).error_reply();
             *fresh = false;
           }
-          if (auto session = weak.lock()) {
-            kiln::v1::Envelope ack;
-            ack.mutable_batch_ack()->set_epoch(batch->epoch());
-            ack.mutable_batch_ack()->set_seq(batch->seq());
-            session->send(std::move(ack));
-          }
+          if (auto session = weak.lock()) session->send(std::move(ack));
           if (*fresh) {
             runs_.on_batch_committed(batch->rack(), *batch);
             live_.on_batch(*batch);
@@ -162,6 +223,7 @@ void Hub::on_client_message(Session& session, kiln::v1::Envelope& envelope) {
   const std::uint64_t request_id = envelope.request_id();
   std::weak_ptr<Session> weak = session.shared_from_this();
   if (envelope.has_submit_run()) {
+    if (!permitted(session, request_id, ClientRole::run_operator, "submit runs")) return;
     runs_.submit(envelope.submit_run(), [this, weak, request_id](kiln::v1::SubmitRunReply reply) {
       if (reply.run_id() != 0) live_.on_run_submitted(reply.run_id());
       auto session = weak.lock();
@@ -174,6 +236,7 @@ void Hub::on_client_message(Session& session, kiln::v1::Envelope& envelope) {
     return;
   }
   if (envelope.has_abort_run()) {
+    if (!permitted(session, request_id, ClientRole::run_operator, "abort runs")) return;
     const auto& request = envelope.abort_run();
     if (auto status = runs_.abort(request.run_id(), request.reason()); !status) {
       session.send(net::error_reply(request_id, status.error()));

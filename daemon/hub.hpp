@@ -6,11 +6,14 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include "daemon/agent_directory.hpp"
+#include "daemon/credentials.hpp"
+#include "daemon/epoch_owners.hpp"
 #include "daemon/ingest_writer.hpp"
 #include "daemon/live_feed.hpp"
 #include "daemon/run_manager.hpp"
@@ -21,7 +24,7 @@ namespace kiln::daemon {
 
 class Hub final : public SessionHandler {
  public:
-  Hub(boost::asio::any_io_executor executor, std::string credential, std::string db_path, IngestWriter& writer,
+  Hub(boost::asio::any_io_executor executor, CredentialBook credentials, std::string db_path, IngestWriter& writer,
       const plan::PatternRegistry& registry, const metrics::MetricCatalog& catalog);
   ~Hub() override;
 
@@ -31,22 +34,29 @@ class Hub final : public SessionHandler {
 
   // Stops the query pool; pending queries finish first.
   void stop();
+  // Which agent owned each rack's last epoch, as the store remembers it.
+  void remember_epochs(const std::vector<store::RackEpochRow>& rows);
 
   // The live feed, for /metrics (on the io thread).
   const LiveFeed& live() const { return live_; }
 
  private:
   void on_agent_message(Session& session, kiln::v1::Envelope& envelope);
+  void on_register(Session& session, kiln::v1::RegisterRack registration);
   void on_client_message(Session& session, kiln::v1::Envelope& envelope);
   void answer_query(Session& session, std::uint64_t request_id, const kiln::v1::Query& query);
+  // Whether the session's credential may do what `needed` may; if not, a
+  // permission_denied ErrorReply saying what `what` needs is sent.
+  bool permitted(Session& session, std::uint64_t request_id, ClientRole needed, const char* what);
   // What the live feed shows of a run from the store, read on the query pool.
   void load_run_facts(std::uint64_t run_id, std::function<void(LiveFeed::RunFacts)> done);
 
   boost::asio::any_io_executor executor_;
-  std::string credential_;
+  CredentialBook credentials_;
   std::string db_path_;
   IngestWriter& writer_;
   AgentDirectory agents_;
+  EpochOwners epochs_;
   RunManager runs_;
   boost::asio::thread_pool queries_{2};
   LiveFeed live_;  // last: its timer and callbacks use runs_ and queries_

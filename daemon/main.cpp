@@ -17,13 +17,15 @@ int main(int argc, char** argv) {
   CLI::App app{"kilnd — Kiln's central daemon: runs, verdicts and the SQLite store"};
   std::string db_path;
   std::string listen = "127.0.0.1:7450";
-  std::string token_file;
+  std::string credentials_file;
   std::string port_file;
   std::string log_level = "info";
   app.add_option("--db", db_path, "SQLite database file (created if missing)")->required();
   app.add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
-  app.add_option("--token-file", token_file, "file holding the shared secret (default: $KILN_TOKEN_FILE)")
-      ->envname("KILN_TOKEN_FILE");
+  app.add_option("--credentials", credentials_file,
+                 "who may connect: a YAML file of {name, secret, rack | role} (mode 0600; default: "
+                 "$KILN_CREDENTIALS)")
+      ->envname("KILN_CREDENTIALS");
   app.add_option("--port-file", port_file, "write the port actually listened on to this file once ready");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off")->capture_default_str();
   std::string metrics_listen;
@@ -41,13 +43,13 @@ int main(int argc, char** argv) {
       std::cerr << "kilnd: " << logging.error().message << "\n";
       return 2;
     }
-    if (token_file.empty()) {
-      std::cerr << "kilnd: a token file is required (--token-file F or KILN_TOKEN_FILE)\n";
+    if (credentials_file.empty()) {
+      std::cerr << "kilnd: a credentials file is required (--credentials F or KILN_CREDENTIALS)\n";
       return 2;
     }
-    auto token = kiln::read_token_file(token_file);
-    if (!token) {
-      std::cerr << "kilnd: " << token.error().message << "\n";
+    auto credentials = kiln::daemon::CredentialBook::load_file(credentials_file);
+    if (!credentials) {
+      std::cerr << "kilnd: " << credentials.error().message << "\n";
       return 2;
     }
     auto endpoint = kiln::parse_endpoint(listen, /*allow_any_port=*/true);
@@ -67,7 +69,7 @@ int main(int argc, char** argv) {
     config.db_path = db_path;
     config.listen_host = endpoint->host;
     config.listen_port = endpoint->port;
-    config.credential = *token;
+    config.credentials = std::move(credentials).value();
     config.allow_insecure_listen = insecure_listen;
     if (!metrics_listen.empty()) {
       auto metrics = kiln::parse_endpoint(metrics_listen, /*allow_any_port=*/true);

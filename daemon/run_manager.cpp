@@ -256,8 +256,14 @@ void RunManager::on_batch_committed(const std::string& rack, const kiln::v1::Age
   // The live view judges each chip-step's samples so far, then the agent's
   // own result when it comes (the judge's rules, judge_so_far).
   std::set<std::pair<std::string, std::uint32_t>> watched;
+  // The store refused any batch that speaks for another rack's chip; this
+  // keeps the run's own bookkeeping to the same rule whatever the caller.
+  const auto owned = [&](const std::string& serial) {
+    const RunChip* chip = find_chip(run, serial);
+    return chip != nullptr && chip->rack == rack;
+  };
   for (const auto& sample : batch.samples()) {
-    if (sample.run_id() != run.id) continue;
+    if (sample.run_id() != run.id || !owned(sample.serial())) continue;
     run.phase_progress_s = std::max(run.phase_progress_s, sample.t_s());
     ++run.phase_samples;
     const auto key = std::make_pair(sample.serial(), sample.step_index());
@@ -273,7 +279,7 @@ void RunManager::on_batch_committed(const std::string& rack, const kiln::v1::Age
   for (const auto& key : watched) watch(run, run.watches.at(key).partial());
   bool changed = false;
   for (const auto& result : batch.results()) {
-    if (result.run_id() != run.id) continue;
+    if (result.run_id() != run.id || !owned(result.serial())) continue;
     const auto key = std::make_pair(result.serial(), result.step_index());
     if (!run.expected.erase(key)) continue;  // late, duplicate or not ours
     run.results[key] = result;

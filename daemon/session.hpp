@@ -32,6 +32,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include "daemon/credentials.hpp"
 #include "net/connection.hpp"
 #include "schema/kiln.pb.h"
 
@@ -80,6 +81,14 @@ class Session : public std::enable_shared_from_this<Session> {
   bool begin_query();
   void end_query();
   bool authenticated() const { return authenticated_; }
+  // The accepted credential (set by the handler's on_hello): its name, and
+  // for a client its role.
+  void set_credential(std::string name, ClientRole role) {
+    credential_name_ = std::move(name);
+    client_role_ = role;
+  }
+  const std::string& credential_name() const { return credential_name_; }
+  ClientRole client_role() const { return client_role_; }
 
   std::uint64_t id() const { return id_; }
   kiln::v1::Role role() const { return role_; }
@@ -104,6 +113,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::size_t waiting_bytes_ = 0;
   kiln::v1::Role role_ = kiln::v1::ROLE_UNSPECIFIED;
   std::string identity_;
+  std::string credential_name_;
+  ClientRole client_role_ = ClientRole::viewer;
   bool authenticated_ = false;
   bool dropping_ = false;
   int queries_in_flight_ = 0;  // closing for not reading: nothing more is queued

@@ -11,6 +11,7 @@ kiln::v1::Envelope error_reply(std::uint64_t request_id, const Error& error) {
     case ErrorCode::conflict: reply->set_code("conflict"); break;
     case ErrorCode::invalid_argument: reply->set_code("invalid_argument"); break;
     case ErrorCode::unavailable: reply->set_code("unavailable"); break;
+    case ErrorCode::permission_denied: reply->set_code("permission_denied"); break;
     default: reply->set_code("internal"); break;
   }
   reply->set_message(error.message);
@@ -22,6 +23,7 @@ ErrorCode error_code_from(const std::string& code) {
   if (code == "conflict") return ErrorCode::conflict;
   if (code == "invalid_argument") return ErrorCode::invalid_argument;
   if (code == "unavailable") return ErrorCode::unavailable;
+  if (code == "permission_denied") return ErrorCode::permission_denied;
   return ErrorCode::internal;
 }
 

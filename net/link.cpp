@@ -238,6 +238,13 @@ class Link::Impl final : public LinkChannel {
       return;
     }
     if (envelope.has_heartbeat()) return;
+    if (envelope.has_refused()) {
+      // Refused after Welcome (an agent's RegisterRack): as final as at the handshake.
+      ended_.refused = true;
+      ended_.refusal = envelope.refused().reason();
+      connection.close("the daemon refused us: " + ended_.refusal);
+      return;
+    }
     if (envelope.request_id() != 0) {
       deliver_reply(std::move(envelope));
       return;

@@ -1,7 +1,8 @@
 #pragma once
 // A client's link to kilnd (docs/protocol.md), on an io thread of its own:
 // connects, says Hello (role, identity, credential, protocol version) and
-// waits for Welcome or Refused within the handshake deadline; then
+// waits for Welcome or Refused within the handshake deadline (a Refused
+// later, e.g. of an agent's RegisterRack, is as final); then
 // heartbeats when idle, closes when the daemon goes silent, and — when told
 // to — connects again after a backoff. Requests carry a request_id and
 // their replies (joined when they come in parts) go to the request's

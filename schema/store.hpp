@@ -180,6 +180,25 @@ struct BaselineRow {
   std::uint64_t count = 0;
 };
 
+// One entry of the audit trail (DESIGN §8).
+struct EventRow {
+  std::uint64_t id = 0;      // set when read
+  std::uint64_t run_id = 0;  // 0: not about a run
+  std::string serial;        // '': not about a chip
+  std::string kind;          // connect, refused, run_submitted, …
+  std::string actor;         // the credential's name; '' when none was accepted
+  std::string peer;          // the peer's host address
+  std::uint64_t count = 1;   // repeats within one second, written as one row
+  std::string detail_json;   // a JSON object; '' is stored as {}
+  std::int64_t unix_ms = 0;  // the first occurrence
+};
+
+struct RackEpochRow {
+  std::string rack;
+  std::uint64_t epoch = 0;
+  std::string epoch_key_sha256;
+};
+
 // ------------------------------------------------------------------ writer
 
 class Writer {
@@ -204,7 +223,13 @@ class Writer {
 
   // The rack, its lab, and its chips (serial, sku, slot, now in this rack).
   // Chips this rack reported before but not now are no longer placed in it.
-  Status upsert_rack(const kiln::v1::RegisterRack& rack, std::int64_t now_unix_ms);
+  // epoch_key_sha256: what the daemon keeps of the agent's epoch key (the
+  // key itself is never stored); the first one given for an epoch stays.
+  Status upsert_rack(const kiln::v1::RegisterRack& rack, std::int64_t now_unix_ms,
+                     const std::string& epoch_key_sha256 = "");
+  // Every epoch racks registered with a key, and the SHA-256 of that key:
+  // what a starting daemon needs to know which agent owns which epoch.
+  Result<std::vector<RackEpochRow>> rack_epochs();
   // Status "queued". Stores the plan once per distinct sha256 (64 hex digits,
   // kept lowercase; the same hash with another text: conflict). An empty
   // params_json/limits_json is stored as {}; invalid JSON: invalid_argument.
@@ -220,9 +245,11 @@ class Writer {
   // Stores telemetry (a value resent under another batch number is kept once),
   // chip-step results (completed, ran_s, note, metric summaries: a result sent
   // again replaces the earlier one, keeping any verdict) and detections.
-  // Unknown serials are added to chips (sku "unknown"). invalid_argument, and
-  // nothing written, when the batch refers to a run/step that does not exist
-  // or carries a NaN/infinite t_s: resending it cannot help.
+  // invalid_argument, and nothing written, when the batch refers to a
+  // run/step that does not exist or carries a NaN/infinite t_s: resending it
+  // cannot help. permission_denied, and nothing written, when a sample or
+  // result is for a chip that is not the batch's rack's in that run
+  // (run_chips): a rack speaks only for its own chips.
   Result<bool> ingest_batch(const kiln::v1::AgentBatch& batch);
   // Upserts the chip-step's verdict/reason and replaces its failures.
   Status set_chip_step_verdict(std::uint64_t run_id, std::uint32_t step_index, const std::string& serial,
@@ -234,6 +261,9 @@ class Writer {
   // empty is stored as {}.
   Status add_event(std::uint64_t run_id, const std::string& serial, const std::string& kind,
                    const std::string& detail_json, std::int64_t now_unix_ms);
+  // An audit event with who did it: not_found for a run that does not
+  // exist, invalid_argument for an empty kind, bad JSON or a count of 0.
+  Status add_event(const EventRow& event);
   // Runs left queued/running by a daemon that stopped: marked error on start,
   // with ended = now; their chips and chip-steps still without a verdict get
   // verdict "error" (an infrastructure fault, not the chip's). Returns how
@@ -292,6 +322,9 @@ class Reader {
   // `row` stops the stream and comes back as an internal error.
   Status telemetry(std::uint64_t run_id, const std::string& serial, const std::string& metric,
                    const std::function<void(const TelemetryRow&)>& row);
+  // The audit trail, oldest first: the latest `limit` events (0: all) at or
+  // after since_unix_ms, of run `run_id` only when it is not 0.
+  Result<std::vector<EventRow>> events(std::uint64_t run_id, std::int64_t since_unix_ms, std::size_t limit);
 
  private:
   explicit Reader(std::unique_ptr<SQLite::Database> db);

@@ -2,6 +2,7 @@
 // daemon's query replies. Each call reads inside one short transaction, so a
 // result is one consistent snapshot even while the writer commits.
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <utility>
@@ -290,6 +291,40 @@ Result<std::vector<HistoryRow>> Reader::chip_history(const std::string& serial) 
                                 q.getColumn(2).getString(), get_u32(q, 3), q.getColumn(4).getString(),
                                 q.getColumn(5).getString(), q.getColumn(6).getInt64()});
     }
+    return rows;
+  });
+}
+
+Result<std::vector<EventRow>> Reader::events(std::uint64_t run_id, std::int64_t since_unix_ms, std::size_t limit) {
+  return detail::guarded("events", [&]() -> Result<std::vector<EventRow>> {
+    SQLite::Transaction snapshot(*db_);
+    if (run_id != 0) require_run(*db_, run_id);
+    // The latest `limit` first (by id: the order they were written), turned oldest first below.
+    std::string sql =
+        "SELECT e.id, coalesce(e.run_id, 0), coalesce(c.serial, ''), e.kind, e.actor, e.peer, e.count, "
+        "e.detail_json, e.unix_ms FROM events e LEFT JOIN chips c ON c.id = e.chip_id WHERE e.unix_ms >= ?1";
+    if (run_id != 0) sql += " AND e.run_id = ?2";
+    sql += " ORDER BY e.id DESC";
+    if (limit > 0) sql += " LIMIT ?3";
+    SQLite::Statement q(*db_, sql);
+    q.bind(1, since_unix_ms);
+    if (run_id != 0) q.bind(2, to_db(run_id));
+    if (limit > 0) q.bind(3, static_cast<std::int64_t>(limit));
+    std::vector<EventRow> rows;
+    while (q.executeStep()) {
+      EventRow row;
+      row.id = from_db(q.getColumn(0).getInt64());
+      row.run_id = from_db(q.getColumn(1).getInt64());
+      row.serial = q.getColumn(2).getString();
+      row.kind = q.getColumn(3).getString();
+      row.actor = q.getColumn(4).getString();
+      row.peer = q.getColumn(5).getString();
+      row.count = from_db(q.getColumn(6).getInt64());
+      row.detail_json = q.getColumn(7).getString();
+      row.unix_ms = q.getColumn(8).getInt64();
+      rows.push_back(std::move(row));
+    }
+    std::reverse(rows.begin(), rows.end());
     return rows;
   });
 }

@@ -137,7 +137,8 @@ Status Writer::atomically(const char* what, const std::function<void()>& body) {
   }
 }
 
-Status Writer::upsert_rack(const kiln::v1::RegisterRack& rack, std::int64_t now_unix_ms) {
+Status Writer::upsert_rack(const kiln::v1::RegisterRack& rack, std::int64_t now_unix_ms,
+                           const std::string& epoch_key_sha256) {
   return atomically("upsert_rack", [&] {
     Statements& s = *stmts_;
     if (rack.rack().empty()) fail(ErrorCode::invalid_argument, "rack registration without a rack id");
@@ -159,6 +160,13 @@ Status Writer::upsert_rack(const kiln::v1::RegisterRack& rack, std::int64_t now_
     s.upsert_rack.bind(6, to_db(rack.epoch()));
     s.upsert_rack.bind(7, now_unix_ms);
     const std::int64_t rack_id = query_int64(s.upsert_rack).value();
+    if (!epoch_key_sha256.empty()) {
+      s.insert_rack_epoch.bind(1, rack.rack());
+      s.insert_rack_epoch.bind(2, to_db(rack.epoch()));
+      s.insert_rack_epoch.bind(3, epoch_key_sha256);
+      s.insert_rack_epoch.bind(4, now_unix_ms);
+      execute(s.insert_rack_epoch);
+    }
 
     // The registration is the rack's whole inventory: chips it no longer
     // reports are not in it any more (they reappear wherever they register).
@@ -174,6 +182,20 @@ Status Writer::upsert_rack(const kiln::v1::RegisterRack& rack, std::int64_t now_
       s.remember_chip(chip.serial(), query_int64(s.upsert_chip).value());
     }
   });
+}
+
+Result<std::vector<RackEpochRow>> Writer::rack_epochs() {
+  std::vector<RackEpochRow> rows;
+  const Status read = atomically("rack_epochs", [&] {
+    // Once per daemon start: not worth a cached statement.
+    SQLite::Statement q(*db_, "SELECT rack, epoch, key_sha256 FROM rack_epochs");
+    while (q.executeStep()) {
+      rows.push_back(RackEpochRow{q.getColumn(0).getString(), detail::from_db(q.getColumn(1).getInt64()),
+                                  q.getColumn(2).getString()});
+    }
+  });
+  KILN_TRY(read);
+  return rows;
 }
 
 Result<std::uint64_t> Writer::create_run(const NewRun& run) {
@@ -348,6 +370,29 @@ Status Writer::add_event(std::uint64_t run_id, const std::string& serial, const 
     s.insert_event.bind(4, detail::json_or_empty_object(detail_json));
     s.insert_event.bind(5, now_unix_ms);
     execute(s.insert_event);
+  });
+}
+
+Status Writer::add_event(const EventRow& event) {
+  return atomically("add_event", [&] {
+    Statements& s = *stmts_;
+    if (event.kind.empty()) fail(ErrorCode::invalid_argument, "an event without a kind");
+    if (event.count == 0) fail(ErrorCode::invalid_argument, "event {} with a count of 0", event.kind);
+    if (event.run_id != 0 && !s.status_of_run(event.run_id)) fail(ErrorCode::not_found, "no run {}", event.run_id);
+    SQLite::Statement& insert = s.insert_audit_event;
+    insert.bind(1);
+    if (event.run_id != 0) insert.bind(1, to_db(event.run_id));
+    insert.bind(2);
+    if (!event.serial.empty()) {
+      insert.bind(2, s.chip_id(event.serial, NewChip{"unknown", "", std::nullopt, event.unix_ms}));
+    }
+    insert.bind(3, event.kind);
+    insert.bind(4, detail::json_or_empty_object(event.detail_json));
+    insert.bind(5, event.unix_ms);
+    insert.bind(6, event.actor);
+    insert.bind(7, event.peer);
+    insert.bind(8, to_db(event.count));
+    execute(insert);
   });
 }
 

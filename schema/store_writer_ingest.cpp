@@ -50,9 +50,11 @@ std::string location_json(const google::protobuf::Map<std::string, std::int64_t>
 
 // Everything that would make the batch unstorable is found before anything
 // is written, so the error names the real problem.
-// require_step throws when the run or step does not exist.
+// require_step throws when the run or step does not exist, require_owner
+// when the chip is not the batch's rack's in that run.
 void validate(const kiln::v1::AgentBatch& batch,
-              const std::function<void(std::uint64_t run_id, std::uint32_t step_index)>& require_step) {
+              const std::function<void(std::uint64_t run_id, std::uint32_t step_index)>& require_step,
+              const std::function<void(std::uint64_t run_id, const std::string& serial)>& require_owner) {
   for (const kiln::v1::Sample& sample : batch.samples()) {
     if (sample.serial().empty()) fail(ErrorCode::invalid_argument, "a sample without a serial");
     if (!std::isfinite(sample.t_s())) {
@@ -64,6 +66,7 @@ void validate(const kiln::v1::AgentBatch& batch,
       }
     }
     require_step(sample.run_id(), sample.step_index());
+    require_owner(sample.run_id(), sample.serial());
   }
   for (const kiln::v1::ChipStepResult& result : batch.results()) {
     if (result.serial().empty()) fail(ErrorCode::invalid_argument, "a step result without a serial");
@@ -80,6 +83,7 @@ void validate(const kiln::v1::AgentBatch& batch,
            result.serial(), shmoo.voltages_mv_size(), shmoo.clocks_mhz_size(), shmoo.outcomes_size());
     }
     require_step(result.run_id(), result.step_index());
+    require_owner(result.run_id(), result.serial());
   }
 }
 
@@ -96,9 +100,15 @@ Result<bool> Writer::ingest_batch(const kiln::v1::AgentBatch& batch) {
     if (execute(s.claim_batch) == 0) return;  // seen before: the savepoint/transaction holds nothing
     fresh = true;
     std::set<std::pair<std::uint64_t, std::uint32_t>> known_steps;  // a batch names few steps; look each up once
-    validate(batch, [&](std::uint64_t run_id, std::uint32_t step_index) {
-      if (known_steps.emplace(run_id, step_index).second) s.require_step(run_id, step_index);
-    });
+    std::set<std::pair<std::uint64_t, std::string>> owned;          // likewise each chip's owner
+    validate(
+        batch,
+        [&](std::uint64_t run_id, std::uint32_t step_index) {
+          if (known_steps.emplace(run_id, step_index).second) s.require_step(run_id, step_index);
+        },
+        [&](std::uint64_t run_id, const std::string& serial) {
+          if (owned.emplace(run_id, serial).second) s.require_owner(run_id, serial, batch.rack());
+        });
 
     static const std::string kUnknownSku = "unknown";
     for (const kiln::v1::Sample& sample : batch.samples()) {

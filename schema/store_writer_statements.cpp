@@ -22,6 +22,10 @@ Writer::Statements::Statements(SQLite::Database& db)
                   "backend = excluded.backend, topology = excluded.topology, time_scale = excluded.time_scale, "
                   "last_epoch = excluded.last_epoch, last_seen_unix_ms = excluded.last_seen_unix_ms "
                   "RETURNING id"),
+      // An epoch's key never changes: the first registration's stays.
+      insert_rack_epoch(db,
+                        "INSERT INTO rack_epochs (rack, epoch, key_sha256, first_seen_unix_ms) "
+                        "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING"),
       unplace_rack_chips(db, "UPDATE chips SET rack_id = NULL, slot = NULL WHERE rack_id = ?1"),
       // A registration that does not know the SKU never erases a known one.
       upsert_chip(db,
@@ -62,6 +66,9 @@ Writer::Statements::Statements(SQLite::Database& db)
                         "WHERE id = ?1"),
       step_exists(db, "SELECT 1 FROM steps WHERE run_id = ?1 AND step_index = ?2"),
 
+      chip_owner(db,
+                 "SELECT rc.rack FROM run_chips rc JOIN chips c ON c.id = rc.chip_id "
+                 "WHERE rc.run_id = ?1 AND c.serial = ?2"),
       claim_batch(db, "INSERT INTO ingested_batches (rack, epoch, seq) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING"),
       find_metric(db, "SELECT id FROM metric_names WHERE name = ?1"),
       insert_metric(db, "INSERT INTO metric_names (name) VALUES (?1) RETURNING id"),
@@ -103,8 +110,10 @@ Writer::Statements::Statements(SQLite::Database& db)
       set_run_chip_verdict(db,
                            "UPDATE run_chips SET verdict = ?3 "
                            "WHERE run_id = ?1 AND chip_id = (SELECT id FROM chips WHERE serial = ?2)"),
-      insert_event(db, "INSERT INTO events (run_id, chip_id, kind, detail_json, unix_ms) VALUES (?1, ?2, ?3, ?4, ?5)") {
-}
+      insert_event(db, "INSERT INTO events (run_id, chip_id, kind, detail_json, unix_ms) VALUES (?1, ?2, ?3, ?4, ?5)"),
+      insert_audit_event(db,
+                         "INSERT INTO events (run_id, chip_id, kind, detail_json, unix_ms, actor, peer, count) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)") {}
 
 std::int64_t Writer::Statements::chip_id(const std::string& serial, const NewChip& placement) {
   if (const auto cached = chip_ids_.find(serial); cached != chip_ids_.end()) return cached->second;
@@ -146,6 +155,21 @@ void Writer::Statements::require_step(std::uint64_t run_id, std::uint32_t step_i
   if (query_int64(step_exists)) return;
   if (!status_of_run(run_id)) detail::fail(ErrorCode::invalid_argument, "no run {}", run_id);
   detail::fail(ErrorCode::invalid_argument, "run {} has no step {}", run_id, step_index);
+}
+
+void Writer::Statements::require_owner(std::uint64_t run_id, const std::string& serial, const std::string& rack) {
+  detail::ResetOnExit reset(chip_owner);
+  chip_owner.bind(1, detail::to_db(run_id));
+  chip_owner.bind(2, serial);
+  if (!chip_owner.executeStep()) {
+    detail::fail(ErrorCode::permission_denied, "chip {} is not part of run {}: rack {} may not report for it", serial,
+                 run_id, rack);
+  }
+  const std::string owner = chip_owner.getColumn(0).getString();
+  if (owner != rack) {
+    detail::fail(ErrorCode::permission_denied, "chip {} belongs to rack {} in run {}: rack {} may not report for it",
+                 serial, owner, run_id, rack);
+  }
 }
 
 std::optional<std::string> Writer::Statements::status_of_run(std::uint64_t run_id) {

@@ -32,6 +32,9 @@ struct Writer::Statements {
   std::optional<std::string> status_of_run(std::uint64_t run_id);
   // Throws OpError(invalid_argument) when the run or its step does not exist.
   void require_step(std::uint64_t run_id, std::uint32_t step_index);
+  // Throws OpError(permission_denied) unless `serial` is a chip of run
+  // `run_id` placed in `rack` (run_chips): a rack speaks only for its own chips.
+  void require_owner(std::uint64_t run_id, const std::string& serial, const std::string& rack);
   // Caches hold ids read inside the transaction; a rollback may have undone
   // the rows they name, so every rollback forgets them.
   void forget_cached_ids();
@@ -45,6 +48,7 @@ struct Writer::Statements {
 
   SQLite::Statement upsert_lab;
   SQLite::Statement upsert_rack;
+  SQLite::Statement insert_rack_epoch;
   SQLite::Statement unplace_rack_chips;
   SQLite::Statement upsert_chip;
   SQLite::Statement find_chip;
@@ -59,6 +63,7 @@ struct Writer::Statements {
   SQLite::Statement update_run_status;
   SQLite::Statement step_exists;
 
+  SQLite::Statement chip_owner;
   SQLite::Statement claim_batch;
   SQLite::Statement find_metric;
   SQLite::Statement insert_metric;
@@ -76,6 +81,7 @@ struct Writer::Statements {
   SQLite::Statement insert_failure;
   SQLite::Statement set_run_chip_verdict;
   SQLite::Statement insert_event;
+  SQLite::Statement insert_audit_event;
 
  private:
   std::unordered_map<std::string, std::int64_t> chip_ids_;

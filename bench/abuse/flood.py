@@ -54,16 +54,17 @@ def query_chips(request_id):
 
 class Kilnd:
     def __init__(self, binary, workdir, secret, nofile=None):
-        self.token = os.path.join(workdir, "token")
-        with open(self.token, "w") as f:
-            f.write(secret)
-        os.chmod(self.token, 0o600)
+        # kilnd reads credentials (DESIGN §8): one admin client with `secret`.
+        self.credentials = os.path.join(workdir, "credentials.yaml")
+        fd = os.open(self.credentials, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(f"credentials:\n  - {{name: flood-admin, role: admin, secret: '{secret}'}}\n")
         self.port_file = os.path.join(workdir, "port")
         if os.path.exists(self.port_file):
             os.remove(self.port_file)
         self.log_path = os.path.join(workdir, "kilnd.log")
         cmd = [binary, "--db", os.path.join(workdir, "kiln.db"), "--listen", "127.0.0.1:0",
-               "--token-file", self.token, "--port-file", self.port_file]
+               "--credentials", self.credentials, "--port-file", self.port_file]
         if nofile:
             cmd = ["prlimit", f"--nofile={nofile}:{nofile}", "--"] + cmd
         self.log = open(self.log_path, "w")

@@ -208,8 +208,12 @@ TEST_F(System, UnreachableDaemonAndUnwritableDatabaseGiveAReasonAndNonZeroExit) 
   EXPECT_NE(list.status, 0);
   EXPECT_NE(list.err.find("no daemon at 127.0.0.1:1"), std::string::npos) << list.err;
 
-  Outcome daemon =
-      run(bin("kilnd") + " --db /nonexistent-dir/kiln.db --token-file '" + token.string() + "' --listen 127.0.0.1:0");
+  const fs::path credentials = dir_ / "credentials.yaml";
+  std::ofstream(credentials)
+      << "credentials:\n  - {name: ops, role: admin, secret: secret-of-the-system-test-0123456789}\n";
+  fs::permissions(credentials, fs::perms::owner_read | fs::perms::owner_write);
+  Outcome daemon = run(bin("kilnd") + " --db /nonexistent-dir/kiln.db --credentials '" + credentials.string() +
+                       "' --listen 127.0.0.1:0");
   EXPECT_NE(daemon.status, 0);
   EXPECT_NE(daemon.err.find("cannot open database /nonexistent-dir/kiln.db"), std::string::npos) << daemon.err;
 

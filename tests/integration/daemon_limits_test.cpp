@@ -30,7 +30,7 @@ namespace asio = boost::asio;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-constexpr const char* kSecret = "limits-secret";
+constexpr const char* kSecret = "limits-secret-0123456789abcdef0123";
 
 class DaemonLimits : public ::testing::Test {
  protected:
@@ -49,7 +49,9 @@ class DaemonLimits : public ::testing::Test {
     daemon::DaemonConfig config;
     config.db_path = (dir_ / "kiln.db").string();
     config.listen_port = 0;
-    config.credential = kSecret;
+    config.credentials =
+        daemon::CredentialBook::from({daemon::Credential{"limits-admin", kSecret, "", daemon::ClientRole::admin}})
+            .value();
     return config;
   }
   void start(daemon::SessionLimits limits = {}, daemon::SessionTimeouts timeouts = {}) {

@@ -43,7 +43,16 @@ void LabFixture::start(const std::string& lab_yaml, const std::string& credentia
     daemon::DaemonConfig config;
     config.db_path = db_path_.string();
     config.listen_port = 0;
-    config.credential = credential_;
+    std::vector<daemon::Credential> credentials;
+    std::vector<std::string> racks = extra_racks_;
+    for (const auto& rack : lab_->racks) racks.push_back(rack.id);
+    for (const auto& rack : racks) credentials.push_back({"rack-" + rack, rack_credential(rack), rack, {}});
+    for (const auto& [role, secret] : client_secrets_) {
+      credentials.push_back({std::string("itest-") + std::string(daemon::to_string(role)), secret, "", role});
+    }
+    auto book = daemon::CredentialBook::from(std::move(credentials));
+    ASSERT_TRUE(book) << book.error().message;
+    config.credentials = std::move(book).value();
     config.patterns = extensions_.patterns;
     config.metrics = extensions_.metrics;
     if (extensions_.serve_metrics) config.metrics_host = "127.0.0.1";
@@ -57,7 +66,7 @@ void LabFixture::start(const std::string& lab_yaml, const std::string& credentia
     config.rack = rack.id;
     config.host = "127.0.0.1";
     config.port = daemon_->port();
-    config.credential = credential.empty() ? credential_ : credential;
+    config.credential = credential.empty() ? rack_credential(rack.id) : credential;
     config.lab = *lab_;
     config.catalog = catalog_;
     config.flush_interval = 50ms;
@@ -77,10 +86,13 @@ agent::Agent& LabFixture::agent(const std::string& rack) {
   throw std::runtime_error("no agent for rack " + rack);
 }
 
+void LabFixture::issue_rack_credential(const std::string& rack) { extra_racks_.push_back(rack); }
+
 void LabFixture::stop_agent(const std::string& rack) { agent(rack).stop(); }
 
 std::unique_ptr<cli::DaemonClient> LabFixture::client(const std::string& credential) {
-  auto c = cli::DaemonClient::connect(Endpoint{"127.0.0.1", port()}, credential.empty() ? credential_ : credential);
+  auto c =
+      cli::DaemonClient::connect(Endpoint{"127.0.0.1", port()}, credential.empty() ? this->credential() : credential);
   if (!c) throw std::runtime_error(c.error().message);
   return std::move(c).value();
 }

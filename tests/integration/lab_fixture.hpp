@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,11 +39,17 @@ class LabFixture {
   explicit LabFixture(LabExtensions extensions = {});
   ~LabFixture();
 
-  // Starts the daemon (once) and an agent per rack of `lab_yaml`.
+  // Starts the daemon (once) and an agent per rack of `lab_yaml`, each with
+  // its rack's credential (or `credential`, when given). The daemon knows a
+  // credential for every rack of the first lab and of issue_rack_credential,
+  // and one client credential of each role.
   void start(const std::string& lab_yaml, const std::string& credential = "");
+  // Before start(): a credential for a rack the lab does not have.
+  void issue_rack_credential(const std::string& rack);
   agent::Agent& agent(const std::string& rack);
   void stop_agent(const std::string& rack);
 
+  // A client with `credential` (default: the admin's).
   std::unique_ptr<cli::DaemonClient> client(const std::string& credential = "");
   // Submits plan text on the lab's racks; returns the run id (fails the test on refusal).
   std::uint64_t submit(const std::string& plan_yaml, std::optional<std::uint64_t> seed = std::nullopt);
@@ -55,7 +62,11 @@ class LabFixture {
 
   std::uint16_t port() const { return daemon_->port(); }
   std::uint16_t metrics_port() const { return daemon_->metrics_port(); }
-  const std::string& credential() const { return credential_; }
+  // The admin client's secret.
+  const std::string& credential() const { return client_secrets_.at(daemon::ClientRole::admin); }
+  const std::string& client_credential(daemon::ClientRole role) const { return client_secrets_.at(role); }
+  // The secret of `rack`'s agent credential.
+  static std::string rack_credential(const std::string& rack) { return "rack-" + rack + "-secret-0123456789abcdef"; }
   const std::filesystem::path& db_path() const { return db_path_; }
   const device::SkuCatalog& catalog() const { return catalog_; }
 
@@ -63,7 +74,11 @@ class LabFixture {
   LabExtensions extensions_;
   std::filesystem::path dir_;
   std::filesystem::path db_path_;
-  std::string credential_ = "integration-secret-0123456789abcdef";
+  std::map<daemon::ClientRole, std::string> client_secrets_ = {
+      {daemon::ClientRole::viewer, "viewer-secret-0123456789abcdef0123"},
+      {daemon::ClientRole::run_operator, "operator-secret-0123456789abcdef01"},
+      {daemon::ClientRole::admin, "admin-secret-0123456789abcdef012345"}};
+  std::vector<std::string> extra_racks_;
   device::SkuCatalog catalog_;
   std::optional<device::Lab> lab_;
   std::unique_ptr<daemon::Daemon> daemon_;
