@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package Kiln's build, tests and benchmarks use.
+# Installs every Debian 12 package Kiln's build, tests, benchmarks and fuzz
+# targets use (clang and libfuzzer-14-dev: the fuzz preset, docs/fuzzing.md).
 # Idempotent: packages already present are left alone, and apt is only
 # asked when something is missing.
 set -euo pipefail
