@@ -73,7 +73,7 @@ RunsView::RunsView(Dashboard& dashboard, QWidget* parent)
   matrix_->setSelectionBehavior(QAbstractItemView::SelectRows);
   filter_->setPlaceholderText(tr("Filter chips: serial, rack or verdict (e.g. fail)"));
   filter_->setClearButtonEnabled(true);
-  filter_->setMaximumWidth(360);
+  filter_->setMinimumWidth(300);
   abort_->setEnabled(false);
   progress_->setRange(0, 1000);
   progress_->setTextVisible(false);
