@@ -32,9 +32,9 @@ constexpr int kAgeRepaintMs = 1000;
 struct CellSize {
   int w, h;
 };
-constexpr CellSize kSizes[] = {{150, 40}, {128, 38}, {112, 36}, {96, 34}, {84, 32}, {72, 30}, {30, 30},
-                               {26, 26},  {22, 22},  {18, 18},  {15, 15}, {12, 12}, {10, 10}, {8, 8},
-                               {7, 7},    {6, 6},    {5, 5},    {4, 4},   {3, 3}};
+constexpr CellSize kSizes[] = {{220, 56}, {180, 48}, {150, 40}, {128, 38}, {112, 36}, {96, 34}, {84, 32},
+                               {72, 30},  {30, 30},  {26, 26},  {22, 22},  {18, 18},  {15, 15}, {12, 12},
+                               {10, 10},  {8, 8},    {7, 7},    {6, 6},    {5, 5},    {4, 4},   {3, 3}};
 constexpr int kSizeCount = static_cast<int>(std::size(kSizes));
 constexpr int kLabelledWidth = 72;
 
@@ -211,12 +211,19 @@ void LabView::relayout() {
   const QWidget* viewport = parentWidget();
   const bool scrolled = viewport != nullptr && qobject_cast<const QScrollArea*>(viewport->parentWidget()) != nullptr;
   const int avail_h = std::max(40, (scrolled ? viewport->height() : height()) - 2 * kMargin);
-  for (int size = 0; size < kSizeCount; ++size) {
-    const Arrangement a = shortest(size, cells, blocks, avail_w);
-    if (a.total_h <= avail_h && a.block_w <= avail_w) {
-      fit = size;
-      chosen = a;
-      break;
+  for (int size = 0; size < kSizeCount && chosen.size < 0; ++size) {
+    // Of the grids that fit, the one with the fewest empty cells (8 × 8 for 64 chips, not 7 × 10 with one left over).
+    int best_waste = 0;
+    for (int cols = 1; cols <= cells; ++cols) {
+      const Arrangement a = arrange(size, cols, cells, blocks, avail_w);
+      if (a.block_w > avail_w) break;
+      if (a.total_h > avail_h) continue;
+      const int waste = (cells + cols - 1) / cols * cols - cells;
+      if (chosen.size < 0 || waste < best_waste || (waste == best_waste && a.total_h < chosen.total_h)) {
+        chosen = a;
+        best_waste = waste;
+        fit = size;
+      }
     }
   }
   if (chosen.size < 0) chosen = shortest(fit, cells, blocks, avail_w);
@@ -276,8 +283,14 @@ void LabView::paintEvent(QPaintEvent* event) {
     p.setBrush(racks[block.rack].connected ? QColor(0x2e, 0x9e, 0x4f) : QColor(0xd6, 0x27, 0x28));
     p.drawEllipse(QPoint(line.left() + 4, line.center().y()), 3, 3);
     p.setFont(bold);
-    const QString problems = block.problems > 0 ? QStringLiteral(" %1!").arg(block.problems) : QString();
     const QRect text_rect = line.adjusted(10, 0, 0, 0);
+    // How many of the rack's chips need a look, in words where there is room.
+    QString problems;
+    if (block.problems > 0) {
+      problems = tr("%1 to look at").arg(block.problems);
+      if (bfm.horizontalAdvance(problems) + bfm.horizontalAdvance(QStringLiteral("r000 ")) > text_rect.width())
+        problems = QStringLiteral("%1!").arg(block.problems);
+    }
     const QString name = bfm.elidedText(QString::fromStdString(racks[block.rack].rack), Qt::ElideRight,
                                         std::max(0, text_rect.width() - bfm.horizontalAdvance(problems)));
     p.setPen(palette().color(QPalette::WindowText));

@@ -73,7 +73,7 @@ RunsView::RunsView(Dashboard& dashboard, QWidget* parent)
   matrix_->setSelectionBehavior(QAbstractItemView::SelectRows);
   filter_->setPlaceholderText(tr("Filter chips: serial, rack or verdict (e.g. fail)"));
   filter_->setClearButtonEnabled(true);
-  filter_->setMaximumWidth(360);
+  filter_->setMinimumWidth(240);
   abort_->setEnabled(false);
   progress_->setRange(0, 1000);
   progress_->setTextVisible(false);
@@ -88,9 +88,11 @@ RunsView::RunsView(Dashboard& dashboard, QWidget* parent)
   dl->addLayout(top);
   dl->addWidget(progress_);
   auto* verdicts_bar = new QHBoxLayout;
-  verdicts_bar->addWidget(new QLabel(tr("<b>Verdicts</b>: chips × steps, failing first (click a header to sort; "
-                                        "double-click a chip to open it; hover a cell for the reason)")),
-                          1);
+  auto* verdicts_label =
+      new QLabel(tr("<b>Verdicts</b>: chips × steps, failing first (click a header to sort; "
+                    "double-click a chip to open it; hover a cell for the reason)"));
+  verdicts_label->setWordWrap(true);  // the window's minimum width stays the table's, not this line's
+  verdicts_bar->addWidget(verdicts_label, 1);
   verdicts_bar->addWidget(filter_);
   dl->addLayout(verdicts_bar);
   dl->addWidget(matrix_, 1);

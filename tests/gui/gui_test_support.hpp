@@ -34,6 +34,7 @@ inline kiln::v1::LiveVerdict live_verdict_of(const std::string& verdict) {
   if (verdict == "error") return kiln::v1::LIVE_VERDICT_ERROR;
   if (verdict == "fail") return kiln::v1::LIVE_VERDICT_FAIL;
   if (verdict == "running") return kiln::v1::LIVE_VERDICT_RUNNING;
+  if (verdict == "over_limit") return kiln::v1::LIVE_VERDICT_OVER_LIMIT;
   return kiln::v1::LIVE_VERDICT_NONE;
 }
 

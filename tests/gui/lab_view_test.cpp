@@ -5,6 +5,8 @@
 // labels the cells.
 
 #include <QCheckBox>
+#include <QDir>
+#include <QFileInfo>
 #include <QLineEdit>
 #include <QScrollArea>
 #include <QScrollBar>
@@ -15,6 +17,7 @@
 #include "gui/dashboard.hpp"
 #include "gui/widgets/lab_page.hpp"
 #include "gui/widgets/lab_view.hpp"
+#include "gui/widgets/main_window.hpp"
 #include "tests/gui/gui_test_support.hpp"
 
 namespace kiln::gui {
@@ -162,6 +165,60 @@ TEST(LabPage, SearchScrollsToTheChipAndShowsItThroughTheFilter) {
                       page.scroll().viewport()->size());
   EXPECT_TRUE(visible.contains(cell)) << "the page scrolled to the chip";
 }
+
+}  // namespace
+}  // namespace kiln::gui
+
+namespace kiln::gui {
+namespace {
+
+// The lab views of docs/dashboard.md at 1,024 and 4,096 chips: a synthetic
+// lab mid-run (most chips running at their temperature, some judged, a few
+// failing or over a limit, one rack's agent lost), the main window at
+// 1280×800 as `kiln-dash --screenshot` captures it.
+void capture_lab(int racks, int per_rack, const char* name) {
+  Dashboard dashboard;
+  const auto now = Dashboard::local_now_ms();
+  std::vector<FakeChip> chips;
+  for (int r = 0; r < racks; ++r) {
+    char rack[16];
+    std::snprintf(rack, sizeof rack, "r%03d", r);
+    for (int s = 0; s < per_rack; ++s) {
+      const int i = r * per_rack + s;
+      const char* verdict = i % 211 == 17   ? "fail"
+                            : i % 173 == 5  ? "over_limit"
+                            : i % 149 == 9  ? "marginal"
+                            : r < racks / 4 ? "pass"
+                                            : "running";
+      FakeChip c{serial_of(i), rack, static_cast<unsigned>(s), verdict};
+      c.temperature_c = 55 + (i * 37 % 30);
+      c.wall_ms = now;
+      chips.push_back(c);
+    }
+  }
+  auto update = make_update(chips, true, now);
+  for (int r = 0; r < racks; ++r) {
+    char rack[16];
+    std::snprintf(rack, sizeof rack, "r%03d", r);
+    auto* live = update.add_racks();
+    live->set_rack(rack);
+    live->set_connected(r != racks - 3);
+  }
+  dashboard.staging().push_update(update);
+  dashboard.refresh();
+  MainWindow window(dashboard);
+  window.resize(1280, 800);
+  window.show();
+  QCoreApplication::processEvents();
+  const QString dir = QStringLiteral(KILN_SCREENSHOT_DIR);
+  QDir().mkpath(dir);
+  const QString path = dir + QStringLiteral("/") + QString::fromLatin1(name);
+  ASSERT_TRUE(window.grab().save(path)) << path.toStdString();
+  EXPECT_GT(QFileInfo(path).size(), 0);
+}
+
+TEST(LabScreenshots, At1024Chips) { capture_lab(16, 64, "dashboard-lab-1024.png"); }
+TEST(LabScreenshots, At4096Chips) { capture_lab(64, 64, "dashboard-lab-4096.png"); }
 
 }  // namespace
 }  // namespace kiln::gui
