@@ -1,6 +1,8 @@
 #include "cli/commands.hpp"
 
+#include <ctime>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -12,6 +14,8 @@
 #include "cli/interrupt.hpp"
 #include "cli/progress.hpp"
 #include "cli/read_source.hpp"
+#include "core/clock.hpp"
+#include "core/units.hpp"
 #include "net/error_reply.hpp"
 #include "reports/report_formats.hpp"
 #include "reports/report_text.hpp"
@@ -252,6 +256,49 @@ int chips(const GlobalOptions& global, bool json) {
   for (const auto& c : list["chips"]) {
     std::cout << fmt::format("{:<14} {:<10} {:<6} {:>4}  {}\n", cell(c, "serial"), cell(c, "sku"), cell(c, "rack"),
                              cell(c, "slot"), cell(c, "last_seen"));
+  }
+  return 0;
+}
+
+Result<std::int64_t> parse_since(const std::string& text, std::int64_t now_unix_ms) {
+  if (text.empty()) return std::int64_t{0};
+  if (auto ago = parse_duration(text)) return now_unix_ms - static_cast<std::int64_t>(ago->count() * 1000.0);
+  // YYYY-MM-DDTHH:MM:SS[Z], UTC.
+  std::tm tm{};
+  std::istringstream in(text);
+  in >> std::get_time(&tm, "%Y-%m-%dT%H:%M:%S");
+  if (in.fail()) {
+    return make_error(ErrorCode::invalid_argument,
+                      "--since '{}': give a duration back from now (10m, 24h) or a UTC time 2026-12-02T05:00:00Z",
+                      text);
+  }
+  std::string rest;
+  in >> rest;
+  if (!rest.empty() && rest != "Z") {
+    return make_error(ErrorCode::invalid_argument, "--since '{}': only UTC times (ending in Z) are understood", text);
+  }
+  return static_cast<std::int64_t>(timegm(&tm)) * 1000;
+}
+
+int events(const GlobalOptions& global, const EventsOptions& options) {
+  auto since = parse_since(options.since, unix_ms_now());
+  if (!since) return fail(since.error());
+  auto source = open_read_source(global);
+  if (!source) return fail(source.error());
+  kiln::v1::Query q = make_query(kiln::v1::Query::EVENTS, options.run_id);
+  q.set_since_unix_ms(*since);
+  q.set_limit(static_cast<std::uint32_t>(options.limit));
+  auto reply = (*source)->query(q);
+  if (!reply) return fail(reply.error());
+  if (options.json) return emit(reply->body(), "");
+  Json list = Json::parse(reply->body(), nullptr, false);
+  std::cout << fmt::format("{:<24} {:<16} {:<14} {:<15} {:>5} {:>5}  {}\n", "TIME", "KIND", "ACTOR", "PEER", "RUN",
+                           "COUNT", "DETAIL");
+  for (const auto& e : list["events"]) {
+    std::cout << fmt::format("{:<24} {:<16} {:<14} {:<15} {:>5} {:>5}  {}\n", cell(e, "time"), cell(e, "kind"),
+                             e.value("actor", "").empty() ? "-" : cell(e, "actor"),
+                             e.value("peer", "").empty() ? "-" : cell(e, "peer"), cell(e, "run"), cell(e, "count"),
+                             e["detail"].dump());
   }
   return 0;
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/options.hpp"
+#include "core/result.hpp"
 #include "reports/fail_on.hpp"
 
 namespace kiln::cli {
@@ -30,6 +31,17 @@ int report(const GlobalOptions& global, std::uint64_t run_id, const std::string&
 int telemetry(const GlobalOptions& global, std::uint64_t run_id, const std::string& chip, const std::string& metric,
               const std::string& output);
 int chips(const GlobalOptions& global, bool json);
+
+struct EventsOptions {
+  std::uint64_t run_id = 0;  // 0: every run's and none's
+  std::string since;         // "" (all), a duration back from now ("10m", "24h"), or UTC "2026-12-02T05:00:00Z"
+  std::size_t limit = 100;   // the latest this many; 0: all
+  bool json = false;
+};
+// The audit trail (DESIGN §8), oldest first; needs an admin's credential.
+int events(const GlobalOptions& global, const EventsOptions& options);
+// --since as Unix milliseconds, given the time now.
+Result<std::int64_t> parse_since(const std::string& text, std::int64_t now_unix_ms);
 int chip(const GlobalOptions& global, const std::string& serial, bool json);
 
 }  // namespace kiln::cli

@@ -141,6 +141,15 @@ int main(int argc, char** argv) {
   chip_cmd->add_flag("--json", json, "JSON output");
   chip_cmd->callback([&] { status = chip(global, chip_serial, json); });
 
+  // kiln events
+  EventsOptions events_options;
+  auto* events_cmd = app.add_subcommand("events", "the audit trail: connections, refusals, submissions, aborts");
+  events_cmd->add_option("--run", events_options.run_id, "only this run's events");
+  events_cmd->add_option("--since", events_options.since, "only since: a duration back (10m, 24h) or UTC time (…Z)");
+  events_cmd->add_option("--limit", events_options.limit, "the latest this many (0: all)")->capture_default_str();
+  events_cmd->add_flag("--json", events_options.json, "JSON output");
+  events_cmd->callback([&] { status = events(global, events_options); });
+
   try {
     (void)kiln::setup_logging("kiln", "warn");
     app.parse(argc, argv);

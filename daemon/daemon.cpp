@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <future>
 
+#include <nlohmann/json.hpp>
+
 #include "core/clock.hpp"
 #include "core/log_throttle.hpp"
 #include "daemon/hub.hpp"
@@ -174,6 +176,11 @@ asio::awaitable<void> Daemon::accept_loop() {
             socket.remote_endpoint(ec).address().to_string(), sessions_.size(), config_.limits.max_unauthenticated,
             config_.limits.max_sessions, *held);
       }
+      hub_->audit(AuditEvent{"turned_away", "", socket.remote_endpoint(ec).address().to_string(), 0,
+                             nlohmann::json{{"reason", "over the connection caps"},
+                                            {"max_sessions", config_.limits.max_sessions},
+                                            {"max_unauthenticated", config_.limits.max_unauthenticated}}
+                                 .dump()});
       socket.close(ec);
       continue;
     }
@@ -197,6 +204,7 @@ void Daemon::stop() {
         if (auto s = weak.lock()) s->close("daemon stopping");
       }
       sessions_.clear();
+      hub_->flush_audit();  // what the trail holds goes out with the writer's last jobs
       closed.set_value();
     });
     closed.get_future().wait();

@@ -52,6 +52,7 @@ Hub::Hub(boost::asio::any_io_executor executor, CredentialBook credentials, std:
       credentials_(std::move(credentials)),
       db_path_(std::move(db_path)),
       writer_(writer),
+      audit_(executor, writer),
       runs_(executor, writer, agents_, registry, catalog),
       live_(
           executor, [this](std::uint64_t run_id) { return runs_.progress(run_id); },
@@ -64,11 +65,36 @@ Hub::~Hub() { stop(); }
 void Hub::stop() { queries_.join(); }
 
 std::string Hub::on_hello(Session& session, const kiln::v1::Hello& hello) {
+  std::string actor;
+  std::string refusal = check_hello(session, hello, actor);
+  const nlohmann::json who = {{"role", hello.role() == kiln::v1::ROLE_AGENT ? "agent" : "client"},
+                              {"identity", hello.identity().substr(0, 64)}};
+  if (!refusal.empty()) {
+    nlohmann::json detail = who;
+    detail["reason"] = refusal;
+    audit_.record(AuditEvent{"refused", actor, session.peer(), 0, detail.dump()});
+  } else {
+    audit_.record(AuditEvent{"connect", actor, session.peer(), 0, who.dump()});
+  }
+  return refusal;
+}
+
+void Hub::refuse(Session& session, const std::string& why) {
+  audit(session, "refused", {{"reason", why}});
+  session.close(why);
+}
+
+void Hub::audit(const Session& session, std::string kind, nlohmann::json detail, std::uint64_t run_id) {
+  audit_.record(AuditEvent{std::move(kind), session.credential_name(), session.peer(), run_id, detail.dump()});
+}
+
+std::string Hub::check_hello(Session& session, const kiln::v1::Hello& hello, std::string& actor) {
   if (hello.protocol_version() != wire::kProtocolVersion) {
     return "unsupported protocol version " + std::to_string(hello.protocol_version());
   }
   const Credential* credential = credentials_.find(hello.credential());
   if (credential == nullptr) return "unknown credential";
+  actor = credential->name;
   if (hello.role() != kiln::v1::ROLE_AGENT && hello.role() != kiln::v1::ROLE_CLIENT) return "unknown role";
   if (hello.role() == kiln::v1::ROLE_AGENT) {
     if (!credential->is_agent()) {
@@ -92,6 +118,7 @@ bool Hub::permitted(Session& session, std::uint64_t request_id, ClientRole neede
   if (allows(session.client_role(), needed)) return true;
   spdlog::warn("{} ({}, credential '{}' as {}): may not {}", session.peer(), session.identity(),
                session.credential_name(), to_string(session.client_role()), what);
+  audit(session, "refused", {{"reason", fmt::format("a {} may not {}", to_string(session.client_role()), what)}});
   session.send(net::error_reply(
       request_id, make_error(ErrorCode::permission_denied, "credential '{}' is a {}: it may not {} ({} or admin may)",
                              session.credential_name(), to_string(session.client_role()), what, to_string(needed))));
@@ -107,8 +134,16 @@ void Hub::on_message(Session& session, kiln::v1::Envelope envelope) {
 }
 
 void Hub::on_closed(Session& session, const std::string& reason) {
+  if (!session.authenticated()) {
+    // A refused Hello is recorded where it was refused; this is the rest
+    // (no Hello in time, something else first, a frame over the cap).
+    if (!reason.starts_with("refused"))
+      audit_.record(AuditEvent{"refused", "", session.peer(), 0, nlohmann::json{{"reason", reason}}.dump()});
+    return;
+  }
   if (session.role() != kiln::v1::ROLE_AGENT) return;
   if (auto rack = agents_.remove_session(session)) {
+    audit(session, "rack_lost", {{"rack", *rack}, {"reason", reason}});
     spdlog::warn("agent of rack {} disconnected: {}", *rack, reason);
     runs_.on_rack_lost(*rack);
     live_.on_rack_lost(*rack);
@@ -121,13 +156,13 @@ void Hub::remember_epochs(const std::vector<store::RackEpochRow>& rows) {
 
 void Hub::on_register(Session& session, kiln::v1::RegisterRack reg) {
   if (reg.rack() != session.identity()) {
-    session.close("registered rack '" + reg.rack() + "' but said hello as '" + session.identity() + "'");
+    refuse(session, "registered rack '" + reg.rack() + "' but said hello as '" + session.identity() + "'");
     return;
   }
   if (const ConnectedRack* current = agents_.find(reg.rack());
       current != nullptr && current->identity == &session && current->registration.epoch() != reg.epoch()) {
-    session.close(fmt::format("registered epoch {} on the connection that registered epoch {}", reg.epoch(),
-                              current->registration.epoch()));
+    refuse(session, fmt::format("registered epoch {} on the connection that registered epoch {}", reg.epoch(),
+                                current->registration.epoch()));
     return;
   }
   // The key proves which agent process owns the epoch; only its hash is kept.
@@ -138,6 +173,7 @@ void Hub::on_register(Session& session, kiln::v1::RegisterRack reg) {
   if (!claim) {
     spdlog::warn("refused the registration of rack {} epoch {} from {}: {}", reg.rack(), reg.epoch(), session.peer(),
                  claim.error().message);
+    audit(session, "refused", {{"reason", claim.error().message}, {"rack", reg.rack()}, {"epoch", reg.epoch()}});
     kiln::v1::Envelope refused;
     refused.mutable_refused()->set_reason(claim.error().message);
     session.send(std::move(refused));
@@ -146,6 +182,11 @@ void Hub::on_register(Session& session, kiln::v1::RegisterRack reg) {
   }
   spdlog::info("agent of rack {} registered {} chips (epoch {}{}, {})", reg.rack(), reg.chips_size(), reg.epoch(),
                *claim == EpochOwners::Claim::new_epoch ? ", new" : ", again", session.peer());
+  audit(session, "rack_registered",
+        {{"rack", reg.rack()},
+         {"epoch", reg.epoch()},
+         {"chips", reg.chips_size()},
+         {"new_epoch", *claim == EpochOwners::Claim::new_epoch}});
   writer_.submit([reg, key_sha256](store::Writer& w) { return w.upsert_rack(reg, unix_ms_now(), key_sha256); },
                  [rack = reg.rack()](const Status& s) {
                    if (!s) spdlog::error("could not record rack {}: {}", rack, s.error().message);
@@ -164,29 +205,30 @@ void Hub::on_agent_message(Session& session, kiln::v1::Envelope& envelope) {
   if (envelope.has_agent_batch()) {
     auto batch = std::make_shared<kiln::v1::AgentBatch>(std::move(*envelope.mutable_agent_batch()));
     if (batch->rack() != session.identity()) {
-      session.close("batch for rack '" + batch->rack() + "' on the connection of '" + session.identity() + "'");
+      refuse(session, "batch for rack '" + batch->rack() + "' on the connection of '" + session.identity() + "'");
       return;
     }
     // An epoch's batches come only from the connection that registered it:
     // another cannot claim its sequence numbers (and so drop its data).
     const ConnectedRack* current = agents_.find(batch->rack());
     if (current == nullptr || current->identity != &session) {
-      session.close("a batch from a connection that is not rack " + batch->rack() + "'s registered agent");
+      refuse(session, "a batch from a connection that is not rack " + batch->rack() + "'s registered agent");
       return;
     }
     if (current->registration.epoch() != batch->epoch()) {
-      session.close(fmt::format("a batch of epoch {} on the connection that registered epoch {}", batch->epoch(),
-                                current->registration.epoch()));
+      refuse(session, fmt::format("a batch of epoch {} on the connection that registered epoch {}", batch->epoch(),
+                                  current->registration.epoch()));
       return;
     }
     auto fresh = std::make_shared<bool>(false);
     std::weak_ptr<Session> weak = session.shared_from_this();
+    AuditEvent refusal{"refused", session.credential_name(), session.peer(), 0, ""};
     writer_.submit(
         [batch, fresh](store::Writer& w) -> Status {
           KILN_TRY_ASSIGN(*fresh, w.ingest_batch(*batch));
           return {};
         },
-        [this, batch, fresh, weak](const Status& status) {
+        [this, batch, fresh, weak, refusal](const Status& status) mutable {
           const bool refused = !status && (status.error().code == ErrorCode::invalid_argument ||
                                            status.error().code == ErrorCode::permission_denied);
           if (!status && !refused) {
@@ -206,6 +248,12 @@ void Hub::on_agent_message(Session& session, kiln::v1::Envelope& envelope) {
             spdlog::error("rack {}: batch {}/{} refused ({} samples, {} results): {}", batch->rack(), batch->epoch(),
                           batch->seq(), batch->samples_size(), batch->results_size(), status.error().message);
             *ack.mutable_batch_ack()->mutable_refused() = net::error_reply(0, status.error()).error_reply();
+            refusal.detail_json = nlohmann::json{
+                {"reason", status.error().message},
+                {"rack", batch->rack()},
+                {"epoch", batch->epoch()},
+                {"seq", batch->seq()}}.dump();
+            audit_.record(std::move(refusal));
             *fresh = false;
           }
           if (auto session = weak.lock()) session->send(std::move(ack));
@@ -224,8 +272,15 @@ void Hub::on_client_message(Session& session, kiln::v1::Envelope& envelope) {
   std::weak_ptr<Session> weak = session.shared_from_this();
   if (envelope.has_submit_run()) {
     if (!permitted(session, request_id, ClientRole::run_operator, "submit runs")) return;
-    runs_.submit(envelope.submit_run(), [this, weak, request_id](kiln::v1::SubmitRunReply reply) {
-      if (reply.run_id() != 0) live_.on_run_submitted(reply.run_id());
+    AuditEvent submitted{
+        "run_submitted", session.credential_name(), session.peer(), 0,
+        nlohmann::json{{"plan_path", envelope.submit_run().plan_path()}, {"identity", session.identity()}}.dump()};
+    runs_.submit(envelope.submit_run(), [this, weak, request_id, submitted](kiln::v1::SubmitRunReply reply) mutable {
+      if (reply.run_id() != 0) {
+        live_.on_run_submitted(reply.run_id());
+        submitted.run_id = reply.run_id();
+        audit_.record(std::move(submitted));
+      }
       auto session = weak.lock();
       if (!session) return;
       kiln::v1::Envelope out;
@@ -242,6 +297,7 @@ void Hub::on_client_message(Session& session, kiln::v1::Envelope& envelope) {
       session.send(net::error_reply(request_id, status.error()));
       return;
     }
+    audit(session, "run_aborted", {{"reason", request.reason()}}, request.run_id());
     send_query_reply(session, request_id,
                      json_reply(nlohmann::json{{"run", request.run_id()}, {"status", "aborted"}}.dump()));
     return;
@@ -266,6 +322,8 @@ void Hub::on_client_message(Session& session, kiln::v1::Envelope& envelope) {
 
 void Hub::answer_query(Session& session, std::uint64_t request_id, const kiln::v1::Query& query) {
   using Kind = kiln::v1::Query;
+  if (query.kind() == Kind::EVENTS && !permitted(session, request_id, ClientRole::admin, "read the audit trail"))
+    return;
   if (query.kind() == Kind::RACKS) {
     if (query.answer() == Kind::ANSWER_TYPED) {
       session.send(

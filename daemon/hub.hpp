@@ -10,8 +10,10 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <nlohmann/json.hpp>
 
 #include "daemon/agent_directory.hpp"
+#include "daemon/audit_log.hpp"
 #include "daemon/credentials.hpp"
 #include "daemon/epoch_owners.hpp"
 #include "daemon/ingest_writer.hpp"
@@ -34,6 +36,10 @@ class Hub final : public SessionHandler {
 
   // Stops the query pool; pending queries finish first.
   void stop();
+  // An audit event (the daemon's own: connections it turned away).
+  void audit(AuditEvent event) { audit_.record(std::move(event)); }
+  // Queues the audit events held so far for the writer (on the io thread).
+  void flush_audit() { audit_.flush(); }
   // Which agent owned each rack's last epoch, as the store remembers it.
   void remember_epochs(const std::vector<store::RackEpochRow>& rows);
 
@@ -43,6 +49,12 @@ class Hub final : public SessionHandler {
  private:
   void on_agent_message(Session& session, kiln::v1::Envelope& envelope);
   void on_register(Session& session, kiln::v1::RegisterRack registration);
+  // Why a Hello is refused ('' when accepted); `actor` is set to the
+  // credential's name once the secret is known.
+  std::string check_hello(Session& session, const kiln::v1::Hello& hello, std::string& actor);
+  void audit(const Session& session, std::string kind, nlohmann::json detail, std::uint64_t run_id = 0);
+  // Records why, and closes the session.
+  void refuse(Session& session, const std::string& why);
   void on_client_message(Session& session, kiln::v1::Envelope& envelope);
   void answer_query(Session& session, std::uint64_t request_id, const kiln::v1::Query& query);
   // Whether the session's credential may do what `needed` may; if not, a
@@ -57,6 +69,7 @@ class Hub final : public SessionHandler {
   IngestWriter& writer_;
   AgentDirectory agents_;
   EpochOwners epochs_;
+  AuditLog audit_;
   RunManager runs_;
   boost::asio::thread_pool queries_{2};
   LiveFeed live_;  // last: its timer and callbacks use runs_ and queries_

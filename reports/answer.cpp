@@ -30,6 +30,7 @@ Result<kiln::v1::QueryReply> answer_text(store::Reader& reader, const kiln::v1::
       KILN_TRY(telemetry_csv(reader, q.run_id(), q.serial(), q.metric(), csv));
       return text_reply(csv.str(), kCsvContent);
     }
+    case Kind::EVENTS: return events_json(reader, q.run_id(), q.since_unix_ms(), q.limit()).transform(json);
     case Kind::RACKS: return make_error(ErrorCode::invalid_argument, "this question needs a running daemon");
     default: return make_error(ErrorCode::invalid_argument, "unknown query");
   }

@@ -178,6 +178,26 @@ Result<std::string> chips_json(store::Reader& reader) {
   return Json{{"chips", list}}.dump(2);
 }
 
+Result<std::string> events_json(store::Reader& reader, std::uint64_t run_id, std::int64_t since_unix_ms,
+                                std::size_t limit) {
+  KILN_TRY_ASSIGN(auto events, reader.events(run_id, since_unix_ms, limit));
+  Json list = Json::array();
+  for (const auto& e : events) {
+    Json detail = Json::parse(e.detail_json, nullptr, false);
+    list.push_back({{"id", e.id},
+                    {"time", format_iso8601(e.unix_ms)},
+                    {"unix_ms", e.unix_ms},
+                    {"kind", e.kind},
+                    {"actor", e.actor},
+                    {"peer", e.peer},
+                    {"run", e.run_id == 0 ? Json(nullptr) : Json(e.run_id)},
+                    {"serial", e.serial.empty() ? Json(nullptr) : Json(e.serial)},
+                    {"count", e.count},
+                    {"detail", detail.is_discarded() ? Json::object() : detail}});
+  }
+  return Json{{"events", list}}.dump(2);
+}
+
 Result<std::string> chip_json(store::Reader& reader, const std::string& serial) {
   KILN_TRY_ASSIGN(auto chips, reader.chips());
   const store::ChipRow* found = nullptr;

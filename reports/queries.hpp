@@ -19,6 +19,10 @@ Result<std::string> run_json(store::Reader& reader, std::uint64_t run_id);
 Result<std::string> report_json(store::Reader& reader, std::uint64_t run_id);
 Result<std::string> chips_json(store::Reader& reader);
 Result<std::string> chip_json(store::Reader& reader, const std::string& serial);
+// The audit trail, oldest first: {"events": [{id, time, unix_ms, kind,
+// actor, peer, run, serial, count, detail}]}; filters as Reader::events.
+Result<std::string> events_json(store::Reader& reader, std::uint64_t run_id, std::int64_t since_unix_ms,
+                                std::size_t limit);
 // CSV with a header: serial,step,t_s,time,metric,value.
 Status telemetry_csv(store::Reader& reader, std::uint64_t run_id, const std::string& serial, const std::string& metric,
                      std::ostream& out);

@@ -204,6 +204,8 @@ struct RackEpochRow {
 class Writer {
  public:
   // Opens (creating if needed) the database, sets WAL, applies migrations.
+  // The file is created mode 0600 (and its -wal/-shm take its mode); an
+  // existing one that group or others may read is made 0600, with a warning.
   static Result<std::unique_ptr<Writer>> open(const std::string& path);
   ~Writer();
   Writer(const Writer&) = delete;

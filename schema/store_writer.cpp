@@ -1,10 +1,17 @@
 // The writer: opening, transactions, and everything but telemetry ingest
 // (store_writer_ingest.cpp). One Writer per database, used by one thread.
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 
+#include <spdlog/spdlog.h>
 #include <sqlite3.h>
 #include <nlohmann/json.hpp>
 
@@ -53,8 +60,35 @@ void bind_optional(SQLite::Statement& statement, int index, const std::optional<
 
 }  // namespace
 
+namespace {
+
+// The database holds every result and who did what: its owner's only. The
+// file is created 0600 before SQLite opens it, and SQLite gives its -wal and
+// -shm files the database file's mode; one that others may read is made
+// 0600. (Not by umask: that is the whole process's, and other threads run.)
+Status make_private(const std::string& path) {
+  if (path.empty() || path == ":memory:" || path.starts_with("file:")) return {};
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return make_error(ErrorCode::io, "cannot open or create {}: {}", path, std::strerror(errno));
+  struct stat st {};
+  const bool known = ::fstat(fd, &st) == 0;
+  if (known && (st.st_mode & 077) != 0) {
+    spdlog::warn("database {} was readable by others (mode {:04o}): made 0600", path, st.st_mode & 07777);
+    (void)::fchmod(fd, 0600);
+  }
+  ::close(fd);
+  for (const char* suffix : {"-wal", "-shm"}) {
+    const std::string side = path + suffix;
+    if (::stat(side.c_str(), &st) == 0 && (st.st_mode & 077) != 0) (void)::chmod(side.c_str(), 0600);
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Writer>> Writer::open(const std::string& path) {
   const std::string what = "open " + path;
+  KILN_TRY(make_private(path));
   return detail::guarded(what.c_str(), [&]() -> Result<std::unique_ptr<Writer>> {
     auto db =
         std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, detail::kBusyTimeoutMs);

@@ -66,7 +66,6 @@ void validate(const kiln::v1::AgentBatch& batch,
       }
     }
     require_step(sample.run_id(), sample.step_index());
-    require_owner(sample.run_id(), sample.serial());
   }
   for (const kiln::v1::ChipStepResult& result : batch.results()) {
     if (result.serial().empty()) fail(ErrorCode::invalid_argument, "a step result without a serial");
@@ -83,8 +82,11 @@ void validate(const kiln::v1::AgentBatch& batch,
            result.serial(), shmoo.voltages_mv_size(), shmoo.clocks_mhz_size(), shmoo.outcomes_size());
     }
     require_step(result.run_id(), result.step_index());
-    require_owner(result.run_id(), result.serial());
   }
+  // Then whose chips they are: a batch naming a run that does not exist is
+  // reported as that, not as a chip of no run.
+  for (const kiln::v1::Sample& sample : batch.samples()) require_owner(sample.run_id(), sample.serial());
+  for (const kiln::v1::ChipStepResult& result : batch.results()) require_owner(result.run_id(), result.serial());
 }
 
 }  // namespace

@@ -337,5 +337,131 @@ TEST(Identity, KilnRunSubmitWithAViewersTokenExitsNonZeroSayingWhy) {
   EXPECT_TRUE(Json::parse(lab.query(kiln::v1::Query::RUNS))["runs"].empty());
 }
 
+// The events of `kind` in the audit trail, once at least `count` of them
+// (summing their counts) are there: the daemon writes them once a second.
+Json events_of(LabFixture& lab, const std::string& kind, std::uint64_t count) {
+  kiln::v1::Query q;
+  q.set_kind(kiln::v1::Query::EVENTS);
+  auto admin = lab.client();
+  Json found = Json::array();
+  std::string last;
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    auto body = admin->query(q);
+    if (!body) throw std::runtime_error(body.error().message);
+    last = *body;
+    found = Json::array();
+    std::uint64_t total = 0;
+    const Json all = Json::parse(*body);  // named: a range-for over a temporary's member would dangle
+    for (const auto& e : all["events"]) {
+      if (e["kind"] != kind) continue;
+      found.push_back(e);
+      total += e["count"].get<std::uint64_t>();
+    }
+    if (total >= count) return found;
+    std::this_thread::sleep_for(50ms);
+  }
+  ADD_FAILURE() << "fewer than " << count << " events " << kind << ": " << found.dump(2) << "\nof " << last;
+  return found;
+}
+
+TEST(Identity, TheAuditTrailRecordsWhoConnectedWasRefusedSubmittedAndAborted) {
+  LabFixture lab;
+  lab.start(kSdcLab);
+  lab.wait_for_racks(1);
+  // A flood of refused Hellos from one host: a few rows with counts, not one row each.
+  constexpr int kFlood = 60;
+  for (int i = 0; i < kFlood; ++i) {
+    RawPeer guess(lab.port());
+    guess.hello(kiln::v1::ROLE_CLIENT, "guesser", "guess-" + std::to_string(i) + "-0123456789abcdef0123456789");
+    ASSERT_TRUE(guess.next().value_or(kiln::v1::Envelope{}).has_refused());
+  }
+  auto viewer = lab.client(lab.client_credential(daemon::ClientRole::viewer));
+  kiln::v1::Envelope submit;
+  submit.mutable_submit_run()->set_plan_text(R"(
+plan: long
+sample_hz: 1
+steps:
+  - {name: soak, pattern: gemm, duration: 6000s, params: {dtype: bf16}}
+)");
+  submit.mutable_submit_run()->add_racks("r01");
+  ASSERT_EQ(viewer->call(submit).value().error_reply().code(), "permission_denied");
+  // Nor may a viewer read the trail.
+  kiln::v1::Query trail;
+  trail.set_kind(kiln::v1::Query::EVENTS);
+  auto denied = viewer->query(trail);
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.error().code, ErrorCode::permission_denied);
+  auto operator_client = lab.client(lab.client_credential(daemon::ClientRole::run_operator));
+  const std::uint64_t run_id = operator_client->call(submit).value().submit_run_reply().run_id();
+  ASSERT_NE(run_id, 0u);
+  kiln::v1::Envelope abort;
+  abort.mutable_abort_run()->set_run_id(run_id);
+  abort.mutable_abort_run()->set_reason("audit test");
+  ASSERT_FALSE(operator_client->call(abort).value().has_error_reply());
+
+  const Json refused = events_of(lab, "refused", kFlood + 1);
+  std::uint64_t guesses = 0, guess_rows = 0;
+  bool viewer_refused = false;
+  for (const auto& e : refused) {
+    if (e["detail"].value("reason", "") == "unknown credential") {
+      guesses += e["count"].get<std::uint64_t>();
+      ++guess_rows;
+      EXPECT_EQ(e["peer"], "127.0.0.1");
+      EXPECT_EQ(e["actor"], "");
+    }
+    viewer_refused |= e["actor"] == "itest-viewer" && e["detail"]["reason"] == "a viewer may not submit runs";
+  }
+  EXPECT_EQ(guesses, static_cast<std::uint64_t>(kFlood));
+  EXPECT_LE(guess_rows, 10u) << "one row per host and second, not per connection";
+  EXPECT_TRUE(viewer_refused) << refused.dump(2);
+
+  const Json submitted = events_of(lab, "run_submitted", 1);
+  ASSERT_EQ(submitted.size(), 1u);
+  EXPECT_EQ(submitted[0]["actor"], "itest-operator");
+  EXPECT_EQ(submitted[0]["run"], run_id);
+  const Json aborted = events_of(lab, "run_aborted", 1);
+  ASSERT_EQ(aborted.size(), 1u);
+  EXPECT_EQ(aborted[0]["actor"], "itest-operator");
+  EXPECT_EQ(aborted[0]["run"], run_id);
+  EXPECT_EQ(aborted[0]["detail"]["reason"], "audit test");
+  bool agent_connected = false, operator_connected = false;
+  for (const auto& e : events_of(lab, "connect", 3)) {
+    agent_connected |= e["actor"] == "rack-r01" && e["detail"]["role"] == "agent";
+    operator_connected |= e["actor"] == "itest-operator" && e["detail"]["role"] == "client";
+  }
+  EXPECT_TRUE(agent_connected);
+  EXPECT_TRUE(operator_connected);
+  const Json registered = events_of(lab, "rack_registered", 1);
+  EXPECT_EQ(registered[0]["actor"], "rack-r01");
+  EXPECT_EQ(registered[0]["detail"]["rack"], "r01");
+  EXPECT_EQ(registered[0]["detail"]["new_epoch"], true);
+
+  // kiln events shows them, filtered to the run.
+  const auto token = lab.db_path().parent_path() / "admin.token";
+  std::ofstream(token) << lab.credential() << "\n";
+  std::filesystem::permissions(token, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  cli::GlobalOptions global;
+  global.daemon = "127.0.0.1:" + std::to_string(lab.port());
+  global.token_file = token.string();
+  cli::EventsOptions options;
+  options.run_id = run_id;
+  ::testing::internal::CaptureStdout();
+  const int status = cli::events(global, options);
+  const std::string out = ::testing::internal::GetCapturedStdout();
+  EXPECT_EQ(status, 0);
+  EXPECT_NE(out.find("run_submitted"), std::string::npos) << out;
+  EXPECT_NE(out.find("run_aborted"), std::string::npos) << out;
+  EXPECT_NE(out.find("itest-operator"), std::string::npos) << out;
+  EXPECT_EQ(out.find("connect "), std::string::npos) << "not about the run: " << out;
+}
+
+TEST(Identity, SinceTakesADurationBackOrAUtcTime) {
+  EXPECT_EQ(cli::parse_since("", 10'000).value(), 0);
+  EXPECT_EQ(cli::parse_since("10s", 60'000).value(), 50'000);
+  EXPECT_EQ(cli::parse_since("1970-01-01T00:01:00Z", 0).value(), 60'000);
+  EXPECT_FALSE(cli::parse_since("yesterday", 0));
+  EXPECT_FALSE(cli::parse_since("2026-12-02T05:00:00+01:00", 0));
+}
+
 }  // namespace
 }  // namespace kiln::testing

@@ -66,7 +66,9 @@ class LabFixture {
   const std::string& credential() const { return client_secrets_.at(daemon::ClientRole::admin); }
   const std::string& client_credential(daemon::ClientRole role) const { return client_secrets_.at(role); }
   // The secret of `rack`'s agent credential.
-  static std::string rack_credential(const std::string& rack) { return "rack-" + rack + "-secret-0123456789abcdef"; }
+  static std::string rack_credential(const std::string& rack) {
+    return "rack-" + rack + "-secret-0123456789abcdef0123456789";
+  }
   const std::filesystem::path& db_path() const { return db_path_; }
   const device::SkuCatalog& catalog() const { return catalog_; }
 

@@ -27,6 +27,8 @@ class TypedReplies : public ::testing::Test {
     auto writer = must(store::Writer::open(path_));
     must(writer->upsert_rack(make_rack("r01", 2), 1'700'000'000'000));
     run_id_ = must(writer->create_run(make_run()));
+    // Rack r01 reports only for its own chips in the run.
+    must(writer->add_run_chips(run_id_, {{"r01-00", "r01", 0, "trn2-sim", ""}, {"r01-01", "r01", 1, "trn2-sim", ""}}));
     auto batch = make_batch("r01", 1, 1);
     for (int i = 0; i < 3; ++i) {
       add_sample(batch, run_id_, 0, "r01-00", 0.1 * i, {{"temperature_c", 40.0 + i}, {"tflops", 500.0 + i}});

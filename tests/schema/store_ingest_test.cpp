@@ -22,6 +22,11 @@ class StoreIngest : public ::testing::Test {
     writer_ = must(Writer::open(path_));
     must(writer_->upsert_rack(testing::make_rack("r01", 2), 1000));
     run_id_ = must(writer_->create_run(make_run()));
+    // A rack reports only for its own chips in a run (run_chips).
+    must(writer_->add_run_chips(run_id_, {{"r01-00", "r01", 0, "trn2-sim", ""},
+                                          {"r01-01", "r01", 1, "trn2-sim", ""},
+                                          {"r01-02", "r01", 2, "trn2-sim", ""},
+                                          {"r02-00", "r02", 0, "trn2-sim", ""}}));
   }
   std::unique_ptr<Reader> reader() { return must(Reader::open(path_)); }
 
@@ -81,21 +86,33 @@ TEST_F(StoreIngest, ADuplicateBatchWritesNothingEvenInsideATransaction) {
   EXPECT_EQ(testing::count_telemetry(*reader(), run_id_), 62u);
 }
 
-TEST_F(StoreIngest, AChipNobodyRegisteredIsAddedRatherThanLost) {
-  kiln::v1::AgentBatch batch = make_batch("r01", 7, 1);
-  add_sample(batch, run_id_, 0, "R01-SPARE", 0.5, {{"temperature_c", 55}});
-  EXPECT_TRUE(must(writer_->ingest_batch(batch)));
+TEST_F(StoreIngest, ABatchThatSpeaksForAChipNotItsRacksInTheRunIsRefusedWhole) {
+  // Another rack's chip, with one of its own: nothing of the batch is stored.
+  kiln::v1::AgentBatch forged = make_batch("r01", 7, 1);
+  add_sample(forged, run_id_, 0, "r01-00", 0.5, {{"temperature_c", 55}});
+  auto* result = forged.add_results();
+  result->set_serial("r02-00");
+  result->set_run_id(run_id_);
+  result->set_step_index(0);
+  result->set_completed(true);
+  auto refused = writer_->ingest_batch(forged);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::permission_denied);
+  EXPECT_NE(refused.error().message.find("r02-00 belongs to rack r02"), std::string::npos) << refused.error().message;
+  // A chip that is no part of the run is not added to the inventory either.
+  kiln::v1::AgentBatch stranger = make_batch("r01", 7, 2);
+  add_sample(stranger, run_id_, 0, "R01-SPARE", 0.5, {{"temperature_c", 55}});
+  EXPECT_EQ(writer_->ingest_batch(stranger).error().code, ErrorCode::permission_denied);
 
   auto reader = this->reader();
-  const std::vector<ChipRow> chips = must(reader->chips());
-  const auto spare = std::find_if(chips.begin(), chips.end(), [](const ChipRow& c) { return c.serial == "R01-SPARE"; });
-  ASSERT_NE(spare, chips.end());
-  EXPECT_EQ(spare->sku, "unknown");
-  EXPECT_EQ(spare->rack, "r01");
-  std::vector<TelemetryRow> rows;
-  must(reader->telemetry(run_id_, "R01-SPARE", "", [&](const TelemetryRow& row) { rows.push_back(row); }));
-  ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0].value, 55);
+  EXPECT_EQ(testing::count_telemetry(*reader, run_id_), 0u);
+  EXPECT_TRUE(must(reader->chip_steps(run_id_)).empty());
+  for (const ChipRow& c : must(reader->chips())) EXPECT_NE(c.serial, "R01-SPARE");
+  // Its sequence numbers were not claimed: the real batch 1 is stored.
+  kiln::v1::AgentBatch real = make_batch("r01", 7, 1);
+  add_sample(real, run_id_, 0, "r01-00", 0.5, {{"temperature_c", 41}});
+  EXPECT_TRUE(must(writer_->ingest_batch(real)));
+  EXPECT_EQ(testing::count_telemetry(*reader, run_id_), 1u);
 }
 
 TEST_F(StoreIngest, ABatchForAnUnknownRunOrStepIsRefusedWhole) {
@@ -257,13 +274,13 @@ TEST_F(StoreIngest, NaNIsStoredAsNaNNotZero) {
 TEST_F(StoreIngest, ARollbackForgetsIdsCachedInsideIt) {
   must(writer_->begin());
   kiln::v1::AgentBatch batch = make_batch("r01", 7, 1);
-  add_sample(batch, run_id_, 0, "NEW-CHIP", 0, {{"brand_new_metric", 1}});
+  add_sample(batch, run_id_, 0, "r01-00", 0, {{"brand_new_metric", 1}});
   EXPECT_TRUE(must(writer_->ingest_batch(batch)));
   writer_->rollback();
 
   EXPECT_TRUE(must(writer_->ingest_batch(batch)));
   std::vector<TelemetryRow> rows;
-  must(reader()->telemetry(run_id_, "NEW-CHIP", "brand_new_metric",
+  must(reader()->telemetry(run_id_, "r01-00", "brand_new_metric",
                            [&](const TelemetryRow& row) { rows.push_back(row); }));
   EXPECT_EQ(rows.size(), 1u);
 }

@@ -83,6 +83,8 @@ TEST_F(StoreReader, UnknownRunsAreNotFound) {
 }
 
 TEST_F(StoreReader, TelemetryStreamsInSerialStepTimeMetricOrderAndFilters) {
+  // Rack r01 reports only for its own chips in the run.
+  must(writer_->add_run_chips(run_id_, {{"A", "r01", 0, "trn2-sim", ""}, {"B", "r01", 1, "trn2-sim", ""}}));
   kiln::v1::AgentBatch batch = make_batch("r01", 1, 1);
   // Deliberately out of order.
   add_sample(batch, run_id_, 1, "B", 0.0, {{"power_w", 1}});
