@@ -7,8 +7,27 @@
 
 #include <fmt/format.h>
 
+#include "schema/enums.hpp"
+
 namespace kiln::daemon {
 namespace {
+
+std::string escape(const std::string& text, bool quotes) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '"' && quotes) {
+      out += "\\\"";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
 
 // One metric family: its # HELP and # TYPE, then its samples.
 struct Family {
@@ -50,19 +69,8 @@ class Exposition {
     if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
     return fmt::format("{}", v);
   }
-  static std::string escape_help(const std::string& help) {
-    std::string out;
-    for (char c : help) {
-      if (c == '\\') {
-        out += "\\\\";
-      } else if (c == '\n') {
-        out += "\\n";
-      } else {
-        out += c;
-      }
-    }
-    return out;
-  }
+  // HELP text escapes backslash and newline; label values also the quote.
+  static std::string escape_help(const std::string& help) { return escape(help, false); }
   std::map<std::string, Family> families_;  // sorted: stable output
 };
 
@@ -75,17 +83,10 @@ std::string chip_labels(const kiln::v1::ChipLive& chip) {
          label("slot", std::to_string(chip.slot())) + "," + label("sku", chip.sku());
 }
 
-const char* verdict_name(kiln::v1::LiveVerdict v) {
-  switch (v) {
-    case kiln::v1::LIVE_VERDICT_RUNNING: return "running";
-    case kiln::v1::LIVE_VERDICT_PASS: return "pass";
-    case kiln::v1::LIVE_VERDICT_MARGINAL: return "marginal";
-    case kiln::v1::LIVE_VERDICT_INCONCLUSIVE: return "inconclusive";
-    case kiln::v1::LIVE_VERDICT_ERROR: return "error";
-    case kiln::v1::LIVE_VERDICT_FAIL: return "fail";
-    case kiln::v1::LIVE_VERDICT_OVER_LIMIT: return "over_limit";
-    default: return "none";
-  }
+// "none" for a chip with no verdict yet, else schema/enums' wording.
+std::string verdict_name(kiln::v1::LiveVerdict v) {
+  const std::string_view name = wire::to_string(v);
+  return name.empty() ? "none" : std::string(name);
 }
 
 std::string help_of(const metrics::MetricDef& def) {
@@ -138,13 +139,9 @@ void add_chips(Exposition& e, const LiveFeed::Snapshot& live, const DaemonHealth
   }
 }
 
-const char* run_state(kiln::v1::LiveRunState s) {
-  switch (s) {
-    case kiln::v1::LIVE_RUN_QUEUED: return "queued";
-    case kiln::v1::LIVE_RUN_RUNNING: return "running";
-    case kiln::v1::LIVE_RUN_ENDED: return "ended";
-    default: return "unknown";
-  }
+std::string run_state(kiln::v1::LiveRunState s) {
+  const std::string_view name = wire::to_string(s);
+  return name.empty() ? "unknown" : std::string(name);
 }
 
 void add_runs(Exposition& e, const LiveFeed::Snapshot& live) {
@@ -204,22 +201,7 @@ void add_health(Exposition& e, const LiveFeed::Snapshot& live, const DaemonHealt
 
 }  // namespace
 
-std::string prometheus_label_value(const std::string& value) {
-  std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
+std::string prometheus_label_value(const std::string& value) { return escape(value, true); }
 
 std::string prometheus_text(const LiveFeed::Snapshot& live, const DaemonHealth& health,
                             const metrics::MetricCatalog& catalog) {
