@@ -1,6 +1,7 @@
 // kilnd --metrics: what a Prometheus server scrapes while a lab runs, read
 // over real HTTP and checked by Debian's promtool, as dcgm-exporter users
 // would check theirs.
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -8,6 +9,7 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <boost/asio/connect.hpp>
@@ -62,12 +64,22 @@ TEST(MetricsEndpoint, ServesEveryChipWithItsLabelsAndPassesPromtool) {
   const auto report = lab.run_report(kPlan);
   ASSERT_EQ(report["chips"].size(), 3u);
 
-  const std::string response = get(lab.metrics_port(), "/metrics");
-  ASSERT_EQ(response.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << response.substr(0, 200);
-  EXPECT_NE(response.find("Content-Type: text/plain; version=0.0.4"), std::string::npos);
-  const std::string page = body_of(response);
   const std::string m0 = R"(serial="M-0",rack="r01",slot="0",sku="trn2-sim")";
   const std::string m1 = R"(serial="M-1",rack="r01",slot="1",sku="trn2-sim")";
+  // The live feed learns the judged verdicts from the store just after the
+  // run ends, as a scraper would see them: scrape until they are there.
+  std::string response, page;
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    response = get(lab.metrics_port(), "/metrics");
+    page = body_of(response);
+    if (page.find("kiln_chip_verdict{" + m0 + ",verdict=\"pass\"} 1\n") != std::string::npos &&
+        page.find("kiln_chip_verdict{" + m1 + ",verdict=\"fail\"} 1\n") != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(response.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << response.substr(0, 200);
+  EXPECT_NE(response.find("Content-Type: text/plain; version=0.0.4"), std::string::npos);
   EXPECT_NE(page.find("kiln_chip_temperature_c{" + m0 + "} "), std::string::npos) << page;
   EXPECT_NE(page.find("kiln_chip_verdict{" + m1 + ",verdict=\"fail\"} 1\n"), std::string::npos) << page;
   EXPECT_NE(page.find("kiln_chip_verdict{" + m0 + ",verdict=\"pass\"} 1\n"), std::string::npos) << page;
