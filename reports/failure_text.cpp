@@ -21,6 +21,11 @@ std::string location_text(const nlohmann::json& f) {
   return out;
 }
 
+std::string json_text(const nlohmann::json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return "";
+  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
+}
+
 std::string conditions_text(const nlohmann::json& c) {
   std::string out;
   // The conditions a detection records (DESIGN §5), with the catalog's units.

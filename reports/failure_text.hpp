@@ -10,6 +10,10 @@
 namespace kiln::reports {
 
 std::string location_text(const nlohmann::json& failure);
+
+// A report field as text: a string as it is, another value as its JSON,
+// empty when absent or null.
+std::string json_text(const nlohmann::json& object, const char* key);
 std::string conditions_text(const nlohmann::json& conditions);
 
 }  // namespace kiln::reports

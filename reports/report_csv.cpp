@@ -14,18 +14,13 @@ namespace {
 
 using Json = nlohmann::json;
 
-std::string text_of(const Json& j, const char* key) {
-  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return "";
-  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
-}
-
 std::string failures_of(const Json& chip, const std::string& label) {
   std::string out;
   if (!chip.contains("failures")) return out;
   for (const Json& f : chip["failures"]) {
     if (step_label(f) != label) continue;
     const std::string where = location_text(f);
-    out += fmt::format("{}{}{}", out.empty() ? "" : "; ", text_of(f, "class"), where.empty() ? "" : " at " + where);
+    out += fmt::format("{}{}{}", out.empty() ? "" : "; ", json_text(f, "class"), where.empty() ? "" : " at " + where);
   }
   return out;
 }
@@ -57,11 +52,11 @@ Result<std::string> render_report_csv(const std::string& report_json) {
     for (const Json& step : chip["steps"]) {
       const std::string label = step_label(step);
       const std::vector<std::string> fields{
-          text_of(run, "id"),      text_of(run, "plan"),     text_of(run, "seed"),
-          text_of(chip, "serial"), text_of(chip, "rack"),    text_of(chip, "slot"),
-          text_of(chip, "sku"),    text_of(chip, "verdict"), label,
-          text_of(step, "index"),  text_of(step, "verdict"), text_of(step, "completed"),
-          text_of(step, "ran_s"),  text_of(step, "reason"),  failures_of(chip, label)};
+          json_text(run, "id"),      json_text(run, "plan"),     json_text(run, "seed"),
+          json_text(chip, "serial"), json_text(chip, "rack"),    json_text(chip, "slot"),
+          json_text(chip, "sku"),    json_text(chip, "verdict"), label,
+          json_text(step, "index"),  json_text(step, "verdict"), json_text(step, "completed"),
+          json_text(step, "ran_s"),  json_text(step, "reason"),  failures_of(chip, label)};
       for (std::size_t i = 0; i < fields.size(); ++i) out += (i == 0 ? "" : ",") + csv_field(fields[i]);
       out += "\n";
     }

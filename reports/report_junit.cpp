@@ -11,11 +11,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-std::string text_of(const Json& j, const char* key) {
-  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return "";
-  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
-}
-
 std::string attr(const std::string& name, const std::string& value) {
   return fmt::format(" {}=\"{}\"", name, xml_escape(value));
 }
@@ -25,15 +20,15 @@ std::string property(const std::string& name, const std::string& value) {
 }
 
 std::string failure_body(const Json& f) {
-  std::string body = fmt::format("class: {}\n", text_of(f, "class"));
+  std::string body = fmt::format("class: {}\n", json_text(f, "class"));
   const std::string where = location_text(f);
   if (!where.empty()) body += fmt::format("location: {}\n", where);
   if (f.contains("conditions"))
     body += fmt::format("conditions at first occurrence: {}\n", conditions_text(f["conditions"]));
-  if (f.contains("count")) body += fmt::format("count: {}\n", text_of(f, "count"));
+  if (f.contains("count")) body += fmt::format("count: {}\n", json_text(f, "count"));
   if (f.contains("first_at"))
-    body += fmt::format("first: {}  last: {}\n", text_of(f, "first_at"), text_of(f, "last_at"));
-  if (f.contains("detail")) body += fmt::format("detail: {}\n", text_of(f, "detail"));
+    body += fmt::format("first: {}  last: {}\n", json_text(f, "first_at"), json_text(f, "last_at"));
+  if (f.contains("detail")) body += fmt::format("detail: {}\n", json_text(f, "detail"));
   return body;
 }
 
@@ -44,13 +39,13 @@ struct Counts {
 
 std::string testcase(const Json& chip, const Json& step, const std::string& classname, Counts& counts) {
   const std::string label = step_label(step);
-  const std::string verdict = text_of(step, "verdict");
+  const std::string verdict = json_text(step, "verdict");
   const double seconds = step.contains("ran_s") && step["ran_s"].is_number() ? step["ran_s"].get<double>() : 0.0;
   ++counts.tests;
   counts.seconds += seconds;
   std::string out = fmt::format("    <testcase{}{}{}>\n", attr("name", label), attr("classname", classname),
                                 attr("time", fmt::format("{:.3f}", seconds)));
-  const std::string reason = text_of(step, "reason");
+  const std::string reason = json_text(step, "reason");
   if (verdict == "fail") {
     ++counts.failures;
     bool listed = false;
@@ -59,9 +54,10 @@ std::string testcase(const Json& chip, const Json& step, const std::string& clas
         if (step_label(f) != label) continue;
         listed = true;
         const std::string where = location_text(f);
-        out += fmt::format("      <failure{}{}>{}</failure>\n", attr("type", text_of(f, "class")),
-                           attr("message", where.empty() ? text_of(f, "class") : text_of(f, "class") + " at " + where),
-                           xml_escape(failure_body(f)));
+        out +=
+            fmt::format("      <failure{}{}>{}</failure>\n", attr("type", json_text(f, "class")),
+                        attr("message", where.empty() ? json_text(f, "class") : json_text(f, "class") + " at " + where),
+                        xml_escape(failure_body(f)));
       }
     }
     // A failing step always says why, even if its failure rows went elsewhere.
@@ -112,11 +108,11 @@ Result<std::string> render_report_junit(const std::string& report_json) {
     return make_error(ErrorCode::parse, "not a Kiln report");
   }
   const Json& run = report["run"];
-  const std::string plan = text_of(run, "plan");
+  const std::string plan = json_text(run, "plan");
   Counts total;
   std::string suites;
   for (const Json& chip : report["chips"]) {
-    const std::string serial = text_of(chip, "serial");
+    const std::string serial = json_text(chip, "serial");
     Counts counts;
     std::string cases;
     if (chip.contains("steps")) {
@@ -126,16 +122,16 @@ Result<std::string> render_report_junit(const std::string& report_json) {
         "  <testsuite{}{}{}{}{}{}{}{}>\n", attr("name", serial), attr("tests", std::to_string(counts.tests)),
         attr("failures", std::to_string(counts.failures)), attr("errors", std::to_string(counts.errors)),
         attr("skipped", std::to_string(counts.skipped)), attr("time", fmt::format("{:.3f}", counts.seconds)),
-        attr("timestamp", text_of(run, "started")), attr("hostname", text_of(chip, "rack")));
+        attr("timestamp", json_text(run, "started")), attr("hostname", json_text(chip, "rack")));
     suites += "    <properties>\n";
-    suites += property("rack", text_of(chip, "rack"));
-    suites += property("slot", text_of(chip, "slot"));
-    suites += property("sku", text_of(chip, "sku"));
-    suites += property("verdict", text_of(chip, "verdict"));
-    suites += property("run", text_of(run, "id"));
+    suites += property("rack", json_text(chip, "rack"));
+    suites += property("slot", json_text(chip, "slot"));
+    suites += property("sku", json_text(chip, "sku"));
+    suites += property("verdict", json_text(chip, "verdict"));
+    suites += property("run", json_text(run, "id"));
     suites += property("plan", plan);
-    suites += property("seed", text_of(run, "seed"));
-    suites += property("reproduce", text_of(report, "reproduce"));
+    suites += property("seed", json_text(run, "seed"));
+    suites += property("reproduce", json_text(report, "reproduce"));
     suites += "    </properties>\n";
     suites += cases;
     suites += "  </testsuite>\n";
@@ -147,7 +143,7 @@ Result<std::string> render_report_junit(const std::string& report_json) {
   }
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   out +=
-      fmt::format("<testsuites{}{}{}{}{}{}>\n", attr("name", fmt::format("kiln run {} {}", text_of(run, "id"), plan)),
+      fmt::format("<testsuites{}{}{}{}{}{}>\n", attr("name", fmt::format("kiln run {} {}", json_text(run, "id"), plan)),
                   attr("tests", std::to_string(total.tests)), attr("failures", std::to_string(total.failures)),
                   attr("errors", std::to_string(total.errors)), attr("skipped", std::to_string(total.skipped)),
                   attr("time", fmt::format("{:.3f}", total.seconds)));
