@@ -21,13 +21,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-std::string standard_plan() {
-  std::ifstream in(std::string(KILN_SOURCE_DIR) + "/testplans/standard.yaml");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // A collective step alone, judged as standard.yaml judges its allreduce.
 const char* kLinkPlan = R"(
 plan: links
@@ -139,8 +132,8 @@ class HangAndLinkFaults : public ::testing::TestWithParam<std::string> {};
 // The hang comes during gemm-bf16 (3m, before any collective) or in the
 // middle of the allreduce step itself (10m).
 TEST_P(HangAndLinkFaults, StandardPlanFindsEveryLinkFaultAtItsLinkAndPassesEveryHealthyChip) {
-  const Json report =
-      run(ring_lab("H-", 8, 61, hang_and_link_faults(GetParam()), 600), standard_plan(), std::chrono::seconds(300));
+  const Json report = run(ring_lab("H-", 8, 61, hang_and_link_faults(GetParam()), 600), shipped_plan("standard.yaml"),
+                          std::chrono::seconds(300));
   expect_chips(report, "H-", kHangAndLinkFaultsVerdicts);
   // The healthy chips say what their collectives were re-formed round and
   // that their bandwidth was judged as the whole rack's.
@@ -177,7 +170,7 @@ TEST(FaultHiding, ADeadLinkAndACrcFaultElsewhereAreBothFoundAndTheRestPass) {
 TEST(FaultHiding, StandardPlanFindsADeadLinkBeforeTheCollectivesAndACrcFaultInThem) {
   const std::map<int, std::string> faults = {{1, "[{kind: link_down, link: 0, after: 2m}]"},
                                              {4, "[{kind: link_crc, link: 0, ber: 1e-9}]"}};
-  const Json report = run(ring_lab("E-", 6, 63, faults, 600), standard_plan(), std::chrono::seconds(300));
+  const Json report = run(ring_lab("E-", 6, 63, faults, 600), shipped_plan("standard.yaml"), std::chrono::seconds(300));
   expect_chips(report, "E-",
                {{0, {"pass"}},
                 {1, {"fail", "link_down", 0}},

@@ -20,13 +20,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-std::string standard_plan() {
-  std::ifstream in(std::string(KILN_SOURCE_DIR) + "/testplans/standard.yaml");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // One chip of the matrix: its fault (YAML flow map, empty = healthy) and
 // what the report must say of it.
 struct Planted {
@@ -161,7 +154,7 @@ TEST_P(FaultMatrix, StandardPlanCatchesEveryFaultWhereItIsAndPassesEveryHealthyC
   LabFixture lab;
   lab.start(lab_yaml(param.seed, param.rotation));
   lab.wait_for_racks(matrix().size());
-  const auto run_id = lab.submit(standard_plan());
+  const auto run_id = lab.submit(shipped_plan("standard.yaml"));
   const Json run = Json::parse(lab.wait_for_run(run_id, std::chrono::seconds(1400)));
   ASSERT_EQ(run["status"], "completed") << run.dump(2);
   const Json report = Json::parse(lab.query(kiln::v1::Query::REPORT, run_id));

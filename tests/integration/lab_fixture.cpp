@@ -1,6 +1,9 @@
 #include "tests/integration/lab_fixture.hpp"
 
+#include <fstream>
 #include <random>
+#include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include <fmt/format.h>
@@ -169,6 +172,14 @@ nlohmann::json LabFixture::run_report(const std::string& plan_yaml) {
   const auto run = nlohmann::json::parse(wait_for_run(run_id));
   EXPECT_EQ(run["status"], "completed") << run.dump(2);
   return nlohmann::json::parse(query(kiln::v1::Query::REPORT, run_id));
+}
+
+std::string shipped_plan(const std::string& name) {
+  std::ifstream in(std::string(KILN_SOURCE_DIR) + "/testplans/" + name);
+  if (!in) throw std::runtime_error("no shipped plan testplans/" + name);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 nlohmann::json run_on_new_lab(const std::string& lab_yaml, const std::string& plan_yaml) {

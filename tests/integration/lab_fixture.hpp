@@ -87,6 +87,9 @@ class LabFixture {
   std::vector<std::unique_ptr<agent::Agent>> agents_;
 };
 
+// The text of a shipped plan, testplans/<name> ("standard.yaml").
+std::string shipped_plan(const std::string& name);
+
 // Starts `lab_yaml` in a fresh fixture and returns run_report(plan_yaml).
 nlohmann::json run_on_new_lab(const std::string& lab_yaml, const std::string& plan_yaml);
 
