@@ -12,7 +12,7 @@ packages=(
   libsqlite3-dev libsqlitecpp-dev sqlite3
   libyaml-cpp-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
-  libssl-dev
+  libssl-dev zlib1g-dev          # zlib: CRC32 of the agent spool's records
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libfuzzer-14-dev
   libopenblas-dev libdnnl-dev
