@@ -3,7 +3,9 @@
 // sampling, and a spool others may read is refused.
 #include "agents/spool.hpp"
 
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -263,6 +265,58 @@ TEST_F(SpoolTest, PastTheMemoryCapBatchesLiveOnlyOnDisk) {
   }
   EXPECT_EQ(seen, items);
   EXPECT_TRUE(batch_files().empty());
+}
+
+// A real kill -9: a child process spools 25 batches' worth, has batches 1–10
+// acknowledged, sends 11–24 unacknowledged, leaves the 25th pending (its
+// file still open), says so through a pipe and is killed (no destructor). Everything not acknowledged is read back,
+// once, with its epoch and seq, and the samples in the order they were pushed.
+TEST_F(SpoolTest, AfterKillNineEverythingUnacknowledgedIsReadBackOnce) {
+  constexpr int kSamplesPerBatch = 7;
+  constexpr int kBatches = 25;
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(ready[0]);
+    auto spool = Spool::open(options(), "r01");
+    if (!spool) ::_exit(2);
+    Outbox outbox("r01", 42, {}, spool->get());
+    int t = 0;
+    for (int b = 1; b <= kBatches; ++b) {
+      for (int i = 0; i < kSamplesPerBatch; ++i) outbox.push_sample(sample(t++));
+      if (b == kBatches) break;  // the last stays pending, its file open
+      auto batch = outbox.take_batch();
+      if (!batch || batch->seq() != static_cast<std::uint64_t>(b)) ::_exit(3);
+      if (b <= 10) (void)outbox.ack(42, batch->seq());  // 11–24: sent, never acknowledged
+    }
+    const char done = 'k';
+    (void)::write(ready[1], &done, 1);
+    ::pause();  // killed here
+    ::_exit(0);
+  }
+  ::close(ready[1]);
+  char got = 0;
+  ASSERT_EQ(::read(ready[0], &got, 1), 1);
+  ::close(ready[0]);
+  ASSERT_EQ(::kill(child, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status));
+
+  auto spool = Spool::open(options(), "r01");
+  ASSERT_TRUE(spool) << spool.error().message;
+  EXPECT_TRUE((*spool)->warnings().empty());
+  const auto recovered = (*spool)->take_recovered();
+  ASSERT_EQ(recovered.size(), static_cast<std::size_t>(kBatches - 10));
+  double t = 10 * kSamplesPerBatch;
+  for (std::size_t i = 0; i < recovered.size(); ++i) {
+    EXPECT_EQ(recovered[i].epoch(), 42u);
+    EXPECT_EQ(recovered[i].seq(), 11 + i);
+    ASSERT_EQ(recovered[i].samples_size(), kSamplesPerBatch);
+    for (const auto& s : recovered[i].samples()) EXPECT_DOUBLE_EQ(s.t_s(), t++);
+  }
 }
 
 TEST(MemoryOutboxTest, WithoutASpoolTheMemoryCapPausesSampling) {
