@@ -38,7 +38,7 @@ using BatchPtr = std::shared_ptr<const kiln::v1::AgentBatch>;
 
 struct OutboxLimits {
   static constexpr std::size_t kDefaultMemoryBytes = std::size_t{256} << 20;
-  static constexpr std::size_t kDefaultMaxInFlight = 256;
+  static constexpr std::size_t kDefaultMaxInFlight = 32;
   std::size_t memory_bytes = kDefaultMemoryBytes;
   std::size_t max_in_flight = kDefaultMaxInFlight;
 };
