@@ -2,7 +2,6 @@
 
 #include <map>
 #include <mutex>
-#include <random>
 #include <utility>
 
 #include <fmt/format.h>
@@ -54,15 +53,6 @@ class Agent::Handler final : public LinkHandler {
 
 namespace {
 
-// Drawn once per process, with the epoch, and held only in memory: it proves
-// to the daemon that a re-registration of this epoch is this process's.
-std::string random_epoch_key() {
-  std::random_device entropy;
-  std::string key;
-  for (int i = 0; i < 8; ++i) key += fmt::format("{:08x}", entropy());  // 256 bits
-  return key;
-}
-
 Status check_config(const AgentConfig& config) {
   if (config.rack.empty()) return make_error(ErrorCode::invalid_argument, "no rack id");
   if (config.host.empty()) return make_error(ErrorCode::invalid_argument, "no daemon host");
@@ -98,14 +88,21 @@ Result<std::unique_ptr<Agent>> Agent::create(AgentConfig config, std::vector<std
     return make_error(ErrorCode::invalid_argument, "the fabric links {} chips, the rack has {}", fabric->chip_count(),
                       chips.size());
   }
-  return std::unique_ptr<Agent>(new Agent(std::move(config), std::move(chips), std::move(fabric)));
+  std::unique_ptr<Spool> spool;
+  if (config.spool) {
+    KILN_TRY_ASSIGN(spool, Spool::open(*config.spool, config.rack));
+    for (const auto& warning : spool->warnings()) spdlog::warn("spool: {}", warning);
+  }
+  return std::unique_ptr<Agent>(new Agent(std::move(config), std::move(chips), std::move(fabric), std::move(spool)));
 }
 
 Agent::Agent(AgentConfig config, std::vector<std::unique_ptr<device::Chip>> chips,
-             std::unique_ptr<device::Fabric> fabric)
-    : config_(std::move(config)), epoch_(static_cast<std::uint64_t>(unix_ms_now())) {
+             std::unique_ptr<device::Fabric> fabric, std::unique_ptr<Spool> spool)
+    : config_(std::move(config)), epoch_(static_cast<std::uint64_t>(unix_ms_now())), spool_(std::move(spool)) {
   const device::RackSpec& rack = *config_.lab.find_rack(config_.rack);
-  outbox_ = std::make_unique<Outbox>(config_.rack, epoch_);
+  // A new epoch per process, later than any the spool still holds batches of.
+  if (spool_ && spool_->newest_epoch() >= epoch_) epoch_ = spool_->newest_epoch() + 1;
+  outbox_ = std::make_unique<Outbox>(config_.rack, epoch_, config_.outbox, spool_.get());
   ChipPhaseOptions options;
   options.time_scale = rack.backend == device::Backend::sim ? config_.lab.time_scale : 1.0;
   options.backend = device::to_string(rack.backend);
@@ -122,7 +119,9 @@ Agent::Agent(AgentConfig config, std::vector<std::unique_ptr<device::Chip>> chip
   link.credential = config_.credential;
   link.flush_interval = config_.flush_interval;
   kiln::v1::RegisterRack registration = make_registration(config_.lab, rack, executor_->chips(), epoch_, rack_peaks);
-  registration.set_epoch_key(random_epoch_key());
+  // With a spool its key, the same for all its epochs: kilnd then takes
+  // the spooled batches of earlier epochs from this process (DESIGN §8).
+  registration.set_epoch_key(spool_ ? spool_->epoch_key() : random_epoch_key());
   link_ = std::make_unique<DaemonLink>(link, std::move(registration), *outbox_, *handler_);
 }
 
@@ -141,6 +140,7 @@ void Agent::start() {
 void Agent::stop() {
   if (stopped_) return;
   stopped_ = true;
+  outbox_->close();  // a chip paused for room must not hold up the stop
   // Chips first, so that their "aborted" results are in the outbox before
   // the link's final flush.
   executor_->stop_all();

@@ -6,9 +6,12 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "agents/outbox.hpp"
+#include "agents/spool.hpp"
 #include "core/result.hpp"
 #include "device/backend_registry.hpp"
 #include "device/chip.hpp"
@@ -32,6 +35,9 @@ struct AgentConfig {
   device::Lab lab;
   device::SkuCatalog catalog;
   std::chrono::milliseconds flush_interval{200};
+  // Where unacknowledged batches persist (agents/spool.hpp); none: memory only.
+  std::optional<SpoolOptions> spool;
+  OutboxLimits outbox;
   // What steps' patterns and params are checked against, and what builds
   // them; null: the built-in ones (tests add toy patterns, as DaemonConfig
   // takes them).
@@ -39,7 +45,6 @@ struct AgentConfig {
   std::shared_ptr<const PatternFactory> pattern_factory;
 };
 
-class Outbox;
 class PhaseExecutor;
 class DaemonLink;
 
@@ -78,10 +83,12 @@ class Agent {
 
  private:
   class Handler;
-  Agent(AgentConfig config, std::vector<std::unique_ptr<device::Chip>> chips, std::unique_ptr<device::Fabric> fabric);
+  Agent(AgentConfig config, std::vector<std::unique_ptr<device::Chip>> chips, std::unique_ptr<device::Fabric> fabric,
+        std::unique_ptr<Spool> spool);
 
   AgentConfig config_;
   std::uint64_t epoch_ = 0;
+  std::unique_ptr<Spool> spool_;  // before the outbox, which writes to it
   std::unique_ptr<Outbox> outbox_;
   std::unique_ptr<PhaseExecutor> executor_;
   std::unique_ptr<Handler> handler_;

@@ -1,11 +1,13 @@
 #include "agents/chip_phase.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <exception>
 #include <memory>
 #include <vector>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "core/clock.hpp"
@@ -52,14 +54,23 @@ class PhaseLoop {
 
     const double dt = tick_seconds(dispatch_.sample_hz());
     const bool paced = std::isfinite(options_.time_scale) && options_.time_scale > 0;
-    const ScaledClock clock(paced ? options_.time_scale : 1.0);
+    ScaledClock clock(paced ? options_.time_scale : 1.0);
     double phase_t = 0;
+    double paced_from = 0;  // phase time at the clock's last (re)start
     while (any_active()) {
+      if (stop.stop_requested()) break;
+      // A full outbox pauses sampling (backpressure, nothing dropped): the
+      // chip waits here, between ticks, and its pacing starts afresh after.
+      if (const auto waited = outbox_.wait_for_room(stop); waited.count() > 0) {
+        paused_ += waited;
+        clock.restart();
+        paced_from = phase_t;
+      }
       if (stop.stop_requested()) break;
       const double tick = next_tick(dt);
       phase_t += run_tick(tick);
       report_finished();
-      if (paced && !clock.sleep_until(Seconds(phase_t), stop)) break;
+      if (paced && !clock.sleep_until(Seconds(phase_t - paced_from), stop)) break;
     }
     abort_all(options_.abort_note);
   }
@@ -127,7 +138,13 @@ class PhaseLoop {
     for (std::size_t i = 0; i < runners_.size(); ++i) {
       if (runners_[i]->done() && !reported_[i]) {
         reported_[i] = true;
-        outbox_.push_result(runners_[i]->result());
+        kiln::v1::ChipStepResult result = runners_[i]->result();
+        if (paused_.count() > 0) {
+          // The report says so: telemetry has a gap of wall time, never a silent one.
+          result.set_note(fmt::format("{}{}sampling paused {:.1f} s in this phase: the agent's outbox was full",
+                                      result.note(), result.note().empty() ? "" : "; ", paused_.count() / 1000.0));
+        }
+        outbox_.push_result(std::move(result));
       }
     }
   }
@@ -141,6 +158,7 @@ class PhaseLoop {
   std::vector<std::unique_ptr<StepRunner>> runners_;
   std::vector<bool> reported_;
   bool abandoned_ = false;
+  std::chrono::milliseconds paused_{0};  // waiting for outbox room, this phase
 };
 
 // The thread boundary: nothing may escape, not even from reporting the failure.

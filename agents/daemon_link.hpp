@@ -14,8 +14,10 @@
 // to 5 s.
 //
 // Backpressure: a batch is taken from the outbox only when the link's
-// outgoing queue has room for a whole frame; while the daemon does not
-// read, the data waits in the outbox (nothing is dropped).
+// outgoing queue has room for a whole frame and fewer than the outbox's
+// max_in_flight batches are unacknowledged; while the daemon does not read
+// or cannot commit (a full disk), the data waits in the outbox and its
+// spool (nothing is dropped; when that is full, sampling pauses).
 
 #include <atomic>
 #include <chrono>

@@ -2,6 +2,7 @@
 #include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <optional>
 #include <string>
 
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 #include "agents/agent.hpp"
 #include "core/endpoint.hpp"
 #include "core/log.hpp"
+#include "core/units.hpp"
 #include "core/version.hpp"
 #include "device/lab.hpp"
 #include "device/sku.hpp"
@@ -36,9 +38,13 @@ int main(int argc, char** argv) {
                  "SKU directory (default: $KILN_SKU_PATH, then next to the lab, then the installed share/kiln/skus)");
   app.add_option("--backend", backend, "Override the rack's backend (sim and cpu are built in; cuda is not yet)")
       ->check(CLI::IsMember({"sim", "cpu", "cuda"}));
+  std::string spool_max = "1GiB";
   app.add_option("--spool", spool,
-                 "Spool directory. Accepted but not used yet: the on-disk spool is a later issue; until then "
-                 "unacknowledged batches are kept in memory");
+                 "Spool directory (created 0700): unacknowledged batches persist there and a restarted agent "
+                 "resends them. Without it they are kept in memory only");
+  app.add_option("--spool-max", spool_max,
+                 "Spool size cap; when it is reached sampling pauses until the daemon acknowledges")
+      ->capture_default_str();
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
   app.set_version_flag("--version", kiln::version_line("kiln-agent"));
   try {
@@ -71,8 +77,13 @@ int main(int argc, char** argv) {
       if (r.id == rack) r.backend = *chosen;
     }
   }
-  if (!spool.empty())
-    spdlog::info("--spool {}: the on-disk spool is not implemented yet; batches stay in memory", spool);
+  std::optional<kiln::agent::SpoolOptions> spool_options;
+  if (!spool.empty()) {
+    auto cap = kiln::parse_size(spool_max);
+    if (!cap) return fail(fmt::format("--spool-max: {}", cap.error().message));
+    if (*cap < kiln::agent::Outbox::kDefaultBatchBytes) return fail("--spool-max: at least 1MiB");
+    spool_options = kiln::agent::SpoolOptions{spool, *cap};
+  }
 
   // Signals are taken synchronously by this thread only: block them before
   // any other thread exists, so that every thread inherits the mask.
@@ -89,6 +100,7 @@ int main(int argc, char** argv) {
   config.credential = *token;
   config.lab = std::move(lab).value();
   config.catalog = std::move(catalog).value();
+  config.spool = spool_options;
   auto agent = kiln::agent::Agent::create(std::move(config));
   if (!agent) return fail(agent.error().message);
 

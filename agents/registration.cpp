@@ -1,5 +1,6 @@
 #include "agents/registration.hpp"
 
+#include <random>
 #include <string>
 
 #include <fmt/format.h>
@@ -41,6 +42,13 @@ std::map<std::string, double> collective_peaks(const device::Fabric& fabric) {
     out[fmt::format("{}.{}", metrics::kAlgbwGbps.value, device::to_string(op))] = busbw / factor;
   }
   return out;
+}
+
+std::string random_epoch_key() {
+  std::random_device entropy;
+  std::string key;
+  for (int i = 0; i < 8; ++i) key += fmt::format("{:08x}", entropy());
+  return key;
 }
 
 kiln::v1::RegisterRack make_registration(const device::Lab& lab, const device::RackSpec& rack,

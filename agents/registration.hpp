@@ -22,6 +22,11 @@ kiln::v1::ChipInfo chip_info(const device::Chip& chip, const std::map<std::strin
 // "algbw_gbps.<op>" for each collective it can run (Fabric::peak_busbw_gbps).
 std::map<std::string, double> collective_peaks(const device::Fabric& fabric);
 
+// 256 random bits as hex. Without a spool an agent draws one with its epoch
+// and holds it only in memory; with a spool the spool keeps one for all its
+// epochs (agents/spool.hpp). It proves to the daemon whose epoch it is.
+std::string random_epoch_key();
+
 kiln::v1::RegisterRack make_registration(const device::Lab& lab, const device::RackSpec& rack,
                                          const std::vector<const device::Chip*>& chips, std::uint64_t epoch,
                                          const std::map<std::string, double>& rack_peaks = {});

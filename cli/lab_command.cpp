@@ -167,12 +167,15 @@ int run_lab(const LabOptions& given_options) {
   }
   const std::string address = fmt::format("127.0.0.1:{}", port);
 
-  // 3. One agent per rack.
+  // 3. One agent per rack, each spooling to its own directory in the lab's
+  // private (0700) state directory.
   for (const auto& rack : lab->racks) {
-    auto agent = ChildProcess::spawn((bin / "kiln-agent").string(),
-                                     {"--rack", rack.id, "--daemon", address, "--token-file",
-                                      credentials->rack_tokens.at(rack.id), "--lab", lab_path.string(), "--skus", skus},
-                                     log_path);
+    const std::string spool = (processes.temp_dir / ("spool-" + rack.id)).string();
+    auto agent = ChildProcess::spawn(
+        (bin / "kiln-agent").string(),
+        {"--rack", rack.id, "--daemon", address, "--token-file", credentials->rack_tokens.at(rack.id), "--lab",
+         lab_path.string(), "--skus", skus, "--spool", spool},
+        log_path);
     if (!agent) return fail(agent.error().message);
     processes.agents.push_back(std::move(*agent));
   }

@@ -28,4 +28,11 @@ Result<EpochOwners::Claim> EpochOwners::claim(const std::string& rack, std::uint
   return Claim::same_epoch;
 }
 
+bool EpochOwners::same_owner(const std::string& rack, std::uint64_t epoch, std::uint64_t other_epoch) const {
+  const auto a = keys_.find({rack, epoch});
+  const auto b = keys_.find({rack, other_epoch});
+  if (a == keys_.end() || b == keys_.end() || a->second.size() != b->second.size()) return false;
+  return CRYPTO_memcmp(a->second.data(), b->second.data(), a->second.size()) == 0;
+}
+
 }  // namespace kiln::daemon

@@ -34,6 +34,9 @@ class EpochOwners {
   // invalid_argument when the key was shorter than kMinEpochKeyChars.
   Result<Claim> claim(const std::string& rack, std::uint64_t epoch, const std::string& key_sha256,
                       std::size_t key_chars);
+  // Both epochs of `rack` are known and were registered with the same key
+  // (an agent's spool keeps one key for all its epochs).
+  bool same_owner(const std::string& rack, std::uint64_t epoch, std::uint64_t other_epoch) const;
 
  private:
   std::map<std::pair<std::string, std::uint64_t>, std::string> keys_;  // (rack, epoch) → key SHA-256

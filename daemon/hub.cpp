@@ -1,8 +1,12 @@
 #include "daemon/hub.hpp"
 
+#include <algorithm>
+#include <chrono>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
 #include "core/clock.hpp"
@@ -215,56 +219,100 @@ void Hub::on_agent_message(Session& session, kiln::v1::Envelope& envelope) {
       refuse(session, "a batch from a connection that is not rack " + batch->rack() + "'s registered agent");
       return;
     }
-    if (current->registration.epoch() != batch->epoch()) {
+    // An earlier epoch's batches (a restarted agent resending its spool) are
+    // taken when that epoch was registered with the same key as this
+    // connection's: the spool's key, so they are this agent's (DESIGN §8).
+    if (current->registration.epoch() != batch->epoch() &&
+        !(batch->epoch() < current->registration.epoch() &&
+          epochs_.same_owner(batch->rack(), batch->epoch(), current->registration.epoch()))) {
       refuse(session, fmt::format("a batch of epoch {} on the connection that registered epoch {}", batch->epoch(),
                                   current->registration.epoch()));
       return;
     }
-    auto fresh = std::make_shared<bool>(false);
-    std::weak_ptr<Session> weak = session.shared_from_this();
-    AuditEvent refusal{"refused", session.credential_name(), session.peer(), 0, ""};
-    writer_.submit(
-        [batch, fresh](store::Writer& w) -> Status {
-          KILN_TRY_ASSIGN(*fresh, w.ingest_batch(*batch));
-          return {};
-        },
-        [this, batch, fresh, weak, refusal](const Status& status) mutable {
-          const bool refused = !status && (status.error().code == ErrorCode::invalid_argument ||
-                                           status.error().code == ErrorCode::permission_denied);
-          if (!status && !refused) {
-            // Not acknowledged: the agent keeps the batch and sends it again.
-            spdlog::error("rack {}: batch {}/{} not stored, will be resent: {}", batch->rack(), batch->epoch(),
-                          batch->seq(), status.error().message);
-            return;
-          }
-          kiln::v1::Envelope ack;
-          ack.mutable_batch_ack()->set_epoch(batch->epoch());
-          ack.mutable_batch_ack()->set_seq(batch->seq());
-          if (refused) {
-            // A batch that can never be stored (it names a run that does not
-            // exist, carries NaN times) or speaks for a chip that is not this
-            // rack's: acknowledged so the agent does not resend it forever,
-            // with the typed reason, and logged loudly with what it held.
-            spdlog::error("rack {}: batch {}/{} refused ({} samples, {} results): {}", batch->rack(), batch->epoch(),
-                          batch->seq(), batch->samples_size(), batch->results_size(), status.error().message);
-            *ack.mutable_batch_ack()->mutable_refused() = net::error_reply(0, status.error()).error_reply();
-            refusal.detail_json = nlohmann::json{
-                {"reason", status.error().message},
-                {"rack", batch->rack()},
-                {"epoch", batch->epoch()},
-                {"seq", batch->seq()}}.dump();
-            audit_.record(std::move(refusal));
-            *fresh = false;
-          }
-          if (auto session = weak.lock()) session->send(std::move(ack));
-          if (*fresh) {
-            runs_.on_batch_committed(batch->rack(), *batch);
-            live_.on_batch(*batch);
-          }
-        });
+    ingest(std::move(batch), session.shared_from_this(),
+           AuditEvent{"refused", session.credential_name(), session.peer(), 0, ""}, 0);
     return;
   }
   spdlog::warn("agent {}: unexpected message {}; ignored", session.identity(), envelope.body_case());
+}
+
+namespace {
+// A commit that failed for want of space (or another passing reason: I/O,
+// a busy database) is
+// tried again after this, doubling to the cap, while the agent stays
+// connected: ingest pauses, the agent keeps its data (its window of
+// unacknowledged batches is full, so it sends no more), nothing is lost.
+constexpr std::chrono::milliseconds kFirstRetry{50};
+constexpr std::chrono::milliseconds kMaxRetry{2000};
+constexpr int kLogEveryAttempts = 10;
+}  // namespace
+
+void Hub::ingest(std::shared_ptr<const kiln::v1::AgentBatch> batch, std::weak_ptr<Session> weak, AuditEvent refusal,
+                 int attempt) {
+  auto fresh = std::make_shared<bool>(false);
+  writer_.submit(
+      [batch, fresh](store::Writer& w) -> Status {
+        KILN_TRY_ASSIGN(*fresh, w.ingest_batch(*batch));
+        return {};
+      },
+      [this, batch, fresh, weak, refusal, attempt](const Status& status) mutable {
+        const bool refused = !status && (status.error().code == ErrorCode::invalid_argument ||
+                                         status.error().code == ErrorCode::permission_denied);
+        const bool passing = !status && (status.error().code == ErrorCode::io ||          // SQLITE_FULL, IOERR
+                                         status.error().code == ErrorCode::unavailable);  // BUSY, LOCKED
+        if (!status && !refused && !passing) {
+          // Not acknowledged: the agent sends it again after its next reconnect.
+          spdlog::error("rack {}: batch {}/{} not stored, will be resent: {}", batch->rack(), batch->epoch(),
+                        batch->seq(), status.error().message);
+          return;
+        }
+        if (passing) {
+          if (weak.expired()) {
+            // The agent is gone; it resends the batch when it is back.
+            spdlog::warn("rack {}: batch {}/{} not stored and its connection closed: {}", batch->rack(), batch->epoch(),
+                         batch->seq(), status.error().message);
+            return;
+          }
+          if (attempt % kLogEveryAttempts == 0) {
+            spdlog::error("rack {}: batch {}/{} not stored (attempt {}), ingest paused and retrying: {}", batch->rack(),
+                          batch->epoch(), batch->seq(), attempt + 1, status.error().message);
+          }
+          const auto delay = std::min(kMaxRetry, kFirstRetry * (1 << std::min(attempt, 6)));
+          auto timer = std::make_shared<boost::asio::steady_timer>(executor_, delay);
+          timer->async_wait([this, timer, batch, weak, refusal, attempt](const boost::system::error_code& ec) mutable {
+            if (!ec) ingest(batch, weak, std::move(refusal), attempt + 1);
+          });
+          return;
+        }
+        if (status && attempt > 0) {
+          spdlog::info("rack {}: batch {}/{} stored after {} attempts: ingest resumed", batch->rack(), batch->epoch(),
+                       batch->seq(), attempt + 1);
+        }
+        kiln::v1::Envelope ack;
+        ack.mutable_batch_ack()->set_epoch(batch->epoch());
+        ack.mutable_batch_ack()->set_seq(batch->seq());
+        if (refused) {
+          // A batch that can never be stored (it names a run that does not
+          // exist, carries NaN times) or speaks for a chip that is not this
+          // rack's: acknowledged so the agent does not resend it forever,
+          // with the typed reason, and logged loudly with what it held.
+          spdlog::error("rack {}: batch {}/{} refused ({} samples, {} results): {}", batch->rack(), batch->epoch(),
+                        batch->seq(), batch->samples_size(), batch->results_size(), status.error().message);
+          *ack.mutable_batch_ack()->mutable_refused() = net::error_reply(0, status.error()).error_reply();
+          refusal.detail_json = nlohmann::json{
+              {"reason", status.error().message},
+              {"rack", batch->rack()},
+              {"epoch", batch->epoch()},
+              {"seq", batch->seq()}}.dump();
+          audit_.record(std::move(refusal));
+          *fresh = false;
+        }
+        if (auto session = weak.lock()) session->send(std::move(ack));
+        if (*fresh) {
+          runs_.on_batch_committed(batch->rack(), *batch);
+          live_.on_batch(*batch);
+        }
+      });
 }
 
 void Hub::on_client_message(Session& session, kiln::v1::Envelope& envelope) {

@@ -48,6 +48,10 @@ class Hub final : public SessionHandler {
 
  private:
   void on_agent_message(Session& session, kiln::v1::Envelope& envelope);
+  // Stores an agent's batch and acknowledges it once committed; a commit
+  // that fails for a passing reason (a full disk) is retried, not dropped.
+  void ingest(std::shared_ptr<const kiln::v1::AgentBatch> batch, std::weak_ptr<Session> weak, AuditEvent refusal,
+              int attempt);
   void on_register(Session& session, kiln::v1::RegisterRack registration);
   // Why a Hello is refused ('' when accepted); `actor` is set to the
   // credential's name once the secret is known.

@@ -17,6 +17,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libfuzzer-14-dev
   libopenblas-dev libdnnl-dev
+  zlib1g-dev                    # CRC32 of the agent spool's records
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl1-mesa-dev
   python3 python3-junitparser   # tests: the JUnit report read by a real consumer
   prometheus                    # tests: promtool checks kilnd's /metrics

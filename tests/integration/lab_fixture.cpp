@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -172,6 +174,24 @@ nlohmann::json LabFixture::run_report(const std::string& plan_yaml) {
   const auto run = nlohmann::json::parse(wait_for_run(run_id));
   EXPECT_EQ(run["status"], "completed") << run.dump(2);
   return nlohmann::json::parse(query(kiln::v1::Query::REPORT, run_id));
+}
+
+void expect_nothing_lost(const std::filesystem::path& db_path, std::uint64_t run_id, int chips) {
+  SQLite::Database db(db_path.string(), SQLite::OPEN_READONLY);
+  SQLite::Statement q(db,
+                      "SELECT c.serial, m.count, (SELECT count(*) FROM telemetry t WHERE t.run_id = m.run_id AND "
+                      "t.chip_id = m.chip_id AND t.metric_id = m.metric_id AND t.step_index = m.step_index) "
+                      "FROM chip_step_metrics m JOIN chips c ON c.id = m.chip_id JOIN metric_names n ON n.id = "
+                      "m.metric_id WHERE m.run_id = ? AND n.name = 'temperature_c'");
+  q.bind(1, static_cast<std::int64_t>(run_id));
+  int seen = 0;
+  while (q.executeStep()) {
+    ++seen;
+    const std::int64_t counted = q.getColumn(1).getInt64();
+    EXPECT_GT(counted, 0);
+    EXPECT_EQ(q.getColumn(2).getInt64(), counted) << q.getColumn(0).getString() << ": rows lost or stored twice";
+  }
+  EXPECT_EQ(seen, chips);
 }
 
 std::string shipped_plan(const std::string& name) {

@@ -87,6 +87,11 @@ class LabFixture {
   std::vector<std::unique_ptr<agent::Agent>> agents_;
 };
 
+// The samples each chip's agent counted in its step summaries, against the
+// telemetry rows stored, for `chips` chips of the run: what a dropped batch
+// loses, or a batch stored twice duplicates.
+void expect_nothing_lost(const std::filesystem::path& db_path, std::uint64_t run_id, int chips);
+
 // The text of a shipped plan, testplans/<name> ("standard.yaml").
 std::string shipped_plan(const std::string& name);
 
