@@ -13,6 +13,7 @@ packages=(
   libyaml-cpp-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libssl-dev
+  libzstd-dev                   # compressed telemetry chunks (docs/telemetry-storage.md)
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libfuzzer-14-dev
   libopenblas-dev libdnnl-dev
