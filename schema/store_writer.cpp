@@ -92,11 +92,11 @@ Result<std::unique_ptr<Writer>> Writer::open(const std::string& path) {
   return detail::guarded(what.c_str(), [&]() -> Result<std::unique_ptr<Writer>> {
     auto db =
         std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, detail::kBusyTimeoutMs);
-    KILN_TRY(detail::configure_writer(*db));
-    KILN_TRY_ASSIGN(const int version, detail::schema_version(*db));
     // A new file gives back the pages sealing frees (docs/telemetry-storage.md);
-    // auto_vacuum can only be chosen before the first table.
+    // auto_vacuum can only be chosen before anything, WAL mode included, is written.
+    KILN_TRY_ASSIGN(const int version, detail::schema_version(*db));
     if (version == 0) db->exec("PRAGMA auto_vacuum = INCREMENTAL");
+    KILN_TRY(detail::configure_writer(*db));
     KILN_TRY(detail::migrate(*db, unix_ms_now()));
     auto writer = std::unique_ptr<Writer>(new Writer(std::move(db)));
     KILN_TRY(writer->seal_open_telemetry());

@@ -119,6 +119,17 @@ TEST_F(TelemetryStorage, AChipStepIsSealedOnceEnoughIsOpenAndAgainAtRunEnd) {
   for (std::size_t i = 1; i < all.size(); ++i) EXPECT_LT(all[i - 1].t_s, all[i].t_s) << i;
 }
 
+// The open rows take pages while a run runs; once sealed they must not stay
+// in the file as free pages (they would outweigh the chunks many times).
+TEST_F(TelemetryStorage, ARunsEndGivesTheOpenRowsPagesBack) {
+  for (int seq = 1; seq <= 10; ++seq) must(writer_->ingest_batch(samples(1, seq, (seq - 1) * 200, seq * 200)));
+  must(writer_->set_run_status(run_id_, "completed", "", 3000));
+  writer_.reset();
+  SQLite::Database db(path_, SQLite::OPEN_READONLY);
+  EXPECT_EQ(db.execAndGet("PRAGMA auto_vacuum").getInt(), 2);  // incremental
+  EXPECT_LT(db.execAndGet("PRAGMA freelist_count").getInt(), 4);
+}
+
 TEST_F(TelemetryStorage, RollupsGiveMinAvgMaxPerChunkThenWhatIsOpen) {
   kiln::v1::AgentBatch batch = samples(1, 1, 0, 10);
   add_result(batch, run_id_, "r01-00");
