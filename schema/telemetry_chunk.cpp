@@ -15,8 +15,8 @@ constexpr char kMagic[4] = {'K', 'T', 'C', 1};
 constexpr std::uint8_t kRawEncoding = 0;
 constexpr std::uint8_t kQuantisedEncoding = 1;
 constexpr std::uint32_t kMaxScale = 1'000'000'000;
-// |q| below 2^53: q and q / scale are exact doubles' neighbours.
-constexpr double kMaxQuantum = 9007199254740992.0;
+// |q| below 2^48: q / scale times scale rounds back to q, with room to spare.
+constexpr double kMaxQuantum = 281474976710656.0;  // 2^48
 
 void put_varint(std::string& out, std::uint64_t v) {
   while (v >= 0x80) {

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <random>
 
@@ -109,6 +111,18 @@ TEST(TelemetryChunk, FlippedBytesNeverCrash) {
     damaged[random() % damaged.size()] ^= static_cast<char>(1 + random() % 255);
     (void)decode(damaged);  // any answer but a crash
   }
+}
+
+// The fuzz target's seed must be a real chunk, or the fuzzer starts from
+// inputs the decoder refuses at the first byte.
+TEST(TelemetryChunk, TheFuzzSeedIsAChunkOfTwoSeries) {
+  std::ifstream file(KILN_SOURCE_DIR "/fuzz/corpus/telemetry_chunk/two_series.bin", std::ios::binary);
+  const std::string bytes{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+  const auto series = decode(bytes);
+  ASSERT_TRUE(series) << series.error().message;
+  ASSERT_EQ(series->size(), 2u);
+  EXPECT_EQ((*series)[0].points.at(0).value, 40.12);
+  EXPECT_TRUE(std::isnan((*series)[1].points.at(1).value));
 }
 
 }  // namespace
