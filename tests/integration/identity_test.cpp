@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -16,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "schema/store.hpp"
 #include "tests/integration/lab_fixture.hpp"
 #include "tests/integration/raw_peer.hpp"
 
@@ -149,27 +151,39 @@ TEST(Identity, AStepResultForAnotherRacksChipIsRefusedAndTheRealVerdictStands) {
   EXPECT_EQ((*planted)["failures"][0]["class"], "sdc");
   EXPECT_EQ((*chip_of(report, "S-00"))["verdict"], "pass");
   // Nothing of the forger's is in the store: no value at t = 1.5 s from it, no chip of its own.
+  auto reader = store::Reader::open(lab.db_path().string());
+  ASSERT_TRUE(reader) << reader.error().message;
+  int forged = 0;
+  ASSERT_TRUE((*reader)->telemetry(
+      run_id, "", "", [&](const store::TelemetryRow& row) { forged += row.value == 20 && row.t_s == 1.5 ? 1 : 0; }));
+  EXPECT_EQ(forged, 0);
   SQLite::Database db(lab.db_path().string(), SQLite::OPEN_READONLY);
-  EXPECT_EQ(db.execAndGet("SELECT count(*) FROM telemetry WHERE value = 20 AND t_s = 1.5").getInt(), 0);
   EXPECT_EQ(db.execAndGet("SELECT count(*) FROM ingested_batches WHERE rack = 'r99'").getInt(), 0);
 }
 
 // The samples each chip's agent counted in its step summary, against the
-// rows stored: what a dropped batch would lose.
+// values stored (sealed or open): what a dropped batch would lose.
 void expect_nothing_lost(const std::filesystem::path& db_path, std::uint64_t run_id) {
+  std::map<std::pair<std::string, std::uint32_t>, std::int64_t> stored;  // (serial, step) -> values
+  auto reader = store::Reader::open(db_path.string());
+  ASSERT_TRUE(reader) << reader.error().message;
+  ASSERT_TRUE((*reader)->telemetry(run_id, "", "temperature_c", [&](const store::TelemetryRow& row) {
+    ++stored[{row.serial, row.step_index}];
+  }));
   SQLite::Database db(db_path.string(), SQLite::OPEN_READONLY);
   SQLite::Statement q(db,
-                      "SELECT c.serial, m.count, (SELECT count(*) FROM telemetry t WHERE t.run_id = m.run_id AND "
-                      "t.chip_id = m.chip_id AND t.metric_id = m.metric_id AND t.step_index = m.step_index) "
-                      "FROM chip_step_metrics m JOIN chips c ON c.id = m.chip_id JOIN metric_names n ON n.id = "
-                      "m.metric_id WHERE m.run_id = ? AND n.name = 'temperature_c'");
+                      "SELECT c.serial, m.step_index, m.count FROM chip_step_metrics m JOIN chips c ON c.id = "
+                      "m.chip_id JOIN metric_names n ON n.id = m.metric_id WHERE m.run_id = ? AND "
+                      "n.name = 'temperature_c'");
   q.bind(1, static_cast<std::int64_t>(run_id));
   int chips = 0;
   while (q.executeStep()) {
     ++chips;
-    const std::int64_t counted = q.getColumn(1).getInt64();
+    const std::string serial = q.getColumn(0).getString();
+    const auto step = static_cast<std::uint32_t>(q.getColumn(1).getInt64());
+    const std::int64_t counted = q.getColumn(2).getInt64();
     EXPECT_GT(counted, 0);
-    EXPECT_EQ(q.getColumn(2).getInt64(), counted) << q.getColumn(0).getString() << ": rows lost";
+    EXPECT_EQ((stored[{serial, step}]), counted) << serial << ": values lost";
   }
   EXPECT_EQ(chips, 2);
 }
