@@ -153,10 +153,11 @@ TEST(Identity, AStepResultForAnotherRacksChipIsRefusedAndTheRealVerdictStands) {
   // Nothing of the forger's is in the store: no value at t = 1.5 s from it, no chip of its own.
   auto reader = store::Reader::open(lab.db_path().string());
   ASSERT_TRUE(reader) << reader.error().message;
-  int forged = 0;
-  ASSERT_TRUE((*reader)->telemetry(
-      run_id, "", "", [&](const store::TelemetryRow& row) { forged += row.value == 20 && row.t_s == 1.5 ? 1 : 0; }));
-  EXPECT_EQ(forged, 0);
+  int forged_values = 0;
+  ASSERT_TRUE((*reader)->telemetry(run_id, "", "", [&](const store::TelemetryRow& row) {
+    forged_values += row.value == 20 && row.t_s == 1.5 ? 1 : 0;
+  }));
+  EXPECT_EQ(forged_values, 0);
   SQLite::Database db(lab.db_path().string(), SQLite::OPEN_READONLY);
   EXPECT_EQ(db.execAndGet("SELECT count(*) FROM ingested_batches WHERE rack = 'r99'").getInt(), 0);
 }
