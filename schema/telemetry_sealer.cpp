@@ -68,6 +68,7 @@ void TelemetrySealer::added(std::int64_t run, std::int64_t chip, std::int64_t st
 }
 
 void TelemetrySealer::seal_full(std::int64_t now_unix_ms) {
+  decoded_.clear();  // chunks decoded for this batch's resends; the next batch reads afresh
   std::vector<Key> full;
   for (const auto& [key, values] : open_values_) {
     if (values >= kSealValues) full.push_back(key);
@@ -196,6 +197,8 @@ void TelemetrySealer::seal_run(std::int64_t run, std::int64_t now_unix_ms) {
   list.bind(1, run);
   while (list.executeStep()) open.emplace_back(list.getColumn(0).getInt64(), list.getColumn(1).getInt64());
   for (const auto& [chip, step] : open) seal(run, chip, step, now_unix_ms);
+  // The run is over: what is cached about its chip-steps is not needed again.
+  std::erase_if(sealed_until_of_, [&](const auto& entry) { return std::get<0>(entry.first) == run; });
 }
 
 int TelemetrySealer::seal_all(std::int64_t now_unix_ms) {

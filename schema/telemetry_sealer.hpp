@@ -29,8 +29,9 @@ class TelemetrySealer {
   // True when the value of (metric, t_s) is already in one of the
   // chip-step's sealed chunks (a resend after sealing): ingest then skips it.
   bool already_sealed(std::int64_t run, std::int64_t chip, std::int64_t step, std::int64_t metric, double t_s);
-  // Counts values added to the open buffer; seal_full() seals the chip-steps
-  // that reached kSealValues.
+  // Counts values added to the open buffer; seal_full(), called once a
+  // batch's samples are in, seals the chip-steps that reached kSealValues
+  // and drops the chunks decoded for that batch's resends.
   void added(std::int64_t run, std::int64_t chip, std::int64_t step, int values);
   void seal_full(std::int64_t now_unix_ms);
   // Seals what is open for one chip-step / one run / everything; a chip-step
