@@ -159,6 +159,15 @@ struct TelemetryRow {
   double value = 0;  // NaN where the agent sent NaN
 };
 
+// min/avg/max of one metric over one stretch of a chip-step: a sealed
+// chunk, or what is still open (docs/telemetry-storage.md).
+struct RollupRow {
+  double first_t_s = 0, last_t_s = 0;
+  std::uint64_t count = 0;           // values that were not NaN
+  double min = 0, avg = 0, max = 0;  // NaN when count is 0
+  bool sealed = true;                // false: the open values, not yet a chunk
+};
+
 struct HistoryRow {  // one run of one serial
   std::uint64_t run_id = 0;
   std::string plan_name;
@@ -279,6 +288,9 @@ class Writer {
 
  private:
   explicit Writer(std::unique_ptr<SQLite::Database> db);
+  // Seals every chip-step's open telemetry into chunks (what a stopped
+  // daemon or migration 006 left open) and gives the freed pages back.
+  Status seal_open_telemetry();
   // Runs `body` in its own transaction or savepoint, undoing it on failure,
   // and turns exceptions into an Error prefixed with `what`.
   Status atomically(const char* what, const std::function<void()>& body);
@@ -319,11 +331,17 @@ class Reader {
   // Oldest run first; not_found for a serial never seen.
   Result<std::vector<HistoryRow>> chip_history(const std::string& serial);
   // Streams rows ordered by serial, step, t, metric; empty serial/metric =
-  // all; not_found for an unknown run, serial or metric name. The read
-  // transaction stays open while rows are streamed. An exception thrown by
-  // `row` stops the stream and comes back as an internal error.
+  // all; t_s of a sealed value is to the microsecond and its value at the
+  // metric's stored precision (docs/telemetry-storage.md); not_found for an unknown run, serial or metric name. The
+  // read transaction stays open while rows are streamed. An exception thrown by `row` stops the stream and comes back
+  // as an internal error.
   Status telemetry(std::uint64_t run_id, const std::string& serial, const std::string& metric,
                    const std::function<void(const TelemetryRow&)>& row);
+  // The roll-ups of one metric of one chip in one step, by time: one per
+  // sealed chunk, then one for the values still open. not_found for an
+  // unknown run, serial or metric.
+  Result<std::vector<RollupRow>> rollups(std::uint64_t run_id, const std::string& serial, const std::string& metric,
+                                         std::uint32_t step_index);
   // The audit trail, oldest first: the latest `limit` events (0: all) at or
   // after since_unix_ms, of run `run_id` only when it is not 0.
   Result<std::vector<EventRow>> events(std::uint64_t run_id, std::int64_t since_unix_ms, std::size_t limit);

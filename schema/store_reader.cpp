@@ -329,40 +329,4 @@ Result<std::vector<EventRow>> Reader::events(std::uint64_t run_id, std::int64_t 
   });
 }
 
-Status Reader::telemetry(std::uint64_t run_id, const std::string& serial, const std::string& metric,
-                         const std::function<void(const TelemetryRow&)>& row) {
-  return detail::guarded("telemetry", [&]() -> Status {
-    SQLite::Transaction snapshot(*db_);
-    require_run(*db_, run_id);
-    // Filters become ids first, so a typo is reported instead of matching nothing.
-    const auto id_of = [&](const char* sql, const std::string& name, const char* kind) {
-      SQLite::Statement find(*db_, sql);
-      find.bind(1, name);
-      if (!find.executeStep()) fail(ErrorCode::not_found, "no {} {}", kind, name);
-      return find.getColumn(0).getInt64();
-    };
-    std::string sql =
-        "SELECT c.serial, t.step_index, t.t_s, t.wall_unix_ms, n.name, t.value FROM telemetry t "
-        "JOIN chips c ON c.id = t.chip_id JOIN metric_names n ON n.id = t.metric_id WHERE t.run_id = ?1";
-    if (!serial.empty()) sql += " AND t.chip_id = ?2";
-    if (!metric.empty()) sql += " AND t.metric_id = ?3";
-    sql += " ORDER BY c.serial, t.step_index, t.t_s, n.name";
-    SQLite::Statement q(*db_, sql);
-    q.bind(1, to_db(run_id));
-    if (!serial.empty()) q.bind(2, id_of("SELECT id FROM chips WHERE serial = ?1", serial, "chip"));
-    if (!metric.empty()) q.bind(3, id_of("SELECT id FROM metric_names WHERE name = ?1", metric, "metric"));
-    TelemetryRow out;
-    while (q.executeStep()) {
-      out.serial = q.getColumn(0).getString();
-      out.step_index = get_u32(q, 1);
-      out.t_s = q.getColumn(2).getDouble();
-      out.wall_unix_ms = q.getColumn(3).getInt64();
-      out.metric = q.getColumn(4).getString();
-      out.value = real_or_nan(q.getColumn(5));
-      row(out);
-    }
-    return {};
-  });
-}
-
 }  // namespace kiln::store

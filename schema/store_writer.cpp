@@ -92,13 +92,40 @@ Result<std::unique_ptr<Writer>> Writer::open(const std::string& path) {
   return detail::guarded(what.c_str(), [&]() -> Result<std::unique_ptr<Writer>> {
     auto db =
         std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, detail::kBusyTimeoutMs);
+    // A new file gives back the pages sealing frees (docs/telemetry-storage.md);
+    // auto_vacuum can only be chosen before anything, WAL mode included, is written.
+    KILN_TRY_ASSIGN(const int version, detail::schema_version(*db));
+    if (version == 0) db->exec("PRAGMA auto_vacuum = INCREMENTAL");
     KILN_TRY(detail::configure_writer(*db));
     KILN_TRY(detail::migrate(*db, unix_ms_now()));
-    return std::unique_ptr<Writer>(new Writer(std::move(db)));
+    auto writer = std::unique_ptr<Writer>(new Writer(std::move(db)));
+    KILN_TRY(writer->seal_open_telemetry());
+    return writer;
   });
 }
 
 Writer::Writer(std::unique_ptr<SQLite::Database> db) : db_(std::move(db)), stmts_(std::make_unique<Statements>(*db_)) {}
+
+Status Writer::seal_open_telemetry() {
+  int sealed = 0;
+  KILN_TRY(atomically("seal open telemetry", [&] { sealed = stmts_->sealer.seal_all(unix_ms_now()); }));
+  if (sealed == 0) return {};
+  return detail::guarded("reclaim telemetry pages", [&]() -> Status {
+    // A database migrated from row-per-value telemetry (006) is mostly free
+    // pages now: rewrite it once, choosing incremental vacuum from then on.
+    const auto pages = db_->execAndGet("PRAGMA page_count").getInt64();
+    const auto free_pages = db_->execAndGet("PRAGMA freelist_count").getInt64();
+    if (db_->execAndGet("PRAGMA auto_vacuum").getInt() == 0 && free_pages * 2 > pages) {
+      spdlog::info("store: telemetry sealed into chunks; compacting {} ({} of {} pages free)", db_->getFilename(),
+                   free_pages, pages);
+      db_->exec("PRAGMA auto_vacuum = INCREMENTAL");
+      db_->exec("VACUUM");
+    } else {
+      db_->exec("PRAGMA incremental_vacuum");
+    }
+    return {};
+  });
+}
 
 Writer::~Writer() {
   rollback();      // an uncommitted transaction is dropped, as a crash would drop it
@@ -331,6 +358,10 @@ Status Writer::set_run_status(std::uint64_t run_id, const std::string& status, c
     s.update_run_status.bind(3, reason);
     s.update_run_status.bind(4, now_unix_ms);
     execute(s.update_run_status);
+    if (is_terminal_run_status(status)) {
+      s.sealer.seal_run(to_db(run_id), now_unix_ms);
+      db_->exec("PRAGMA incremental_vacuum");
+    }
   });
 }
 

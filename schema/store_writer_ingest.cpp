@@ -117,17 +117,24 @@ Result<bool> Writer::ingest_batch(const kiln::v1::AgentBatch& batch) {
       const std::int64_t seen = sample.wall_unix_ms() > 0 ? sample.wall_unix_ms() : unix_ms_now();
       const std::int64_t chip = s.chip_id(sample.serial(), NewChip{kUnknownSku, batch.rack(), std::nullopt, seen});
       SQLite::Statement& insert = s.insert_telemetry;
+      const std::int64_t run_id = to_db(sample.run_id());
+      int added = 0;
       for (const kiln::v1::MetricValue& value : sample.values()) {
-        insert.bind(1, to_db(sample.run_id()));
+        const std::int64_t metric = s.metric_id(value.name());
+        // A value resent after its chip-step was sealed is already in a chunk.
+        if (s.sealer.already_sealed(run_id, chip, sample.step_index(), metric, sample.t_s())) continue;
+        insert.bind(1, run_id);
         insert.bind(2, chip);
-        insert.bind(3, s.metric_id(value.name()));
+        insert.bind(3, metric);
         insert.bind(4, sample.step_index());
         insert.bind(5, sample.t_s());
         insert.bind(6, sample.wall_unix_ms());
         insert.bind(7, value.value());
-        execute(insert);
+        added += execute(insert);
       }
+      s.sealer.added(run_id, chip, sample.step_index(), added);
     }
+    s.sealer.seal_full(unix_ms_now());
 
     for (const kiln::v1::ChipStepResult& result : batch.results()) {
       const std::int64_t chip =
@@ -182,6 +189,8 @@ Result<bool> Writer::ingest_batch(const kiln::v1::AgentBatch& batch) {
                             : std::string(wire::to_string(detection.kind())));
         execute(insert);
       }
+      // The step ended on this chip: its telemetry is complete.
+      s.sealer.seal(run_id, chip, result.step_index(), unix_ms_now());
       const kiln::v1::ShmooResult& shmoo = result.shmoo();
       const int clocks = shmoo.clocks_mhz_size();
       for (int i = 0; i < shmoo.outcomes_size(); ++i) {

@@ -74,7 +74,7 @@ Writer::Statements::Statements(SQLite::Database& db)
       insert_metric(db, "INSERT INTO metric_names (name) VALUES (?1) RETURNING id"),
       // A value resent under another (epoch, seq) is already there: keep it once.
       insert_telemetry(db,
-                       "INSERT INTO telemetry (run_id, chip_id, metric_id, step_index, t_s, wall_unix_ms, value) "
+                       "INSERT INTO telemetry_open (run_id, chip_id, metric_id, step_index, t_s, wall_unix_ms, value) "
                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING"),
       upsert_chip_step_result(db,
                               "INSERT INTO chip_steps (run_id, step_index, chip_id, completed, unsupported, ran_s, "
@@ -113,7 +113,8 @@ Writer::Statements::Statements(SQLite::Database& db)
       insert_event(db, "INSERT INTO events (run_id, chip_id, kind, detail_json, unix_ms) VALUES (?1, ?2, ?3, ?4, ?5)"),
       insert_audit_event(db,
                          "INSERT INTO events (run_id, chip_id, kind, detail_json, unix_ms, actor, peer, count) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)") {}
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+      sealer(db) {}
 
 std::int64_t Writer::Statements::chip_id(const std::string& serial, const NewChip& placement) {
   if (const auto cached = chip_ids_.find(serial); cached != chip_ids_.end()) return cached->second;
@@ -182,6 +183,7 @@ std::optional<std::string> Writer::Statements::status_of_run(std::uint64_t run_i
 void Writer::Statements::forget_cached_ids() {
   chip_ids_.clear();
   metric_ids_.clear();
+  sealer.forget();
 }
 
 }  // namespace kiln::store

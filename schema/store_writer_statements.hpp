@@ -10,6 +10,7 @@
 
 #include "schema/store.hpp"
 #include "schema/store_internal.hpp"
+#include "schema/telemetry_sealer.hpp"
 
 namespace kiln::store {
 
@@ -67,7 +68,7 @@ struct Writer::Statements {
   SQLite::Statement claim_batch;
   SQLite::Statement find_metric;
   SQLite::Statement insert_metric;
-  SQLite::Statement insert_telemetry;
+  SQLite::Statement insert_telemetry;  // into telemetry_open, sealed by `sealer`
   SQLite::Statement upsert_chip_step_result;
   SQLite::Statement delete_chip_step_metrics;
   SQLite::Statement insert_chip_step_metric;
@@ -82,6 +83,8 @@ struct Writer::Statements {
   SQLite::Statement set_run_chip_verdict;
   SQLite::Statement insert_event;
   SQLite::Statement insert_audit_event;
+
+  TelemetrySealer sealer;  // open telemetry into compressed chunks
 
  private:
   std::unordered_map<std::string, std::int64_t> chip_ids_;

@@ -14,6 +14,7 @@ packages=(
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libssl-dev
   libhowardhinnant-date-dev tzdata   # schedules: cron in explicit time zones
+  libzstd-dev                   # compressed telemetry chunks (docs/telemetry-storage.md)
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libfuzzer-14-dev
   libopenblas-dev libdnnl-dev

@@ -85,22 +85,22 @@ TEST(IngestResilience, AFullDiskPausesIngestAndLosesNothingOnTheSameConnection) 
   const auto run_id = lab.submit(kPlan);
   // Telemetry is flowing and being committed.
   ASSERT_TRUE(within(30s, [&] { return lab.agent("r01").outbox().acked_through() >= 2; }));
-  std::int64_t rows_before = 0;
+  std::int64_t batches_before = 0;  // batches committed
   {
     FileSizeLimit disk_full(4096);  // any WAL frame write now fails: SQLITE_IOERR / SQLITE_FULL
     SQLite::Database db(lab.db_path().string(), SQLite::OPEN_READONLY);
-    rows_before = db.execAndGet("SELECT count(*) FROM telemetry").getInt64();
+    batches_before = db.execAndGet("SELECT count(*) FROM ingested_batches").getInt64();
     // Batches sent, none acknowledged: they wait with the agent (its window
     // is kDefaultMaxInFlight batches; past it the agent sends no more).
     ASSERT_TRUE(within(60s, [&] { return lab.agent("r01").outbox().unacked_count() >= 5; })) << "commits did not stall";
-    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM telemetry").getInt64(), rows_before) << "nothing commits";
+    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM ingested_batches").getInt64(), batches_before) << "nothing commits";
     EXPECT_TRUE(lab.agent("r01").connected());
   }  // space returns
   const Json run = Json::parse(lab.wait_for_run(run_id));
   EXPECT_EQ(run["status"], "completed") << run.dump(2);
   expect_nothing_lost(lab.db_path(), run_id, 2);
   SQLite::Database db(lab.db_path().string(), SQLite::OPEN_READONLY);
-  EXPECT_GT(db.execAndGet("SELECT count(*) FROM telemetry").getInt64(), rows_before);
+  EXPECT_GT(db.execAndGet("SELECT count(*) FROM ingested_batches").getInt64(), batches_before);
   EXPECT_EQ(db.execAndGet("SELECT count(*) FROM events WHERE kind = 'rack_lost'").getInt(), 0)
       << "the connection stayed up";
   const Json report = Json::parse(lab.query(kiln::v1::Query::REPORT, run_id));

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/progress.hpp"
+#include "schema/store.hpp"
 
 namespace kiln::testing {
 
@@ -177,19 +178,27 @@ nlohmann::json LabFixture::run_report(const std::string& plan_yaml) {
 }
 
 void expect_nothing_lost(const std::filesystem::path& db_path, std::uint64_t run_id, int chips) {
+  // The values stored (sealed in chunks or still open), read as kiln telemetry reads them.
+  std::map<std::pair<std::string, std::uint32_t>, std::int64_t> stored;  // (serial, step) -> values
+  auto reader = store::Reader::open(db_path.string());
+  ASSERT_TRUE(reader) << reader.error().message;
+  ASSERT_TRUE((*reader)->telemetry(run_id, "", "temperature_c", [&](const store::TelemetryRow& row) {
+    ++stored[{row.serial, row.step_index}];
+  }));
   SQLite::Database db(db_path.string(), SQLite::OPEN_READONLY);
   SQLite::Statement q(db,
-                      "SELECT c.serial, m.count, (SELECT count(*) FROM telemetry t WHERE t.run_id = m.run_id AND "
-                      "t.chip_id = m.chip_id AND t.metric_id = m.metric_id AND t.step_index = m.step_index) "
-                      "FROM chip_step_metrics m JOIN chips c ON c.id = m.chip_id JOIN metric_names n ON n.id = "
-                      "m.metric_id WHERE m.run_id = ? AND n.name = 'temperature_c'");
+                      "SELECT c.serial, m.step_index, m.count FROM chip_step_metrics m JOIN chips c ON c.id = "
+                      "m.chip_id JOIN metric_names n ON n.id = m.metric_id WHERE m.run_id = ? AND "
+                      "n.name = 'temperature_c'");
   q.bind(1, static_cast<std::int64_t>(run_id));
   int seen = 0;
   while (q.executeStep()) {
     ++seen;
-    const std::int64_t counted = q.getColumn(1).getInt64();
+    const std::string serial = q.getColumn(0).getString();
+    const auto step = static_cast<std::uint32_t>(q.getColumn(1).getInt64());
+    const std::int64_t counted = q.getColumn(2).getInt64();
     EXPECT_GT(counted, 0);
-    EXPECT_EQ(q.getColumn(2).getInt64(), counted) << q.getColumn(0).getString() << ": rows lost or stored twice";
+    EXPECT_EQ((stored[{serial, step}]), counted) << serial << ": values lost or stored twice";
   }
   EXPECT_EQ(seen, chips);
 }

@@ -39,9 +39,9 @@ TEST(StoreMigrations, CreateTheSchemaInWalModeAndRecordTheirVersion) {
   std::set<std::string> tables;
   SQLite::Statement list(db, "SELECT name FROM sqlite_schema WHERE type = 'table'");
   while (list.executeStep()) tables.insert(list.getColumn(0).getString());
-  for (const char* table :
-       {"schema_migrations", "labs", "racks", "chips", "plans", "runs", "steps", "run_chips", "chip_steps",
-        "chip_step_metrics", "detections", "failures", "events", "metric_names", "telemetry", "ingested_batches"}) {
+  for (const char* table : {"schema_migrations", "labs", "racks", "chips", "plans", "runs", "steps", "run_chips",
+                            "chip_steps", "chip_step_metrics", "detections", "failures", "events", "metric_names",
+                            "telemetry_open", "telemetry_chunks", "telemetry_rollups", "ingested_batches"}) {
     EXPECT_TRUE(tables.count(table)) << "missing table " << table;
   }
   EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");

@@ -1,0 +1,214 @@
+// Sealing open telemetry into compressed chunks (schema/telemetry_sealer.hpp).
+
+#include "schema/telemetry_sealer.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "metrics/catalog.hpp"
+#include "schema/store_internal.hpp"
+
+namespace kiln::store {
+
+using detail::execute;
+using detail::query_int64;
+using detail::real_or_nan;
+using detail::ResetOnExit;
+
+namespace {
+
+std::int64_t to_us(double t_s) { return std::llround(t_s * 1e6); }
+
+// The metric's stored precision as a chunk scale; 0 (exact) for a name the
+// catalog does not know.
+std::uint32_t scale_of(const std::string& name) {
+  const metrics::MetricRef ref = metrics::MetricCatalog::builtin().resolve(name);
+  return ref.def == nullptr ? 0 : chunk::scale_for_precision(ref.def->precision);
+}
+
+void bind_key(SQLite::Statement& statement, std::int64_t run, std::int64_t chip, std::int64_t step) {
+  statement.bind(1, run);
+  statement.bind(2, chip);
+  statement.bind(3, step);
+}
+
+}  // namespace
+
+TelemetrySealer::TelemetrySealer(SQLite::Database& db)
+    : db_(db),
+      select_open_(db,
+                   "SELECT metric_id, t_s, wall_unix_ms, value FROM telemetry_open "
+                   "WHERE run_id = ?1 AND chip_id = ?2 AND step_index = ?3 ORDER BY metric_id, t_s"),
+      delete_open_(db, "DELETE FROM telemetry_open WHERE run_id = ?1 AND chip_id = ?2 AND step_index = ?3"),
+      next_seq_(db,
+                "SELECT coalesce(max(seq) + 1, 0) FROM telemetry_chunks "
+                "WHERE run_id = ?1 AND chip_id = ?2 AND step_index = ?3"),
+      insert_chunk_(db,
+                    "INSERT INTO telemetry_chunks (run_id, chip_id, step_index, seq, first_t_s, last_t_s, samples, "
+                    "sealed_unix_ms, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+      insert_rollup_(db,
+                     "INSERT INTO telemetry_rollups (run_id, chip_id, metric_id, step_index, seq, first_t_s, "
+                     "last_t_s, count, min, avg, max) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+      sealed_until_(
+          db, "SELECT max(last_t_s) FROM telemetry_chunks WHERE run_id = ?1 AND chip_id = ?2 AND step_index = ?3"),
+      chunks_covering_(db,
+                       "SELECT id, data FROM telemetry_chunks WHERE run_id = ?1 AND chip_id = ?2 AND step_index = ?3 "
+                       "AND first_t_s <= ?4 AND last_t_s >= ?4") {}
+
+void TelemetrySealer::forget() {
+  open_values_.clear();
+  sealed_until_of_.clear();
+  decoded_.clear();
+}
+
+void TelemetrySealer::added(std::int64_t run, std::int64_t chip, std::int64_t step, int values) {
+  open_values_[{run, chip, step}] += values;
+}
+
+void TelemetrySealer::seal_full(std::int64_t now_unix_ms) {
+  decoded_.clear();  // chunks decoded for this batch's resends; the next batch reads afresh
+  std::vector<Key> full;
+  for (const auto& [key, values] : open_values_) {
+    if (values >= kSealValues) full.push_back(key);
+  }
+  for (const auto& [run, chip, step] : full) seal(run, chip, step, now_unix_ms);
+}
+
+bool TelemetrySealer::already_sealed(std::int64_t run, std::int64_t chip, std::int64_t step, std::int64_t metric,
+                                     double t_s) {
+  auto [until, inserted] = sealed_until_of_.try_emplace({run, chip, step});
+  if (inserted) {
+    ResetOnExit reset(sealed_until_);
+    bind_key(sealed_until_, run, chip, step);
+    if (sealed_until_.executeStep() && !sealed_until_.getColumn(0).isNull()) {
+      until->second = sealed_until_.getColumn(0).getDouble();
+    }
+  }
+  if (!until->second || t_s > *until->second) return false;  // the usual case: newer than anything sealed
+  const std::int64_t t_us = to_us(t_s);
+  ResetOnExit reset(chunks_covering_);
+  bind_key(chunks_covering_, run, chip, step);
+  chunks_covering_.bind(4, t_s);
+  while (chunks_covering_.executeStep()) {
+    const chunk::Series* series =
+        sealed_series(chunks_covering_.getColumn(0).getInt64(), metric, chunks_covering_.getColumn(1).getString());
+    if (series == nullptr) continue;
+    const auto at = std::lower_bound(series->points.begin(), series->points.end(), t_us,
+                                     [](const chunk::Point& p, std::int64_t t) { return p.t_us < t; });
+    if (at != series->points.end() && at->t_us == t_us) return true;
+  }
+  return false;
+}
+
+const chunk::Series* TelemetrySealer::sealed_series(std::int64_t chunk_id, std::int64_t metric,
+                                                    const std::string& data) {
+  auto found = decoded_.find(chunk_id);
+  if (found == decoded_.end()) {
+    Result<std::vector<chunk::Series>> series = chunk::decode(data);
+    if (!series) detail::fail(ErrorCode::parse, "telemetry chunk {}: {}", chunk_id, series.error().message);
+    found = decoded_.emplace(chunk_id, std::move(*series)).first;
+  }
+  for (const chunk::Series& series : found->second) {
+    if (series.metric_id == metric) return &series;
+  }
+  return nullptr;
+}
+
+void TelemetrySealer::seal(std::int64_t run, std::int64_t chip, std::int64_t step, std::int64_t now_unix_ms) {
+  open_values_.erase({run, chip, step});
+  std::vector<chunk::Series> series;
+  std::map<std::int64_t, std::string> names;  // metric id -> name, for its precision
+  double first_t = std::numeric_limits<double>::infinity(), last_t = -first_t;
+  std::int64_t samples = 0;
+  {
+    ResetOnExit reset(select_open_);
+    bind_key(select_open_, run, chip, step);
+    while (select_open_.executeStep()) {
+      const std::int64_t metric = select_open_.getColumn(0).getInt64();
+      const double t_s = select_open_.getColumn(1).getDouble();
+      if (series.empty() || series.back().metric_id != metric) {
+        series.push_back(chunk::Series{static_cast<std::uint32_t>(metric), 0, {}});
+      }
+      series.back().points.push_back(
+          {to_us(t_s), select_open_.getColumn(2).getInt64(), real_or_nan(select_open_.getColumn(3))});
+      first_t = std::min(first_t, t_s);
+      last_t = std::max(last_t, t_s);
+      ++samples;
+    }
+  }
+  if (samples == 0) return;
+  SQLite::Statement name_of(db_, "SELECT name FROM metric_names WHERE id = ?1");
+  for (chunk::Series& s : series) {
+    name_of.bind(1, static_cast<std::int64_t>(s.metric_id));
+    if (name_of.executeStep()) s.scale = scale_of(name_of.getColumn(0).getString());
+    name_of.reset();
+    for (chunk::Point& p : s.points) p.value = chunk::quantised(p.value, s.scale);
+  }
+  bind_key(next_seq_, run, chip, step);
+  const std::int64_t seq = query_int64(next_seq_).value_or(0);
+  const std::string data = chunk::encode(series);
+  bind_key(insert_chunk_, run, chip, step);
+  insert_chunk_.bind(4, seq);
+  insert_chunk_.bind(5, first_t);
+  insert_chunk_.bind(6, last_t);
+  insert_chunk_.bind(7, samples);
+  insert_chunk_.bind(8, now_unix_ms);
+  insert_chunk_.bind(9, data.data(), static_cast<int>(data.size()));
+  execute(insert_chunk_);
+
+  for (const chunk::Series& s : series) {
+    double min = std::numeric_limits<double>::infinity(), max = -min, sum = 0;
+    std::int64_t count = 0;
+    for (const chunk::Point& p : s.points) {
+      if (std::isnan(p.value)) continue;
+      min = std::min(min, p.value);
+      max = std::max(max, p.value);
+      sum += p.value;
+      ++count;
+    }
+    insert_rollup_.bind(1, run);
+    insert_rollup_.bind(2, chip);
+    insert_rollup_.bind(3, static_cast<std::int64_t>(s.metric_id));
+    insert_rollup_.bind(4, step);
+    insert_rollup_.bind(5, seq);
+    insert_rollup_.bind(6, s.points.front().t_us / 1e6);
+    insert_rollup_.bind(7, s.points.back().t_us / 1e6);
+    insert_rollup_.bind(8, count);
+    if (count > 0) {
+      insert_rollup_.bind(9, min);
+      insert_rollup_.bind(10, sum / static_cast<double>(count));
+      insert_rollup_.bind(11, max);
+    } else {
+      for (int i = 9; i <= 11; ++i) insert_rollup_.bind(i);
+    }
+    execute(insert_rollup_);
+  }
+  bind_key(delete_open_, run, chip, step);
+  execute(delete_open_);
+  auto& until = sealed_until_of_[{run, chip, step}];
+  until = std::max(until.value_or(last_t), last_t);
+}
+
+void TelemetrySealer::seal_run(std::int64_t run, std::int64_t now_unix_ms) {
+  std::vector<std::pair<std::int64_t, std::int64_t>> open;
+  SQLite::Statement list(db_, "SELECT DISTINCT chip_id, step_index FROM telemetry_open WHERE run_id = ?1");
+  list.bind(1, run);
+  while (list.executeStep()) open.emplace_back(list.getColumn(0).getInt64(), list.getColumn(1).getInt64());
+  for (const auto& [chip, step] : open) seal(run, chip, step, now_unix_ms);
+  // The run is over: what is cached about its chip-steps is not needed again.
+  std::erase_if(sealed_until_of_, [&](const auto& entry) { return std::get<0>(entry.first) == run; });
+}
+
+int TelemetrySealer::seal_all(std::int64_t now_unix_ms) {
+  std::vector<Key> open;
+  SQLite::Statement list(db_, "SELECT DISTINCT run_id, chip_id, step_index FROM telemetry_open");
+  while (list.executeStep()) {
+    open.emplace_back(list.getColumn(0).getInt64(), list.getColumn(1).getInt64(), list.getColumn(2).getInt64());
+  }
+  for (const auto& [run, chip, step] : open) seal(run, chip, step, now_unix_ms);
+  return static_cast<int>(open.size());
+}
+
+}  // namespace kiln::store

@@ -1,0 +1,62 @@
+#pragma once
+// Seals a chip-step's open telemetry (table telemetry_open, one row per value)
+// into one compressed chunk and its roll-ups (docs/telemetry-storage.md), and
+// tells ingest whether a resent value is already in a sealed chunk. Runs on
+// the writer's connection inside the writer's transactions. Internal to
+// kiln_store.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <tuple>
+#include <vector>
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include "schema/telemetry_chunk.hpp"
+
+namespace kiln::store {
+
+class TelemetrySealer {
+ public:
+  // A chip-step's open values are sealed once this many have accumulated.
+  static constexpr int kSealValues = 16384;
+
+  explicit TelemetrySealer(SQLite::Database& db);
+
+  // True when the value of (metric, t_s) is already in one of the
+  // chip-step's sealed chunks (a resend after sealing): ingest then skips it.
+  bool already_sealed(std::int64_t run, std::int64_t chip, std::int64_t step, std::int64_t metric, double t_s);
+  // Counts values added to the open buffer; seal_full(), called once a
+  // batch's samples are in, seals the chip-steps that reached kSealValues
+  // and drops the chunks decoded for that batch's resends.
+  void added(std::int64_t run, std::int64_t chip, std::int64_t step, int values);
+  void seal_full(std::int64_t now_unix_ms);
+  // Seals what is open for one chip-step / one run / everything; a chip-step
+  // with nothing open is left alone.
+  void seal(std::int64_t run, std::int64_t chip, std::int64_t step, std::int64_t now_unix_ms);
+  void seal_run(std::int64_t run, std::int64_t now_unix_ms);
+  int seal_all(std::int64_t now_unix_ms);
+  // What is cached may name rows a rollback undid.
+  void forget();
+
+ private:
+  using Key = std::tuple<std::int64_t, std::int64_t, std::int64_t>;  // run, chip, step
+  const chunk::Series* sealed_series(std::int64_t chunk_id, std::int64_t metric, const std::string& data);
+
+  SQLite::Database& db_;
+  SQLite::Statement select_open_;
+  SQLite::Statement delete_open_;
+  SQLite::Statement next_seq_;
+  SQLite::Statement insert_chunk_;
+  SQLite::Statement insert_rollup_;
+  SQLite::Statement sealed_until_;
+  SQLite::Statement chunks_covering_;
+  std::map<Key, int> open_values_;                              // since this writer opened
+  std::map<Key, std::optional<double>> sealed_until_of_;        // the latest last_t_s sealed
+  std::map<std::int64_t, std::vector<chunk::Series>> decoded_;  // chunk id -> series, for resends
+};
+
+}  // namespace kiln::store
