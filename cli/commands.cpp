@@ -231,11 +231,14 @@ int run_abort(const GlobalOptions& global, std::uint64_t run_id) {
 }
 
 int report(const GlobalOptions& global, std::uint64_t run_id, const std::string& format, const std::string& output) {
-  auto body = ask(global, kiln::v1::Query::REPORT, run_id);
-  if (!body) return fail(body.error());
   const reports::ReportFormat* chosen = reports::find_report_format(format);
   if (chosen == nullptr) return fail(make_error(ErrorCode::invalid_argument, "unknown report format {}", format));
-  auto text = chosen->render(*body);
+  auto source = open_read_source(global);
+  if (!source) return fail(source.error());
+  auto body = (*source)->query(make_query(kiln::v1::Query::REPORT, run_id));
+  if (!body) return fail(body.error());
+  const reports::ReportSources sources = report_sources(**source);
+  auto text = reports::render_report(*chosen, body->body(), &sources);
   if (!text) return fail(text.error());
   return emit(*text, output);
 }
