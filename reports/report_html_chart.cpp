@@ -52,8 +52,9 @@ double LinearScale::operator()(double v) const {
 LinearScale value_scale(double lo, double hi, double r0, double r1) {
   if (!std::isfinite(lo) || !std::isfinite(hi)) lo = 0, hi = 1;
   if (lo > hi) std::swap(lo, hi);
+  if (hi == 0 && lo == 0) return {-0.05, 1.05, r0, r1};  // a count that stayed 0: along the bottom, never below
   if (hi == lo) {
-    const double pad = lo == 0 ? 1 : std::abs(lo) * 0.05;
+    const double pad = std::abs(lo) * 0.05;
     return {lo - pad, hi + pad, r0, r1};
   }
   const double pad = (hi - lo) * 0.05;

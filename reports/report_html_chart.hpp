@@ -19,8 +19,8 @@ struct LinearScale {
   double operator()(double v) const;
 };
 
-// The y domain for [lo, hi]: padded by 5% each side, and by ±1 (or ±5% of
-// the value) where lo == hi, so a flat line sits mid-chart.
+// The y domain for [lo, hi]: padded by 5% each side, and by ±5% of the value where lo == hi, so a flat line sits
+// mid-chart; an all-zero series (a counter that counted nothing) sits at the bottom of [0, 1].
 LinearScale value_scale(double lo, double hi, double r0, double r1);
 // Round tick values (1, 2, 5 × 10^k apart) within [lo, hi], at most max_ticks.
 std::vector<double> nice_ticks(double lo, double hi, int max_ticks);

@@ -18,6 +18,7 @@ packages=(
   libopenblas-dev libdnnl-dev
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl1-mesa-dev
   python3 python3-junitparser   # tests: the JUnit report read by a real consumer
+  chromium                      # tests: the HTML report rendered headless (skipped without it)
   prometheus                    # tests: promtool checks kilnd's /metrics
 )
 

@@ -1,60 +1,20 @@
 // System tests: the real binaries (kiln, kilnd, kiln-agent) as a user runs them.
-#include <sys/wait.h>
-
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <random>
-#include <sstream>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include "tests/e2e/system_fixture.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
-
-struct Outcome {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-class System : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::random_device entropy;
-    dir_ = fs::temp_directory_path() / ("kiln-e2e-" + std::to_string(entropy()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
-  Outcome run(const std::string& command) {
-    const fs::path out = dir_ / "stdout", err = dir_ / "stderr";
-    const std::string full = "cd '" + std::string(KILN_SOURCE_DIR) + "' && " + command + " >'" + out.string() +
-                             "' 2>'" + err.string() + "' </dev/null";
-    const int raw = std::system(full.c_str());
-    Outcome o;
-    o.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    o.out = slurp(out);
-    o.err = slurp(err);
-    return o;
-  }
-  std::string bin(const std::string& name) { return std::string(KILN_BIN_DIR) + "/" + name; }
-
-  fs::path dir_;
-};
+using kiln::e2e::Outcome;
+using kiln::e2e::System;
 
 // The README's demo: the fifteen healthy chips pass, the planted one fails
 // with class sdc at exactly its core and processing element.

@@ -114,6 +114,9 @@ TEST(SvgChartScale, MapsTheDomainOntoThePixelsUpwards) {
   EXPECT_NEAR(flat(42), 85, 1e-9);  // a flat line sits mid-chart
   EXPECT_LT(flat.d0, 42);
   EXPECT_GT(flat.d1, 42);
+  const LinearScale zeros = value_scale(0, 0, 150, 20);
+  EXPECT_GT(zeros.d0, -0.1);  // no negative error counts on the axis
+  EXPECT_GE(zeros.d1, 1);
 }
 
 TEST(SvgChartScale, TicksAreRoundAndInside) {
