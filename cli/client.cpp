@@ -101,4 +101,15 @@ Result<std::string> DaemonClient::query(const kiln::v1::Query& query) {
   return ask(query).transform([](kiln::v1::QueryReply reply) { return std::move(*reply.mutable_body()); });
 }
 
+Result<kiln::v1::RunPlan> DaemonClient::plan(std::uint64_t run_id) {
+  kiln::v1::Envelope request;
+  request.mutable_get_plan()->set_run_id(run_id);
+  return call(std::move(request)).and_then([](kiln::v1::Envelope reply) -> Result<kiln::v1::RunPlan> {
+    if (reply.has_error_reply()) return net::error_from(reply.error_reply());
+    if (!reply.has_query_reply() || !reply.query_reply().has_run_plan())
+      return make_error(ErrorCode::protocol, "unexpected reply to GetPlan");
+    return std::move(*reply.mutable_query_reply()->mutable_run_plan());
+  });
+}
+
 }  // namespace kiln::cli

@@ -35,6 +35,8 @@ class DaemonClient {
                                    std::chrono::milliseconds timeout = std::chrono::seconds(60));
   // The body of a Query's text answer (JSON or CSV).
   Result<std::string> query(const kiln::v1::Query& query);
+  // The run's plan as its typed steps and limits (GetPlan).
+  Result<kiln::v1::RunPlan> plan(std::uint64_t run_id);
 
  private:
   class Events;

@@ -20,6 +20,7 @@
 #include "reports/report_formats.hpp"
 #include "reports/report_text.hpp"
 #include "reports/reproduce.hpp"
+#include "reports/telemetry_json.hpp"
 #include "testplans/loader.hpp"
 
 namespace kiln::cli {
@@ -231,17 +232,30 @@ int run_abort(const GlobalOptions& global, std::uint64_t run_id) {
 }
 
 int report(const GlobalOptions& global, std::uint64_t run_id, const std::string& format, const std::string& output) {
-  auto body = ask(global, kiln::v1::Query::REPORT, run_id);
-  if (!body) return fail(body.error());
   const reports::ReportFormat* chosen = reports::find_report_format(format);
   if (chosen == nullptr) return fail(make_error(ErrorCode::invalid_argument, "unknown report format {}", format));
-  auto text = chosen->render(*body);
+  auto source = open_read_source(global);
+  if (!source) return fail(source.error());
+  auto body = (*source)->query(make_query(kiln::v1::Query::REPORT, run_id));
+  if (!body) return fail(body.error());
+  const reports::ReportSources sources = report_sources(**source);
+  auto text = reports::render_report(*chosen, body->body(), &sources);
   if (!text) return fail(text.error());
   return emit(*text, output);
 }
 
 int telemetry(const GlobalOptions& global, std::uint64_t run_id, const std::string& chip, const std::string& metric,
-              const std::string& output) {
+              const std::string& format, const std::string& output) {
+  if (format == "json") {
+    auto source = open_read_source(global);
+    if (!source) return fail(source.error());
+    auto reply =
+        (*source)->query(make_query(kiln::v1::Query::TELEMETRY, run_id, chip, metric, kiln::v1::Query::ANSWER_TYPED));
+    if (!reply) return fail(reply.error());
+    auto plan = (*source)->plan(run_id);
+    if (!plan) return fail(plan.error());
+    return emit(reports::telemetry_json(reply->telemetry(), *plan), output);
+  }
   auto body = ask(global, kiln::v1::Query::TELEMETRY, run_id, chip, metric);
   if (!body) return fail(body.error());
   return emit(*body, output);

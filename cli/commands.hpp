@@ -29,7 +29,7 @@ int run_abort(const GlobalOptions& global, std::uint64_t run_id);
 
 int report(const GlobalOptions& global, std::uint64_t run_id, const std::string& format, const std::string& output);
 int telemetry(const GlobalOptions& global, std::uint64_t run_id, const std::string& chip, const std::string& metric,
-              const std::string& output);
+              const std::string& format, const std::string& output);
 int chips(const GlobalOptions& global, bool json);
 
 struct EventsOptions {

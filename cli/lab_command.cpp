@@ -273,7 +273,10 @@ int run_lab(const LabOptions& given_options) {
   if (!report) return fail(report.error().message);
   const reports::ReportFormat* format = reports::find_report_format(options.report_format);
   if (format == nullptr) return fail("unknown report format " + options.report_format);
-  auto text = format->render(*report);
+  DaemonClient& daemon_client = **client;
+  const reports::ReportSources sources{[&](const kiln::v1::Query& q) { return daemon_client.ask(q); },
+                                       [&](std::uint64_t id) { return daemon_client.plan(id); }};
+  auto text = reports::render_report(*format, *report, &sources);
   if (!text) return fail(text.error().message);
   std::cout << *text;
   std::cerr << fmt::format("kiln lab: run {} {}; database {} (try: kiln --db {} report {} --format json)\n", run_id,

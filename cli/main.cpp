@@ -128,9 +128,13 @@ int main(int argc, char** argv) {
   telemetry_cmd->add_option("id", run_id, "run id")->required();
   telemetry_cmd->add_option("--chip", chip_serial, "only this serial");
   telemetry_cmd->add_option("--metric", metric, "only this metric (e.g. temperature_c)");
-  telemetry_cmd->add_option("--format", telemetry_format, "csv")->check(CLI::IsMember({"csv"}))->capture_default_str();
+  telemetry_cmd
+      ->add_option("--format", telemetry_format,
+                   "csv (a row per sample) or json (an object per series with t_s and values columns)")
+      ->check(CLI::IsMember({"csv", "json"}))
+      ->capture_default_str();
   telemetry_cmd->add_option("-o,--output", output, "write to this file instead of stdout");
-  telemetry_cmd->callback([&] { status = telemetry(global, run_id, chip_serial, metric, output); });
+  telemetry_cmd->callback([&] { status = telemetry(global, run_id, chip_serial, metric, telemetry_format, output); });
 
   // kiln chips | chip SERIAL
   auto* chips_cmd = app.add_subcommand("chips", "inventory: every chip seen, by serial");

@@ -7,6 +7,7 @@
 #include "cli/client.hpp"
 #include "core/endpoint.hpp"
 #include "reports/answer.hpp"
+#include "reports/typed_replies.hpp"
 #include "schema/store.hpp"
 
 namespace kiln::cli {
@@ -18,6 +19,7 @@ class DatabaseSource final : public ReadSource {
       : reader_(std::move(reader)), path_(std::move(path)) {}
 
   Result<kiln::v1::QueryReply> query(const kiln::v1::Query& q) override { return reports::answer_query(*reader_, q); }
+  Result<kiln::v1::RunPlan> plan(std::uint64_t run_id) override { return reports::run_plan(*reader_, run_id); }
   std::string describe() const override { return "database " + path_; }
 
  private:
@@ -30,6 +32,7 @@ class DaemonSource final : public ReadSource {
   DaemonSource(std::unique_ptr<DaemonClient> client, std::string where)
       : client_(std::move(client)), where_(std::move(where)) {}
   Result<kiln::v1::QueryReply> query(const kiln::v1::Query& q) override { return client_->ask(q); }
+  Result<kiln::v1::RunPlan> plan(std::uint64_t run_id) override { return client_->plan(run_id); }
   std::string describe() const override { return "daemon " + where_; }
 
  private:
@@ -48,6 +51,11 @@ std::string daemon_address(const GlobalOptions& options) {
 }
 
 }  // namespace
+
+reports::ReportSources report_sources(ReadSource& source) {
+  return {[&source](const kiln::v1::Query& q) { return source.query(q); },
+          [&source](std::uint64_t run_id) { return source.plan(run_id); }};
+}
 
 Result<std::unique_ptr<DaemonClient>> connect_daemon(const GlobalOptions& options) {
   const std::string address = daemon_address(options);

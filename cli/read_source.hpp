@@ -8,6 +8,7 @@
 
 #include "cli/options.hpp"
 #include "core/result.hpp"
+#include "reports/report_sources.hpp"
 #include "schema/kiln.pb.h"
 
 namespace kiln::cli {
@@ -19,8 +20,13 @@ class ReadSource {
   virtual ~ReadSource() = default;
   // The reply (a text body, or the typed answer the query asked for).
   virtual Result<kiln::v1::QueryReply> query(const kiln::v1::Query& query) = 0;
+  // The run's plan, typed (what GetPlan answers).
+  virtual Result<kiln::v1::RunPlan> plan(std::uint64_t run_id) = 0;
   virtual std::string describe() const = 0;
 };
+
+// What a report format drawing telemetry asks `source` for.
+reports::ReportSources report_sources(ReadSource& source);
 
 // --db FILE → that file. Otherwise the daemon (--daemon, $KILN_DAEMON or the
 // default address); when no daemon answers at the default address and

@@ -5,8 +5,10 @@
 #include <QTimer>
 
 #include <cstdio>
+#include <cstring>
 
 #include "core/endpoint.hpp"
+#include "core/version.hpp"
 #include "gui/app/options.hpp"
 #include "gui/app/screenshot.hpp"
 #include "gui/dashboard.hpp"
@@ -14,6 +16,13 @@
 #include "gui/widgets/main_window.hpp"
 
 int main(int argc, char** argv) {
+  // Before QApplication, which would want a display to print one line.
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--version") == 0) {
+      std::puts(kiln::version_line("kiln-dash").c_str());
+      return 0;
+    }
+  }
   QApplication app(argc, argv);
   QApplication::setOrganizationName(QStringLiteral("kiln"));
   QApplication::setApplicationName(QStringLiteral("kiln-dash"));

@@ -1,6 +1,7 @@
 #include "reports/report_formats.hpp"
 
 #include "reports/report_csv.hpp"
+#include "reports/report_html.hpp"
 #include "reports/report_junit.hpp"
 #include "reports/report_text.hpp"
 
@@ -21,8 +22,17 @@ const std::vector<ReportFormat>& report_formats() {
       {"json", "the JSON report of docs/design.md §6", &as_json},
       {"junit", "JUnit XML for CI: a testsuite per chip, a testcase per step", &render_report_junit},
       {"csv", "a row per chip and step: verdict, reason, failures with their location", &render_report_csv},
+      {"html",
+       "one self-contained page: verdict matrix, failures, failing chips' telemetry charts, shmoo maps, link heatmaps",
+       &render_report_html, &render_report_html_with},
   };
   return formats;
+}
+
+Result<std::string> render_report(const ReportFormat& format, const std::string& report_json,
+                                  const ReportSources* sources) {
+  if (format.render_with != nullptr && sources != nullptr) return format.render_with(report_json, *sources);
+  return format.render(report_json);
 }
 
 std::vector<std::string> report_format_names() {

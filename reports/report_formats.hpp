@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "reports/report_sources.hpp"
 
 namespace kiln::reports {
 
@@ -17,7 +18,14 @@ struct ReportFormat {
   std::string help;
   // The JSON report → this format's text (the JSON format returns it as is).
   Result<std::string> (*render)(const std::string& report_json) = nullptr;
+  // A format that also draws the run's telemetry (html) renders with this
+  // where the caller can answer queries; `render` is its telemetry-less form.
+  Result<std::string> (*render_with)(const std::string& report_json, const ReportSources& sources) = nullptr;
 };
+
+// The format's text: with `sources` where it draws telemetry and they are given.
+Result<std::string> render_report(const ReportFormat& format, const std::string& report_json,
+                                  const ReportSources* sources);
 
 // Every format, the default ("text") first.
 const std::vector<ReportFormat>& report_formats();

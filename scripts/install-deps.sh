@@ -21,6 +21,8 @@ packages=(
   zlib1g-dev                    # CRC32 of the agent spool's records
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl1-mesa-dev
   python3 python3-junitparser   # tests: the JUnit report read by a real consumer
+  chromium                      # tests: the HTML report rendered headless (skipped without it)
+  python3-protobuf              # tests: examples/python/kiln_client.py (protoc comes with protobuf-compiler)
   prometheus                    # tests: promtool checks kilnd's /metrics
 )
 

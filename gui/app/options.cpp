@@ -24,7 +24,7 @@ Result<DashView> parse_view(const QString& text) {
 
 QString usage() {
   return QStringLiteral(
-      "usage: kiln-dash [--daemon HOST:PORT] [--token-file F]\n"
+      "usage: kiln-dash [--daemon HOST:PORT] [--token-file F] | --version | --help\n"
       "                 [--screenshot FILE --view lab|chip:SERIAL|run:ID [--colour 0-4] [--size WxH] [--timeout S]]\n"
       "env: KILN_DAEMON, KILN_TOKEN_FILE\n");
 }
