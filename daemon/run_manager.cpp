@@ -208,6 +208,7 @@ void RunManager::dispatch_phase() {
     // An away rack's chips keep their place: the phase goes to its agent
     // when it registers again (on_rack_registered).
     if (run.away_racks.contains(rack)) continue;
+    if (const ConnectedRack* connected = agents_.find(rack)) run.rack_epochs[rack] = connected->registration.epoch();
     if (!agents_.send(rack, std::move(envelope))) mark_away(rack);
   }
   std::vector<std::string> names;
