@@ -261,8 +261,8 @@ void RunManager::redispatch_rack(const std::string& rack, bool restarted) {
 void RunManager::mark_away(const std::string& rack) {
   Run& run = *active_;
   if (run.lost_racks.contains(rack) || !run.away_racks.insert(rack).second) return;
-  spdlog::warn("run {}: rack {} has no agent; waiting up to {} s for it to register again", run.id, rack,
-               std::chrono::duration_cast<std::chrono::seconds>(rack_return_timeout_).count());
+  spdlog::warn("run {}: rack {} has no agent; waiting up to {:g} s for it to register again", run.id, rack,
+               static_cast<double>(rack_return_timeout_.count()) / 1000.0);
   auto& timer = return_deadlines_[rack];
   if (!timer) timer = std::make_unique<boost::asio::steady_timer>(executor_);
   timer->expires_after(rack_return_timeout_);
@@ -277,11 +277,9 @@ void RunManager::rack_gone(const std::string& rack) {
   Run& run = *active_;
   run.away_racks.erase(rack);
   run.lost_racks.insert(rack);
-  const std::string reason =
-      fmt::format("the agent of rack {} did not register again within {} s", rack,
-                  std::chrono::duration_cast<std::chrono::seconds>(rack_return_timeout_).count());
+  const std::string reason = fmt::format("the agent of rack {} did not register again within {:g} s", rack,
+                                         static_cast<double>(rack_return_timeout_.count()) / 1000.0);
   run.lost_reasons[rack] = reason;
-  run.interruptions.push_back(reason);
   spdlog::warn("run {}: {}; its chips get verdict error", run.id, reason);
   if (std::all_of(run.racks.begin(), run.racks.end(), [&](const auto& r) { return run.lost_racks.contains(r); })) {
     run.give_up_reason = reason;
@@ -548,10 +546,17 @@ void RunManager::finish_run(const std::string& status, const std::string& given_
   for (auto& [rack, timer] : return_deadlines_) timer->cancel();
   Run& run = *active_;
   // How the run got past its interruptions is part of how it ended.
-  std::string reason = given_reason;
+  std::vector<std::string> story;
   if (!run.interruptions.empty()) {
-    const std::string story = fmt::format("interrupted and resumed: {}", fmt::join(run.interruptions, "; "));
-    reason = reason.empty() ? story : fmt::format("{} ({})", reason, story);
+    story.push_back(fmt::format("interrupted and resumed: {}", fmt::join(run.interruptions, "; ")));
+  }
+  for (const auto& [rack, lost] : run.lost_reasons) {
+    if (!run.give_up_reason || lost != *run.give_up_reason) story.push_back(lost);
+  }
+  std::string reason = given_reason;
+  if (!story.empty()) {
+    const std::string told = fmt::format("{}", fmt::join(story, "; "));
+    reason = reason.empty() ? told : fmt::format("{} ({})", reason, told);
   }
   auto verdicts = std::make_shared<std::map<std::string, Verdict>>(run.chip_verdicts);
   const std::uint64_t id = run.id;
