@@ -21,13 +21,15 @@ constexpr double kMaxSampleHz = 1000;
 class PhaseLoop {
  public:
   PhaseLoop(device::Chip& chip, const kiln::v1::PhaseDispatch& dispatch, ChipRunState& state,
-            const ChipPhaseOptions& options, Outbox& outbox, const PhaseCollectives& collectives)
+            const ChipPhaseOptions& options, Outbox& outbox, const PhaseCollectives& collectives,
+            std::vector<kiln::v1::ChipStepResult>* reported)
       : chip_(chip),
         dispatch_(dispatch),
         state_(state),
         options_(options),
         outbox_(outbox),
-        collectives_(collectives) {}
+        collectives_(collectives),
+        reported_results_(reported) {}
 
   void run(const std::stop_token& stop) {
     if (!state_.started || state_.run_id != dispatch_.run_id()) {
@@ -89,7 +91,7 @@ class PhaseLoop {
       result.set_step_index(dispatch_.steps(i).step_index());
       result.set_completed(false);
       result.set_note(note);
-      outbox_.push_result(std::move(result));
+      report(std::move(result));
     }
     runners_.clear();
     reported_.clear();
@@ -144,9 +146,14 @@ class PhaseLoop {
           result.set_note(fmt::format("{}{}sampling paused {:.1f} s in this phase: the agent's outbox was full",
                                       result.note(), result.note().empty() ? "" : "; ", paused_.count() / 1000.0));
         }
-        outbox_.push_result(std::move(result));
+        report(std::move(result));
       }
     }
+  }
+
+  void report(kiln::v1::ChipStepResult result) {
+    if (reported_results_ != nullptr) reported_results_->push_back(result);
+    outbox_.push_result(std::move(result));
   }
 
   device::Chip& chip_;
@@ -155,6 +162,7 @@ class PhaseLoop {
   const ChipPhaseOptions& options_;
   Outbox& outbox_;
   const PhaseCollectives& collectives_;
+  std::vector<kiln::v1::ChipStepResult>* reported_results_;
   std::vector<std::unique_ptr<StepRunner>> runners_;
   std::vector<bool> reported_;
   bool abandoned_ = false;
@@ -181,8 +189,8 @@ double tick_seconds(double sample_hz) {
 
 void run_chip_phase(device::Chip& chip, const kiln::v1::PhaseDispatch& dispatch, ChipRunState& state,
                     const ChipPhaseOptions& options, Outbox& outbox, std::stop_token stop,
-                    const PhaseCollectives& collectives) {
-  PhaseLoop loop(chip, dispatch, state, options, outbox, collectives);
+                    const PhaseCollectives& collectives, std::vector<kiln::v1::ChipStepResult>* reported) {
+  PhaseLoop loop(chip, dispatch, state, options, outbox, collectives, reported);
   try {
     loop.run(stop);
   } catch (const std::exception& e) {

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <stop_token>
 #include <string>
+#include <vector>
 
 #include "agents/outbox.hpp"
 #include "agents/step_runner.hpp"
@@ -45,9 +46,12 @@ struct PhaseCollectives {
 // ChipStepResult per step into `outbox`. Starts a new run on the chip
 // (Chip::start_run) when `state` belongs to another run. Never throws: an
 // exception ends the unfinished steps with completed=false and its message.
+// A copy of every result pushed goes to `reported` when given (the executor
+// keeps them to answer a dispatch of the same phase again, see PhaseExecutor).
 void run_chip_phase(device::Chip& chip, const kiln::v1::PhaseDispatch& dispatch, ChipRunState& state,
                     const ChipPhaseOptions& options, Outbox& outbox, std::stop_token stop,
-                    const PhaseCollectives& collectives = {});
+                    const PhaseCollectives& collectives = {},
+                    std::vector<kiln::v1::ChipStepResult>* reported = nullptr);
 
 // Ticks are 1/sample_hz; a sample rate outside (0, 1000] falls back to 10 Hz.
 double tick_seconds(double sample_hz);

@@ -119,6 +119,7 @@ void PhaseExecutor::start(const kiln::v1::PhaseDispatch& dispatch) {
       reject(dispatch, serial, "aborted: the agent is stopping");
       continue;
     }
+    if (resend_finished(*slot, dispatch)) continue;
     if (running(*slot)) {
       if (slot->run_id == dispatch.run_id() && slot->phase_index == dispatch.phase_index() &&
           slot->repeat_index == dispatch.repeat_index()) {
@@ -142,24 +143,45 @@ void PhaseExecutor::start(const kiln::v1::PhaseDispatch& dispatch) {
     {
       std::lock_guard idle(idle_mutex_);
       slot->running = true;
+      slot->finished.clear();
       generation = ++slot->generation;
     }
     slot->thread =
         std::jthread([this, slot, shared, generation, previous = std::move(previous)](std::stop_token stop) mutable {
           if (previous.joinable()) previous.join();
+          std::vector<kiln::v1::ChipStepResult> reported;
           run_chip_phase(*slot->chip, shared->dispatch, slot->state, options_, outbox_, std::move(stop),
-                         shared->collectives);
+                         shared->collectives, &reported);
           {
             // Only the latest phase of the slot says it is idle: an older
             // one ends while its successor is still to run.
             std::lock_guard idle(idle_mutex_);
-            if (slot->generation == generation) slot->running = false;
+            if (slot->generation == generation) {
+              slot->running = false;
+              slot->finished = std::move(reported);
+            }
           }
           idle_cv_.notify_all();
         });
   }
   spdlog::info("run {} phase {}: {} step(s) started on {} chip(s)", dispatch.run_id(), dispatch.phase_index(),
                dispatch.steps_size(), dispatch.serials_size());
+}
+
+bool PhaseExecutor::resend_finished(const Slot& slot, const kiln::v1::PhaseDispatch& dispatch) {
+  std::vector<kiln::v1::ChipStepResult> again;
+  {
+    std::lock_guard idle(idle_mutex_);
+    if (slot.running || slot.finished.empty() || slot.run_id != dispatch.run_id() ||
+        slot.phase_index != dispatch.phase_index() || slot.repeat_index != dispatch.repeat_index()) {
+      return false;
+    }
+    again = slot.finished;
+  }
+  spdlog::info("{}: run {} phase {} already ran here; its {} result(s) are sent again", slot.chip->identity().serial,
+               dispatch.run_id(), dispatch.phase_index(), again.size());
+  for (auto& result : again) outbox_.push_result(std::move(result));
+  return true;
 }
 
 void PhaseExecutor::abort(std::uint64_t run_id) {

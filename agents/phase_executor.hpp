@@ -42,6 +42,9 @@ class PhaseExecutor {
   PhaseExecutor& operator=(const PhaseExecutor&) = delete;
 
   // After stop_all() a dispatch is answered with completed=false results.
+  // A dispatch of the phase a chip is running goes on as it is; of the phase
+  // it last finished, its results are sent again instead of running it twice
+  // (a restarted daemon dispatches the phase it was in again, docs/design.md).
   void start(const kiln::v1::PhaseDispatch& dispatch);
   // Stops run `run_id` on every chip running it; they report their
   // unfinished steps with completed=false. Does not wait.
@@ -62,7 +65,10 @@ class PhaseExecutor {
     std::uint64_t run_id = 0;
     std::uint32_t phase_index = 0;
     std::uint32_t repeat_index = 0;
-    bool running = false;          // guarded by idle_mutex_
+    bool running = false;  // guarded by idle_mutex_
+    // The results of the phase (run_id, phase_index, repeat_index) once it
+    // finished; guarded by idle_mutex_.
+    std::vector<kiln::v1::ChipStepResult> finished;
     std::uint64_t generation = 0;  // guarded by idle_mutex_: which start() owns `running`
   };
 
@@ -79,6 +85,9 @@ class PhaseExecutor {
   void prepare_collectives(SharedPhase& phase);
   void prepare_vote(SharedPhase& phase);
   bool running(const Slot& slot) const;
+  // True when `slot` already finished this dispatch's phase: its results are
+  // pushed again and the phase is not run a second time.
+  bool resend_finished(const Slot& slot, const kiln::v1::PhaseDispatch& dispatch);
   void reject(const kiln::v1::PhaseDispatch& dispatch, const std::string& serial, const std::string& note);
 
   Outbox& outbox_;

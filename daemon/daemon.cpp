@@ -38,10 +38,6 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
     return make_error(writer.error().code, "cannot open database {}: {}", config.db_path, writer.error().message);
   auto epochs = (*writer)->rack_epochs();
   if (!epochs) return make_error(epochs.error().code, "cannot read {}: {}", config.db_path, epochs.error().message);
-  if (auto failed = (*writer)->fail_unfinished_runs("daemon restarted while the run was active", unix_ms_now());
-      failed && *failed > 0) {
-    spdlog::warn("{} run(s) left unfinished by an earlier daemon marked error", *failed);
-  }
 
   std::unique_ptr<Daemon> daemon(new Daemon(std::move(config)));
   boost::system::error_code ec;
@@ -80,6 +76,14 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
   daemon->hub_ = std::make_unique<Hub>(daemon->io_.get_executor(), daemon->config_.credentials, daemon->config_.db_path,
                                        *daemon->writer_, *daemon->registry_, catalog);
   daemon->hub_->remember_epochs(*epochs);
+  // Runs an earlier daemon left queued or running go on (docs/design.md, "Restarts").
+  daemon->hub_->runs().set_rack_return_timeout(daemon->config_.rack_return_timeout);
+  {
+    auto reader = store::Reader::open(daemon->config_.db_path);
+    if (!reader)
+      return make_error(reader.error().code, "cannot read {}: {}", daemon->config_.db_path, reader.error().message);
+    daemon->hub_->runs().resume(**reader);
+  }
   if (!daemon->config_.metrics_host.empty()) {
     Daemon* self = daemon.get();
     auto metrics = MetricsHttp::listen(daemon->io_, daemon->config_.metrics_host, daemon->config_.metrics_port,
@@ -197,6 +201,7 @@ void Daemon::stop() {
   if (io_thread_.joinable()) {
     std::promise<void> closed;
     asio::post(io_, [this, &closed] {
+      hub_->runs().on_stopping();  // the active run stays resumable: its racks are not lost
       boost::system::error_code ignored;
       acceptor_.close(ignored);
       if (metrics_) metrics_->close();

@@ -4,6 +4,7 @@
 // thread, with one writer thread and a small query pool. Used by kilnd's
 // main and, in-process, by integration tests.
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -56,6 +57,10 @@ struct DaemonConfig {
   // any free port, see metrics_port()); empty host: not served.
   std::string metrics_host;
   std::uint16_t metrics_port = 0;
+  // How long a run waits for a rack's agent that went away (killed,
+  // restarted, or not back yet after a daemon restart) to register again
+  // before its chips are given up (kilnd --rack-return-timeout SECONDS).
+  std::chrono::milliseconds rack_return_timeout{std::chrono::minutes(5)};
   // What plans may name and how metrics are judged; null: the built-in
   // patterns and catalog (tests add toy ones).
   std::shared_ptr<const plan::PatternRegistry> patterns;

@@ -199,6 +199,7 @@ void Hub::on_register(Session& session, kiln::v1::RegisterRack reg) {
     replaced->close("replaced by a new connection of the same rack");
   }
   live_.on_rack_registered(reg);
+  runs_.on_rack_registered(reg);
 }
 
 void Hub::on_agent_message(Session& session, kiln::v1::Envelope& envelope) {

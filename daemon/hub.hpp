@@ -36,6 +36,7 @@ class Hub final : public SessionHandler {
 
   // Stops the query pool; pending queries finish first.
   void stop();
+  RunManager& runs() { return runs_; }
   // An audit event (the daemon's own: connections it turned away).
   void audit(AuditEvent event) { audit_.record(std::move(event)); }
   // Queues the audit events held so far for the writer (on the io thread).

@@ -35,6 +35,12 @@ int main(int argc, char** argv) {
   bool insecure_listen = false;
   app.add_flag("--insecure-listen", insecure_listen,
                "allow a --listen address other than loopback although kilnd has no TLS yet (a network you trust)");
+  double rack_return_timeout_s = 300;
+  app.add_option("--rack-return-timeout", rack_return_timeout_s,
+                 "seconds a run waits for a rack's agent that went away to register again before its chips are "
+                 "given up (verdict error)")
+      ->check(CLI::Range(0.1, 86400.0))
+      ->capture_default_str();
   app.set_version_flag("--version", kiln::version_line("kilnd"));
   CLI11_PARSE(app, argc, argv);
 
@@ -71,6 +77,7 @@ int main(int argc, char** argv) {
     config.listen_port = endpoint->port;
     config.credentials = std::move(credentials).value();
     config.allow_insecure_listen = insecure_listen;
+    config.rack_return_timeout = std::chrono::milliseconds(static_cast<long long>(rack_return_timeout_s * 1000));
     if (!metrics_listen.empty()) {
       auto metrics = kiln::parse_endpoint(metrics_listen, /*allow_any_port=*/true);
       if (!metrics) {

@@ -127,10 +127,18 @@ void RunManager::start_next() {
   active_ = std::move(queue_.front());
   queue_.pop_front();
   const std::uint64_t id = active_->id;
-  record(*active_, "the run's start",
-         [id](store::Writer& w) { return w.set_run_status(id, "running", "", unix_ms_now()); });
+  if (!active_->resumed) {
+    record(*active_, "the run's start",
+           [id](store::Writer& w) { return w.set_run_status(id, "running", "", unix_ms_now()); });
+  }
   load_baselines(*active_);
-  spdlog::info("run {} started", id);
+  if (active_->resumed && active_->phase_pos >= active_->phases.size()) {
+    finish_run("completed", "");  // the earlier daemon recorded every verdict but not the end
+    return;
+  }
+  spdlog::info("run {} {}", id,
+               active_->resumed ? fmt::format("resumed at phase {}/{}", active_->phase_pos + 1, active_->phases.size())
+                                : std::string("started"));
   dispatch_phase();
 }
 
@@ -157,6 +165,25 @@ void RunManager::load_baselines(Run& run) {
       });
 }
 
+kiln::v1::Envelope RunManager::make_dispatch(const Run& run, const std::vector<const plan::FlatStep*>& steps) const {
+  kiln::v1::Envelope envelope;
+  auto* dispatch = envelope.mutable_phase_dispatch();
+  dispatch->set_run_id(run.id);
+  dispatch->set_phase_index(run.phases[run.phase_pos]);
+  dispatch->set_repeat_index(steps.front()->repeat_index);
+  dispatch->set_seed(run.seed);
+  dispatch->set_sample_hz(run.plan->sample_hz);
+  for (const auto* s : steps) {
+    auto* spec = dispatch->add_steps();
+    spec->set_step_index(s->step_index);
+    spec->set_name(s->step->name);
+    spec->set_pattern(s->step->pattern);
+    spec->set_duration_s(s->step->duration.count());
+    plan::write_params(s->step->values, *spec->mutable_params());
+  }
+  return envelope;
+}
+
 void RunManager::dispatch_phase() {
   Run& run = *active_;
   run.expected.clear();
@@ -164,41 +191,25 @@ void RunManager::dispatch_phase() {
   run.phase_progress_s = 0;
   run.phase_samples = 0;
   run.watches.clear();
+  run.earlier_attempts.clear();
+  run.rerun_notes.clear();
   run.phase_starts = run.counters;
   const auto steps = phase_steps(run, run.phase_pos);
 
   std::map<std::string, kiln::v1::Envelope> per_rack;
   for (const auto& chip : run.chips) {
     if (run.lost_racks.contains(chip.rack)) continue;
-    auto& envelope = per_rack[chip.rack];
-    auto* dispatch = envelope.mutable_phase_dispatch();
-    if (dispatch->steps_size() == 0) {
-      dispatch->set_run_id(run.id);
-      dispatch->set_phase_index(run.phases[run.phase_pos]);
-      dispatch->set_repeat_index(steps.front()->repeat_index);
-      dispatch->set_seed(run.seed);
-      dispatch->set_sample_hz(run.plan->sample_hz);
-      for (const auto* s : steps) {
-        auto* spec = dispatch->add_steps();
-        spec->set_step_index(s->step_index);
-        spec->set_name(s->step->name);
-        spec->set_pattern(s->step->pattern);
-        spec->set_duration_s(s->step->duration.count());
-        plan::write_params(s->step->values, *spec->mutable_params());
-      }
-    }
-    dispatch->add_serials(chip.serial);
+    auto [it, fresh] = per_rack.try_emplace(chip.rack);
+    if (fresh) it->second = make_dispatch(run, steps);
+    it->second.mutable_phase_dispatch()->add_serials(chip.serial);
     for (const auto* s : steps) run.expected.insert({chip.serial, s->step_index});
   }
   for (auto& [rack, envelope] : per_rack) {
-    if (!agents_.send(rack, std::move(envelope))) {
-      spdlog::warn("run {}: rack {} is gone; its chips get verdict error", run.id, rack);
-      run.lost_racks.insert(rack);
-      for (auto it = run.expected.begin(); it != run.expected.end();) {
-        const RunChip* chip = find_chip(run, it->first);
-        it = chip != nullptr && chip->rack == rack ? run.expected.erase(it) : std::next(it);
-      }
-    }
+    // An away rack's chips keep their place: the phase goes to its agent
+    // when it registers again (on_rack_registered).
+    if (run.away_racks.contains(rack)) continue;
+    if (const ConnectedRack* connected = agents_.find(rack)) run.rack_epochs[rack] = connected->registration.epoch();
+    if (!agents_.send(rack, std::move(envelope))) mark_away(rack);
   }
   std::vector<std::string> names;
   for (const auto* s : steps) names.push_back(s->step->name);
@@ -209,6 +220,81 @@ void RunManager::dispatch_phase() {
     return;
   }
   arm_deadline();
+}
+
+void RunManager::redispatch_rack(const std::string& rack, bool restarted) {
+  Run& run = *active_;
+  const auto steps = phase_steps(run, run.phase_pos);
+  kiln::v1::Envelope envelope = make_dispatch(run, steps);
+  for (const auto& chip : run.chips) {
+    if (chip.rack != rack) continue;
+    bool owes = false;
+    for (const auto* s : steps) owes = owes || run.expected.contains({chip.serial, s->step_index});
+    if (!owes) continue;
+    envelope.mutable_phase_dispatch()->add_serials(chip.serial);
+    if (!restarted) continue;
+    // A new agent process starts the chip afresh: the step is run again
+    // from its start, and what the first attempt's samples showed is kept.
+    run.counters.erase(chip.serial);
+    run.phase_starts.erase(chip.serial);
+    for (const auto* s : steps) {
+      const auto key = std::make_pair(chip.serial, s->step_index);
+      if (!run.expected.contains(key)) continue;
+      if (auto node = run.watches.extract(key)) {
+        run.earlier_attempts.erase(key);  // a second restart: the latest attempt's samples are the ones kept
+        run.earlier_attempts.insert(std::move(node));
+      }
+      run.rerun_notes[key] = fmt::format("rerun from its start after the agent of rack {} restarted", rack);
+    }
+  }
+  const int serials = envelope.phase_dispatch().serials_size();
+  if (serials == 0) return;  // its chips owe nothing of this phase
+  spdlog::info("run {}: phase {}/{} dispatched again to {} chip(s) of rack {}{}", run.id, run.phase_pos + 1,
+               run.phases.size(), serials, rack, restarted ? " (its agent restarted: rerun)" : "");
+  if (!agents_.send(rack, std::move(envelope))) {
+    mark_away(rack);
+    return;
+  }
+  arm_deadline();
+}
+
+void RunManager::mark_away(const std::string& rack) {
+  Run& run = *active_;
+  if (run.lost_racks.contains(rack) || !run.away_racks.insert(rack).second) return;
+  spdlog::warn("run {}: rack {} has no agent; waiting up to {:g} s for it to register again", run.id, rack,
+               static_cast<double>(rack_return_timeout_.count()) / 1000.0);
+  auto& timer = return_deadlines_[rack];
+  if (!timer) timer = std::make_unique<boost::asio::steady_timer>(executor_);
+  timer->expires_after(rack_return_timeout_);
+  const std::uint64_t id = run.id;
+  timer->async_wait([this, id, rack](const boost::system::error_code& ec) {
+    if (ec || !active_ || active_->id != id || !active_->away_racks.contains(rack)) return;
+    rack_gone(rack);
+  });
+}
+
+void RunManager::rack_gone(const std::string& rack) {
+  Run& run = *active_;
+  run.away_racks.erase(rack);
+  run.lost_racks.insert(rack);
+  const std::string reason = fmt::format("the agent of rack {} did not register again within {:g} s", rack,
+                                         static_cast<double>(rack_return_timeout_.count()) / 1000.0);
+  run.lost_reasons[rack] = reason;
+  spdlog::warn("run {}: {}; its chips get verdict error", run.id, reason);
+  if (std::all_of(run.racks.begin(), run.racks.end(), [&](const auto& r) { return run.lost_racks.contains(r); })) {
+    run.give_up_reason = reason;
+  }
+  bool removed = false;
+  for (auto it = run.expected.begin(); it != run.expected.end();) {
+    const RunChip* chip = find_chip(run, it->first);
+    if (chip != nullptr && chip->rack == rack) {
+      it = run.expected.erase(it);
+      removed = true;
+    } else {
+      ++it;
+    }
+  }
+  if (removed && run.expected.empty()) finish_phase(reason, Verdict::error);
 }
 
 void RunManager::arm_deadline() {
@@ -236,8 +322,9 @@ void RunManager::wait_for_deadline(std::uint64_t id, std::size_t phase) {
     // long as the chips' time still advances, the agents are working, so
     // wait on; give up only on a phase that stopped making progress.
     // Any sample counts: once the fastest chips have finished the phase,
-    // the slower ones still report as they go.
-    if (active_->phase_samples > active_->samples_at_deadline) {
+    // the slower ones still report as they go. A rack waiting for its agent
+    // to come back has its own deadline (mark_away).
+    if (active_->phase_samples > active_->samples_at_deadline || !active_->away_racks.empty()) {
       active_->samples_at_deadline = active_->phase_samples;
       deadline_.expires_after(std::chrono::milliseconds(static_cast<long long>(kDeadlineFloorS * 1000)));
       wait_for_deadline(id, phase);
@@ -290,22 +377,46 @@ void RunManager::on_batch_committed(const std::string& rack, const kiln::v1::Age
 }
 
 void RunManager::on_rack_lost(const std::string& rack) {
-  if (!active_) return;
+  if (!active_ || stopping_) return;
   Run& run = *active_;
   if (std::find(run.racks.begin(), run.racks.end(), rack) == run.racks.end()) return;
-  spdlog::warn("run {}: agent of rack {} lost; its chips get verdict error", run.id, rack);
-  run.lost_racks.insert(rack);
-  bool removed = false;
-  for (auto it = run.expected.begin(); it != run.expected.end();) {
-    const RunChip* chip = find_chip(run, it->first);
-    if (chip != nullptr && chip->rack == rack) {
-      it = run.expected.erase(it);
-      removed = true;
-    } else {
-      ++it;
+  mark_away(rack);
+}
+
+void RunManager::on_rack_registered(const kiln::v1::RegisterRack& registration) {
+  if (!active_ || stopping_) return;
+  Run& run = *active_;
+  const std::string& rack = registration.rack();
+  if (std::find(run.racks.begin(), run.racks.end(), rack) == run.racks.end()) return;
+  if (run.lost_racks.contains(rack)) {
+    spdlog::info("run {}: rack {} registered after the run gave it up; it takes no further part", run.id, rack);
+    return;
+  }
+  for (auto& chip : run.chips) {
+    if (chip.rack != rack) continue;
+    for (const auto& c : registration.chips()) {
+      if (c.serial() == chip.serial) chip.peaks = {c.peaks().begin(), c.peaks().end()};
     }
   }
-  if (removed && run.expected.empty()) finish_phase(fmt::format("agent of rack {} lost", rack), Verdict::error);
+  if (run.away_racks.erase(rack) > 0) {
+    if (auto timer = return_deadlines_.find(rack); timer != return_deadlines_.end()) timer->second->cancel();
+  }
+  std::uint64_t& known = run.rack_epochs[rack];
+  const bool restarted = known != 0 && known != registration.epoch();
+  known = registration.epoch();
+  if (restarted) {
+    run.interruptions.push_back(fmt::format("the agent of rack {} restarted during phase {}/{}; its chips reran it",
+                                            rack, run.phase_pos + 1, run.phases.size()));
+  }
+  redispatch_rack(rack, restarted);
+}
+
+void RunManager::on_stopping() {
+  stopping_ = true;
+  if (active_) {
+    spdlog::info("run {} interrupted at phase {}/{}: kilnd is stopping; it resumes when kilnd starts again",
+                 active_->id, active_->phase_pos + 1, active_->phases.size());
+  }
 }
 
 void RunManager::finish_phase(const std::string& missing_reason, Verdict missing_verdict) {
@@ -335,10 +446,12 @@ void RunManager::finish_phase(const std::string& missing_reason, Verdict missing
       in.result = it == run.results.end() ? nullptr : &it->second;
       in.peers = &peers[chip.sku];
       in.missing_verdict = missing_verdict;
-      in.missing_reason = run.lost_racks.contains(chip.rack)
-                              ? fmt::format("agent of rack {} lost", chip.rack)
+      const auto lost = run.lost_reasons.find(chip.rack);
+      in.missing_reason = lost != run.lost_reasons.end()
+                              ? lost->second
                               : (missing_reason.empty() ? std::string("no result") : missing_reason);
       Judgement j = judge(in);
+      const auto key = std::make_pair(chip.serial, s->step_index);
       if (in.result == nullptr) {
         // No result (agent lost, deadline, abort): what its samples already
         // showed still fails the chip — nothing found is lost.
@@ -352,6 +465,21 @@ void RunManager::finish_phase(const std::string& missing_reason, Verdict missing
             j = std::move(seen);
           }
         }
+      }
+      if (auto first = run.earlier_attempts.find(key);
+          first != run.earlier_attempts.end() && j.verdict != Verdict::fail) {
+        // A rerun does not undo what the interrupted attempt showed.
+        JudgeInput so_far = in;
+        so_far.result = &first->second.partial();
+        so_far.so_far = true;
+        Judgement seen = judge(so_far);
+        if (seen.verdict == Verdict::fail) {
+          seen.reason += " (found before the agent restarted)";
+          j = std::move(seen);
+        }
+      }
+      if (auto note = run.rerun_notes.find(key); note != run.rerun_notes.end()) {
+        j.reason = j.reason.empty() ? note->second : fmt::format("{}; {}", j.reason, note->second);
       }
       auto& chip_verdict = run.chip_verdicts.try_emplace(chip.serial, Verdict::pass).first->second;
       chip_verdict = worst(chip_verdict, j.verdict);
@@ -382,6 +510,9 @@ void RunManager::finish_phase(const std::string& missing_reason, Verdict missing
   if (run.abort_reason) {
     mark_not_run(fmt::format("not run: run aborted: {}", *run.abort_reason), Verdict::inconclusive);
     finish_run("aborted", *run.abort_reason);
+  } else if (run.give_up_reason) {
+    mark_not_run(fmt::format("not run: {}", *run.give_up_reason), Verdict::error);
+    finish_run("error", *run.give_up_reason);
   } else if (run.phase_pos < run.phases.size()) {
     dispatch_phase();
   } else {
@@ -410,9 +541,23 @@ void RunManager::mark_not_run(const std::string& reason, Verdict verdict) {
   });
 }
 
-void RunManager::finish_run(const std::string& status, const std::string& reason) {
+void RunManager::finish_run(const std::string& status, const std::string& given_reason) {
   deadline_.cancel();
+  for (auto& [rack, timer] : return_deadlines_) timer->cancel();
   Run& run = *active_;
+  // How the run got past its interruptions is part of how it ended.
+  std::vector<std::string> story;
+  if (!run.interruptions.empty()) {
+    story.push_back(fmt::format("interrupted and resumed: {}", fmt::join(run.interruptions, "; ")));
+  }
+  for (const auto& [rack, lost] : run.lost_reasons) {
+    if (!run.give_up_reason || lost != *run.give_up_reason) story.push_back(lost);
+  }
+  std::string reason = given_reason;
+  if (!story.empty()) {
+    const std::string told = fmt::format("{}", fmt::join(story, "; "));
+    reason = reason.empty() ? told : fmt::format("{} ({})", reason, told);
+  }
   auto verdicts = std::make_shared<std::map<std::string, Verdict>>(run.chip_verdicts);
   const std::uint64_t id = run.id;
   std::map<std::string, int> counts;
@@ -509,6 +654,7 @@ std::optional<RunProgress> RunManager::progress(std::uint64_t run_id) const {
         RunProgress::Concern{serial, concern.so_far.state == SoFar::State::failed, concern.so_far.reason});
   }
   p.lost_racks.assign(run.lost_racks.begin(), run.lost_racks.end());
+  p.lost_racks.insert(p.lost_racks.end(), run.away_racks.begin(), run.away_racks.end());
   return p;
 }
 

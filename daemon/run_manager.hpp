@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <chrono>
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
@@ -27,6 +29,7 @@
 #include "daemon/step_watch.hpp"
 #include "daemon/verdict.hpp"
 #include "schema/kiln.pb.h"
+#include "schema/store.hpp"
 #include "testplans/pattern_registry.hpp"
 #include "testplans/plan.hpp"
 
@@ -65,7 +68,21 @@ class RunManager {
   std::optional<RunProgress> progress(std::uint64_t run_id) const;
 
   void on_batch_committed(const std::string& rack, const kiln::v1::AgentBatch& batch);
+  // A rack's agent went away: its part of the run waits for it to register
+  // again (on_rack_registered) for rack_return_timeout, then it is lost.
   void on_rack_lost(const std::string& rack);
+  // A rack's agent registered (a new process, or the same one reconnected):
+  // what its chips still owe of the current phase is dispatched to it again.
+  void on_rack_registered(const kiln::v1::RegisterRack& registration);
+
+  // Start-up, before the io thread runs: queues every run an earlier daemon
+  // left queued or running, the running one to resume at its first phase
+  // without verdicts (docs/design.md, "Restarts").
+  void resume(store::Reader& reader);
+  // The daemon is stopping: the active run stays `running` in the database,
+  // to be resumed by the next start, instead of losing its racks.
+  void on_stopping();
+  void set_rack_return_timeout(std::chrono::milliseconds timeout) { rack_return_timeout_ = timeout; }
 
  private:
   struct Run {
@@ -84,6 +101,19 @@ class RunManager {
     std::set<std::pair<std::string, std::uint32_t>> expected;  // (serial, step_index) of the current phase
     std::map<std::pair<std::string, std::uint32_t>, kiln::v1::ChipStepResult> results;
     std::set<std::string> lost_racks;
+    std::map<std::string, std::string> lost_reasons;  // rack → why its chips have no results
+    // Racks whose agent is gone, waiting for it to register again; the epoch
+    // each rack's agent registered last (0: not seen by this daemon yet).
+    std::set<std::string> away_racks;
+    std::map<std::string, std::uint64_t> rack_epochs;
+    // What interrupted this run and how it went on: the end's reason.
+    std::vector<std::string> interruptions;
+    // A chip-step rerun on a restarted agent: its first attempt's samples
+    // (what they showed still fails the chip) and the note for its verdict.
+    std::map<std::pair<std::string, std::uint32_t>, StepWatch> earlier_attempts;
+    std::map<std::pair<std::string, std::uint32_t>, std::string> rerun_notes;
+    bool resumed = false;                       // left running by an earlier daemon
+    std::optional<std::string> give_up_reason;  // every rack is lost: the run ends `error`
     std::map<std::string, Verdict> chip_verdicts;
     // The live view (judge_so_far): each chip's counters as last seen, where
     // this phase's steps started them, a watch over each chip-step's samples,
@@ -110,6 +140,12 @@ class RunManager {
   void start_next();
   void load_baselines(Run& run);
   void dispatch_phase();
+  kiln::v1::Envelope make_dispatch(const Run& run, const std::vector<const plan::FlatStep*>& steps) const;
+  // Sends the current phase to `rack` for its chips still owing results.
+  void redispatch_rack(const std::string& rack, bool restarted);
+  void mark_away(const std::string& rack);
+  void rack_gone(const std::string& rack);
+  Result<std::unique_ptr<Run>> load_unfinished(store::Reader& reader, const store::RunRow& row);
   void finish_phase(const std::string& missing_reason, Verdict missing_verdict);
   void finish_run(const std::string& status, const std::string& reason);
   // Queues a write of `run`; a failed one ends the run `error` with its reason.
@@ -136,6 +172,9 @@ class RunManager {
   std::deque<std::unique_ptr<Run>> queue_;
   std::unique_ptr<Run> active_;
   boost::asio::steady_timer deadline_;
+  std::map<std::string, std::unique_ptr<boost::asio::steady_timer>> return_deadlines_;  // per away rack
+  std::chrono::milliseconds rack_return_timeout_{std::chrono::minutes(5)};
+  bool stopping_ = false;
 };
 
 }  // namespace kiln::daemon

@@ -1,10 +1,12 @@
 #include "agents/phase_executor.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <future>
 #include <mutex>
 
+#include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
 #include "agent_test_util.hpp"
@@ -86,6 +88,43 @@ TEST(PhaseExecutorTest, StartReturnsWhileTheReplacedPhaseIsStillBusyInATick) {
   ASSERT_NE(new_result, nullptr);
   EXPECT_FALSE(old_result->completed());
   EXPECT_TRUE(new_result->completed()) << new_result->note();
+}
+
+// A restarted daemon dispatches the phase it was in again: a chip that
+// finished it sends the same results again and does not run it twice; a
+// chip still running it goes on (design §5a).
+TEST(PhaseExecutorTest, ADispatchOfAFinishedPhaseSendsItsResultsAgainWithoutRunningIt) {
+  Outbox outbox("r-test", 1);
+  auto chip = std::make_unique<FakeChip>("F-00");
+  std::atomic<int> slices = 0;
+  chip->after_slice = [&slices](FakeChip&) { ++slices; };
+  std::vector<std::unique_ptr<device::Chip>> chips;
+  chips.push_back(std::move(chip));
+  ChipPhaseOptions options;
+  options.time_scale = 0;
+  PhaseExecutor executor(std::move(chips), outbox, options);
+
+  const auto dispatch = phase(7, {step(0, "gemm", 0.5, gemm_params())}, {"F-00"});
+  executor.start(dispatch);
+  ASSERT_TRUE(executor.wait_idle(30s));
+  const auto first = testing::drain(outbox);
+  ASSERT_EQ(first.results.size(), 1u);
+  const int ran = slices;
+  ASSERT_GT(ran, 0);
+
+  executor.start(dispatch);
+  EXPECT_FALSE(executor.busy());
+  const auto again = testing::drain(outbox);
+  ASSERT_EQ(again.results.size(), 1u);
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(again.results[0], first.results[0]))
+      << again.results[0].DebugString();
+  EXPECT_TRUE(again.samples.empty());
+  EXPECT_EQ(slices, ran) << "the phase ran a second time";
+
+  // Another phase of the run is run as usual.
+  executor.start(phase(7, {step(1, "gemm", 0.5, gemm_params())}, {"F-00"}, 10, 1));
+  ASSERT_TRUE(executor.wait_idle(30s));
+  EXPECT_GT(slices, ran);
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 #pragma once
-// What the system tests share: a scratch directory per test and the real
-// binaries run as a shell user runs them, with their exit status, stdout and
-// stderr.
+// What the system tests share: a scratch directory per test, the real
+// binaries (kiln, kilnd, kiln-agent) run as a shell user runs them, with
+// their exit status, stdout and stderr, and what the demo lab's smoke run
+// must decide.
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -12,10 +13,12 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace kiln::e2e {
 
 namespace fs = std::filesystem;
+using Json = nlohmann::json;
 
 struct Outcome {
   int status = -1;
@@ -57,5 +60,29 @@ class System : public ::testing::Test {
 
   fs::path dir_;
 };
+
+// The demo lab's smoke verdicts: the fifteen healthy chips pass, TRN-0205
+// fails with class sdc at exactly its core and processing element.
+inline void expect_demo_verdicts(const Json& chips) {
+  ASSERT_EQ(chips.size(), 16u);
+  int passed = 0;
+  for (const auto& chip : chips) {
+    if (chip["serial"] == "TRN-0205") {
+      EXPECT_EQ(chip["verdict"], "fail");
+      ASSERT_FALSE(chip["failures"].empty()) << chip.dump(2);
+      for (const auto& f : chip["failures"]) {
+        EXPECT_EQ(f["class"], "sdc");
+        EXPECT_EQ(f["core"], 1);
+        EXPECT_EQ(f["pe"], Json::array({12, 40}));
+        EXPECT_EQ(f["bit"], 22);
+        EXPECT_EQ(f["step"], "gemm-bf16");
+      }
+    } else {
+      EXPECT_EQ(chip["verdict"], "pass") << chip.dump(2);
+      passed += chip["verdict"] == "pass";
+    }
+  }
+  EXPECT_EQ(passed, 15);
+}
 
 }  // namespace kiln::e2e

@@ -70,7 +70,12 @@ class LiveFeedTest : public ::testing::Test {
     c.max_hz = hz;
     return c;
   }
-  testing::LabFixture fixture_;
+  // A lost agent is given up soon: the run ends instead of waiting for it.
+  testing::LabFixture fixture_{[] {
+    testing::LabExtensions extensions;
+    extensions.rack_return_timeout = std::chrono::milliseconds(300);
+    return extensions;
+  }()};
 };
 
 TEST_F(LiveFeedTest, SnapshotThenLiveChipsProgressVerdictsAndFailureAlarms) {

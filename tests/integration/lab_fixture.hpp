@@ -32,6 +32,8 @@ struct LabExtensions {
   std::shared_ptr<const agent::PatternFactory> pattern_factory;
   std::shared_ptr<const metrics::MetricCatalog> metrics;
   bool serve_metrics = false;  // the daemon serves /metrics on a free loopback port
+  // How long a run waits for a rack's agent that went away (DaemonConfig).
+  std::chrono::milliseconds rack_return_timeout{std::chrono::minutes(5)};
 };
 
 class LabFixture {

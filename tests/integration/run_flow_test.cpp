@@ -138,8 +138,12 @@ TEST(RunFlow, AVerdictTheDatabaseRefusesEndsTheRunErrorWithTheReason) {
   EXPECT_NE(reason.find("verdicts refused by the test"), std::string::npos) << reason;
 }
 
-TEST(RunFlow, AgentLostMidRunGivesItsChipsErrorAndTheRunCompletes) {
-  LabFixture lab;
+// An agent that goes and does not come back within the return deadline:
+// the run goes on without its rack, whose chips get error with the reason.
+TEST(RunFlow, AgentThatDoesNotComeBackIsGivenUpAtTheReturnDeadline) {
+  LabExtensions extensions;
+  extensions.rack_return_timeout = 300ms;
+  LabFixture lab(extensions);
   lab.start(kLab);
   lab.wait_for_racks(2);
   const auto run_id = lab.submit(kPlan);
@@ -152,6 +156,9 @@ TEST(RunFlow, AgentLostMidRunGivesItsChipsErrorAndTheRunCompletes) {
   lab.stop_agent("r02");
   const Json run = Json::parse(lab.wait_for_run(run_id));
   EXPECT_EQ(run["status"], "completed");
+  EXPECT_NE(run.value("reason", "").find("the agent of rack r02 did not register again within 0.3 s"),
+            std::string::npos)
+      << run.dump(2);
   const Json report = Json::parse(lab.query(kiln::v1::Query::REPORT, run_id));
   for (const auto& chip : report["chips"]) {
     if (chip["rack"] == "r02") {
@@ -160,6 +167,22 @@ TEST(RunFlow, AgentLostMidRunGivesItsChipsErrorAndTheRunCompletes) {
       EXPECT_EQ(chip["verdict"], "pass") << chip.dump(2);
     }
   }
+}
+
+// Every rack of a run gone for good: the run ends `error` with the reason,
+// instead of waiting for ever.
+TEST(RunFlow, RunWhoseRacksNeverComeBackEndsWithAReason) {
+  LabExtensions extensions;
+  extensions.rack_return_timeout = 300ms;
+  LabFixture lab(extensions);
+  lab.start(kLab);
+  lab.wait_for_racks(2);
+  const auto run_id = lab.submit(kPlan);
+  lab.stop_agent("r01");
+  lab.stop_agent("r02");
+  const Json run = Json::parse(lab.wait_for_run(run_id));
+  EXPECT_EQ(run["status"], "error") << run.dump(2);
+  EXPECT_NE(run.value("reason", "").find("did not register again within 0.3 s"), std::string::npos) << run.dump(2);
 }
 
 TEST(RunFlow, WrongCredentialIsRefusedAndNothingIsWritten) {
