@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   app.add_option("--token-file", global.token_file, "file holding the daemon's shared secret")
       ->envname("KILN_TOKEN_FILE");
   app.add_option("--db", global.db, "read this database file directly instead of asking a daemon");
-  net::add_tls_client_flags(app, global.tls);
+  kiln::net::add_tls_client_flags(app, global.tls);
 
   int status = 0;
 

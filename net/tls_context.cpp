@@ -4,6 +4,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/error.hpp>
@@ -42,6 +43,10 @@ Status load_identity(ssl::context& context, const std::string& cert_option, cons
     return make_error(ErrorCode::invalid_argument, "{} {}: not a PEM certificate ({})", cert_option, cert,
                       reason_of(ec));
   context.use_private_key_file(key, ssl::context::pem, ec);
+  if (ec && ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH) {
+    return make_error(ErrorCode::invalid_argument, "{} {} is not the key of the certificate {} {}", key_option, key,
+                      cert_option, cert);
+  }
   if (ec)
     return make_error(ErrorCode::invalid_argument, "{} {}: not a PEM private key ({})", key_option, key, reason_of(ec));
   if (SSL_CTX_check_private_key(context.native_handle()) != 1) {
