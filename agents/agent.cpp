@@ -117,6 +117,7 @@ Agent::Agent(AgentConfig config, std::vector<std::unique_ptr<device::Chip>> chip
   link.port = config_.port;
   link.rack = config_.rack;
   link.credential = config_.credential;
+  link.tls = config_.tls;
   link.flush_interval = config_.flush_interval;
   kiln::v1::RegisterRack registration = make_registration(config_.lab, rack, executor_->chips(), epoch_, rack_peaks);
   // With a spool its key, the same for all its epochs: kilnd then takes

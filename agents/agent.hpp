@@ -18,6 +18,7 @@
 #include "device/collective.hpp"
 #include "device/lab.hpp"
 #include "device/sku.hpp"
+#include "net/tls_options.hpp"
 
 namespace kiln::plan {
 class PatternRegistry;
@@ -32,6 +33,7 @@ struct AgentConfig {
   std::string host;
   std::uint16_t port = 0;
   std::string credential;
+  net::TlsClientOptions tls;  // TLS to kilnd when tls.ca_file is set
   device::Lab lab;
   device::SkuCatalog catalog;
   std::chrono::milliseconds flush_interval{200};

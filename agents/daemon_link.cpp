@@ -22,6 +22,7 @@ net::LinkOptions link_options(const LinkConfig& config) {
   net::LinkOptions options;
   options.endpoint = Endpoint{config.host, config.port};
   options.hello = net::ClientHello{kiln::v1::ROLE_AGENT, config.rack, config.credential};
+  options.tls = config.tls;
   options.deadlines = net::Deadlines{config.handshake_timeout, config.heartbeat_interval, config.silence_timeout};
   options.reconnect = net::BackoffPolicy{config.initial_backoff, config.max_backoff};
   options.tick = config.flush_interval;

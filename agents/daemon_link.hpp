@@ -26,6 +26,7 @@
 #include <string>
 
 #include "agents/outbox.hpp"
+#include "net/tls_options.hpp"
 #include "schema/kiln.pb.h"
 
 namespace kiln::agent {
@@ -35,6 +36,7 @@ struct LinkConfig {
   std::uint16_t port = 7450;
   std::string rack;
   std::string credential;
+  net::TlsClientOptions tls;
   std::chrono::milliseconds flush_interval{200};
   std::chrono::milliseconds heartbeat_interval{2000};
   std::chrono::milliseconds initial_backoff{250};

@@ -17,6 +17,8 @@
 #include "device/lab.hpp"
 #include "device/sku.hpp"
 #include "device/sku_search.hpp"
+#include "net/link.hpp"
+#include "net/tls_flags.hpp"
 
 namespace {
 
@@ -46,6 +48,8 @@ int main(int argc, char** argv) {
                  "Spool size cap; when it is reached sampling pauses until the daemon acknowledges")
       ->capture_default_str();
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+  kiln::net::TlsClientOptions tls;
+  kiln::net::add_tls_client_flags(app, tls);
   app.set_version_flag("--version", kiln::version_line("kiln-agent"));
   try {
     app.parse(argc, argv);
@@ -61,6 +65,7 @@ int main(int argc, char** argv) {
   }
   auto address = kiln::parse_endpoint(daemon);
   if (!address) return fail(address.error().message);
+  if (auto usable = kiln::net::check_tls(tls); !usable) return fail(usable.error().message);
   auto token = kiln::read_token_file(token_file);
   if (!token) return fail(token.error().message);
   auto found_skus = kiln::device::find_sku_directory(
@@ -98,6 +103,7 @@ int main(int argc, char** argv) {
   config.host = address->host;
   config.port = address->port;
   config.credential = *token;
+  config.tls = tls;
   config.lab = std::move(lab).value();
   config.catalog = std::move(catalog).value();
   config.spool = spool_options;

@@ -49,11 +49,14 @@ DaemonClient::~DaemonClient() {
 }
 
 Result<std::unique_ptr<DaemonClient>> DaemonClient::connect(const Endpoint& endpoint, const std::string& credential,
+                                                            const net::TlsClientOptions& tls,
                                                             std::chrono::milliseconds timeout) {
+  KILN_TRY(net::check_tls(tls));
   std::unique_ptr<DaemonClient> client(new DaemonClient(fmt::format("{}:{}", endpoint.host, endpoint.port)));
   net::LinkOptions options;
   options.endpoint = endpoint;
   options.hello = net::ClientHello{kiln::v1::ROLE_CLIENT, "kiln-cli", credential};
+  options.tls = tls;
   options.deadlines.handshake = timeout;
   options.deadlines.silence = std::chrono::milliseconds(0);  // each call has its own deadline
   options.reconnect = std::nullopt;
@@ -66,6 +69,9 @@ Result<std::unique_ptr<DaemonClient>> DaemonClient::connect(const Endpoint& endp
   if (outcome->state == net::LinkState::up) return client;
   switch (outcome->code) {
     case ErrorCode::auth:
+      if (client->events_->refusal().empty()) {  // TLS: a certificate, a CA
+        return make_error(ErrorCode::auth, "daemon at {}: {}", client->where_, outcome->detail);
+      }
       return make_error(ErrorCode::auth, "daemon at {} refused us: {}", client->where_, client->events_->refusal());
     case ErrorCode::protocol:
       return make_error(ErrorCode::protocol, "daemon at {} did not answer Hello with Welcome: {}", client->where_,

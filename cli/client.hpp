@@ -10,6 +10,7 @@
 
 #include "core/endpoint.hpp"
 #include "core/result.hpp"
+#include "net/tls_options.hpp"
 #include "schema/kiln.pb.h"
 
 namespace kiln::net {
@@ -20,7 +21,9 @@ namespace kiln::cli {
 
 class DaemonClient {
  public:
+  // TLS when tls.ca_file is set.
   static Result<std::unique_ptr<DaemonClient>> connect(const Endpoint& endpoint, const std::string& credential,
+                                                       const net::TlsClientOptions& tls = {},
                                                        std::chrono::milliseconds timeout = std::chrono::seconds(5));
   ~DaemonClient();
   DaemonClient(const DaemonClient&) = delete;

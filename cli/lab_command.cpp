@@ -19,6 +19,7 @@
 #include "core/units.hpp"
 #include "device/lab.hpp"
 #include "device/sku_search.hpp"
+#include "net/tls_options.hpp"
 #include "reports/report_formats.hpp"
 #include "reports/reproduce.hpp"
 #include "reports/run_status.hpp"
@@ -80,6 +81,33 @@ struct LabProcesses {
 int fail(const std::string& message) {
   std::cerr << "kiln lab: " << message << "\n";
   return 1;
+}
+
+// kilnd --init-tls DIR, waited for: the lab's private CA and certificates.
+Result<net::TlsFiles> init_lab_tls(const fs::path& bin, const fs::path& dir, const std::string& log_path) {
+  auto init = ChildProcess::spawn((bin / "kilnd").string(), {"--init-tls", dir.string()}, log_path);
+  if (!init) return init.error();
+  for (auto waited = 0ms;; waited += 20ms) {
+    if (auto status = init->poll()) {
+      if (*status != 0) {
+        return make_error(ErrorCode::internal, "kilnd --init-tls {} exited with status {}; see {}", dir.string(),
+                          *status, log_path);
+      }
+      return net::lab_tls_paths(dir.string());
+    }
+    if (waited > 15s) {
+      init->stop(1s);
+      return make_error(ErrorCode::unavailable, "kilnd --init-tls did not finish within 15 s");
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
+// The TLS options of one lab process, as command-line arguments.
+void add_client_tls_args(std::vector<std::string>& args, const net::TlsClientOptions& tls) {
+  if (!tls.enabled()) return;
+  args.insert(args.end(), {"--tls-ca", tls.ca_file});
+  if (!tls.cert_file.empty()) args.insert(args.end(), {"--tls-cert", tls.cert_file, "--tls-key", tls.key_file});
 }
 
 // A relative lab or plan path that is not under the current directory is
@@ -145,13 +173,22 @@ int run_lab(const LabOptions& given_options) {
   auto credentials = write_lab_credentials(processes.temp_dir, rack_ids);
   if (!credentials) return fail(credentials.error().message);
   const std::string port_path = (processes.temp_dir / "port").string();
+  const fs::path bin = own_directory();
+  net::TlsClientOptions client_tls;  // what every client of this lab's kilnd gives
+  std::vector<std::string> daemon_args = {
+      "--db",        db_path.string(), "--listen",    "127.0.0.1:0", "--credentials", credentials->credentials_file,
+      "--port-file", port_path,        "--log-level", "info"};
+  if (!options.plaintext) {
+    auto tls = init_lab_tls(bin, processes.temp_dir / "tls", log_path);
+    if (!tls) return fail(tls.error().message);
+    const net::TlsServerOptions server = tls->server(/*mutual=*/true);
+    daemon_args.insert(daemon_args.end(), {"--tls-cert", server.cert_file, "--tls-key", server.key_file,
+                                           "--tls-client-ca", server.client_ca_file});
+    client_tls = tls->client(/*mutual=*/true);
+  }
 
   // 2. The daemon, on a free loopback port it reports back.
-  const fs::path bin = own_directory();
-  auto daemon = ChildProcess::spawn((bin / "kilnd").string(),
-                                    {"--db", db_path.string(), "--listen", "127.0.0.1:0", "--credentials",
-                                     credentials->credentials_file, "--port-file", port_path, "--log-level", "info"},
-                                    log_path);
+  auto daemon = ChildProcess::spawn((bin / "kilnd").string(), daemon_args, log_path);
   if (!daemon) return fail(daemon.error().message);
   processes.daemon.emplace(std::move(*daemon));
   std::uint16_t port = 0;
@@ -171,16 +208,16 @@ int run_lab(const LabOptions& given_options) {
   // private (0700) state directory.
   for (const auto& rack : lab->racks) {
     const std::string spool = (processes.temp_dir / ("spool-" + rack.id)).string();
-    auto agent = ChildProcess::spawn(
-        (bin / "kiln-agent").string(),
-        {"--rack", rack.id, "--daemon", address, "--token-file", credentials->rack_tokens.at(rack.id), "--lab",
-         lab_path.string(), "--skus", skus, "--spool", spool},
-        log_path);
+    std::vector<std::string> args = {"--rack", rack.id, "--daemon", address, "--token-file",
+                                     credentials->rack_tokens.at(rack.id), "--lab", lab_path.string(), "--skus", skus,
+                                     "--spool", spool};
+    add_client_tls_args(args, client_tls);
+    auto agent = ChildProcess::spawn((bin / "kiln-agent").string(), args, log_path);
     if (!agent) return fail(agent.error().message);
     processes.agents.push_back(std::move(*agent));
   }
 
-  auto client = DaemonClient::connect(Endpoint{"127.0.0.1", port}, credentials->admin_secret);
+  auto client = DaemonClient::connect(Endpoint{"127.0.0.1", port}, credentials->admin_secret, client_tls);
   if (!client) return fail(client.error().message);
   kiln::v1::Query racks_query;
   racks_query.set_kind(kiln::v1::Query::RACKS);
@@ -216,8 +253,9 @@ int run_lab(const LabOptions& given_options) {
   }
   const std::uint64_t run_id = reply.run_id();
   if (options.gui) {
-    auto dash = ChildProcess::spawn(dash_path.string(), {"--daemon", address, "--token-file", credentials->admin_token},
-                                    log_path);
+    std::vector<std::string> args = {"--daemon", address, "--token-file", credentials->admin_token};
+    add_client_tls_args(args, client_tls);
+    auto dash = ChildProcess::spawn(dash_path.string(), args, log_path);
     if (!dash) return fail(dash.error().message);
     processes.dashboard.emplace(std::move(*dash));
     std::cerr << "kiln lab: dashboard opened (kiln-dash --daemon " << address << ")\n";

@@ -2,7 +2,9 @@
 // `kiln lab`: the whole lab on one machine. Starts kilnd and one kiln-agent
 // per rack of the lab file as child processes on loopback, runs a plan with
 // progress, prints the verdict table, stops the children and leaves the
-// database for later `kiln report`.
+// database for later `kiln report`. Every connection is mutual TLS: kilnd
+// --init-tls writes the lab's CA and certificates into its temporary
+// directory first (kiln itself generates no keys).
 
 #include <cstdint>
 #include <optional>
@@ -19,6 +21,9 @@ struct LabOptions {
   std::string skus;  // default: <lab dir>/../skus
   std::optional<std::uint64_t> seed;
   bool gui = false;
+  // Plain TCP between the lab's processes instead of mutual TLS (kiln lab
+  // --plaintext: to compare, or to watch the wire).
+  bool plaintext = false;
   std::string report_format = "text";  // a name of reports::report_formats()
   reports::FailOn fail_on = reports::kDefaultFailOn;
 };

@@ -7,6 +7,7 @@
 #include "cli/lab_command.hpp"
 #include "core/log.hpp"
 #include "core/version.hpp"
+#include "net/tls_flags.hpp"
 #include "reports/fail_on.hpp"
 #include "reports/report_formats.hpp"
 
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
   app.add_option("--token-file", global.token_file, "file holding the daemon's shared secret")
       ->envname("KILN_TOKEN_FILE");
   app.add_option("--db", global.db, "read this database file directly instead of asking a daemon");
+  kiln::net::add_tls_client_flags(app, global.tls);
 
   int status = 0;
 
@@ -56,6 +58,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember(kiln::reports::report_format_names()))
       ->capture_default_str();
   lab_cmd->add_flag("--gui", lab.gui, "open the dashboard on the lab");
+  lab_cmd->add_flag("--plaintext", lab.plaintext, "plain TCP between the lab's processes instead of mutual TLS");
   std::string lab_fail_on = reports::to_string(reports::kDefaultFailOn);
   lab_cmd->add_option("--fail-on", lab_fail_on, kFailOnHelp)
       ->check(CLI::IsMember(reports::fail_on_names()))

@@ -66,7 +66,7 @@ Result<std::unique_ptr<DaemonClient>> connect_daemon(const GlobalOptions& option
                       "talking to the daemon at {} needs its token: --token-file F or KILN_TOKEN_FILE", address);
   }
   KILN_TRY_ASSIGN(const std::string token, read_token_file(options.token_file));
-  return DaemonClient::connect(*endpoint, token);
+  return DaemonClient::connect(*endpoint, token, options.tls);
 }
 
 Result<std::unique_ptr<ReadSource>> open_read_source(const GlobalOptions& options) {

@@ -39,19 +39,26 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
   auto epochs = (*writer)->rack_epochs();
   if (!epochs) return make_error(epochs.error().code, "cannot read {}: {}", config.db_path, epochs.error().message);
 
+  auto tls = net::make_server_tls(config.tls);
+  if (!tls) return tls.error();
   std::unique_ptr<Daemon> daemon(new Daemon(std::move(config)));
+  daemon->tls_ = std::move(tls).value();
   boost::system::error_code ec;
   const std::string& host = daemon->config_.listen_host;
   auto address = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
   if (ec) return make_error(ErrorCode::invalid_argument, "bad listen address '{}': {}", host, ec.message());
-  if (!address.is_loopback() && !daemon->config_.allow_insecure_listen) {
+  if (!address.is_loopback() && !daemon->tls_ && !daemon->config_.allow_insecure_listen) {
     return make_error(ErrorCode::invalid_argument,
-                      "listening on {} would expose the token and every result unencrypted (kilnd has no TLS "
-                      "yet): listen on 127.0.0.1 or ::1, or pass --insecure-listen on a network you trust",
+                      "listening on {} without TLS would expose the token and every result unencrypted: give "
+                      "--tls-cert and --tls-key, listen on 127.0.0.1 or ::1, or pass --allow-plaintext on a "
+                      "network you trust",
                       host);
   }
-  if (!address.is_loopback()) {
-    spdlog::warn("listening on {} without TLS: the token and every result cross the network unencrypted", host);
+  if (!address.is_loopback() && !daemon->tls_) {
+    spdlog::warn(
+        "PLAINTEXT: listening on {} without TLS (--allow-plaintext): the token and every result cross "
+        "the network unencrypted",
+        host);
   }
   asio::ip::tcp::endpoint endpoint(address, daemon->config_.listen_port);
   daemon->acceptor_.open(endpoint.protocol(), ec);
@@ -133,7 +140,11 @@ void Daemon::start() {
       }
     }
   });
-  spdlog::info("kilnd listening on {}:{} (database {})", config_.listen_host, port_, config_.db_path);
+  spdlog::info("kilnd listening on {}:{} ({}; database {})", config_.listen_host, port_,
+               !tls_                  ? "plaintext"
+               : config_.tls.mutual() ? "TLS, client certificates required"
+                                      : "TLS",
+               config_.db_path);
 }
 
 bool Daemon::room_for_another() {
@@ -189,7 +200,7 @@ asio::awaitable<void> Daemon::accept_loop() {
       continue;
     }
     socket.set_option(asio::ip::tcp::no_delay(true), ec);
-    auto session = std::make_shared<Session>(std::move(socket), *hub_, next_session_id_++, config_.timeouts);
+    auto session = std::make_shared<Session>(std::move(socket), *hub_, next_session_id_++, config_.timeouts, tls_);
     sessions_[session->id()] = session;
     session->start();
   }

@@ -20,6 +20,7 @@
 #include "core/result.hpp"
 #include "daemon/credentials.hpp"
 #include "daemon/session.hpp"
+#include "net/tls_context.hpp"
 
 namespace kiln::plan {
 class PatternRegistry;
@@ -49,9 +50,13 @@ struct DaemonConfig {
   CredentialBook credentials;
   SessionTimeouts timeouts;
   SessionLimits limits;
-  // Connections are not encrypted yet (no TLS): a listen address other than
-  // loopback is refused unless this is set (kilnd --insecure-listen), since
-  // anyone on the path would read the secrets and every result.
+  // TLS on every connection when tls.cert_file is set; mutual TLS (a client
+  // certificate from every peer) when tls.client_ca_file is too.
+  net::TlsServerOptions tls;
+  // Without TLS a listen address other than loopback is refused unless this
+  // is set (kilnd --allow-plaintext), since anyone on the path would read
+  // the secrets and every result. It also lets /metrics (plain HTTP) listen
+  // off loopback.
   bool allow_insecure_listen = false;
   // kilnd --metrics HOST:PORT: serve Prometheus' /metrics there (port 0:
   // any free port, see metrics_port()); empty host: not served.
@@ -99,6 +104,7 @@ class Daemon {
   std::map<std::uint64_t, std::weak_ptr<Session>> sessions_;
   std::uint64_t next_session_id_ = 1;
   std::uint16_t port_ = 0;
+  net::TlsContext tls_;  // null: plain TCP
   std::thread io_thread_;
   bool stopped_ = false;
 };

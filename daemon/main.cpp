@@ -12,6 +12,8 @@
 #include "core/log.hpp"
 #include "core/version.hpp"
 #include "daemon/daemon.hpp"
+#include "net/tls_files.hpp"
+#include "net/tls_options.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"kilnd — Kiln's central daemon: runs, verdicts and the SQLite store"};
@@ -20,7 +22,7 @@ int main(int argc, char** argv) {
   std::string credentials_file;
   std::string port_file;
   std::string log_level = "info";
-  app.add_option("--db", db_path, "SQLite database file (created if missing)")->required();
+  app.add_option("--db", db_path, "SQLite database file (created if missing); required unless --init-tls");
   app.add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
   app.add_option("--credentials", credentials_file,
                  "who may connect: a YAML file of {name, secret, rack | role} (mode 0600; default: "
@@ -32,9 +34,22 @@ int main(int argc, char** argv) {
   app.add_option("--metrics", metrics_listen,
                  "serve Prometheus metrics at http://HOST:PORT/metrics (e.g. 127.0.0.1:9450; loopback unless "
                  "--insecure-listen)");
+  kiln::net::TlsServerOptions tls;
+  app.add_option("--tls-cert", tls.cert_file, "TLS on every connection: this PEM certificate (chain) ($KILN_TLS_CERT)")
+      ->envname("KILN_TLS_CERT");
+  app.add_option("--tls-key", tls.key_file, "the private key of --tls-cert, PEM ($KILN_TLS_KEY)")
+      ->envname("KILN_TLS_KEY");
+  app.add_option("--tls-client-ca", tls.client_ca_file,
+                 "mutual TLS: every peer must present a certificate signed by this CA ($KILN_TLS_CLIENT_CA)")
+      ->envname("KILN_TLS_CLIENT_CA");
+  std::string init_tls_dir;
+  app.add_option("--init-tls", init_tls_dir,
+                 "write a private CA, a server certificate for localhost/127.0.0.1/::1 and a client certificate "
+                 "(all 0600) into DIR, then exit");
   bool insecure_listen = false;
-  app.add_flag("--insecure-listen", insecure_listen,
-               "allow a --listen address other than loopback although kilnd has no TLS yet (a network you trust)");
+  app.add_flag("--allow-plaintext,--insecure-listen", insecure_listen,
+               "allow a --listen address other than loopback without TLS, and --metrics off loopback (a network "
+               "you trust; logged loudly)");
   double rack_return_timeout_s = 300;
   app.add_option("--rack-return-timeout", rack_return_timeout_s,
                  "seconds a run waits for a rack's agent that went away to register again before its chips are "
@@ -47,6 +62,20 @@ int main(int argc, char** argv) {
   try {
     if (auto logging = kiln::setup_logging("kilnd", log_level); !logging) {
       std::cerr << "kilnd: " << logging.error().message << "\n";
+      return 2;
+    }
+    if (!init_tls_dir.empty()) {
+      auto files = kiln::net::write_lab_tls(init_tls_dir);
+      if (!files) {
+        std::cerr << "kilnd: --init-tls: " << files.error().message << "\n";
+        return 1;
+      }
+      std::cout << "wrote " << files->ca_cert << ", " << files->server_cert << ", " << files->client_cert
+                << " and their keys\n";
+      return 0;
+    }
+    if (db_path.empty()) {
+      std::cerr << "kilnd: --db is required\n";
       return 2;
     }
     if (credentials_file.empty()) {
@@ -78,6 +107,7 @@ int main(int argc, char** argv) {
     config.credentials = std::move(credentials).value();
     config.allow_insecure_listen = insecure_listen;
     config.rack_return_timeout = std::chrono::milliseconds(static_cast<long long>(rack_return_timeout_s * 1000));
+    config.tls = tls;
     if (!metrics_listen.empty()) {
       auto metrics = kiln::parse_endpoint(metrics_listen, /*allow_any_port=*/true);
       if (!metrics) {

@@ -32,7 +32,7 @@ Result<std::unique_ptr<MetricsHttp>> MetricsHttp::listen(asio::io_context& io, c
   if (!address.is_loopback() && !allow_non_loopback) {
     return make_error(ErrorCode::invalid_argument,
                       "--metrics on {} would publish every chip's state to the network: use 127.0.0.1, or pass "
-                      "--insecure-listen on a network you trust",
+                      "--allow-plaintext on a network you trust",
                       host);
   }
   std::unique_ptr<MetricsHttp> server(new MetricsHttp(io, std::move(render)));

@@ -25,8 +25,8 @@ class Session::Events final : public net::ConnectionHandler {
 };
 
 Session::Session(boost::asio::ip::tcp::socket socket, SessionHandler& handler, std::uint64_t id,
-                 SessionTimeouts timeouts)
-    : socket_(std::move(socket)), handler_(handler), id_(id), timeouts_(timeouts) {
+                 SessionTimeouts timeouts, net::TlsContext tls)
+    : socket_(std::move(socket)), tls_(std::move(tls)), handler_(handler), id_(id), timeouts_(timeouts) {
   boost::system::error_code ec;
   const auto endpoint = socket_->remote_endpoint(ec);
   peer_ = ec ? "unknown peer" : fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
@@ -34,11 +34,14 @@ Session::Session(boost::asio::ip::tcp::socket socket, SessionHandler& handler, s
 
 void Session::start() {
   if (!socket_) return;
+  net::Stream stream =
+      tls_ ? net::Stream(std::move(*socket_), *tls_, net::Stream::Side::server) : net::Stream(std::move(*socket_));
   connection_ =
-      net::Connection::create(std::move(*socket_), std::make_shared<Events>(shared_from_this()), kMaxQueuedBytes);
+      net::Connection::create(std::move(stream), std::make_shared<Events>(shared_from_this()), kMaxQueuedBytes);
   socket_.reset();
   connection_->set_max_frame_bytes(kMaxHelloFrameBytes);
   connection_->start();
+  // Covers the TLS handshake too: a peer that stalls it is closed like one that sends no Hello.
   connection_->set_deadline(timeouts_.hello, "no Hello in time");
 }
 
@@ -131,6 +134,14 @@ void Session::on_closed(const net::CloseReason& reason) {
         spdlog::warn("client {} ({}) silent for {} ms: closing it", identity_, peer_, timeouts_.client_silence.count());
         why = "client silent";
       }
+      break;
+    case net::CloseCause::tls:
+      // A wrong CA, a missing client certificate, a plaintext client: the hub records it as a refusal.
+      spdlog::warn("closing {}: {}", peer_, reason.text);
+      break;
+    case net::CloseCause::peer_speaks_tls:
+      spdlog::warn("closing {}: a TLS client on this plaintext listener", peer_);
+      why = "a TLS client on a plaintext listener (kilnd has no --tls-cert)";
       break;
     case net::CloseCause::local:
     case net::CloseCause::peer: break;

@@ -7,6 +7,10 @@
 // agent heard nothing from for `agent_silence` is dropped. Everything runs
 // on the daemon's single io thread.
 //
+// TLS (kilnd --tls-cert): the connection shakes hands before anything is
+// read, within the same `hello` deadline; a failed handshake closes the
+// session unauthenticated, with the reason, which the hub records.
+//
 // Bounded whoever the peer is: before its Hello is accepted a peer may send
 // one frame of at most kMaxHelloFrameBytes (a larger length prefix closes the
 // connection before its body is read), within `hello`. Afterwards every
@@ -34,6 +38,7 @@
 
 #include "daemon/credentials.hpp"
 #include "net/connection.hpp"
+#include "net/tls_context.hpp"
 #include "schema/kiln.pb.h"
 
 namespace kiln::daemon {
@@ -64,7 +69,9 @@ class Session : public std::enable_shared_from_this<Session> {
   static constexpr std::size_t kMaxWaitingReplyBytes = std::size_t{32} << 20;
   static constexpr int kMaxQueriesInFlight = 8;
 
-  Session(boost::asio::ip::tcp::socket socket, SessionHandler& handler, std::uint64_t id, SessionTimeouts timeouts);
+  // `tls` null: plain TCP.
+  Session(boost::asio::ip::tcp::socket socket, SessionHandler& handler, std::uint64_t id, SessionTimeouts timeouts,
+          net::TlsContext tls = {});
 
   void start();
   // Queues an envelope; dropped silently once the session is closed.
@@ -104,6 +111,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string who() const;
 
   std::optional<boost::asio::ip::tcp::socket> socket_;  // until start()
+  net::TlsContext tls_;
   std::shared_ptr<net::Connection> connection_;
   SessionHandler& handler_;
   std::uint64_t id_;

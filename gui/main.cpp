@@ -14,6 +14,8 @@
 #include "gui/dashboard.hpp"
 #include "gui/widgets/lab_page.hpp"
 #include "gui/widgets/main_window.hpp"
+#include "net/link.hpp"
+#include "net/tls_flags.hpp"
 
 int main(int argc, char** argv) {
   // Before QApplication, which would want a display to print one line.
@@ -34,9 +36,17 @@ int main(int argc, char** argv) {
     std::fputs(usage().toUtf8().constData(), stdout);
     return 0;
   }
-  auto options = parse_options(args, qEnvironmentVariable("KILN_DAEMON"), qEnvironmentVariable("KILN_TOKEN_FILE"));
+  const kiln::net::TlsClientOptions env_tls{qEnvironmentVariable(kiln::net::kTlsCaEnv).toStdString(),
+                                            qEnvironmentVariable(kiln::net::kTlsCertEnv).toStdString(),
+                                            qEnvironmentVariable(kiln::net::kTlsKeyEnv).toStdString()};
+  auto options =
+      parse_options(args, qEnvironmentVariable("KILN_DAEMON"), qEnvironmentVariable("KILN_TOKEN_FILE"), env_tls);
   if (!options) {
     std::fprintf(stderr, "kiln-dash: %s\n%s", options.error().message.c_str(), usage().toUtf8().constData());
+    return 2;
+  }
+  if (auto usable = kiln::net::check_tls(options->tls); !usable) {
+    std::fprintf(stderr, "kiln-dash: %s\n", usable.error().message.c_str());
     return 2;
   }
   const bool headless = !options->screenshot.isEmpty();
@@ -64,6 +74,7 @@ int main(int argc, char** argv) {
     auto token = kiln::read_token_file(token_file.toStdString());
     if (token) {
       config = LinkConfig{*endpoint, *token};
+      config->tls = options->tls;
       if (!headless) {
         settings.setValue("daemon/host", QString::fromStdString(endpoint->host));
         settings.setValue("daemon/port", endpoint->port);

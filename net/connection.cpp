@@ -8,10 +8,18 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 
 #include "core/clock.hpp"
+#include "net/tls_context.hpp"
+
+// GCC 12 reports Asio's awaitable frames, allocated and freed by Asio's own
+// operator new/delete, as mismatched once an ssl::stream operation is
+// awaited here (a known false positive of its coroutine lowering).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 
 namespace kiln::net {
 
@@ -24,21 +32,20 @@ constexpr auto kMaxWatchTick = std::chrono::milliseconds(250);
 constexpr auto kMinWatchTick = std::chrono::milliseconds(5);
 }  // namespace
 
-std::shared_ptr<Connection> Connection::create(asio::ip::tcp::socket socket, std::shared_ptr<ConnectionHandler> handler,
+std::shared_ptr<Connection> Connection::create(Stream stream, std::shared_ptr<ConnectionHandler> handler,
                                                std::size_t max_queued_bytes) {
-  return std::shared_ptr<Connection>(new Connection(std::move(socket), std::move(handler), max_queued_bytes));
+  return std::shared_ptr<Connection>(new Connection(std::move(stream), std::move(handler), max_queued_bytes));
 }
 
-Connection::Connection(asio::ip::tcp::socket socket, std::shared_ptr<ConnectionHandler> handler,
-                       std::size_t max_queued_bytes)
-    : socket_(std::move(socket)),
-      write_signal_(socket_.get_executor()),
-      watch_timer_(socket_.get_executor()),
-      deadline_(socket_.get_executor()),
+Connection::Connection(Stream stream, std::shared_ptr<ConnectionHandler> handler, std::size_t max_queued_bytes)
+    : stream_(std::move(stream)),
+      write_signal_(stream_.socket().get_executor()),
+      watch_timer_(stream_.socket().get_executor()),
+      deadline_(stream_.socket().get_executor()),
       handler_(std::move(handler)),
       queue_(max_queued_bytes) {
   error_code ec;
-  const auto endpoint = socket_.remote_endpoint(ec);
+  const auto endpoint = stream_.socket().remote_endpoint(ec);
   peer_ = ec ? "unknown peer" : fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
   write_signal_.expires_at(Clock::time_point::max());
   last_heard_ = last_sent_ = Clock::now();
@@ -46,7 +53,25 @@ Connection::Connection(asio::ip::tcp::socket socket, std::shared_ptr<ConnectionH
 
 void Connection::start() {
   auto self = shared_from_this();
-  const auto executor = socket_.get_executor();
+  asio::co_spawn(
+      stream_.socket().get_executor(), [self] { return self->run(); }, asio::detached);
+}
+
+asio::awaitable<void> Connection::run() {
+  auto self = shared_from_this();
+  if (auto* tls = stream_.tls()) {
+    error_code ec;
+    co_await tls->async_handshake(
+        stream_.side() == Stream::Side::client ? asio::ssl::stream_base::client : asio::ssl::stream_base::server,
+        asio::redirect_error(asio::use_awaitable, ec));
+    if (closed_) co_return;  // closed (a deadline, the owner) while shaking hands
+    if (ec) {
+      close(CloseReason{CloseCause::tls, "TLS handshake failed: " + tls_failure_text(ec, *tls)});
+      co_return;
+    }
+  }
+  last_heard_ = last_sent_ = Clock::now();
+  const auto executor = stream_.socket().get_executor();
   asio::co_spawn(
       executor, [self] { return self->reader(); }, asio::detached);
   asio::co_spawn(
@@ -69,9 +94,7 @@ Status Connection::send(const kiln::v1::Envelope& envelope) {
 void Connection::close(CloseReason reason) {
   if (closed_) return;
   closed_ = true;
-  error_code ignored;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  stream_.close();
   write_signal_.cancel();
   watch_timer_.cancel();
   deadline_.cancel();
@@ -82,7 +105,7 @@ void Connection::close(CloseReason reason) {
 
 void Connection::close_soon(CloseReason reason) {
   std::weak_ptr<Connection> weak = shared_from_this();
-  asio::post(socket_.get_executor(), [weak, reason = std::move(reason)] {
+  asio::post(stream_.socket().get_executor(), [weak, reason = std::move(reason)] {
     if (auto self = weak.lock()) self->close(reason);
   });
 }
@@ -129,12 +152,23 @@ asio::awaitable<void> Connection::reader() {
   auto self = shared_from_this();
   std::array<char, std::size_t{64} << 10> buffer{};
   std::string payload;
+  bool first = true;
   while (!closed_ && !closing_) {
     error_code ec;
     const std::size_t n =
-        co_await socket_.async_read_some(asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
+        co_await stream_.async_read_some(asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
+    if (closed_) co_return;
     if (ec) {
-      close(CloseReason{CloseCause::peer, ec == asio::error::eof ? "peer closed the connection" : ec.message()});
+      // No close_notify is sent (Stream::close), so a TLS peer's close reads as a truncated stream.
+      const bool ended = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
+      std::string why = ended              ? "peer closed the connection"
+                        : stream_.is_tls() ? "TLS: " + tls_failure_text(ec, *stream_.tls())
+                                           : ec.message();
+      close(CloseReason{CloseCause::peer, std::move(why)});
+      co_return;
+    }
+    if (std::exchange(first, false) && !stream_.is_tls() && looks_like_tls(buffer.data(), n)) {
+      close(CloseReason{CloseCause::peer_speaks_tls, "the peer speaks TLS on a plaintext connection"});
       co_return;
     }
     last_heard_ = Clock::now();
@@ -170,7 +204,7 @@ asio::awaitable<void> Connection::writer() {
       continue;
     }
     error_code ec;
-    co_await asio::async_write(socket_, asio::buffer(queue_.front()), asio::redirect_error(asio::use_awaitable, ec));
+    co_await stream_.async_write(asio::buffer(queue_.front()), asio::redirect_error(asio::use_awaitable, ec));
     if (closed_) co_return;
     if (ec) {
       close(CloseReason{CloseCause::peer, "write failed: " + ec.message()});

@@ -1,5 +1,6 @@
 #pragma once
-// One framed TCP connection (DESIGN §8), the core both ends share: kilnd's
+// One framed connection (DESIGN §8), over plain TCP or TLS (net/stream.hpp),
+// the core both ends share: kilnd's
 // sessions and the clients' links. Per connection a reader (bytes → frames
 // → envelopes, through the pure codec of schema/frame.hpp), a writer
 // draining a bounded outgoing queue, and a watchdog for its deadlines — as
@@ -23,6 +24,12 @@
 // it closed and told the handler so (on_closed), which breaks any cycle
 // between the two.
 //
+// TLS: start() shakes hands first and only then reads, writes or watches;
+// envelopes sent before that wait in the queue, and the deadline set right
+// after start() (the handshake's, the Hello's) covers the TLS handshake too.
+// A failed TLS handshake closes with CloseCause::tls; a plaintext connection
+// whose peer sends TLS records closes with CloseCause::peer_speaks_tls.
+//
 // Internal to kiln_net and kilnd (it names Boost.Asio); clients see
 // net/link.hpp.
 
@@ -40,6 +47,7 @@
 
 #include "core/result.hpp"
 #include "net/outgoing_queue.hpp"
+#include "net/stream.hpp"
 #include "schema/frame.hpp"
 #include "schema/kiln.pb.h"
 
@@ -49,10 +57,12 @@ class Connection;
 
 // Why a connection closed.
 enum class CloseCause {
-  local,     // close() or close_after_flush() by the owner
-  peer,      // the peer closed it, or reading/writing failed
-  protocol,  // a bad frame or a bad envelope from the peer
-  timeout,   // a deadline passed, or the peer went silent
+  local,            // close() or close_after_flush() by the owner
+  peer,             // the peer closed it, or reading/writing failed
+  protocol,         // a bad frame or a bad envelope from the peer
+  timeout,          // a deadline passed, or the peer went silent
+  tls,              // the TLS handshake failed (a bad certificate, a wrong CA, a plaintext peer)
+  peer_speaks_tls,  // plaintext here, but the peer sent TLS records
 };
 
 struct CloseReason {
@@ -72,13 +82,17 @@ class ConnectionHandler {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
+  static std::shared_ptr<Connection> create(Stream stream, std::shared_ptr<ConnectionHandler> handler,
+                                            std::size_t max_queued_bytes = OutgoingQueue::kDefaultMaxBytes);
   static std::shared_ptr<Connection> create(boost::asio::ip::tcp::socket socket,
                                             std::shared_ptr<ConnectionHandler> handler,
-                                            std::size_t max_queued_bytes = OutgoingQueue::kDefaultMaxBytes);
+                                            std::size_t max_queued_bytes = OutgoingQueue::kDefaultMaxBytes) {
+    return create(Stream(std::move(socket)), std::move(handler), max_queued_bytes);
+  }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Starts the reader, the writer and the watchdog.
+  // Starts the reader, the writer and the watchdog (after the TLS handshake).
   void start();
 
   // Queues an envelope. invalid_argument: it would not fit a frame (never
@@ -111,15 +125,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const std::string& peer() const { return peer_; }
 
  private:
-  Connection(boost::asio::ip::tcp::socket socket, std::shared_ptr<ConnectionHandler> handler,
-             std::size_t max_queued_bytes);
+  Connection(Stream stream, std::shared_ptr<ConnectionHandler> handler, std::size_t max_queued_bytes);
+  boost::asio::awaitable<void> run();
   boost::asio::awaitable<void> reader();
   boost::asio::awaitable<void> writer();
   boost::asio::awaitable<void> watchdog();
   // How often the watchdog looks: often enough for the shortest deadline.
   std::chrono::milliseconds watch_tick() const;
 
-  boost::asio::ip::tcp::socket socket_;
+  Stream stream_;
   boost::asio::steady_timer write_signal_;  // cancelled to wake the writer
   boost::asio::steady_timer watch_timer_;   // cancelled when the intervals change
   boost::asio::steady_timer deadline_;

@@ -21,6 +21,8 @@
 
 #include "net/connection.hpp"
 #include "net/io_thread.hpp"
+#include "net/stream.hpp"
+#include "net/tls_context.hpp"
 #include "schema/frame.hpp"
 
 namespace kiln::net {
@@ -59,6 +61,12 @@ struct Ended {
 
 }  // namespace
 
+Status check_tls(const TlsClientOptions& tls) {
+  auto context = make_client_tls(tls);
+  if (!context) return context.error();
+  return {};
+}
+
 class Link::Impl final : public LinkChannel {
  public:
   Impl(LinkOptions options, LinkHandler& handler)
@@ -70,7 +78,14 @@ class Link::Impl final : public LinkChannel {
         closed_signal_(io_.context()),
         resolver_(io_.context()),
         joiner_(options_.max_reply_bytes),
-        where_(fmt::format("{}:{}", options_.endpoint.host, options_.endpoint.port)) {}
+        where_(fmt::format("{}:{}", options_.endpoint.host, options_.endpoint.port)) {
+    auto tls = make_client_tls(options_.tls);
+    if (tls) {
+      tls_ = std::move(tls).value();
+    } else {
+      tls_error_ = tls.error();
+    }
+  }
 
   void start() {
     {
@@ -152,7 +167,11 @@ class Link::Impl final : public LinkChannel {
     Backoff backoff(options_.reconnect.value_or(BackoffPolicy{}));
     set_status(LinkStatus{LinkState::connecting, "connecting"});
     Ended ended;
-    while (!stopping_) {
+    if (tls_error_) {
+      ended = Ended{tls_error_->message, tls_error_->code};
+      spdlog::error("{}: {}", options_.name, ended.reason);
+    }
+    while (!stopping_ && !tls_error_) {
       ended = co_await connect_once();
       fail_pending("connection lost: " + ended.reason);
       if (stopping_) break;
@@ -211,7 +230,14 @@ class Link::Impl final : public LinkChannel {
     if (ec) co_return Ended{*timed_out ? std::string("connection timed out") : ec.message()};
     socket->set_option(tcp::no_delay(true), ec);
 
-    connection_ = Connection::create(std::move(*socket), std::make_shared<Attempt>(*this), options_.max_queued_bytes);
+    Stream stream = tls_ ? Stream(std::move(*socket), *tls_, Stream::Side::client) : Stream(std::move(*socket));
+    if (stream.is_tls()) {
+      if (auto named = expect_peer_name(*stream.tls(), options_.endpoint.host); !named) {
+        co_return Ended{named.error().message, named.error().code};
+      }
+    }
+    // The TLS handshake runs inside the connection, under the deadline set below.
+    connection_ = Connection::create(std::move(stream), std::make_shared<Attempt>(*this), options_.max_queued_bytes);
     connection_->start();
     const auto left =
         options_.deadlines.handshake - std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
@@ -288,8 +314,23 @@ class Link::Impl final : public LinkChannel {
     switch (reason.cause) {
       case CloseCause::local: ended_.reason = reason.text; break;
       case CloseCause::peer:
-        ended_.reason =
-            reason.text == "peer closed the connection" ? std::string("the daemon closed the connection") : reason.text;
+        if (reason.text != "peer closed the connection") {
+          ended_.reason = reason.text;
+        } else if (was_up || tls_) {
+          ended_.reason = "the daemon closed the connection";
+        } else {
+          // A TLS daemon drops a plaintext Hello it cannot read as a handshake.
+          ended_.reason = "the daemon closed the connection before Welcome (a TLS daemon? give its CA with --tls-ca)";
+        }
+        if (!was_up && tls_ && reason.text.starts_with("TLS: ")) ended_.code = ErrorCode::auth;
+        break;
+      case CloseCause::tls:
+        ended_.reason = reason.text;
+        ended_.code = ErrorCode::auth;
+        break;
+      case CloseCause::peer_speaks_tls:
+        ended_.reason = "the daemon speaks TLS: give the CA that signed its certificate with --tls-ca (or KILN_TLS_CA)";
+        ended_.code = ErrorCode::protocol;
         break;
       case CloseCause::protocol:
         ended_.reason = "bad frame from the daemon: " + reason.text;
@@ -380,7 +421,9 @@ class Link::Impl final : public LinkChannel {
   asio::steady_timer closed_signal_;  // cancelled when the current connection closed
   tcp::resolver resolver_;
   ReplyJoiner joiner_;
-  const std::string where_;  // host:port
+  const std::string where_;         // host:port
+  TlsContext tls_;                  // null: plain TCP
+  std::optional<Error> tls_error_;  // the options could not be used: no attempt is made
 
   // The io thread's.
   std::shared_ptr<Connection> connection_;

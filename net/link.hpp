@@ -27,6 +27,7 @@
 #include "net/backoff.hpp"
 #include "net/outgoing_queue.hpp"
 #include "net/reply_parts.hpp"
+#include "net/tls_options.hpp"
 #include "schema/kiln.pb.h"
 
 namespace kiln::net {
@@ -47,6 +48,9 @@ struct Deadlines {
 struct LinkOptions {
   Endpoint endpoint;
   ClientHello hello;
+  // TLS when tls.ca_file is set (docs/protocol.md "TLS"): the daemon's
+  // certificate must chain to that CA and name endpoint.host.
+  TlsClientOptions tls;
   Deadlines deadlines;
   // Connect again after a failure or a lost connection, or (nullopt) stop
   // after the first connection ends.
@@ -69,10 +73,13 @@ const char* to_string(LinkState state);
 struct LinkStatus {
   LinkState state = LinkState::stopped;
   // up: the daemon's version. Otherwise why it is not up ("no daemon:
-  // Connection refused", "the daemon refused us: unknown credential", …).
+  // Connection refused", "the daemon refused us: unknown credential",
+  // "TLS handshake failed: certificate verify failed: …", …).
   std::string detail;
-  // Not up: auth when refused, protocol when the daemon broke the
-  // protocol, unavailable otherwise.
+  // Not up: auth when refused or when TLS failed (a certificate, a CA),
+  // protocol when the daemon broke the protocol or speaks TLS to a
+  // plaintext link, invalid_argument for unusable TLS options,
+  // unavailable otherwise.
   ErrorCode code = ErrorCode::unavailable;
   int attempt = 0;  // failed attempts since the link was last up
   std::chrono::milliseconds retry_in{0};
@@ -88,6 +95,11 @@ class LinkChannel {
   // Bytes the outgoing queue can still take.
   virtual std::size_t room() const = 0;
 };
+
+// Whether `tls` can be used (files there and readable, a key that is the
+// certificate's): for a command to refuse bad options before it starts a
+// link, which would otherwise stop at once with the same error.
+Status check_tls(const TlsClientOptions& tls);
 
 enum class AfterRefusal { retry, stop };
 

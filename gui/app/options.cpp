@@ -24,13 +24,16 @@ Result<DashView> parse_view(const QString& text) {
 
 QString usage() {
   return QStringLiteral(
-      "usage: kiln-dash [--daemon HOST:PORT] [--token-file F] | --version | --help\n"
+      "usage: kiln-dash [--daemon HOST:PORT] [--token-file F] [--tls-ca F [--tls-cert F --tls-key F]]\n"
+      "                 | --version | --help\n"
       "                 [--screenshot FILE --view lab|chip:SERIAL|run:ID [--colour 0-4] [--size WxH] [--timeout S]]\n"
-      "env: KILN_DAEMON, KILN_TOKEN_FILE\n");
+      "env: KILN_DAEMON, KILN_TOKEN_FILE, KILN_TLS_CA, KILN_TLS_CERT, KILN_TLS_KEY\n");
 }
 
-Result<DashOptions> parse_options(const QStringList& args, const QString& env_daemon, const QString& env_token_file) {
+Result<DashOptions> parse_options(const QStringList& args, const QString& env_daemon, const QString& env_token_file,
+                                  const net::TlsClientOptions& env_tls) {
   DashOptions o;
+  o.tls = env_tls;
   o.daemon = env_daemon;
   o.token_file = env_token_file;
   bool view_given = false;
@@ -51,6 +54,15 @@ Result<DashOptions> parse_options(const QStringList& args, const QString& env_da
       KILN_TRY_ASSIGN(o.daemon, value("--daemon"));
     } else if (a == QLatin1String("--token-file")) {
       KILN_TRY_ASSIGN(o.token_file, value("--token-file"));
+    } else if (a == QLatin1String("--tls-ca")) {
+      KILN_TRY_ASSIGN(const QString v, value("--tls-ca"));
+      o.tls.ca_file = v.toStdString();
+    } else if (a == QLatin1String("--tls-cert")) {
+      KILN_TRY_ASSIGN(const QString v, value("--tls-cert"));
+      o.tls.cert_file = v.toStdString();
+    } else if (a == QLatin1String("--tls-key")) {
+      KILN_TRY_ASSIGN(const QString v, value("--tls-key"));
+      o.tls.key_file = v.toStdString();
     } else if (a == QLatin1String("--screenshot")) {
       KILN_TRY_ASSIGN(o.screenshot, value("--screenshot"));
     } else if (a == QLatin1String("--view")) {

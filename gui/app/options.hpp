@@ -1,7 +1,8 @@
 #pragma once
 // kiln-dash's command line (DESIGN §9):
-//   kiln-dash [--daemon HOST:PORT] [--token-file F] [--screenshot FILE --view lab|chip:SERIAL|run:ID]
-// with KILN_DAEMON and KILN_TOKEN_FILE as fallbacks, as for the CLI.
+//   kiln-dash [--daemon HOST:PORT] [--token-file F] [--tls-ca F [--tls-cert F --tls-key F]]
+//             [--screenshot FILE --view lab|chip:SERIAL|run:ID]
+// with KILN_DAEMON, KILN_TOKEN_FILE and KILN_TLS_* as fallbacks, as for the CLI.
 
 #include <QString>
 #include <QStringList>
@@ -10,6 +11,7 @@
 #include <optional>
 
 #include "core/result.hpp"
+#include "net/tls_options.hpp"
 
 namespace kiln::gui {
 
@@ -23,6 +25,7 @@ struct DashView {
 struct DashOptions {
   QString daemon;      // HOST:PORT, empty: the last one used (QSettings)
   QString token_file;  // empty: the last one used
+  net::TlsClientOptions tls;
   QString screenshot;  // PNG to write, then exit
   DashView view;
   int colour = 0;  // the lab view's colouring in a screenshot
@@ -31,7 +34,9 @@ struct DashOptions {
 };
 
 // `args` without the program name. Errors name the offending argument.
-Result<DashOptions> parse_options(const QStringList& args, const QString& env_daemon, const QString& env_token_file);
+// `env_tls`: what KILN_TLS_CA, KILN_TLS_CERT and KILN_TLS_KEY say.
+Result<DashOptions> parse_options(const QStringList& args, const QString& env_daemon, const QString& env_token_file,
+                                  const net::TlsClientOptions& env_tls = {});
 Result<DashView> parse_view(const QString& text);
 QString usage();
 

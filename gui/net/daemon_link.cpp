@@ -22,6 +22,7 @@ net::LinkOptions link_options(const LinkConfig& config) {
   net::LinkOptions options;
   options.endpoint = config.endpoint;
   options.hello = net::ClientHello{kiln::v1::ROLE_CLIENT, "kiln-dash", config.credential};
+  options.tls = config.tls;
   options.deadlines.handshake = config.connect_timeout;
   options.deadlines.silence = config.silence_timeout;
   options.reconnect = net::BackoffPolicy{kFirstBackoff, config.max_backoff};

@@ -16,6 +16,7 @@
 
 #include "core/endpoint.hpp"
 #include "gui/model/live_staging.hpp"
+#include "net/tls_options.hpp"
 #include "schema/kiln.pb.h"
 
 namespace kiln::gui {
@@ -27,6 +28,7 @@ struct LinkConfig {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds silence_timeout{10000};  // the daemon heartbeats every 2 s
   std::chrono::milliseconds max_backoff{5000};
+  net::TlsClientOptions tls;  // --tls-ca [--tls-cert --tls-key], as for the CLI
 };
 
 class DaemonLink {

@@ -121,6 +121,7 @@ void MainWindow::open_connection_dialog() {
   if (dialog.exec() != QDialog::Accepted) return;
   auto config = dialog.config();
   if (!config) return;
+  config->tls = dashboard_.config().tls;  // the command line's TLS holds for every daemon chosen here
   settings.setValue("daemon/host", dialog.host());
   settings.setValue("daemon/port", dialog.port());
   settings.setValue("daemon/token_file", dialog.token_file());

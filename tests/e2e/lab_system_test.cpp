@@ -22,6 +22,8 @@ TEST_F(System, DemoLabCatchesThePlantedSdcAndRecordsEverything) {
   // A CI job fails on the planted chip: status 4 and the chip named (docs/cli.md).
   ASSERT_EQ(lab.status, 4) << lab.err;
   EXPECT_NE(lab.err.find("kiln: 1 chip at or above --fail-on error: TRN-0205 (fail)"), std::string::npos) << lab.err;
+  // Every connection of the lab was mutual TLS (kilnd says so as it starts).
+  EXPECT_NE(slurp(db + ".log").find("TLS, client certificates required"), std::string::npos);
   const Json report = Json::parse(lab.out);
   EXPECT_EQ(report["run"]["status"], "completed");
   EXPECT_EQ(report["run"]["plan"], "smoke");
@@ -173,6 +175,22 @@ TEST_F(System, UnreachableDaemonAndUnwritableDatabaseGiveAReasonAndNonZeroExit) 
                        "' --listen 127.0.0.1:0");
   EXPECT_NE(daemon.status, 0);
   EXPECT_NE(daemon.err.find("cannot open database /nonexistent-dir/kiln.db"), std::string::npos) << daemon.err;
+
+  // Off loopback without TLS: refused, saying what would allow it.
+  Outcome exposed = run(bin("kilnd") + " --db '" + (dir_ / "k.db").string() + "' --credentials '" +
+                        credentials.string() + "' --listen 0.0.0.0:0");
+  EXPECT_NE(exposed.status, 0);
+  EXPECT_NE(exposed.err.find("without TLS"), std::string::npos) << exposed.err;
+  EXPECT_NE(exposed.err.find("--allow-plaintext"), std::string::npos) << exposed.err;
+  // A TLS option naming a file that is not there: refused at start, naming it.
+  Outcome no_cert = run(bin("kilnd") + " --db '" + (dir_ / "k.db").string() + "' --credentials '" +
+                        credentials.string() + "' --listen 127.0.0.1:0 --tls-cert /nonexistent.pem --tls-key /x.key");
+  EXPECT_NE(no_cert.status, 0);
+  EXPECT_NE(no_cert.err.find("--tls-cert /nonexistent.pem: cannot read the file"), std::string::npos) << no_cert.err;
+  Outcome no_ca = run(bin("kiln") + " --daemon 127.0.0.1:1 --token-file '" + token.string() +
+                      "' --tls-ca /nonexistent-ca.pem run list");
+  EXPECT_NE(no_ca.status, 0);
+  EXPECT_NE(no_ca.err.find("--tls-ca /nonexistent-ca.pem"), std::string::npos) << no_ca.err;
 
   Outcome help = run(bin("kiln-agent") + " --help");
   EXPECT_EQ(help.status, 0);
