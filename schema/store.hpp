@@ -193,6 +193,30 @@ struct EventRow {
   std::int64_t unix_ms = 0;  // the first occurrence
 };
 
+// A rack lease (schema/sql/006_rack_leases.sql, docs/scheduling.md). The
+// id is the fencing token.
+struct LeaseRow {
+  std::uint64_t id = 0;
+  std::string rack;
+  std::string kind;          // run | reservation | maintenance
+  std::uint64_t run_id = 0;  // kind run
+  std::string holder;
+  std::string reason;
+  std::int64_t acquired_unix_ms = 0;
+  std::int64_t expires_unix_ms = 0;
+  std::optional<std::int64_t> ended_unix_ms;  // none: active
+  std::string end_reason;
+};
+
+struct NewLease {
+  std::string kind;  // run | reservation | maintenance
+  std::uint64_t run_id = 0;
+  std::string holder;
+  std::string reason;
+  std::int64_t now_unix_ms = 0;
+  std::int64_t expires_unix_ms = 0;
+};
+
 struct RackEpochRow {
   std::string rack;
   std::uint64_t epoch = 0;
@@ -271,6 +295,24 @@ class Writer {
   // verdict "error" (an infrastructure fault, not the chip's). Returns how
   // many runs were marked.
   Result<int> fail_unfinished_runs(const std::string& reason, std::int64_t now_unix_ms);
+
+  // Rack leases (store_writer_leases.cpp). Takes every rack of `racks` or
+  // none: conflict, naming each rack's holder, when any has an active lease
+  // (the database's one-active-lease index holds it even against a bug here).
+  // Returns the new leases in the order of `racks`.
+  Result<std::vector<LeaseRow>> acquire_leases(const std::vector<std::string>& racks, const NewLease& lease);
+  // Moves the expiry of the active leases of `run_id` (or of lease `lease_id`
+  // when run_id is 0) to `expires_unix_ms`; returns how many. A lease that
+  // already ended is not renewed: its run learns it lost the rack.
+  Result<int> renew_leases(std::uint64_t run_id, std::uint64_t lease_id, std::int64_t expires_unix_ms);
+  // Ends the active leases of `run_id` (or lease `lease_id` when run_id is 0).
+  Result<int> end_leases(std::uint64_t run_id, std::uint64_t lease_id, const std::string& reason,
+                         std::int64_t now_unix_ms);
+  // Ends every active lease whose expiry is at or before `now` with reason
+  // "expired", and returns them: the daemon ends their runs with that reason.
+  Result<std::vector<LeaseRow>> expire_leases(std::int64_t now_unix_ms);
+  // Active leases, by rack.
+  Result<std::vector<LeaseRow>> active_leases();
 
   // Reads (on the writer's connection, so it sees every commit): the
   // baselines of every chip that passed a completed run of `plan_name`
