@@ -208,6 +208,31 @@ struct LeaseRow {
   std::string end_reason;
 };
 
+// A chip's lifecycle record and its transitions (schema/sql/007_chip_lifecycle.sql,
+// docs/lifecycle.md). States are the words of lifecycle/chip_state.hpp.
+struct LifecycleRow {
+  std::string serial;
+  std::string state = "unknown";
+  bool set_by_person = false;
+  std::uint32_t clean_streak = 0;
+  std::uint32_t retests_run = 0;
+  std::uint32_t retests_failed = 0;
+  std::uint64_t episode_run_id = 0;  // 0: none
+  std::int64_t updated_unix_ms = 0;  // 0: never recorded (the chip is unknown)
+};
+
+struct TransitionRow {
+  std::uint64_t id = 0;  // set when read
+  std::string serial;
+  std::string from_state;
+  std::string to_state;
+  std::string actor;
+  std::string reason;
+  std::uint64_t run_id = 0;  // 0: a person's change, no run
+  std::string plan_sha256;
+  std::int64_t unix_ms = 0;
+};
+
 struct NewLease {
   std::string kind;  // run | reservation | maintenance
   std::uint64_t run_id = 0;
@@ -296,6 +321,14 @@ class Writer {
   // many runs were marked.
   Result<int> fail_unfinished_runs(const std::string& reason, std::int64_t now_unix_ms);
 
+  // Chip lifecycle (store_lifecycle.cpp). The chip's record; a chip never
+  // recorded reads `unknown` with zero counts; not_found for a serial never seen.
+  Result<LifecycleRow> lifecycle(const std::string& serial);
+  // Stores `next` and, when given, its transition, in one transaction. The
+  // transition's from_state must be the stored state (conflict otherwise:
+  // two deciders raced); its to_state must be next.state.
+  Status record_lifecycle(const LifecycleRow& next, const std::optional<TransitionRow>& transition);
+
   // Rack leases (store_writer_leases.cpp). Takes every rack of `racks` or
   // none: conflict, naming each rack's holder, when any has an active lease
   // (the database's one-active-lease index holds it even against a bug here).
@@ -366,6 +399,10 @@ class Reader {
   // `row` stops the stream and comes back as an internal error.
   Status telemetry(std::uint64_t run_id, const std::string& serial, const std::string& metric,
                    const std::function<void(const TelemetryRow&)>& row);
+  // A chip's lifecycle transitions, oldest first; not_found for a serial never seen.
+  Result<std::vector<TransitionRow>> lifecycle_transitions(const std::string& serial);
+  // Every chip's lifecycle state, by serial (unknown for chips never recorded).
+  Result<std::vector<LifecycleRow>> lifecycle_states();
   // The audit trail, oldest first: the latest `limit` events (0: all) at or
   // after since_unix_ms, of run `run_id` only when it is not 0.
   Result<std::vector<EventRow>> events(std::uint64_t run_id, std::int64_t since_unix_ms, std::size_t limit);
