@@ -193,7 +193,7 @@ struct EventRow {
   std::int64_t unix_ms = 0;  // the first occurrence
 };
 
-// A rack lease (schema/sql/006_rack_leases.sql, docs/scheduling.md). The
+// A rack lease (schema/sql/007_rack_leases.sql, docs/scheduling.md). The
 // id is the fencing token.
 struct LeaseRow {
   std::uint64_t id = 0;
@@ -208,7 +208,7 @@ struct LeaseRow {
   std::string end_reason;
 };
 
-// A chip's lifecycle record and its transitions (schema/sql/007_chip_lifecycle.sql,
+// A chip's lifecycle record and its transitions (schema/sql/008_chip_lifecycle.sql,
 // docs/lifecycle.md). States are the words of lifecycle/chip_state.hpp.
 struct LifecycleRow {
   std::string serial;

@@ -1,5 +1,5 @@
 // Chip lifecycle records and transitions: the store's side of
-// schema/sql/007_chip_lifecycle.sql, for the writer and the reader.
+// schema/sql/008_chip_lifecycle.sql, for the writer and the reader.
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <SQLiteCpp/Transaction.h>
 

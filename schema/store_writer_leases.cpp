@@ -1,4 +1,4 @@
-// Rack leases: the Writer's side of schema/sql/006_rack_leases.sql.
+// Rack leases: the Writer's side of schema/sql/007_rack_leases.sql.
 #include <algorithm>
 
 #include <SQLiteCpp/SQLiteCpp.h>
