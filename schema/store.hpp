@@ -202,6 +202,55 @@ struct EventRow {
   std::int64_t unix_ms = 0;  // the first occurrence
 };
 
+// A rack lease (schema/sql/007_rack_leases.sql, docs/scheduling.md). The
+// id is the fencing token.
+struct LeaseRow {
+  std::uint64_t id = 0;
+  std::string rack;
+  std::string kind;          // run | reservation | maintenance
+  std::uint64_t run_id = 0;  // kind run
+  std::string holder;
+  std::string reason;
+  std::int64_t acquired_unix_ms = 0;
+  std::int64_t expires_unix_ms = 0;
+  std::optional<std::int64_t> ended_unix_ms;  // none: active
+  std::string end_reason;
+};
+
+// A chip's lifecycle record and its transitions (schema/sql/008_chip_lifecycle.sql,
+// docs/lifecycle.md). States are the words of lifecycle/chip_state.hpp.
+struct LifecycleRow {
+  std::string serial;
+  std::string state = "unknown";
+  bool set_by_person = false;
+  std::uint32_t clean_streak = 0;
+  std::uint32_t retests_run = 0;
+  std::uint32_t retests_failed = 0;
+  std::uint64_t episode_run_id = 0;  // 0: none
+  std::int64_t updated_unix_ms = 0;  // 0: never recorded (the chip is unknown)
+};
+
+struct TransitionRow {
+  std::uint64_t id = 0;  // set when read
+  std::string serial;
+  std::string from_state;
+  std::string to_state;
+  std::string actor;
+  std::string reason;
+  std::uint64_t run_id = 0;  // 0: a person's change, no run
+  std::string plan_sha256;
+  std::int64_t unix_ms = 0;
+};
+
+struct NewLease {
+  std::string kind;  // run | reservation | maintenance
+  std::uint64_t run_id = 0;
+  std::string holder;
+  std::string reason;
+  std::int64_t now_unix_ms = 0;
+  std::int64_t expires_unix_ms = 0;
+};
+
 struct RackEpochRow {
   std::string rack;
   std::uint64_t epoch = 0;
@@ -281,6 +330,32 @@ class Writer {
   // many runs were marked.
   Result<int> fail_unfinished_runs(const std::string& reason, std::int64_t now_unix_ms);
 
+  // Chip lifecycle (store_lifecycle.cpp). The chip's record; a chip never
+  // recorded reads `unknown` with zero counts; not_found for a serial never seen.
+  Result<LifecycleRow> lifecycle(const std::string& serial);
+  // Stores `next` and, when given, its transition, in one transaction. The
+  // transition's from_state must be the stored state (conflict otherwise:
+  // two deciders raced); its to_state must be next.state.
+  Status record_lifecycle(const LifecycleRow& next, const std::optional<TransitionRow>& transition);
+
+  // Rack leases (store_writer_leases.cpp). Takes every rack of `racks` or
+  // none: conflict, naming each rack's holder, when any has an active lease
+  // (the database's one-active-lease index holds it even against a bug here).
+  // Returns the new leases in the order of `racks`.
+  Result<std::vector<LeaseRow>> acquire_leases(const std::vector<std::string>& racks, const NewLease& lease);
+  // Moves the expiry of the active leases of `run_id` (or of lease `lease_id`
+  // when run_id is 0) to `expires_unix_ms`; returns how many. A lease that
+  // already ended is not renewed: its run learns it lost the rack.
+  Result<int> renew_leases(std::uint64_t run_id, std::uint64_t lease_id, std::int64_t expires_unix_ms);
+  // Ends the active leases of `run_id` (or lease `lease_id` when run_id is 0).
+  Result<int> end_leases(std::uint64_t run_id, std::uint64_t lease_id, const std::string& reason,
+                         std::int64_t now_unix_ms);
+  // Ends every active lease whose expiry is at or before `now` with reason
+  // "expired", and returns them: the daemon ends their runs with that reason.
+  Result<std::vector<LeaseRow>> expire_leases(std::int64_t now_unix_ms);
+  // Active leases, by rack.
+  Result<std::vector<LeaseRow>> active_leases();
+
   // Reads (on the writer's connection, so it sees every commit): the
   // baselines of every chip that passed a completed run of `plan_name`
   // before run `before_run_id` (`of: baseline`, DESIGN §5).
@@ -342,6 +417,10 @@ class Reader {
   // unknown run, serial or metric.
   Result<std::vector<RollupRow>> rollups(std::uint64_t run_id, const std::string& serial, const std::string& metric,
                                          std::uint32_t step_index);
+  // A chip's lifecycle transitions, oldest first; not_found for a serial never seen.
+  Result<std::vector<TransitionRow>> lifecycle_transitions(const std::string& serial);
+  // Every chip's lifecycle state, by serial (unknown for chips never recorded).
+  Result<std::vector<LifecycleRow>> lifecycle_states();
   // The audit trail, oldest first: the latest `limit` events (0: all) at or
   // after since_unix_ms, of run `run_id` only when it is not 0.
   Result<std::vector<EventRow>> events(std::uint64_t run_id, std::int64_t since_unix_ms, std::size_t limit);

@@ -2,7 +2,7 @@
 # Runs one libFuzzer target of the fuzz preset on its seed corpus
 # (docs/fuzzing.md):
 #   scripts/fuzz.sh TARGET [SECONDS] [libFuzzer flags…]
-# TARGET: frame_decoder, envelope_dispatch, plan_loader, lab_loader, sku_loader.
+# TARGET: frame_decoder, envelope_dispatch, plan_loader, lab_loader, sku_loader, cron_expression.
 # Build first: cmake --preset fuzz && cmake --build --preset fuzz
 # New inputs go to build/fuzz/corpus/TARGET, crashes to build/fuzz/artifacts/TARGET.
 # Runs under nice, so that it does not starve builds on the same machine.
@@ -24,7 +24,7 @@ case $target in
   plan_loader) seeds=(testplans/*.yaml) ;;
   lab_loader) seeds=(device/labs/*.yaml) ;;
   sku_loader) seeds=(device/skus/*.yaml) ;;
-  frame_decoder | envelope_dispatch) seeds=() ;;
+  frame_decoder | envelope_dispatch | cron_expression) seeds=() ;;
   *) echo "fuzz: unknown target $target" >&2; exit 2 ;;
 esac
 case $target in
