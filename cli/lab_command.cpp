@@ -208,9 +208,9 @@ int run_lab(const LabOptions& given_options) {
   // private (0700) state directory.
   for (const auto& rack : lab->racks) {
     const std::string spool = (processes.temp_dir / ("spool-" + rack.id)).string();
-    std::vector<std::string> args = {"--rack", rack.id, "--daemon", address, "--token-file",
-                                     credentials->rack_tokens.at(rack.id), "--lab", lab_path.string(), "--skus", skus,
-                                     "--spool", spool};
+    std::vector<std::string> args = {
+        "--rack", rack.id,           "--daemon", address, "--token-file", credentials->rack_tokens.at(rack.id),
+        "--lab",  lab_path.string(), "--skus",   skus,    "--spool",      spool};
     add_client_tls_args(args, client_tls);
     auto agent = ChildProcess::spawn((bin / "kiln-agent").string(), args, log_path);
     if (!agent) return fail(agent.error().message);

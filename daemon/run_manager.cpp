@@ -580,11 +580,17 @@ void RunManager::finish_run(const std::string& status, const std::string& given_
         }
         return w.set_run_status(id, failed ? "error" : status, failed ? *failed : reason, unix_ms_now());
       },
-      [id](const Status& s) {
-        // Nothing is left to fall back on: the database refuses the run's end.
-        if (!s) spdlog::critical("run {}: could not record its end: {}", id, s.error().message);
+      [id, status, reason, counts](const Status& s) {
+        // Said once it is recorded, so that whoever reads the log and then the
+        // database finds the same end.
+        if (s) {
+          spdlog::info("run {} {}{}: {}", id, status, reason.empty() ? "" : " (" + reason + ")",
+                       fmt::join(counts, ", "));
+        } else {
+          // Nothing is left to fall back on: the database refuses the run's end.
+          spdlog::critical("run {}: could not record its end: {}", id, s.error().message);
+        }
       });
-  spdlog::info("run {} {}{}: {}", id, status, reason.empty() ? "" : " (" + reason + ")", fmt::join(counts, ", "));
   active_.reset();
   start_next();
 }

@@ -203,7 +203,7 @@ TEST_F(DaemonLimits, ANonLoopbackListenIsRefusedWithoutTlsUnlessAllowed) {
   open.listen_host = "0.0.0.0";
   auto refused = daemon::Daemon::create(open);
   ASSERT_FALSE(refused);
-  EXPECT_NE(refused.error().message.find("--insecure-listen"), std::string::npos) << refused.error().message;
+  EXPECT_NE(refused.error().message.find("--allow-plaintext"), std::string::npos) << refused.error().message;
   open.allow_insecure_listen = true;
   auto allowed = daemon::Daemon::create(open);
   ASSERT_TRUE(allowed) << allowed.error().message;
