@@ -1,7 +1,8 @@
 #include "schedule/fire_times.hpp"
 
-#include <date/date.h>
 #include <gtest/gtest.h>
+
+#include "tests/schedule/instants.hpp"
 
 namespace kiln::schedule {
 namespace {
@@ -9,9 +10,7 @@ namespace {
 using namespace std::chrono_literals;
 using date::operator""_y;
 
-Instant utc(date::year_month_day day, std::chrono::hours h, std::chrono::minutes m = 0min) {
-  return Instant{date::sys_days{day}} + h + m;
-}
+using testing::utc;
 
 const date::time_zone& zone(std::string_view name) {
   auto found = find_time_zone(name);
