@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
   std::string metrics_listen;
   app.add_option("--metrics", metrics_listen,
                  "serve Prometheus metrics at http://HOST:PORT/metrics (e.g. 127.0.0.1:9450; loopback unless "
-                 "--insecure-listen)");
+                 "--allow-plaintext)");
   kiln::net::TlsServerOptions tls;
   app.add_option("--tls-cert", tls.cert_file, "TLS on every connection: this PEM certificate (chain) ($KILN_TLS_CERT)")
       ->envname("KILN_TLS_CERT");
