@@ -84,6 +84,22 @@ inline std::optional<std::int64_t> query_int64(SQLite::Statement& statement) {
 inline std::int64_t to_db(std::uint64_t value) { return static_cast<std::int64_t>(value); }
 inline std::uint64_t from_db(std::int64_t value) { return static_cast<std::uint64_t>(value); }
 
+// not_found ("no run 7") unless the run exists: per-run queries answer an
+// unknown id with that, not with an empty result.
+inline void require_run(SQLite::Database& db, std::uint64_t run_id) {
+  SQLite::Statement exists(db, "SELECT 1 FROM runs WHERE id = ?1");
+  exists.bind(1, to_db(run_id));
+  if (!exists.executeStep()) fail(ErrorCode::not_found, "no run {}", run_id);
+}
+
+// The chip's id, or not_found ("no chip TRN-0205") for a serial never seen.
+inline std::int64_t chip_id_by_serial(SQLite::Database& db, const std::string& serial) {
+  SQLite::Statement find(db, "SELECT id FROM chips WHERE serial = ?1");
+  find.bind(1, serial);
+  if (!find.executeStep()) fail(ErrorCode::not_found, "no chip {}", serial);
+  return find.getColumn(0).getInt64();
+}
+
 // SQLite stores NaN as NULL; read it back as NaN rather than as 0.
 inline double real_or_nan(const SQLite::Column& column) {
   return column.isNull() ? std::numeric_limits<double>::quiet_NaN() : column.getDouble();

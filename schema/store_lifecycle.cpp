@@ -24,12 +24,7 @@ bool is_state(const std::string& state) {
   return false;
 }
 
-std::int64_t chip_id(SQLite::Database& db, const std::string& serial) {
-  SQLite::Statement q(db, "SELECT id FROM chips WHERE serial = ?1");
-  q.bind(1, serial);
-  if (!q.executeStep()) fail(ErrorCode::not_found, "no chip {}", serial);
-  return q.getColumn(0).getInt64();
-}
+std::int64_t chip_id(SQLite::Database& db, const std::string& serial) { return detail::chip_id_by_serial(db, serial); }
 
 constexpr const char* kRecordColumns =
     "c.serial, coalesce(l.state, 'unknown'), coalesce(l.set_by_person, 0), coalesce(l.clean_streak, 0), "

@@ -20,15 +20,10 @@ namespace kiln::store {
 using detail::fail;
 using detail::from_db;
 using detail::real_or_nan;
+using detail::require_run;
 using detail::to_db;
 
 namespace {
-
-void require_run(SQLite::Database& db, std::uint64_t run_id) {
-  SQLite::Statement exists(db, "SELECT 1 FROM runs WHERE id = ?1");
-  exists.bind(1, to_db(run_id));
-  if (!exists.executeStep()) fail(ErrorCode::not_found, "no run {}", run_id);
-}
 
 constexpr const char* kRunColumns =
     "SELECT r.id, p.name, p.sha256, r.seed, coalesce(l.name, ''), r.racks_json, r.status, r.reason, r.sample_hz, "
@@ -277,14 +272,12 @@ Result<std::vector<ChipRow>> Reader::chips() {
 Result<std::vector<HistoryRow>> Reader::chip_history(const std::string& serial) {
   return detail::guarded("chip_history", [&]() -> Result<std::vector<HistoryRow>> {
     SQLite::Transaction snapshot(*db_);
-    SQLite::Statement chip(*db_, "SELECT id FROM chips WHERE serial = ?1");
-    chip.bind(1, serial);
-    if (!chip.executeStep()) fail(ErrorCode::not_found, "no chip {}", serial);
+    const std::int64_t chip_id = detail::chip_id_by_serial(*db_, serial);
     SQLite::Statement q(*db_,
                         "SELECT r.id, p.name, rc.rack, rc.slot, coalesce(rc.verdict, ''), r.status, "
                         "r.submitted_unix_ms FROM run_chips rc JOIN runs r ON r.id = rc.run_id "
                         "JOIN plans p ON p.id = r.plan_id WHERE rc.chip_id = ?1 ORDER BY r.id");
-    q.bind(1, chip.getColumn(0).getInt64());
+    q.bind(1, chip_id);
     std::vector<HistoryRow> rows;
     while (q.executeStep()) {
       rows.push_back(HistoryRow{from_db(q.getColumn(0).getInt64()), q.getColumn(1).getString(),

@@ -17,15 +17,10 @@ namespace kiln::store {
 
 using detail::fail;
 using detail::real_or_nan;
+using detail::require_run;
 using detail::to_db;
 
 namespace {
-
-void require_run(SQLite::Database& db, std::uint64_t run_id) {
-  SQLite::Statement exists(db, "SELECT 1 FROM runs WHERE id = ?1");
-  exists.bind(1, to_db(run_id));
-  if (!exists.executeStep()) fail(ErrorCode::not_found, "no run {}", run_id);
-}
 
 // Filters become ids first, so a typo is reported instead of matching nothing.
 std::int64_t id_of(SQLite::Database& db, const char* sql, const std::string& name, const char* kind) {
@@ -34,9 +29,7 @@ std::int64_t id_of(SQLite::Database& db, const char* sql, const std::string& nam
   if (!find.executeStep()) fail(ErrorCode::not_found, "no {} {}", kind, name);
   return find.getColumn(0).getInt64();
 }
-std::int64_t chip_id(SQLite::Database& db, const std::string& serial) {
-  return id_of(db, "SELECT id FROM chips WHERE serial = ?1", serial, "chip");
-}
+std::int64_t chip_id(SQLite::Database& db, const std::string& serial) { return detail::chip_id_by_serial(db, serial); }
 std::int64_t metric_id(SQLite::Database& db, const std::string& metric) {
   return id_of(db, "SELECT id FROM metric_names WHERE name = ?1", metric, "metric");
 }
