@@ -117,8 +117,14 @@ TEST_F(DaemonLimits, BeforeItsHelloAPeerMaySendOnlyASmallFrame) {
   // A Hello with the right credential, padded to 64 KiB: refused for its
   // size before it is read (no Welcome), the connection closed at once.
   auto socket = raw();
-  asio::write(socket, asio::buffer(hello_frame(kiln::v1::ROLE_CLIENT, std::string(64 << 10, 'x'))));
-  EXPECT_TRUE(closed_within(socket, 2s));
+  boost::system::error_code write_error;
+  asio::write(socket, asio::buffer(hello_frame(kiln::v1::ROLE_CLIENT, std::string(64 << 10, 'x'))), write_error);
+  // The daemon may close while the frame is still being written: a broken
+  // pipe or a reset is the close this test expects, arriving early.
+  const bool closed_while_writing =
+      write_error == asio::error::broken_pipe || write_error == asio::error::connection_reset;
+  ASSERT_TRUE(!write_error || closed_while_writing) << write_error.message();
+  EXPECT_TRUE(closed_while_writing || closed_within(socket, 2s));
   // A real Hello is far below the cap: clients still connect.
   EXPECT_TRUE(client_connects());
 }
