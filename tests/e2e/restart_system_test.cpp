@@ -2,110 +2,13 @@
 // mid-run (docs/design.md, "Restarts"). The demo lab runs smoke paced (its
 // time_scale), so that a phase is still running when a process goes; every
 // wait is on a line the processes log, never on time.
-#include <csignal>
-
-#include "tests/e2e/system_fixture.hpp"
+#include "tests/e2e/lab_processes.hpp"
 
 namespace {
 
 using namespace kiln::e2e;
 
-class Restarts : public System {
- protected:
-  void SetUp() override {
-    System::SetUp();
-    std::string yaml = "credentials:\n";
-    for (const std::string who : {"r01", "r02", "admin"}) {
-      const std::string secret = "secret-of-" + who + "-in-the-restart-test-0123456789";
-      yaml += who == "admin" ? "  - {name: admin, role: admin, secret: " + secret + "}\n"
-                             : "  - {name: rack-" + who + ", rack: " + who + ", secret: " + secret + "}\n";
-      write_private(dir_ / (who + ".token"), secret + "\n");
-    }
-    write_private(dir_ / "credentials.yaml", yaml);
-  }
-  void TearDown() override {
-    for (const auto& [name, pid] : pids_) ::kill(pid, SIGKILL);
-    System::TearDown();
-  }
-
-  static void write_private(const fs::path& path, const std::string& text) {
-    std::ofstream(path) << text;
-    fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
-  }
-  std::string db() const { return (dir_ / "kiln.db").string(); }
-  std::string log(const std::string& name, int generation) const {
-    return (dir_ / (name + "-" + std::to_string(generation) + ".log")).string();
-  }
-
-  // Starts `command` in the background, its output in `log_file`, as `name`.
-  void spawn(const std::string& name, const std::string& command, const std::string& log_file) {
-    const fs::path pid_file = dir_ / (name + ".pid");
-    // run() sends the last command's output to its own files: the pid is
-    // written by one before it.
-    Outcome started =
-        run("exec " + command + " >'" + log_file + "' 2>&1 & printf %s $! >'" + pid_file.string() + "'; true");
-    ASSERT_EQ(started.status, 0) << started.err;
-    pids_[name] = std::stoi(slurp(pid_file));
-  }
-  // Waits (up to a minute) until `log_file` has a line containing `text`.
-  bool wait_for_line(const std::string& log_file, const std::string& text) {
-    return run("timeout 60 bash -c \"grep -q -m1 -F -- '" + text + "' <(timeout 60 tail -F -n +1 '" + log_file +
-               "' 2>/dev/null)\"")
-               .status == 0;
-  }
-  void stop(const std::string& name, int signal) {
-    ::kill(pids_.at(name), signal);
-    pids_.erase(name);
-  }
-
-  // kilnd on the lab's database: any free port the first time, that port after.
-  void start_kilnd() {
-    const std::string file = log("kilnd", ++kilnd_starts_);
-    spawn("kilnd",
-          bin("kilnd") + " --db '" + db() + "' --listen 127.0.0.1:" + std::to_string(port_) + " --credentials '" +
-              (dir_ / "credentials.yaml").string() + "' --rack-return-timeout 120",
-          file);
-    const std::string ready = "kilnd listening on 127.0.0.1:";
-    ASSERT_TRUE(wait_for_line(file, ready)) << slurp(file);
-    const std::string text = slurp(file);
-    port_ = std::stoi(text.substr(text.find(ready) + ready.size()));
-  }
-  void start_agent(const std::string& rack) {
-    spawn("agent-" + rack,
-          bin("kiln-agent") + " --rack " + rack + " --daemon 127.0.0.1:" + std::to_string(port_) + " --token-file '" +
-              (dir_ / (rack + ".token")).string() + "' --lab device/labs/demo.yaml",
-          log("agent-" + rack, ++agent_starts_[rack]));
-  }
-  // Smoke on the demo lab with a fixed seed; waits until its first phase
-  // runs on both racks.
-  void start_smoke() {
-    start_kilnd();
-    start_agent("r01");
-    start_agent("r02");
-    ASSERT_TRUE(wait_for_line(log("kilnd", 1), "agent of rack r01 registered"));
-    ASSERT_TRUE(wait_for_line(log("kilnd", 1), "agent of rack r02 registered"));
-    Outcome submitted = run(client() + " run submit testplans/smoke.yaml --seed 7");
-    ASSERT_EQ(submitted.status, 0) << submitted.err;
-    for (const std::string rack : {"r01", "r02"}) {
-      ASSERT_TRUE(wait_for_line(log("agent-" + rack, 1), "run 1 phase 0: 1 step(s) started"));
-    }
-  }
-  std::string client() const {
-    return bin("kiln") + " --daemon 127.0.0.1:" + std::to_string(port_) + " --token-file '" +
-           (dir_ / "admin.token").string() + "'";
-  }
-  std::string bin(const std::string& name) const { return std::string(KILN_BIN_DIR) + "/" + name; }
-  Json report() {
-    Outcome r = run(bin("kiln") + " --db '" + db() + "' report 1 --format json");
-    EXPECT_EQ(r.status, 0) << r.err;
-    return Json::parse(r.out);
-  }
-
-  std::map<std::string, int> pids_;
-  int port_ = 0;
-  int kilnd_starts_ = 0;
-  std::map<std::string, int> agent_starts_;
-};
+using Restarts = LabProcesses;
 
 // kill -9 of kilnd in the SDC phase: the agents run on, the next kilnd
 // resumes the run, and the verdicts are an uninterrupted run's.
