@@ -12,6 +12,7 @@
 #include <set>
 #include <vector>
 
+#include "tests/e2e/spawned.hpp"
 #include "tests/e2e/system_fixture.hpp"
 
 namespace kiln::e2e {
@@ -34,10 +35,6 @@ class LabProcesses : public System {
     System::TearDown();
   }
 
-  static void write_private(const fs::path& path, const std::string& text) {
-    std::ofstream(path) << text;
-    fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
-  }
   std::string db() const { return (dir_ / "kiln.db").string(); }
   std::string log(const std::string& name, int generation) const {
     return (dir_ / (name + "-" + std::to_string(generation) + ".log")).string();
