@@ -6,7 +6,8 @@
 # telemetry_chunk.
 # Build first: cmake --preset fuzz && cmake --build --preset fuzz
 # New inputs go to build/fuzz/corpus/TARGET, crashes to build/fuzz/artifacts/TARGET.
-# Runs under nice, so that it does not starve builds on the same machine.
+# Runs under nice (FUZZ_NICE, default 15), so that it does not starve builds
+# on the same machine.
 # With FUZZ_CPU_SECONDS=N the run ends when the fuzzer has used N seconds of
 # CPU (user + system) rather than after SECONDS of wall time: on a loaded
 # machine the two differ widely, and the aim is stated in CPU time.
@@ -37,7 +38,7 @@ esac
 # The shipped files and the checked-in seeds, copied in so that libFuzzer
 # reads them with what it found before.
 cp -f "${seeds[@]}" fuzz/corpus/"${target}"/* "$corpus"/
-run=(nice -n 15 "$exe" "${flags[@]}" -print_final_stats=1 -artifact_prefix="$artifacts"/ "$@" "$corpus")
+run=(nice -n "${FUZZ_NICE:-15}" "$exe" "${flags[@]}" -print_final_stats=1 -artifact_prefix="$artifacts"/ "$@" "$corpus")
 if [ -z "${FUZZ_CPU_SECONDS:-}" ]; then
   exec "${run[@]:0:3}" -max_total_time="$seconds" "${run[@]:3}"
 fi
