@@ -17,6 +17,7 @@
 // pattern takes them for something else (a shmoo's failing point).
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -64,6 +65,7 @@ class GemmVerifier {
   void run_abft(const device::GemmWork& work, Seconds share);
   void run_compared(Seconds share, const device::GemmWork& base, bool vote);
   std::uint64_t shared_input_seed() const;
+  std::uint64_t abft_input_seed() const;
   void take_check(const device::GemmSlice& slice);
 
   PatternEnv& env_;
@@ -81,8 +83,8 @@ class GemmVerifier {
   std::string first_tile_error_;
 
   int vote_member_ = -1;
-  std::optional<device::GemmTile> golden_;  // the reference, computed once from the step's fixed inputs
-  std::uint64_t undecided_ = 0;             // ticks the vote could not decide
+  std::shared_ptr<const device::GemmTile> golden_;  // the reference, computed once from the step's fixed inputs
+  std::uint64_t undecided_ = 0;                     // ticks the vote could not decide
   std::string undecided_reason_;
   std::optional<std::string> vote_stopped_;
 };
