@@ -76,13 +76,14 @@ void GemmVerifier::take_check(const device::GemmSlice& slice) {
 }
 
 void GemmVerifier::run_abft(const device::GemmWork& base, Seconds share) {
-  // Fresh random inputs every slice, the same on every chip of the run at
-  // the same slice: a simulated rack then computes each clean tile once
-  // (device/sim/shared_tile_cache.hpp) and the agent checks it once
-  // (tile_checks.hpp). A chip that checks its own GEMMs ignores the seed.
+  // Random inputs that change every slice, taken in turn from the step's
+  // kAbftInputSets sets, the same on every chip of the run at the same
+  // slice: a simulated rack then computes each clean tile once per step
+  // (device/sim/shared_tile_cache.hpp keeps them all) and the agent checks
+  // it once (tile_checks.hpp). A chip that checks its own GEMMs ignores the seed.
   device::GemmWork work = base;
   if (work.functional && work.data == device::DataKind::random) {
-    work.input_seed = device::splitmix64(abft_input_seed() ^ slices_);
+    work.input_seed = device::splitmix64(abft_input_seed() ^ (abft_slices_++ % kAbftInputSets));
   }
   device::GemmSlice slice = env_.chip.run_gemm(work, share);
   ++slices_;

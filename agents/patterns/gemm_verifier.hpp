@@ -30,6 +30,13 @@
 namespace kiln::agent {
 
 enum class Verify { none, abft, golden, vote, abft_golden };
+
+// How many random input sets abft slices take in turn within a step: many
+// values at every processing element (what ABFT's bound lets through
+// depends on them), few enough that a simulated rack computes each clean
+// tile once and keeps them (under SharedTileCache::kDefaultCapacity, with
+// room for the golden inputs).
+inline constexpr std::uint64_t kAbftInputSets = 32;
 const char* to_string(Verify verify);
 
 // The GEMM the params describe: dtype, m, n, k (gemm's and shmoo's).
@@ -79,6 +86,7 @@ class GemmVerifier {
 
   std::uint64_t tiles_verified_ = 0;
   std::uint64_t slices_ = 0;
+  std::uint64_t abft_slices_ = 0;
   std::uint64_t tile_errors_ = 0;
   std::string first_tile_error_;
 
