@@ -7,14 +7,15 @@
 # and the host's load average. bench/sim/lab_bench measures the twin and
 # agents alone.
 #
-#   bench/sim/lab_end_to_end.sh [BIN_DIR] [LAB] [PLAN] [extra kiln lab flags, e.g. --unpaced]
+#   [KILN_BENCH_KEEP_LOG=FILE] bench/sim/lab_end_to_end.sh [BIN_DIR] [LAB] [PLAN] [extra kiln lab flags, e.g. --unpaced]
 set -euo pipefail
 bin=${1:-build/default/bin}
 lab=${2:-device/labs/lab-1024.yaml}
 plan=${3:-testplans/standard.yaml}
 shift $(( $# < 3 ? $# : 3 ))
 dir=$(mktemp -d /tmp/kiln-e2e-bench-XXXXXX)
-trap 'rm -rf "$dir"' EXIT
+keep=${KILN_BENCH_KEEP_LOG:-}  # a path: kiln lab's log is copied there
+trap '[ -n "$keep" ] && cp "$dir/kiln.db.log" "$keep" 2>/dev/null; rm -rf "$dir"' EXIT
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 start=$(date +%s.%N)
 set +e
