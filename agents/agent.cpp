@@ -104,7 +104,8 @@ Agent::Agent(AgentConfig config, std::vector<std::unique_ptr<device::Chip>> chip
   if (spool_ && spool_->newest_epoch() >= epoch_) epoch_ = spool_->newest_epoch() + 1;
   outbox_ = std::make_unique<Outbox>(config_.rack, epoch_, config_.outbox, spool_.get());
   ChipPhaseOptions options;
-  options.time_scale = rack.backend == device::Backend::sim ? config_.lab.time_scale : 1.0;
+  // Unpaced: 0, which the chips' loops take as "as fast as the host allows".
+  options.time_scale = rack.backend != device::Backend::sim ? 1.0 : config_.lab.unpaced ? 0.0 : config_.lab.time_scale;
   options.backend = device::to_string(rack.backend);
   options.registry = config_.patterns.get();  // config_ outlives the executor
   options.factory = config_.pattern_factory.get();

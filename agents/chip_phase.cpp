@@ -44,6 +44,7 @@ class PhaseLoop {
     context.collective = collectives_.rendezvous;
     context.no_collective_reason = collectives_.unavailable_reason;
     context.vote = collectives_.vote;
+    context.tile_checks = collectives_.tile_checks;
     context.seed = dispatch_.seed();
     context.stop = stop;
     context.registry = options_.registry;

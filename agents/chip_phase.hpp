@@ -38,8 +38,9 @@ struct ChipPhaseOptions {
 // What the phase's chips share for collectives (StepContext).
 struct PhaseCollectives {
   CollectiveRendezvous* rendezvous = nullptr;
-  std::string unavailable_reason;  // why rendezvous is null
-  VoteBoard* vote = nullptr;       // verify: vote
+  std::string unavailable_reason;     // why rendezvous is null
+  VoteBoard* vote = nullptr;          // verify: vote
+  TileChecks* tile_checks = nullptr;  // the executor's, shared by its chips
 };
 
 // Runs every step of `dispatch` on `chip`, pushing samples and one

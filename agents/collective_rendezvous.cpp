@@ -30,16 +30,18 @@ int CollectiveRendezvous::present(const Round& r) const {
 }
 
 void CollectiveRendezvous::run_slice(Round& r) {
-  r.last = fabric_.run_collective(*r.work, r.share, r.absent);
+  r.last = fabric_.run_collective(*r.work, r.share, r.absent).transform([](device::CollectiveSlice slice) {
+    return std::make_shared<const device::CollectiveSlice>(std::move(slice));
+  });
   r.arrived = 0;
   r.work.reset();
   ++r.generation;
   cv_.notify_all();
 }
 
-Result<device::CollectiveSlice> CollectiveRendezvous::exchange(std::uint32_t step_index, int member,
-                                                               const device::CollectiveWork& work, Seconds share,
-                                                               const std::stop_token& stop) {
+Result<std::shared_ptr<const device::CollectiveSlice>> CollectiveRendezvous::exchange(
+    std::uint32_t step_index, int member, const device::CollectiveWork& work, Seconds share,
+    const std::stop_token& stop) {
   std::unique_lock lock(mutex_);
   Round& r = round(step_index);
   if (!r.broken.empty()) return make_error(ErrorCode::unavailable, "{}", r.broken);

@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stop_token>
@@ -42,9 +43,12 @@ class CollectiveRendezvous {
   // Step `step_index`'s next slice: blocks until every member still taking
   // part has called it (or `stop`), then returns the slice every member sees.
   // Members must ask for the same op; the slice takes the first member's
-  // size and the longest share (real chips drift apart a little).
-  Result<device::CollectiveSlice> exchange(std::uint32_t step_index, int member, const device::CollectiveWork& work,
-                                           Seconds share, const std::stop_token& stop);
+  // size and the longest share (real chips drift apart a little). Every
+  // member gets the same immutable slice (a rack's slice is one per tick,
+  // sized by the rack: one copy per member would cost more than the slice).
+  Result<std::shared_ptr<const device::CollectiveSlice>> exchange(std::uint32_t step_index, int member,
+                                                                  const device::CollectiveWork& work, Seconds share,
+                                                                  const std::stop_token& stop);
   // `member` takes no further part in step `step_index`. One that
   // `completed` its step ends it for the others too (exchange answers
   // ErrorCode::conflict, "done"): real chips reach a step's end a tick
@@ -62,7 +66,7 @@ class CollectiveRendezvous {
     std::vector<std::string> absent;  // [member]: why it left (the fabric's `absent`)
     std::string broken;               // non-empty: why no slice can complete any more
     bool done = false;                // a member completed the step
-    Result<device::CollectiveSlice> last = make_error(ErrorCode::internal, "no slice yet");
+    Result<std::shared_ptr<const device::CollectiveSlice>> last = make_error(ErrorCode::internal, "no slice yet");
   };
 
   Round& round(std::uint32_t step_index);

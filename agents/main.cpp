@@ -47,6 +47,8 @@ int main(int argc, char** argv) {
   app.add_option("--spool-max", spool_max,
                  "Spool size cap; when it is reached sampling pauses until the daemon acknowledges")
       ->capture_default_str();
+  bool unpaced = false;
+  app.add_flag("--unpaced", unpaced, "Run simulated chips as fast as this host allows, whatever the lab's time_scale");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
   kiln::net::TlsClientOptions tls;
   kiln::net::add_tls_client_flags(app, tls);
@@ -75,6 +77,7 @@ int main(int argc, char** argv) {
   if (!catalog) return fail(catalog.error().message);
   auto lab = kiln::device::load_lab_file(lab_path, *catalog);
   if (!lab) return fail(lab.error().message);
+  if (unpaced) lab->unpaced = true;
   if (!backend.empty()) {
     const auto chosen = kiln::device::parse_backend(backend);
     if (!chosen) return fail(fmt::format("unknown backend '{}'", backend));

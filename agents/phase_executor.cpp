@@ -105,6 +105,7 @@ void PhaseExecutor::start(const kiln::v1::PhaseDispatch& dispatch) {
   std::lock_guard lock(mutex_);
   auto phase = std::make_shared<SharedPhase>();
   phase->dispatch = dispatch;
+  phase->collectives.tile_checks = &tile_checks_;
   const PhaseNeeds wanted = needs(dispatch);
   if (wanted.collective) prepare_collectives(*phase);
   if (wanted.vote) prepare_vote(*phase);

@@ -25,6 +25,7 @@
 #include "agents/outbox.hpp"
 #include "agents/patterns/pattern_factory.hpp"
 #include "agents/step_runner.hpp"
+#include "agents/tile_checks.hpp"
 #include "agents/vote_board.hpp"
 #include "device/chip.hpp"
 #include "device/collective.hpp"
@@ -92,6 +93,7 @@ class PhaseExecutor {
 
   Outbox& outbox_;
   const ChipPhaseOptions options_;
+  TileChecks tile_checks_;  // every phase's chips share it
   std::vector<std::unique_ptr<Slot>> slots_;
   std::unique_ptr<device::Fabric> fabric_;  // after slots_: destroyed first, it points at their chips
 

@@ -61,7 +61,8 @@ kiln::v1::RegisterRack make_registration(const device::Lab& lab, const device::R
   reg.set_topology(device::to_string(rack.topology));
   reg.set_epoch(epoch);
   // Real hardware runs in real time, whatever the lab scales its sim racks by.
-  reg.set_time_scale(rack.backend == device::Backend::sim ? lab.time_scale : 1.0);
+  // 0 for an unpaced lab: the daemon then allows a phase its real-time length.
+  reg.set_time_scale(rack.backend != device::Backend::sim ? 1.0 : lab.unpaced ? 0.0 : lab.time_scale);
   for (const device::Chip* chip : chips) *reg.add_chips() = chip_info(*chip, rack_peaks);
   return reg;
 }

@@ -13,6 +13,7 @@ class PatternRegistry;
 namespace kiln::agent {
 
 class CollectiveRendezvous;
+class TileChecks;
 class VoteBoard;
 class PatternFactory;
 
@@ -36,6 +37,9 @@ struct StepContext {
   // Where this phase's chips compare GEMM results (verify: vote); null
   // when the phase has no vote.
   VoteBoard* vote = nullptr;
+  // What the executor's chips already concluded about shared tiles; null:
+  // every tile is checked in full.
+  TileChecks* tile_checks = nullptr;
   std::uint64_t seed = 0;  // the run's: seeds the inputs golden and vote share
   std::stop_token stop;    // the phase's: a collective stops waiting on it
   // What a step's pattern and params are checked against, and what builds

@@ -15,6 +15,7 @@
 #include "cli/client.hpp"
 #include "cli/interrupt.hpp"
 #include "cli/lab_credentials.hpp"
+#include "cli/pace.hpp"
 #include "cli/progress.hpp"
 #include "core/units.hpp"
 #include "device/lab.hpp"
@@ -158,10 +159,13 @@ int run_lab(const LabOptions& given_options) {
   std::size_t chip_count = 0;
   for (const auto& rack : lab->racks) chip_count += rack.chips.size();
   const double simulated = plan::total_duration(*loaded.plan).count();
-  std::cerr << fmt::format("kiln lab: {} ({} racks, {} chips), plan {} (~{} simulated, ~{} at {}x); logs in {}\n",
-                           lab->name, lab->racks.size(), chip_count, loaded.plan->name,
-                           format_duration(Seconds{simulated}), format_duration(Seconds{simulated / lab->time_scale}),
-                           lab->time_scale, log_path);
+  const bool unpaced = options.unpaced || lab->unpaced;
+  const std::string pacing =
+      unpaced ? std::string("unpaced: as fast as this host allows")
+              : fmt::format("~{} at {}x", format_duration(Seconds{simulated / lab->time_scale}), lab->time_scale);
+  std::cerr << fmt::format("kiln lab: {} ({} racks, {} chips), plan {} (~{} simulated, {}); logs in {}\n", lab->name,
+                           lab->racks.size(), chip_count, loaded.plan->name, format_duration(Seconds{simulated}),
+                           pacing, log_path);
 
   install_interrupt_handler();
   LabProcesses processes;
@@ -211,6 +215,7 @@ int run_lab(const LabOptions& given_options) {
     std::vector<std::string> args = {
         "--rack", rack.id,           "--daemon", address, "--token-file", credentials->rack_tokens.at(rack.id),
         "--lab",  lab_path.string(), "--skus",   skus,    "--spool",      spool};
+    if (options.unpaced) args.emplace_back("--unpaced");
     add_client_tls_args(args, client_tls);
     auto agent = ChildProcess::spawn((bin / "kiln-agent").string(), args, log_path);
     if (!agent) return fail(agent.error().message);
@@ -267,6 +272,7 @@ int run_lab(const LabOptions& given_options) {
   run_query.set_run_id(run_id);
   run_query.set_answer(kiln::v1::Query::ANSWER_TYPED);
   kiln::v1::RunProgress progress;
+  PaceMeter pace(unpaced ? 0.0 : lab->time_scale);
   std::string last_line;
   auto last_print = std::chrono::steady_clock::now() - 1h;
   bool abort_sent = false;
@@ -275,8 +281,15 @@ int run_lab(const LabOptions& given_options) {
     if (!reply) return fail(reply.error().message);
     progress = reply->run_progress();
     const bool finished = run_finished(progress);
-    const std::string line = progress_line(progress);
     const auto now = std::chrono::steady_clock::now();
+    if (progress.live() && progress.state() == kiln::v1::LIVE_RUN_RUNNING) {
+      pace.observe(progress.elapsed_s(), true, now);
+    } else if (finished && progress.status() == kiln::v1::RUN_COMPLETED) {
+      pace.observe(simulated, true, now);  // the whole plan, stored
+    }
+    std::string line = progress_line(progress);
+    // Seconds, not tenths: the line changes when the figure does, not every poll.
+    if (const std::string scale = pace.text(); !scale.empty() && !finished) line += "  " + scale;
     if (tty) {
       std::cerr << "\r\033[K" << line << std::flush;
     } else if (line != last_line && (now - last_print > 2s || finished)) {
@@ -305,9 +318,10 @@ int run_lab(const LabOptions& given_options) {
   report_query.set_kind(kiln::v1::Query::REPORT);
   report_query.set_run_id(run_id);
   // This command was given the plan's path: the reproduce line names it.
-  auto report = (*client)->query(report_query).and_then([&](const std::string& body) {
-    return reports::with_plan_path(body, options.plan);
-  });
+  auto report = (*client)
+                    ->query(report_query)
+                    .and_then([&](const std::string& body) { return reports::with_plan_path(body, options.plan); })
+                    .and_then([&](const std::string& body) { return with_time_scale(body, pace); });
   if (!report) return fail(report.error().message);
   const reports::ReportFormat* format = reports::find_report_format(options.report_format);
   if (format == nullptr) return fail("unknown report format " + options.report_format);
@@ -317,8 +331,9 @@ int run_lab(const LabOptions& given_options) {
   auto text = reports::render_report(*format, *report, &sources);
   if (!text) return fail(text.error().message);
   std::cout << *text;
-  std::cerr << fmt::format("kiln lab: run {} {}; database {} (try: kiln --db {} report {} --format json)\n", run_id,
-                           reports::to_string(progress.status()), db_path.string(), options.db, run_id);
+  std::cerr << fmt::format("kiln lab: run {} {}{}; database {} (try: kiln --db {} report {} --format json)\n", run_id,
+                           reports::to_string(progress.status()), pace.text().empty() ? "" : "; " + pace.text(),
+                           db_path.string(), options.db, run_id);
   if (processes.dashboard && !processes.dashboard->poll() && !interrupted()) {
     // The engineer is looking at the results: the lab stays up until the window closes.
     std::cerr << "kiln lab: the lab stays up while the dashboard is open; close it (or Ctrl-C) to stop\n";

@@ -24,6 +24,9 @@ struct LabOptions {
   // Plain TCP between the lab's processes instead of mutual TLS (kiln lab
   // --plaintext: to compare, or to watch the wire).
   bool plaintext = false;
+  // The simulated chips run as fast as the host allows, whatever the lab
+  // file's time_scale (kiln lab --unpaced: tests, CI, benchmarks).
+  bool unpaced = false;
   std::string report_format = "text";  // a name of reports::report_formats()
   reports::FailOn fail_on = reports::kDefaultFailOn;
 };

@@ -59,6 +59,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   lab_cmd->add_flag("--gui", lab.gui, "open the dashboard on the lab");
   lab_cmd->add_flag("--plaintext", lab.plaintext, "plain TCP between the lab's processes instead of mutual TLS");
+  lab_cmd->add_flag("--unpaced", lab.unpaced,
+                    "run the simulated chips as fast as this host allows, whatever the lab's time_scale");
   std::string lab_fail_on = reports::to_string(reports::kDefaultFailOn);
   lab_cmd->add_option("--fail-on", lab_fail_on, kFailOnHelp)
       ->check(CLI::IsMember(reports::fail_on_names()))

@@ -81,8 +81,11 @@ struct GemmSlice {
   double gemms = 0;    // full-size GEMMs completed (fractional)
   // Shared so that a chip can reuse a tile's storage (a sim tile is up to
   // ~0.6 MiB and is made every slice) once whoever verified it let go of it,
-  // without a method on Chip for that.
-  std::shared_ptr<GemmTile> tile;
+  // without a method on Chip for that, and so that chips computing the same
+  // clean tile can hand out one copy (device/sim/shared_tile_cache.hpp).
+  // Immutable once returned: a verifier may rely on an object it has
+  // already checked staying what it checked.
+  std::shared_ptr<const GemmTile> tile;
   std::optional<GemmCheck> check;
 };
 

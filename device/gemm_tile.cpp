@@ -102,6 +102,12 @@ void compute_gemm_tile(GemmTile& tile) {
   }
 }
 
+void apply_flips(GemmTile& tile, std::span<const TileFlip> flips) {
+  for (const TileFlip& f : flips) {
+    if (f.element < tile.c.size()) tile.c[f.element] = flip_bit(tile.c[f.element], f.bit);
+  }
+}
+
 float tile_reference_element(const GemmTile& tile, int i, int j) {
   const auto cols = static_cast<std::size_t>(tile.cols);
   const auto depth = static_cast<std::size_t>(tile.depth);

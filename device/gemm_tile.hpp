@@ -3,6 +3,9 @@
 // in chip.hpp): real numbers, really multiplied, on a grid that maps every
 // output element to the processing element that computed it.
 
+#include <cstddef>
+#include <span>
+
 #include "device/chip.hpp"
 #include "device/sim_random.hpp"
 #include "device/sku.hpp"
@@ -31,5 +34,14 @@ float tile_reference_element(const GemmTile& tile, int i, int j);
 // Which output element (row, column of c) PE (pe_row, pe_col) of `core`
 // computed.
 inline int tile_column(const GemmTile& tile, int core, int pe_col) { return core * tile.pe_cols + pe_col; }
+
+// One corrupted output element: `bit` of c[element] flipped. A simulated
+// fault says where it strikes; the chip applies it to its own copy of the
+// slice's tile (the clean one may be shared, device/sim/shared_tile_cache.hpp).
+struct TileFlip {
+  std::size_t element = 0;  // index into c
+  int bit = 0;              // 0..31
+};
+void apply_flips(GemmTile& tile, std::span<const TileFlip> flips);
 
 }  // namespace kiln::device

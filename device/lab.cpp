@@ -353,8 +353,13 @@ std::optional<Lab> load_lab(std::string_view text, yaml::Diagnostics& diagnostic
   if (auto seed = read_integer(reader, diagnostics, "lab", "seed", {0, 9.2e18}, false)) {
     lab.seed = static_cast<std::uint64_t>(*seed);
   }
-  if (auto scale = read_number(reader, diagnostics, "lab", "time_scale", {0, 600, true}, false))
+  const yaml::Node* scale_node = reader.node().find("time_scale");
+  if (scale_node != nullptr && scale_node->is_scalar() && !scale_node->quoted() && scale_node->scalar() == "unpaced") {
+    (void)reader.get("time_scale");
+    lab.unpaced = true;
+  } else if (auto scale = read_number(reader, diagnostics, "lab", "time_scale", {0, 600, true}, false)) {
     lab.time_scale = *scale;
+  }
   if (auto ambient = read_number(reader, diagnostics, "lab", "ambient_c", {-50, 80}, false)) lab.ambient_c = *ambient;
 
   if (const yaml::Node* racks = reader.get("racks", true)) {

@@ -104,6 +104,9 @@ struct Lab {
   std::string name;
   std::uint64_t seed = 0;
   double time_scale = 1.0;  // simulated seconds per wall second (sim only), (0, 600]
+  // `time_scale: unpaced`: sim chips run as fast as the host allows
+  // (time_scale is then left at 1 for whoever divides by it).
+  bool unpaced = false;
   double ambient_c = 25.0;
   std::vector<RackSpec> racks;
   std::string source_path;

@@ -26,6 +26,21 @@ std::string text_or(const Json& j, const char* key, const char* fallback = "-") 
   return j[key].dump();
 }
 
+// run.time_scale, which `kiln lab` adds (cli/pace.hpp): how fast simulated
+// time went, and whether that was what the lab asked for.
+std::string time_scale_line(const Json& t) {
+  if (!t.is_object() || !t.contains("achieved") || !t["achieved"].is_number()) return {};
+  const double achieved = t["achieved"].get<double>();
+  const bool paced = t.contains("requested") && t["requested"].is_number();
+  const std::string asked = paced ? fmt::format("{:g}x requested", t["requested"].get<double>()) : "unpaced";
+  std::string line = fmt::format("Time scale: {}, {:.1f}x achieved", asked, achieved);
+  if (t.contains("simulated_s") && t.contains("wall_s") && t["wall_s"].is_number()) {
+    line += fmt::format(" ({:.0f} s simulated in {:.1f} s)", t["simulated_s"].get<double>(), t["wall_s"].get<double>());
+  }
+  if (t.value("behind", false)) line += ": this host could not keep up";
+  return line + "\n";
+}
+
 }  // namespace
 
 Result<std::string> render_report_text(const std::string& report_json) {
@@ -126,6 +141,7 @@ Result<std::string> render_report_text(const std::string& report_json) {
     if (totals.contains(v)) summary += fmt::format("{}{} {}", summary.empty() ? "" : ", ", totals[v], v);
   }
   out += fmt::format("{} chips: {}\n", report["chips"].size(), summary);
+  if (report["run"].contains("time_scale")) out += time_scale_line(report["run"]["time_scale"]);
   if (!failures_text.empty()) out += "\nFindings:\n" + failures_text;
   if (!shmoo_text.empty()) out += "\nShmoo maps (. pass, X fail, - refused by the chip, ? not run):\n" + shmoo_text;
   if (report.contains("reproduce")) out += fmt::format("\nReproduce: {}\n", report["reproduce"].get<std::string>());

@@ -132,19 +132,20 @@ std::optional<Skip> CollectivePattern::run(Seconds share, Seconds) {
   }
   const std::size_t index = size_at(env_.elapsed_s);
   const device::CollectiveWork work{op_, sizes_[index], check_};
-  auto slice = env_.context.collective->exchange(env_.spec.step_index(), member_, work, share, env_.context.stop);
-  if (!slice && slice.error().code == ErrorCode::conflict) {
+  auto shared = env_.context.collective->exchange(env_.spec.step_index(), member_, work, share, env_.context.stop);
+  if (!shared && shared.error().code == ErrorCode::conflict) {
     // Another chip completed the step: so does this one (real chips end a tick apart).
     env_.chip.idle(share);
     done_ = true;
     return std::nullopt;
   }
-  if (!slice) {
+  if (!shared) {
     // Nothing ran: the chip's time still moves on with the other steps'.
     env_.chip.idle(share);
-    stall_note_ = fmt::format("collective stalled: {}", slice.error().message);
+    stall_note_ = fmt::format("collective stalled: {}", shared.error().message);
     return std::nullopt;
   }
+  const device::CollectiveSlice* slice = shared->get();
   const auto me = static_cast<std::size_t>(member_);
   if (me < slice->idle.size() && !slice->idle[me].empty()) {
     // A hung chip's step ends as a hang (the step runner sees it); any

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "agents/tile_checks.hpp"
 #include "agents/tile_compare.hpp"
 #include "agents/vote_board.hpp"
 #include "device/gemm_tile.hpp"
@@ -74,14 +75,23 @@ void GemmVerifier::take_check(const device::GemmSlice& slice) {
   tick_unlocalized_ += slice.check->unlocalized;
 }
 
-void GemmVerifier::run_abft(const device::GemmWork& work, Seconds share) {
+void GemmVerifier::run_abft(const device::GemmWork& base, Seconds share) {
+  // Random inputs that change every slice, taken in turn from the step's
+  // kAbftInputSets sets, the same on every chip of the run at the same
+  // slice: a simulated rack then computes each clean tile once per step
+  // (device/sim/shared_tile_cache.hpp keeps them all) and the agent checks
+  // it once (tile_checks.hpp). A chip that checks its own GEMMs ignores the seed.
+  device::GemmWork work = base;
+  if (work.functional && work.data == device::DataKind::random) {
+    work.input_seed = device::splitmix64(abft_input_seed() ^ (abft_slices_++ % kAbftInputSets));
+  }
   device::GemmSlice slice = env_.chip.run_gemm(work, share);
   ++slices_;
   tick_flops_ += slice.flops;
   if (slice.check) take_check(slice);
   if (!slice.tile) return;
 
-  auto report = verify_abft(*slice.tile);
+  auto report = check_abft(env_.context.tile_checks, slice.tile);
   if (!report) {
     // A malformed tile is a backend defect: the step cannot vouch for its
     // results, so it will not count as completed.
@@ -95,6 +105,10 @@ void GemmVerifier::run_abft(const device::GemmWork& work, Seconds share) {
 
 std::uint64_t GemmVerifier::shared_input_seed() const {
   return device::splitmix64(env_.context.seed ^ (0x766f7465ULL << 24) ^ env_.spec.step_index());  // "vote"
+}
+
+std::uint64_t GemmVerifier::abft_input_seed() const {
+  return device::splitmix64(env_.context.seed ^ (0x61626674ULL << 24) ^ env_.spec.step_index());  // "abft"
 }
 
 void GemmVerifier::run_compared(Seconds share, const device::GemmWork& base, bool vote) {
@@ -119,7 +133,7 @@ void GemmVerifier::run_compared(Seconds share, const device::GemmWork& base, boo
   std::string unusable;
   if (!slice.tile) {
     unusable = "the chip returned no tile to compare";
-  } else if (auto valid = validate_tile(*slice.tile); !valid) {
+  } else if (auto valid = check_valid(env_.context.tile_checks, slice.tile); !valid) {
     unusable = valid.error().message;
   } else if (golden_ && (golden_->rows != slice.tile->rows || golden_->cols != slice.tile->cols ||
                          golden_->depth != slice.tile->depth)) {
@@ -150,11 +164,8 @@ void GemmVerifier::run_compared(Seconds share, const device::GemmWork& base, boo
       diff.findings = std::move(outcome->differences);
     }
   } else {
-    if (!golden_) {
-      golden_ = *slice.tile;
-      device::compute_gemm_tile(*golden_);
-    }
-    diff = compare_tiles(*slice.tile, *golden_);
+    if (!golden_) golden_ = golden_reference(env_.context.tile_checks, slice.tile);
+    diff = compare_with(env_.context.tile_checks, slice.tile, golden_);
     ++tiles_verified_;
   }
   tick_findings_.insert(tick_findings_.end(), diff.findings.begin(), diff.findings.end());

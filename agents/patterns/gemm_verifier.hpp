@@ -17,6 +17,7 @@
 // pattern takes them for something else (a shmoo's failing point).
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,6 +30,13 @@
 namespace kiln::agent {
 
 enum class Verify { none, abft, golden, vote, abft_golden };
+
+// How many random input sets abft slices take in turn within a step: many
+// values at every processing element (what ABFT's bound lets through
+// depends on them), few enough that a simulated rack computes each clean
+// tile once and keeps them (under SharedTileCache::kDefaultCapacity, with
+// room for the golden inputs).
+inline constexpr std::uint64_t kAbftInputSets = 32;
 const char* to_string(Verify verify);
 
 // The GEMM the params describe: dtype, m, n, k (gemm's and shmoo's).
@@ -64,6 +72,7 @@ class GemmVerifier {
   void run_abft(const device::GemmWork& work, Seconds share);
   void run_compared(Seconds share, const device::GemmWork& base, bool vote);
   std::uint64_t shared_input_seed() const;
+  std::uint64_t abft_input_seed() const;
   void take_check(const device::GemmSlice& slice);
 
   PatternEnv& env_;
@@ -77,12 +86,13 @@ class GemmVerifier {
 
   std::uint64_t tiles_verified_ = 0;
   std::uint64_t slices_ = 0;
+  std::uint64_t abft_slices_ = 0;
   std::uint64_t tile_errors_ = 0;
   std::string first_tile_error_;
 
   int vote_member_ = -1;
-  std::optional<device::GemmTile> golden_;  // the reference, computed once from the step's fixed inputs
-  std::uint64_t undecided_ = 0;             // ticks the vote could not decide
+  std::shared_ptr<const device::GemmTile> golden_;  // the reference, computed once from the step's fixed inputs
+  std::uint64_t undecided_ = 0;                     // ticks the vote could not decide
   std::string undecided_reason_;
   std::optional<std::string> vote_stopped_;
 };

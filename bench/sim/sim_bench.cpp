@@ -4,12 +4,16 @@
 // (built, not sent). Goal: 60,000 chip-seconds per second (1,024 chips at
 // 60× real time) on a 2-core machine.
 //
-// Two variants, because the verification tile is what costs:
+// Three variants, because the verification tile is what costs:
 //   functional:0  the physics, faults and telemetry only (GemmWork.functional
 //                 = false: the agent's `verify: none`)
 //   functional:1  plus the real verification GEMM tile every slice
-//                 (128 × 1024 × 16 multiply-adds on trn2-sim), as `verify:
-//                 abft` asks; checking it is the agent's cost, not counted.
+//                 (128 × 1024 × 16 multiply-adds on trn2-sim), each chip
+//                 drawing its own inputs (the agent's abft before issue 12);
+//                 checking it is the agent's cost, not counted.
+//   functional:2  the same tile from inputs every chip shares per slice
+//                 (GemmWork::input_seed, as the agent's abft and golden ask
+//                 now), computed once per rack of 64 by its SharedTileCache.
 // Each benchmark thread drives its own share of the chips, as the agent's
 // per-chip threads do.
 //
@@ -42,15 +46,18 @@ const Sku& bench_sku() {
 }
 
 // This thread's share of the 1,024 chips: racks of 8 in a ring, as a lab would have them.
-std::vector<std::unique_ptr<SimChip>> make_share(int thread, int threads) {
+std::vector<std::unique_ptr<SimChip>> make_share(int thread, int threads, bool share_tiles) {
   std::vector<std::unique_ptr<SimChip>> chips;
+  std::shared_ptr<SharedTileCache> tiles;
   for (int i = thread; i < kChips; i += threads) {
+    if (share_tiles && chips.size() % 64 == 0) tiles = std::make_shared<SharedTileCache>();
     SimChipConfig config;
     config.identity =
         ChipIdentity{fmt::format("B-{}", i), fmt::format("b{}", i / 8), static_cast<std::uint32_t>(i % 8), "trn2-sim"};
     config.sku = bench_sku();
     config.lab_seed = 42;
     config.links = 2;
+    config.tiles = tiles;
     chips.push_back(std::make_unique<SimChip>(std::move(config)));
     chips.back()->start_run(7);
   }
@@ -59,10 +66,13 @@ std::vector<std::unique_ptr<SimChip>> make_share(int thread, int threads) {
 
 void BM_SimChipSeconds(benchmark::State& state) {
   (void)bench_sku();
-  auto chips = make_share(state.thread_index(), state.threads());
+  const bool shared = state.range(0) == 2;
+  auto chips = make_share(state.thread_index(), state.threads(), shared);
   GemmWork work;
   work.dtype = DType::bf16;
   work.functional = state.range(0) != 0;
+  std::uint64_t slice_seed = 1;
+  if (shared) work.input_seed = slice_seed;
   // One untimed slice first: each chip allocates its tile storage (about
   // 0.6 MiB on trn2-sim, 600 MiB for 1,024 chips) and reuses it from then
   // on once the slice that held it is dropped, as under the agent.
@@ -75,6 +85,7 @@ void BM_SimChipSeconds(benchmark::State& state) {
       benchmark::DoNotOptimize(telemetry);
       benchmark::DoNotOptimize(slice.flops);
     }
+    if (shared) work.input_seed = ++slice_seed;  // fresh inputs every slice, as abft draws them
     chip_seconds += kSliceS * static_cast<double>(chips.size());
   }
   state.counters["chip_seconds_per_second"] = benchmark::Counter(chip_seconds, benchmark::Counter::kIsRate);
@@ -83,6 +94,7 @@ void BM_SimChipSeconds(benchmark::State& state) {
 
 BENCHMARK(BM_SimChipSeconds)->ArgName("functional")->Arg(0)->Threads(1)->Threads(2)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_SimChipSeconds)->ArgName("functional")->Arg(1)->Threads(1)->Threads(2)->UseRealTime()->MinTime(8.0);
+BENCHMARK(BM_SimChipSeconds)->ArgName("functional")->Arg(2)->Threads(1)->Threads(2)->UseRealTime()->MinTime(4.0);
 
 }  // namespace
 }  // namespace kiln::device

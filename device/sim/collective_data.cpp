@@ -78,11 +78,12 @@ class DataRun {
     return input_[static_cast<std::size_t>(rank)][static_cast<std::size_t>((half * n_ + c) * chunk_ + w)];
   }
 
-  // Moves `message` from rank `from` to rank `to` hop by hop; returns what arrives.
-  Buffer send(int from, int to, std::span<const std::uint32_t> message) {
-    Buffer data(message.begin(), message.end());
-    for (const LinkEnd& hop : group_.route(from, to)) cross(hop, data);
-    return data;
+  // Moves `message` from rank `from` to rank `to` hop by hop; returns what
+  // arrives (valid until the next send: one buffer serves every message).
+  const Buffer& send(int from, int to, std::span<const std::uint32_t> message) {
+    message_.assign(message.begin(), message.end());
+    for (const LinkEnd& hop : group_.route(from, to)) cross(hop, message_);
+    return message_;
   }
 
   // `data` crosses one hop (sending chip, link), checked at the receiver.
@@ -127,7 +128,7 @@ class DataRun {
       for (int i = 0; i < n_; ++i) {
         const int from = order[static_cast<std::size_t>(i)], to = order[static_cast<std::size_t>((i + 1) % n_)];
         const int c = ((i - s) % n_ + n_) % n_;
-        const Buffer got = send(from, to, chunk(from, half, c));
+        const Buffer& got = send(from, to, chunk(from, half, c));
         auto dst = chunk(to, half, c);
         for (int w = 0; w < chunk_; ++w) dst[static_cast<std::size_t>(w)] += got[static_cast<std::size_t>(w)];
       }
@@ -140,16 +141,23 @@ class DataRun {
       for (int i = 0; i < n_; ++i) {
         const int from = order[static_cast<std::size_t>(i)], to = order[static_cast<std::size_t>((i + 1) % n_)];
         const int c = ((i + shift - s) % n_ + n_) % n_;
-        const Buffer got = send(from, to, chunk(from, half, c));
+        const Buffer& got = send(from, to, chunk(from, half, c));
         std::copy(got.begin(), got.end(), chunk(to, half, c).begin());
       }
     }
   }
 
-  std::uint32_t sum(int half, int c, int w) const {
-    std::uint32_t total = 0;
-    for (int r = 0; r < n_; ++r) total += in(r, half, c, w);
-    return total;
+  // The reference sum of word w of chunk c of `half` over every rank's
+  // input, computed once per slice (each rank compares against it).
+  std::uint32_t sum(int half, int c, int w) {
+    if (sums_.empty()) {
+      sums_.assign(static_cast<std::size_t>(words_), 0);
+      for (int r = 0; r < n_; ++r) {
+        const Buffer& input = input_[static_cast<std::size_t>(r)];
+        for (std::size_t i = 0; i < sums_.size(); ++i) sums_[i] += input[i];
+      }
+    }
+    return sums_[static_cast<std::size_t>((half * n_ + c) * chunk_ + w)];
   }
 
   void compare(int rank, int half, int c, auto expected) {
@@ -188,9 +196,9 @@ class DataRun {
     for (int r = 0; r < n_; ++r) {
       for (int t = 0; t < n_; ++t) {
         if (t == r) continue;
-        const Buffer got = send(r, t,
-                                std::span<const std::uint32_t>(input_[static_cast<std::size_t>(r)])
-                                    .subspan(static_cast<std::size_t>(t * chunk_), static_cast<std::size_t>(chunk_)));
+        const Buffer& got = send(r, t,
+                                 std::span<const std::uint32_t>(input_[static_cast<std::size_t>(r)])
+                                     .subspan(static_cast<std::size_t>(t * chunk_), static_cast<std::size_t>(chunk_)));
         std::copy(got.begin(), got.end(), chunk(t, 0, r).begin());
       }
     }
@@ -203,7 +211,7 @@ class DataRun {
   void sendrecv() {
     for (int r = 0; r < n_; ++r) {
       const int to = (r + 1) % n_;
-      const Buffer got = send(r, to, input_[static_cast<std::size_t>(r)]);
+      const Buffer& got = send(r, to, input_[static_cast<std::size_t>(r)]);
       buf_[static_cast<std::size_t>(to)] = got;
     }
     for (int t = 0; t < n_; ++t) {
@@ -222,6 +230,8 @@ class DataRun {
   int words_ = 0;
   std::vector<Buffer> input_;
   std::vector<Buffer> buf_;
+  Buffer message_;  // the message in flight
+  Buffer sums_;     // Σ over ranks of input_, by word; empty until asked
 };
 
 }  // namespace

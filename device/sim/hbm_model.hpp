@@ -61,6 +61,7 @@ class HbmModel {
   class Pass;  // one pattern pass over one channel (hbm_model.cpp)
 
   std::uint64_t stored(int channel, std::uint64_t value) const;
+  bool has_stuck_line(int channel) const;
 
   int stacks_;
   int channels_per_stack_;

@@ -86,24 +86,49 @@ GemmSlice SimChip::run_gemm(const GemmWork& work, Seconds dt) {
   const double flops_per_s = gemm_flops_per_second(sku, work, clock_mhz) * faults_.slow_factor();
   slice.flops = flops_per_s * dt.count();
   slice.gemms = slice.flops / gemm_flops(work);
+  // The clean tile first (shared by the rack's chips where its inputs are),
+  // then this chip's faults, each drawn whether or not a tile is made.
+  std::shared_ptr<const GemmTile> clean;
   if (work.functional) {
-    if (!tile_storage_ || tile_storage_.use_count() > 1) tile_storage_ = std::make_shared<GemmTile>();
-    slice.tile = tile_storage_;
-    if (work.input_seed) {
-      SimRandom shared(*work.input_seed);
-      make_gemm_tile(sku, work, shared, *slice.tile);
+    if (work.input_seed && config_.tiles) {
+      clean = config_.tiles->clean_tile(sku, work);
     } else {
-      make_gemm_tile(sku, work, tile_rng_, *slice.tile);
+      GemmTile& own = own_storage();
+      if (work.input_seed) {
+        SimRandom shared(*work.input_seed);
+        make_gemm_tile(sku, work, shared, own);
+      } else {
+        make_gemm_tile(sku, work, tile_rng_, own);
+      }
+      clean = tile_storage_;
     }
   }
-  GemmTile* tile = slice.tile.get();
-  injected_sdc_events_ += static_cast<std::uint64_t>(faults_.apply_sdc(slice.gemms, die_c, clock_mhz, tile));
-  injected_margin_events_ +=
-      static_cast<std::uint64_t>(margin_.apply(slice.gemms, voltage_mv_, clock_mhz, die_c, margin_rng_, tile));
+  flips_.clear();
+  injected_sdc_events_ +=
+      static_cast<std::uint64_t>(faults_.apply_sdc(slice.gemms, die_c, clock_mhz, clean.get(), flips_));
+  injected_margin_events_ += static_cast<std::uint64_t>(
+      margin_.apply(slice.gemms, voltage_mv_, clock_mhz, die_c, margin_rng_, clean.get(), flips_));
+  if (clean) slice.tile = with_flips(std::move(clean));
   hbm_gbps_ = slice.gemms * gemm_hbm_bytes(work) / dt.count() / 1e9;
   clear_link_rates();
   advance(chip_power_w(sku, gemm_activity(work.dtype), voltage_mv_, clock_mhz), 1.0, dt);
   return slice;
+}
+
+GemmTile& SimChip::own_storage() {
+  if (!tile_storage_ || tile_storage_.use_count() > 1) tile_storage_ = std::make_shared<GemmTile>();
+  return *tile_storage_;
+}
+
+std::shared_ptr<const GemmTile> SimChip::with_flips(std::shared_ptr<const GemmTile> clean) {
+  if (flips_.empty()) return clean;
+  if (clean != tile_storage_) {
+    // A shared clean tile is never written: the faults go into a copy of our own.
+    GemmTile& own = own_storage();
+    own = *clean;
+  }
+  apply_flips(*tile_storage_, flips_);
+  return tile_storage_;
 }
 
 void SimChip::idle(Seconds dt) {
@@ -229,13 +254,14 @@ Telemetry SimChip::telemetry() const {
 }
 
 Result<std::vector<std::unique_ptr<Chip>>> make_sim_chips(const Lab& lab, const RackSpec& rack,
-                                                          const SkuCatalog& catalog) {
+                                                          const SkuCatalog& catalog, SimRackOptions options) {
   if (rack.backend != Backend::sim) {
     return make_error(ErrorCode::invalid_argument, "rack '{}' has backend {}, not sim", rack.id,
                       to_string(rack.backend));
   }
   std::vector<std::unique_ptr<Chip>> chips;
   chips.reserve(rack.chips.size());
+  const auto tiles = options.share_clean_tiles ? std::make_shared<SharedTileCache>() : nullptr;
   for (const auto& spec : rack.chips) {
     const Sku* sku = catalog.find(spec.sku);
     if (sku == nullptr) {
@@ -248,6 +274,7 @@ Result<std::vector<std::unique_ptr<Chip>>> make_sim_chips(const Lab& lab, const 
     config.lab_seed = lab.seed;
     config.ambient_c = lab.ambient_c;
     config.links = chip_link_count(rack.topology, rack.chips.size(), *sku);
+    config.tiles = tiles;
     chips.push_back(std::make_unique<SimChip>(std::move(config)));
   }
   return chips;

@@ -20,6 +20,7 @@
 #include "device/lab.hpp"
 #include "device/sim/clock_governor.hpp"
 #include "device/sim/hbm_model.hpp"
+#include "device/sim/shared_tile_cache.hpp"
 #include "device/sim/sim_fault_state.hpp"
 #include "device/sim/sim_link.hpp"
 #include "device/sim/thermal_model.hpp"
@@ -35,6 +36,9 @@ struct SimChipConfig {
   std::uint64_t lab_seed = 0;
   double ambient_c = 25.0;
   int links = 0;  // chip_link_count() of its rack
+  // The rack's clean tiles of shared inputs (GemmWork::input_seed), shared
+  // by its chips; null: each chip computes its own.
+  std::shared_ptr<SharedTileCache> tiles;
 };
 
 // Share of the dynamic power range a memory pattern or link traffic
@@ -91,6 +95,9 @@ class SimChip final : public Chip {
 
  private:
   void check_hang();
+  // The slice's tile: `clean` with `flips_` applied (into own storage).
+  std::shared_ptr<const GemmTile> with_flips(std::shared_ptr<const GemmTile> clean);
+  GemmTile& own_storage();
   void advance(double power_w, double utilization, Seconds dt);
   void clear_link_rates();
 
@@ -104,8 +111,9 @@ class SimChip final : public Chip {
   SimRandom tile_rng_;
   SimRandom margin_rng_;
   SimRandom collective_rng_;
-  // The last slice's tile: its storage is reused once nobody else holds it.
+  // The last slice's own tile: its storage is reused once nobody else holds it.
   std::shared_ptr<GemmTile> tile_storage_;
+  std::vector<TileFlip> flips_;  // this slice's, reused
   Seconds now_{0};
   double voltage_mv_;
   double power_w_;
@@ -116,9 +124,15 @@ class SimChip final : public Chip {
   std::uint64_t injected_margin_events_ = 0;
 };
 
+struct SimRackOptions {
+  // The rack's chips share one SharedTileCache (docs/simulation.md, "The
+  // verification tile"); off: each computes every tile itself, as before.
+  bool share_clean_tiles = true;
+};
+
 // One SimChip per chip of a sim rack, in the rack's order. Fails when the
 // rack is not a sim rack or names a SKU the catalog lacks.
 Result<std::vector<std::unique_ptr<Chip>>> make_sim_chips(const Lab& lab, const RackSpec& rack,
-                                                          const SkuCatalog& catalog);
+                                                          const SkuCatalog& catalog, SimRackOptions options = {});
 
 }  // namespace kiln::device

@@ -387,7 +387,12 @@ Result<CollectiveSlice> SimFabric::run_collective(const CollectiveWork& work, Se
       }
     }
   }
-  const std::vector<Formation> formations = form_groups(wiring_, taking_part, usable);
+  if (formed_.empty() || taking_part != formed_taking_part_ || usable != formed_usable_) {
+    formed_ = form_groups(wiring_, taking_part, usable);
+    formed_taking_part_ = taking_part;
+    formed_usable_ = usable;
+  }
+  const std::vector<Formation>& formations = formed_;
   std::string without;  // the chips left out, and why
   for (int c = 0; c < n; ++c) {
     if (!slice.idle[ix(c)].empty()) {

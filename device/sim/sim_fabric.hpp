@@ -107,6 +107,12 @@ class SimFabric final : public Fabric {
 
   std::vector<SimChip*> chips_;
   Wiring wiring_;
+  // The last slice's groups and what they were formed from: a rack's
+  // collectives re-form only when who takes part or which links work
+  // changes, so the routes (a BFS per pair of ranks) are reused until then.
+  std::vector<bool> formed_taking_part_;
+  std::vector<std::vector<bool>> formed_usable_;
+  std::vector<Formation> formed_;
   Formation whole_;  // every chip over every cable
 };
 

@@ -39,7 +39,8 @@ void SimFaultState::start_run(std::uint64_t sdc_seed, std::uint64_t hbm_seed) {
   }
 }
 
-int SimFaultState::apply_sdc(double gemms, double die_c, double clock_mhz, GemmTile* tile) {
+int SimFaultState::apply_sdc(double gemms, double die_c, double clock_mhz, const GemmTile* tile,
+                             std::vector<TileFlip>& flips) {
   int events = 0;
   for (const auto& f : faults_) {
     if (f.kind != FaultKind::sdc || gemms <= 0) continue;
@@ -52,9 +53,9 @@ int SimFaultState::apply_sdc(double gemms, double die_c, double clock_mhz, GemmT
     if (tile == nullptr) continue;
     const int column = f.core * tile->pe_cols + f.pe_col;
     if (f.pe_row >= tile->rows || column >= tile->cols || f.bit < 0 || f.bit > 31) continue;
-    float& x = tile->c[static_cast<std::size_t>(f.pe_row) * static_cast<std::size_t>(tile->cols) +
-                       static_cast<std::size_t>(column)];
-    x = flip_bit(x, f.bit);
+    flips.push_back(TileFlip{
+        static_cast<std::size_t>(f.pe_row) * static_cast<std::size_t>(tile->cols) + static_cast<std::size_t>(column),
+        f.bit});
   }
   return events;
 }

@@ -18,6 +18,7 @@
 
 #include "core/units.hpp"
 #include "device/chip.hpp"
+#include "device/gemm_tile.hpp"
 #include "device/lab.hpp"
 #include "device/sim_random.hpp"
 
@@ -38,10 +39,11 @@ class SimFaultState {
   // independently with probability `rate`, so the slice's tile (which stands
   // for all of them) is corrupted with probability 1 − (1 − rate)^gemms: then
   // the element PE (row, col) of `core` computed gets `bit` flipped.
-  // `tile` may be null (no verification this slice); the draw happens
-  // anyway so the stream does not depend on verification. Returns the
-  // number of corruption events.
-  int apply_sdc(double gemms, double die_c, double clock_mhz, GemmTile* tile);
+  // `tile` (only its shape is read) may be null (no verification this
+  // slice); the draw happens anyway so the stream does not depend on
+  // verification. Where a tile is given, each event's element and bit is
+  // appended to `flips`. Returns the number of corruption events.
+  int apply_sdc(double gemms, double die_c, double clock_mhz, const GemmTile* tile, std::vector<TileFlip>& flips);
 
   // Chip time moved on to `now` (since the run's start).
   void advance_to(Seconds now);

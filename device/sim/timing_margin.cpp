@@ -30,7 +30,7 @@ double TimingMargin::failure_probability(double voltage_mv, double clock_mhz, do
 }
 
 int TimingMargin::apply(double gemms, double voltage_mv, double clock_mhz, double die_c, SimRandom& rng,
-                        GemmTile* tile) const {
+                        const GemmTile* tile, std::vector<TileFlip>& flips) const {
   const double p = failure_probability(voltage_mv, clock_mhz, die_c);
   if (p <= 0 || gemms <= 0) return 0;
   const double slice_p = p >= 1.0 ? 1.0 : -std::expm1(gemms * std::log1p(-p));
@@ -41,8 +41,7 @@ int TimingMargin::apply(double gemms, double voltage_mv, double clock_mhz, doubl
   const int bit = kMarginLowBit + static_cast<int>(rng.next() % (kMarginHighBit - kMarginLowBit + 1));
   if (!hit) return 0;
   if (tile != nullptr && !tile->c.empty()) {
-    float& x = tile->c[where % tile->c.size()];
-    x = flip_bit(x, bit);
+    flips.push_back(TileFlip{static_cast<std::size_t>(where % tile->c.size()), bit});
   }
   return 1;
 }

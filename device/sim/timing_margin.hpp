@@ -13,8 +13,10 @@
 // voltage keeps ≥ 2.5% margin at max clock up to its critical temperature.
 
 #include <cstdint>
+#include <vector>
 
 #include "device/chip.hpp"
+#include "device/gemm_tile.hpp"
 #include "device/sim_random.hpp"
 #include "device/sku.hpp"
 
@@ -45,11 +47,13 @@ class TimingMargin {
   double failure_probability(double voltage_mv, double clock_mhz, double die_c) const;
 
   // A slice of `gemms` GEMMs at this point: corrupted with probability
-  // 1 − (1 − p)^gemms; then one element of `tile` (if any) computed by a
-  // random PE gets a random upper bit flipped. Draws from `rng` only above
-  // fmax, so a chip inside its margin keeps its streams untouched.
-  // Returns the number of corruption events (0 or 1).
-  int apply(double gemms, double voltage_mv, double clock_mhz, double die_c, SimRandom& rng, GemmTile* tile) const;
+  // 1 − (1 − p)^gemms; then one element of `tile` (if any; only its shape
+  // is read) computed by a random PE gets a random upper bit flipped,
+  // appended to `flips`. Draws from `rng` only above fmax, so a chip inside
+  // its margin keeps its streams untouched. Returns the number of
+  // corruption events (0 or 1).
+  int apply(double gemms, double voltage_mv, double clock_mhz, double die_c, SimRandom& rng, const GemmTile* tile,
+            std::vector<TileFlip>& flips) const;
 
  private:
   double max_clock_mhz_;

@@ -65,7 +65,7 @@ TEST(CollectiveRendezvous, ALeavingMemberIsAbsentFromTheOthersSlicesInsteadOfSta
   for (int m = 0; m < 2; ++m) {
     threads.emplace_back([&, m] {
       auto slice = rendezvous.exchange(0, m, work, Seconds{0.1}, stop.get_token());
-      if (slice) seen[static_cast<std::size_t>(m)] = slice->idle.at(2);
+      if (slice) seen[static_cast<std::size_t>(m)] = (*slice)->idle.at(2);
     });
   }
   rendezvous.leave(0, 2, "chip hung");

@@ -82,14 +82,15 @@ class FakeChip final : public device::Chip {
     // Flops such that a full tick gives exactly `tflops_at_full` TFLOPS.
     slice.flops = tflops_at_full * 1e12 * dt.count();
     if (work.functional) {
-      slice.tile = std::make_shared<device::GemmTile>();
-      device::make_gemm_tile(sku_, work, rng_, *slice.tile);
+      auto tile = std::make_shared<device::GemmTile>();
+      device::make_gemm_tile(sku_, work, rng_, *tile);
       for (const auto& flip : flips) {
-        auto& c = slice.tile->c;
+        auto& c = tile->c;
         const auto col = static_cast<std::size_t>(flip.core * sku_.pe_cols + flip.pe_col);
-        const auto i = static_cast<std::size_t>(flip.pe_row) * static_cast<std::size_t>(slice.tile->cols) + col;
+        const auto i = static_cast<std::size_t>(flip.pe_row) * static_cast<std::size_t>(tile->cols) + col;
         c[i] = device::flip_bit(c[i], flip.bit);
       }
+      slice.tile = std::move(tile);
     }
     if (mangle_slice) mangle_slice(slice);
     if (after_slice) after_slice(*this);

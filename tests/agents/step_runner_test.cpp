@@ -365,14 +365,23 @@ struct BrokenTile {
 
 class MalformedTile : public ::testing::TestWithParam<std::tuple<const char*, int>> {};
 
+// Tiles are immutable once returned: a broken backend returns a broken copy.
+std::function<void(device::GemmSlice&)> mangled(std::function<void(device::GemmTile&)> mangle) {
+  return [mangle](device::GemmSlice& s) {
+    auto copy = std::make_shared<device::GemmTile>(*s.tile);
+    mangle(*copy);
+    s.tile = std::move(copy);
+  };
+}
+
 std::vector<BrokenTile> broken_tiles() {
   return {
       {"no tile", [](device::GemmSlice& s) { s.tile.reset(); }},
-      {"short c", [](device::GemmSlice& s) { s.tile->c.resize(s.tile->c.size() / 2); }},
-      {"short a", [](device::GemmSlice& s) { s.tile->a.resize(3); }},
-      {"columns disagree", [](device::GemmSlice& s) { s.tile->cols += 5; }},
-      {"empty shape", [](device::GemmSlice& s) { s.tile->rows = 0; }},
-      {"nan input", [](device::GemmSlice& s) { s.tile->b[1] = std::nanf(""); }},
+      {"short c", mangled([](device::GemmTile& t) { t.c.resize(t.c.size() / 2); })},
+      {"short a", mangled([](device::GemmTile& t) { t.a.resize(3); })},
+      {"columns disagree", mangled([](device::GemmTile& t) { t.cols += 5; })},
+      {"empty shape", mangled([](device::GemmTile& t) { t.rows = 0; })},
+      {"nan input", mangled([](device::GemmTile& t) { t.b[1] = std::nanf(""); })},
   };
 }
 

@@ -3,6 +3,9 @@
 #include "cli/progress.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/pace.hpp"
 
 namespace kiln::cli {
 namespace {
@@ -50,6 +53,52 @@ TEST(ProgressLine, RunningShowsPhaseStepBarTimesAndFailures) {
   p.add_over_limit("TRN-0201");
   EXPECT_NE(progress_line(p).find("failing: TRN-0205, TRN-0207  over a limit so far: TRN-0201"), std::string::npos)
       << progress_line(p);
+}
+
+// Achieved against requested time scale (cli/pace.hpp), on an injected clock.
+TEST(PaceMeter, SaysWhenTheHostCouldNotKeepUp) {
+  using namespace std::chrono_literals;
+  const auto t0 = PaceMeter::Clock::time_point{} + 100s;
+  PaceMeter pace(60);
+  pace.observe(0, false, t0);  // queued: not counted
+  EXPECT_EQ(pace.text(), "");
+  pace.observe(0, true, t0);
+  pace.observe(410, true, t0 + 10s);
+  ASSERT_TRUE(pace.achieved());
+  EXPECT_DOUBLE_EQ(*pace.achieved(), 41.0);
+  EXPECT_TRUE(pace.behind());
+  EXPECT_EQ(pace.text(), "time scale 60x requested, 41x achieved (behind)");
+
+  PaceMeter keeping_up(60);
+  keeping_up.observe(0, true, t0);
+  keeping_up.observe(598, true, t0 + 10s);
+  EXPECT_FALSE(keeping_up.behind());
+  EXPECT_EQ(keeping_up.text(), "time scale 60x requested, 60x achieved");
+
+  PaceMeter unpaced(0);
+  unpaced.observe(0, true, t0);
+  unpaced.observe(900, true, t0 + 2s);
+  EXPECT_FALSE(unpaced.behind());
+  EXPECT_EQ(unpaced.text(), "time scale unpaced, 450x achieved");
+}
+
+TEST(PaceMeter, TheReportCarriesTheFigures) {
+  using namespace std::chrono_literals;
+  const auto t0 = PaceMeter::Clock::time_point{} + 100s;
+  PaceMeter pace(60);
+  const std::string report = R"({"run": {"id": 1}, "chips": []})";
+  EXPECT_EQ(*with_time_scale(report, pace), report) << "nothing measured, nothing added";
+  pace.observe(0, true, t0);
+  pace.observe(900, true, t0 + 20s);
+  const auto json = nlohmann::json::parse(*with_time_scale(report, pace));
+  const auto& t = json["run"]["time_scale"];
+  EXPECT_EQ(t["requested"], 60.0);
+  EXPECT_EQ(t["unpaced"], false);
+  EXPECT_DOUBLE_EQ(t["achieved"].get<double>(), 45.0);
+  EXPECT_DOUBLE_EQ(t["simulated_s"].get<double>(), 900.0);
+  EXPECT_DOUBLE_EQ(t["wall_s"].get<double>(), 20.0);
+  EXPECT_EQ(t["behind"], true);
+  EXPECT_FALSE(with_time_scale("not json", pace));
 }
 
 }  // namespace

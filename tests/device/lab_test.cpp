@@ -194,6 +194,24 @@ TEST(Lab, TimeScaleMustBePositiveAndAtMost600) {
   EXPECT_TRUE(load_lab_text(with_scale("0.5")).lab);
 }
 
+TEST(Lab, TimeScaleUnpacedRunsAsFastAsTheHostAllows) {
+  const auto with_scale = [](std::string_view scale) {
+    return "lab: t\ntime_scale: " + std::string(scale) + "\nracks:\n  - {id: r, chips: {count: 1, sku: trn2-sim}}\n";
+  };
+  const auto unpaced = load_lab_text(with_scale("unpaced"));
+  ASSERT_TRUE(unpaced.lab);
+  EXPECT_TRUE(unpaced.lab->unpaced);
+  EXPECT_EQ(unpaced.lab->time_scale, 1.0);  // never 0: whoever divides by it stays safe
+  EXPECT_FALSE(load_lab_text(with_scale("60")).lab->unpaced);
+  // Only the bare word: a quoted one is a string where a number belongs.
+  const auto quoted = load_lab_text(with_scale("'unpaced'"));
+  EXPECT_FALSE(quoted.lab);
+  const auto other = load_lab_text(with_scale("fastest"));
+  EXPECT_FALSE(other.lab);
+  ASSERT_EQ(other.errors.size(), 1u);
+  EXPECT_NE(other.errors[0].find("lab.time_scale"), std::string::npos) << other.errors[0];
+}
+
 TEST(Lab, BackendsTopologiesAndRealRacks) {
   const std::string text = R"(lab: t
 racks:

@@ -86,6 +86,25 @@ TEST_F(System, DemoLabCatchesThePlantedSdcAndRecordsEverything) {
 
 // What a CI job and a shell user rely on: --fail-on never, --version, and
 // argument errors that say "kiln: " and exit 2.
+// kiln lab --unpaced (CI, tests): the chips run as fast as this host allows,
+// the verdicts are the paced run's, and the report says how fast it went.
+TEST_F(System, UnpacedLabRunsAsFastAsItCanAndSaysHowFast) {
+  const std::string db = (dir_ / "kiln.db").string();
+  Outcome lab = run(bin("kiln") + " lab --unpaced --db '" + db + "' --format json");
+  ASSERT_EQ(lab.status, 4) << lab.err;
+  EXPECT_NE(lab.err.find("unpaced: as fast as this host allows"), std::string::npos) << lab.err;
+  EXPECT_NE(lab.err.find("time scale unpaced, "), std::string::npos) << lab.err;
+  const Json report = Json::parse(lab.out);
+  EXPECT_EQ(report["run"]["status"], "completed");
+  expect_demo_verdicts(report["chips"]);
+  const Json& scale = report["run"]["time_scale"];
+  EXPECT_EQ(scale["unpaced"], true);
+  EXPECT_TRUE(scale["requested"].is_null());
+  EXPECT_GT(scale["achieved"].get<double>(), 0.0);
+  EXPECT_GT(scale["simulated_s"].get<double>(), 0.0);
+  EXPECT_EQ(scale["behind"], false);
+}
+
 TEST_F(System, ExitStatusFollowsFailOnAndTheCommandLineHabitsHold) {
   const std::string db = (dir_ / "kiln.db").string();
   Outcome lenient = run(bin("kiln") + " lab --fail-on never --db '" + db + "'");

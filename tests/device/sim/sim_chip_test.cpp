@@ -183,7 +183,7 @@ TEST(SimChip, SameSeedsGiveIdenticalTelemetryAndTilesForAThousandSlices) {
   second.start_run(7);
   other_run.start_run(8);
   int differing_tiles = 0;
-  std::shared_ptr<GemmTile> second_kept;
+  std::shared_ptr<const GemmTile> second_kept;
   for (int i = 0; i < 1000; ++i) {
     // Mixed work, as a plan would give: data kinds, dtypes and idle gaps.
     const DType dtype = i % 3 == 0 ? DType::fp8 : DType::bf16;
