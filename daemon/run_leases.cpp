@@ -4,6 +4,8 @@
 // expires ends its run with the reason. Every lease taken, renewal refused,
 // lease ended and lease expired is in the audit trail.
 #include <algorithm>
+#include <cctype>
+#include <set>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -237,6 +239,17 @@ void RunManager::resume_leases(std::vector<std::unique_ptr<Run>> running) {
               kept->failed[id] = taken.error().message;
               continue;
             }
+          }
+        }
+        // A run that was not left running holds no rack (a stopping daemon may
+        // have taken leases for a run it never started).
+        std::set<std::uint64_t> resumed;
+        for (const auto& entry : wanted) resumed.insert(std::get<0>(entry));
+        KILN_TRY_ASSIGN(const auto before, w.active_leases());
+        for (const auto& lease : before) {
+          if (lease.kind == "run" && !resumed.contains(lease.run_id)) {
+            KILN_TRY(
+                w.end_leases(0, lease.id, "its run was not running when kilnd started", now).transform([](int) {}));
           }
         }
         KILN_TRY_ASSIGN(kept->active, w.active_leases());

@@ -30,7 +30,6 @@ std::shared_ptr<RunDriver> RunManager::driver_for_rack(const std::string& rack) 
 }
 
 std::vector<const Run*> RunManager::queue_order() const {
-  std::vector<schedule::WaitingRun> keys;
   std::vector<const Run*> order;
   for (const auto& r : waiting_) order.push_back(r.get());
   const auto now = schedule::Instant(std::chrono::seconds(now_ms() / 1000));

@@ -270,7 +270,9 @@ TEST_F(RunQueue, AnExpiredLeaseEndsItsRunWithAReason) {
   EXPECT_NE(reason.find("its lease on rack r01 expired at"), std::string::npos) << reason;
   EXPECT_NE(reason.find("maximum wall time of 1m"), std::string::npos) << reason;
   for (const auto& l : leases()) {
-    if (l.id == token) EXPECT_EQ(l.end_reason, "expired");
+    if (l.id == token) {
+      EXPECT_EQ(l.end_reason, "expired");
+    }
   }
   const auto kinds = event_kinds(run);
   EXPECT_NE(std::find(kinds.begin(), kinds.end(), "lease_expired"), kinds.end());
