@@ -19,9 +19,9 @@ struct SubmitOptions {
   std::string file;
   std::vector<std::string> racks;
   std::optional<std::uint64_t> seed;
-  std::int32_t priority = 0;                    // the fair queue (docs/scheduling.md)
-  std::optional<std::string> queue_timeout;     // a duration ("2h")
-  std::optional<std::string> max_wall;          // a duration
+  std::int32_t priority = 0;                 // the fair queue (docs/scheduling.md)
+  std::optional<std::string> queue_timeout;  // a duration ("2h")
+  std::optional<std::string> max_wall;       // a duration
   bool wait = false;
   reports::FailOn fail_on = reports::kDefaultFailOn;  // with wait: exit 3 when a chip meets it
 };
@@ -51,7 +51,7 @@ int chip(const GlobalOptions& global, const std::string& serial, bool json);
 int racks(const GlobalOptions& global, bool json);
 struct RackHoldOptions {
   std::string rack;
-  std::string action;  // reserve | release | maintenance-on | maintenance-off
+  std::string action;    // reserve | release | maintenance-on | maintenance-off
   std::string duration;  // reserve (required), maintenance on (optional): "2h"
   std::string reason;
 };

@@ -2,12 +2,14 @@
 // daemon with two simulated racks. Every wait is on something the daemon
 // says (a run's state, its end); the leases' clock is injected, so expiry is
 // a step of the clock, not a sleep.
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <thread>
 
 #include <SQLiteCpp/Database.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -136,6 +138,21 @@ class RunQueue : public ::testing::Test {
     while (q.executeStep()) out.push_back(q.getColumn(0).getString());
     return out;
   }
+  // The audit trail is written once a second: waits (polling, up to 20 s)
+  // until every one of `kinds` is in it.
+  void expect_events(const std::vector<std::string>& kinds, std::uint64_t run = 0) {
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    std::vector<std::string> seen;
+    while (std::chrono::steady_clock::now() < deadline) {
+      seen = event_kinds(run);
+      if (std::all_of(kinds.begin(), kinds.end(),
+                      [&](const std::string& k) { return std::find(seen.begin(), seen.end(), k) != seen.end(); })) {
+        return;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    ADD_FAILURE() << "events seen: " << fmt::format("{}", fmt::join(seen, ", "));
+  }
   // Two run leases on one rack never overlap: each ended before the next was taken.
   void expect_no_overlap() {
     std::map<std::string, std::vector<Lease>> by_rack;
@@ -201,10 +218,7 @@ TEST_F(RunQueue, AWaitingRunSaysWhyAndPriorityDecidesWhoGoesFirst) {
   EXPECT_EQ(Json::parse(lab_->wait_for_run(low))["status"], "completed");
   EXPECT_LT(lease_of(high, "r02"), lease_of(low, "r02")) << "the higher priority started first";
   expect_no_overlap();
-  const auto kinds = event_kinds();
-  for (const std::string kind : {"rack_reserved", "rack_released", "lease_taken", "lease_ended"}) {
-    EXPECT_NE(std::find(kinds.begin(), kinds.end(), kind), kinds.end()) << kind;
-  }
+  expect_events({"rack_reserved", "rack_released", "lease_taken", "lease_ended"});
 }
 
 // A multi-rack run waiting for one rack keeps the other: a small run
@@ -274,8 +288,7 @@ TEST_F(RunQueue, AnExpiredLeaseEndsItsRunWithAReason) {
       EXPECT_EQ(l.end_reason, "expired");
     }
   }
-  const auto kinds = event_kinds(run);
-  EXPECT_NE(std::find(kinds.begin(), kinds.end(), "lease_expired"), kinds.end());
+  expect_events({"lease_taken", "lease_expired"}, run);
 
   // The rack is free again: the next run takes a newer lease.
   const auto next = lab_->submit(on({"r01"}, kShortPlan));
