@@ -110,7 +110,8 @@ class Restarts : public System {
     Outcome events = run(bin("kiln") + " --db '" + db() + "' events --run 1 --limit 0 --json");
     ASSERT_EQ(events.status, 0) << events.err;
     std::map<std::string, std::vector<std::string>> leases;  // kind -> "rack lease"
-    for (const auto& e : Json::parse(events.out)["events"]) {
+    const Json trail = Json::parse(events.out);
+    for (const auto& e : trail["events"]) {
       const std::string kind = e["kind"];
       if (kind.rfind("lease_", 0) != 0) continue;
       leases[kind].push_back(e["detail"]["rack"].get<std::string>() + " " + e["detail"]["lease"].dump());
