@@ -101,8 +101,22 @@ void PhaseExecutor::prepare_vote(SharedPhase& phase) {
   phase.collectives.vote = phase.vote.get();
 }
 
+std::uint64_t PhaseExecutor::fencing_token() const {
+  std::lock_guard lock(mutex_);
+  return highest_token_;
+}
+
 void PhaseExecutor::start(const kiln::v1::PhaseDispatch& dispatch) {
   std::lock_guard lock(mutex_);
+  // Token 0: a daemon without leases; anything else must not be older than the newest seen.
+  if (dispatch.fencing_token() != 0 && dispatch.fencing_token() < highest_token_) {
+    const std::string why = fmt::format(
+        "refused: fencing token {} is older than {}, the newest lease seen for rack {} (another run holds the rack)",
+        dispatch.fencing_token(), highest_token_, outbox_.rack());
+    for (const std::string& serial : dispatch.serials()) reject(dispatch, serial, why);
+    return;
+  }
+  highest_token_ = std::max(highest_token_, dispatch.fencing_token());
   auto phase = std::make_shared<SharedPhase>();
   phase->dispatch = dispatch;
   phase->collectives.tile_checks = &tile_checks_;

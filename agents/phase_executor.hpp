@@ -10,6 +10,11 @@
 // thread joins the old one before it touches the chip, so start() never
 // waits for a tick to end. The same phase dispatched twice (after a
 // reconnect) is ignored while it runs.
+//
+// Fencing (docs/scheduling.md): a dispatch carries its run's lease on the
+// rack as a fencing token. One whose token is lower than the highest this
+// agent has seen is refused (its chips answer not completed, with the
+// reason): a newer lease holds the rack, so the run that sent it lost it.
 
 #include <chrono>
 #include <condition_variable>
@@ -47,6 +52,8 @@ class PhaseExecutor {
   // it last finished, its results are sent again instead of running it twice
   // (a restarted daemon dispatches the phase it was in again, docs/design.md).
   void start(const kiln::v1::PhaseDispatch& dispatch);
+  // The highest fencing token seen (0: none yet).
+  std::uint64_t fencing_token() const;
   // Stops run `run_id` on every chip running it; they report their
   // unfinished steps with completed=false. Does not wait.
   void abort(std::uint64_t run_id);
@@ -97,8 +104,9 @@ class PhaseExecutor {
   std::vector<std::unique_ptr<Slot>> slots_;
   std::unique_ptr<device::Fabric> fabric_;  // after slots_: destroyed first, it points at their chips
 
-  std::mutex mutex_;  // serializes start/abort/stop_all
+  mutable std::mutex mutex_;  // serializes start/abort/stop_all
   bool stopped_ = false;
+  std::uint64_t highest_token_ = 0;  // guarded by mutex_
   mutable std::mutex idle_mutex_;
   mutable std::condition_variable idle_cv_;
 };

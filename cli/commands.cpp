@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -125,6 +126,15 @@ int run_submit(const GlobalOptions& global, const SubmitOptions& options) {
   submit->set_plan_path(options.file);
   for (const auto& r : options.racks) submit->add_racks(r);
   if (options.seed) submit->set_seed(*options.seed);
+  submit->set_priority(options.priority);
+  for (const auto& [given, setter] : {std::pair{&options.queue_timeout, &kiln::v1::SubmitRun::set_queue_timeout_s},
+                                      std::pair{&options.max_wall, &kiln::v1::SubmitRun::set_max_wall_s}}) {
+    if (!*given) continue;
+    auto seconds = parse_duration(**given);
+    if (!seconds) return fail(seconds.error());
+    if (seconds->count() < 1) return fail(fmt::format("{}: at least 1s", **given));
+    (submit->*setter)(static_cast<std::uint32_t>(seconds->count()));
+  }
   auto reply = (*client)->call(std::move(request));
   if (!reply) return fail(reply.error());
   if (reply->has_error_reply()) return fail(net::error_from(reply->error_reply()));
@@ -191,6 +201,7 @@ int run_list(const GlobalOptions& global, bool json) {
     }
     std::cout << fmt::format("{:>5}  {:<20} {:<10} {:>20}  {:<24}  {}\n", cell(r, "id"), cell(r, "plan"),
                              cell(r, "status"), cell(r, "seed"), cell(r, "submitted"), racks);
+    if (r.contains("waiting")) std::cout << fmt::format("{:>5}  {}\n", "", cell(r, "waiting"));
   }
   return 0;
 }
@@ -332,6 +343,65 @@ int chip(const GlobalOptions& global, const std::string& serial, bool json) {
                              cell(r, "submitted"));
   }
   return 0;
+}
+
+int racks(const GlobalOptions& global, bool json) {
+  auto body = ask(global, kiln::v1::Query::RACKS);
+  if (!body) return fail(body.error());
+  if (json) return emit(*body, "");
+  Json list = Json::parse(*body, nullptr, false);
+  // Connected racks, then held racks whose agent is not connected.
+  Json rows = list["racks"];
+  for (const auto& h : list["holds"]) {
+    bool connected = false;
+    for (const auto& r : list["racks"]) connected = connected || r["rack"] == h["rack"];
+    if (!connected) rows.push_back(Json{{"rack", h["rack"]}, {"connected", false}, {"hold", h}});
+  }
+  std::cout << fmt::format("{:<12} {:<9} {:<8} {:>5}  {}\n", "RACK", "AGENT", "BACKEND", "CHIPS", "HELD");
+  for (const auto& r : rows) {
+    std::string held = "free";
+    if (r.contains("hold")) {
+      const Json& h = r["hold"];
+      const std::string kind = h.value("kind", "");
+      held = kind == "run"
+                 ? fmt::format("run {}", cell(h, "run"))
+                 : fmt::format("{} by {}", kind == "maintenance" ? "in maintenance" : "reserved", cell(h, "holder"));
+      if (h.contains("until")) held += " until " + cell(h, "until");
+      if (h.contains("reason") && kind != "run") held += " (" + cell(h, "reason") + ")";
+    }
+    std::cout << fmt::format(
+        "{:<12} {:<9} {:<8} {:>5}  {}\n", cell(r, "rack"), r.value("connected", false) ? "connected" : "offline",
+        r.contains("backend") ? cell(r, "backend") : "-", r.contains("chips") ? cell(r, "chips") : "-", held);
+  }
+  return 0;
+}
+
+int rack_hold(const GlobalOptions& global, const RackHoldOptions& options) {
+  using Action = kiln::v1::RackHoldRequest;
+  kiln::v1::Envelope request;
+  auto* hold = request.mutable_rack_hold();
+  hold->set_rack(options.rack);
+  hold->set_reason(options.reason);
+  const std::map<std::string, Action::Action> actions = {{"reserve", Action::RESERVE},
+                                                         {"release", Action::RELEASE},
+                                                         {"maintenance-on", Action::MAINTENANCE_ON},
+                                                         {"maintenance-off", Action::MAINTENANCE_OFF}};
+  const auto action = actions.find(options.action);
+  if (action == actions.end()) return fail(fmt::format("unknown rack action {}", options.action));
+  hold->set_action(action->second);
+  if (!options.duration.empty()) {
+    auto seconds = parse_duration(options.duration);
+    if (!seconds) return fail(seconds.error());
+    if (seconds->count() < 1 || seconds->count() > 1e9)
+      return fail(fmt::format("--for {}: out of range", options.duration));
+    hold->set_duration_s(static_cast<std::uint32_t>(seconds->count()));
+  }
+  auto client = connect_daemon(global);
+  if (!client) return fail(client.error());
+  auto reply = (*client)->call(std::move(request));
+  if (!reply) return fail(reply.error());
+  if (reply->has_error_reply()) return fail(net::error_from(reply->error_reply()));
+  return emit(reply->query_reply().body(), "");
 }
 
 }  // namespace kiln::cli

@@ -19,6 +19,9 @@ struct SubmitOptions {
   std::string file;
   std::vector<std::string> racks;
   std::optional<std::uint64_t> seed;
+  std::int32_t priority = 0;                 // the fair queue (docs/scheduling.md)
+  std::optional<std::string> queue_timeout;  // a duration ("2h")
+  std::optional<std::string> max_wall;       // a duration
   bool wait = false;
   reports::FailOn fail_on = reports::kDefaultFailOn;  // with wait: exit 3 when a chip meets it
 };
@@ -43,5 +46,15 @@ int events(const GlobalOptions& global, const EventsOptions& options);
 // --since as Unix milliseconds, given the time now.
 Result<std::int64_t> parse_since(const std::string& text, std::int64_t now_unix_ms);
 int chip(const GlobalOptions& global, const std::string& serial, bool json);
+
+// Racks: connected ones and what holds each (a run's lease, a reservation, maintenance).
+int racks(const GlobalOptions& global, bool json);
+struct RackHoldOptions {
+  std::string rack;
+  std::string action;    // reserve | release | maintenance-on | maintenance-off
+  std::string duration;  // reserve (required), maintenance on (optional): "2h"
+  std::string reason;
+};
+int rack_hold(const GlobalOptions& global, const RackHoldOptions& options);
 
 }  // namespace kiln::cli

@@ -89,6 +89,14 @@ int main(int argc, char** argv) {
   submit_cmd->add_option("file", submit.file, "plan file")->required()->check(CLI::ExistingFile);
   submit_cmd->add_option("--racks", racks_csv, "comma-separated racks (default: the plan's targets)");
   auto* seed_opt = submit_cmd->add_option("--seed", submit_seed, "run seed (default: the plan's, else drawn)");
+  submit_cmd->add_option("--priority", submit.priority, "queue priority, -1000 to 1000 (higher first; ages +1 per 30m)")
+      ->capture_default_str();
+  std::string queue_timeout;
+  std::string max_wall;
+  auto* queue_timeout_opt =
+      submit_cmd->add_option("--queue-timeout", queue_timeout, "leave the queue after waiting this long (2h)");
+  auto* max_wall_opt =
+      submit_cmd->add_option("--max-wall", max_wall, "end the run after running this long (its leases expire)");
   submit_cmd->add_flag("--wait", submit.wait, "wait for the run, showing progress, then print its report");
   std::string submit_fail_on = reports::to_string(reports::kDefaultFailOn);
   submit_cmd->add_option("--fail-on", submit_fail_on, std::string(kFailOnHelp) + " (with --wait)")
@@ -96,6 +104,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   submit_cmd->callback([&] {
     if (*seed_opt) submit.seed = submit_seed;
+    if (*queue_timeout_opt) submit.queue_timeout = queue_timeout;
+    if (*max_wall_opt) submit.max_wall = max_wall;
     submit.fail_on = *reports::parse_fail_on(submit_fail_on);
     std::stringstream ss(racks_csv);
     for (std::string r; std::getline(ss, r, ',');) {
@@ -149,6 +159,39 @@ int main(int argc, char** argv) {
   chip_cmd->add_option("serial", chip_serial, "serial")->required();
   chip_cmd->add_flag("--json", json, "JSON output");
   chip_cmd->callback([&] { status = chip(global, chip_serial, json); });
+
+  // kiln racks | rack reserve|release|maintenance
+  auto* racks_cmd = app.add_subcommand("racks", "racks: connected agents and what holds each rack");
+  racks_cmd->add_flag("--json", json, "JSON output");
+  racks_cmd->callback([&] { status = racks(global, json); });
+  auto* rack_cmd = app.add_subcommand("rack", "reserve, release or put a rack in maintenance (operator, admin)");
+  rack_cmd->require_subcommand(1);
+  RackHoldOptions hold;
+  auto* reserve_cmd = rack_cmd->add_subcommand("reserve", "hold a rack for people: runs wait for it");
+  reserve_cmd->add_option("rack", hold.rack, "rack id")->required();
+  reserve_cmd->add_option("--for", hold.duration, "how long (at most 24h)")->required();
+  reserve_cmd->add_option("--reason", hold.reason, "why (shown to every run that waits)")->required();
+  reserve_cmd->callback([&] {
+    hold.action = "reserve";
+    status = rack_hold(global, hold);
+  });
+  auto* release_cmd = rack_cmd->add_subcommand("release", "end a rack's reservation");
+  release_cmd->add_option("rack", hold.rack, "rack id")->required();
+  release_cmd->callback([&] {
+    hold.action = "release";
+    status = rack_hold(global, hold);
+  });
+  auto* maintenance_cmd = rack_cmd->add_subcommand("maintenance", "take a rack out of service, or put it back");
+  maintenance_cmd->add_option("rack", hold.rack, "rack id")->required();
+  std::string on_off;
+  maintenance_cmd->add_option("state", on_off, "on | off")->required()->check(CLI::IsMember({"on", "off"}));
+  maintenance_cmd->add_option("--for", hold.duration, "with on: how long (default and at most 7 days)");
+  maintenance_cmd->add_option("--reason", hold.reason, "with on: why");
+  maintenance_cmd->callback([&] {
+    hold.action = on_off == "on" ? "maintenance-on" : "maintenance-off";
+    if (on_off == "on" && hold.reason.empty()) hold.reason = "maintenance";
+    status = rack_hold(global, hold);
+  });
 
   // kiln events
   EventsOptions events_options;

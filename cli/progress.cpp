@@ -13,8 +13,10 @@ namespace kiln::cli {
 std::string progress_line(const kiln::v1::RunProgress& run) {
   std::string line = fmt::format("run {} {}", run.run_id(), run.plan());
   if (!run.live()) return fmt::format("{}  {}", line, reports::to_string(run.status()));
-  if (run.state() == kiln::v1::LIVE_RUN_QUEUED)
-    return line + fmt::format("  queued (position {})", run.queue_position());
+  if (run.state() == kiln::v1::LIVE_RUN_QUEUED) {
+    line += fmt::format("  queued (position {})", run.queue_position());
+    return run.waiting().empty() ? line : fmt::format("{}: {}", line, run.waiting());
+  }
   const double elapsed = run.elapsed_s();
   const double total = std::max(run.total_s(), 1e-9);
   const int width = 20;

@@ -81,7 +81,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
       daemon->config_.metrics ? *daemon->config_.metrics : metrics::MetricCatalog::builtin();
   daemon->writer_ = std::make_unique<IngestWriter>(std::move(writer).value(), daemon->io_.get_executor());
   daemon->hub_ = std::make_unique<Hub>(daemon->io_.get_executor(), daemon->config_.credentials, daemon->config_.db_path,
-                                       *daemon->writer_, *daemon->registry_, catalog);
+                                       *daemon->writer_, *daemon->registry_, catalog, daemon->config_.queue);
   daemon->hub_->remember_epochs(*epochs);
   // Runs an earlier daemon left queued or running go on (docs/design.md, "Restarts").
   daemon->hub_->runs().set_rack_return_timeout(daemon->config_.rack_return_timeout);

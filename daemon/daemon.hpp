@@ -19,6 +19,7 @@
 
 #include "core/result.hpp"
 #include "daemon/credentials.hpp"
+#include "daemon/queue_options.hpp"
 #include "daemon/session.hpp"
 #include "net/tls_context.hpp"
 
@@ -66,6 +67,9 @@ struct DaemonConfig {
   // restarted, or not back yet after a daemon restart) to register again
   // before its chips are given up (kilnd --rack-return-timeout SECONDS).
   std::chrono::milliseconds rack_return_timeout{std::chrono::minutes(5)};
+  // The fair queue and its rack leases (docs/scheduling.md): lease length,
+  // renewal interval, longest reservation and maintenance, the clock.
+  RunQueueOptions queue;
   // What plans may name and how metrics are judged; null: the built-in
   // patterns and catalog (tests add toy ones).
   std::shared_ptr<const plan::PatternRegistry> patterns;

@@ -51,18 +51,20 @@ void post_answer(const boost::asio::any_io_executor& executor, std::weak_ptr<Ses
 }  // namespace
 
 Hub::Hub(boost::asio::any_io_executor executor, CredentialBook credentials, std::string db_path, IngestWriter& writer,
-         const plan::PatternRegistry& registry, const metrics::MetricCatalog& catalog)
+         const plan::PatternRegistry& registry, const metrics::MetricCatalog& catalog, RunQueueOptions queue)
     : executor_(executor),
       credentials_(std::move(credentials)),
       db_path_(std::move(db_path)),
       writer_(writer),
       audit_(executor, writer),
-      runs_(executor, writer, agents_, registry, catalog),
+      runs_(executor, writer, agents_, registry, catalog, std::move(queue)),
       live_(
           executor, [this](std::uint64_t run_id) { return runs_.progress(run_id); },
           [this](std::uint64_t run_id, std::function<void(LiveFeed::RunFacts)> done) {
             load_run_facts(run_id, std::move(done));
-          }) {}
+          }) {
+  runs_.set_audit([this](AuditEvent event) { audit_.record(std::move(event)); });
+}
 
 Hub::~Hub() { stop(); }
 
@@ -324,19 +326,36 @@ void Hub::on_client_message(Session& session, kiln::v1::Envelope& envelope) {
     AuditEvent submitted{
         "run_submitted", session.credential_name(), session.peer(), 0,
         nlohmann::json{{"plan_path", envelope.submit_run().plan_path()}, {"identity", session.identity()}}.dump()};
-    runs_.submit(envelope.submit_run(), [this, weak, request_id, submitted](kiln::v1::SubmitRunReply reply) mutable {
-      if (reply.run_id() != 0) {
-        live_.on_run_submitted(reply.run_id());
-        submitted.run_id = reply.run_id();
-        audit_.record(std::move(submitted));
-      }
-      auto session = weak.lock();
-      if (!session) return;
-      kiln::v1::Envelope out;
-      out.set_request_id(request_id);
-      *out.mutable_submit_run_reply() = std::move(reply);
-      session->send(std::move(out));
-    });
+    runs_.submit(
+        envelope.submit_run(),
+        [this, weak, request_id, submitted](kiln::v1::SubmitRunReply reply) mutable {
+          if (reply.run_id() != 0) {
+            live_.on_run_submitted(reply.run_id());
+            submitted.run_id = reply.run_id();
+            audit_.record(std::move(submitted));
+          }
+          auto session = weak.lock();
+          if (!session) return;
+          kiln::v1::Envelope out;
+          out.set_request_id(request_id);
+          *out.mutable_submit_run_reply() = std::move(reply);
+          session->send(std::move(out));
+        },
+        session.credential_name());
+    return;
+  }
+  if (envelope.has_rack_hold()) {
+    if (!permitted(session, request_id, ClientRole::run_operator, "reserve racks or put them in maintenance")) return;
+    runs_.hold_rack(envelope.rack_hold(), session.credential_name(), session.peer(),
+                    [weak, request_id](Result<nlohmann::ordered_json> hold) {
+                      auto session = weak.lock();
+                      if (!session) return;
+                      if (!hold) {
+                        session->send(net::error_reply(request_id, hold.error()));
+                        return;
+                      }
+                      send_query_reply(*session, request_id, json_reply(hold->dump(2)));
+                    });
     return;
   }
   if (envelope.has_abort_run()) {
@@ -379,20 +398,31 @@ void Hub::answer_query(Session& session, std::uint64_t request_id, const kiln::v
           net::error_reply(request_id, make_error(ErrorCode::invalid_argument, "query RACKS has no typed answer")));
       return;
     }
+    // Connected racks with what holds each; "holds" lists every held rack (a
+    // run's lease, a reservation, maintenance), connected or not.
+    std::map<std::string, nlohmann::ordered_json> holds;
+    for (auto& hold : runs_.holds_json()) holds[hold["rack"].get<std::string>()] = hold;
     nlohmann::ordered_json racks = nlohmann::ordered_json::array();
     for (const auto& name : agents_.racks()) {
       const auto* rack = agents_.find(name);
-      racks.push_back({{"rack", name},
-                       {"lab", rack->registration.lab()},
-                       {"backend", rack->registration.backend()},
-                       {"chips", rack->registration.chips_size()}});
+      nlohmann::ordered_json entry{{"rack", name},
+                                   {"lab", rack->registration.lab()},
+                                   {"backend", rack->registration.backend()},
+                                   {"chips", rack->registration.chips_size()},
+                                   {"connected", true}};
+      if (auto held = holds.find(name); held != holds.end()) entry["hold"] = held->second;
+      racks.push_back(std::move(entry));
     }
-    send_query_reply(session, request_id, json_reply(nlohmann::ordered_json{{"racks", racks}}.dump(2)));
+
+    send_query_reply(session, request_id,
+                     json_reply(nlohmann::ordered_json{{"racks", racks}, {"holds", runs_.holds_json()}}.dump(2)));
     return;
   }
   // Live progress is read here on the io thread, the rest from the database on the pool.
   std::optional<RunProgress> live;
   if (query.kind() == Kind::RUN) live = runs_.progress(query.run_id());
+  std::map<std::uint64_t, std::string> waiting;
+  if (query.kind() == Kind::RUNS) waiting = runs_.waiting_reasons();
   if (!session.begin_query()) {
     session.send(net::error_reply(request_id, make_error(ErrorCode::unavailable,
                                                          "{} queries are already being answered on this connection: "
@@ -401,8 +431,8 @@ void Hub::answer_query(Session& session, std::uint64_t request_id, const kiln::v
     return;
   }
   std::weak_ptr<Session> weak = session.shared_from_this();
-  boost::asio::post(queries_, [this, weak, request_id, query, live] {
-    post_answer(executor_, weak, request_id, answer_from_store(db_path_, query, live));
+  boost::asio::post(queries_, [this, weak, request_id, query, live, waiting] {
+    post_answer(executor_, weak, request_id, answer_from_store(db_path_, query, live, waiting));
   });
 }
 

@@ -27,7 +27,7 @@ namespace kiln::daemon {
 class Hub final : public SessionHandler {
  public:
   Hub(boost::asio::any_io_executor executor, CredentialBook credentials, std::string db_path, IngestWriter& writer,
-      const plan::PatternRegistry& registry, const metrics::MetricCatalog& catalog);
+      const plan::PatternRegistry& registry, const metrics::MetricCatalog& catalog, RunQueueOptions queue = {});
   ~Hub() override;
 
   std::string on_hello(Session& session, const kiln::v1::Hello& hello) override;

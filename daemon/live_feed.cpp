@@ -302,6 +302,7 @@ void LiveFeed::poll_runs(SteadyNow::time_point now) {
       const RunProgress& p = *progress;
       next.set_state(p.state == RunProgress::State::queued ? kiln::v1::LIVE_RUN_QUEUED : kiln::v1::LIVE_RUN_RUNNING);
       next.set_queue_position(p.queue_position);
+      next.set_waiting(p.waiting);
       next.set_phase(p.phase);
       next.set_phases(p.phases);
       next.set_step(p.step);

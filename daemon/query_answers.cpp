@@ -23,6 +23,7 @@ void add_live_progress(const RunProgress& p, kiln::v1::RunProgress& m) {
   m.set_live(true);
   m.set_state(p.state == RunProgress::State::queued ? kiln::v1::LIVE_RUN_QUEUED : kiln::v1::LIVE_RUN_RUNNING);
   m.set_queue_position(p.queue_position);
+  m.set_waiting(p.waiting);
   m.set_phase(p.phase);
   m.set_phases(p.phases);
   m.set_step(p.step);
@@ -34,7 +35,8 @@ void add_live_progress(const RunProgress& p, kiln::v1::RunProgress& m) {
 }
 
 Result<kiln::v1::QueryReply> answer_from_store(const std::string& db_path, const kiln::v1::Query& query,
-                                               const std::optional<RunProgress>& live) {
+                                               const std::optional<RunProgress>& live,
+                                               const std::map<std::uint64_t, std::string>& waiting) {
   KILN_TRY_ASSIGN(auto reader, store::Reader::open(db_path));
   KILN_TRY_ASSIGN(kiln::v1::QueryReply reply, reports::answer_query(*reader, query));
   if (live && query.kind() == kiln::v1::Query::RUN) {
@@ -42,6 +44,18 @@ Result<kiln::v1::QueryReply> answer_from_store(const std::string& db_path, const
       add_live_progress(*live, *reply.mutable_run_progress());
     } else {
       reply.set_body(with_progress(reply.body(), *live));
+    }
+  }
+  if (!waiting.empty() && query.kind() == kiln::v1::Query::RUNS && query.answer() == kiln::v1::Query::ANSWER_TEXT) {
+    auto runs = nlohmann::ordered_json::parse(reply.body(), nullptr, false);
+    if (!runs.is_discarded() && runs.contains("runs")) {
+      for (auto& run : runs["runs"]) {
+        const auto id = run.value("id", std::uint64_t{0});
+        if (auto why = waiting.find(id); why != waiting.end() && run.value("status", "") == "queued") {
+          run["waiting"] = why->second;
+        }
+      }
+      reply.set_body(runs.dump(2));
     }
   }
   return reply;

@@ -8,6 +8,11 @@
 #include <optional>
 #include <string>
 
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
 #include "core/result.hpp"
 #include "daemon/run_progress.hpp"
 #include "schema/kiln.pb.h"
@@ -17,8 +22,11 @@ namespace kiln::daemon {
 // A Query (not RACKS) answered from the database at `db_path`. `live` is
 // the run manager's progress of the queried run, if it has one: merged into
 // the RUN JSON as its "progress" object, or into the typed RunProgress.
+// `waiting`: why each queued run waits, merged into the RUNS JSON as each
+// queued run's "waiting".
 Result<kiln::v1::QueryReply> answer_from_store(const std::string& db_path, const kiln::v1::Query& query,
-                                               const std::optional<RunProgress>& live);
+                                               const std::optional<RunProgress>& live,
+                                               const std::map<std::uint64_t, std::string>& waiting = {});
 // GetPlan: the run's steps and their typed limits.
 Result<kiln::v1::QueryReply> plan_from_store(const std::string& db_path, std::uint64_t run_id);
 

@@ -4,7 +4,9 @@ namespace kiln::daemon {
 
 nlohmann::ordered_json progress_json(const RunProgress& p) {
   if (p.state == RunProgress::State::queued) {
-    return nlohmann::ordered_json{{"state", "queued"}, {"position", p.queue_position}};
+    nlohmann::ordered_json j{{"state", "queued"}, {"position", p.queue_position}};
+    if (!p.waiting.empty()) j["waiting"] = p.waiting;
+    return j;
   }
   nlohmann::ordered_json j;
   j["state"] = "running";

@@ -14,6 +14,7 @@ struct RunProgress {
   enum class State { queued, running };
   State state = State::queued;
   std::uint32_t queue_position = 0;  // queued: 1 = next
+  std::string waiting;               // queued: why it waits (docs/scheduling.md)
   std::uint32_t phase = 0;           // running: 1-based
   std::uint32_t phases = 0;
   std::string step;      // the phase's step names joined by " + "

@@ -13,7 +13,7 @@
 
 namespace kiln::daemon {
 
-Result<std::unique_ptr<RunManager::Run>> RunManager::load_unfinished(store::Reader& reader, const store::RunRow& row) {
+Result<std::unique_ptr<Run>> RunManager::load_unfinished(store::Reader& reader, const store::RunRow& row) {
   KILN_TRY_ASSIGN(const std::string text, reader.plan_text(row.id));
   plan::LoadResult loaded = plan::load_plan(text, row.plan_path.empty() ? "plan" : row.plan_path, registry_);
   if (!loaded.plan) {
@@ -27,10 +27,12 @@ Result<std::unique_ptr<RunManager::Run>> RunManager::load_unfinished(store::Read
   run->seed = row.seed;
   run->racks = row.racks;
   run->steps = plan::flatten(*run->plan);
-  for (const auto& s : run->steps) {
-    if (run->phases.empty() || run->phases.back() != s.phase_index) run->phases.push_back(s.phase_index);
-  }
-  for (std::size_t i = 0; i < run->phases.size(); ++i) run->total_s += phase_length(*run, i);
+  index_phases(*run);
+  run->priority = row.priority;
+  run->queue_timeout_s = row.queue_timeout_s;
+  run->max_wall_s = row.max_wall_s;
+  run->queued_unix_ms = row.submitted_unix_ms;
+  run->started_unix_ms = row.started_unix_ms.value_or(0);
   KILN_TRY_ASSIGN(const auto stored_steps, reader.steps(row.id));
   if (stored_steps.size() != run->steps.size()) {
     return make_error(ErrorCode::conflict, "its plan now has {} steps where {} were recorded", run->steps.size(),
@@ -79,8 +81,10 @@ void RunManager::resume(store::Reader& reader) {
   auto rows = reader.list_runs();
   if (!rows) {
     spdlog::error("cannot read the runs to resume: {}", rows.error().message);
+    resume_leases({});
     return;
   }
+  std::vector<std::unique_ptr<Run>> running;
   for (const auto& row : *rows) {
     if (row.status != "queued" && row.status != "running") continue;
     auto run = load_unfinished(reader, row);
@@ -88,21 +92,26 @@ void RunManager::resume(store::Reader& reader) {
       const std::string reason = fmt::format("could not be resumed after a daemon restart: {}", run.error().message);
       spdlog::error("run {} {}", row.id, reason);
       const std::uint64_t id = row.id;
-      writer_.submit([id, reason](store::Writer& w) { return w.set_run_status(id, "error", reason, unix_ms_now()); },
-                     [id](const Status& s) {
-                       if (!s) spdlog::error("run {}: could not record its end: {}", id, s.error().message);
-                     });
+      context_.writer.submit(
+          [id, reason](store::Writer& w) -> Status {
+            KILN_TRY(w.set_run_status(id, "error", reason, unix_ms_now()));
+            return w.end_leases(id, 0, fmt::format("run {} could not be resumed", id), unix_ms_now())
+                .transform([](int) {});
+          },
+          [id](const Status& s) {
+            if (!s) spdlog::error("run {}: could not record its end: {}", id, s.error().message);
+          });
       continue;
     }
-    spdlog::info("run {} ({}) left {} by an earlier daemon: queued to resume", row.id, row.plan_name, row.status);
-    // The one that was running goes first: it was ahead of every queued one.
+    spdlog::info("run {} ({}) left {} by an earlier daemon: {}", row.id, row.plan_name, row.status,
+                 (*run)->resumed ? "resumed on the leases it held" : "queued again");
     if ((*run)->resumed) {
-      queue_.push_front(std::move(run).value());
+      running.push_back(std::move(run).value());
     } else {
-      queue_.push_back(std::move(run).value());
+      waiting_.push_back(std::move(run).value());
     }
   }
-  start_next();
+  resume_leases(std::move(running));
 }
 
 }  // namespace kiln::daemon

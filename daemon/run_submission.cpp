@@ -13,8 +13,7 @@
 
 namespace kiln::daemon {
 
-Result<std::unique_ptr<RunManager::Run>> RunManager::prepare(const kiln::v1::SubmitRun& request,
-                                                             kiln::v1::SubmitRunReply& reply) {
+Result<std::unique_ptr<Run>> RunManager::prepare(const kiln::v1::SubmitRun& request, kiln::v1::SubmitRunReply& reply) {
   // The path is the submitter's text, kept with the run and printed in reports.
   constexpr std::size_t kMaxPlanPathBytes = 4096;
   const std::string& given = request.plan_path();
@@ -42,15 +41,16 @@ Result<std::unique_ptr<RunManager::Run>> RunManager::prepare(const kiln::v1::Sub
 
   // Racks: the request's, else the plan's targets; each must be connected now.
   std::vector<std::string> wanted(request.racks().begin(), request.racks().end());
-  if (wanted.empty()) wanted = p.targets.all_racks ? agents_.racks() : p.targets.racks;
+  if (wanted.empty()) wanted = p.targets.all_racks ? context_.agents.racks() : p.targets.racks;
   if (wanted.empty()) return make_error(ErrorCode::unavailable, "no racks are connected");
   std::set<std::string> seen;
   for (const auto& rack : wanted) {
     if (!seen.insert(rack).second) continue;
-    const ConnectedRack* connected = agents_.find(rack);
+    const ConnectedRack* connected = context_.agents.find(rack);
     if (connected == nullptr) {
-      return make_error(ErrorCode::unavailable, "rack '{}' is not connected (connected: {})", rack,
-                        agents_.racks().empty() ? "none" : fmt::format("{}", fmt::join(agents_.racks(), ", ")));
+      return make_error(
+          ErrorCode::unavailable, "rack '{}' is not connected (connected: {})", rack,
+          context_.agents.racks().empty() ? "none" : fmt::format("{}", fmt::join(context_.agents.racks(), ", ")));
     }
     run->racks.push_back(rack);
     for (const auto& chip : connected->registration.chips()) {
@@ -73,14 +73,29 @@ Result<std::unique_ptr<RunManager::Run>> RunManager::prepare(const kiln::v1::Sub
     run->seed = (static_cast<std::uint64_t>(entropy()) << 32 | entropy()) & 0x7fffffffffffffffULL;
   }
   run->steps = plan::flatten(p);
-  for (const auto& s : run->steps) {
-    if (run->phases.empty() || run->phases.back() != s.phase_index) run->phases.push_back(s.phase_index);
+  index_phases(*run);
+  // The fair queue's terms (docs/scheduling.md), bounded.
+  constexpr std::int32_t kMaxPriority = 1000;
+  constexpr std::uint32_t kMaxWaitS = 30 * 24 * 3600;
+  if (request.priority() < -kMaxPriority || request.priority() > kMaxPriority) {
+    return make_error(ErrorCode::invalid_argument, "priority must be from {} to {}", -kMaxPriority, kMaxPriority);
   }
-  for (std::size_t i = 0; i < run->phases.size(); ++i) run->total_s += phase_length(*run, i);
+  run->priority = request.priority();
+  for (const auto& [given, name, out] :
+       {std::tuple{request.has_queue_timeout_s(), "queue_timeout_s", &run->queue_timeout_s},
+        std::tuple{request.has_max_wall_s(), "max_wall_s", &run->max_wall_s}}) {
+    if (!given) continue;
+    const std::uint32_t value =
+        std::string_view(name) == "max_wall_s" ? request.max_wall_s() : request.queue_timeout_s();
+    if (value == 0 || value > kMaxWaitS) {
+      return make_error(ErrorCode::invalid_argument, "{} must be from 1 s to 30 days", name);
+    }
+    *out = value;
+  }
   return run;
 }
 
-void RunManager::submit(const kiln::v1::SubmitRun& request, SubmitReply reply) {
+void RunManager::submit(const kiln::v1::SubmitRun& request, SubmitReply reply, const std::string& actor) {
   kiln::v1::SubmitRunReply answer;
   auto prepared = prepare(request, answer);
   if (!prepared) {
@@ -102,8 +117,13 @@ void RunManager::submit(const kiln::v1::SubmitRun& request, SubmitReply reply) {
   row.seed = run->seed;
   row.racks = run->racks;
   row.sample_hz = run->plan->sample_hz;
-  row.submitted_unix_ms = unix_ms_now();
-  if (const ConnectedRack* first = agents_.find(run->racks.front())) row.lab = first->registration.lab();
+  row.submitted_unix_ms = now_ms();
+  row.priority = run->priority;
+  row.queue_timeout_s = run->queue_timeout_s;
+  row.max_wall_s = run->max_wall_s;
+  run->queued_unix_ms = row.submitted_unix_ms;
+  run->submitted_by = actor;
+  if (const ConnectedRack* first = context_.agents.find(run->racks.front())) row.lab = first->registration.lab();
   for (const auto& s : run->steps) {
     row.steps.push_back(store::StepRow{s.step_index, s.phase_index, s.repeat_index, s.step->name, s.step->pattern,
                                        s.step->duration.count(), plan::params_to_json(*s.step),
@@ -113,7 +133,7 @@ void RunManager::submit(const kiln::v1::SubmitRun& request, SubmitReply reply) {
   for (const auto& c : run->chips) chips.push_back(store::RunChipRow{c.serial, c.rack, c.slot, c.sku, ""});
 
   auto run_id = std::make_shared<std::uint64_t>(0);
-  writer_.submit(
+  context_.writer.submit(
       [row = std::move(row), chips = std::move(chips), run_id](store::Writer& w) -> Status {
         KILN_TRY_ASSIGN(*run_id, w.create_run(row));
         return w.add_run_chips(*run_id, chips);
@@ -130,9 +150,8 @@ void RunManager::submit(const kiln::v1::SubmitRun& request, SubmitReply reply) {
         reply(std::move(answer));
         spdlog::info("run {} queued: plan {} seed {} on {} ({} chips)", run->id, run->plan->name, run->seed,
                      fmt::join(run->racks, ","), run->chips.size());
-        auto owned = std::make_unique<Run>(std::move(*run));
-        queue_.push_back(std::move(owned));
-        start_next();
+        waiting_.push_back(std::make_unique<Run>(std::move(*run)));
+        schedule();
       });
 }
 

@@ -57,6 +57,10 @@ struct NewRun {
   double sample_hz = 10;
   std::int64_t submitted_unix_ms = 0;
   std::vector<StepRow> steps;
+  // The fair queue (migration 009, docs/scheduling.md).
+  std::int32_t priority = 0;
+  std::optional<std::uint32_t> queue_timeout_s;
+  std::optional<std::uint32_t> max_wall_s;
 };
 
 struct RunRow {
@@ -73,6 +77,9 @@ struct RunRow {
   std::int64_t submitted_unix_ms = 0;
   std::optional<std::int64_t> started_unix_ms;
   std::optional<std::int64_t> ended_unix_ms;
+  std::int32_t priority = 0;  // migration 009
+  std::optional<std::uint32_t> queue_timeout_s;
+  std::optional<std::uint32_t> max_wall_s;
 };
 
 struct ChipRow {

@@ -27,7 +27,7 @@ namespace {
 
 constexpr const char* kRunColumns =
     "SELECT r.id, p.name, p.sha256, r.seed, coalesce(l.name, ''), r.racks_json, r.status, r.reason, r.sample_hz, "
-    "r.submitted_unix_ms, r.started_unix_ms, r.ended_unix_ms, r.plan_path "
+    "r.submitted_unix_ms, r.started_unix_ms, r.ended_unix_ms, r.plan_path, r.priority, r.queue_timeout_s, r.max_wall_s "
     "FROM runs r JOIN plans p ON p.id = r.plan_id LEFT JOIN labs l ON l.id = r.lab_id";
 
 RunRow read_run(const SQLite::Statement& q) {
@@ -45,6 +45,9 @@ RunRow read_run(const SQLite::Statement& q) {
   if (!q.getColumn(10).isNull()) row.started_unix_ms = q.getColumn(10).getInt64();
   if (!q.getColumn(11).isNull()) row.ended_unix_ms = q.getColumn(11).getInt64();
   row.plan_path = q.getColumn(12).getString();
+  row.priority = q.getColumn(13).getInt();
+  if (!q.getColumn(14).isNull()) row.queue_timeout_s = static_cast<std::uint32_t>(q.getColumn(14).getInt64());
+  if (!q.getColumn(15).isNull()) row.max_wall_s = static_cast<std::uint32_t>(q.getColumn(15).getInt64());
   return row;
 }
 

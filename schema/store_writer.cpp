@@ -300,6 +300,12 @@ Result<std::uint64_t> Writer::create_run(const NewRun& run) {
     s.insert_run.bind(5, run.sample_hz);
     s.insert_run.bind(6, run.submitted_unix_ms);
     s.insert_run.bind(7, run.plan_path);
+    s.insert_run.bind(8, run.priority);
+    const auto widen = [](const std::optional<std::uint32_t>& v) {
+      return v ? std::optional<std::int64_t>(*v) : std::nullopt;
+    };
+    bind_optional(s.insert_run, 9, widen(run.queue_timeout_s));
+    bind_optional(s.insert_run, 10, widen(run.max_wall_s));
     run_id = detail::from_db(query_int64(s.insert_run).value());
 
     for (const StepRow& step : run.steps) {

@@ -45,9 +45,10 @@ Writer::Statements::Statements(SQLite::Database& db)
       insert_plan(db,
                   "INSERT INTO plans (name, sha256, text, first_seen_unix_ms) VALUES (?1, ?2, ?3, ?4) "
                   "RETURNING id"),
-      insert_run(db,
-                 "INSERT INTO runs (plan_id, seed, lab_id, racks_json, sample_hz, submitted_unix_ms, plan_path) "
-                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id"),
+      insert_run(
+          db,
+          "INSERT INTO runs (plan_id, seed, lab_id, racks_json, sample_hz, submitted_unix_ms, plan_path, "
+          "priority, queue_timeout_s, max_wall_s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id"),
       insert_step(db,
                   "INSERT INTO steps (run_id, step_index, phase_index, repeat_index, name, pattern, duration_s, "
                   "params_json, limits_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),

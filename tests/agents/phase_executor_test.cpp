@@ -127,5 +127,47 @@ TEST(PhaseExecutorTest, ADispatchOfAFinishedPhaseSendsItsResultsAgainWithoutRunn
   EXPECT_GT(slices, ran);
 }
 
+// Two runs can never drive one rack: a dispatch whose lease (its fencing
+// token) is older than the newest the agent has seen is refused, its chips
+// answering not completed with the reason, and the chip is not touched.
+TEST(PhaseExecutorTest, ADispatchWithAStaleFencingTokenIsRefused) {
+  Outbox outbox("r-test", 1);
+  auto chip = std::make_unique<FakeChip>("F-00");
+  std::atomic<int> slices = 0;
+  chip->after_slice = [&slices](FakeChip&) { ++slices; };
+  std::vector<std::unique_ptr<device::Chip>> chips;
+  chips.push_back(std::move(chip));
+  ChipPhaseOptions options;
+  options.time_scale = 0;
+  PhaseExecutor executor(std::move(chips), outbox, options);
+
+  auto newer = phase(8, {step(0, "gemm", 0.5, gemm_params())}, {"F-00"});
+  newer.set_fencing_token(12);
+  executor.start(newer);
+  ASSERT_TRUE(executor.wait_idle(30s));
+  testing::drain(outbox);
+  const int ran = slices;
+  EXPECT_EQ(executor.fencing_token(), 12u);
+
+  auto stale = phase(7, {step(0, "gemm", 0.5, gemm_params())}, {"F-00"});
+  stale.set_fencing_token(11);
+  executor.start(stale);
+  EXPECT_FALSE(executor.busy());
+  const auto refused = testing::drain(outbox);
+  ASSERT_EQ(refused.results.size(), 1u);
+  EXPECT_EQ(refused.results[0].run_id(), 7u);
+  EXPECT_FALSE(refused.results[0].completed());
+  EXPECT_NE(refused.results[0].note().find("fencing token 11 is older than 12"), std::string::npos)
+      << refused.results[0].note();
+  EXPECT_EQ(slices, ran) << "the stale dispatch ran";
+
+  // The same token again, or a newer one, runs.
+  auto same = phase(8, {step(1, "gemm", 0.5, gemm_params())}, {"F-00"}, 10, 1);
+  same.set_fencing_token(12);
+  executor.start(same);
+  ASSERT_TRUE(executor.wait_idle(30s));
+  EXPECT_GT(slices, ran);
+}
+
 }  // namespace
 }  // namespace kiln::agent

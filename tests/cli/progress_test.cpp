@@ -33,6 +33,16 @@ TEST(ProgressLine, QueuedShowsThePosition) {
   EXPECT_EQ(progress_line(p), "run 3 smoke  queued (position 2)");
 }
 
+TEST(ProgressLine, AWaitingRunSaysWhy) {
+  auto p = run(kiln::v1::RUN_QUEUED);
+  p.set_live(true);
+  p.set_state(kiln::v1::LIVE_RUN_QUEUED);
+  p.set_queue_position(1);
+  p.set_waiting("waiting for r02: leased by run 14 until 2026-12-02 06:10 UTC");
+  EXPECT_EQ(progress_line(p),
+            "run 3 smoke  queued (position 1): waiting for r02: leased by run 14 until 2026-12-02 06:10 UTC");
+}
+
 TEST(ProgressLine, RunningShowsPhaseStepBarTimesAndFailures) {
   auto p = run(kiln::v1::RUN_RUNNING);
   p.set_live(true);

@@ -8,7 +8,28 @@ namespace {
 
 using namespace kiln::e2e;
 
-using Restarts = LabProcesses;
+class Restarts : public LabProcesses {
+ protected:
+  // The run held one lease per rack from start to end: the restarted kilnd
+  // kept them (same fencing tokens) rather than taking new ones, and said so.
+  // (Stops the second kilnd first: its audit trail is written out as it stops.)
+  void expect_leases_kept_across_the_restart() {
+    stop("kilnd", SIGTERM);
+    ASSERT_TRUE(wait_for_line(log("kilnd", 2), "kilnd stopped"));
+    Outcome events = run(bin("kiln") + " --db '" + db() + "' events --run 1 --limit 0 --json");
+    ASSERT_EQ(events.status, 0) << events.err;
+    std::map<std::string, std::vector<std::string>> leases;  // kind -> "rack lease"
+    const Json trail = Json::parse(events.out);
+    for (const auto& e : trail["events"]) {
+      const std::string kind = e["kind"];
+      if (kind.rfind("lease_", 0) != 0) continue;
+      leases[kind].push_back(e["detail"]["rack"].get<std::string>() + " " + e["detail"]["lease"].dump());
+    }
+    ASSERT_EQ(leases["lease_taken"].size(), 2u) << events.out;
+    EXPECT_EQ(leases["lease_kept"], leases["lease_taken"]) << events.out;
+    EXPECT_EQ(leases["lease_ended"], leases["lease_taken"]) << events.out;
+  }
+};
 
 // kill -9 of kilnd in the SDC phase: the agents run on, the next kilnd
 // resumes the run, and the verdicts are an uninterrupted run's.
@@ -46,6 +67,7 @@ TEST_F(Restarts, KilndStoppedGracefullyLeavesTheRunResumable) {
   EXPECT_NE(r["run"].value("reason", "").find("kilnd restarted during phase 2/2"), std::string::npos)
       << r["run"].dump(2);
   expect_demo_verdicts(r["chips"]);
+  expect_leases_kept_across_the_restart();
 }
 
 // kill -9 of the agent of the rack with the SDC chip, then a new agent: it

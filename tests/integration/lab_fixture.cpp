@@ -63,6 +63,7 @@ void LabFixture::start(const std::string& lab_yaml, const std::string& credentia
     config.metrics = extensions_.metrics;
     if (extensions_.serve_metrics) config.metrics_host = "127.0.0.1";
     config.rack_return_timeout = extensions_.rack_return_timeout;
+    config.queue = extensions_.queue;
     auto created = daemon::Daemon::create(config);
     ASSERT_TRUE(created) << created.error().message;
     daemon_ = std::move(created).value();
@@ -124,12 +125,17 @@ void LabFixture::wait_for_racks(std::size_t count, std::chrono::seconds timeout)
 }
 
 std::uint64_t LabFixture::submit(const std::string& plan_yaml, std::optional<std::uint64_t> seed) {
+  kiln::v1::SubmitRun request;
+  request.set_plan_text(plan_yaml);
+  request.set_plan_path("plan.yaml");
+  for (const auto& rack : lab_->racks) request.add_racks(rack.id);
+  if (seed) request.set_seed(*seed);
+  return submit(std::move(request));
+}
+
+std::uint64_t LabFixture::submit(kiln::v1::SubmitRun submit) {
   kiln::v1::Envelope request;
-  auto* submit = request.mutable_submit_run();
-  submit->set_plan_text(plan_yaml);
-  submit->set_plan_path("plan.yaml");
-  for (const auto& rack : lab_->racks) submit->add_racks(rack.id);
-  if (seed) submit->set_seed(*seed);
+  *request.mutable_submit_run() = std::move(submit);
   auto reply = client()->call(std::move(request));
   if (!reply) throw std::runtime_error(reply.error().message);
   const auto& answer = reply->submit_run_reply();

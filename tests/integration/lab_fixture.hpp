@@ -34,6 +34,8 @@ struct LabExtensions {
   bool serve_metrics = false;  // the daemon serves /metrics on a free loopback port
   // How long a run waits for a rack's agent that went away (DaemonConfig).
   std::chrono::milliseconds rack_return_timeout{std::chrono::minutes(5)};
+  // The fair queue and its leases (DaemonConfig::queue): tests inject the clock.
+  daemon::RunQueueOptions queue;
 };
 
 class LabFixture {
@@ -55,6 +57,8 @@ class LabFixture {
   std::unique_ptr<cli::DaemonClient> client(const std::string& credential = "");
   // Submits plan text on the lab's racks; returns the run id (fails the test on refusal).
   std::uint64_t submit(const std::string& plan_yaml, std::optional<std::uint64_t> seed = std::nullopt);
+  // Submits `request` as it is (its racks, priority, …); returns the run id.
+  std::uint64_t submit(kiln::v1::SubmitRun request);
   // Polls until the run ends; returns its final `run` JSON.
   std::string wait_for_run(std::uint64_t run_id, std::chrono::seconds timeout = std::chrono::seconds(120));
   std::string query(kiln::v1::Query::Kind kind, std::uint64_t run_id = 0);

@@ -104,5 +104,28 @@ TEST_F(Leases, MalformedRequestsAreRefusedBeforeSql) {
   EXPECT_FALSE(writer->end_leases(run_a, 0, "", kNow).ok());
 }
 
+// Migration 009: what a run asked of the queue is kept with it, so a
+// restarted daemon queues it the same way.
+TEST_F(Leases, ARunKeepsItsPriorityQueueTimeoutAndMaximumWallTime) {
+  NewRun asked = testing::make_run();
+  asked.priority = -7;
+  asked.queue_timeout_s = 7200;
+  asked.max_wall_s = 600;
+  const auto id = writer->create_run(asked);
+  ASSERT_TRUE(id.ok()) << id.error().message;
+  auto reader = Reader::open(path);
+  ASSERT_TRUE(reader.ok()) << reader.error().message;
+  const auto row = (*reader)->run(*id);
+  ASSERT_TRUE(row.ok()) << row.error().message;
+  EXPECT_EQ(row->priority, -7);
+  EXPECT_EQ(row->queue_timeout_s, 7200u);
+  EXPECT_EQ(row->max_wall_s, 600u);
+  const auto plain = (*reader)->run(run_a);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->priority, 0);
+  EXPECT_FALSE(plain->queue_timeout_s);
+  EXPECT_FALSE(plain->max_wall_s);
+}
+
 }  // namespace
 }  // namespace kiln::store
