@@ -67,7 +67,9 @@ class RunManager {
   // Live state of a queued or running run, merged into `kiln run show`.
   std::optional<RunProgress> progress(std::uint64_t run_id) const;
 
-  void on_batch_committed(const std::string& rack, const kiln::v1::AgentBatch& batch);
+  // `chunks`: what the batch's telemetry chunks held (store::Writer::ingest_batch).
+  void on_batch_committed(const std::string& rack, const kiln::v1::AgentBatch& batch,
+                          const std::vector<store::ChunkDigest>& chunks = {});
   // A rack's agent went away: its part of the run waits for it to register
   // again (on_rack_registered) for rack_return_timeout, then it is lost.
   void on_rack_lost(const std::string& rack);

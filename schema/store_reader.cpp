@@ -27,8 +27,9 @@ namespace {
 
 constexpr const char* kRunColumns =
     "SELECT r.id, p.name, p.sha256, r.seed, coalesce(l.name, ''), r.racks_json, r.status, r.reason, r.sample_hz, "
-    "r.submitted_unix_ms, r.started_unix_ms, r.ended_unix_ms, r.plan_path "
-    "FROM runs r JOIN plans p ON p.id = r.plan_id LEFT JOIN labs l ON l.id = r.lab_id";
+    "r.submitted_unix_ms, r.started_unix_ms, r.ended_unix_ms, r.plan_path, tp.pruned_unix_ms "
+    "FROM runs r JOIN plans p ON p.id = r.plan_id LEFT JOIN labs l ON l.id = r.lab_id "
+    "LEFT JOIN telemetry_pruned tp ON tp.run_id = r.id";
 
 RunRow read_run(const SQLite::Statement& q) {
   RunRow row;
@@ -45,6 +46,7 @@ RunRow read_run(const SQLite::Statement& q) {
   if (!q.getColumn(10).isNull()) row.started_unix_ms = q.getColumn(10).getInt64();
   if (!q.getColumn(11).isNull()) row.ended_unix_ms = q.getColumn(11).getInt64();
   row.plan_path = q.getColumn(12).getString();
+  if (!q.getColumn(13).isNull()) row.raw_telemetry_pruned_unix_ms = q.getColumn(13).getInt64();
   return row;
 }
 
