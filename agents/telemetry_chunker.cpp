@@ -51,7 +51,7 @@ kiln::v1::TelemetryChunk TelemetryChunker::take(int zstd_level) {
     s.points.reserve(present.back().points.size());
   }
   out.set_values(static_cast<std::uint32_t>(values_));
-  out.set_data(chunk::encode(present, zstd_level));
+  out.set_data(chunk::encode(present, zstd_level, /*checksum=*/true));
   values_ = 0;
   return out;
 }

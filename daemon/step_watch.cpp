@@ -26,7 +26,7 @@ void StepWatch::add(const store::ChunkDigest& chunk, CounterValues& last) {
   for (const store::ChunkDigest::Metric& m : chunk.metrics) {
     // Stats count what is not NaN; an infinity makes min/max/sum infinite,
     // which the sample path would have skipped: skip the chunk's figures too.
-    const chunk::SeriesStats& st = m.stats;
+    const store::chunk::SeriesStats& st = m.stats;
     if (st.count == 0 || !std::isfinite(st.min) || !std::isfinite(st.max) || !std::isfinite(st.sum)) continue;
     fold(m.name, st.count, st.min, st.max, st.sum, std::isfinite(st.last) ? st.last : st.max, last);
   }

@@ -117,8 +117,11 @@ std::vector<chunk::Series> decode_chunk(const kiln::v1::TelemetryChunk& c) {
       fail(ErrorCode::invalid_argument, "telemetry chunk of {}: metric name '{}' empty or twice", c.serial(), name);
     }
   }
-  // A hostile chunk could claim a huge raw size; decode() caps it, and the
-  // declared count caps what a valid one holds.
+  // An agent encodes version 1 (its own metric ids); the store adds the map.
+  if (c.data().compare(0, 4, std::string_view("KTC\x01", 4)) != 0) {
+    fail(ErrorCode::invalid_argument, "telemetry chunk of {}: not a version-1 chunk", c.serial());
+  }
+  // A hostile chunk could claim a huge raw size: decode() caps it.
   Result<std::vector<chunk::Series>> decoded = chunk::decode(c.data());
   if (!decoded) fail(ErrorCode::invalid_argument, "telemetry chunk of {}: {}", c.serial(), decoded.error().message);
   std::uint64_t values = 0;

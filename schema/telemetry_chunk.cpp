@@ -9,6 +9,7 @@
 #include <limits>
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 
 namespace kiln::store::chunk {
 namespace {
@@ -190,14 +191,23 @@ std::string encode_raw(const std::vector<Series>& series) {
   return out;
 }
 
-std::string encode(const std::vector<Series>& series, int zstd_level) {
+std::string encode(const std::vector<Series>& series, int zstd_level, bool checksum) {
   const std::string raw = encode_raw(series);
   std::string out(kMagic, sizeof kMagic);
   put_varint(out, raw.size());
   const std::size_t header = out.size();
   out.resize(header + ZSTD_compressBound(raw.size()));
-  const std::size_t packed =
-      ZSTD_compress(out.data() + header, out.size() - header, raw.data(), raw.size(), zstd_level);
+  // One context per thread: encoding is the agents' hot path, and a context
+  // made per call costs more than compressing a small chunk.
+  struct Context {
+    ZSTD_CCtx* cctx = ZSTD_createCCtx();
+    ~Context() { ZSTD_freeCCtx(cctx); }
+  };
+  thread_local Context context;
+  ZSTD_CCtx_reset(context.cctx, ZSTD_reset_session_and_parameters);
+  ZSTD_CCtx_setParameter(context.cctx, ZSTD_c_compressionLevel, zstd_level);
+  ZSTD_CCtx_setParameter(context.cctx, ZSTD_c_checksumFlag, checksum ? 1 : 0);
+  const std::size_t packed = ZSTD_compress2(context.cctx, out.data() + header, out.size() - header, raw.data(), raw.size());
   // Only a bound too small or a bad level fail; neither can happen here.
   if (ZSTD_isError(packed)) throw std::logic_error(ZSTD_getErrorName(packed));
   out.resize(header + packed);

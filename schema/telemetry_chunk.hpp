@@ -55,7 +55,10 @@ double quantised(double value, std::uint32_t scale);
 // Series are encoded at their scale; one whose values are not all finite
 // and representable on its grid falls back to the exact raw encoding, so
 // encode(x) then decode gives quantised(x) back, bit for bit.
-std::string encode(const std::vector<Series>& series, int zstd_level = 9);
+// `checksum`: the zstd frame carries a checksum of the raw bytes (XXH64,
+// 4 bytes), which decode() checks: what an agent sends, so a chunk damaged
+// on the way is refused rather than stored with wrong values.
+std::string encode(const std::vector<Series>& series, int zstd_level = 9, bool checksum = false);
 // Without the zstd pass (for measuring; the same raw layout).
 std::string encode_raw(const std::vector<Series>& series);
 

@@ -130,8 +130,6 @@ const chunk::Series* TelemetrySealer::sealed_series(std::int64_t chunk_id, std::
 void TelemetrySealer::seal(std::int64_t run, std::int64_t chip, std::int64_t step, std::int64_t now_unix_ms) {
   open_values_.erase({run, chip, step});
   std::vector<chunk::Series> series;
-  std::map<std::int64_t, std::string> names;  // metric id -> name, for its precision
-  double first_t = std::numeric_limits<double>::infinity(), last_t = -first_t;
   std::int64_t samples = 0;
   {
     ResetOnExit reset(select_open_);
@@ -144,8 +142,6 @@ void TelemetrySealer::seal(std::int64_t run, std::int64_t chip, std::int64_t ste
       }
       series.back().points.push_back(
           {to_us(t_s), select_open_.getColumn(2).getInt64(), real_or_nan(select_open_.getColumn(3))});
-      first_t = std::min(first_t, t_s);
-      last_t = std::max(last_t, t_s);
       ++samples;
     }
   }

@@ -89,6 +89,8 @@ SyntheticAgent::SyntheticAgent(SyntheticRack rack)
   link.rack = config_.rack;
   link.credential = config_.credential;
   link.flush_interval = std::chrono::milliseconds(20);
+  // The old encoding goes out as Sample messages, as agents sent them before chunks.
+  link.send_chunks = config_.encoding == Encoding::chunks;
   link_ = std::make_unique<agent::DaemonLink>(link, registration(config_, outbox_.epoch()), outbox_, *this);
 }
 
@@ -110,10 +112,10 @@ void SyntheticAgent::on_fatal(const std::string& reason) { spdlog::error("{}: re
 void SyntheticAgent::on_dispatch(const kiln::v1::PhaseDispatch& dispatch) {
   if (started_.exchange(true)) return;  // one phase per benchmark run
   dispatched_at_ = std::chrono::steady_clock::now();
-  worker_ = std::jthread([this, dispatch] { generate(dispatch); });
+  worker_ = std::jthread([this, dispatch](std::stop_token stop) { generate(dispatch, stop); });
 }
 
-void SyntheticAgent::generate(kiln::v1::PhaseDispatch dispatch) {
+void SyntheticAgent::generate(kiln::v1::PhaseDispatch dispatch, std::stop_token stop) {
   const kiln::v1::StepSpec& step = dispatch.steps(0);
   const double hz = dispatch.sample_hz() > 0 ? dispatch.sample_hz() : 10;
   const auto ticks = static_cast<std::int64_t>(std::llround(step.duration_s() * hz));
@@ -129,7 +131,6 @@ void SyntheticAgent::generate(kiln::v1::PhaseDispatch dispatch) {
   }
   const std::int64_t wall0 = unix_ms_now();
   double values[kMetricCount];
-  const std::stop_token stop = worker_.get_stop_token();
   // Chips advance together in slices of ticks, as a rack's runner threads do.
   constexpr std::int64_t kSlice = 100;
   for (std::int64_t first = 0; first < ticks && !stop.stop_requested(); first += kSlice) {

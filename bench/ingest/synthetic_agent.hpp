@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <stop_token>
 #include <string>
 #include <thread>
 #include <vector>
@@ -53,7 +54,7 @@ class SyntheticAgent final : public agent::LinkHandler {
   void on_fatal(const std::string& reason) override;
 
  private:
-  void generate(kiln::v1::PhaseDispatch dispatch);
+  void generate(kiln::v1::PhaseDispatch dispatch, std::stop_token stop);
 
   SyntheticRack config_;
   agent::Outbox outbox_;

@@ -63,7 +63,7 @@ class ChunkIngest : public ::testing::Test {
     out.set_step_index(0);
     for (const auto& name : kMetrics) out.add_metrics(name);
     out.set_values(static_cast<std::uint32_t>(kMetrics.size() * static_cast<std::size_t>(to - from)));
-    out.set_data(chunk::encode(series, 3));
+    out.set_data(chunk::encode(series, 3, /*checksum=*/true));
     return out;
   }
   kiln::v1::AgentBatch sample_batch(std::uint64_t seq, const std::string& serial, int from, int to) const {
