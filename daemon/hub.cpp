@@ -231,7 +231,7 @@ void Hub::on_agent_message(Session& session, kiln::v1::Envelope& envelope) {
                                   current->registration.epoch()));
       return;
     }
-    const std::size_t bytes = batch->ByteSizeLong();
+    const std::size_t bytes = IngestBudget::resident_bytes(*batch);
     ingest_budget_.take(session.shared_from_this(), bytes);
     ingest(std::move(batch), session.shared_from_this(),
            AuditEvent{"refused", session.credential_name(), session.peer(), 0, ""}, 0, bytes);

@@ -9,6 +9,14 @@
 
 namespace kiln::daemon {
 
+std::size_t IngestBudget::resident_bytes(const kiln::v1::AgentBatch& batch) {
+  constexpr std::size_t kPerSample = 256;  // the message, its serial, its repeated field
+  constexpr std::size_t kPerValue = 96;    // a MetricValue: the message, its name, a pointer to it
+  std::size_t values = 0;
+  for (const kiln::v1::Sample& sample : batch.samples()) values += static_cast<std::size_t>(sample.values_size());
+  return batch.ByteSizeLong() + kPerSample * static_cast<std::size_t>(batch.samples_size()) + kPerValue * values;
+}
+
 void IngestBudget::take(const std::shared_ptr<Session>& session, std::size_t bytes) {
   bytes_ += bytes;
   peak_ = std::max(peak_, bytes_);

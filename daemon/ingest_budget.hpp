@@ -13,6 +13,8 @@
 #include <memory>
 #include <vector>
 
+#include "schema/kiln.pb.h"
+
 namespace kiln::daemon {
 
 class Session;
@@ -22,6 +24,11 @@ class IngestBudget {
   static constexpr std::size_t kDefaultMaxBytes = std::size_t{64} << 20;
 
   explicit IngestBudget(std::size_t max_bytes = kDefaultMaxBytes) : max_bytes_(max_bytes) {}
+
+  // What a parsed batch holds in memory, estimated: its wire size, plus what
+  // each Sample and value costs as a C++ object (measured: a batch of
+  // Samples takes several times its wire size; chunks little more than it).
+  static std::size_t resident_bytes(const kiln::v1::AgentBatch& batch);
 
   // A batch of `bytes` from `session` is on its way to the writer.
   void take(const std::shared_ptr<Session>& session, std::size_t bytes);

@@ -14,6 +14,7 @@
 // bytes per sample once kilnd has stopped.
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -27,6 +28,8 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <sstream>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -95,6 +98,27 @@ std::uint64_t status_kb(pid_t pid, const std::string& key) {
   return 0;
 }
 
+// CPU seconds (user + system) of a process from /proc/PID/stat.
+double cpu_seconds(pid_t pid) {
+  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const auto close = text.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(text.substr(close + 2));
+  std::string skip;
+  for (int i = 3; i < 14; ++i) fields >> skip;  // fields 3..13
+  double utime = 0, stime = 0;
+  fields >> utime >> stime;
+  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double own_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return s(usage.ru_utime) + s(usage.ru_stime);
+}
+
 std::uint64_t file_bytes(const fs::path& path) {
   std::error_code ec;
   const auto size = fs::file_size(path, ec);
@@ -158,6 +182,7 @@ Json run_one(const Options& options, Encoding encoding) {
   if (wait_exit(submit) != 0) throw std::runtime_error("kiln run submit failed");
 
   std::uint64_t peak_rss_kb = 0;
+  const double daemon_cpu_before = cpu_seconds(kilnd), agents_cpu_before = own_cpu_seconds();
   for (;;) {
     peak_rss_kb = std::max(peak_rss_kb, status_kb(kilnd, "VmRSS:"));
     bool all = true;
@@ -173,6 +198,8 @@ Json run_one(const Options& options, Encoding encoding) {
     values += a->values_sent();
   }
   const std::uint64_t hwm_kb = status_kb(kilnd, "VmHWM:");
+  const double daemon_cpu = cpu_seconds(kilnd) - daemon_cpu_before;
+  const double agents_cpu = own_cpu_seconds() - agents_cpu_before;
   for (auto& a : agents) a->stop();
   kill(kilnd, SIGTERM);
   wait_exit(kilnd);
@@ -196,6 +223,12 @@ Json run_one(const Options& options, Encoding encoding) {
               {"seconds", seconds},
               {"samples_per_s", static_cast<double>(values) / seconds},
               {"batches_per_s", static_cast<double>(batches) / seconds},
+              {"daemon_cpu_s", daemon_cpu},
+              {"agents_cpu_s", agents_cpu},
+              // What the host gave both sides, all together: on a shared
+              // machine the rate a dedicated core pair would reach is at
+              // most twice this (2 cores).
+              {"samples_per_cpu_s", static_cast<double>(values) / (daemon_cpu + agents_cpu)},
               {"daemon_peak_rss_mb", static_cast<double>(std::max(hwm_kb, peak_rss_kb)) / 1024.0},
               {"db_bytes", bytes},
               {"bytes_per_sample", static_cast<double>(bytes) / static_cast<double>(values)}};
