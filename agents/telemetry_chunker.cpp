@@ -32,7 +32,8 @@ void TelemetryChunker::add(std::uint32_t slot, double t_s, std::int64_t wall_uni
 }
 
 void TelemetryChunker::add(const kiln::v1::Sample& sample) {
-  for (const kiln::v1::MetricValue& v : sample.values()) add(metric(v.name()), sample.t_s(), sample.wall_unix_ms(), v.value());
+  for (const kiln::v1::MetricValue& v : sample.values())
+    add(metric(v.name()), sample.t_s(), sample.wall_unix_ms(), v.value());
 }
 
 kiln::v1::TelemetryChunk TelemetryChunker::take(int zstd_level) {

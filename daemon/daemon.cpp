@@ -82,9 +82,9 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
   daemon->writer_ = std::make_unique<IngestWriter>(std::move(writer).value(), daemon->io_.get_executor());
   daemon->retention_ =
       std::make_unique<RawRetention>(daemon->io_.get_executor(), *daemon->writer_, daemon->config_.retention);
-  daemon->hub_ = std::make_unique<Hub>(daemon->io_.get_executor(), daemon->config_.credentials, daemon->config_.db_path,
-                                       *daemon->writer_, *daemon->registry_, catalog,
-                                       daemon->config_.ingest_queue_bytes);
+  daemon->hub_ =
+      std::make_unique<Hub>(daemon->io_.get_executor(), daemon->config_.credentials, daemon->config_.db_path,
+                            *daemon->writer_, *daemon->registry_, catalog, daemon->config_.ingest_queue_bytes);
   daemon->hub_->remember_epochs(*epochs);
   // Runs an earlier daemon left queued or running go on (docs/design.md, "Restarts").
   daemon->hub_->runs().set_rack_return_timeout(daemon->config_.rack_return_timeout);

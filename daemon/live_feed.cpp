@@ -226,13 +226,14 @@ void LiveFeed::on_batch(const kiln::v1::AgentBatch& batch, const std::vector<sto
       c.live.add_metric_value(v.value());
       // Verdicts so far come from the judge's rules (RunManager::progress);
       // throttling is not a verdict, only news.
-      if (v.name() == metrics::kThrottled) throttling(c, v.value() != 0, sample.serial(), batch.rack(), sample.run_id());
+      if (v.name() == metrics::kThrottled)
+        throttling(c, v.value() != 0, sample.serial(), batch.rack(), sample.run_id());
     }
     rack.busy = true;
   }
   for (const store::ChunkDigest& chunk : chunks) {
-    Chip& c = sampled(batch.rack(), chunk.serial, chunk.run_id, chunk.step_index, chunk.last_t_s,
-                      chunk.last_wall_unix_ms);
+    Chip& c =
+        sampled(batch.rack(), chunk.serial, chunk.run_id, chunk.step_index, chunk.last_t_s, chunk.last_wall_unix_ms);
     for (const store::ChunkDigest::Metric& m : chunk.metrics) {
       c.live.add_metric_index(metric_index(m.name));
       c.live.add_metric_value(m.stats.last);

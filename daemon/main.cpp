@@ -8,9 +8,9 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
-#include "core/units.hpp"
 #include "core/endpoint.hpp"
 #include "core/log.hpp"
+#include "core/units.hpp"
 #include "core/version.hpp"
 #include "daemon/daemon.hpp"
 #include "net/tls_files.hpp"
@@ -97,8 +97,8 @@ int main(int argc, char** argv) {
     if (keep_raw != "0") {
       auto parsed = kiln::parse_duration(keep_raw);
       if (!parsed || parsed->count() < 1) {
-        std::cerr << "kilnd: --keep-raw " << keep_raw << ": "
-                  << (parsed ? "at least 1s" : parsed.error().message) << " (or 0 to keep raw telemetry forever)\n";
+        std::cerr << "kilnd: --keep-raw " << keep_raw << ": " << (parsed ? "at least 1s" : parsed.error().message)
+                  << " (or 0 to keep raw telemetry forever)\n";
         return 2;
       }
       keep_raw_ms = std::chrono::duration_cast<std::chrono::milliseconds>(*parsed);

@@ -17,9 +17,10 @@ void RawRetention::start() {
     spdlog::info("retention: raw telemetry is kept forever (--keep-raw 0)");
     return;
   }
-  spdlog::info("retention: raw telemetry of runs that ended more than {} ago is dropped (--keep-raw); roll-ups, "
-               "verdicts and failures are kept",
-               format_duration(Seconds(config_.keep_raw.count() / 1000.0)));
+  spdlog::info(
+      "retention: raw telemetry of runs that ended more than {} ago is dropped (--keep-raw); roll-ups, "
+      "verdicts and failures are kept",
+      format_duration(Seconds(config_.keep_raw.count() / 1000.0)));
   schedule(config_.first_after);
 }
 

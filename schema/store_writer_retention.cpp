@@ -40,8 +40,8 @@ Result<std::vector<PrunedRun>> Writer::prune_raw_telemetry(std::int64_t keep_raw
       SQLite::Statement open(*db_, "SELECT count(*) FROM telemetry_open WHERE run_id = ?1");
       open.bind(1, run);
       if (open.executeStep()) p.samples += open.getColumn(0).getInt64();
-      for (const char* sql : {"DELETE FROM telemetry_chunks WHERE run_id = ?1",
-                              "DELETE FROM telemetry_open WHERE run_id = ?1"}) {
+      for (const char* sql :
+           {"DELETE FROM telemetry_chunks WHERE run_id = ?1", "DELETE FROM telemetry_open WHERE run_id = ?1"}) {
         SQLite::Statement drop(*db_, sql);
         drop.bind(1, run);
         execute(drop);

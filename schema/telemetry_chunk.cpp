@@ -6,9 +6,9 @@
 
 #include <algorithm>
 #include <bit>
-#include <limits>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 
 namespace kiln::store::chunk {
@@ -207,7 +207,8 @@ std::string encode(const std::vector<Series>& series, int zstd_level, bool check
   ZSTD_CCtx_reset(context.cctx, ZSTD_reset_session_and_parameters);
   ZSTD_CCtx_setParameter(context.cctx, ZSTD_c_compressionLevel, zstd_level);
   ZSTD_CCtx_setParameter(context.cctx, ZSTD_c_checksumFlag, checksum ? 1 : 0);
-  const std::size_t packed = ZSTD_compress2(context.cctx, out.data() + header, out.size() - header, raw.data(), raw.size());
+  const std::size_t packed =
+      ZSTD_compress2(context.cctx, out.data() + header, out.size() - header, raw.data(), raw.size());
   // Only a bound too small or a bad level fail; neither can happen here.
   if (ZSTD_isError(packed)) throw std::logic_error(ZSTD_getErrorName(packed));
   out.resize(header + packed);

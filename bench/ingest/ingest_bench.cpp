@@ -14,8 +14,8 @@
 // bytes per sample once kilnd has stopped.
 
 #include <signal.h>
-#include <sys/resource.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,19 +25,19 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <random>
 #include <sstream>
-#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <SQLiteCpp/Database.h>
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "bench/ingest/synthetic_agent.hpp"
 
@@ -152,9 +152,9 @@ Json run_one(const Options& options, Encoding encoding) {
       options.hz, options.seconds);
 
   const fs::path db = dir / "kiln.db";
-  const pid_t kilnd = spawn({(options.bin / "kilnd").string(), "--db", db.string(), "--listen", "127.0.0.1:0",
-                             "--port-file", (dir / "port").string(), "--credentials",
-                             (dir / "credentials.yaml").string(), "--log-level", "warn"});
+  const pid_t kilnd =
+      spawn({(options.bin / "kilnd").string(), "--db", db.string(), "--listen", "127.0.0.1:0", "--port-file",
+             (dir / "port").string(), "--credentials", (dir / "credentials.yaml").string(), "--log-level", "warn"});
   std::uint16_t port = 0;
   for (int i = 0; i < 3000 && port == 0; ++i) {
     std::ifstream in(dir / "port");
@@ -243,12 +243,18 @@ int main(int argc, char** argv) {
   options.bin = fs::canonical("/proc/self/exe").parent_path();
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
-    if (flag == "--racks") options.racks = std::stoi(value);
-    else if (flag == "--chips") options.chips = std::stoi(value);
-    else if (flag == "--seconds") options.seconds = std::stod(value);
-    else if (flag == "--hz") options.hz = std::stod(value);
-    else if (flag == "--mode") options.mode = value;
-    else if (flag == "--bin") options.bin = value;
+    if (flag == "--racks")
+      options.racks = std::stoi(value);
+    else if (flag == "--chips")
+      options.chips = std::stoi(value);
+    else if (flag == "--seconds")
+      options.seconds = std::stod(value);
+    else if (flag == "--hz")
+      options.hz = std::stod(value);
+    else if (flag == "--mode")
+      options.mode = value;
+    else if (flag == "--bin")
+      options.bin = value;
     else {
       std::cerr << "unknown option " << flag << "\n";
       return 2;

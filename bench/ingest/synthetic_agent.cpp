@@ -45,10 +45,10 @@ struct ChipShape {
   double temp = 30, hbm_temp = 30, ce = 0, crc = 0;
 };
 
-constexpr const char* kMetrics[] = {"temperature_c", "hbm_temperature_c", "power_w", "clock_mhz", "voltage_mv",
-                                    "utilization", "tflops", "hbm_gbps", "throttled", "hbm_ce", "hbm_ue",
-                                    "link0_gbps", "link0_crc_errors", "link0_up", "link1_gbps", "link1_crc_errors",
-                                    "link1_up", "memory_errors", "sdc_errors"};
+constexpr const char* kMetrics[] = {
+    "temperature_c", "hbm_temperature_c", "power_w",  "clock_mhz",     "voltage_mv", "utilization",      "tflops",
+    "hbm_gbps",      "throttled",         "hbm_ce",   "hbm_ue",        "link0_gbps", "link0_crc_errors", "link0_up",
+    "link1_gbps",    "link1_crc_errors",  "link1_up", "memory_errors", "sdc_errors"};
 constexpr std::size_t kMetricCount = std::size(kMetrics);
 
 // The tick's 19 values, in kMetrics order.
@@ -83,7 +83,8 @@ void tick(ChipShape& c, std::mt19937_64& random, std::normal_distribution<double
 }  // namespace
 
 SyntheticAgent::SyntheticAgent(SyntheticRack rack)
-    : config_(std::move(rack)), outbox_(config_.rack, epoch_now(), agent::OutboxLimits{config_.outbox_memory_bytes, 32}) {
+    : config_(std::move(rack)),
+      outbox_(config_.rack, epoch_now(), agent::OutboxLimits{config_.outbox_memory_bytes, 32}) {
   agent::LinkConfig link;
   link.port = config_.port;
   link.rack = config_.rack;
