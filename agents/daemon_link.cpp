@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "agents/telemetry_chunker.hpp"
 #include "net/link.hpp"
 #include "schema/frame.hpp"
 
@@ -43,6 +44,7 @@ class DaemonLink::Impl final : public net::LinkHandler {
         handler_(handler),
         connected_(connected),
         sessions_(sessions),
+        send_chunks_(config.send_chunks),
         link_(link_options(config), *this) {}
 
   void start() { link_.start(); }
@@ -120,7 +122,9 @@ class DaemonLink::Impl final : public net::LinkHandler {
   // False when the link could not take it now (it is sent again later).
   bool send_batch(net::LinkChannel& out, const BatchPtr& batch) {
     kiln::v1::Envelope envelope;
-    *envelope.mutable_agent_batch() = *batch;
+    // Samples travel as chunks encoded here, on the agent (the outbox and
+    // its spool keep them as they were pushed).
+    *envelope.mutable_agent_batch() = send_chunks_ && batch->samples_size() > 0 ? with_samples_chunked(*batch) : *batch;
     auto sent = out.send(envelope);
     if (sent) return true;
     if (sent.error().code == ErrorCode::invalid_argument) {
@@ -139,6 +143,7 @@ class DaemonLink::Impl final : public net::LinkHandler {
   agent::LinkHandler& handler_;
   std::atomic<bool>& connected_;
   std::atomic<std::uint64_t>& sessions_;
+  const bool send_chunks_;
   std::deque<BatchPtr> resend_;  // unacknowledged batches still to send on this connection (link thread)
   net::Link link_;               // last: its thread calls into the members above
 };

@@ -45,6 +45,9 @@ struct LinkConfig {
   std::chrono::milliseconds handshake_timeout{10000};
   // The daemon heartbeats every 2 s; this much silence means it is gone.
   std::chrono::milliseconds silence_timeout{10000};
+  // Samples go out as agent-encoded TelemetryChunks (docs/telemetry-storage.md);
+  // false: as Sample messages, the protocol's older form (kilnd takes both).
+  bool send_chunks = true;
 };
 
 // Receives what the daemon asks for. Called on the link's thread.

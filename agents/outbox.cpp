@@ -16,7 +16,7 @@ Outbox::Outbox(std::string rack, std::uint64_t epoch, OutboxLimits limits, Spool
     held.epoch = batch.epoch();
     held.seq = batch.seq();
     held.bytes = batch.ByteSizeLong();
-    held.items = static_cast<std::size_t>(batch.samples_size() + batch.results_size());
+    held.items = static_cast<std::size_t>(batch.samples_size() + batch.results_size() + batch.chunks_size());
     held.spooled = true;
     if (held.epoch == epoch_) next_seq_ = std::max(next_seq_, held.seq + 1);
     held.batch = std::make_shared<const kiln::v1::AgentBatch>(std::move(batch));
@@ -41,13 +41,24 @@ void Outbox::push_result(kiln::v1::ChipStepResult result) {
   push(Item(std::move(result)), bytes);
 }
 
+void Outbox::push_chunk(kiln::v1::TelemetryChunk chunk) {
+  const std::size_t bytes = chunk.ByteSizeLong();
+  push(Item(std::move(chunk)), bytes);
+}
+
+namespace {
+Status spool_item(Spool& spool, std::uint64_t epoch, std::uint64_t seq, const auto& item) {
+  if (const auto* sample = std::get_if<kiln::v1::Sample>(&item)) return spool.append_sample(epoch, seq, *sample);
+  if (const auto* chunk = std::get_if<kiln::v1::TelemetryChunk>(&item)) return spool.append_chunk(epoch, seq, *chunk);
+  return spool.append_result(epoch, seq, std::get<kiln::v1::ChipStepResult>(item));
+}
+}  // namespace
+
 void Outbox::push(Item item, std::size_t bytes) {
   std::lock_guard lock(mutex_);
   if (spool_ != nullptr) {
     // On disk before anything else knows of it: a kill -9 from here on loses nothing.
-    const Status written = std::holds_alternative<kiln::v1::Sample>(item)
-                               ? spool_->append_sample(epoch_, next_seq_, std::get<kiln::v1::Sample>(item))
-                               : spool_->append_result(epoch_, next_seq_, std::get<kiln::v1::ChipStepResult>(item));
+    const Status written = spool_item(*spool_, epoch_, next_seq_, item);
     if (!written) {
       pending_spooled_ = false;  // this batch stays in memory until acknowledged
       if (!spool_error_logged_) {
@@ -89,6 +100,8 @@ void Outbox::seal_locked(std::size_t max_items, std::size_t max_bytes) {
     if (items > 0 && bytes + front.bytes > max_bytes) break;
     if (auto* sample = std::get_if<kiln::v1::Sample>(&front.item)) {
       *batch->add_samples() = std::move(*sample);
+    } else if (auto* chunk = std::get_if<kiln::v1::TelemetryChunk>(&front.item)) {
+      *batch->add_chunks() = std::move(*chunk);
     } else {
       *batch->add_results() = std::move(std::get<kiln::v1::ChipStepResult>(front.item));
     }

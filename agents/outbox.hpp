@@ -55,6 +55,8 @@ class Outbox {
 
   void push_sample(kiln::v1::Sample sample);
   void push_result(kiln::v1::ChipStepResult result);
+  // A chip-step's telemetry already encoded (agents/telemetry_chunker.hpp).
+  void push_chunk(kiln::v1::TelemetryChunk chunk);
 
   // The next batch to send: a sealed one (recovered from the spool first),
   // else one made now from the oldest pending items, in the order they were
@@ -93,7 +95,7 @@ class Outbox {
   std::uint64_t epoch() const { return epoch_; }
 
  private:
-  using Item = std::variant<kiln::v1::Sample, kiln::v1::ChipStepResult>;
+  using Item = std::variant<kiln::v1::Sample, kiln::v1::ChipStepResult, kiln::v1::TelemetryChunk>;
   struct Pending {
     Item item;
     std::size_t bytes = 0;

@@ -24,6 +24,7 @@ namespace {
 constexpr std::uint8_t kRackRecord = 0;
 constexpr std::uint8_t kSampleRecord = 1;
 constexpr std::uint8_t kResultRecord = 2;
+constexpr std::uint8_t kChunkRecord = 3;
 constexpr std::size_t kRecordHeader = 8;              // u32 length, u32 crc
 constexpr std::uint32_t kMaxRecordBytes = 64u << 20;  // far above any item; a wild length is corruption
 constexpr const char* kKeyFile = "epoch.key";
@@ -163,6 +164,8 @@ SpoolFileContents parse_spool_file(const std::string& bytes) {
       parsed = out.batch.add_samples()->ParseFromString(payload);
     } else if (kind == kResultRecord) {
       parsed = out.batch.add_results()->ParseFromString(payload);
+    } else if (kind == kChunkRecord) {
+      parsed = out.batch.add_chunks()->ParseFromString(payload);
     }
     if (!parsed) {
       out.warning = fmt::format("a record at byte {} of kind {} does not parse", at, kind);
@@ -260,6 +263,10 @@ Status Spool::append_sample(std::uint64_t epoch, std::uint64_t seq, const kiln::
 
 Status Spool::append_result(std::uint64_t epoch, std::uint64_t seq, const kiln::v1::ChipStepResult& result) {
   return append(epoch, seq, kResultRecord, result.SerializeAsString());
+}
+
+Status Spool::append_chunk(std::uint64_t epoch, std::uint64_t seq, const kiln::v1::TelemetryChunk& chunk) {
+  return append(epoch, seq, kChunkRecord, chunk.SerializeAsString());
 }
 
 Status Spool::append(std::uint64_t epoch, std::uint64_t seq, std::uint8_t kind, const std::string& payload) {

@@ -7,7 +7,8 @@
 //
 // Each file is a sequence of records: u32 length, u32 CRC32 (zlib) of the
 // rest, u8 kind, payload — kind 0 the rack's id (first record), 1 a
-// serialized Sample, 2 a serialized ChipStepResult. The batch being filled
+// serialized Sample, 2 a serialized ChipStepResult, 3 a serialized
+// TelemetryChunk. The batch being filled
 // is appended to item by item; a torn last record (the agent killed mid
 // write) fails its length or checksum and is skipped with a warning.
 //
@@ -58,6 +59,7 @@ class Spool {
   // The batch being filled: appends one item to file (epoch, seq), creating it.
   Status append_sample(std::uint64_t epoch, std::uint64_t seq, const kiln::v1::Sample& sample);
   Status append_result(std::uint64_t epoch, std::uint64_t seq, const kiln::v1::ChipStepResult& result);
+  Status append_chunk(std::uint64_t epoch, std::uint64_t seq, const kiln::v1::TelemetryChunk& chunk);
   // Closes the file being filled (no more appends to it).
   void seal();
   // Reads batch (epoch, seq) back (for one whose memory copy was dropped).

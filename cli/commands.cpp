@@ -222,6 +222,10 @@ int run_show(const GlobalOptions& global, std::uint64_t run_id, bool json) {
   std::cout << fmt::format("submitted {}, started {}, ended {}\n", cell(run, "submitted"), cell(run, "started"),
                            cell(run, "ended"));
   if (run.contains("reason")) std::cout << "reason: " << cell(run, "reason") << "\n";
+  if (run.contains("raw_telemetry_pruned")) {
+    std::cout << "raw telemetry pruned on " << cell(run, "raw_telemetry_pruned")
+              << " (kilnd --keep-raw); roll-ups, verdicts and failures are kept\n";
+  }
   for (const auto& s : run["steps"]) {
     std::cout << fmt::format("  step {} {:<16} {:<10} {}s\n", cell(s, "index"), cell(s, "name"), cell(s, "pattern"),
                              cell(s, "duration_s"));

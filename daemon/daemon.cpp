@@ -80,8 +80,11 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
   const metrics::MetricCatalog& catalog =
       daemon->config_.metrics ? *daemon->config_.metrics : metrics::MetricCatalog::builtin();
   daemon->writer_ = std::make_unique<IngestWriter>(std::move(writer).value(), daemon->io_.get_executor());
+  daemon->retention_ =
+      std::make_unique<RawRetention>(daemon->io_.get_executor(), *daemon->writer_, daemon->config_.retention);
   daemon->hub_ = std::make_unique<Hub>(daemon->io_.get_executor(), daemon->config_.credentials, daemon->config_.db_path,
-                                       *daemon->writer_, *daemon->registry_, catalog, daemon->config_.queue);
+                                       *daemon->writer_, *daemon->registry_, catalog, daemon->config_.queue,
+                                       daemon->config_.ingest_queue_bytes);
   daemon->hub_->remember_epochs(*epochs);
   // Runs an earlier daemon left queued or running go on (docs/design.md, "Restarts").
   daemon->hub_->runs().set_rack_return_timeout(daemon->config_.rack_return_timeout);
@@ -126,9 +129,12 @@ std::string Daemon::metrics_page() {
   return prometheus_text(hub_->live().snapshot(), health, catalog);
 }
 
+std::uint64_t Daemon::ingest_pauses() const { return hub_->ingest_budget().pauses(); }
+
 void Daemon::start() {
   asio::co_spawn(io_, accept_loop(), asio::detached);
   if (metrics_) metrics_->start();
+  asio::post(io_, [this] { retention_->start(); });
   io_thread_ = std::thread([this] {
     for (;;) {
       try {
@@ -213,6 +219,7 @@ void Daemon::stop() {
     std::promise<void> closed;
     asio::post(io_, [this, &closed] {
       hub_->runs().on_stopping();  // the active run stays resumable: its racks are not lost
+      retention_->stop();
       boost::system::error_code ignored;
       acceptor_.close(ignored);
       if (metrics_) metrics_->close();

@@ -20,6 +20,7 @@
 #include "core/result.hpp"
 #include "daemon/credentials.hpp"
 #include "daemon/queue_options.hpp"
+#include "daemon/raw_retention.hpp"
 #include "daemon/session.hpp"
 #include "net/tls_context.hpp"
 
@@ -74,6 +75,12 @@ struct DaemonConfig {
   // patterns and catalog (tests add toy ones).
   std::shared_ptr<const plan::PatternRegistry> patterns;
   std::shared_ptr<const metrics::MetricCatalog> metrics;
+  // kilnd --keep-raw: raw telemetry of runs that ended longer ago is dropped
+  // in the background (roll-ups, verdicts and failures kept; keep_raw 0: never).
+  RetentionConfig retention;
+  // Agent batches read and not yet committed, at most (daemon/ingest_budget.hpp):
+  // past it agents are not read until the writer catches up.
+  std::size_t ingest_queue_bytes = std::size_t{64} << 20;
 };
 
 class Daemon {
@@ -87,6 +94,9 @@ class Daemon {
   // Where /metrics is served (0: not served).
   std::uint16_t metrics_port() const;
   void start();
+  // Times an agent session stopped being read because ingest_queue_bytes
+  // of batches were waiting (any thread).
+  std::uint64_t ingest_pauses() const;
   // Orderly: stop accepting, close sessions, drain the writer.
   void stop();
 
@@ -105,6 +115,7 @@ class Daemon {
   // The /metrics page, on the io thread.
   std::string metrics_page();
   std::unique_ptr<Hub> hub_;
+  std::unique_ptr<RawRetention> retention_;
   std::map<std::uint64_t, std::weak_ptr<Session>> sessions_;
   std::uint64_t next_session_id_ = 1;
   std::uint16_t port_ = 0;

@@ -51,13 +51,15 @@ void post_answer(const boost::asio::any_io_executor& executor, std::weak_ptr<Ses
 }  // namespace
 
 Hub::Hub(boost::asio::any_io_executor executor, CredentialBook credentials, std::string db_path, IngestWriter& writer,
-         const plan::PatternRegistry& registry, const metrics::MetricCatalog& catalog, RunQueueOptions queue)
+         const plan::PatternRegistry& registry, const metrics::MetricCatalog& catalog, RunQueueOptions queue,
+         std::size_t ingest_queue_bytes)
     : executor_(executor),
       credentials_(std::move(credentials)),
       db_path_(std::move(db_path)),
       writer_(writer),
       audit_(executor, writer),
       runs_(executor, writer, agents_, registry, catalog, std::move(queue)),
+      ingest_budget_(ingest_queue_bytes),
       live_(
           executor, [this](std::uint64_t run_id) { return runs_.progress(run_id); },
           [this](std::uint64_t run_id, std::function<void(LiveFeed::RunFacts)> done) {
@@ -232,8 +234,10 @@ void Hub::on_agent_message(Session& session, kiln::v1::Envelope& envelope) {
                                   current->registration.epoch()));
       return;
     }
+    const std::size_t bytes = IngestBudget::resident_bytes(*batch);
+    ingest_budget_.take(session.shared_from_this(), bytes);
     ingest(std::move(batch), session.shared_from_this(),
-           AuditEvent{"refused", session.credential_name(), session.peer(), 0, ""}, 0);
+           AuditEvent{"refused", session.credential_name(), session.peer(), 0, ""}, 0, bytes);
     return;
   }
   spdlog::warn("agent {}: unexpected message {}; ignored", session.identity(), envelope.body_case());
@@ -251,14 +255,15 @@ constexpr int kLogEveryAttempts = 10;
 }  // namespace
 
 void Hub::ingest(std::shared_ptr<const kiln::v1::AgentBatch> batch, std::weak_ptr<Session> weak, AuditEvent refusal,
-                 int attempt) {
+                 int attempt, std::size_t bytes) {
   auto fresh = std::make_shared<bool>(false);
+  auto chunks = std::make_shared<std::vector<store::ChunkDigest>>();
   writer_.submit(
-      [batch, fresh](store::Writer& w) -> Status {
-        KILN_TRY_ASSIGN(*fresh, w.ingest_batch(*batch));
+      [batch, fresh, chunks](store::Writer& w) -> Status {
+        KILN_TRY_ASSIGN(*fresh, w.ingest_batch(*batch, chunks.get()));
         return {};
       },
-      [this, batch, fresh, weak, refusal, attempt](const Status& status) mutable {
+      [this, batch, fresh, chunks, weak, refusal, attempt, bytes](const Status& status) mutable {
         const bool refused = !status && (status.error().code == ErrorCode::invalid_argument ||
                                          status.error().code == ErrorCode::permission_denied);
         const bool passing = !status && (status.error().code == ErrorCode::io ||          // SQLITE_FULL, IOERR
@@ -267,6 +272,7 @@ void Hub::ingest(std::shared_ptr<const kiln::v1::AgentBatch> batch, std::weak_pt
           // Not acknowledged: the agent sends it again after its next reconnect.
           spdlog::error("rack {}: batch {}/{} not stored, will be resent: {}", batch->rack(), batch->epoch(),
                         batch->seq(), status.error().message);
+          ingest_budget_.give_back(bytes);
           return;
         }
         if (passing) {
@@ -274,6 +280,7 @@ void Hub::ingest(std::shared_ptr<const kiln::v1::AgentBatch> batch, std::weak_pt
             // The agent is gone; it resends the batch when it is back.
             spdlog::warn("rack {}: batch {}/{} not stored and its connection closed: {}", batch->rack(), batch->epoch(),
                          batch->seq(), status.error().message);
+            ingest_budget_.give_back(bytes);
             return;
           }
           if (attempt % kLogEveryAttempts == 0) {
@@ -282,15 +289,21 @@ void Hub::ingest(std::shared_ptr<const kiln::v1::AgentBatch> batch, std::weak_pt
           }
           const auto delay = std::min(kMaxRetry, kFirstRetry * (1 << std::min(attempt, 6)));
           auto timer = std::make_shared<boost::asio::steady_timer>(executor_, delay);
-          timer->async_wait([this, timer, batch, weak, refusal, attempt](const boost::system::error_code& ec) mutable {
-            if (!ec) ingest(batch, weak, std::move(refusal), attempt + 1);
-          });
+          timer->async_wait(
+              [this, timer, batch, weak, refusal, attempt, bytes](const boost::system::error_code& ec) mutable {
+                if (!ec) {
+                  ingest(batch, weak, std::move(refusal), attempt + 1, bytes);
+                } else {
+                  ingest_budget_.give_back(bytes);
+                }
+              });
           return;
         }
         if (status && attempt > 0) {
           spdlog::info("rack {}: batch {}/{} stored after {} attempts: ingest resumed", batch->rack(), batch->epoch(),
                        batch->seq(), attempt + 1);
         }
+        ingest_budget_.give_back(bytes);
         kiln::v1::Envelope ack;
         ack.mutable_batch_ack()->set_epoch(batch->epoch());
         ack.mutable_batch_ack()->set_seq(batch->seq());
@@ -312,8 +325,8 @@ void Hub::ingest(std::shared_ptr<const kiln::v1::AgentBatch> batch, std::weak_pt
         }
         if (auto session = weak.lock()) session->send(std::move(ack));
         if (*fresh) {
-          runs_.on_batch_committed(batch->rack(), *batch);
-          live_.on_batch(*batch);
+          runs_.on_batch_committed(batch->rack(), *batch, *chunks);
+          live_.on_batch(*batch, *chunks);
         }
       });
 }

@@ -16,6 +16,7 @@
 #include "daemon/audit_log.hpp"
 #include "daemon/credentials.hpp"
 #include "daemon/epoch_owners.hpp"
+#include "daemon/ingest_budget.hpp"
 #include "daemon/ingest_writer.hpp"
 #include "daemon/live_feed.hpp"
 #include "daemon/run_manager.hpp"
@@ -27,7 +28,8 @@ namespace kiln::daemon {
 class Hub final : public SessionHandler {
  public:
   Hub(boost::asio::any_io_executor executor, CredentialBook credentials, std::string db_path, IngestWriter& writer,
-      const plan::PatternRegistry& registry, const metrics::MetricCatalog& catalog, RunQueueOptions queue = {});
+      const plan::PatternRegistry& registry, const metrics::MetricCatalog& catalog, RunQueueOptions queue = {},
+      std::size_t ingest_queue_bytes = IngestBudget::kDefaultMaxBytes);
   ~Hub() override;
 
   std::string on_hello(Session& session, const kiln::v1::Hello& hello) override;
@@ -46,13 +48,15 @@ class Hub final : public SessionHandler {
 
   // The live feed, for /metrics (on the io thread).
   const LiveFeed& live() const { return live_; }
+  const IngestBudget& ingest_budget() const { return ingest_budget_; }
 
  private:
   void on_agent_message(Session& session, kiln::v1::Envelope& envelope);
   // Stores an agent's batch and acknowledges it once committed; a commit
   // that fails for a passing reason (a full disk) is retried, not dropped.
+  // `bytes` of it are counted in ingest_budget_ until it is stored or given up.
   void ingest(std::shared_ptr<const kiln::v1::AgentBatch> batch, std::weak_ptr<Session> weak, AuditEvent refusal,
-              int attempt);
+              int attempt, std::size_t bytes);
   void on_register(Session& session, kiln::v1::RegisterRack registration);
   // Why a Hello is refused ('' when accepted); `actor` is set to the
   // credential's name once the secret is known.
@@ -76,6 +80,7 @@ class Hub final : public SessionHandler {
   EpochOwners epochs_;
   AuditLog audit_;
   RunManager runs_;
+  IngestBudget ingest_budget_;
   boost::asio::thread_pool queries_{2};
   LiveFeed live_;  // last: its timer and callbacks use runs_ and queries_
 };

@@ -214,58 +214,81 @@ void LiveFeed::on_run_submitted(std::uint64_t run_id) {
   run.version = bump();
 }
 
-void LiveFeed::on_batch(const kiln::v1::AgentBatch& batch) {
+void LiveFeed::on_batch(const kiln::v1::AgentBatch& batch, const std::vector<store::ChunkDigest>& chunks) {
   Rack& rack = racks_[batch.rack()];
   rack.last_batch = SteadyNow::now();
   rack.silent = false;
   for (const auto& sample : batch.samples()) {
-    Chip& c = chip(sample.serial());
-    Run& run = runs_[sample.run_id()];
-    if (run.live.run_id() == 0) {  // a run this feed has not seen submitted (daemon restarted under it)
-      run.live.set_run_id(sample.run_id());
-      run.live.set_state(kiln::v1::LIVE_RUN_RUNNING);
-      run.version = bump();
-    }
-    if (!run.names_asked) {
-      run.names_asked = true;
-      load_facts(sample.run_id());
-    }
-    if (c.live.run_id() != sample.run_id()) {
-      c.live.set_verdict(kiln::v1::LIVE_VERDICT_RUNNING);
-      c.live.clear_concern();
-      c.throttled = false;
-    }
-    // The step's own name once the store told us; until then the phase's.
-    auto named = run.step_names.find(sample.step_index());
-    if (named != run.step_names.end()) {
-      if (c.live.step() != named->second) c.live.set_step(named->second);
-    } else if (c.live.step_index() != sample.step_index() || c.live.step().empty()) {
-      c.live.set_step(run.live.step());
-    }
-    c.live.set_rack(batch.rack());
-    c.live.set_run_id(sample.run_id());
-    c.live.set_step_index(sample.step_index());
-    c.live.set_wall_unix_ms(sample.wall_unix_ms());
-    c.live.set_t_s(sample.t_s());
-    c.live.clear_metric_index();
-    c.live.clear_metric_value();
+    Chip& c = sampled(batch.rack(), sample.serial(), sample.run_id(), sample.step_index(), sample.t_s(),
+                      sample.wall_unix_ms());
     for (const auto& v : sample.values()) {
       c.live.add_metric_index(metric_index(v.name()));
       c.live.add_metric_value(v.value());
       // Verdicts so far come from the judge's rules (RunManager::progress);
       // throttling is not a verdict, only news.
-      if (v.name() != metrics::kThrottled) continue;
-      const bool throttled = v.value() != 0;
-      if (throttled && !c.throttled) {
-        raise(kiln::v1::ALARM_THROTTLING,
-              fmt::format("{} throttling in {} (run {})", sample.serial(), c.live.step(), sample.run_id()),
-              sample.serial(), batch.rack(), sample.run_id(), c.live.step());
-      }
-      c.throttled = throttled;
+      if (v.name() == metrics::kThrottled)
+        throttling(c, v.value() != 0, sample.serial(), batch.rack(), sample.run_id());
     }
-    c.version = bump();
     rack.busy = true;
   }
+  for (const store::ChunkDigest& chunk : chunks) {
+    Chip& c =
+        sampled(batch.rack(), chunk.serial, chunk.run_id, chunk.step_index, chunk.last_t_s, chunk.last_wall_unix_ms);
+    for (const store::ChunkDigest::Metric& m : chunk.metrics) {
+      c.live.add_metric_index(metric_index(m.name));
+      c.live.add_metric_value(m.stats.last);
+      if (m.name != metrics::kThrottled) continue;
+      // Throttled at any point of the chunk raises the alarm; the last value is the state.
+      if (m.stats.count > 0 && m.stats.max != 0) throttling(c, true, chunk.serial, batch.rack(), chunk.run_id);
+      c.throttled = m.stats.last != 0;
+    }
+    rack.busy = true;
+  }
+}
+
+LiveFeed::Chip& LiveFeed::sampled(const std::string& rack, const std::string& serial, std::uint64_t run_id,
+                                  std::uint32_t step_index, double t_s, std::int64_t wall_unix_ms) {
+  Chip& c = chip(serial);
+  Run& run = runs_[run_id];
+  if (run.live.run_id() == 0) {  // a run this feed has not seen submitted (daemon restarted under it)
+    run.live.set_run_id(run_id);
+    run.live.set_state(kiln::v1::LIVE_RUN_RUNNING);
+    run.version = bump();
+  }
+  if (!run.names_asked) {
+    run.names_asked = true;
+    load_facts(run_id);
+  }
+  if (c.live.run_id() != run_id) {
+    c.live.set_verdict(kiln::v1::LIVE_VERDICT_RUNNING);
+    c.live.clear_concern();
+    c.throttled = false;
+  }
+  // The step's own name once the store told us; until then the phase's.
+  auto named = run.step_names.find(step_index);
+  if (named != run.step_names.end()) {
+    if (c.live.step() != named->second) c.live.set_step(named->second);
+  } else if (c.live.step_index() != step_index || c.live.step().empty()) {
+    c.live.set_step(run.live.step());
+  }
+  c.live.set_rack(rack);
+  c.live.set_run_id(run_id);
+  c.live.set_step_index(step_index);
+  c.live.set_wall_unix_ms(wall_unix_ms);
+  c.live.set_t_s(t_s);
+  c.live.clear_metric_index();
+  c.live.clear_metric_value();
+  c.version = bump();
+  return c;
+}
+
+void LiveFeed::throttling(Chip& c, bool throttled, const std::string& serial, const std::string& rack,
+                          std::uint64_t run_id) {
+  if (throttled && !c.throttled) {
+    raise(kiln::v1::ALARM_THROTTLING, fmt::format("{} throttling in {} (run {})", serial, c.live.step(), run_id),
+          serial, rack, run_id, c.live.step());
+  }
+  c.throttled = throttled;
 }
 
 void LiveFeed::tick() {

@@ -29,6 +29,7 @@
 #include "daemon/run_progress.hpp"
 #include "daemon/session.hpp"
 #include "schema/kiln.pb.h"
+#include "schema/store.hpp"
 
 namespace kiln::daemon {
 
@@ -59,7 +60,9 @@ class LiveFeed {
   void subscribe(const std::shared_ptr<Session>& session, double max_hz);
   void on_rack_registered(const kiln::v1::RegisterRack& registration);
   void on_rack_lost(const std::string& rack);
-  void on_batch(const kiln::v1::AgentBatch& batch);
+  // `chunks`: what the batch's telemetry chunks held (their latest values
+  // become the chips' latest sample).
+  void on_batch(const kiln::v1::AgentBatch& batch, const std::vector<store::ChunkDigest>& chunks = {});
   void on_run_submitted(std::uint64_t run_id);
   void stop();
 
@@ -100,6 +103,12 @@ class LiveFeed {
     bool busy = false;    // has sent samples of a run that is still running
     bool silent = false;  // a silence alarm is out
   };
+  // A chip's latest sample is now at (run, step, t): its state, step name,
+  // and its values cleared for the caller to fill.
+  Chip& sampled(const std::string& rack, const std::string& serial, std::uint64_t run_id, std::uint32_t step_index,
+                double t_s, std::int64_t wall_unix_ms);
+  // Alarms once when a chip starts throttling.
+  void throttling(Chip& c, bool throttled, const std::string& serial, const std::string& rack, std::uint64_t run_id);
   struct StoredAlarm {
     kiln::v1::Alarm alarm;
     std::uint64_t version = 0;

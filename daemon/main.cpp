@@ -10,6 +10,7 @@
 
 #include "core/endpoint.hpp"
 #include "core/log.hpp"
+#include "core/units.hpp"
 #include "core/version.hpp"
 #include "daemon/daemon.hpp"
 #include "net/tls_files.hpp"
@@ -56,6 +57,11 @@ int main(int argc, char** argv) {
                  "given up (verdict error)")
       ->check(CLI::Range(0.1, 86400.0))
       ->capture_default_str();
+  std::string keep_raw = "30d";
+  app.add_option("--keep-raw", keep_raw,
+                 "drop the raw telemetry of runs that ended longer ago than this (e.g. 30d, 12h; 0 keeps it "
+                 "forever); roll-ups, verdicts, failures and detections are always kept")
+      ->capture_default_str();
   app.set_version_flag("--version", kiln::version_line("kilnd"));
   CLI11_PARSE(app, argc, argv);
 
@@ -87,6 +93,16 @@ int main(int argc, char** argv) {
       std::cerr << "kilnd: " << credentials.error().message << "\n";
       return 2;
     }
+    std::chrono::milliseconds keep_raw_ms{0};
+    if (keep_raw != "0") {
+      auto parsed = kiln::parse_duration(keep_raw);
+      if (!parsed || parsed->count() < 1) {
+        std::cerr << "kilnd: --keep-raw " << keep_raw << ": " << (parsed ? "at least 1s" : parsed.error().message)
+                  << " (or 0 to keep raw telemetry forever)\n";
+        return 2;
+      }
+      keep_raw_ms = std::chrono::duration_cast<std::chrono::milliseconds>(*parsed);
+    }
     auto endpoint = kiln::parse_endpoint(listen, /*allow_any_port=*/true);
     if (!endpoint) {
       std::cerr << "kilnd: --listen " << endpoint.error().message << "\n";
@@ -108,6 +124,7 @@ int main(int argc, char** argv) {
     config.allow_insecure_listen = insecure_listen;
     config.rack_return_timeout = std::chrono::milliseconds(static_cast<long long>(rack_return_timeout_s * 1000));
     config.tls = tls;
+    config.retention.keep_raw = keep_raw_ms;
     if (!metrics_listen.empty()) {
       auto metrics = kiln::parse_endpoint(metrics_listen, /*allow_any_port=*/true);
       if (!metrics) {

@@ -245,7 +245,8 @@ void RunDriver::wait_for_deadline(std::size_t phase) {
   });
 }
 
-void RunDriver::on_batch_committed(const std::string& rack, const kiln::v1::AgentBatch& batch) {
+void RunDriver::on_batch_committed(const std::string& rack, const kiln::v1::AgentBatch& batch,
+                                   const std::vector<store::ChunkDigest>& chunks) {
   if (ended_) return;
   Run& run = *run_;
   if (run.lost_racks.contains(rack)) return;
@@ -270,6 +271,22 @@ void RunDriver::on_batch_committed(const std::string& rack, const kiln::v1::Agen
     identity.set_step_index(sample.step_index());
     auto [it, fresh] = run.watches.try_emplace(key, identity, run.phase_starts[sample.serial()], context_.catalog);
     it->second.add(sample, run.counters[sample.serial()]);
+    watched.insert(key);
+  }
+  // Agent-encoded chunks: the store's digest of each (its samples judged
+  // there as they were decoded), watched as the samples above are.
+  for (const store::ChunkDigest& chunk : chunks) {
+    if (chunk.run_id != run.id || !owned(chunk.serial)) continue;
+    run.phase_progress_s = std::max(run.phase_progress_s, chunk.last_t_s);
+    run.phase_samples += chunk.samples;
+    const auto key = std::make_pair(chunk.serial, chunk.step_index);
+    if (!run.expected.contains(key)) continue;
+    kiln::v1::ChipStepResult identity;
+    identity.set_serial(chunk.serial);
+    identity.set_run_id(run.id);
+    identity.set_step_index(chunk.step_index);
+    auto [it, fresh] = run.watches.try_emplace(key, identity, run.phase_starts[chunk.serial], context_.catalog);
+    it->second.add(chunk, run.counters[chunk.serial]);
     watched.insert(key);
   }
   for (const auto& key : watched) watch(run.watches.at(key).partial());

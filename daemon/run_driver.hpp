@@ -49,7 +49,8 @@ class RunDriver : public std::enable_shared_from_this<RunDriver> {
 
   // Records the start (unless resumed), loads baselines, dispatches the first phase due.
   void start();
-  void on_batch_committed(const std::string& rack, const kiln::v1::AgentBatch& batch);
+  void on_batch_committed(const std::string& rack, const kiln::v1::AgentBatch& batch,
+                          const std::vector<store::ChunkDigest>& chunks);
   void on_rack_lost(const std::string& rack);
   void on_rack_registered(const kiln::v1::RegisterRack& registration);
   Status abort(const std::string& reason);

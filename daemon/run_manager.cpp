@@ -105,8 +105,9 @@ Status RunManager::abort(std::uint64_t run_id, const std::string& reason) {
   return driver->second->abort(why);
 }
 
-void RunManager::on_batch_committed(const std::string& rack, const kiln::v1::AgentBatch& batch) {
-  if (auto driver = driver_for_rack(rack)) driver->on_batch_committed(rack, batch);
+void RunManager::on_batch_committed(const std::string& rack, const kiln::v1::AgentBatch& batch,
+                                    const std::vector<store::ChunkDigest>& chunks) {
+  if (auto driver = driver_for_rack(rack)) driver->on_batch_committed(rack, batch, chunks);
 }
 
 void RunManager::on_rack_lost(const std::string& rack) {

@@ -60,7 +60,9 @@ class RunManager {
   // What holds each rack now (runs' leases, reservations, maintenance), for `kiln racks`.
   nlohmann::ordered_json holds_json() const;
 
-  void on_batch_committed(const std::string& rack, const kiln::v1::AgentBatch& batch);
+  // `chunks`: what the batch's telemetry chunks held (store::Writer::ingest_batch).
+  void on_batch_committed(const std::string& rack, const kiln::v1::AgentBatch& batch,
+                          const std::vector<store::ChunkDigest>& chunks = {});
   // A rack's agent went away: its run's part waits for it to register
   // again (on_rack_registered) for rack_return_timeout, then it is lost.
   void on_rack_lost(const std::string& rack);

@@ -185,4 +185,12 @@ void Session::on_envelope(kiln::v1::Envelope envelope) {
   handler_.on_message(*this, std::move(envelope));
 }
 
+void Session::pause_reading() {
+  if (connection_) connection_->pause_reading();
+}
+
+void Session::resume_reading() {
+  if (connection_) connection_->resume_reading();
+}
+
 }  // namespace kiln::daemon

@@ -82,6 +82,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // Sends what is queued, then closes.
   void close_after_flush(std::string reason);
   void close(const std::string& reason);
+  // Backpressure (daemon/ingest_budget.hpp): nothing more is read from the
+  // peer until resumed; its silence deadline waits too.
+  void pause_reading();
+  void resume_reading();
 
   // A query starts being answered: false (and nothing counted) when
   // kMaxQueriesInFlight are already; end_query() when its answer is sent.

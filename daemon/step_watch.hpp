@@ -11,6 +11,7 @@
 
 #include "metrics/catalog.hpp"
 #include "schema/kiln.pb.h"
+#include "schema/store.hpp"
 
 namespace kiln::daemon {
 
@@ -25,6 +26,8 @@ class StepWatch {
 
   // Adds a sample's values; updates `last` with the counters it carries.
   void add(const kiln::v1::Sample& sample, CounterValues& last);
+  // The same from a telemetry chunk's figures (ingest decoded it once).
+  void add(const store::ChunkDigest& chunk, CounterValues& last);
   // A result as if the step ended now, without detections (they come with
   // the agent's own result).
   const kiln::v1::ChipStepResult& partial() const { return partial_; }
@@ -33,6 +36,9 @@ class StepWatch {
   const metrics::MetricCatalog& catalog_;
   CounterValues starts_;
   kiln::v1::ChipStepResult partial_;
+  // Folds count values of `name` with these figures into its summary.
+  void fold(const std::string& name, std::uint64_t count, double min, double max, double sum, double last,
+            CounterValues& counters);
   std::map<std::string, double> sums_;
 };
 

@@ -42,13 +42,24 @@ Connection::Connection(Stream stream, std::shared_ptr<ConnectionHandler> handler
       write_signal_(stream_.socket().get_executor()),
       watch_timer_(stream_.socket().get_executor()),
       deadline_(stream_.socket().get_executor()),
+      resume_signal_(stream_.socket().get_executor()),
       handler_(std::move(handler)),
       queue_(max_queued_bytes) {
   error_code ec;
   const auto endpoint = stream_.socket().remote_endpoint(ec);
   peer_ = ec ? "unknown peer" : fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
   write_signal_.expires_at(Clock::time_point::max());
+  resume_signal_.expires_at(Clock::time_point::max());
   last_heard_ = last_sent_ = Clock::now();
+}
+
+void Connection::pause_reading() { paused_ = true; }
+
+void Connection::resume_reading() {
+  if (!paused_) return;
+  paused_ = false;
+  last_heard_ = Clock::now();  // the silence deadline starts again from now
+  resume_signal_.cancel();
 }
 
 void Connection::start() {
@@ -98,6 +109,7 @@ void Connection::close(CloseReason reason) {
   write_signal_.cancel();
   watch_timer_.cancel();
   deadline_.cancel();
+  resume_signal_.cancel();
   queue_.clear();
   // Released here: the handler may own this connection (a cycle until now).
   if (auto handler = std::move(handler_)) handler->on_closed(*this, reason);
@@ -154,6 +166,7 @@ asio::awaitable<void> Connection::reader() {
   std::string payload;
   bool first = true;
   while (!closed_ && !closing_) {
+    if (co_await wait_while_paused(); closed_ || closing_) co_return;
     error_code ec;
     const std::size_t n =
         co_await stream_.async_read_some(asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
@@ -174,6 +187,7 @@ asio::awaitable<void> Connection::reader() {
     last_heard_ = Clock::now();
     decoder_.feed(buffer.data(), n);
     while (!closed_ && !closing_) {
+      if (co_await wait_while_paused(); closed_ || closing_) co_return;
       const auto state = decoder_.next(payload);
       if (state == wire::FrameDecoder::State::need_more) break;
       if (state == wire::FrameDecoder::State::error) {
@@ -188,6 +202,14 @@ asio::awaitable<void> Connection::reader() {
       // A copy: the handler may close the connection (and so release it) while it runs.
       if (auto handler = handler_) handler->on_envelope(*this, std::move(envelope).value());
     }
+  }
+}
+
+asio::awaitable<void> Connection::wait_while_paused() {
+  while (paused_ && !closed_) {
+    error_code ec;
+    co_await resume_signal_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    resume_signal_.expires_at(Clock::time_point::max());
   }
 }
 
@@ -226,7 +248,7 @@ asio::awaitable<void> Connection::watchdog() {
     co_await watch_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
     if (closed_) co_return;
     const auto now = Clock::now();
-    if (silence_.count() > 0 && now - last_heard_ > silence_) {
+    if (silence_.count() > 0 && !paused_ && now - last_heard_ > silence_) {
       close(CloseReason{CloseCause::timeout, fmt::format("nothing heard for {} ms", silence_.count())});
       co_return;
     }

@@ -117,6 +117,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // a larger length prefix closes the connection before its body is read.
   void set_max_frame_bytes(std::size_t bytes) { decoder_.set_max_frame_bytes(bytes); }
 
+  // Reading stops (frames already read wait too) until resumed: the
+  // owner's backpressure on a peer that sends faster than it is served
+  // (kilnd's ingest: the peer's data waits in its own outbox). The silence
+  // deadline does not run meanwhile: the peer is not silent, we are not
+  // listening.
+  void pause_reading();
+  void resume_reading();
+  bool reading_paused() const { return paused_; }
+
   bool is_open() const { return !closed_; }
   bool closing() const { return closing_; }
   std::size_t queued_bytes() const { return queue_.bytes(); }
@@ -128,6 +137,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Connection(Stream stream, std::shared_ptr<ConnectionHandler> handler, std::size_t max_queued_bytes);
   boost::asio::awaitable<void> run();
   boost::asio::awaitable<void> reader();
+  boost::asio::awaitable<void> wait_while_paused();
   boost::asio::awaitable<void> writer();
   boost::asio::awaitable<void> watchdog();
   // How often the watchdog looks: often enough for the shortest deadline.
@@ -137,6 +147,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::steady_timer write_signal_;  // cancelled to wake the writer
   boost::asio::steady_timer watch_timer_;   // cancelled when the intervals change
   boost::asio::steady_timer deadline_;
+  boost::asio::steady_timer resume_signal_;  // cancelled to wake a paused reader
   std::shared_ptr<ConnectionHandler> handler_;
   std::string peer_;
   wire::FrameDecoder decoder_;
@@ -148,6 +159,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string flush_reason_;
   bool closing_ = false;  // flush, then close
   bool closed_ = false;
+  bool paused_ = false;  // reading paused by the owner
 };
 
 }  // namespace kiln::net

@@ -34,6 +34,8 @@ Json run_header(const store::RunRow& run) {
   j["submitted"] = format_iso8601(run.submitted_unix_ms);
   j["started"] = time_or_null(run.started_unix_ms);
   j["ended"] = time_or_null(run.ended_unix_ms);
+  // Retention dropped its raw telemetry (kilnd --keep-raw); roll-ups, verdicts and failures stay.
+  if (run.raw_telemetry_pruned_unix_ms) j["raw_telemetry_pruned"] = format_iso8601(*run.raw_telemetry_pruned_unix_ms);
   return j;
 }
 

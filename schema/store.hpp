@@ -16,6 +16,7 @@
 
 #include "core/result.hpp"
 #include "schema/kiln.pb.h"
+#include "schema/telemetry_chunk.hpp"
 
 namespace SQLite {  // NOLINT(readability-identifier-naming): SQLiteCpp's
 class Database;
@@ -80,6 +81,8 @@ struct RunRow {
   std::int32_t priority = 0;  // migration 009
   std::optional<std::uint32_t> queue_timeout_s;
   std::optional<std::uint32_t> max_wall_s;
+  // Set when retention dropped the run's raw telemetry (its roll-ups stay).
+  std::optional<std::int64_t> raw_telemetry_pruned_unix_ms;
 };
 
 struct ChipRow {
@@ -168,6 +171,29 @@ struct TelemetryRow {
 
 // min/avg/max of one metric over one stretch of a chip-step: a sealed
 // chunk, or what is still open (docs/telemetry-storage.md).
+// One telemetry chunk of a batch as ingest decoded it: per metric its
+// figures (count, min, max, sum, the last value and time).
+struct ChunkDigest {
+  struct Metric {
+    std::string name;
+    chunk::SeriesStats stats;
+  };
+  std::string serial;
+  std::uint64_t run_id = 0;
+  std::uint32_t step_index = 0;
+  std::uint64_t samples = 0;  // points of its longest series
+  double last_t_s = 0;
+  std::int64_t last_wall_unix_ms = 0;
+  std::vector<Metric> metrics;
+};
+
+// A run whose raw telemetry retention dropped (Writer::prune_raw_telemetry).
+struct PrunedRun {
+  std::uint64_t run_id = 0;
+  std::int64_t chunks = 0;
+  std::int64_t samples = 0;  // values dropped
+};
+
 struct RollupRow {
   double first_t_s = 0, last_t_s = 0;
   std::uint64_t count = 0;           // values that were not NaN
@@ -317,7 +343,22 @@ class Writer {
   // cannot help. permission_denied, and nothing written, when a sample or
   // result is for a chip that is not the batch's rack's in that run
   // (run_chips): a rack speaks only for its own chips.
-  Result<bool> ingest_batch(const kiln::v1::AgentBatch& batch);
+  // A batch's telemetry chunks (AgentBatch.chunks) are decoded once, to
+  // validate them (owner, names, sizes, decodability, the catalog's
+  // precision) and, when `digests` is given, to say what each held (the
+  // judge and the live view read those instead of decoding again). A chunk
+  // of at least kDirectChunkValues values is stored as it came; a smaller
+  // one joins the chip-step's open values, sealed with them, so a slow
+  // chip's many small chunks still end in one well-compressed chunk.
+  static constexpr std::uint32_t kDirectChunkValues = 4096;
+  Result<bool> ingest_batch(const kiln::v1::AgentBatch& batch, std::vector<ChunkDigest>* digests = nullptr);
+  // Retention (kilnd --keep-raw): drops the raw telemetry (chunks and open
+  // rows) of at most `max_runs` runs that ended more than `keep_raw_ms`
+  // before `now_unix_ms`, and records each in telemetry_pruned; roll-ups,
+  // step results, verdicts, failures and detections stay. Returns what it
+  // dropped (empty: nothing was due).
+  Result<std::vector<PrunedRun>> prune_raw_telemetry(std::int64_t keep_raw_ms, std::int64_t now_unix_ms,
+                                                     int max_runs = 16);
   // Upserts the chip-step's verdict/reason and replaces its failures.
   Status set_chip_step_verdict(std::uint64_t run_id, std::uint32_t step_index, const std::string& serial,
                                const std::string& verdict, const std::string& reason,

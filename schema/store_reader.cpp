@@ -27,8 +27,10 @@ namespace {
 
 constexpr const char* kRunColumns =
     "SELECT r.id, p.name, p.sha256, r.seed, coalesce(l.name, ''), r.racks_json, r.status, r.reason, r.sample_hz, "
-    "r.submitted_unix_ms, r.started_unix_ms, r.ended_unix_ms, r.plan_path, r.priority, r.queue_timeout_s, r.max_wall_s "
-    "FROM runs r JOIN plans p ON p.id = r.plan_id LEFT JOIN labs l ON l.id = r.lab_id";
+    "r.submitted_unix_ms, r.started_unix_ms, r.ended_unix_ms, r.plan_path, r.priority, r.queue_timeout_s, r.max_wall_s, "
+    "tp.pruned_unix_ms "
+    "FROM runs r JOIN plans p ON p.id = r.plan_id LEFT JOIN labs l ON l.id = r.lab_id "
+    "LEFT JOIN telemetry_pruned tp ON tp.run_id = r.id";
 
 RunRow read_run(const SQLite::Statement& q) {
   RunRow row;
@@ -48,6 +50,7 @@ RunRow read_run(const SQLite::Statement& q) {
   row.priority = q.getColumn(13).getInt();
   if (!q.getColumn(14).isNull()) row.queue_timeout_s = static_cast<std::uint32_t>(q.getColumn(14).getInt64());
   if (!q.getColumn(15).isNull()) row.max_wall_s = static_cast<std::uint32_t>(q.getColumn(15).getInt64());
+  if (!q.getColumn(16).isNull()) row.raw_telemetry_pruned_unix_ms = q.getColumn(16).getInt64();
   return row;
 }
 

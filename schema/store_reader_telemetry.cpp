@@ -9,6 +9,8 @@
 
 #include <SQLiteCpp/Transaction.h>
 
+#include "core/clock.hpp"
+#include "core/units.hpp"
 #include "schema/store.hpp"
 #include "schema/store_internal.hpp"
 #include "schema/telemetry_chunk.hpp"
@@ -49,6 +51,17 @@ Status Reader::telemetry(std::uint64_t run_id, const std::string& serial, const 
     SQLite::Transaction snapshot(*db_);
     require_run(*db_, run_id);
     const std::int64_t run = to_db(run_id);
+    {
+      SQLite::Statement pruned(*db_, "SELECT pruned_unix_ms, keep_raw_ms FROM telemetry_pruned WHERE run_id = ?1");
+      pruned.bind(1, run);
+      if (pruned.executeStep()) {
+        fail(ErrorCode::not_found,
+             "the raw telemetry of run {} was pruned on {} (kilnd --keep-raw {}); its roll-ups, verdicts and "
+             "failures are kept",
+             run_id, format_iso8601(pruned.getColumn(0).getInt64()),
+             format_duration(Seconds(static_cast<double>(pruned.getColumn(1).getInt64()) / 1000.0)));
+      }
+    }
     // 0: all (SQLite ids start at 1).
     const std::int64_t only_chip = serial.empty() ? 0 : chip_id(*db_, serial);
     const std::int64_t only_metric = metric.empty() ? 0 : metric_id(*db_, metric);
@@ -113,6 +126,12 @@ Status Reader::telemetry(std::uint64_t run_id, const std::string& serial, const 
       std::stable_sort(values.begin(), values.end(), [](const Value& a, const Value& b) {
         return std::tie(a.t_s, *a.metric) < std::tie(b.t_s, *b.metric);
       });
+      // A value sent twice (an agent that reran a step after a restart sends
+      // its times again, in chunks stored as they came) is shown once: the
+      // first stored, as the row-per-value table's key kept it.
+      values.erase(std::unique(values.begin(), values.end(),
+                               [](const Value& a, const Value& b) { return a.t_s == b.t_s && a.metric == b.metric; }),
+                   values.end());
       out.serial = chip_steps.getColumn(0).getString();
       out.step_index = static_cast<std::uint32_t>(step);
       for (const Value& v : values) {

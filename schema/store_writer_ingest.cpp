@@ -1,9 +1,11 @@
 // Agent batch ingest: the hot path (thousands of telemetry values per batch,
 // one cached statement per row kind, ids interned in memory).
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <set>
+#include <string_view>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -14,6 +16,8 @@
 #include "schema/store.hpp"
 #include "schema/store_internal.hpp"
 #include "schema/store_writer_statements.hpp"
+#include "schema/telemetry_chunk.hpp"
+#include "schema/telemetry_sealer.hpp"
 
 namespace kiln::store {
 
@@ -83,16 +87,87 @@ void validate(const kiln::v1::AgentBatch& batch,
     }
     require_step(result.run_id(), result.step_index());
   }
+  for (const kiln::v1::TelemetryChunk& c : batch.chunks()) require_step(c.run_id(), c.step_index());
   // Then whose chips they are: a batch naming a run that does not exist is
   // reported as that, not as a chip of no run.
   for (const kiln::v1::Sample& sample : batch.samples()) require_owner(sample.run_id(), sample.serial());
+  for (const kiln::v1::TelemetryChunk& c : batch.chunks()) require_owner(c.run_id(), c.serial());
   for (const kiln::v1::ChipStepResult& result : batch.results()) require_owner(result.run_id(), result.serial());
+}
+
+// A chunk's values at most (the frame cap bounds its bytes already; this
+// bounds what decoding it may allocate: 24 bytes a point).
+constexpr std::uint32_t kMaxChunkValues = 1u << 20;
+
+// Decodes an agent's chunk and checks everything the store relies on; its
+// series keep the chunk's own metric ids (indices into c.metrics()).
+std::vector<chunk::Series> decode_chunk(const kiln::v1::TelemetryChunk& c) {
+  if (c.serial().empty()) fail(ErrorCode::invalid_argument, "a telemetry chunk without a serial");
+  if (c.metrics().empty() || static_cast<std::size_t>(c.metrics_size()) > chunk::kMaxSeries) {
+    fail(ErrorCode::invalid_argument, "telemetry chunk of {}: {} metric names (1 to {})", c.serial(), c.metrics_size(),
+         chunk::kMaxSeries);
+  }
+  if (c.values() == 0 || c.values() > kMaxChunkValues) {
+    fail(ErrorCode::invalid_argument, "telemetry chunk of {}: {} values (1 to {})", c.serial(), c.values(),
+         kMaxChunkValues);
+  }
+  std::set<std::string_view> names;
+  for (const std::string& name : c.metrics()) {
+    if (name.empty() || !names.insert(name).second) {
+      fail(ErrorCode::invalid_argument, "telemetry chunk of {}: metric name '{}' empty or twice", c.serial(), name);
+    }
+  }
+  // An agent encodes version 1 (its own metric ids); the store adds the map.
+  if (c.data().compare(0, 4, std::string_view("KTC\x01", 4)) != 0) {
+    fail(ErrorCode::invalid_argument, "telemetry chunk of {}: not a version-1 chunk", c.serial());
+  }
+  // A hostile chunk could claim a huge raw size: decode() caps it.
+  Result<std::vector<chunk::Series>> decoded = chunk::decode(c.data());
+  if (!decoded) fail(ErrorCode::invalid_argument, "telemetry chunk of {}: {}", c.serial(), decoded.error().message);
+  std::uint64_t values = 0;
+  std::set<std::uint32_t> seen;
+  for (const chunk::Series& series : *decoded) {
+    if (series.metric_id >= static_cast<std::uint32_t>(c.metrics_size()) || !seen.insert(series.metric_id).second) {
+      fail(ErrorCode::invalid_argument, "telemetry chunk of {}: series of metric {} outside its {} names or twice",
+           c.serial(), series.metric_id, c.metrics_size());
+    }
+    const std::string& name = c.metrics(static_cast<int>(series.metric_id));
+    if (series.scale != 0 && series.scale != TelemetrySealer::scale_of(name)) {
+      fail(ErrorCode::invalid_argument, "telemetry chunk of {}: {} kept at 1/{}, not at its catalog precision",
+           c.serial(), name, series.scale);
+    }
+    values += series.points.size();
+  }
+  if (values != c.values()) {
+    fail(ErrorCode::invalid_argument, "telemetry chunk of {}: {} values, {} declared", c.serial(), values, c.values());
+  }
+  return std::move(*decoded);
+}
+
+ChunkDigest digest_of(const kiln::v1::TelemetryChunk& c, const std::vector<chunk::Series>& series) {
+  ChunkDigest out;
+  out.serial = c.serial();
+  out.run_id = c.run_id();
+  out.step_index = c.step_index();
+  std::int64_t last_t_us = 0;
+  for (const chunk::Series& s : series) {
+    out.samples = std::max<std::uint64_t>(out.samples, s.points.size());
+    ChunkDigest::Metric m{c.metrics(static_cast<int>(s.metric_id)), chunk::stats_of(s)};
+    if (!s.points.empty() && (out.metrics.empty() || m.stats.last_t_us >= last_t_us)) {
+      last_t_us = m.stats.last_t_us;
+      out.last_wall_unix_ms = m.stats.last_wall_unix_ms;
+    }
+    out.metrics.push_back(std::move(m));
+  }
+  out.last_t_s = static_cast<double>(last_t_us) / 1e6;
+  return out;
 }
 
 }  // namespace
 
-Result<bool> Writer::ingest_batch(const kiln::v1::AgentBatch& batch) {
+Result<bool> Writer::ingest_batch(const kiln::v1::AgentBatch& batch, std::vector<ChunkDigest>* digests) {
   bool fresh = false;
+  if (digests != nullptr) digests->clear();
   const Status stored = atomically("ingest_batch", [&] {
     Statements& s = *stmts_;
     if (batch.rack().empty()) fail(ErrorCode::invalid_argument, "a batch without a rack");
@@ -112,27 +187,62 @@ Result<bool> Writer::ingest_batch(const kiln::v1::AgentBatch& batch) {
           if (owned.emplace(run_id, serial).second) s.require_owner(run_id, serial, batch.rack());
         });
 
+    std::vector<std::vector<chunk::Series>> decoded;
+    decoded.reserve(static_cast<std::size_t>(batch.chunks_size()));
+    for (const kiln::v1::TelemetryChunk& c : batch.chunks()) decoded.push_back(decode_chunk(c));
+
     static const std::string kUnknownSku = "unknown";
+    // One value into the open buffer; 0 when it is there already or sealed.
+    const auto add_open = [&](std::int64_t run_id, std::int64_t chip, std::uint32_t step, std::int64_t metric,
+                              double t_s, std::int64_t wall_unix_ms, double value) -> int {
+      // A value resent after its chip-step was sealed is already in a chunk.
+      if (s.sealer.already_sealed(run_id, chip, step, metric, t_s)) return 0;
+      SQLite::Statement& insert = s.insert_telemetry;
+      insert.bind(1, run_id);
+      insert.bind(2, chip);
+      insert.bind(3, metric);
+      insert.bind(4, step);
+      insert.bind(5, t_s);
+      insert.bind(6, wall_unix_ms);
+      insert.bind(7, value);
+      return execute(insert);
+    };
     for (const kiln::v1::Sample& sample : batch.samples()) {
       const std::int64_t seen = sample.wall_unix_ms() > 0 ? sample.wall_unix_ms() : unix_ms_now();
       const std::int64_t chip = s.chip_id(sample.serial(), NewChip{kUnknownSku, batch.rack(), std::nullopt, seen});
-      SQLite::Statement& insert = s.insert_telemetry;
       const std::int64_t run_id = to_db(sample.run_id());
       int added = 0;
       for (const kiln::v1::MetricValue& value : sample.values()) {
-        const std::int64_t metric = s.metric_id(value.name());
-        // A value resent after its chip-step was sealed is already in a chunk.
-        if (s.sealer.already_sealed(run_id, chip, sample.step_index(), metric, sample.t_s())) continue;
-        insert.bind(1, run_id);
-        insert.bind(2, chip);
-        insert.bind(3, metric);
-        insert.bind(4, sample.step_index());
-        insert.bind(5, sample.t_s());
-        insert.bind(6, sample.wall_unix_ms());
-        insert.bind(7, value.value());
-        added += execute(insert);
+        added += add_open(run_id, chip, sample.step_index(), s.metric_id(value.name()), sample.t_s(),
+                          sample.wall_unix_ms(), value.value());
       }
       s.sealer.added(run_id, chip, sample.step_index(), added);
+    }
+    for (int i = 0; i < batch.chunks_size(); ++i) {
+      const kiln::v1::TelemetryChunk& c = batch.chunks(i);
+      std::vector<chunk::Series>& series = decoded[static_cast<std::size_t>(i)];
+      if (digests != nullptr) digests->push_back(digest_of(c, series));
+      const std::int64_t chip = s.chip_id(c.serial(), NewChip{kUnknownSku, batch.rack(), std::nullopt, unix_ms_now()});
+      const std::int64_t run_id = to_db(c.run_id());
+      std::vector<std::uint32_t> ids;  // the chunk's metric i -> the store's id
+      ids.reserve(static_cast<std::size_t>(c.metrics_size()));
+      for (const std::string& name : c.metrics()) ids.push_back(static_cast<std::uint32_t>(s.metric_id(name)));
+      if (c.values() >= kDirectChunkValues) {
+        Result<std::string> stored = chunk::with_metric_map(c.data(), ids);
+        if (!stored) fail(ErrorCode::invalid_argument, "telemetry chunk of {}: {}", c.serial(), stored.error().message);
+        for (chunk::Series& one : series) one.metric_id = ids[one.metric_id];
+        s.sealer.store_chunk(run_id, chip, c.step_index(), *stored, series, unix_ms_now());
+        continue;
+      }
+      int added = 0;
+      for (const chunk::Series& one : series) {
+        const std::int64_t metric = ids[one.metric_id];
+        for (const chunk::Point& p : one.points) {
+          added += add_open(run_id, chip, c.step_index(), metric, static_cast<double>(p.t_us) / 1e6, p.wall_unix_ms,
+                            p.value);
+        }
+      }
+      s.sealer.added(run_id, chip, c.step_index(), added);
     }
     s.sealer.seal_full(unix_ms_now());
 

@@ -4,14 +4,18 @@
 
 #include <zstd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <limits>
+#include <stdexcept>
 
 namespace kiln::store::chunk {
 namespace {
 
 constexpr char kMagic[4] = {'K', 'T', 'C', 1};
+constexpr char kMappedMagic[4] = {'K', 'T', 'C', 2};
 constexpr std::uint8_t kRawEncoding = 0;
 constexpr std::uint8_t kQuantisedEncoding = 1;
 constexpr std::uint32_t kMaxScale = 1'000'000'000;
@@ -187,30 +191,40 @@ std::string encode_raw(const std::vector<Series>& series) {
   return out;
 }
 
-std::string encode(const std::vector<Series>& series, int zstd_level) {
+std::string encode(const std::vector<Series>& series, int zstd_level, bool checksum) {
   const std::string raw = encode_raw(series);
   std::string out(kMagic, sizeof kMagic);
   put_varint(out, raw.size());
   const std::size_t header = out.size();
   out.resize(header + ZSTD_compressBound(raw.size()));
+  // One context per thread: encoding is the agents' hot path, and a context
+  // made per call costs more than compressing a small chunk.
+  struct Context {
+    ZSTD_CCtx* cctx = ZSTD_createCCtx();
+    ~Context() { ZSTD_freeCCtx(cctx); }
+  };
+  thread_local Context context;
+  ZSTD_CCtx_reset(context.cctx, ZSTD_reset_session_and_parameters);
+  ZSTD_CCtx_setParameter(context.cctx, ZSTD_c_compressionLevel, zstd_level);
+  ZSTD_CCtx_setParameter(context.cctx, ZSTD_c_checksumFlag, checksum ? 1 : 0);
   const std::size_t packed =
-      ZSTD_compress(out.data() + header, out.size() - header, raw.data(), raw.size(), zstd_level);
+      ZSTD_compress2(context.cctx, out.data() + header, out.size() - header, raw.data(), raw.size());
   // Only a bound too small or a bad level fail; neither can happen here.
   if (ZSTD_isError(packed)) throw std::logic_error(ZSTD_getErrorName(packed));
   out.resize(header + packed);
   return out;
 }
 
-Result<std::vector<Series>> decode(std::string_view bytes) {
-  if (bytes.size() < sizeof kMagic || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) {
-    return make_error(ErrorCode::parse, "not a telemetry chunk (bad magic or version)");
-  }
-  Cursor header(bytes.substr(sizeof kMagic));
+namespace {
+
+// The raw size and zstd frame after the magic (and map) of either version.
+Result<std::vector<Series>> decode_frame(std::string_view rest) {
+  Cursor header(rest);
   KILN_TRY_ASSIGN(const std::uint64_t raw_size, header.varint());
   if (raw_size > kMaxRawBytes) {
     return make_error(ErrorCode::parse, "telemetry chunk: {} raw bytes (at most {})", raw_size, kMaxRawBytes);
   }
-  const std::string_view frame = bytes.substr(bytes.size() - header.left());
+  const std::string_view frame = rest.substr(rest.size() - header.left());
   const unsigned long long content = ZSTD_getFrameContentSize(frame.data(), frame.size());
   if (content != raw_size) return make_error(ErrorCode::parse, "telemetry chunk: frame size does not match");
   std::string raw(raw_size, '\0');
@@ -218,6 +232,68 @@ Result<std::vector<Series>> decode(std::string_view bytes) {
   if (ZSTD_isError(got)) return make_error(ErrorCode::parse, "telemetry chunk: {}", ZSTD_getErrorName(got));
   if (got != raw_size) return make_error(ErrorCode::parse, "telemetry chunk: {} bytes, expected {}", got, raw_size);
   return decode_raw(raw);
+}
+
+bool has_magic(std::string_view bytes, const char (&magic)[4]) {
+  return bytes.size() >= sizeof magic && std::memcmp(bytes.data(), magic, sizeof magic) == 0;
+}
+
+}  // namespace
+
+Result<std::vector<Series>> decode(std::string_view bytes) {
+  if (has_magic(bytes, kMagic)) return decode_frame(bytes.substr(sizeof kMagic));
+  if (!has_magic(bytes, kMappedMagic)) {
+    return make_error(ErrorCode::parse, "not a telemetry chunk (bad magic or version)");
+  }
+  Cursor in(bytes.substr(sizeof kMappedMagic));
+  KILN_TRY_ASSIGN(const std::uint64_t count, in.varint());
+  if (count > kMaxSeries || count > in.left()) {
+    return make_error(ErrorCode::parse, "telemetry chunk: a metric map of {} ids", count);
+  }
+  std::vector<std::uint32_t> ids(count);
+  for (std::uint32_t& id : ids) {
+    KILN_TRY_ASSIGN(const std::uint64_t v, in.varint());
+    if (v > UINT32_MAX) return make_error(ErrorCode::parse, "telemetry chunk: metric id {} too large", v);
+    id = static_cast<std::uint32_t>(v);
+  }
+  KILN_TRY_ASSIGN(std::vector<Series> series, decode_frame(bytes.substr(bytes.size() - in.left())));
+  for (Series& s : series) {
+    if (s.metric_id >= ids.size()) {
+      return make_error(ErrorCode::parse, "telemetry chunk: metric {} outside its map of {}", s.metric_id, ids.size());
+    }
+    s.metric_id = ids[s.metric_id];
+  }
+  return series;
+}
+
+Result<std::string> with_metric_map(std::string_view chunk, const std::vector<std::uint32_t>& ids) {
+  if (!has_magic(chunk, kMagic)) return make_error(ErrorCode::parse, "not a version-1 telemetry chunk");
+  if (ids.size() > kMaxSeries) return make_error(ErrorCode::invalid_argument, "a metric map of {} ids", ids.size());
+  std::string out(kMappedMagic, sizeof kMappedMagic);
+  put_varint(out, ids.size());
+  for (const std::uint32_t id : ids) put_varint(out, id);
+  out.append(chunk.substr(sizeof kMagic));
+  return out;
+}
+
+SeriesStats stats_of(const Series& series) {
+  SeriesStats out;
+  if (series.points.empty()) return out;
+  out.first_t_us = series.points.front().t_us;
+  out.last_t_us = series.points.back().t_us;
+  out.last_wall_unix_ms = series.points.back().wall_unix_ms;
+  out.last = series.points.back().value;
+  out.min = std::numeric_limits<double>::infinity();
+  out.max = -out.min;
+  for (const Point& p : series.points) {
+    if (std::isnan(p.value)) continue;
+    out.min = std::min(out.min, p.value);
+    out.max = std::max(out.max, p.value);
+    out.sum += p.value;
+    ++out.count;
+  }
+  if (out.count == 0) out.min = out.max = 0;
+  return out;
 }
 
 }  // namespace kiln::store::chunk

@@ -7,6 +7,10 @@
 //
 // Layout (all integers LEB128 varints, signed ones zigzagged):
 //   "KTC" 0x01 | raw size | zstd frame of the raw bytes
+//   "KTC" 0x02 | map count | map ids | raw size | zstd frame: a chunk encoded
+//        elsewhere (by an agent) with its own metric ids 0..n-1, stored with
+//        the map from those to the store's ids, so it is kept as it came
+//        (no second compression); decode() hands back the mapped ids.
 //   raw: series count, then per series: metric id, encoding (0 raw doubles,
 //        1 quantised), scale (quantised only), point count, then columns:
 //        t_us (first, then delta-of-delta), wall_unix_ms (the same), values
@@ -51,10 +55,26 @@ double quantised(double value, std::uint32_t scale);
 // Series are encoded at their scale; one whose values are not all finite
 // and representable on its grid falls back to the exact raw encoding, so
 // encode(x) then decode gives quantised(x) back, bit for bit.
-std::string encode(const std::vector<Series>& series, int zstd_level = 9);
+// `checksum`: the zstd frame carries a checksum of the raw bytes (XXH64,
+// 4 bytes), which decode() checks: what an agent sends, so a chunk damaged
+// on the way is refused rather than stored with wrong values.
+std::string encode(const std::vector<Series>& series, int zstd_level = 9, bool checksum = false);
 // Without the zstd pass (for measuring; the same raw layout).
 std::string encode_raw(const std::vector<Series>& series);
 
 Result<std::vector<Series>> decode(std::string_view bytes);
+
+// A version-1 chunk whose series ids are indices into `ids`, re-framed as
+// version 2 carrying that map: its zstd frame is copied, not recompressed.
+Result<std::string> with_metric_map(std::string_view chunk, const std::vector<std::uint32_t>& ids);
+
+// One series' figures, of its values that are not NaN (count 0: all NaN).
+struct SeriesStats {
+  std::uint64_t count = 0;
+  double min = 0, max = 0, sum = 0;
+  double last = 0;  // the last point's value (NaN allowed); 0 when there are no points
+  std::int64_t first_t_us = 0, last_t_us = 0, last_wall_unix_ms = 0;
+};
+SeriesStats stats_of(const Series& series);
 
 }  // namespace kiln::store::chunk

@@ -21,12 +21,16 @@ namespace {
 
 std::int64_t to_us(double t_s) { return std::llround(t_s * 1e6); }
 
+}  // namespace
+
 // The metric's stored precision as a chunk scale; 0 (exact) for a name the
 // catalog does not know.
-std::uint32_t scale_of(const std::string& name) {
+std::uint32_t TelemetrySealer::scale_of(const std::string& name) {
   const metrics::MetricRef ref = metrics::MetricCatalog::builtin().resolve(name);
   return ref.def == nullptr ? 0 : chunk::scale_for_precision(ref.def->precision);
 }
+
+namespace {
 
 void bind_key(SQLite::Statement& statement, std::int64_t run, std::int64_t chip, std::int64_t step) {
   statement.bind(1, run);
@@ -55,11 +59,17 @@ TelemetrySealer::TelemetrySealer(SQLite::Database& db)
           db, "SELECT max(last_t_s) FROM telemetry_chunks WHERE run_id = ?1 AND chip_id = ?2 AND step_index = ?3"),
       chunks_covering_(db,
                        "SELECT id, data FROM telemetry_chunks WHERE run_id = ?1 AND chip_id = ?2 AND step_index = ?3 "
-                       "AND first_t_s <= ?4 AND last_t_s >= ?4") {}
+                       "AND first_t_s <= ?4 + 1e-6 AND last_t_s >= ?4 - 1e-6") {}
 
 void TelemetrySealer::forget() {
   open_values_.clear();
   sealed_until_of_.clear();
+  decoded_.clear();
+}
+
+void TelemetrySealer::forget_run(std::int64_t run) {
+  std::erase_if(open_values_, [&](const auto& entry) { return std::get<0>(entry.first) == run; });
+  std::erase_if(sealed_until_of_, [&](const auto& entry) { return std::get<0>(entry.first) == run; });
   decoded_.clear();
 }
 
@@ -86,7 +96,8 @@ bool TelemetrySealer::already_sealed(std::int64_t run, std::int64_t chip, std::i
       until->second = sealed_until_.getColumn(0).getDouble();
     }
   }
-  if (!until->second || t_s > *until->second) return false;  // the usual case: newer than anything sealed
+  // The usual case: newer than anything sealed (compared in µs, as chunks keep times).
+  if (!until->second || to_us(t_s) > to_us(*until->second)) return false;
   const std::int64_t t_us = to_us(t_s);
   ResetOnExit reset(chunks_covering_);
   bind_key(chunks_covering_, run, chip, step);
@@ -119,8 +130,6 @@ const chunk::Series* TelemetrySealer::sealed_series(std::int64_t chunk_id, std::
 void TelemetrySealer::seal(std::int64_t run, std::int64_t chip, std::int64_t step, std::int64_t now_unix_ms) {
   open_values_.erase({run, chip, step});
   std::vector<chunk::Series> series;
-  std::map<std::int64_t, std::string> names;  // metric id -> name, for its precision
-  double first_t = std::numeric_limits<double>::infinity(), last_t = -first_t;
   std::int64_t samples = 0;
   {
     ResetOnExit reset(select_open_);
@@ -133,8 +142,6 @@ void TelemetrySealer::seal(std::int64_t run, std::int64_t chip, std::int64_t ste
       }
       series.back().points.push_back(
           {to_us(t_s), select_open_.getColumn(2).getInt64(), real_or_nan(select_open_.getColumn(3))});
-      first_t = std::min(first_t, t_s);
-      last_t = std::max(last_t, t_s);
       ++samples;
     }
   }
@@ -146,9 +153,28 @@ void TelemetrySealer::seal(std::int64_t run, std::int64_t chip, std::int64_t ste
     name_of.reset();
     for (chunk::Point& p : s.points) p.value = chunk::quantised(p.value, s.scale);
   }
+  store_chunk(run, chip, step, chunk::encode(series), series, now_unix_ms);
+  bind_key(delete_open_, run, chip, step);
+  execute(delete_open_);
+}
+
+void TelemetrySealer::store_chunk(std::int64_t run, std::int64_t chip, std::int64_t step, const std::string& data,
+                                  const std::vector<chunk::Series>& series, std::int64_t now_unix_ms) {
+  double first_t = std::numeric_limits<double>::infinity(), last_t = -first_t;
+  std::int64_t samples = 0;
+  std::vector<chunk::SeriesStats> stats;
+  stats.reserve(series.size());
+  for (const chunk::Series& s : series) {
+    stats.push_back(chunk::stats_of(s));
+    samples += static_cast<std::int64_t>(s.points.size());
+    for (const chunk::Point& p : s.points) {
+      first_t = std::min(first_t, p.t_us / 1e6);
+      last_t = std::max(last_t, p.t_us / 1e6);
+    }
+  }
+  if (samples == 0) return;
   bind_key(next_seq_, run, chip, step);
   const std::int64_t seq = query_int64(next_seq_).value_or(0);
-  const std::string data = chunk::encode(series);
   bind_key(insert_chunk_, run, chip, step);
   insert_chunk_.bind(4, seq);
   insert_chunk_.bind(5, first_t);
@@ -158,35 +184,27 @@ void TelemetrySealer::seal(std::int64_t run, std::int64_t chip, std::int64_t ste
   insert_chunk_.bind(9, data.data(), static_cast<int>(data.size()));
   execute(insert_chunk_);
 
-  for (const chunk::Series& s : series) {
-    double min = std::numeric_limits<double>::infinity(), max = -min, sum = 0;
-    std::int64_t count = 0;
-    for (const chunk::Point& p : s.points) {
-      if (std::isnan(p.value)) continue;
-      min = std::min(min, p.value);
-      max = std::max(max, p.value);
-      sum += p.value;
-      ++count;
-    }
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    const chunk::Series& s = series[i];
+    const chunk::SeriesStats& st = stats[i];
+    if (s.points.empty()) continue;
     insert_rollup_.bind(1, run);
     insert_rollup_.bind(2, chip);
     insert_rollup_.bind(3, static_cast<std::int64_t>(s.metric_id));
     insert_rollup_.bind(4, step);
     insert_rollup_.bind(5, seq);
-    insert_rollup_.bind(6, s.points.front().t_us / 1e6);
-    insert_rollup_.bind(7, s.points.back().t_us / 1e6);
-    insert_rollup_.bind(8, count);
-    if (count > 0) {
-      insert_rollup_.bind(9, min);
-      insert_rollup_.bind(10, sum / static_cast<double>(count));
-      insert_rollup_.bind(11, max);
+    insert_rollup_.bind(6, st.first_t_us / 1e6);
+    insert_rollup_.bind(7, st.last_t_us / 1e6);
+    insert_rollup_.bind(8, static_cast<std::int64_t>(st.count));
+    if (st.count > 0) {
+      insert_rollup_.bind(9, st.min);
+      insert_rollup_.bind(10, st.sum / static_cast<double>(st.count));
+      insert_rollup_.bind(11, st.max);
     } else {
-      for (int i = 9; i <= 11; ++i) insert_rollup_.bind(i);
+      for (int k = 9; k <= 11; ++k) insert_rollup_.bind(k);
     }
     execute(insert_rollup_);
   }
-  bind_key(delete_open_, run, chip, step);
-  execute(delete_open_);
   auto& until = sealed_until_of_[{run, chip, step}];
   until = std::max(until.value_or(last_t), last_t);
 }

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "schema/telemetry_chunk.hpp"
+
 #include "agent_test_util.hpp"
 #include "agents/outbox.hpp"
 #include "fake_chip.hpp"
@@ -114,7 +116,16 @@ TEST(AgentTest, RunsADispatchedPhaseOnEveryChipAndReportsResults) {
   }
   int samples = 0;
   for (const auto& e : daemon.received()) {
-    if (e.has_agent_batch()) samples += e.agent_batch().samples_size();
+    if (!e.has_agent_batch()) continue;
+    samples += e.agent_batch().samples_size();
+    // Samples travel as chunks: a chunk holds as many samples as its longest series has points.
+    for (const auto& chunk : e.agent_batch().chunks()) {
+      auto series = store::chunk::decode(chunk.data());
+      ASSERT_TRUE(series) << series.error().message;
+      std::size_t most = 0;
+      for (const auto& s : *series) most = std::max(most, s.points.size());
+      samples += static_cast<int>(most);
+    }
   }
   EXPECT_EQ(samples, 2 * (10 + 5));
   ASSERT_TRUE([&] {

@@ -160,6 +160,33 @@ TEST_F(SpoolTest, ReadsBackWhatWasSpooledWithItsEpochAndSeq) {
   EXPECT_EQ(c->seq(), 1u);
 }
 
+TEST_F(SpoolTest, AgentEncodedChunksAreSpooledAndReadBackWithTheirBatch) {
+  kiln::v1::TelemetryChunk chunk;
+  chunk.set_serial("r01-00");
+  chunk.set_run_id(3);
+  chunk.add_metrics("temperature_c");
+  chunk.set_values(1);
+  chunk.set_data("KTC-bytes");
+  {
+    auto spool = Spool::open(options(), "r01");
+    ASSERT_TRUE(spool);
+    Outbox outbox("r01", 100, {}, spool->get());
+    outbox.push_chunk(chunk);
+    outbox.push_sample(sample(1));
+    ASSERT_NE(outbox.take_batch(), nullptr);  // sent, never acknowledged: the agent dies
+  }
+  auto spool = Spool::open(options(), "r01");
+  ASSERT_TRUE(spool);
+  EXPECT_TRUE((*spool)->warnings().empty());
+  Outbox restarted("r01", 200, {}, spool->get());
+  auto batch = restarted.take_batch();
+  ASSERT_NE(batch, nullptr);
+  EXPECT_EQ(batch->seq(), 1u);
+  ASSERT_EQ(batch->chunks_size(), 1);
+  EXPECT_EQ(batch->chunks(0).SerializeAsString(), chunk.SerializeAsString());
+  EXPECT_EQ(batch->samples_size(), 1);
+}
+
 TEST_F(SpoolTest, AckDeletesTheBatchFile) {
   auto spool = Spool::open(options(), "r01");
   ASSERT_TRUE(spool);

@@ -178,3 +178,31 @@ TEST(IngestResilience, ASpoolsEarlierEpochIsTakenWithItsKeyAndOnlyWithIt) {
 
 }  // namespace
 }  // namespace kiln::testing
+
+namespace kiln::testing {
+namespace {
+
+// Bounded memory (DESIGN §8, "Bounded queues"): with room for almost nothing
+// waiting for the writer, every batch read stops the agent being read until
+// it is committed; the agent keeps its data meanwhile and nothing is lost.
+TEST(IngestResilience, AFullWriterQueueStopsReadingAgentsAndLosesNothing) {
+  LabExtensions tight;
+  tight.ingest_queue_bytes = 1;
+  LabFixture lab(tight);
+  lab.start(kLab);
+  lab.wait_for_racks(1);
+  const auto run_id = lab.submit(R"(
+plan: tight-queue
+seed: 5
+sample_hz: 10
+steps:
+  - {name: soak, pattern: idle, duration: 120s}
+)");
+  const Json run = Json::parse(lab.wait_for_run(run_id));
+  EXPECT_EQ(run["status"], "completed") << run.dump(2);
+  EXPECT_GT(lab.daemon().ingest_pauses(), 0u) << "the queue never filled: the test tests nothing";
+  expect_nothing_lost(lab.db_path(), run_id, 2);
+}
+
+}  // namespace
+}  // namespace kiln::testing

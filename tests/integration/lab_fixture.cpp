@@ -64,6 +64,7 @@ void LabFixture::start(const std::string& lab_yaml, const std::string& credentia
     if (extensions_.serve_metrics) config.metrics_host = "127.0.0.1";
     config.rack_return_timeout = extensions_.rack_return_timeout;
     config.queue = extensions_.queue;
+    config.ingest_queue_bytes = extensions_.ingest_queue_bytes;
     auto created = daemon::Daemon::create(config);
     ASSERT_TRUE(created) << created.error().message;
     daemon_ = std::move(created).value();

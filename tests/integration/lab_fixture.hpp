@@ -36,6 +36,8 @@ struct LabExtensions {
   std::chrono::milliseconds rack_return_timeout{std::chrono::minutes(5)};
   // The fair queue and its leases (DaemonConfig::queue): tests inject the clock.
   daemon::RunQueueOptions queue;
+  // Agent batches the daemon holds before it stops reading agents (DaemonConfig).
+  std::size_t ingest_queue_bytes = std::size_t{64} << 20;
 };
 
 class LabFixture {
@@ -68,6 +70,7 @@ class LabFixture {
 
   std::uint16_t port() const { return daemon_->port(); }
   std::uint16_t metrics_port() const { return daemon_->metrics_port(); }
+  const daemon::Daemon& daemon() const { return *daemon_; }
   // The admin client's secret.
   const std::string& credential() const { return client_secrets_.at(daemon::ClientRole::admin); }
   const std::string& client_credential(daemon::ClientRole role) const { return client_secrets_.at(role); }

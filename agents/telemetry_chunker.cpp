@@ -1,0 +1,87 @@
+#include "agents/telemetry_chunker.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <tuple>
+#include <utility>
+
+#include "metrics/catalog.hpp"
+
+namespace kiln::agent {
+
+namespace chunk = store::chunk;
+
+TelemetryChunker::TelemetryChunker(std::string serial, std::uint64_t run_id, std::uint32_t step_index)
+    : serial_(std::move(serial)), run_id_(run_id), step_index_(step_index) {}
+
+std::uint32_t TelemetryChunker::metric(const std::string& name) {
+  const auto found = std::find(names_.begin(), names_.end(), name);
+  if (found != names_.end()) return static_cast<std::uint32_t>(found - names_.begin());
+  const metrics::MetricRef ref = metrics::MetricCatalog::builtin().resolve(name);
+  const std::uint32_t slot = static_cast<std::uint32_t>(names_.size());
+  names_.push_back(name);
+  series_.push_back(chunk::Series{slot, ref.def == nullptr ? 0 : chunk::scale_for_precision(ref.def->precision), {}});
+  return slot;
+}
+
+void TelemetryChunker::add(std::uint32_t slot, double t_s, std::int64_t wall_unix_ms, double value) {
+  chunk::Series& series = series_.at(slot);
+  series.points.push_back({std::llround(t_s * 1e6), wall_unix_ms, chunk::quantised(value, series.scale)});
+  ++values_;
+}
+
+void TelemetryChunker::add(const kiln::v1::Sample& sample) {
+  for (const kiln::v1::MetricValue& v : sample.values())
+    add(metric(v.name()), sample.t_s(), sample.wall_unix_ms(), v.value());
+}
+
+kiln::v1::TelemetryChunk TelemetryChunker::take(int zstd_level) {
+  kiln::v1::TelemetryChunk out;
+  out.set_serial(serial_);
+  out.set_run_id(run_id_);
+  out.set_step_index(step_index_);
+  if (values_ == 0) return out;
+  // Only the series with values, renumbered 0..n-1 as the names sent.
+  std::vector<chunk::Series> present;
+  for (chunk::Series& s : series_) {
+    if (s.points.empty()) continue;
+    present.push_back(chunk::Series{static_cast<std::uint32_t>(out.metrics_size()), s.scale, std::move(s.points)});
+    out.add_metrics(names_[s.metric_id]);
+    s.points = {};
+    s.points.reserve(present.back().points.size());
+  }
+  out.set_values(static_cast<std::uint32_t>(values_));
+  out.set_data(chunk::encode(present, zstd_level, /*checksum=*/true));
+  values_ = 0;
+  return out;
+}
+
+kiln::v1::AgentBatch with_samples_chunked(const kiln::v1::AgentBatch& batch) {
+  kiln::v1::AgentBatch out;
+  out.set_rack(batch.rack());
+  out.set_epoch(batch.epoch());
+  out.set_seq(batch.seq());
+  *out.mutable_results() = batch.results();
+  *out.mutable_chunks() = batch.chunks();
+  std::vector<TelemetryChunker> chunkers;
+  std::map<std::tuple<std::uint64_t, std::string, std::uint32_t>, std::size_t> index;
+  for (const kiln::v1::Sample& sample : batch.samples()) {
+    if (sample.values().empty()) {
+      *out.add_samples() = sample;  // nothing to encode, but it says the chip is sampling
+      continue;
+    }
+    const auto [at, fresh] =
+        index.try_emplace({sample.run_id(), sample.serial(), sample.step_index()}, chunkers.size());
+    if (fresh) chunkers.emplace_back(sample.serial(), sample.run_id(), sample.step_index());
+    TelemetryChunker& chunker = chunkers[at->second];
+    chunker.add(sample);
+    if (chunker.full()) *out.add_chunks() = chunker.take();
+  }
+  for (TelemetryChunker& chunker : chunkers) {
+    if (chunker.values() > 0) *out.add_chunks() = chunker.take();
+  }
+  return out;
+}
+
+}  // namespace kiln::agent
