@@ -20,6 +20,7 @@
 #include "core/result.hpp"
 #include "daemon/credentials.hpp"
 #include "daemon/session.hpp"
+#include "lifecycle/policy.hpp"
 #include "net/tls_context.hpp"
 
 namespace kiln::plan {
@@ -70,6 +71,9 @@ struct DaemonConfig {
   // patterns and catalog (tests add toy ones).
   std::shared_ptr<const plan::PatternRegistry> patterns;
   std::shared_ptr<const metrics::MetricCatalog> metrics;
+  // How chips move between lifecycle states after each run (kilnd
+  // --lifecycle-policy FILE; docs/lifecycle.md).
+  lifecycle::LifecyclePolicy lifecycle_policy = lifecycle::LifecyclePolicy::defaults();
 };
 
 class Daemon {

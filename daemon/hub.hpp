@@ -17,6 +17,7 @@
 #include "daemon/credentials.hpp"
 #include "daemon/epoch_owners.hpp"
 #include "daemon/ingest_writer.hpp"
+#include "daemon/lifecycle_keeper.hpp"
 #include "daemon/live_feed.hpp"
 #include "daemon/run_manager.hpp"
 #include "daemon/session.hpp"
@@ -27,7 +28,8 @@ namespace kiln::daemon {
 class Hub final : public SessionHandler {
  public:
   Hub(boost::asio::any_io_executor executor, CredentialBook credentials, std::string db_path, IngestWriter& writer,
-      const plan::PatternRegistry& registry, const metrics::MetricCatalog& catalog);
+      const plan::PatternRegistry& registry, const metrics::MetricCatalog& catalog,
+      lifecycle::LifecyclePolicy lifecycle_policy = lifecycle::LifecyclePolicy::defaults());
   ~Hub() override;
 
   std::string on_hello(Session& session, const kiln::v1::Hello& hello) override;
@@ -37,6 +39,7 @@ class Hub final : public SessionHandler {
   // Stops the query pool; pending queries finish first.
   void stop();
   RunManager& runs() { return runs_; }
+  LifecycleKeeper& lifecycle() { return lifecycle_; }
   // An audit event (the daemon's own: connections it turned away).
   void audit(AuditEvent event) { audit_.record(std::move(event)); }
   // Queues the audit events held so far for the writer (on the io thread).
@@ -76,6 +79,7 @@ class Hub final : public SessionHandler {
   EpochOwners epochs_;
   AuditLog audit_;
   RunManager runs_;
+  LifecycleKeeper lifecycle_;  // after runs_: it submits retests through it
   boost::asio::thread_pool queries_{2};
   LiveFeed live_;  // last: its timer and callbacks use runs_ and queries_
 };

@@ -580,12 +580,13 @@ void RunManager::finish_run(const std::string& status, const std::string& given_
         }
         return w.set_run_status(id, failed ? "error" : status, failed ? *failed : reason, unix_ms_now());
       },
-      [id, status, reason, counts](const Status& s) {
+      [this, id, status, reason, counts](const Status& s) {
         // Said once it is recorded, so that whoever reads the log and then the
         // database finds the same end.
         if (s) {
           spdlog::info("run {} {}{}: {}", id, status, reason.empty() ? "" : " (" + reason + ")",
                        fmt::join(counts, ", "));
+          if (on_run_recorded) on_run_recorded(id);
         } else {
           // Nothing is left to fall back on: the database refuses the run's end.
           spdlog::critical("run {}: could not record its end: {}", id, s.error().message);

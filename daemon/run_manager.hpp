@@ -83,6 +83,9 @@ class RunManager {
   // to be resumed by the next start, instead of losing its racks.
   void on_stopping();
   void set_rack_return_timeout(std::chrono::milliseconds timeout) { rack_return_timeout_ = timeout; }
+  // Called on the io thread once a run's end is recorded (the chip
+  // lifecycle reads its verdicts from the store then).
+  std::function<void(std::uint64_t run_id)> on_run_recorded;
 
  private:
   struct Run {

@@ -63,6 +63,7 @@ void LabFixture::start(const std::string& lab_yaml, const std::string& credentia
     config.metrics = extensions_.metrics;
     if (extensions_.serve_metrics) config.metrics_host = "127.0.0.1";
     config.rack_return_timeout = extensions_.rack_return_timeout;
+    config.lifecycle_policy = extensions_.lifecycle_policy;
     auto created = daemon::Daemon::create(config);
     ASSERT_TRUE(created) << created.error().message;
     daemon_ = std::move(created).value();

@@ -34,6 +34,8 @@ struct LabExtensions {
   bool serve_metrics = false;  // the daemon serves /metrics on a free loopback port
   // How long a run waits for a rack's agent that went away (DaemonConfig).
   std::chrono::milliseconds rack_return_timeout{std::chrono::minutes(5)};
+  // How chips move between lifecycle states after each run (DaemonConfig).
+  lifecycle::LifecyclePolicy lifecycle_policy = lifecycle::LifecyclePolicy::defaults();
 };
 
 class LabFixture {

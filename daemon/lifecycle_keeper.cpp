@@ -1,0 +1,136 @@
+#include "daemon/lifecycle_keeper.hpp"
+
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
+
+#include "core/clock.hpp"
+
+namespace kiln::daemon {
+namespace {
+
+// The keeper's reader, opened on the writer thread the first time a job needs it.
+Result<store::Reader*> reader_of(std::unique_ptr<store::Reader>& reader, const std::string& db_path) {
+  if (!reader) {
+    KILN_TRY_ASSIGN(reader, store::Reader::open(db_path));
+  }
+  return reader.get();
+}
+
+}  // namespace
+
+LifecycleKeeper::LifecycleKeeper(IngestWriter& writer, std::string db_path, lifecycle::LifecyclePolicy policy,
+                                 Submit submit)
+    : writer_(writer), db_path_(std::move(db_path)), policy_(std::move(policy)), submit_(std::move(submit)) {}
+
+LifecycleKeeper::~LifecycleKeeper() = default;
+
+void LifecycleKeeper::on_run_recorded(std::uint64_t run_id) {
+  auto applied = std::make_shared<AppliedRun>();
+  writer_.submit(
+      [this, run_id, applied, reader = reader_](store::Writer& w) -> Status {
+        KILN_TRY_ASSIGN(store::Reader * r, reader_of(*reader, db_path_));
+        KILN_TRY_ASSIGN(*applied, apply_run(w, *r, run_id, policy_, unix_ms_now()));
+        return {};
+      },
+      [this, run_id, applied](const Status& status) {
+        if (!status) {
+          spdlog::error("run {}: lifecycle not applied: {}", run_id, status.error().message);
+          return;
+        }
+        if (!applied->breaker.empty()) {
+          spdlog::error("CIRCUIT BREAKER: {}", applied->breaker);
+        }
+        for (const auto& t : applied->transitions) {
+          spdlog::info("chip {}: {} -> {} ({})", t.serial, t.from_state, t.to_state, t.reason);
+        }
+        for (const auto& note : applied->notes) spdlog::info("run {} lifecycle: {}", run_id, note);
+        for (const auto& plan : applied->retests) submit_retest(plan);
+        refresh_counts();
+      });
+}
+
+void LifecycleKeeper::submit_retest(const RetestPlan& plan) {
+  kiln::v1::SubmitRun request;
+  request.set_plan_text(plan.plan_text);
+  request.set_plan_path(plan.plan_path);
+  request.add_racks(plan.rack);
+  request.set_seed(plan.seed);
+  submit_(request, [this, plan](kiln::v1::SubmitRunReply reply) {
+    if (reply.run_id() == 0) {
+      std::string why = reply.error();
+      for (const auto& d : reply.diagnostics()) why += (why.empty() ? "" : "; ") + d.message();
+      spdlog::error("retest of {} after run {} on {} not queued: {}", fmt::join(plan.serials, ", "), plan.episode_run,
+                    plan.rack, why);
+      return;
+    }
+    const std::uint64_t id = reply.run_id();
+    spdlog::info("run {}: {} of {} on {} (seed {})", id, plan.why, fmt::join(plan.serials, ", "), plan.rack, plan.seed);
+    // Written before the run can end (writer jobs run in order): when it is
+    // recorded, these say which of its chips it retests.
+    writer_.submit(
+        [id, plan](store::Writer& w) -> Status {
+          for (const auto& serial : plan.serials) {
+            store::EventRow e;
+            e.run_id = id;
+            e.serial = serial;
+            e.kind = "lifecycle_retest";
+            e.actor = kLifecycleActor;
+            e.detail_json =
+                nlohmann::json{{"episode_run", plan.episode_run}, {"seed", plan.seed}, {"why", plan.why}}.dump();
+            e.unix_ms = unix_ms_now();
+            KILN_TRY(w.add_event(e));
+          }
+          return {};
+        },
+        [id](const Status& s) {
+          if (!s) spdlog::error("run {}: its retests could not be recorded: {}", id, s.error().message);
+        });
+  });
+}
+
+void LifecycleKeeper::set_state(const kiln::v1::SetChipState& request, const std::string& actor,
+                                std::function<void(Result<std::string>)> done) {
+  auto row = std::make_shared<store::TransitionRow>();
+  writer_.submit(
+      [request, actor, row](store::Writer& w) -> Status {
+        KILN_TRY_ASSIGN(*row, apply_person_state(w, request.serial(), request.state(), actor, request.reason(),
+                                                 request.hand_back(), unix_ms_now()));
+        return {};
+      },
+      [this, row, request, done = std::move(done)](const Status& status) {
+        if (!status) {
+          done(status.error());
+          return;
+        }
+        spdlog::info("chip {}: {} -> {} set by {} ({}){}", row->serial, row->from_state, row->to_state, row->actor,
+                     row->reason, request.hand_back() ? "" : ": sticky");
+        refresh_counts();
+        done(nlohmann::ordered_json{{"serial", row->serial},
+                                    {"from", row->from_state},
+                                    {"to", row->to_state},
+                                    {"actor", row->actor},
+                                    {"reason", row->reason},
+                                    {"sticky", !request.hand_back()}}
+                 .dump(2));
+      });
+}
+
+void LifecycleKeeper::refresh_counts() {
+  auto counts = std::make_shared<Counts>();
+  writer_.submit(
+      [this, counts, reader = reader_](store::Writer&) -> Status {
+        KILN_TRY_ASSIGN(store::Reader * r, reader_of(*reader, db_path_));
+        KILN_TRY_ASSIGN(auto states, r->lifecycle_states());
+        KILN_TRY_ASSIGN(auto chips, r->chips());
+        std::map<std::string, std::string> sku;
+        for (const auto& c : chips) sku[c.serial] = c.sku;
+        for (const auto& s : states) ++(*counts)[{s.state, sku[s.serial]}];
+        return {};
+      },
+      [this, counts](const Status& status) {
+        if (status) counts_ = std::move(*counts);
+      });
+}
+
+}  // namespace kiln::daemon

@@ -1,0 +1,58 @@
+#pragma once
+// kilnd's chip lifecycle (docs/lifecycle.md): after every recorded run the
+// policy is applied to each of its chips (lifecycle_apply.hpp, on the writer
+// thread); here, on the io thread, what that decided is said (log, events)
+// and the retests it asked for are submitted as runs. A person's state
+// (`kiln chip SERIAL set`) goes through here too. Counts per state and SKU
+// are kept for /metrics.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "daemon/ingest_writer.hpp"
+#include "daemon/lifecycle_apply.hpp"
+#include "lifecycle/policy.hpp"
+#include "schema/kiln.pb.h"
+
+namespace kiln::daemon {
+
+class LifecycleKeeper {
+ public:
+  using SubmitReply = std::function<void(kiln::v1::SubmitRunReply)>;
+  // How a retest run is submitted (RunManager::submit).
+  using Submit = std::function<void(const kiln::v1::SubmitRun&, SubmitReply)>;
+  // (state, sku) → chips.
+  using Counts = std::map<std::pair<std::string, std::string>, std::uint64_t>;
+
+  LifecycleKeeper(IngestWriter& writer, std::string db_path, lifecycle::LifecyclePolicy policy, Submit submit);
+  ~LifecycleKeeper();
+  LifecycleKeeper(const LifecycleKeeper&) = delete;
+  LifecycleKeeper& operator=(const LifecycleKeeper&) = delete;
+
+  // A run's end is recorded: apply the policy to its chips.
+  void on_run_recorded(std::uint64_t run_id);
+  // A person sets a chip's state; `done` gets the reply's JSON or the error.
+  void set_state(const kiln::v1::SetChipState& request, const std::string& actor,
+                 std::function<void(Result<std::string>)> done);
+  // Reads the counts from the store (at start, and after every change).
+  void refresh_counts();
+  const Counts& counts() const { return counts_; }
+  const lifecycle::LifecyclePolicy& policy() const { return policy_; }
+
+ private:
+  void submit_retest(const RetestPlan& plan);
+
+  IngestWriter& writer_;
+  std::string db_path_;
+  lifecycle::LifecyclePolicy policy_;
+  Submit submit_;
+  // Read on the writer thread only, inside its jobs.
+  std::shared_ptr<std::unique_ptr<store::Reader>> reader_ = std::make_shared<std::unique_ptr<store::Reader>>();
+  Counts counts_;
+};
+
+}  // namespace kiln::daemon
