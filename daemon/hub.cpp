@@ -59,7 +59,7 @@ Hub::Hub(boost::asio::any_io_executor executor, CredentialBook credentials, std:
       writer_(writer),
       audit_(executor, writer),
       runs_(executor, writer, agents_, registry, catalog),
-      lifecycle_(writer, db_path_, std::move(lifecycle_policy),
+      lifecycle_(executor, queries_.get_executor(), writer, db_path_, std::move(lifecycle_policy),
                  [this](const kiln::v1::SubmitRun& request, LifecycleKeeper::SubmitReply reply) {
                    runs_.submit(request, [this, reply = std::move(reply)](kiln::v1::SubmitRunReply answer) {
                      if (answer.run_id() != 0) {

@@ -78,10 +78,10 @@ class Hub final : public SessionHandler {
   AgentDirectory agents_;
   EpochOwners epochs_;
   AuditLog audit_;
-  RunManager runs_;
-  LifecycleKeeper lifecycle_;  // after runs_: it submits retests through it
   boost::asio::thread_pool queries_{2};
-  LiveFeed live_;  // last: its timer and callbacks use runs_ and queries_
+  RunManager runs_;
+  LifecycleKeeper lifecycle_;  // after runs_ (it submits retests through it) and queries_ (it reads there)
+  LiveFeed live_;              // last: its timer and callbacks use runs_ and queries_
 };
 
 }  // namespace kiln::daemon

@@ -104,34 +104,77 @@ Result<std::vector<lifecycle::DriftFinding>> new_drift(reports::DriftReader& dri
 
 }  // namespace
 
-Result<AppliedRun> apply_run(store::Writer& writer, store::Reader& reader, std::uint64_t run_id,
-                             const lifecycle::LifecyclePolicy& policy, std::int64_t now) {
-  AppliedRun applied;
-  applied.run_id = run_id;
-  KILN_TRY_ASSIGN(const store::RunRow run, reader.run(run_id));
-  KILN_TRY_ASSIGN(const auto chips, reader.run_chips(run_id));
+Result<RunFacts> read_run_facts(store::Reader& reader, std::uint64_t run_id) {
+  RunFacts facts;
+  KILN_TRY_ASSIGN(facts.run, reader.run(run_id));
+  KILN_TRY_ASSIGN(facts.chips, reader.run_chips(run_id));
   KILN_TRY_ASSIGN(const auto chip_steps, reader.chip_steps(run_id));
   KILN_TRY_ASSIGN(const auto events, reader.events(run_id, 0, 0));
-  std::map<std::string, std::vector<metrics::FailureClass>> classes;
+  KILN_TRY_ASSIGN(facts.plan_text, reader.plan_text(run_id));
   for (const auto& cs : chip_steps) {
     for (const auto& f : cs.failures) {
-      if (auto c = metrics::parse_failure_class(f.cls)) classes[cs.serial].push_back(*c);
+      if (auto c = metrics::parse_failure_class(f.cls)) facts.classes[cs.serial].push_back(*c);
     }
   }
-  std::set<std::string> retested;
   for (const auto& e : events) {
-    if (e.kind == "lifecycle_retest") retested.insert(e.serial);
+    if (e.kind == "lifecycle_retest") facts.retested.insert(e.serial);
   }
+  KILN_TRY_ASSIGN(const auto inventory, reader.chips());
+  for (const auto& c : inventory) ++facts.population[c.sku];
+  KILN_TRY_ASSIGN(const auto states, reader.lifecycle_states());
+  std::map<std::string, std::string> state_of;
+  for (const auto& st : states) state_of[st.serial] = st.state;
+
+  reports::DriftReader drift(reader);
+  for (const auto& chip : facts.chips) {
+    const Outcome outcome = outcome_of(chip.verdict);
+    if (outcome == Outcome::not_judged) continue;
+    const std::string& serial = chip.serial;
+    if (outcome == Outcome::clean) {
+      KILN_TRY_ASSIGN(auto history, reader.chip_history(serial));
+      std::uint64_t previous = 0;
+      for (const auto& h : history) {
+        if (h.run_id < run_id && outcome_of(h.verdict) != Outcome::not_judged) previous = h.run_id;
+      }
+      KILN_TRY_ASSIGN(auto alarms, new_drift(drift, serial, run_id, previous));
+      if (!alarms.empty()) facts.drift[serial] = std::move(alarms);
+    }
+    // Chip or slot: looked for where the chip is in trouble.
+    if (outcome == Outcome::clean &&
+        (state_of[serial] == "healthy" || state_of[serial] == "unknown" || state_of[serial].empty())) {
+      continue;
+    }
+    KILN_TRY_ASSIGN(auto now_runs, reports::slot_runs(reader, serial, run_id));
+    const auto finding = lifecycle::points_at_slot(now_runs, serial);
+    if (!finding) continue;
+    std::optional<lifecycle::SlotFinding> earlier;
+    if (run_id > 1) {
+      KILN_TRY_ASSIGN(auto before_runs, reports::slot_runs(reader, serial, run_id - 1));
+      earlier = lifecycle::points_at_slot(before_runs, serial);
+    }
+    facts.slot[serial] = *finding;
+    if (!earlier || earlier->rack != finding->rack || earlier->slot != finding->slot) facts.new_slot.insert(serial);
+  }
+  return facts;
+}
+
+Result<AppliedRun> apply_run(store::Writer& writer, const RunFacts& facts, const lifecycle::LifecyclePolicy& policy,
+                             std::int64_t now) {
+  const store::RunRow& run = facts.run;
+  const std::uint64_t run_id = run.id;
+  AppliedRun applied;
+  applied.run_id = run_id;
 
   std::vector<ChipPlan> plans;
   std::map<std::string, std::uint32_t> proposed;  // SKU → quarantines the run would make
-  for (const auto& chip : chips) {
+  for (const auto& chip : facts.chips) {
     KILN_TRY_ASSIGN(const auto row, writer.lifecycle(chip.serial));
     lifecycle::RunEvidence evidence;
     evidence.run_id = run_id;
     evidence.outcome = outcome_of(chip.verdict);
-    evidence.classes = classes[chip.serial];
-    evidence.retest = retested.contains(chip.serial);
+    const auto classes = facts.classes.find(chip.serial);
+    if (classes != facts.classes.end()) evidence.classes = classes->second;
+    evidence.retest = facts.retested.contains(chip.serial);
     evidence.seed = run.seed;
     evidence.plan_hash = run.plan_sha256;
     ChipPlan plan{chip, to_record(row), {}};
@@ -141,10 +184,7 @@ Result<AppliedRun> apply_run(store::Writer& writer, store::Reader& reader, std::
   }
 
   // The circuit breaker: too many quarantines of one SKU at once is a broken plan or lab.
-  KILN_TRY_ASSIGN(const auto inventory, reader.chips());
-  std::map<std::string, std::uint32_t> population;
-  for (const auto& c : inventory) ++population[c.sku];
-  const auto breaker = lifecycle::check_circuit_breaker(run_id, proposed, population, policy);
+  const auto breaker = lifecycle::check_circuit_breaker(run_id, proposed, facts.population, policy);
   if (breaker.tripped) {
     applied.breaker = breaker.reason;
     KILN_TRY(event(writer, run_id, "", "lifecycle_breaker",
@@ -152,7 +192,6 @@ Result<AppliedRun> apply_run(store::Writer& writer, store::Reader& reader, std::
   }
   const std::set<std::string> held(breaker.held_skus.begin(), breaker.held_skus.end());
 
-  reports::DriftReader drift(reader);
   for (auto& plan : plans) {
     lifecycle::Decision& d = plan.decision;
     const std::string& serial = plan.chip.serial;
@@ -164,58 +203,42 @@ Result<AppliedRun> apply_run(store::Writer& writer, store::Reader& reader, std::
     if (!d.note.empty()) applied.notes.push_back(fmt::format("{}: {}", serial, d.note));
 
     // Drift makes a healthy chip suspect (an alarm this run raised).
-    const bool judged = outcome_of(plan.chip.verdict) != Outcome::not_judged;
-    if (judged && !d.next.set_by_person && d.next.state == ChipState::healthy) {
-      KILN_TRY_ASSIGN(auto history, reader.chip_history(serial));
-      std::uint64_t previous = 0;
-      for (const auto& h : history) {
-        if (h.run_id < run_id && outcome_of(h.verdict) != Outcome::not_judged) previous = h.run_id;
+    const auto alarms = facts.drift.find(serial);
+    if (alarms != facts.drift.end() && !d.next.set_by_person && d.next.state == ChipState::healthy) {
+      std::string reasons;
+      for (const auto& a : alarms->second) {
+        reasons += (reasons.empty() ? "" : "; ") + a.reason;
+        KILN_TRY(event(writer, run_id, serial, "lifecycle_drift", {{"figure", a.figure}, {"reason", a.reason}}, now));
       }
-      KILN_TRY_ASSIGN(auto alarms, new_drift(drift, serial, run_id, previous));
-      if (!alarms.empty()) {
-        std::string reasons;
-        for (const auto& a : alarms) {
-          reasons += (reasons.empty() ? "" : "; ") + a.reason;
-          KILN_TRY(event(writer, run_id, serial, "lifecycle_drift", {{"figure", a.figure}, {"reason", a.reason}}, now));
-        }
-        d.next.state = ChipState::suspect;
-        d.next.clean_streak = 0;
-        d.next.retests_run = 0;
-        d.next.retests_failed = 0;
-        d.next.episode_run = run_id;
-        d.transition = lifecycle::Transition{plan.before.state,
-                                             ChipState::suspect,
-                                             kLifecycleActor,
-                                             fmt::format("drift in run {}: {}; suspect until {} clean passes", run_id,
-                                                         reasons, policy.healthy_after_clean_passes),
-                                             run_id,
-                                             run.plan_sha256};
-        d.retests.clear();
-        for (std::uint32_t i = 0; i < policy.retests(); ++i) {
-          const bool same = i < policy.retests_same_seed;
-          d.retests.push_back({same ? run.seed : 0, fmt::format("retest {} of {} ({} run {})", i + 1, policy.retests(),
-                                                                same ? "same seed as" : "new seed after", run_id)});
-        }
+      d.next.state = ChipState::suspect;
+      d.next.clean_streak = 0;
+      d.next.retests_run = 0;
+      d.next.retests_failed = 0;
+      d.next.episode_run = run_id;
+      d.transition = lifecycle::Transition{plan.before.state,
+                                           ChipState::suspect,
+                                           kLifecycleActor,
+                                           fmt::format("drift in run {}: {}; suspect until {} clean passes", run_id,
+                                                       reasons, policy.healthy_after_clean_passes),
+                                           run_id,
+                                           run.plan_sha256};
+      d.retests.clear();
+      for (std::uint32_t i = 0; i < policy.retests(); ++i) {
+        const bool same = i < policy.retests_same_seed;
+        d.retests.push_back({same ? run.seed : 0, fmt::format("retest {} of {} ({} run {})", i + 1, policy.retests(),
+                                                              same ? "same seed as" : "new seed after", run_id)});
       }
     }
 
-    // Chip or slot: said once, when the evidence first shows it.
+    // Chip or slot: an event when the evidence first shows it; every transition says it.
     std::string slot_note;
-    if (judged && (outcome_of(plan.chip.verdict) != Outcome::clean || d.next.state != ChipState::healthy)) {
-      KILN_TRY_ASSIGN(auto now_runs, reports::slot_runs(reader, serial, run_id));
-      if (auto finding = lifecycle::points_at_slot(now_runs, serial)) {
-        std::optional<lifecycle::SlotFinding> earlier;
-        if (run_id > 1) {
-          KILN_TRY_ASSIGN(auto before_runs, reports::slot_runs(reader, serial, run_id - 1));
-          earlier = lifecycle::points_at_slot(before_runs, serial);
-        }
-        slot_note =
-            fmt::format("points at the slot {}/{}, not the chip: {}", finding->rack, finding->slot, finding->reason);
-        if (!earlier || earlier->rack != finding->rack || earlier->slot != finding->slot) {
-          KILN_TRY(event(writer, run_id, serial, "lifecycle_slot",
-                         {{"rack", finding->rack}, {"slot", finding->slot}, {"reason", slot_note}}, now));
-          applied.notes.push_back(fmt::format("{}: {}", serial, slot_note));
-        }
+    if (const auto finding = facts.slot.find(serial); finding != facts.slot.end()) {
+      slot_note = fmt::format("points at the slot {}/{}, not the chip: {}", finding->second.rack, finding->second.slot,
+                              finding->second.reason);
+      if (facts.new_slot.contains(serial)) {
+        KILN_TRY(event(writer, run_id, serial, "lifecycle_slot",
+                       {{"rack", finding->second.rack}, {"slot", finding->second.slot}, {"reason", slot_note}}, now));
+        applied.notes.push_back(fmt::format("{}: {}", serial, slot_note));
       }
     }
 
@@ -235,7 +258,7 @@ Result<AppliedRun> apply_run(store::Writer& writer, store::Reader& reader, std::
     KILN_TRY(writer.record_lifecycle(to_row(serial, d.next, now), transition));
     if (transition) applied.transitions.push_back(*transition);
 
-    // Retests, gathered per rack and retest number: one run of the rack serves every chip that asked.
+    // Retests, gathered per rack and seed: one run of the rack serves every chip that asked.
     for (std::uint32_t i = 0; i < d.retests.size(); ++i) {
       const auto& ask = d.retests[i];
       const std::uint64_t seed = ask.seed != 0 ? ask.seed : new_seed(run.seed, run_id, i);
@@ -244,15 +267,12 @@ Result<AppliedRun> apply_run(store::Writer& writer, store::Reader& reader, std::
         if (r.rack == plan.chip.rack && r.seed == seed) found = &r;
       }
       if (found == nullptr) {
-        applied.retests.push_back(RetestPlan{run_id, plan.chip.rack, "", run.plan_path, seed, ask.why, {}});
+        applied.retests.push_back(
+            RetestPlan{run_id, plan.chip.rack, facts.plan_text, run.plan_path, seed, ask.why, {}});
         found = &applied.retests.back();
       }
       found->serials.push_back(serial);
     }
-  }
-  if (!applied.retests.empty()) {
-    KILN_TRY_ASSIGN(const std::string text, reader.plan_text(run_id));
-    for (auto& r : applied.retests) r.plan_text = text;
   }
   return applied;
 }

@@ -1,16 +1,24 @@
 #pragma once
-// What kilnd's lifecycle keeper does with one recorded run, on the writer
-// thread (docs/lifecycle.md): each chip's verdict and failure classes become
-// evidence, the policy decides, the circuit breaker may hold the run's
-// quarantines, drift and slot findings are looked for, and every change is
-// recorded (record, transition, events) in the writer's transaction.
+// What kilnd's lifecycle keeper does with one recorded run (docs/lifecycle.md),
+// in two steps: read_run_facts, off the writer thread, reads what is
+// committed (the run, its chips' verdicts and failure classes, which of them
+// it retests, their drift and slot findings); apply_run, on the writer
+// thread, reads each chip's record, lets the policy decide, lets the circuit
+// breaker hold the run's quarantines, and records every change (record,
+// transition, events) in the writer's transaction.
 
 #include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "core/result.hpp"
+#include "lifecycle/drift.hpp"
 #include "lifecycle/policy.hpp"
+#include "lifecycle/slot_history.hpp"
+#include "metrics/failure_class.hpp"
 #include "schema/store.hpp"
 
 namespace kiln::daemon {
@@ -37,10 +45,26 @@ struct AppliedRun {
 // The actor automatic transitions are recorded with.
 inline constexpr const char* kLifecycleActor = "kilnd";
 
-// `reader` reads what is committed (the run, its chips and steps, histories);
-// `writer` reads and writes the lifecycle records in its transaction.
-Result<AppliedRun> apply_run(store::Writer& writer, store::Reader& reader, std::uint64_t run_id,
-                             const lifecycle::LifecyclePolicy& policy, std::int64_t now_unix_ms);
+// What the store says of one recorded run, for the lifecycle.
+struct RunFacts {
+  store::RunRow run;
+  std::vector<store::RunChipRow> chips;
+  std::map<std::string, std::vector<metrics::FailureClass>> classes;  // serial → of its failures
+  std::set<std::string> retested;                                     // chips this run retests
+  std::map<std::string, std::uint32_t> population;                    // SKU → chips in the lab
+  std::string plan_text;
+  // Drift alarms this run raised (a passing chip's; others are not moved by drift).
+  std::map<std::string, std::vector<lifecycle::DriftFinding>> drift;
+  // Slot findings of judged chips that did not pass or are not healthy; `new_slot`: first said by this run.
+  std::map<std::string, lifecycle::SlotFinding> slot;
+  std::set<std::string> new_slot;
+};
+
+Result<RunFacts> read_run_facts(store::Reader& reader, std::uint64_t run_id);
+
+// `facts` from read_run_facts; `writer` reads and writes the lifecycle records in its transaction.
+Result<AppliedRun> apply_run(store::Writer& writer, const RunFacts& facts, const lifecycle::LifecyclePolicy& policy,
+                             std::int64_t now_unix_ms);
 
 // A person sets `serial` to `state` (sticky unless hand_back). Returns the transition.
 Result<store::TransitionRow> apply_person_state(store::Writer& writer, const std::string& serial,

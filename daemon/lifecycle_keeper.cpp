@@ -4,50 +4,68 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include <boost/asio/post.hpp>
+
 #include "core/clock.hpp"
 
 namespace kiln::daemon {
-namespace {
 
-// The keeper's reader, opened on the writer thread the first time a job needs it.
-Result<store::Reader*> reader_of(std::unique_ptr<store::Reader>& reader, const std::string& db_path) {
-  if (!reader) {
-    KILN_TRY_ASSIGN(reader, store::Reader::open(db_path));
-  }
-  return reader.get();
-}
-
-}  // namespace
-
-LifecycleKeeper::LifecycleKeeper(IngestWriter& writer, std::string db_path, lifecycle::LifecyclePolicy policy,
+LifecycleKeeper::LifecycleKeeper(boost::asio::any_io_executor io, boost::asio::any_io_executor reads,
+                                 IngestWriter& writer, std::string db_path, lifecycle::LifecyclePolicy policy,
                                  Submit submit)
-    : writer_(writer), db_path_(std::move(db_path)), policy_(std::move(policy)), submit_(std::move(submit)) {}
+    : io_(std::move(io)),
+      reads_(std::move(reads)),
+      writer_(writer),
+      db_path_(std::move(db_path)),
+      policy_(std::move(policy)),
+      submit_(std::move(submit)) {}
 
 LifecycleKeeper::~LifecycleKeeper() = default;
 
 void LifecycleKeeper::on_run_recorded(std::uint64_t run_id) {
-  auto applied = std::make_shared<AppliedRun>();
-  writer_.submit(
-      [this, run_id, applied, reader = reader_](store::Writer& w) -> Status {
-        KILN_TRY_ASSIGN(store::Reader * r, reader_of(*reader, db_path_));
-        KILN_TRY_ASSIGN(*applied, apply_run(w, *r, run_id, policy_, unix_ms_now()));
-        return {};
-      },
-      [this, run_id, applied](const Status& status) {
-        if (!status) {
-          spdlog::error("run {}: lifecycle not applied: {}", run_id, status.error().message);
-          return;
-        }
-        if (!applied->breaker.empty()) {
-          spdlog::error("CIRCUIT BREAKER: {}", applied->breaker);
-        }
-        for (const auto& t : applied->transitions) {
-          spdlog::info("chip {}: {} -> {} ({})", t.serial, t.from_state, t.to_state, t.reason);
-        }
-        for (const auto& note : applied->notes) spdlog::info("run {} lifecycle: {}", run_id, note);
-        for (const auto& plan : applied->retests) submit_retest(plan);
-        refresh_counts();
-      });
+  pending_.push_back(run_id);
+  apply_next();
+}
+
+void LifecycleKeeper::apply_next() {
+  if (applying_ || pending_.empty()) return;
+  applying_ = true;
+  const std::uint64_t run_id = pending_.front();
+  pending_.pop_front();
+  auto fail = [this, run_id](const Error& error) {
+    spdlog::error("run {}: lifecycle not applied: {}", run_id, error.message);
+    applying_ = false;
+    apply_next();
+  };
+  boost::asio::post(reads_, [this, run_id, fail] {
+    auto facts = store::Reader::open(db_path_).and_then(
+        [run_id](std::unique_ptr<store::Reader> reader) { return read_run_facts(*reader, run_id); });
+    boost::asio::post(io_, [this, run_id, fail, facts = std::make_shared<Result<RunFacts>>(std::move(facts))] {
+      if (!*facts) return fail(facts->error());
+      auto result = std::make_shared<AppliedRun>();
+      writer_.submit(
+          [this, facts, result](store::Writer& w) -> Status {
+            KILN_TRY_ASSIGN(*result, apply_run(w, facts->value(), policy_, unix_ms_now()));
+            return {};
+          },
+          [this, fail, result](const Status& status) {
+            if (!status) return fail(status.error());
+            applied(*result);
+            applying_ = false;
+            apply_next();
+          });
+    });
+  });
+}
+
+void LifecycleKeeper::applied(const AppliedRun& applied) {
+  if (!applied.breaker.empty()) spdlog::error("CIRCUIT BREAKER: {}", applied.breaker);
+  for (const auto& t : applied.transitions) {
+    spdlog::info("chip {}: {} -> {} ({})", t.serial, t.from_state, t.to_state, t.reason);
+  }
+  for (const auto& note : applied.notes) spdlog::info("run {} lifecycle: {}", applied.run_id, note);
+  for (const auto& plan : applied.retests) submit_retest(plan);
+  refresh_counts();
 }
 
 void LifecycleKeeper::submit_retest(const RetestPlan& plan) {
@@ -117,20 +135,23 @@ void LifecycleKeeper::set_state(const kiln::v1::SetChipState& request, const std
 }
 
 void LifecycleKeeper::refresh_counts() {
-  auto counts = std::make_shared<Counts>();
-  writer_.submit(
-      [this, counts, reader = reader_](store::Writer&) -> Status {
-        KILN_TRY_ASSIGN(store::Reader * r, reader_of(*reader, db_path_));
-        KILN_TRY_ASSIGN(auto states, r->lifecycle_states());
-        KILN_TRY_ASSIGN(auto chips, r->chips());
-        std::map<std::string, std::string> sku;
-        for (const auto& c : chips) sku[c.serial] = c.sku;
-        for (const auto& s : states) ++(*counts)[{s.state, sku[s.serial]}];
-        return {};
-      },
-      [this, counts](const Status& status) {
-        if (status) counts_ = std::move(*counts);
-      });
+  boost::asio::post(reads_, [this] {
+    auto counts = std::make_shared<Counts>();
+    const Status read = [&]() -> Status {
+      KILN_TRY_ASSIGN(auto reader, store::Reader::open(db_path_));
+      KILN_TRY_ASSIGN(auto states, reader->lifecycle_states());
+      KILN_TRY_ASSIGN(auto chips, reader->chips());
+      std::map<std::string, std::string> sku;
+      for (const auto& c : chips) sku[c.serial] = c.sku;
+      for (const auto& s : states) ++(*counts)[{s.state, sku[s.serial]}];
+      return {};
+    }();
+    if (!read) {
+      spdlog::warn("lifecycle counts not read: {}", read.error().message);
+      return;
+    }
+    boost::asio::post(io_, [this, counts] { counts_ = std::move(*counts); });
+  });
 }
 
 }  // namespace kiln::daemon

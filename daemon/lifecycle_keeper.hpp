@@ -1,17 +1,22 @@
 #pragma once
-// kilnd's chip lifecycle (docs/lifecycle.md): after every recorded run the
-// policy is applied to each of its chips (lifecycle_apply.hpp, on the writer
-// thread); here, on the io thread, what that decided is said (log, events)
-// and the retests it asked for are submitted as runs. A person's state
+// kilnd's chip lifecycle (docs/lifecycle.md): after every recorded run, one
+// run at a time and in the order they were recorded, the run's facts are
+// read on the query pool (what only reads committed rows stays off the
+// writer thread), then the policy is applied on the writer thread
+// (lifecycle_apply.hpp); here, on the io thread, what that decided is said
+// (log) and the retests it asked for are submitted as runs. A person's state
 // (`kiln chip SERIAL set`) goes through here too. Counts per state and SKU
 // are kept for /metrics.
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <utility>
+
+#include <boost/asio/any_io_executor.hpp>
 
 #include "daemon/ingest_writer.hpp"
 #include "daemon/lifecycle_apply.hpp"
@@ -28,7 +33,9 @@ class LifecycleKeeper {
   // (state, sku) → chips.
   using Counts = std::map<std::pair<std::string, std::string>, std::uint64_t>;
 
-  LifecycleKeeper(IngestWriter& writer, std::string db_path, lifecycle::LifecyclePolicy policy, Submit submit);
+  // `io`: where the keeper lives; `reads`: where it reads the store (a pool).
+  LifecycleKeeper(boost::asio::any_io_executor io, boost::asio::any_io_executor reads, IngestWriter& writer,
+                  std::string db_path, lifecycle::LifecyclePolicy policy, Submit submit);
   ~LifecycleKeeper();
   LifecycleKeeper(const LifecycleKeeper&) = delete;
   LifecycleKeeper& operator=(const LifecycleKeeper&) = delete;
@@ -45,13 +52,17 @@ class LifecycleKeeper {
 
  private:
   void submit_retest(const RetestPlan& plan);
+  void apply_next();
+  void applied(const AppliedRun& applied);
 
+  boost::asio::any_io_executor io_;
+  boost::asio::any_io_executor reads_;
   IngestWriter& writer_;
   std::string db_path_;
   lifecycle::LifecyclePolicy policy_;
   Submit submit_;
-  // Read on the writer thread only, inside its jobs.
-  std::shared_ptr<std::unique_ptr<store::Reader>> reader_ = std::make_shared<std::unique_ptr<store::Reader>>();
+  std::deque<std::uint64_t> pending_;  // runs recorded, not yet applied
+  bool applying_ = false;
   Counts counts_;
 };
 

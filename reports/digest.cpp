@@ -82,7 +82,8 @@ Result<std::string> digest_json(store::Reader& reader, std::int64_t since, std::
         if (cs.serial != c.serial) continue;
         for (const auto& f : cs.failures) {
           Json one{{"class", f.cls}, {"step", f.step_name}, {"count", f.count}};
-          for (const auto& [k, v] : parse_object(f.location_json).items()) one[k] = v;
+          const Json location = parse_object(f.location_json);
+          for (const auto& [k, v] : location.items()) one[k] = v;
           located.push_back(one);
         }
       }
