@@ -82,6 +82,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
   daemon->writer_ = std::make_unique<IngestWriter>(std::move(writer).value(), daemon->io_.get_executor());
   daemon->hub_ = std::make_unique<Hub>(daemon->io_.get_executor(), daemon->config_.credentials, daemon->config_.db_path,
                                        *daemon->writer_, *daemon->registry_, catalog, daemon->config_.lifecycle_policy);
+  daemon->hub_->lifecycle().catch_up();
   daemon->hub_->lifecycle().refresh_counts();
   daemon->hub_->remember_epochs(*epochs);
   // Runs an earlier daemon left queued or running go on (docs/design.md, "Restarts").

@@ -158,6 +158,21 @@ Result<RunFacts> read_run_facts(store::Reader& reader, std::uint64_t run_id) {
   return facts;
 }
 
+Result<std::vector<std::uint64_t>> runs_to_catch_up(store::Reader& reader) {
+  KILN_TRY_ASSIGN(const auto events, reader.events(0, 0, 0));
+  std::uint64_t last = 0;
+  for (const auto& e : events) {
+    if (e.kind == "lifecycle_applied") last = std::max(last, e.run_id);
+  }
+  std::vector<std::uint64_t> out;
+  if (last == 0) return out;
+  KILN_TRY_ASSIGN(const auto runs, reader.list_runs());
+  for (const auto& r : runs) {
+    if (r.id > last && store::is_terminal_run_status(r.status)) out.push_back(r.id);
+  }
+  return out;
+}
+
 Result<AppliedRun> apply_run(store::Writer& writer, const RunFacts& facts, const lifecycle::LifecyclePolicy& policy,
                              std::int64_t now) {
   const store::RunRow& run = facts.run;
@@ -274,6 +289,10 @@ Result<AppliedRun> apply_run(store::Writer& writer, const RunFacts& facts, const
       found->serials.push_back(serial);
     }
   }
+  // Said in the same transaction as the records: a restarted kilnd applies
+  // the runs recorded after the last one that says so (LifecycleKeeper::catch_up).
+  KILN_TRY(event(writer, run_id, "", "lifecycle_applied",
+                 {{"transitions", applied.transitions.size()}, {"retests", applied.retests.size()}}, now));
   return applied;
 }
 

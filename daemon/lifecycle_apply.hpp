@@ -62,7 +62,14 @@ struct RunFacts {
 
 Result<RunFacts> read_run_facts(store::Reader& reader, std::uint64_t run_id);
 
-// `facts` from read_run_facts; `writer` reads and writes the lifecycle records in its transaction.
+// The runs whose end is recorded but whose lifecycle is not (a kilnd that
+// stopped in between), oldest first: every ended run after the last one with
+// a lifecycle_applied event. None when no run ever had its lifecycle applied
+// (a database from before the lifecycle).
+Result<std::vector<std::uint64_t>> runs_to_catch_up(store::Reader& reader);
+
+// `facts` from read_run_facts; writes a lifecycle_applied event with the records. `writer` reads and writes the
+// lifecycle records in its transaction.
 Result<AppliedRun> apply_run(store::Writer& writer, const RunFacts& facts, const lifecycle::LifecyclePolicy& policy,
                              std::int64_t now_unix_ms);
 

@@ -58,6 +58,24 @@ void LifecycleKeeper::apply_next() {
   });
 }
 
+void LifecycleKeeper::catch_up() {
+  applying_ = true;  // runs recorded meanwhile wait behind these
+  boost::asio::post(reads_, [this] {
+    auto runs = store::Reader::open(db_path_).and_then(
+        [](std::unique_ptr<store::Reader> reader) { return runs_to_catch_up(*reader); });
+    boost::asio::post(io_, [this, runs = std::make_shared<decltype(runs)>(std::move(runs))] {
+      if (!*runs) {
+        spdlog::error("lifecycle: cannot tell which runs still need it: {}", runs->error().message);
+      } else if (!(*runs)->empty()) {
+        spdlog::info("lifecycle: applying {} run(s) recorded before the last stop", (*runs)->size());
+        pending_.insert(pending_.begin(), (*runs)->begin(), (*runs)->end());
+      }
+      applying_ = false;
+      apply_next();
+    });
+  });
+}
+
 void LifecycleKeeper::applied(const AppliedRun& applied) {
   if (!applied.breaker.empty()) spdlog::error("CIRCUIT BREAKER: {}", applied.breaker);
   for (const auto& t : applied.transitions) {

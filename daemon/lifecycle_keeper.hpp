@@ -45,6 +45,9 @@ class LifecycleKeeper {
   // A person sets a chip's state; `done` gets the reply's JSON or the error.
   void set_state(const kiln::v1::SetChipState& request, const std::string& actor,
                  std::function<void(Result<std::string>)> done);
+  // At start: applies the runs an earlier kilnd recorded but stopped before
+  // applying (runs_to_catch_up), in order, before any run recorded from now on.
+  void catch_up();
   // Reads the counts from the store (at start, and after every change).
   void refresh_counts();
   const Counts& counts() const { return counts_; }
