@@ -17,7 +17,10 @@
 #include "cli/read_source.hpp"
 #include "core/clock.hpp"
 #include "core/units.hpp"
+#include "lifecycle/chip_state.hpp"
 #include "net/error_reply.hpp"
+#include "reports/chip_text.hpp"
+#include "reports/digest.hpp"
 #include "reports/report_formats.hpp"
 #include "reports/report_text.hpp"
 #include "reports/reproduce.hpp"
@@ -276,15 +279,28 @@ int telemetry(const GlobalOptions& global, std::uint64_t run_id, const std::stri
   return emit(*body, output);
 }
 
-int chips(const GlobalOptions& global, bool json) {
+int chips(const GlobalOptions& global, bool json, const std::string& state) {
+  if (!state.empty() && !lifecycle::parse_chip_state(state)) {
+    return fail(make_error(ErrorCode::invalid_argument,
+                           "--state {}: one of unknown, healthy, suspect, quarantined, rma, retired, maintenance",
+                           state));
+  }
   auto body = ask(global, kiln::v1::Query::CHIPS);
   if (!body) return fail(body.error());
-  if (json) return emit(*body, "");
   Json list = Json::parse(*body, nullptr, false);
-  std::cout << fmt::format("{:<14} {:<10} {:<6} {:>4}  {}\n", "SERIAL", "SKU", "RACK", "SLOT", "LAST SEEN");
+  if (!state.empty() && list.contains("chips")) {
+    Json kept = Json::array();
+    for (const auto& c : list["chips"]) {
+      if (c.value("state", "unknown") == state) kept.push_back(c);
+    }
+    list["chips"] = kept;
+  }
+  if (json) return emit(list.dump(2), "");
+  std::cout << fmt::format("{:<14} {:<10} {:<6} {:>4}  {:<12} {}\n", "SERIAL", "SKU", "RACK", "SLOT", "STATE",
+                           "LAST SEEN");
   for (const auto& c : list["chips"]) {
-    std::cout << fmt::format("{:<14} {:<10} {:<6} {:>4}  {}\n", cell(c, "serial"), cell(c, "sku"), cell(c, "rack"),
-                             cell(c, "slot"), cell(c, "last_seen"));
+    std::cout << fmt::format("{:<14} {:<10} {:<6} {:>4}  {:<12} {}\n", cell(c, "serial"), cell(c, "sku"),
+                             cell(c, "rack"), cell(c, "slot"), cell(c, "state"), cell(c, "last_seen"));
   }
   return 0;
 }
@@ -332,13 +348,19 @@ int events(const GlobalOptions& global, const EventsOptions& options) {
   return 0;
 }
 
-int chip(const GlobalOptions& global, const std::string& serial, bool json) {
+int chip(const GlobalOptions& global, const std::string& serial, bool json, bool drift) {
   auto body = ask(global, kiln::v1::Query::CHIP, 0, serial);
   if (!body) return fail(body.error());
   if (json) return emit(*body, "");
   Json c = Json::parse(*body, nullptr, false);
   std::cout << fmt::format("{} ({}) in rack {} slot {}\n", cell(c, "serial"), cell(c, "sku"), cell(c, "rack"),
                            cell(c, "slot"));
+  const Json life = c.value("lifecycle", Json::object());
+  if (drift) {
+    std::cout << reports::drift_text(life.value("drift", Json::object()).dump());
+    return 0;
+  }
+  if (!life.empty()) std::cout << reports::lifecycle_text(life.dump());
   std::cout << fmt::format("{:>5}  {:<20} {:<6} {:>4}  {:<12} {:<10} {}\n", "RUN", "PLAN", "RACK", "SLOT", "VERDICT",
                            "STATUS", "SUBMITTED");
   for (const auto& r : c["runs"]) {
@@ -406,6 +428,47 @@ int rack_hold(const GlobalOptions& global, const RackHoldOptions& options) {
   if (!reply) return fail(reply.error());
   if (reply->has_error_reply()) return fail(net::error_from(reply->error_reply()));
   return emit(reply->query_reply().body(), "");
+}
+
+int chip_set(const GlobalOptions& global, const ChipSetOptions& options) {
+  if (options.reason.empty()) return fail("kiln chip SERIAL set STATE needs --reason TEXT: why, for the history");
+  if (!lifecycle::parse_chip_state(options.state)) {
+    return fail(make_error(ErrorCode::invalid_argument,
+                           "no state {}: one of unknown, healthy, suspect, quarantined, rma, retired, maintenance",
+                           options.state));
+  }
+  auto client = connect_daemon(global);
+  if (!client) return fail(client.error());
+  kiln::v1::Envelope request;
+  auto* set = request.mutable_set_chip_state();
+  set->set_serial(options.serial);
+  set->set_state(options.state);
+  set->set_reason(options.reason);
+  set->set_hand_back(options.hand_back);
+  auto reply = (*client)->call(std::move(request));
+  if (!reply) return fail(reply.error());
+  if (reply->has_error_reply()) return fail(net::error_from(reply->error_reply()));
+  if (options.json) return emit(reply->query_reply().body(), "");
+  const Json t = Json::parse(reply->query_reply().body(), nullptr, false);
+  std::cout << fmt::format("{}: {} -> {} by {}{}: {}\n", cell(t, "serial"), cell(t, "from"), cell(t, "to"),
+                           cell(t, "actor"), t.value("sticky", true) ? " (sticky)" : " (handed back to the policy)",
+                           cell(t, "reason"));
+  return 0;
+}
+
+int digest(const GlobalOptions& global, const DigestOptions& options) {
+  const std::int64_t now = unix_ms_now();
+  auto since = parse_since(options.since, now);
+  if (!since) return fail(since.error());
+  auto source = open_read_source(global);
+  if (!source) return fail(source.error());
+  kiln::v1::Query q = make_query(kiln::v1::Query::DIGEST);
+  q.set_since_unix_ms(*since);
+  q.set_until_unix_ms(now);
+  auto reply = (*source)->query(q);
+  if (!reply) return fail(reply.error());
+  if (options.format == "json") return emit(reply->body(), "");
+  return emit(reports::digest_text(reply->body()), "");
 }
 
 }  // namespace kiln::cli

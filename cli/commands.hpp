@@ -33,7 +33,8 @@ int run_abort(const GlobalOptions& global, std::uint64_t run_id);
 int report(const GlobalOptions& global, std::uint64_t run_id, const std::string& format, const std::string& output);
 int telemetry(const GlobalOptions& global, std::uint64_t run_id, const std::string& chip, const std::string& metric,
               const std::string& format, const std::string& output);
-int chips(const GlobalOptions& global, bool json);
+// `state`: only chips in this lifecycle state ('' all).
+int chips(const GlobalOptions& global, bool json, const std::string& state = "");
 
 struct EventsOptions {
   std::uint64_t run_id = 0;  // 0: every run's and none's
@@ -45,7 +46,25 @@ struct EventsOptions {
 int events(const GlobalOptions& global, const EventsOptions& options);
 // --since as Unix milliseconds, given the time now.
 Result<std::int64_t> parse_since(const std::string& text, std::int64_t now_unix_ms);
-int chip(const GlobalOptions& global, const std::string& serial, bool json);
+// A chip's lifecycle (state, retests, transitions, slots) and history; `drift`: its drift trend instead.
+int chip(const GlobalOptions& global, const std::string& serial, bool json, bool drift = false);
+
+struct ChipSetOptions {
+  std::string serial;
+  std::string state;
+  std::string reason;
+  bool hand_back = false;  // the policy decides from then on
+  bool json = false;
+};
+// A person's lifecycle state for a chip (operator or admin): sticky unless handed back.
+int chip_set(const GlobalOptions& global, const ChipSetOptions& options);
+
+struct DigestOptions {
+  std::string since = "24h";
+  std::string format = "text";  // text | json
+};
+// The morning digest (docs/lifecycle.md).
+int digest(const GlobalOptions& global, const DigestOptions& options);
 
 // Racks: connected ones and what holds each (a run's lease, a reservation, maintenance).
 int racks(const GlobalOptions& global, bool json);

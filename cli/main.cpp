@@ -152,13 +152,49 @@ int main(int argc, char** argv) {
   telemetry_cmd->callback([&] { status = telemetry(global, run_id, chip_serial, metric, telemetry_format, output); });
 
   // kiln chips | chip SERIAL
-  auto* chips_cmd = app.add_subcommand("chips", "inventory: every chip seen, by serial");
+  std::string state_filter;
+  std::string chip_format = "text";
+  auto* chips_cmd = app.add_subcommand("chips", "inventory: every chip seen, by serial, with its lifecycle state");
   chips_cmd->add_flag("--json", json, "JSON output");
-  chips_cmd->callback([&] { status = chips(global, json); });
-  auto* chip_cmd = app.add_subcommand("chip", "one chip's history across runs and racks");
+  chips_cmd->add_option("--state", state_filter, "only chips in this lifecycle state");
+  chips_cmd->callback([&] { status = chips(global, json, state_filter); });
+  bool drift = false;
+  auto* chip_cmd =
+      app.add_subcommand("chip", "one chip's lifecycle state, retests (failed X of Y), slots, transitions and runs");
   chip_cmd->add_option("serial", chip_serial, "serial")->required();
   chip_cmd->add_flag("--json", json, "JSON output");
-  chip_cmd->callback([&] { status = chip(global, chip_serial, json); });
+  chip_cmd->add_option("--format", chip_format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  chip_cmd->add_flag("--drift", drift, "the trend of the figures that age, against its history and its peers");
+  ChipSetOptions chip_set_options;
+  auto* chip_set_cmd = chip_cmd->add_subcommand(
+      "set", "set the chip's lifecycle state by hand (operator or admin): sticky until a person changes it");
+  chip_set_cmd
+      ->add_option("state", chip_set_options.state,
+                   "unknown, healthy, suspect, quarantined, rma, retired or maintenance")
+      ->required();
+  chip_set_cmd->add_option("--reason", chip_set_options.reason, "why (kept in the chip's history)")->required();
+  chip_set_cmd->add_flag("--hand-back", chip_set_options.hand_back,
+                         "not sticky: the policy decides again from this state on");
+  chip_set_cmd->add_flag("--json", chip_set_options.json, "JSON output");
+  chip_set_cmd->callback([&] {
+    chip_set_options.serial = chip_serial;
+    status = chip_set(global, chip_set_options);
+  });
+  chip_cmd->callback([&] {
+    if (chip_set_cmd->parsed()) return;
+    status = chip(global, chip_serial, json || chip_format == "json", drift);
+  });
+
+  // kiln digest
+  DigestOptions digest_options;
+  auto* digest_cmd = app.add_subcommand(
+      "digest", "the morning digest: what ran, new failures, lifecycle changes, drift, errored runs, untested racks");
+  digest_cmd->add_option("--since", digest_options.since, "a duration back (24h) or UTC time (…Z)")
+      ->capture_default_str();
+  digest_cmd->add_option("--format", digest_options.format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  digest_cmd->callback([&] { status = digest(global, digest_options); });
 
   // kiln racks | rack reserve|release|maintenance
   auto* racks_cmd = app.add_subcommand("racks", "racks: connected agents and what holds each rack");

@@ -1,6 +1,7 @@
 # What `cmake --install` and the .deb put under the prefix:
 #   bin/             kiln, kilnd, kiln-agent (and kiln-dash when built)
 #   share/kiln/skus, share/kiln/labs, share/kiln/testplans   the shipped data
+#   share/kiln/lifecycle-policy.yaml   kilnd's default chip lifecycle policy
 #                    (device/sku_search.hpp and kiln lab look there)
 #   lib/systemd/system/kilnd.service, kiln-agent@.service
 #   share/bash-completion/completions/kiln
@@ -15,6 +16,8 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/device/labs/ DESTINATION ${CMAKE_INSTALL
         FILES_MATCHING PATTERN "*.yaml")
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/testplans/ DESTINATION ${CMAKE_INSTALL_DATADIR}/kiln/testplans
         FILES_MATCHING PATTERN "*.yaml")
+install(FILES ${PROJECT_SOURCE_DIR}/lifecycle/default-policy.yaml DESTINATION ${CMAKE_INSTALL_DATADIR}/kiln
+        RENAME lifecycle-policy.yaml)
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/bash-completion/kiln DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR} FILES_MATCHING PATTERN "*.md")

@@ -84,7 +84,9 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
       std::make_unique<RawRetention>(daemon->io_.get_executor(), *daemon->writer_, daemon->config_.retention);
   daemon->hub_ = std::make_unique<Hub>(daemon->io_.get_executor(), daemon->config_.credentials, daemon->config_.db_path,
                                        *daemon->writer_, *daemon->registry_, catalog, daemon->config_.queue,
-                                       daemon->config_.ingest_queue_bytes);
+                                       daemon->config_.ingest_queue_bytes, daemon->config_.lifecycle_policy);
+  daemon->hub_->lifecycle().catch_up();
+  daemon->hub_->lifecycle().refresh_counts();
   daemon->hub_->remember_epochs(*epochs);
   // Runs an earlier daemon left queued or running go on (docs/design.md, "Restarts").
   daemon->hub_->runs().set_rack_return_timeout(daemon->config_.rack_return_timeout);
@@ -125,6 +127,7 @@ std::string Daemon::metrics_page() {
     health.database_bytes = static_cast<std::int64_t>(db + (ec ? 0 : wal));
   }
   health.now_unix_ms = unix_ms_now();
+  health.lifecycle_chips = hub_->lifecycle().counts();
   const metrics::MetricCatalog& catalog = config_.metrics ? *config_.metrics : metrics::MetricCatalog::builtin();
   return prometheus_text(hub_->live().snapshot(), health, catalog);
 }

@@ -22,6 +22,7 @@
 #include "daemon/queue_options.hpp"
 #include "daemon/raw_retention.hpp"
 #include "daemon/session.hpp"
+#include "lifecycle/policy.hpp"
 #include "net/tls_context.hpp"
 
 namespace kiln::plan {
@@ -81,6 +82,9 @@ struct DaemonConfig {
   // Agent batches read and not yet committed, at most (daemon/ingest_budget.hpp):
   // past it agents are not read until the writer catches up.
   std::size_t ingest_queue_bytes = std::size_t{64} << 20;
+  // How chips move between lifecycle states after each run (kilnd
+  // --lifecycle-policy FILE; docs/lifecycle.md).
+  lifecycle::LifecyclePolicy lifecycle_policy = lifecycle::LifecyclePolicy::defaults();
 };
 
 class Daemon {

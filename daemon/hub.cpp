@@ -52,20 +52,32 @@ void post_answer(const boost::asio::any_io_executor& executor, std::weak_ptr<Ses
 
 Hub::Hub(boost::asio::any_io_executor executor, CredentialBook credentials, std::string db_path, IngestWriter& writer,
          const plan::PatternRegistry& registry, const metrics::MetricCatalog& catalog, RunQueueOptions queue,
-         std::size_t ingest_queue_bytes)
+         std::size_t ingest_queue_bytes, lifecycle::LifecyclePolicy lifecycle_policy)
     : executor_(executor),
       credentials_(std::move(credentials)),
       db_path_(std::move(db_path)),
       writer_(writer),
       audit_(executor, writer),
-      runs_(executor, writer, agents_, registry, catalog, std::move(queue)),
       ingest_budget_(ingest_queue_bytes),
+      runs_(executor, writer, agents_, registry, catalog, std::move(queue)),
+      lifecycle_(executor, queries_.get_executor(), writer, db_path_, std::move(lifecycle_policy),
+                 [this](const kiln::v1::SubmitRun& request, LifecycleKeeper::SubmitReply reply) {
+                   runs_.submit(request, [this, reply = std::move(reply)](kiln::v1::SubmitRunReply answer) {
+                     if (answer.run_id() != 0) {
+                       live_.on_run_submitted(answer.run_id());
+                       audit_.record(AuditEvent{"run_submitted", kLifecycleActor, "", answer.run_id(),
+                                                nlohmann::json{{"retest", true}}.dump()});
+                     }
+                     reply(std::move(answer));
+                   });
+                 }),
       live_(
           executor, [this](std::uint64_t run_id) { return runs_.progress(run_id); },
           [this](std::uint64_t run_id, std::function<void(LiveFeed::RunFacts)> done) {
             load_run_facts(run_id, std::move(done));
           }) {
   runs_.set_audit([this](AuditEvent event) { audit_.record(std::move(event)); });
+  runs_.set_on_run_recorded([this](std::uint64_t run_id) { lifecycle_.on_run_recorded(run_id); });
 }
 
 Hub::~Hub() { stop(); }
@@ -381,6 +393,29 @@ void Hub::on_client_message(Session& session, kiln::v1::Envelope& envelope) {
     audit(session, "run_aborted", {{"reason", request.reason()}}, request.run_id());
     send_query_reply(session, request_id,
                      json_reply(nlohmann::json{{"run", request.run_id()}, {"status", "aborted"}}.dump()));
+    return;
+  }
+  if (envelope.has_set_chip_state()) {
+    if (!permitted(session, request_id, ClientRole::run_operator, "set a chip's lifecycle state")) return;
+    const auto request = envelope.set_chip_state();
+    const std::string actor = session.credential_name();
+    lifecycle_.set_state(request, actor, [this, weak, request_id, request, actor](Result<std::string> answer) {
+      if (answer) {
+        audit_.record(AuditEvent{"chip_state_set", actor, "", 0,
+                                 nlohmann::json{{"serial", request.serial()},
+                                                {"state", request.state()},
+                                                {"reason", request.reason()},
+                                                {"hand_back", request.hand_back()}}
+                                     .dump()});
+      }
+      auto session = weak.lock();
+      if (!session) return;
+      if (!answer) {
+        session->send(net::error_reply(request_id, answer.error()));
+        return;
+      }
+      send_query_reply(*session, request_id, json_reply(std::move(answer).value()));
+    });
     return;
   }
   if (envelope.has_query()) {

@@ -18,6 +18,7 @@
 #include "daemon/epoch_owners.hpp"
 #include "daemon/ingest_budget.hpp"
 #include "daemon/ingest_writer.hpp"
+#include "daemon/lifecycle_keeper.hpp"
 #include "daemon/live_feed.hpp"
 #include "daemon/run_manager.hpp"
 #include "daemon/session.hpp"
@@ -29,7 +30,8 @@ class Hub final : public SessionHandler {
  public:
   Hub(boost::asio::any_io_executor executor, CredentialBook credentials, std::string db_path, IngestWriter& writer,
       const plan::PatternRegistry& registry, const metrics::MetricCatalog& catalog, RunQueueOptions queue = {},
-      std::size_t ingest_queue_bytes = IngestBudget::kDefaultMaxBytes);
+      std::size_t ingest_queue_bytes = IngestBudget::kDefaultMaxBytes,
+      lifecycle::LifecyclePolicy lifecycle_policy = lifecycle::LifecyclePolicy::defaults());
   ~Hub() override;
 
   std::string on_hello(Session& session, const kiln::v1::Hello& hello) override;
@@ -39,6 +41,7 @@ class Hub final : public SessionHandler {
   // Stops the query pool; pending queries finish first.
   void stop();
   RunManager& runs() { return runs_; }
+  LifecycleKeeper& lifecycle() { return lifecycle_; }
   // An audit event (the daemon's own: connections it turned away).
   void audit(AuditEvent event) { audit_.record(std::move(event)); }
   // Queues the audit events held so far for the writer (on the io thread).
@@ -79,10 +82,11 @@ class Hub final : public SessionHandler {
   AgentDirectory agents_;
   EpochOwners epochs_;
   AuditLog audit_;
-  RunManager runs_;
   IngestBudget ingest_budget_;
   boost::asio::thread_pool queries_{2};
-  LiveFeed live_;  // last: its timer and callbacks use runs_ and queries_
+  RunManager runs_;
+  LifecycleKeeper lifecycle_;  // after runs_ (it submits retests through it) and queries_ (it reads there)
+  LiveFeed live_;              // last: its timer and callbacks use runs_ and queries_
 };
 
 }  // namespace kiln::daemon

@@ -62,6 +62,10 @@ int main(int argc, char** argv) {
                  "drop the raw telemetry of runs that ended longer ago than this (e.g. 30d, 12h; 0 keeps it "
                  "forever); roll-ups, verdicts, failures and detections are always kept")
       ->capture_default_str();
+  std::string lifecycle_policy_file;
+  app.add_option("--lifecycle-policy", lifecycle_policy_file,
+                 "the chip lifecycle policy (YAML, docs/lifecycle.md); default: the shipped "
+                 "share/kiln/lifecycle-policy.yaml");
   app.set_version_flag("--version", kiln::version_line("kilnd"));
   CLI11_PARSE(app, argc, argv);
 
@@ -125,6 +129,28 @@ int main(int argc, char** argv) {
     config.rack_return_timeout = std::chrono::milliseconds(static_cast<long long>(rack_return_timeout_s * 1000));
     config.tls = tls;
     config.retention.keep_raw = keep_raw_ms;
+    {
+      std::string policy_path = lifecycle_policy_file;
+      if (policy_path.empty()) {
+        for (const char* candidate : {KILN_INSTALLED_LIFECYCLE_POLICY, KILN_SOURCE_LIFECYCLE_POLICY}) {
+          if (std::ifstream(candidate).good()) {
+            policy_path = candidate;
+            break;
+          }
+        }
+      }
+      if (policy_path.empty()) {
+        spdlog::warn("no lifecycle policy file found: using the built-in defaults (docs/lifecycle.md)");
+      } else {
+        auto policy = kiln::lifecycle::load_policy(policy_path);
+        if (!policy) {
+          std::cerr << "kilnd: --lifecycle-policy " << policy.error().message << "\n";
+          return 2;
+        }
+        config.lifecycle_policy = std::move(policy).value();
+        spdlog::info("lifecycle policy {}", policy_path);
+      }
+    }
     if (!metrics_listen.empty()) {
       auto metrics = kiln::parse_endpoint(metrics_listen, /*allow_any_port=*/true);
       if (!metrics) {

@@ -175,6 +175,23 @@ void add_racks(Exposition& e, const LiveFeed::Snapshot& live) {
   e.add("kiln_racks_connected", "gauge", "racks whose agent is connected", "", connected);
 }
 
+// Every state appears for every SKU seen, 0 included, so that a rate or an
+// alert on a state has a series before the first chip reaches it.
+void add_lifecycle(Exposition& e, const DaemonHealth& h) {
+  static constexpr const char* kStates[] = {"unknown", "healthy", "suspect",    "quarantined",
+                                            "rma",     "retired", "maintenance"};
+  e.declare("kiln_chips_lifecycle", "gauge", "chips by lifecycle state and SKU");
+  std::map<std::string, std::map<std::string, std::uint64_t>> by_sku;
+  for (const auto& [key, count] : h.lifecycle_chips) by_sku[key.second][key.first] += count;
+  for (const auto& [sku, states] : by_sku) {
+    for (const char* state : kStates) {
+      const auto it = states.find(state);
+      e.add("kiln_chips_lifecycle", "gauge", "chips by lifecycle state and SKU",
+            label("state", state) + "," + label("sku", sku), static_cast<double>(it == states.end() ? 0 : it->second));
+    }
+  }
+}
+
 void add_health(Exposition& e, const LiveFeed::Snapshot& live, const DaemonHealth& h) {
   e.add("kiln_daemon_up", "gauge", "1: kilnd answers", "", 1);
   e.add("kiln_daemon_sessions", "gauge", "open connections (agents, clients, dashboards)", "",
@@ -210,6 +227,7 @@ std::string prometheus_text(const LiveFeed::Snapshot& live, const DaemonHealth& 
   add_runs(e, live);
   add_racks(e, live);
   add_health(e, live, health);
+  add_lifecycle(e, health);
   return e.text();
 }
 

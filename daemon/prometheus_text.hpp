@@ -7,7 +7,9 @@
 // (daemon/metrics_http.hpp serves it). Names: docs/design.md §8a.
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <utility>
 
 #include "daemon/live_feed.hpp"
 #include "metrics/catalog.hpp"
@@ -23,6 +25,8 @@ struct DaemonHealth {
   std::int64_t last_commit_unix_ms = 0;  // 0: none yet
   std::int64_t database_bytes = -1;      // -1: unknown
   std::int64_t now_unix_ms = 0;
+  // Chip lifecycle: (state, sku) → chips (docs/lifecycle.md).
+  std::map<std::pair<std::string, std::string>, std::uint64_t> lifecycle_chips;
 };
 
 std::string prometheus_text(const LiveFeed::Snapshot& live, const DaemonHealth& health,

@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "core/clock.hpp"
+#include "reports/digest.hpp"
 #include "reports/queries.hpp"
 #include "reports/typed_replies.hpp"
 
@@ -31,6 +33,9 @@ Result<kiln::v1::QueryReply> answer_text(store::Reader& reader, const kiln::v1::
       return text_reply(csv.str(), kCsvContent);
     }
     case Kind::EVENTS: return events_json(reader, q.run_id(), q.since_unix_ms(), q.limit()).transform(json);
+    case Kind::DIGEST:
+      return digest_json(reader, q.since_unix_ms(), q.until_unix_ms() != 0 ? q.until_unix_ms() : unix_ms_now())
+          .transform(json);
     case Kind::RACKS: return make_error(ErrorCode::invalid_argument, "this question needs a running daemon");
     default: return make_error(ErrorCode::invalid_argument, "unknown query");
   }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/clock.hpp"
+#include "reports/chip_lifecycle.hpp"
 #include "reports/failure_list.hpp"
 #include "reports/reproduce.hpp"
 #include "reports/shmoo_map.hpp"
@@ -168,6 +169,9 @@ Result<std::string> report_json(store::Reader& reader, std::uint64_t run_id) {
 
 Result<std::string> chips_json(store::Reader& reader) {
   KILN_TRY_ASSIGN(auto chips, reader.chips());
+  KILN_TRY_ASSIGN(auto states, reader.lifecycle_states());
+  std::map<std::string, std::string> state_of;
+  for (const auto& s : states) state_of[s.serial] = s.state;
   Json list = Json::array();
   for (const auto& c : chips) {
     list.push_back(
@@ -175,6 +179,7 @@ Result<std::string> chips_json(store::Reader& reader) {
          {"sku", c.sku},
          {"rack", c.rack},
          {"slot", c.slot},
+         {"state", state_of.contains(c.serial) ? state_of[c.serial] : std::string("unknown")},
          {"last_seen", c.last_seen_unix_ms > 0 ? Json(format_iso8601(c.last_seen_unix_ms)) : Json(nullptr)}});
   }
   return Json{{"chips", list}}.dump(2);
@@ -217,6 +222,7 @@ Result<std::string> chip_json(store::Reader& reader, const std::string& serial) 
                     {"submitted", format_iso8601(h.submitted_unix_ms)}});
   }
   Json j{{"serial", found->serial}, {"sku", found->sku}, {"rack", found->rack}, {"slot", found->slot}, {"runs", runs}};
+  KILN_TRY_ASSIGN(j["lifecycle"], chip_lifecycle_json(reader, serial));
   return j.dump(2);
 }
 

@@ -37,3 +37,20 @@ TEST(PrometheusText, AChipsReadingsAreLabelledAndCountersEndInTotal) {
 
 }  // namespace
 }  // namespace kiln::daemon
+
+namespace kiln::daemon {
+namespace {
+
+TEST(PrometheusText, LifecycleCountsEveryStatePerSkuZeroIncluded) {
+  DaemonHealth health;
+  health.lifecycle_chips[{"healthy", "trn2-sim"}] = 14;
+  health.lifecycle_chips[{"quarantined", "trn2-sim"}] = 2;
+  const std::string page = prometheus_text(LiveFeed::Snapshot{}, health, metrics::MetricCatalog::builtin());
+  EXPECT_NE(page.find("# TYPE kiln_chips_lifecycle gauge\n"), std::string::npos) << page;
+  EXPECT_NE(page.find("kiln_chips_lifecycle{state=\"healthy\",sku=\"trn2-sim\"} 14\n"), std::string::npos) << page;
+  EXPECT_NE(page.find("kiln_chips_lifecycle{state=\"quarantined\",sku=\"trn2-sim\"} 2\n"), std::string::npos) << page;
+  EXPECT_NE(page.find("kiln_chips_lifecycle{state=\"rma\",sku=\"trn2-sim\"} 0\n"), std::string::npos) << page;
+}
+
+}  // namespace
+}  // namespace kiln::daemon

@@ -23,4 +23,9 @@ expect check plan ""
 expect submit run s
 expect --wait run submit plan.yaml --w
 expect --version --ver
+expect digest di
+expect set chip TRN-0205 s
+expect quarantined chip TRN-0205 set q
+expect --drift chip TRN-0205 --dr
+expect rma chips --state r
 echo "completion: ok"

@@ -12,7 +12,7 @@ prefix=$work/prefix
 cmake --install "$build" --prefix "$prefix" >/dev/null
 
 for f in bin/kiln bin/kilnd bin/kiln-agent share/bash-completion/completions/kiln share/kiln/skus/trn2-sim.yaml share/kiln/skus/h100-sim.yaml \
-         share/kiln/labs/demo.yaml share/kiln/testplans/standard.yaml share/kiln/testplans/nightly-burnin.yaml \
+         share/kiln/labs/demo.yaml share/kiln/lifecycle-policy.yaml share/kiln/testplans/standard.yaml share/kiln/testplans/nightly-burnin.yaml \
          lib/systemd/system/kilnd.service lib/systemd/system/kiln-agent@.service; do
   [ -e "$prefix/$f" ] || { echo "install: $f missing under the prefix"; exit 1; }
 done

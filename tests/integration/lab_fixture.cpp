@@ -65,6 +65,7 @@ void LabFixture::start(const std::string& lab_yaml, const std::string& credentia
     config.rack_return_timeout = extensions_.rack_return_timeout;
     config.queue = extensions_.queue;
     config.ingest_queue_bytes = extensions_.ingest_queue_bytes;
+    config.lifecycle_policy = extensions_.lifecycle_policy;
     auto created = daemon::Daemon::create(config);
     ASSERT_TRUE(created) << created.error().message;
     daemon_ = std::move(created).value();

@@ -38,6 +38,8 @@ struct LabExtensions {
   daemon::RunQueueOptions queue;
   // Agent batches the daemon holds before it stops reading agents (DaemonConfig).
   std::size_t ingest_queue_bytes = std::size_t{64} << 20;
+  // How chips move between lifecycle states after each run (DaemonConfig).
+  lifecycle::LifecyclePolicy lifecycle_policy = lifecycle::LifecyclePolicy::defaults();
 };
 
 class LabFixture {

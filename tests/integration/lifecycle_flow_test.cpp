@@ -1,0 +1,231 @@
+// Integration: kilnd applies the chip lifecycle after every run (docs/lifecycle.md)
+// on a simulated lab: a faulty chip is quarantined and, after its retests,
+// sent to rma; a marginal one becomes suspect and is retested; the circuit
+// breaker holds a run's quarantines when they would take too much of a SKU;
+// a person's state is sticky. `kiln chip` and `kiln digest` say so.
+#include <chrono>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "reports/chip_text.hpp"
+#include "reports/digest.hpp"
+#include "tests/integration/lab_fixture.hpp"
+
+namespace kiln::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using Json = nlohmann::json;
+
+// L-01 corrupts every GEMM (a hard fault); L-02 computes at 65 % of its
+// speed: between the plan's fail (50 %) and marginal (80 %) floors.
+const char* kLab = R"(
+lab: life
+seed: 3
+time_scale: 100
+racks:
+  - id: r01
+    backend: sim
+    topology: ring
+    chips:
+      - {slot: 0, serial: L-00, sku: trn2-sim}
+      - {slot: 1, serial: L-01, sku: trn2-sim, faults: [{kind: sdc, core: 1, pe: [3, 9], bit: 20, rate: 1.0}]}
+      - {slot: 2, serial: L-02, sku: trn2-sim, faults: [{kind: slow, factor: 0.65}]}
+      - {slot: 3, serial: L-03, sku: trn2-sim}
+      - {slot: 4, serial: L-04, sku: trn2-sim}
+      - {slot: 5, serial: L-05, sku: trn2-sim}
+)";
+
+const char* kPlan = R"(
+plan: life
+seed: 7
+sample_hz: 5
+steps:
+  - name: gemm
+    pattern: gemm
+    duration: 6s
+    params: {dtype: bf16, verify: abft}
+    limits:
+      sdc_errors: {max: 0}
+      tflops: {min: 0.5, of: peak, marginal_min: 0.8}
+)";
+
+Json chip(LabFixture& lab, const std::string& serial) {
+  kiln::v1::Query q;
+  q.set_kind(kiln::v1::Query::CHIP);
+  q.set_serial(serial);
+  auto reply = lab.client()->ask(q);
+  if (!reply) throw std::runtime_error(reply.error().message);
+  return Json::parse(reply->body());
+}
+
+// Polls, as LabFixture::wait_for_run does, until `done` holds of the chip's JSON.
+Json wait_for_chip(LabFixture& lab, const std::string& serial, const std::function<bool(const Json&)>& done,
+                   std::chrono::seconds timeout = 120s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  Json last;
+  while (std::chrono::steady_clock::now() < deadline) {
+    last = chip(lab, serial);
+    if (done(last)) return last;
+    std::this_thread::sleep_for(100ms);
+  }
+  ADD_FAILURE() << serial << " did not reach the expected lifecycle in time: " << last["lifecycle"].dump(2);
+  return last;
+}
+
+std::string state_of(const Json& c) { return c["lifecycle"]["state"].get<std::string>(); }
+
+Json digest(LabFixture& lab) {
+  kiln::v1::Query q;
+  q.set_kind(kiln::v1::Query::DIGEST);
+  q.set_since_unix_ms(0);
+  auto reply = lab.client()->ask(q);
+  if (!reply) throw std::runtime_error(reply.error().message);
+  return Json::parse(reply->body());
+}
+
+TEST(LifecycleFlow, AFaultyChipIsQuarantinedThenRmaAfterItsRetestsAndAMarginalOneSuspect) {
+  LabFixture lab;
+  lab.start(kLab);
+  lab.wait_for_racks(1);
+  const auto first = lab.submit(kPlan);
+  lab.wait_for_run(first);
+
+  // Its retests (the same seed, then two new ones) run by themselves; the
+  // second failed one sends it to rma.
+  const Json faulty = wait_for_chip(lab, "L-01", [](const Json& c) { return state_of(c) == "rma"; });
+  const Json& life = faulty["lifecycle"];
+  ASSERT_GE(life["transitions"].size(), 2u) << life.dump(2);
+  const Json& quarantine = life["transitions"][0];
+  EXPECT_EQ(quarantine["from"], "unknown");
+  EXPECT_EQ(quarantine["to"], "quarantined");
+  EXPECT_EQ(quarantine["actor"], "kilnd");
+  EXPECT_EQ(quarantine["run"], first);
+  EXPECT_EQ(quarantine["plan_sha256"].get<std::string>().size(), 64u);
+  EXPECT_NE(quarantine["reason"].get<std::string>().find("sdc"), std::string::npos) << quarantine.dump();
+  const Json& rma = life["transitions"][1];
+  EXPECT_EQ(rma["to"], "rma");
+  EXPECT_NE(rma["reason"].get<std::string>().find("failed 2 of 2 retests"), std::string::npos) << rma.dump();
+  EXPECT_GT(rma["run"].get<std::uint64_t>(), first);
+
+  // The marginal chip: suspect, and every retest of it marginal again.
+  const Json marginal =
+      wait_for_chip(lab, "L-02", [](const Json& c) { return c["lifecycle"]["retests"]["run"].get<int>() >= 3; });
+  EXPECT_EQ(state_of(marginal), "suspect") << marginal["lifecycle"].dump(2);
+  EXPECT_EQ(marginal["lifecycle"]["retests"]["tally"], "failed 3 of 3 retests");
+  EXPECT_EQ(marginal["lifecycle"]["transitions"][0]["to"], "suspect");
+
+  // A clean chip passed its first run: healthy, and its retest runs (it sits in the rack) keep it so.
+  const Json clean = chip(lab, "L-00");
+  EXPECT_EQ(state_of(clean), "healthy");
+
+  // What `kiln chip L-01` prints.
+  const std::string text = reports::lifecycle_text(faulty["lifecycle"].dump());
+  EXPECT_NE(text.find("state: rma"), std::string::npos) << text;
+  EXPECT_NE(text.find("failed 2 of 2 retests"), std::string::npos) << text;
+  EXPECT_NE(text.find("unknown -> quarantined  by kilnd  run " + std::to_string(first)), std::string::npos) << text;
+  EXPECT_NE(text.find("slots: r01/1 (failed"), std::string::npos) << text;
+
+  // The digest: the runs, the located failure, the transitions.
+  const Json d = digest(lab);
+  EXPECT_EQ(d["runs"].size(), 4u) << d.dump(2);
+  bool located = false;
+  for (const auto& f : d["failures"]) {
+    if (f["serial"] == "L-01" && f["run"] == first) {
+      EXPECT_TRUE(f["new"].get<bool>());
+      ASSERT_FALSE(f["failures"].empty());
+      EXPECT_EQ(f["failures"][0]["class"], "sdc");
+      EXPECT_EQ(f["failures"][0]["core"], 1);
+      located = true;
+    }
+  }
+  EXPECT_TRUE(located) << d["failures"].dump(2);
+  int to_rma = 0;
+  for (const auto& t : d["transitions"]) to_rma += t["serial"] == "L-01" && t["to"] == "rma" ? 1 : 0;
+  EXPECT_EQ(to_rma, 1) << d["transitions"].dump(2);
+  EXPECT_TRUE(d["untested_racks"].empty()) << d["untested_racks"].dump(2);
+  const std::string digest_text = reports::digest_text(d.dump());
+  EXPECT_NE(digest_text.find("NEW L-01 fail in r01/1 run " + std::to_string(first)), std::string::npos) << digest_text;
+}
+
+TEST(LifecycleFlow, TheCircuitBreakerHoldsQuarantinesThatWouldTakeTooMuchOfASku) {
+  LabFixture lab;
+  // Three of four chips corrupt: a broken lab or plan, not a bad batch.
+  lab.start(R"(
+lab: breaker
+seed: 4
+time_scale: 100
+racks:
+  - id: r01
+    backend: sim
+    topology: ring
+    chips:
+      - {slot: 0, serial: K-00, sku: trn2-sim}
+      - {slot: 1, serial: K-01, sku: trn2-sim, faults: [{kind: sdc, core: 0, pe: [1, 1], bit: 3, rate: 1.0}]}
+      - {slot: 2, serial: K-02, sku: trn2-sim, faults: [{kind: sdc, core: 0, pe: [2, 2], bit: 4, rate: 1.0}]}
+      - {slot: 3, serial: K-03, sku: trn2-sim, faults: [{kind: sdc, core: 0, pe: [3, 3], bit: 5, rate: 1.0}]}
+)");
+  lab.wait_for_racks(1);
+  const auto run = lab.submit(kPlan);
+  lab.wait_for_run(run);
+  // K-00 passed: healthy once the lifecycle is applied; the others stay unknown, held.
+  wait_for_chip(lab, "K-00", [](const Json& c) { return state_of(c) == "healthy"; });
+  for (const char* serial : {"K-01", "K-02", "K-03"}) {
+    const Json c = chip(lab, serial);
+    EXPECT_EQ(state_of(c), "unknown") << c["lifecycle"].dump(2);
+    EXPECT_TRUE(c["lifecycle"]["transitions"].empty());
+  }
+  const Json d = digest(lab);
+  ASSERT_EQ(d["breaker"].size(), 1u) << d.dump(2);
+  EXPECT_NE(d["breaker"][0]["reason"].get<std::string>().find("would quarantine 3 of 4 trn2-sim chips"),
+            std::string::npos)
+      << d["breaker"].dump();
+  EXPECT_EQ(d["runs"].size(), 1u) << "held quarantines ask for no retests: " << d["runs"].dump(2);
+}
+
+TEST(LifecycleFlow, APersonsStateIsStickyAndOnlyOperatorsMaySetIt) {
+  LabExtensions extensions;
+  extensions.lifecycle_policy.retests_same_seed = 0;  // no retests: one run is the whole story here
+  extensions.lifecycle_policy.retests_new_seeds = 0;
+  extensions.lifecycle_policy.rma_after_failed_retests = 0;
+  LabFixture lab(extensions);
+  lab.start(one_rack_lab("P-", 3, 5));
+  lab.wait_for_racks(1);
+  lab.wait_for_run(lab.submit(kPlan));
+  wait_for_chip(lab, "P-1", [](const Json& c) { return state_of(c) == "healthy"; });
+
+  kiln::v1::Envelope set;
+  set.mutable_set_chip_state()->set_serial("P-1");
+  set.mutable_set_chip_state()->set_state("maintenance");
+  set.mutable_set_chip_state()->set_reason("reseated the heat sink");
+  auto viewer = lab.client(lab.client_credential(daemon::ClientRole::viewer));
+  auto refused = viewer->call(set);
+  ASSERT_TRUE(refused);
+  ASSERT_TRUE(refused->has_error_reply());
+
+  auto op = lab.client(lab.client_credential(daemon::ClientRole::run_operator));
+  auto reply = op->call(set);
+  ASSERT_TRUE(reply) << reply.error().message;
+  ASSERT_FALSE(reply->has_error_reply()) << reply->error_reply().message();
+  const Json answer = Json::parse(reply->query_reply().body());
+  EXPECT_EQ(answer["from"], "healthy");
+  EXPECT_EQ(answer["to"], "maintenance");
+  EXPECT_TRUE(answer["sticky"].get<bool>());
+
+  // Another clean run: the policy records it but leaves P-1 where the person put it.
+  lab.wait_for_run(lab.submit(kPlan));
+  wait_for_chip(lab, "P-0", [](const Json& c) { return c["lifecycle"]["clean_streak"].get<int>() >= 2; });
+  const Json held = chip(lab, "P-1");
+  EXPECT_EQ(state_of(held), "maintenance");
+  EXPECT_TRUE(held["lifecycle"]["set_by_person"].get<bool>());
+  ASSERT_EQ(held["lifecycle"]["transitions"].size(), 2u) << held["lifecycle"].dump(2);
+  const Json& by_hand = held["lifecycle"]["transitions"][1];
+  EXPECT_EQ(by_hand["reason"], "reseated the heat sink");
+  EXPECT_NE(by_hand["actor"], "kilnd");
+  EXPECT_TRUE(by_hand["run"].is_null());
+}
+
+}  // namespace
+}  // namespace kiln::testing
