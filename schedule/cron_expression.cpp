@@ -175,18 +175,18 @@ Result<CronExpression> CronExpression::parse(std::string_view text) {
   KILN_TRY(parse_field(text, kFields[3], fields[3], cron.months_, months_restricted));
   KILN_TRY(parse_field(text, kFields[4], fields[4], cron.weekdays_, cron.weekdays_restricted_));
 
-  // "0 0 30 2 *" would never fire: say so now rather than never.
-  if (!cron.weekdays_restricted_) {
-    bool possible = false;
-    for (int month = 1; month <= 12 && !possible; ++month) {
-      if (!cron.months_.test(static_cast<std::size_t>(month))) continue;
-      for (int day = 1; day <= kMaxDays[month] && !possible; ++day) {
-        possible = cron.days_of_month_.test(static_cast<std::size_t>(day));
-      }
+  // "0 0 30 2 *" would never fire: say so now rather than never. Every
+  // (month, day of month, weekday) of the calendar, 29 February included,
+  // falls on each weekday within one 400-year cycle, so a day that can match
+  // is one that will.
+  bool possible = false;
+  for (int month = 1; month <= 12 && !possible; ++month) {
+    for (int day = 1; day <= kMaxDays[month] && !possible; ++day) {
+      for (int weekday = 0; weekday < 7 && !possible; ++weekday) possible = cron.day(month, day, weekday);
     }
-    if (!possible) {
-      return make_error(ErrorCode::parse, "cron \"{}\": no month selected has the day(s) of month selected", text);
-    }
+  }
+  if (!possible) {
+    return make_error(ErrorCode::parse, "cron \"{}\": no month selected has the day(s) selected", text);
   }
   return cron;
 }

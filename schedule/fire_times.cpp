@@ -7,7 +7,11 @@
 namespace kiln::schedule {
 namespace {
 
-constexpr int kHorizonDays = 366 * 10;
+// 400 Gregorian years: the calendar, weekdays included, repeats exactly, so
+// an expression with no fire time in one cycle never fires (and the parser
+// refuses those). A day-of-month and weekday both required can be 11 years
+// apart ("0 1 */21 5 5": May 1 or 22 that is a Friday, 2026 then 2037).
+constexpr int kHorizonDays = 146'097;
 
 // The instant a local wall-clock time denotes in `zone`, by the rules in the header.
 Instant to_instant(const date::time_zone& zone, date::local_seconds local) {
@@ -60,7 +64,7 @@ Result<Instant> next_fire_after(const CronExpression& cron, const date::time_zon
       }
     }
   }
-  return make_error(ErrorCode::not_found, "cron \"{}\" does not fire within ten years", cron.text());
+  return make_error(ErrorCode::not_found, "cron \"{}\" does not fire within 400 years", cron.text());
 }
 
 std::vector<Instant> fire_times_between(const CronExpression& cron, const date::time_zone& zone, Instant after,

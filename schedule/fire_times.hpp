@@ -31,8 +31,9 @@ using Instant = std::chrono::sys_seconds;
 Result<const date::time_zone*> find_time_zone(std::string_view name);
 
 // The first fire time strictly after `after`, or not_found when there is
-// none within the search horizon of ten years (a leap day, the rarest day
-// a parsed expression can ask for, is at most eight years away).
+// none within 400 years, one whole cycle of the calendar (a parsed
+// expression always has one: a leap day that must be a Friday, the rarest
+// it can ask for, comes every 28 years or so, at most 40).
 Result<Instant> next_fire_after(const CronExpression& cron, const date::time_zone& zone, Instant after);
 
 // Every fire time in (after, until], at most `limit` of them, in order.

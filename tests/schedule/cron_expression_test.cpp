@@ -62,7 +62,7 @@ TEST(CronExpression, MistakesNameTheFieldAndColumn) {
       {"0 5-2 * * *", "hour field \"5-2\": range runs backwards"},
       {"0 0 * foo *", "column 7: month field \"foo\": not a number or name"},
       {"0 0 1,,2 * *", "day of month field \"1,,2\": empty list item"},
-      {"0 0 30 2 *", "no month selected has the day(s) of month selected"},
+      {"0 0 30 2 *", "no month selected has the day(s) selected"},
       {"@sometimes", "unknown macro"},
       {"", "0 field(s); expected 5"},
   };

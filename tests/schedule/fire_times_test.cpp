@@ -88,6 +88,20 @@ TEST(FireTimes, WeekdaysAndMonthEnds) {
   EXPECT_EQ(the_31st.size(), 7u) << "seven months of 2026 have a 31st";
 }
 
+// Found by the cron fuzz target: a day of month written with '*' ("*/21":
+// the 1st and 22nd) and a weekday are both required (Vixie cron), and May
+// the 1st or 22nd is a Friday only in 2026, 2037, 2043, ... A ten-year search
+// called this expression, which parses, one that never fires.
+TEST(FireTimes, ADayOfMonthAndAWeekdayBothRequiredFireEvenElevenYearsApart) {
+  const auto next = next_fire_after(cron("0 1 */21 5 5/6"), zone("UTC"), utc(2026_y / 11 / 18, 0h));
+  ASSERT_TRUE(next.ok()) << next.error().message;
+  EXPECT_EQ(*next, utc(2037_y / 5 / 1, 1h));
+  // February the 1st or 29th that is a Friday: after 2036, not until 2041.
+  const auto february_friday = next_fire_after(cron("0 0 */28 2 fri"), zone("UTC"), utc(2036_y / 3 / 1, 0h));
+  ASSERT_TRUE(february_friday.ok()) << february_friday.error().message;
+  EXPECT_EQ(*february_friday, utc(2041_y / 2 / 1, 0h));
+}
+
 TEST(FireTimes, UnknownZoneSaysWhereZonesComeFrom) {
   const auto found = find_time_zone("Mars/Olympus_Mons");
   ASSERT_FALSE(found.ok());
