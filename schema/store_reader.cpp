@@ -27,7 +27,8 @@ namespace {
 
 constexpr const char* kRunColumns =
     "SELECT r.id, p.name, p.sha256, r.seed, coalesce(l.name, ''), r.racks_json, r.status, r.reason, r.sample_hz, "
-    "r.submitted_unix_ms, r.started_unix_ms, r.ended_unix_ms, r.plan_path, r.priority, r.queue_timeout_s, r.max_wall_s, "
+    "r.submitted_unix_ms, r.started_unix_ms, r.ended_unix_ms, r.plan_path, r.priority, r.queue_timeout_s, "
+    "r.max_wall_s, "
     "tp.pruned_unix_ms "
     "FROM runs r JOIN plans p ON p.id = r.plan_id LEFT JOIN labs l ON l.id = r.lab_id "
     "LEFT JOIN telemetry_pruned tp ON tp.run_id = r.id";
