@@ -144,6 +144,17 @@ void RunManager::start_run(std::unique_ptr<Run> run) {
       [this, rows, owned, now](const Status& status) {
         std::unique_ptr<Run> run = std::move(*owned);
         for (const auto& rack : run->racks) holds_.erase(rack);
+        const auto pending_abort = aborts_pending_.find(run->id);
+        std::optional<std::string> abort_reason;
+        if (pending_abort != aborts_pending_.end()) {
+          abort_reason = pending_abort->second;
+          aborts_pending_.erase(pending_abort);
+        }
+        if (!status && abort_reason) {
+          end_queued(run->id, "aborted", *abort_reason);
+          schedule();
+          return;
+        }
         if (!status) {
           // The store refused (a hold this daemon did not know of, or an I/O
           // error): the run waits on, and the next decision says why.
@@ -159,7 +170,15 @@ void RunManager::start_run(std::unique_ptr<Run> run) {
           audit_lease("lease_taken", row);
         }
         run->started_unix_ms = now;
+        const std::uint64_t id = run->id;
         launch(std::move(run));
+        if (abort_reason) {
+          if (const auto driver = drivers_.find(id); driver != drivers_.end() && !driver->second->ended()) {
+            if (auto aborted = driver->second->abort(*abort_reason); !aborted) {
+              spdlog::error("run {}: abort asked for as it started failed: {}", id, aborted.error().message);
+            }
+          }
+        }
       });
 }
 

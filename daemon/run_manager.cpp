@@ -98,6 +98,12 @@ Status RunManager::abort(std::uint64_t run_id, const std::string& reason) {
     schedule();  // what waited behind it may start
     return {};
   }
+  for (const auto& [rack, hold] : holds_) {
+    if (hold.kind == "run" && hold.run_id == run_id && hold.id == 0) {
+      aborts_pending_[run_id] = why;  // its leases are being taken: aborted once they are
+      return {};
+    }
+  }
   const auto driver = drivers_.find(run_id);
   if (driver == drivers_.end() || driver->second->ended()) {
     return make_error(ErrorCode::conflict, "run {} is not queued or running", run_id);

@@ -113,6 +113,9 @@ class RunManager {
   // leases are being taken holds its racks here with lease id 0.
   std::map<std::string, store::LeaseRow> holds_;
   std::map<std::uint64_t, std::string> waiting_reasons_;
+  // Aborts asked for while a run's leases were being taken: applied as it
+  // starts (or instead of its waiting again), never refused.
+  std::map<std::uint64_t, std::string> aborts_pending_;
   bool ready_ = false;  // holds_ loaded and resumed runs' leases kept
   bool stopping_ = false;
   boost::asio::steady_timer sweep_timer_;

@@ -55,9 +55,12 @@ class StandaloneDaemon : public System {
     write_private(credentials, yaml);
     write_private(dir_ / "ci.token", std::string(kOperatorSecret) + "\n");
 
-    daemon_ = std::make_unique<Spawned>(bin("kilnd") + " --db '" + (dir_ / "kiln.db").string() +
-                                        "' --listen 127.0.0.1:0 --credentials '" + credentials.string() +
-                                        "' --log-level info");
+    // No automatic retests of the SDC chip: the tests count runs.
+    std::ofstream(dir_ / "no-retests.yaml") << "retest: {same_seed: 0, new_seeds: 0}\n";
+    daemon_ =
+        std::make_unique<Spawned>(bin("kilnd") + " --lifecycle-policy '" + (dir_ / "no-retests.yaml").string() +
+                                  "' --db '" + (dir_ / "kiln.db").string() + "' --listen 127.0.0.1:0 --credentials '" +
+                                  credentials.string() + "' --log-level info");
     const auto listening = daemon_->wait_for(std::regex("listening on 127\\.0\\.0\\.1:([0-9]+)"));
     ASSERT_EQ(listening.size(), 1u) << daemon_->output();
     address_ = "127.0.0.1:" + listening[0][1];

@@ -39,7 +39,15 @@ struct LabExtensions {
   // Agent batches the daemon holds before it stops reading agents (DaemonConfig).
   std::size_t ingest_queue_bytes = std::size_t{64} << 20;
   // How chips move between lifecycle states after each run (DaemonConfig).
-  lifecycle::LifecyclePolicy lifecycle_policy = lifecycle::LifecyclePolicy::defaults();
+  // No automatic retests unless a test asks for them (with_retests): they
+  // add runs, alarms and live updates to whatever a test is watching.
+  lifecycle::LifecyclePolicy lifecycle_policy = without_retests(lifecycle::LifecyclePolicy::defaults());
+  static lifecycle::LifecyclePolicy without_retests(lifecycle::LifecyclePolicy policy) {
+    policy.retests_same_seed = 0;
+    policy.retests_new_seeds = 0;
+    policy.rma_after_failed_retests = 0;
+    return policy;
+  }
 };
 
 class LabFixture {

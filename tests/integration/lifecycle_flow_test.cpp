@@ -87,7 +87,9 @@ Json digest(LabFixture& lab) {
 }
 
 TEST(LifecycleFlow, AFaultyChipIsQuarantinedThenRmaAfterItsRetestsAndAMarginalOneSuspect) {
-  LabFixture lab;
+  LabExtensions extensions;
+  extensions.lifecycle_policy = lifecycle::LifecyclePolicy::defaults();  // with its retests
+  LabFixture lab(extensions);
   lab.start(kLab);
   lab.wait_for_racks(1);
   const auto first = lab.submit(kPlan);
@@ -151,8 +153,12 @@ TEST(LifecycleFlow, AFaultyChipIsQuarantinedThenRmaAfterItsRetestsAndAMarginalOn
 }
 
 TEST(LifecycleFlow, TheCircuitBreakerHoldsQuarantinesThatWouldTakeTooMuchOfASku) {
-  LabFixture lab;
+  LabExtensions extensions;
+  extensions.lifecycle_policy = lifecycle::LifecyclePolicy::defaults();  // held quarantines ask for no retests
+  LabFixture lab(extensions);
   // Three of four chips corrupt: a broken lab or plan, not a bad batch.
+  // (High fp32 bits, which a checksum catches: a flip of bit 3 changes a
+  // result by about 2^-20 of itself, below what abft alone can see.)
   lab.start(R"(
 lab: breaker
 seed: 4
@@ -163,9 +169,9 @@ racks:
     topology: ring
     chips:
       - {slot: 0, serial: K-00, sku: trn2-sim}
-      - {slot: 1, serial: K-01, sku: trn2-sim, faults: [{kind: sdc, core: 0, pe: [1, 1], bit: 3, rate: 1.0}]}
-      - {slot: 2, serial: K-02, sku: trn2-sim, faults: [{kind: sdc, core: 0, pe: [2, 2], bit: 4, rate: 1.0}]}
-      - {slot: 3, serial: K-03, sku: trn2-sim, faults: [{kind: sdc, core: 0, pe: [3, 3], bit: 5, rate: 1.0}]}
+      - {slot: 1, serial: K-01, sku: trn2-sim, faults: [{kind: sdc, core: 0, pe: [1, 1], bit: 22, rate: 1.0}]}
+      - {slot: 2, serial: K-02, sku: trn2-sim, faults: [{kind: sdc, core: 0, pe: [2, 2], bit: 23, rate: 1.0}]}
+      - {slot: 3, serial: K-03, sku: trn2-sim, faults: [{kind: sdc, core: 0, pe: [3, 3], bit: 24, rate: 1.0}]}
 )");
   lab.wait_for_racks(1);
   const auto run = lab.submit(kPlan);
@@ -186,11 +192,7 @@ racks:
 }
 
 TEST(LifecycleFlow, APersonsStateIsStickyAndOnlyOperatorsMaySetIt) {
-  LabExtensions extensions;
-  extensions.lifecycle_policy.retests_same_seed = 0;  // no retests: one run is the whole story here
-  extensions.lifecycle_policy.retests_new_seeds = 0;
-  extensions.lifecycle_policy.rma_after_failed_retests = 0;
-  LabFixture lab(extensions);
+  LabFixture lab;  // no retests: one run is the whole story here
   lab.start(one_rack_lab("P-", 3, 5));
   lab.wait_for_racks(1);
   lab.wait_for_run(lab.submit(kPlan));
