@@ -31,7 +31,7 @@ class LabProcesses : public System {
     write_private(dir_ / "credentials.yaml", yaml);
     // No automatic retests: a run here is compared with the run after it,
     // which the retests of the SDC chip would otherwise come between.
-    std::ofstream(dir_ / "no-retests.yaml") << "retest: {same_seed: 0, new_seeds: 0}\n";
+    write_policy_without_retests(dir_);
   }
   void TearDown() override {
     for (const auto& [name, pid] : pids_) ::kill(pid, SIGKILL);

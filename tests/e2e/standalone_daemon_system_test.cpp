@@ -56,7 +56,7 @@ class StandaloneDaemon : public System {
     write_private(dir_ / "ci.token", std::string(kOperatorSecret) + "\n");
 
     // No automatic retests of the SDC chip: the tests count runs.
-    std::ofstream(dir_ / "no-retests.yaml") << "retest: {same_seed: 0, new_seeds: 0}\n";
+    kiln::e2e::write_policy_without_retests(dir_);
     daemon_ =
         std::make_unique<Spawned>(bin("kilnd") + " --lifecycle-policy '" + (dir_ / "no-retests.yaml").string() +
                                   "' --db '" + (dir_ / "kiln.db").string() + "' --listen 127.0.0.1:0 --credentials '" +

@@ -61,6 +61,19 @@ class System : public ::testing::Test {
   fs::path dir_;
 };
 
+// The shipped lifecycle policy without automatic retests, written into
+// `dir`: for tests that count runs, which retests of a failing chip add.
+inline fs::path write_policy_without_retests(const fs::path& dir) {
+  std::string policy = slurp(fs::path(KILN_SOURCE_DIR) / "lifecycle/default-policy.yaml");
+  for (const std::string key : {"same_seed: ", "new_seeds: "}) {
+    const std::size_t at = policy.find(key);
+    if (at != std::string::npos) policy.replace(at + key.size(), policy.find('\n', at) - at - key.size(), "0");
+  }
+  const fs::path path = dir / "no-retests.yaml";
+  std::ofstream(path) << policy;
+  return path;
+}
+
 // The demo lab's smoke verdicts: the fifteen healthy chips pass, TRN-0205
 // fails with class sdc at exactly its core and processing element.
 inline void expect_demo_verdicts(const Json& chips) {
