@@ -57,8 +57,10 @@ Result<std::uint32_t> seconds_of(const std::string& flag, const std::string& tex
 }
 
 std::string target_of(const Json& s) {
-  std::string target = s["racks"].empty() ? "plan's racks" : fmt::format("{}", fmt::join(s["racks"], ","));
-  if (!s.value("sku", "").empty()) target += " sku " + s.value("sku", "");
+  const std::string sku = s.value("sku", "");
+  if (s["racks"].empty()) return sku.empty() ? "the plan's racks" : "every connected rack with sku " + sku;
+  std::string target = fmt::format("{}", fmt::join(s["racks"], ","));
+  if (!sku.empty()) target += " (sku " + sku + " only)";
   return target;
 }
 
@@ -81,7 +83,10 @@ int schedule_add(const GlobalOptions& global, const ScheduleAddOptions& options)
     return 1;
   }
   if (auto cron = schedule::CronExpression::parse(options.cron); !cron) return fail(cron.error());
-  if (auto zone = schedule::find_time_zone(options.time_zone); !zone) return fail(zone.error());
+  // An unknown zone is a bad --tz (exit 1), not a missing object (exit 3).
+  if (auto zone = schedule::find_time_zone(options.time_zone); !zone) {
+    return fail(make_error(ErrorCode::invalid_argument, "--tz: {}", zone.error().message));
+  }
   if (auto policy = schedule::parse_catch_up(options.catch_up); !policy) return fail(policy.error());
 
   kiln::v1::Envelope request;

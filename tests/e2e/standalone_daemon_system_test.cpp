@@ -125,3 +125,56 @@ TEST_F(StandaloneDaemon, PythonExampleClientReadsRunsAndAReport) {
 }
 
 }  // namespace
+
+// `kiln schedule` against a live kilnd: checked before it is sent (the plan
+// with file:line:col, the cron with its column), listed with its next fire
+// time in its zone, shown, disabled and enabled, removed; an unknown name
+// exits 3. The cron fires only on 29 February, so nothing fires meanwhile.
+TEST_F(StandaloneDaemon, ScheduleCommandsAddListShowDisableAndRemove) {
+  const std::string kiln = bin("kiln") + client_options();
+  Outcome bad_cron =
+      run(kiln + " schedule add leap --plan testplans/smoke.yaml --cron '0 25 29 2 *' --tz Europe/Berlin");
+  EXPECT_EQ(bad_cron.status, 1);
+  EXPECT_NE(bad_cron.err.find("column 3: hour field \"25\""), std::string::npos) << bad_cron.err;
+  write_private(dir_ / "broken.yaml", "plan: broken\nsteps:\n  - {name: a, pattern: nope, duration: 1s}\n");
+  Outcome bad_plan = run(kiln + " schedule add leap --plan '" + (dir_ / "broken.yaml").string() +
+                         "' --cron '0 3 29 2 *' --tz Europe/Berlin");
+  EXPECT_EQ(bad_plan.status, 1);
+  EXPECT_NE(bad_plan.err.find("broken.yaml:3:"), std::string::npos) << bad_plan.err;
+  Outcome bad_zone = run(kiln + " schedule add leap --plan testplans/smoke.yaml --cron '0 3 29 2 *' --tz Mars/Base");
+  EXPECT_EQ(bad_zone.status, 1);
+  EXPECT_NE(bad_zone.err.find("Mars/Base"), std::string::npos) << bad_zone.err;
+
+  Outcome added = run(kiln + " schedule add leap --plan testplans/smoke.yaml --cron '0 3 29 2 *' --tz Europe/Berlin" +
+                      " --racks r01 --max-wall 2h --jitter 10m --catch-up 'run-once-within 6h'");
+  ASSERT_EQ(added.status, 0) << added.err;
+  EXPECT_NE(added.out.find("schedule leap added: smoke \"0 3 29 2 *\" (Europe/Berlin) on r01"), std::string::npos)
+      << added.out;
+  Outcome again = run(kiln + " schedule add leap --plan testplans/smoke.yaml --cron '@daily' --tz UTC");
+  EXPECT_EQ(again.status, 1);
+  EXPECT_NE(again.err.find("exists"), std::string::npos) << again.err;
+
+  Outcome listed = run(kiln + " schedule list");
+  ASSERT_EQ(listed.status, 0) << listed.err;
+  EXPECT_NE(listed.out.find("2028-02-29 03:"), std::string::npos) << listed.out;
+  const auto json = nlohmann::json::parse(run(kiln + " schedule list --json").out);
+  ASSERT_EQ(json["schedules"].size(), 1u);
+  EXPECT_EQ(json["schedules"][0]["catch_up"], "run-once-within 6h");
+  EXPECT_EQ(json["schedules"][0]["max_wall_s"], 7200);
+
+  Outcome shown = run(kiln + " schedule show leap");
+  ASSERT_EQ(shown.status, 0) << shown.err;
+  EXPECT_NE(shown.out.find("2032-02-29 03:00 CET"), std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("(none yet)"), std::string::npos) << shown.out;
+
+  EXPECT_EQ(run(kiln + " schedule disable leap").status, 0);
+  EXPECT_NE(run(kiln + " schedule list").out.find("disabled"), std::string::npos);
+  Outcome enabled = run(kiln + " schedule enable leap");
+  EXPECT_EQ(enabled.status, 0) << enabled.err;
+  EXPECT_NE(enabled.out.find("next fire 2028-02-29"), std::string::npos) << enabled.out;
+  EXPECT_EQ(run(kiln + " schedule remove leap").status, 0);
+  EXPECT_NE(run(kiln + " schedule list").out.find("no schedules"), std::string::npos);
+  Outcome unknown = run(kiln + " schedule remove leap");
+  EXPECT_EQ(unknown.status, 3);
+  EXPECT_NE(unknown.err.find("no schedule leap"), std::string::npos) << unknown.err;
+}
