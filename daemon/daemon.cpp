@@ -86,6 +86,9 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
                                        *daemon->writer_, *daemon->registry_, catalog, daemon->config_.queue,
                                        daemon->config_.ingest_queue_bytes, daemon->config_.lifecycle_policy,
                                        daemon->config_.schedules);
+  if (daemon->config_.on_lifecycle_applied) {
+    daemon->hub_->lifecycle().set_on_applied(daemon->config_.on_lifecycle_applied);
+  }
   daemon->hub_->lifecycle().catch_up();
   daemon->hub_->lifecycle().refresh_counts();
   daemon->hub_->remember_epochs(*epochs);

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -89,6 +90,9 @@ struct DaemonConfig {
   // When schedules fire and how long a fire time waits for its racks'
   // agents; tests inject the clock (docs/scheduling.md).
   SchedulerOptions schedules;
+  // Observers (tests wait on them instead of polling): a run's lifecycle
+  // was applied (after its end was recorded).
+  std::function<void(std::uint64_t run_id)> on_lifecycle_applied;
 };
 
 class Daemon {

@@ -84,6 +84,7 @@ void LifecycleKeeper::applied(const AppliedRun& applied) {
   for (const auto& note : applied.notes) spdlog::info("run {} lifecycle: {}", applied.run_id, note);
   for (const auto& plan : applied.retests) submit_retest(plan);
   refresh_counts();
+  if (on_applied_) on_applied_(applied.run_id);
 }
 
 void LifecycleKeeper::submit_retest(const RetestPlan& plan) {

@@ -42,6 +42,9 @@ class LifecycleKeeper {
 
   // A run's end is recorded: apply the policy to its chips.
   void on_run_recorded(std::uint64_t run_id);
+  // Called once a run's lifecycle is applied and its retests asked for (an
+  // observer: tests wait on it).
+  void set_on_applied(std::function<void(std::uint64_t run_id)> hook) { on_applied_ = std::move(hook); }
   // A person sets a chip's state; `done` gets the reply's JSON or the error.
   void set_state(const kiln::v1::SetChipState& request, const std::string& actor,
                  std::function<void(Result<std::string>)> done);
@@ -65,6 +68,7 @@ class LifecycleKeeper {
   lifecycle::LifecyclePolicy policy_;
   Submit submit_;
   std::deque<std::uint64_t> pending_;  // runs recorded, not yet applied
+  std::function<void(std::uint64_t)> on_applied_;
   bool applying_ = false;
   Counts counts_;
 };

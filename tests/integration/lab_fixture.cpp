@@ -65,6 +65,12 @@ void LabFixture::start(const std::string& lab_yaml, const std::string& credentia
     config.rack_return_timeout = extensions_.rack_return_timeout;
     config.queue = extensions_.queue;
     config.schedules = extensions_.schedules;
+    config.on_lifecycle_applied = [decisions = decisions_](std::uint64_t) { decisions->bump(); };
+    config.schedules.on_decided = [decisions = decisions_,
+                                   also = extensions_.schedules.on_decided](const store::ScheduleFireRow& fire) {
+      if (also) also(fire);
+      decisions->bump();
+    };
     config.ingest_queue_bytes = extensions_.ingest_queue_bytes;
     config.lifecycle_policy = extensions_.lifecycle_policy;
     auto created = daemon::Daemon::create(config);
@@ -95,6 +101,28 @@ agent::Agent& LabFixture::agent(const std::string& rack) {
     if (a && a->rack() == rack) return *a;
   }
   throw std::runtime_error("no agent for rack " + rack);
+}
+
+void LabFixture::Decisions::bump() {
+  {
+    std::lock_guard lock(mutex);
+    ++count;
+  }
+  changed.notify_all();
+}
+
+bool LabFixture::wait_until(const std::function<bool()>& done, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    std::uint64_t seen = 0;
+    {
+      std::lock_guard lock(decisions_->mutex);
+      seen = decisions_->count;
+    }
+    if (done()) return true;
+    std::unique_lock lock(decisions_->mutex);
+    if (!decisions_->changed.wait_until(lock, deadline, [&] { return decisions_->count != seen; })) return false;
+  }
 }
 
 void LabFixture::issue_rack_credential(const std::string& rack) { extra_racks_.push_back(rack); }

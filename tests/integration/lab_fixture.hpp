@@ -4,6 +4,9 @@
 // YAML text, all in this test process.
 
 #include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -79,6 +82,11 @@ class LabFixture {
   // Submits `plan_yaml`, expects the run to complete, returns its JSON report.
   nlohmann::json run_report(const std::string& plan_yaml);
   void wait_for_racks(std::size_t count, std::chrono::seconds timeout = std::chrono::seconds(20));
+  // Evaluates `done` now and again after each thing the daemon decides (a
+  // run's lifecycle applied, a schedule's fire time recorded), until it
+  // holds or `timeout` passes; whether it held. No polling: between two
+  // decisions nothing `done` reads can have changed.
+  bool wait_until(const std::function<bool()>& done, std::chrono::seconds timeout = std::chrono::seconds(120));
 
   std::uint16_t port() const { return daemon_->port(); }
   std::uint16_t metrics_port() const { return daemon_->metrics_port(); }
@@ -104,6 +112,14 @@ class LabFixture {
   std::vector<std::string> extra_racks_;
   device::SkuCatalog catalog_;
   std::optional<device::Lab> lab_;
+  // What wait_until waits on: bumped (and notified) by the daemon's observers.
+  struct Decisions {
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::uint64_t count = 0;
+    void bump();
+  };
+  std::shared_ptr<Decisions> decisions_ = std::make_shared<Decisions>();
   std::unique_ptr<daemon::Daemon> daemon_;
   std::vector<std::unique_ptr<agent::Agent>> agents_;
 };

@@ -7,7 +7,6 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
-#include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -58,18 +57,15 @@ inline nlohmann::json chip(LabFixture& lab, const std::string& serial) {
   return nlohmann::json::parse(reply->body());
 }
 
-// Polls, as LabFixture::wait_for_run does, until `done` holds of the chip's JSON.
+// Waits until `done` holds of the chip's JSON, looking again after each
+// run's lifecycle is applied (LabFixture::wait_until).
 inline nlohmann::json wait_for_chip(LabFixture& lab, const std::string& serial,
                                     const std::function<bool(const nlohmann::json&)>& done,
                                     std::chrono::seconds timeout = std::chrono::seconds(120)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
   nlohmann::json last;
-  while (std::chrono::steady_clock::now() < deadline) {
-    last = chip(lab, serial);
-    if (done(last)) return last;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (!lab.wait_until([&] { return done(last = chip(lab, serial)); }, timeout)) {
+    ADD_FAILURE() << serial << " did not reach the expected lifecycle in time: " << last["lifecycle"].dump(2);
   }
-  ADD_FAILURE() << serial << " did not reach the expected lifecycle in time: " << last["lifecycle"].dump(2);
   return last;
 }
 

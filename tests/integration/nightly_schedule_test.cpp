@@ -56,19 +56,18 @@ struct NightlySchedule : ::testing::Test {
     lab->wait_for_racks(1);
   }
 
-  // Every run there is: ended, and as many as `at_least`.
+  // Every run there is: ended, and as many as `at_least` (each run's end
+  // is followed by its lifecycle, which wakes wait_until).
   Json all_runs_ended(std::size_t at_least) {
-    const auto deadline = std::chrono::steady_clock::now() + 180s;
     Json runs;
-    while (std::chrono::steady_clock::now() < deadline) {
-      runs = Json::parse(lab->query(kiln::v1::Query::RUNS));
-      bool ended = runs["runs"].size() >= at_least;
-      for (const auto& r : runs["runs"]) ended = ended && r["status"] != "queued" && r["status"] != "running";
-      if (ended) return runs["runs"];
-      std::this_thread::sleep_for(100ms);
-    }
-    ADD_FAILURE() << "the night's runs did not end: " << runs.dump(2);
-    return runs["runs"];
+    const bool ended = lab->wait_until([&] {
+      runs = Json::parse(lab->query(kiln::v1::Query::RUNS))["runs"];
+      bool all = runs.size() >= at_least;
+      for (const auto& r : runs) all = all && r["status"] != "queued" && r["status"] != "running";
+      return all;
+    });
+    if (!ended) ADD_FAILURE() << "the night's runs did not end: " << runs.dump(2);
+    return runs;
   }
 
   // Moves the clock to 02:00:30 of night `n` (0-based) and waits for the night's runs.
