@@ -40,7 +40,7 @@ void LifecycleKeeper::apply_next() {
   boost::asio::post(reads_, [this, run_id, fail] {
     auto facts = store::Reader::open(db_path_).and_then(
         [run_id](std::unique_ptr<store::Reader> reader) { return read_run_facts(*reader, run_id); });
-    boost::asio::post(io_, [this, run_id, fail, facts = std::make_shared<Result<RunFacts>>(std::move(facts))] {
+    boost::asio::post(io_, [this, fail, facts = std::make_shared<Result<RunFacts>>(std::move(facts))] {
       if (!*facts) return fail(facts->error());
       auto result = std::make_shared<AppliedRun>();
       writer_.submit(

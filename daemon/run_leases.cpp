@@ -246,8 +246,10 @@ void RunManager::resume_leases(std::vector<std::unique_ptr<Run>> running) {
           KILN_TRY(w.renew_leases(id, 0, until).transform([](int) {}));
           std::vector<std::string> missing;
           for (const auto& rack : racks) {
+            // (A structured binding is not captured by [&] before C++20 as clang reads it: name the run.)
+            const std::uint64_t run_id = id;
             const bool has = std::any_of(active.begin(), active.end(), [&](const store::LeaseRow& l) {
-              return l.rack == rack && l.kind == "run" && l.run_id == id;
+              return l.rack == rack && l.kind == "run" && l.run_id == run_id;
             });
             if (!has) missing.push_back(rack);
           }
