@@ -68,6 +68,9 @@ LabPage::LabPage(Dashboard& dashboard, QWidget* parent)
   search_->setMaximumWidth(220);
   top->addWidget(search_);
   top->addSpacing(12);
+  // The census can be long (counts per state): it wraps rather than squeezing the controls.
+  census_->setWordWrap(true);
+  census_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
   top->addWidget(census_, 1);
   scroll_->setWidget(view_);
   scroll_->setWidgetResizable(true);
@@ -169,12 +172,13 @@ void LabPage::update_census() {
     std::array<int, kLifecycleStateCount + 1> states{};
     for (const auto& chip : lab.chips())
       ++states[chip.lifecycle ? static_cast<std::size_t>(*chip.lifecycle) : kLifecycleStateCount];
-    text += QStringLiteral(" —");
+    QStringList parts;
     for (const Lifecycle state : kLifecycleStates) {
       const int n = states[static_cast<std::size_t>(state)];
-      if (n > 0) text += QStringLiteral(" · %1 %2").arg(n).arg(lifecycle_name(state));
+      if (n > 0) parts << QStringLiteral("%1 %2").arg(n).arg(lifecycle_name(state));
     }
-    if (states[kLifecycleStateCount] > 0) text += tr(" · %1 not known yet").arg(states[kLifecycleStateCount]);
+    if (states[kLifecycleStateCount] > 0) parts << tr("%1 not known yet").arg(states[kLifecycleStateCount]);
+    if (!parts.isEmpty()) text += QStringLiteral(" — ") + parts.join(QStringLiteral(" · "));
   }
   census_->setText(text);
 }

@@ -1,5 +1,6 @@
 #include "gui/widgets/schedules_view.hpp"
 
+#include <QDateTime>
 #include <QHeaderView>
 #include <QLabel>
 #include <QTableWidget>
@@ -13,6 +14,12 @@ namespace kiln::gui {
 namespace {
 
 QString q(const std::string& s) { return QString::fromStdString(s); }
+
+// "2026-12-03T01:30:00Z" as "2026-12-03 01:30 UTC", beside the next fire time's form.
+QString utc_text(const std::string& iso) {
+  const QDateTime t = QDateTime::fromString(q(iso), Qt::ISODate);
+  return t.isValid() ? t.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm 'UTC'")) : q(iso);
+}
 
 QString targets_of(const ScheduleRow& row) {
   QStringList racks;
@@ -85,7 +92,7 @@ void SchedulesView::rebuild() {
                             QStringLiteral("%1 (%2)").arg(q(r.cron), q(r.time_zone)),
                             targets_of(r),
                             q(next_fire_text(r)),
-                            r.last_fire.empty() ? tr("never") : q(r.last_fire),
+                            r.last_fire.empty() ? tr("never") : utc_text(r.last_fire),
                             result,
                             q(r.created_by)};
     const RunRow* run = r.last_run ? dashboard_.runs().find(*r.last_run) : nullptr;

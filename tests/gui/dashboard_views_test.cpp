@@ -116,6 +116,7 @@ TEST(LabLifecycle, TheFilterKeepsOnlyChipsInTheChosenStatesAndFollowsARefresh) {
 
 TEST(RunsQueue, AQueuedRunShowsItsPositionAndWhyItWaits) {
   Dashboard dashboard;
+  RunsModel model(dashboard);
   kiln::v1::LiveUpdate u;
   auto* run = u.add_runs();
   run->set_run_id(15);
@@ -124,11 +125,11 @@ TEST(RunsQueue, AQueuedRunShowsItsPositionAndWhyItWaits) {
   run->set_waiting("waiting for r02: leased by run 14 until 06:10");
   dashboard.staging().push_update(u);
   dashboard.refresh();
-  RunsModel model(dashboard);
   const int row = model.row_of(15);
   ASSERT_GE(row, 0);
-  EXPECT_EQ(model.data(model.index(row, RunsModel::kStatus)).toString(), QStringLiteral("queued (#2)"));
-  EXPECT_EQ(model.data(model.index(row, RunsModel::kProgress)).toString(),
+  EXPECT_EQ(model.data(model.index(row, RunsModel::kStatus), Qt::DisplayRole).toString(),
+            QStringLiteral("queued (#2)"));
+  EXPECT_EQ(model.data(model.index(row, RunsModel::kProgress), Qt::DisplayRole).toString(),
             QStringLiteral("waiting for r02: leased by run 14 until 06:10"));
   EXPECT_EQ(model.data(model.index(row, RunsModel::kStatus), Qt::ToolTipRole).toString(),
             QStringLiteral("waiting for r02: leased by run 14 until 06:10"));

@@ -109,8 +109,15 @@ TEST_F(Issue13Screenshots, LifecycleLabQueuedRunAndScheduleViews) {
   set_state("TRN-0206", "rma");
   set_state("TRN-0207", "retired");
   set_state("R01-07", "maintenance");
-  const std::uint64_t holding = fixture_.submit(kHold);
-  const std::uint64_t behind = fixture_.submit(kBehind);
+  auto on_r01 = [](const char* plan) {
+    kiln::v1::SubmitRun request;
+    request.set_plan_text(plan);
+    request.set_plan_path("plan.yaml");
+    request.add_racks("r01");
+    return request;
+  };
+  const std::uint64_t holding = fixture_.submit(on_r01(kHold));
+  const std::uint64_t behind = fixture_.submit(on_r01(kBehind));
   // The daemon says why the second waits.
   ASSERT_TRUE(wait_until(
       [&] {
