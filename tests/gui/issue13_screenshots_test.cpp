@@ -18,6 +18,9 @@
 #include <nlohmann/json.hpp>
 
 #include "gui/dashboard.hpp"
+#include "gui/widgets/lab_page.hpp"
+#include "gui/widgets/lab_view.hpp"
+#include "gui/widgets/main_window.hpp"
 #include "gui/widgets/schedules_view.hpp"
 #include "tests/gui/gui_test_support.hpp"
 #include "tests/integration/lab_fixture.hpp"
@@ -133,6 +136,26 @@ TEST_F(Issue13Screenshots, LifecycleLabQueuedRunAndScheduleViews) {
   dash({"--view", "lab", "--colour", "5"}, shot("dashboard-lab-lifecycle.png"));
   dash({"--view", "runs"}, shot("dashboard-runs-queued.png"));
   dash({"--view", "schedules"}, shot("dashboard-schedules-unavailable.png"));
+
+  // The state filter (no command-line flag: the window itself, as the binary draws it).
+  {
+    Dashboard dashboard;
+    LinkConfig config;
+    config.endpoint = Endpoint{"127.0.0.1", fixture_.port()};
+    config.credential = fixture_.credential();
+    dashboard.connect_to(config);
+    MainWindow window(dashboard);
+    window.resize(1280, 720);
+    window.show();
+    window.lab_page().set_mode_index(static_cast<int>(ColourMode::lifecycle));
+    StateSet out_of_service = StateSet::none();
+    for (const Lifecycle s : {Lifecycle::suspect, Lifecycle::quarantined, Lifecycle::rma}) out_of_service.set(s, true);
+    window.lab_page().set_state_filter(out_of_service);
+    ASSERT_TRUE(wait_until(
+        [&] { return dashboard.lab().lifecycle().loaded() && window.lab_page().view().cells_shown() == 5; }, 20'000))
+        << window.lab_page().view().cells_shown() << " cells shown";
+    ASSERT_TRUE(window.grab().save(shot("dashboard-lab-lifecycle-filter.png"), "PNG"));
+  }
 
   for (const std::uint64_t run : {behind, holding}) {
     kiln::v1::Envelope abort;
