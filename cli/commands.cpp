@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/client.hpp"
+#include "cli/command_output.hpp"
 #include "cli/interrupt.hpp"
 #include "cli/progress.hpp"
 #include "cli/read_source.hpp"
@@ -32,20 +33,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using Json = nlohmann::json;
-
-int fail(const Error& error) {
-  if (error.code == ErrorCode::permission_denied) {
-    std::cerr << "kiln: permission denied: " << error.message << "\n";
-    return 5;  // docs/cli.md, Exit status (4: a chip met --fail-on)
-  }
-  std::cerr << "kiln: " << error.message << "\n";
-  return error.code == ErrorCode::not_found ? 3 : 1;
-}
-
-int fail(const std::string& message) {
-  std::cerr << "kiln: " << message << "\n";
-  return 1;
-}
 
 kiln::v1::Query make_query(kiln::v1::Query::Kind kind, std::uint64_t run_id = 0, const std::string& serial = "",
                            const std::string& metric = "",
@@ -75,24 +62,6 @@ Result<kiln::v1::RunProgress> ask_progress(ReadSource& source, std::uint64_t run
         if (!reply.has_run_progress()) return make_error(ErrorCode::protocol, "the answer has no run progress");
         return std::move(*reply.mutable_run_progress());
       });
-}
-
-// Writes to -o FILE when given, else stdout.
-int emit(const std::string& text, const std::string& output) {
-  if (output.empty() || output == "-") {
-    std::cout << text;
-    if (!text.empty() && text.back() != '\n') std::cout << "\n";
-    return 0;
-  }
-  std::ofstream out(output, std::ios::binary);
-  out << text;
-  if (!out) return fail(fmt::format("cannot write {}", output));
-  return 0;
-}
-
-std::string cell(const Json& j, const char* key) {
-  if (!j.contains(key) || j[key].is_null()) return "-";
-  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/lab_command.hpp"
+#include "cli/schedule_commands.hpp"
 #include "core/log.hpp"
 #include "core/version.hpp"
 #include "net/tls_flags.hpp"
@@ -228,6 +229,47 @@ int main(int argc, char** argv) {
     if (on_off == "on" && hold.reason.empty()) hold.reason = "maintenance";
     status = rack_hold(global, hold);
   });
+
+  // kiln schedule add|list|show|disable|enable|remove
+  auto* schedule_cmd =
+      app.add_subcommand("schedule", "nightly work: plans kilnd submits at cron times in a time zone (operator, admin)");
+  schedule_cmd->require_subcommand(1);
+  ScheduleAddOptions add;
+  auto* add_cmd = schedule_cmd->add_subcommand("add", "add a schedule: the plan is kept as it is now");
+  add_cmd->add_option("name", add.name, "the schedule's name (A-Z a-z 0-9 . _ -)")->required();
+  add_cmd->add_option("--plan", add.plan, "test plan file")->required()->check(CLI::ExistingFile);
+  add_cmd->add_option("--cron", add.cron, "minute hour day-of-month month day-of-week, or @daily …")->required();
+  add_cmd->add_option("--tz", add.time_zone, "IANA time zone the cron times are read in (Europe/Berlin, UTC)")
+      ->required();
+  add_cmd->add_option("--racks", add.racks, "racks to run on (default: the plan's targets)")->delimiter(',');
+  add_cmd->add_option("--sku", add.sku, "only this SKU's chips, on every connected rack that has them");
+  add_cmd->add_option("--priority", add.priority, "queue priority, -1000 to 1000 (higher first)")
+      ->capture_default_str();
+  add_cmd->add_option("--max-wall", add.max_wall, "each run ends after this long running (6h)");
+  add_cmd->add_option("--queue-timeout", add.queue_timeout, "each run leaves the queue after waiting this long");
+  add_cmd->add_option("--jitter", add.jitter, "start up to this much after each fire time (10m; at most 12h)");
+  add_cmd->add_option("--catch-up", add.catch_up,
+                      "fire times missed while kilnd was down: skip, run-once, or \"run-once-within 6h\"")
+      ->capture_default_str();
+  add_cmd->add_flag("--json", add.json, "JSON output");
+  add_cmd->callback([&] { status = schedule_add(global, add); });
+  auto* schedules_cmd = schedule_cmd->add_subcommand("list", "every schedule with its next fire time");
+  schedules_cmd->add_flag("--json", json, "JSON output");
+  schedules_cmd->callback([&] { status = schedule_list(global, json); });
+  std::string schedule_name;
+  auto* show_schedule_cmd =
+      schedule_cmd->add_subcommand("show", "one schedule: its coming fire times and what its fires did");
+  show_schedule_cmd->add_option("name", schedule_name, "schedule name")->required();
+  show_schedule_cmd->add_flag("--json", json, "JSON output");
+  show_schedule_cmd->callback([&] { status = schedule_show(global, schedule_name, json); });
+  for (const char* action : {"disable", "enable", "remove"}) {
+    auto* change_cmd = schedule_cmd->add_subcommand(
+        action, std::string(action) == "disable"  ? "stop firing (fire times while disabled are not caught up)"
+                : std::string(action) == "enable" ? "fire again, from the next fire time on"
+                                                  : "remove a schedule (its runs and fires are kept)");
+    change_cmd->add_option("name", schedule_name, "schedule name")->required();
+    change_cmd->callback([&, action] { status = schedule_change(global, schedule_name, action); });
+  }
 
   // kiln events
   EventsOptions events_options;

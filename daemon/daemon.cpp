@@ -84,7 +84,8 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
       std::make_unique<RawRetention>(daemon->io_.get_executor(), *daemon->writer_, daemon->config_.retention);
   daemon->hub_ = std::make_unique<Hub>(daemon->io_.get_executor(), daemon->config_.credentials, daemon->config_.db_path,
                                        *daemon->writer_, *daemon->registry_, catalog, daemon->config_.queue,
-                                       daemon->config_.ingest_queue_bytes, daemon->config_.lifecycle_policy);
+                                       daemon->config_.ingest_queue_bytes, daemon->config_.lifecycle_policy,
+                                       daemon->config_.schedules);
   daemon->hub_->lifecycle().catch_up();
   daemon->hub_->lifecycle().refresh_counts();
   daemon->hub_->remember_epochs(*epochs);
@@ -95,6 +96,11 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config) {
     if (!reader)
       return make_error(reader.error().code, "cannot read {}: {}", daemon->config_.db_path, reader.error().message);
     daemon->hub_->runs().resume(**reader);
+    // After the runs: a catch-up run queues behind what was already waiting.
+    if (auto loaded = daemon->hub_->scheduler().load(**reader); !loaded) {
+      return make_error(loaded.error().code, "cannot load the schedules of {}: {}", daemon->config_.db_path,
+                        loaded.error().message);
+    }
   }
   if (!daemon->config_.metrics_host.empty()) {
     Daemon* self = daemon.get();
@@ -138,6 +144,7 @@ void Daemon::start() {
   asio::co_spawn(io_, accept_loop(), asio::detached);
   if (metrics_) metrics_->start();
   asio::post(io_, [this] { retention_->start(); });
+  hub_->scheduler().start();
   io_thread_ = std::thread([this] {
     for (;;) {
       try {
@@ -222,6 +229,7 @@ void Daemon::stop() {
     std::promise<void> closed;
     asio::post(io_, [this, &closed] {
       hub_->runs().on_stopping();  // the active run stays resumable: its racks are not lost
+      hub_->scheduler().stop();    // fire times from now on are the next daemon's (catch-up)
       retention_->stop();
       boost::system::error_code ignored;
       acceptor_.close(ignored);

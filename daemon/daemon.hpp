@@ -21,6 +21,7 @@
 #include "daemon/credentials.hpp"
 #include "daemon/queue_options.hpp"
 #include "daemon/raw_retention.hpp"
+#include "daemon/scheduler.hpp"
 #include "daemon/session.hpp"
 #include "lifecycle/policy.hpp"
 #include "net/tls_context.hpp"
@@ -85,6 +86,9 @@ struct DaemonConfig {
   // How chips move between lifecycle states after each run (kilnd
   // --lifecycle-policy FILE; docs/lifecycle.md).
   lifecycle::LifecyclePolicy lifecycle_policy = lifecycle::LifecyclePolicy::defaults();
+  // When schedules fire and how long a fire time waits for its racks'
+  // agents; tests inject the clock (docs/scheduling.md).
+  SchedulerOptions schedules;
 };
 
 class Daemon {

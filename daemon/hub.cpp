@@ -53,7 +53,7 @@ void post_answer(const boost::asio::any_io_executor& executor, std::weak_ptr<Ses
 
 Hub::Hub(boost::asio::any_io_executor executor, CredentialBook credentials, std::string db_path, IngestWriter& writer,
          const plan::PatternRegistry& registry, const metrics::MetricCatalog& catalog, RunQueueOptions queue,
-         std::size_t ingest_queue_bytes, lifecycle::LifecyclePolicy lifecycle_policy)
+         std::size_t ingest_queue_bytes, lifecycle::LifecyclePolicy lifecycle_policy, SchedulerOptions schedules)
     : executor_(executor),
       credentials_(std::move(credentials)),
       db_path_(std::move(db_path)),
@@ -76,7 +76,13 @@ Hub::Hub(boost::asio::any_io_executor executor, CredentialBook credentials, std:
           executor, [this](std::uint64_t run_id) { return runs_.progress(run_id); },
           [this](std::uint64_t run_id, std::function<void(LiveFeed::RunFacts)> done) {
             load_run_facts(run_id, std::move(done));
-          }) {
+          }),
+      scheduler_(
+          executor, writer, agents_, registry,
+          [this](const kiln::v1::SubmitRun& request, const std::string& actor, const store::ScheduleFireRow& fire,
+                 Scheduler::SubmitReply reply) { submit_scheduled(request, actor, fire, std::move(reply)); },
+          std::move(schedules)) {
+  scheduler_.set_audit([this](AuditEvent event) { audit_.record(std::move(event)); });
   runs_.set_audit([this](AuditEvent event) { audit_.record(std::move(event)); });
   runs_.set_on_run_recorded([this](std::uint64_t run_id) { lifecycle_.on_run_recorded(run_id); });
 }
@@ -217,6 +223,7 @@ void Hub::on_register(Session& session, kiln::v1::RegisterRack reg) {
   }
   live_.on_rack_registered(reg);
   runs_.on_rack_registered(reg);
+  scheduler_.on_rack_registered();
 }
 
 void Hub::on_agent_message(Session& session, kiln::v1::Envelope& envelope) {
@@ -384,6 +391,10 @@ void Hub::on_client_message(Session& session, kiln::v1::Envelope& envelope) {
                     });
     return;
   }
+  if (envelope.has_schedule()) {
+    on_schedule_request(session, request_id, envelope.schedule());
+    return;
+  }
   if (envelope.has_abort_run()) {
     if (!permitted(session, request_id, ClientRole::run_operator, "abort runs")) return;
     const auto& request = envelope.abort_run();
@@ -456,6 +467,10 @@ void Hub::answer_query(Session& session, std::uint64_t request_id, const kiln::v
   using Kind = kiln::v1::Query;
   if (query.kind() == Kind::EVENTS && !permitted(session, request_id, ClientRole::admin, "read the audit trail"))
     return;
+  if (query.kind() == Kind::SCHEDULES || query.kind() == Kind::SCHEDULE) {
+    answer_schedule_query(session, request_id, query);
+    return;
+  }
   if (query.kind() == Kind::RACKS) {
     if (query.answer() == Kind::ANSWER_TYPED) {
       session.send(

@@ -21,6 +21,7 @@
 #include "daemon/lifecycle_keeper.hpp"
 #include "daemon/live_feed.hpp"
 #include "daemon/run_manager.hpp"
+#include "daemon/scheduler.hpp"
 #include "daemon/session.hpp"
 #include "testplans/pattern_registry.hpp"
 
@@ -31,7 +32,8 @@ class Hub final : public SessionHandler {
   Hub(boost::asio::any_io_executor executor, CredentialBook credentials, std::string db_path, IngestWriter& writer,
       const plan::PatternRegistry& registry, const metrics::MetricCatalog& catalog, RunQueueOptions queue = {},
       std::size_t ingest_queue_bytes = IngestBudget::kDefaultMaxBytes,
-      lifecycle::LifecyclePolicy lifecycle_policy = lifecycle::LifecyclePolicy::defaults());
+      lifecycle::LifecyclePolicy lifecycle_policy = lifecycle::LifecyclePolicy::defaults(),
+      SchedulerOptions schedules = {});
   ~Hub() override;
 
   std::string on_hello(Session& session, const kiln::v1::Hello& hello) override;
@@ -42,6 +44,7 @@ class Hub final : public SessionHandler {
   void stop();
   RunManager& runs() { return runs_; }
   LifecycleKeeper& lifecycle() { return lifecycle_; }
+  Scheduler& scheduler() { return scheduler_; }
   // An audit event (the daemon's own: connections it turned away).
   void audit(AuditEvent event) { audit_.record(std::move(event)); }
   // Queues the audit events held so far for the writer (on the io thread).
@@ -69,6 +72,13 @@ class Hub final : public SessionHandler {
   void refuse(Session& session, const std::string& why);
   void on_client_message(Session& session, kiln::v1::Envelope& envelope);
   void answer_query(Session& session, std::uint64_t request_id, const kiln::v1::Query& query);
+  // Schedules (hub_schedules.cpp): add/disable/enable/remove, and the
+  // SCHEDULES and SCHEDULE queries, answered on the io thread.
+  void on_schedule_request(Session& session, std::uint64_t request_id, const kiln::v1::ScheduleRequest& request);
+  void answer_schedule_query(Session& session, std::uint64_t request_id, const kiln::v1::Query& query);
+  // A run a schedule's fire time submits, like a person's (live feed, audit).
+  void submit_scheduled(const kiln::v1::SubmitRun& request, const std::string& actor,
+                        const store::ScheduleFireRow& fire, Scheduler::SubmitReply reply);
   // Whether the session's credential may do what `needed` may; if not, a
   // permission_denied ErrorReply saying what `what` needs is sent.
   bool permitted(Session& session, std::uint64_t request_id, ClientRole needed, const char* what);
@@ -86,7 +96,8 @@ class Hub final : public SessionHandler {
   boost::asio::thread_pool queries_{2};
   RunManager runs_;
   LifecycleKeeper lifecycle_;  // after runs_ (it submits retests through it) and queries_ (it reads there)
-  LiveFeed live_;              // last: its timer and callbacks use runs_ and queries_
+  LiveFeed live_;              // its timer and callbacks use runs_ and queries_
+  Scheduler scheduler_;        // last: it submits through runs_ and tells live_
 };
 
 }  // namespace kiln::daemon

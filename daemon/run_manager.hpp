@@ -46,7 +46,10 @@ class RunManager {
   ~RunManager();
 
   // `actor`: the submitting credential's name (the holder of the run's leases).
-  void submit(const kiln::v1::SubmitRun& request, SubmitReply reply, const std::string& actor = "");
+  // `fire`: the schedule's fire time that submits it, recorded with the run
+  // in one transaction (its run_id is filled in), so it is submitted once.
+  void submit(const kiln::v1::SubmitRun& request, SubmitReply reply, const std::string& actor = "",
+              std::optional<store::ScheduleFireRow> fire = std::nullopt);
   Status abort(std::uint64_t run_id, const std::string& reason);
   // Live state of a queued or running run, merged into `kiln run show`.
   std::optional<RunProgress> progress(std::uint64_t run_id) const;

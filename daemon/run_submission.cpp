@@ -39,6 +39,8 @@ Result<std::unique_ptr<Run>> RunManager::prepare(const kiln::v1::SubmitRun& requ
   run->plan = std::make_unique<plan::Plan>(std::move(*loaded.plan));
   const plan::Plan& p = *run->plan;
 
+  // Chips: the request's SKU (a schedule's), else the plan's, else all.
+  const std::optional<std::string> sku = request.has_sku() ? std::optional<std::string>(request.sku()) : p.targets.sku;
   // Racks: the request's, else the plan's targets; each must be connected now.
   std::vector<std::string> wanted(request.racks().begin(), request.racks().end());
   if (wanted.empty()) wanted = p.targets.all_racks ? context_.agents.racks() : p.targets.racks;
@@ -54,14 +56,14 @@ Result<std::unique_ptr<Run>> RunManager::prepare(const kiln::v1::SubmitRun& requ
     }
     run->racks.push_back(rack);
     for (const auto& chip : connected->registration.chips()) {
-      if (p.targets.sku && chip.sku() != *p.targets.sku) continue;
+      if (sku && chip.sku() != *sku) continue;
       RunChip c{chip.serial(), rack, chip.slot(), chip.sku(), {chip.peaks().begin(), chip.peaks().end()}};
       run->chips.push_back(std::move(c));
     }
   }
   if (run->chips.empty()) {
     return make_error(ErrorCode::unavailable, "no chips to test on racks {}{}", fmt::join(run->racks, ", "),
-                      p.targets.sku ? fmt::format(" with sku {}", *p.targets.sku) : "");
+                      sku ? fmt::format(" with sku {}", *sku) : "");
   }
 
   if (request.has_seed()) {
@@ -95,7 +97,8 @@ Result<std::unique_ptr<Run>> RunManager::prepare(const kiln::v1::SubmitRun& requ
   return run;
 }
 
-void RunManager::submit(const kiln::v1::SubmitRun& request, SubmitReply reply, const std::string& actor) {
+void RunManager::submit(const kiln::v1::SubmitRun& request, SubmitReply reply, const std::string& actor,
+                        std::optional<store::ScheduleFireRow> fire) {
   kiln::v1::SubmitRunReply answer;
   auto prepared = prepare(request, answer);
   if (!prepared) {
@@ -134,9 +137,13 @@ void RunManager::submit(const kiln::v1::SubmitRun& request, SubmitReply reply, c
 
   auto run_id = std::make_shared<std::uint64_t>(0);
   context_.writer.submit(
-      [row = std::move(row), chips = std::move(chips), run_id](store::Writer& w) -> Status {
+      [row = std::move(row), chips = std::move(chips), run_id, fire = std::move(fire)](store::Writer& w) -> Status {
         KILN_TRY_ASSIGN(*run_id, w.create_run(row));
-        return w.add_run_chips(*run_id, chips);
+        KILN_TRY(w.add_run_chips(*run_id, chips));
+        if (!fire) return {};
+        store::ScheduleFireRow submitted = *fire;
+        submitted.run_id = *run_id;
+        return w.record_schedule_fire(submitted);
       },
       [this, run, run_id, reply = std::move(reply)](const Status& status) mutable {
         kiln::v1::SubmitRunReply answer;

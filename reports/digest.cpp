@@ -139,6 +139,21 @@ Result<std::string> digest_json(store::Reader& reader, std::int64_t since, std::
                         {"why", why},
                         {"last_tested", last_tested.contains(rack) ? Json(last_tested[rack]) : Json(nullptr)}});
   }
+  // What each schedule's fire times did in the window (docs/scheduling.md).
+  KILN_TRY_ASSIGN(auto fires, reader.schedule_fires(0, since, until == INT64_MAX ? until : until + 1, 0));
+  Json scheduled = Json::array();
+  std::map<std::uint64_t, std::string> schedule_names;
+  for (const auto& f : fires) {
+    if (!schedule_names.contains(f.schedule_id)) {
+      auto name = reader.schedule_name(f.schedule_id);
+      schedule_names[f.schedule_id] = name ? *name : std::to_string(f.schedule_id);
+    }
+    scheduled.push_back({{"schedule", schedule_names[f.schedule_id]},
+                         {"fire", format_iso8601(f.fire_unix_ms)},
+                         {"outcome", f.outcome},
+                         {"run", f.run_id ? Json(f.run_id) : Json(nullptr)},
+                         {"detail", f.detail}});
+  }
   Json digest{{"since", format_iso8601(since)},
               {"until", format_iso8601(until)},
               {"runs", ran},
@@ -148,7 +163,8 @@ Result<std::string> digest_json(store::Reader& reader, std::int64_t since, std::
               {"breaker", breaker},
               {"slot_findings", slots},
               {"errored_runs", errored},
-              {"untested_racks", untested}};
+              {"untested_racks", untested},
+              {"scheduled", scheduled}};
   return digest.dump(2);
 }
 
@@ -196,6 +212,14 @@ std::string digest_text(const std::string& text) {
   section("Racks not tested", d["untested_racks"], [](const Json& r) {
     return fmt::format("{}: {} (last tested {})", text_of(r, "rack"), text_of(r, "why"), text_of(r, "last_tested"));
   });
+  if (d.contains("scheduled")) {
+    section("Scheduled fire times", d["scheduled"], [](const Json& f) {
+      const std::string what = f["run"].is_null() ? text_of(f, "outcome") : "run " + text_of(f, "run");
+      const std::string detail = f.value("detail", "");
+      return fmt::format("{} {}: {}{}{}", text_of(f, "schedule"), text_of(f, "fire"), what, detail.empty() ? "" : ": ",
+                         detail);
+    });
+  }
   return out;
 }
 

@@ -14,7 +14,8 @@ namespace kiln::reports {
 
 // JSON: {"since", "until", "runs": [...], "failures": [...], "transitions": [...],
 //        "drift_alarms": [...], "breaker": [...], "slot_findings": [...],
-//        "errored_runs": [...], "untested_racks": [...]}.
+//        "errored_runs": [...], "untested_racks": [...], "scheduled": [...]}
+// ("scheduled": what each schedule's fire times in the window did).
 Result<std::string> digest_json(store::Reader& reader, std::int64_t since_unix_ms, std::int64_t until_unix_ms);
 
 // The same digest as text, from digest_json's JSON.

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -25,6 +26,15 @@ class time_zone;
 namespace kiln::schedule {
 
 using Instant = std::chrono::sys_seconds;
+
+// Fire times are whole seconds; the daemon keeps Unix milliseconds. The
+// floor, so that "after t" never skips a fire time in t's own second.
+inline Instant instant_of_unix_ms(std::int64_t unix_ms) {
+  return Instant(std::chrono::seconds(unix_ms >= 0 ? unix_ms / 1000 : (unix_ms - 999) / 1000));
+}
+inline std::int64_t unix_ms_of(Instant instant) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(instant.time_since_epoch()).count();
+}
 
 // "Europe/Berlin", "America/New_York", "UTC"; an unknown name is an error
 // that says where the zone database is read from.

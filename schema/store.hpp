@@ -298,6 +298,38 @@ struct NewLease {
   std::int64_t expires_unix_ms = 0;
 };
 
+// A schedule (schema/sql/012_schedules.sql, docs/scheduling.md).
+struct ScheduleRow {
+  std::uint64_t id = 0;  // set when added
+  std::string name;
+  std::string plan_name;
+  std::string plan_path;
+  std::string plan_text;  // as it was when the schedule was added
+  std::string cron;
+  std::string time_zone;
+  std::vector<std::string> racks;  // empty: the plan's targets, or the SKU's racks
+  std::string sku;                 // '': every chip of the racks
+  std::int32_t priority = 0;
+  std::optional<std::uint32_t> max_wall_s;
+  std::optional<std::uint32_t> queue_timeout_s;
+  std::uint32_t jitter_s = 0;
+  std::string catch_up = "skip";  // schedule/catch_up.hpp's words
+  bool enabled = true;
+  std::string created_by;
+  std::int64_t created_unix_ms = 0;
+  std::int64_t handled_until_unix_ms = 0;  // fire times at or before this are decided
+};
+
+// What became of one fire time of a schedule.
+struct ScheduleFireRow {
+  std::uint64_t schedule_id = 0;
+  std::int64_t fire_unix_ms = 0;  // before jitter
+  std::uint64_t run_id = 0;       // 0: no run
+  std::string outcome;            // submitted | refused | missed
+  std::string detail;             // why refused or missed; racks left out of a submitted run
+  std::int64_t decided_unix_ms = 0;
+};
+
 struct RackEpochRow {
   std::string rack;
   std::uint64_t epoch = 0;
@@ -424,6 +456,21 @@ class Writer {
   // Active leases, by rack.
   Result<std::vector<LeaseRow>> active_leases();
 
+  // Schedules (store_schedules.cpp). Returns the new id; conflict when a
+  // schedule of that name exists (and is not removed).
+  Result<std::uint64_t> add_schedule(const ScheduleRow& schedule);
+  // not_found for a name with no schedule.
+  Status set_schedule_enabled(const std::string& name, bool enabled);
+  Status remove_schedule(const std::string& name, std::int64_t now_unix_ms);
+  // Records a fire time's outcome and moves the schedule's handled_until
+  // to it (never back); conflict when that fire time was recorded before,
+  // so a fire time submits at most one run. Written in the transaction of
+  // the run it submitted (RunManager::submit), when it submitted one.
+  Status record_schedule_fire(const ScheduleFireRow& fire);
+  // Moves handled_until forward (never back) without a fire: what a start
+  // decided about fire times missed while the daemon was down.
+  Status set_schedule_handled(std::uint64_t schedule_id, std::int64_t until_unix_ms);
+
   // Reads (on the writer's connection, so it sees every commit): the
   // baselines of every chip that passed a completed run of `plan_name`
   // before run `before_run_id` (`of: baseline`, DESIGN §5).
@@ -494,6 +541,14 @@ class Reader {
   Result<std::vector<EventRow>> events(std::uint64_t run_id, std::int64_t since_unix_ms, std::size_t limit);
   // Alarm acknowledgements at or after since_unix_ms, oldest first.
   Result<std::vector<AlarmAckRow>> alarm_acks(std::int64_t since_unix_ms);
+  // Schedules not removed, by name.
+  Result<std::vector<ScheduleRow>> schedules();
+  // Fires decided in [since, until), oldest first, of every schedule
+  // (schedule_id 0) or one; at most `limit` of the latest (0: all).
+  Result<std::vector<ScheduleFireRow>> schedule_fires(std::uint64_t schedule_id, std::int64_t since_unix_ms,
+                                                      std::int64_t until_unix_ms, std::size_t limit);
+  // The name a schedule had (removed ones too); not_found for an unknown id.
+  Result<std::string> schedule_name(std::uint64_t schedule_id);
 
  private:
   explicit Reader(std::unique_ptr<SQLite::Database> db);

@@ -64,6 +64,7 @@ void LabFixture::start(const std::string& lab_yaml, const std::string& credentia
     if (extensions_.serve_metrics) config.metrics_host = "127.0.0.1";
     config.rack_return_timeout = extensions_.rack_return_timeout;
     config.queue = extensions_.queue;
+    config.schedules = extensions_.schedules;
     config.ingest_queue_bytes = extensions_.ingest_queue_bytes;
     config.lifecycle_policy = extensions_.lifecycle_policy;
     auto created = daemon::Daemon::create(config);

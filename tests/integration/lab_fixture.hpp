@@ -36,6 +36,8 @@ struct LabExtensions {
   std::chrono::milliseconds rack_return_timeout{std::chrono::minutes(5)};
   // The fair queue and its leases (DaemonConfig::queue): tests inject the clock.
   daemon::RunQueueOptions queue;
+  // When schedules fire (DaemonConfig::schedules): tests inject the clock.
+  daemon::SchedulerOptions schedules;
   // Agent batches the daemon holds before it stops reading agents (DaemonConfig).
   std::size_t ingest_queue_bytes = std::size_t{64} << 20;
   // How chips move between lifecycle states after each run (DaemonConfig).

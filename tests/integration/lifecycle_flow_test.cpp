@@ -3,88 +3,23 @@
 // sent to rma; a marginal one becomes suspect and is retested; the circuit
 // breaker holds a run's quarantines when they would take too much of a SKU;
 // a person's state is sticky. `kiln chip` and `kiln digest` say so.
-#include <chrono>
-#include <thread>
-
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "reports/chip_text.hpp"
 #include "reports/digest.hpp"
-#include "tests/integration/lab_fixture.hpp"
+#include "tests/integration/lifecycle_lab.hpp"
 
 namespace kiln::testing {
 namespace {
 
-using namespace std::chrono_literals;
 using Json = nlohmann::json;
-
-// L-01 corrupts every GEMM (a hard fault); L-02 computes at 65 % of its
-// speed: between the plan's fail (50 %) and marginal (80 %) floors.
-const char* kLab = R"(
-lab: life
-seed: 3
-time_scale: 100
-racks:
-  - id: r01
-    backend: sim
-    topology: ring
-    chips:
-      - {slot: 0, serial: L-00, sku: trn2-sim}
-      - {slot: 1, serial: L-01, sku: trn2-sim, faults: [{kind: sdc, core: 1, pe: [3, 9], bit: 20, rate: 1.0}]}
-      - {slot: 2, serial: L-02, sku: trn2-sim, faults: [{kind: slow, factor: 0.65}]}
-      - {slot: 3, serial: L-03, sku: trn2-sim}
-      - {slot: 4, serial: L-04, sku: trn2-sim}
-      - {slot: 5, serial: L-05, sku: trn2-sim}
-)";
-
-const char* kPlan = R"(
-plan: life
-seed: 7
-sample_hz: 5
-steps:
-  - name: gemm
-    pattern: gemm
-    duration: 6s
-    params: {dtype: bf16, verify: abft}
-    limits:
-      sdc_errors: {max: 0}
-      tflops: {min: 0.5, of: peak, marginal_min: 0.8}
-)";
-
-Json chip(LabFixture& lab, const std::string& serial) {
-  kiln::v1::Query q;
-  q.set_kind(kiln::v1::Query::CHIP);
-  q.set_serial(serial);
-  auto reply = lab.client()->ask(q);
-  if (!reply) throw std::runtime_error(reply.error().message);
-  return Json::parse(reply->body());
-}
-
-// Polls, as LabFixture::wait_for_run does, until `done` holds of the chip's JSON.
-Json wait_for_chip(LabFixture& lab, const std::string& serial, const std::function<bool(const Json&)>& done,
-                   std::chrono::seconds timeout = 120s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  Json last;
-  while (std::chrono::steady_clock::now() < deadline) {
-    last = chip(lab, serial);
-    if (done(last)) return last;
-    std::this_thread::sleep_for(100ms);
-  }
-  ADD_FAILURE() << serial << " did not reach the expected lifecycle in time: " << last["lifecycle"].dump(2);
-  return last;
-}
-
-std::string state_of(const Json& c) { return c["lifecycle"]["state"].get<std::string>(); }
-
-Json digest(LabFixture& lab) {
-  kiln::v1::Query q;
-  q.set_kind(kiln::v1::Query::DIGEST);
-  q.set_since_unix_ms(0);
-  auto reply = lab.client()->ask(q);
-  if (!reply) throw std::runtime_error(reply.error().message);
-  return Json::parse(reply->body());
-}
+using life::chip;
+using life::digest;
+using life::state_of;
+using life::wait_for_chip;
+const char* const kLab = life::kLab;
+const char* const kPlan = life::kPlan;
 
 TEST(LifecycleFlow, AFaultyChipIsQuarantinedThenRmaAfterItsRetestsAndAMarginalOneSuspect) {
   LabExtensions extensions;
