@@ -23,8 +23,8 @@ bool same(const ScheduleRow& a, const ScheduleRow& b) {
          a.time_zone == b.time_zone && a.racks == b.racks && a.sku == b.sku && a.priority == b.priority &&
          a.max_wall_s == b.max_wall_s && a.queue_timeout_s == b.queue_timeout_s && a.jitter_s == b.jitter_s &&
          a.catch_up == b.catch_up && a.enabled == b.enabled && a.created_by == b.created_by &&
-         a.next_fire == b.next_fire && a.next_fire_local == b.next_fire_local && a.last_fire == b.last_fire &&
-         a.last_run == b.last_run && a.last_outcome == b.last_outcome;
+         a.next_fire == b.next_fire && a.next_fire_local == b.next_fire_local && a.waiting == b.waiting &&
+         a.last_fire == b.last_fire && a.last_run == b.last_run && a.last_outcome == b.last_outcome;
 }
 
 }  // namespace
@@ -59,6 +59,7 @@ Result<bool> SchedulesTable::load_json(const std::string& text) {
     row.created_by = text_of(s, "created_by");
     row.next_fire = text_of(s, "next_fire");
     row.next_fire_local = text_of(s, "next_fire_local");
+    row.waiting = text_of(s, "waiting");
     row.last_fire = text_of(s, "last_fire");
     if (auto run = int_of(s, "last_run"); run && *run > 0) row.last_run = static_cast<std::uint64_t>(*run);
     row.last_outcome = text_of(s, "last_outcome");
@@ -87,9 +88,11 @@ const ScheduleRow* SchedulesTable::find(const std::string& name) const {
 
 std::string next_fire_text(const ScheduleRow& row) {
   if (!row.enabled) return "disabled";
-  if (!row.next_fire_local.empty()) return row.next_fire_local;
-  if (!row.next_fire.empty()) return row.next_fire;
-  return "–";
+  std::string text = !row.next_fire_local.empty() ? row.next_fire_local
+                     : !row.next_fire.empty()     ? row.next_fire
+                                                  : std::string("–");
+  if (!row.waiting.empty()) text += " — " + row.waiting;
+  return text;
 }
 
 std::string last_result_text(const ScheduleRow& row, const RunsTable& runs) {

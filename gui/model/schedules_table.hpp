@@ -33,6 +33,7 @@ struct ScheduleRow {
   std::string created_by;
   std::string next_fire;        // ISO 8601 UTC; empty: none (disabled, or never again)
   std::string next_fire_local;  // "2026-12-04 02:30 CET" in the schedule's zone
+  std::string waiting;          // a fire that is due but waits (for late racks): why
   std::string last_fire;
   std::optional<std::uint64_t> last_run;
   std::string last_outcome;  // the daemon's words: "run 12 submitted", "skipped: daemon was down"
@@ -60,7 +61,8 @@ class SchedulesTable {
 };
 
 // The next fire time as the view shows it: the schedule's local time when
-// the daemon gave it, else the UTC time; "disabled" or "–" when none.
+// the daemon gave it, else the UTC time, with why a due fire waits; "disabled"
+// or "–" when none.
 std::string next_fire_text(const ScheduleRow& row);
 // The last result, joined with the runs list: "run 12: completed",
 // "run 14: queued #2 — waiting for r02: …", or the daemon's outcome when the

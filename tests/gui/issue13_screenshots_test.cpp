@@ -1,10 +1,10 @@
 // Issue 13's dashboard views as `kiln-dash --screenshot` writes them, into
 // KILN_SCREENSHOT_DIR: an in-process daemon with the demo lab, chips in
 // several lifecycle states (set as a person would), a run holding r01 and a
-// second one queued behind it. The lab in the lifecycle colouring, the runs
-// view with the queued run's reason and the schedule view (this daemon
-// has no schedules: it says so) are taken by the kiln-dash binary; the
-// schedule view with the fixture's schedules by the widget itself.
+// second one queued behind it, two schedules. The lab in the lifecycle
+// colouring, the runs view with the queued run's reason and the schedule
+// view are taken by the kiln-dash binary; the lab filtered by state and the
+// schedule view with the fixture's schedules by the widgets themselves.
 #include <QDir>
 #include <QFile>
 #include <QImage>
@@ -135,7 +135,26 @@ TEST_F(Issue13Screenshots, LifecycleLabQueuedRunAndScheduleViews) {
 
   dash({"--view", "lab", "--colour", "5"}, shot("dashboard-lab-lifecycle.png"));
   dash({"--view", "runs"}, shot("dashboard-runs-queued.png"));
-  dash({"--view", "schedules"}, shot("dashboard-schedules-unavailable.png"));
+  // Two schedules in the daemon (one disabled): the schedule view as the daemon answers it.
+  for (const char* name : {"nightly", "hourly-smoke"}) {
+    kiln::v1::Envelope add;
+    auto* request = add.mutable_schedule();
+    request->set_action(kiln::v1::ScheduleRequest::ADD);
+    request->set_name(name);
+    request->set_plan_text(std::string(name) == "nightly" ? kHold : kBehind);
+    request->set_plan_path(std::string(name) == "nightly" ? "testplans/hold-r01.yaml" : "testplans/behind-r01.yaml");
+    request->set_cron(std::string(name) == "nightly" ? "30 2 * * *" : "0 * * * *");
+    request->set_time_zone(std::string(name) == "nightly" ? "Europe/Berlin" : "UTC");
+    request->add_racks("r01");
+    auto reply = fixture_.client()->call(add);
+    ASSERT_TRUE(reply) << reply.error().message;
+    ASSERT_TRUE(reply->has_query_reply()) << reply->error_reply().message();
+  }
+  kiln::v1::Envelope disable;
+  disable.mutable_schedule()->set_action(kiln::v1::ScheduleRequest::DISABLE);
+  disable.mutable_schedule()->set_name("hourly-smoke");
+  ASSERT_TRUE(fixture_.client()->call(disable));
+  dash({"--view", "schedules"}, shot("dashboard-schedules-daemon.png"));
 
   // The state filter (no command-line flag: the window itself, as the binary draws it).
   {

@@ -82,6 +82,15 @@ TEST(SchedulesTable, ADaemonWithoutSchedulesIsSaidNotShownAsEmpty) {
   EXPECT_TRUE(table.unavailable().empty());
 }
 
+TEST(SchedulesTable, ADueFireThatWaitsSaysWhy) {
+  SchedulesTable table;
+  const char* body = R"json({"schedules": [{"id": 1, "name": "nightly", "enabled": true,
+    "next_fire": "2026-12-04T01:30:00Z", "next_fire_local": "2026-12-04 02:30 CET",
+    "waiting": "waiting for r02 to register (up to 10m)"}]})json";
+  ASSERT_TRUE(table.load_json(body));
+  EXPECT_EQ(next_fire_text(table.rows()[0]), "2026-12-04 02:30 CET — waiting for r02 to register (up to 10m)");
+}
+
 TEST(SchedulesTable, ABodyThatDoesNotParseIsAnErrorAndKeepsTheRows) {
   SchedulesTable table;
   ASSERT_TRUE(table.load_json(fixture("schedules.json")));
