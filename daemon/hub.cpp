@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/clock.hpp"
+#include "daemon/alarm_acks.hpp"
 #include "daemon/query_answers.hpp"
 #include "daemon/sha256.hpp"
 #include "daemon/verdict.hpp"
@@ -427,6 +428,21 @@ void Hub::on_client_message(Session& session, kiln::v1::Envelope& envelope) {
       }
       send_query_reply(*session, request_id, json_reply(std::move(answer).value()));
     });
+    return;
+  }
+  if (envelope.has_ack_alarm()) {
+    if (!permitted(session, request_id, ClientRole::run_operator, "acknowledge alarms")) return;
+    acknowledge_alarms(AlarmAckContext{live_, writer_, [this](AuditEvent event) { audit_.record(std::move(event)); }},
+                       envelope.ack_alarm(), session.credential_name(), session.peer(), unix_ms_now(),
+                       [weak, request_id](Result<std::string> answer) {
+                         auto session = weak.lock();
+                         if (!session) return;
+                         if (!answer) {
+                           session->send(net::error_reply(request_id, answer.error()));
+                           return;
+                         }
+                         send_query_reply(*session, request_id, json_reply(std::move(answer).value()));
+                       });
     return;
   }
   if (envelope.has_query()) {

@@ -132,6 +132,10 @@ void LiveFeed::alarm_failure(Run& run, std::uint64_t run_id, const Chip& chip, c
   for (auto& a : alarms_) {
     if (a.alarm.id() != known->second) continue;
     if (a.alarm.message() == message && a.alarm.cleared() == cleared) return;
+    if (a.alarm.cleared() && !cleared) {  // raised again after it was withdrawn: it needs a look again
+      a.alarm.clear_acknowledged_by();
+      a.alarm.set_acknowledged_unix_ms(0);
+    }
     a.alarm.set_message(message);
     a.alarm.set_cleared(cleared);
     a.alarm.set_updated_unix_ms(unix_ms_now());

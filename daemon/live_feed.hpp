@@ -66,6 +66,20 @@ class LiveFeed {
   void on_run_submitted(std::uint64_t run_id);
   void stop();
 
+  // Alarm acknowledgements (live_feed_acks.cpp; daemon/alarm_acks.* asks).
+  // Marks the alarms named (or, with `all`, every one not acknowledged yet)
+  // acknowledged by `by` at `unix_ms`, for every subscriber's next update
+  // and every later snapshot. An alarm acknowledged already keeps its
+  // acknowledgement.
+  struct Acknowledged {
+    std::vector<kiln::v1::Alarm> marked;  // as they are now
+    std::vector<std::uint64_t> already;   // acknowledged before
+    std::vector<std::uint64_t> unknown;   // not (or no longer) kept, or raised at another time
+  };
+  Acknowledged acknowledge(const kiln::v1::AckAlarm& request, const std::string& by, std::int64_t unix_ms);
+  // Takes back acknowledge()'s marks whose storing failed.
+  void unacknowledge(const std::vector<kiln::v1::Alarm>& marked);
+
   std::size_t subscribers() const { return subscribers_.size(); }
 
   // What the feed knows now, for /metrics (daemon/prometheus_text.hpp):

@@ -4,6 +4,7 @@
 #include "metrics/catalog.hpp"
 #include "schema/enums.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 namespace kiln::gui {
@@ -12,6 +13,13 @@ Dashboard::Dashboard(QObject* parent) : QObject(parent) {
   timer_.setInterval(kRefreshMs);
   QObject::connect(&timer_, &QTimer::timeout, this, &Dashboard::refresh);
   timer_.start();
+  slow_timer_.setInterval(static_cast<int>(std::min<std::int64_t>(LifecycleStates::kRefreshMs, kSchedulesRefreshMs)));
+  QObject::connect(&slow_timer_, &QTimer::timeout, this, [this] {
+    if (link_.phase != LinkPhase::connected) return;
+    refresh_lifecycle();
+    refresh_schedules();
+  });
+  slow_timer_.start();
 }
 
 Dashboard::~Dashboard() { link_client_.stop(); }
@@ -62,6 +70,68 @@ void Dashboard::refresh_runs() {
   });
 }
 
+void Dashboard::refresh_lifecycle() {
+  kiln::v1::Query q;
+  q.set_kind(kiln::v1::Query::CHIPS);
+  query(q, [this](const Result<std::string>& body) {
+    if (body) load_lifecycle_json(*body);
+  });
+}
+
+void Dashboard::load_lifecycle_json(const std::string& body) {
+  auto changed = lab_.load_lifecycle_json(body);
+  if (changed && *changed) emit lifecycleUpdated();
+}
+
+void Dashboard::refresh_schedules() {
+  kiln::v1::Query q;
+  q.set_kind(kiln::v1::Query::SCHEDULES);
+  query(q, [this](const Result<std::string>& body) { load_schedules(body); });
+}
+
+void Dashboard::load_schedules(const Result<std::string>& body) {
+  if (!body) {
+    // An older daemon answers "unknown query": said quietly in the view, nothing else.
+    schedules_.set_unavailable("schedules: not available from this daemon (" + body.error().message + ")");
+    emit schedulesUpdated();
+    return;
+  }
+  auto changed = schedules_.load_json(*body);
+  if (!changed) {
+    schedules_.set_unavailable("schedules: " + changed.error().message);
+    emit schedulesUpdated();
+  } else if (*changed) {
+    emit schedulesUpdated();
+  }
+}
+
+void Dashboard::acknowledge_alarms(const std::vector<std::uint64_t>& ids) {
+  std::vector<std::uint64_t> fresh;
+  for (const std::uint64_t id : ids) {
+    if (alarms_.acknowledge(id)) fresh.push_back(id);
+  }
+  if (fresh.empty()) return;
+  emit alarmsUpdated();
+  send_ack(alarms_.ack_request(fresh));
+}
+
+void Dashboard::acknowledge_all_alarms() {
+  if (alarms_.acknowledge_all() == 0) return;
+  emit alarmsUpdated();
+  kiln::v1::AckAlarm all;
+  all.set_all(true);
+  send_ack(std::move(all));
+}
+
+void Dashboard::send_ack(kiln::v1::AckAlarm request) {
+  kiln::v1::Envelope envelope;
+  *envelope.mutable_ack_alarm() = std::move(request);
+  ask(std::move(envelope), [this](const Result<kiln::v1::QueryReply>& reply) {
+    if (!reply)
+      emit notice(tr("Acknowledged on this dashboard only: %1").arg(QString::fromStdString(reply.error().message)));
+  });
+}
+
 // The run's plan says each step's dtype, so TFLOPS are a percentage of the
 // right peak. Asked once per run; what was not answered is asked again
 // when the link comes back up.
@@ -91,6 +161,8 @@ void Dashboard::refresh() {
     if (came_up) {
       std::erase_if(plans_asked_, [this](std::uint64_t run) { return !lab_.knows_plan(run); });
       refresh_runs();
+      refresh_lifecycle();
+      refresh_schedules();
     }
   }
   bool chips = false, runs = false, alarms = false, reread_runs = false;
@@ -121,7 +193,14 @@ void Dashboard::refresh() {
   if (chips) emit labUpdated();
   if (runs) emit runsUpdated();
   if (alarms) emit alarmsUpdated();
-  if (reread_runs) refresh_runs();
+  if (reread_runs) {
+    // A run appeared or ended: its chips' lifecycle may have moved, a schedule may have fired.
+    refresh_runs();
+    refresh_lifecycle();
+    refresh_schedules();
+    // The daemon applies its lifecycle policy once the run's end is stored: ask again when it has.
+    QTimer::singleShot(kLifecycleSettleMs, this, [this] { refresh_lifecycle(); });
+  }
   for (auto& reply : staged.replies) {
     auto it = callbacks_.find(reply.request_id);
     if (it == callbacks_.end()) continue;

@@ -21,6 +21,7 @@
 #include "gui/model/lab_state.hpp"
 #include "gui/model/live_staging.hpp"
 #include "gui/model/runs_table.hpp"
+#include "gui/model/schedules_table.hpp"
 #include "gui/net/daemon_link.hpp"
 
 namespace kiln::gui {
@@ -49,6 +50,20 @@ class Dashboard : public QObject {
   // A Query's text body.
   void query(kiln::v1::Query query, BodyFn on_body);
   void refresh_runs();
+  // Every chip's lifecycle state (CHIPS query): on connecting, when a run
+  // ends and every LifecycleStates::kRefreshMs.
+  void refresh_lifecycle();
+  static constexpr int kLifecycleSettleMs = 3000;
+  // The schedules (SCHEDULES query): on connecting, when a run ends and every
+  // kSchedulesRefreshMs. A daemon without them answers an error, which the
+  // schedule view shows.
+  void refresh_schedules();
+  static constexpr int kSchedulesRefreshMs = 30000;
+  // Acknowledges alarms here at once and asks the daemon to store it, which
+  // tells every dashboard; if it cannot (a viewer's credential, an older
+  // daemon), notice() says the acknowledgement stays on this dashboard.
+  void acknowledge_alarms(const std::vector<std::uint64_t>& ids);
+  void acknowledge_all_alarms();
 
   // Moves everything staged into the models (the timer calls it; tests and
   // the benchmark call it directly).
@@ -62,6 +77,10 @@ class Dashboard : public QObject {
 
   const LabState& lab() const { return lab_; }
   const RunsTable& runs() const { return runs_; }
+  const SchedulesTable& schedules() const { return schedules_; }
+  // Test and benchmark hooks: what a CHIPS / SCHEDULES answer would load.
+  void load_lifecycle_json(const std::string& body);
+  void load_schedules(const Result<std::string>& body);
   AlarmLog& alarms() { return alarms_; }
   const LinkState& link() const { return link_; }
   bool has_live_data() const { return live_updates_ > 0; }
@@ -74,6 +93,9 @@ class Dashboard : public QObject {
   void alarmsUpdated();
   void newAlarm(QString kind, QString message);
   void linkChanged();
+  void lifecycleUpdated();  // chips' lifecycle states changed
+  void schedulesUpdated();
+  void notice(QString text);  // for the status bar: something the engineer asked for did not happen
 
  private:
   LiveStaging staging_;
@@ -82,9 +104,12 @@ class Dashboard : public QObject {
   QTimer timer_;
   LabState lab_;
   RunsTable runs_;
+  SchedulesTable schedules_;
   AlarmLog alarms_;
+  QTimer slow_timer_;  // lifecycle states and schedules
   LinkState link_;
   void learn_plan(std::uint64_t run_id);
+  void send_ack(kiln::v1::AckAlarm request);
 
   std::map<std::uint64_t, ReplyFn> callbacks_;
   std::set<std::uint64_t> plans_asked_;  // runs whose plan (the steps' peak figures) was asked for

@@ -235,6 +235,20 @@ struct EventRow {
   std::int64_t unix_ms = 0;  // the first occurrence
 };
 
+// An alarm's acknowledgement (schema/sql/013_alarm_acks.sql). The alarm is
+// named by its id and the time it was raised (ids restart with kilnd).
+struct AlarmAckRow {
+  std::uint64_t alarm_id = 0;
+  std::int64_t raised_unix_ms = 0;
+  std::string kind;  // failure, throttling, agent_lost, …
+  std::string serial;
+  std::string rack;
+  std::uint64_t run_id = 0;  // 0: not about a run
+  std::string message;
+  std::string acknowledged_by;  // the credential's name
+  std::int64_t acknowledged_unix_ms = 0;
+};
+
 // A rack lease (schema/sql/007_rack_leases.sql, docs/scheduling.md). The
 // id is the fencing token.
 struct LeaseRow {
@@ -418,6 +432,12 @@ class Writer {
   // two deciders raced); its to_state must be next.state.
   Status record_lifecycle(const LifecycleRow& next, const std::optional<TransitionRow>& transition);
 
+  // Alarm acknowledgements (store_alarm_acks.cpp), in one transaction. kilnd
+  // decides which acknowledgement counts (the first; again after the alarm
+  // was raised anew): one for an alarm stored before replaces it.
+  // invalid_argument for an alarm id of 0 or no one named.
+  Status acknowledge_alarms(const std::vector<AlarmAckRow>& acks);
+
   // Rack leases (store_writer_leases.cpp). Takes every rack of `racks` or
   // none: conflict, naming each rack's holder, when any has an active lease
   // (the database's one-active-lease index holds it even against a bug here).
@@ -519,6 +539,8 @@ class Reader {
   // The audit trail, oldest first: the latest `limit` events (0: all) at or
   // after since_unix_ms, of run `run_id` only when it is not 0.
   Result<std::vector<EventRow>> events(std::uint64_t run_id, std::int64_t since_unix_ms, std::size_t limit);
+  // Alarm acknowledgements at or after since_unix_ms, oldest first.
+  Result<std::vector<AlarmAckRow>> alarm_acks(std::int64_t since_unix_ms);
   // Schedules not removed, by name.
   Result<std::vector<ScheduleRow>> schedules();
   // Fires decided in [since, until), oldest first, of every schedule

@@ -5,6 +5,10 @@ namespace kiln::gui {
 Result<DashView> parse_view(const QString& text) {
   DashView view;
   if (text == QLatin1String("lab")) return view;
+  if (text == QLatin1String("runs") || text == QLatin1String("schedules")) {
+    view.kind = text == QLatin1String("runs") ? DashView::Kind::runs : DashView::Kind::schedules;
+    return view;
+  }
   if (text.startsWith(QLatin1String("chip:")) && text.size() > 5) {
     view.kind = DashView::Kind::chip;
     view.serial = text.mid(5);
@@ -18,7 +22,7 @@ Result<DashView> parse_view(const QString& text) {
       return view;
     }
   }
-  return make_error(ErrorCode::invalid_argument, "--view must be lab, chip:SERIAL or run:ID, not '{}'",
+  return make_error(ErrorCode::invalid_argument, "--view must be lab, chip:SERIAL, run:ID, runs or schedules, not '{}'",
                     text.toStdString());
 }
 
@@ -26,7 +30,8 @@ QString usage() {
   return QStringLiteral(
       "usage: kiln-dash [--daemon HOST:PORT] [--token-file F] [--tls-ca F [--tls-cert F --tls-key F]]\n"
       "                 | --version | --help\n"
-      "                 [--screenshot FILE --view lab|chip:SERIAL|run:ID [--colour 0-4] [--size WxH] [--timeout S]]\n"
+      "                 [--screenshot FILE --view lab|chip:SERIAL|run:ID|runs|schedules [--colour 0-5] [--size WxH] "
+      "[--timeout S]]\n"
       "env: KILN_DAEMON, KILN_TOKEN_FILE, KILN_TLS_CA, KILN_TLS_CERT, KILN_TLS_KEY\n");
 }
 
@@ -70,7 +75,7 @@ Result<DashOptions> parse_options(const QStringList& args, const QString& env_da
       KILN_TRY_ASSIGN(o.view, parse_view(v));
       view_given = true;
     } else if (a == QLatin1String("--colour")) {
-      KILN_TRY_ASSIGN(o.colour, number("--colour", 0, 4));
+      KILN_TRY_ASSIGN(o.colour, number("--colour", 0, 5));
     } else if (a == QLatin1String("--timeout")) {
       KILN_TRY_ASSIGN(o.timeout_s, number("--timeout", 1, 3600));
     } else if (a == QLatin1String("--size")) {

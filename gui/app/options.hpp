@@ -1,7 +1,7 @@
 #pragma once
 // kiln-dash's command line (DESIGN §9):
 //   kiln-dash [--daemon HOST:PORT] [--token-file F] [--tls-ca F [--tls-cert F --tls-key F]]
-//             [--screenshot FILE --view lab|chip:SERIAL|run:ID]
+//             [--screenshot FILE --view lab|chip:SERIAL|run:ID|runs|schedules]
 // with KILN_DAEMON, KILN_TOKEN_FILE and KILN_TLS_* as fallbacks, as for the CLI.
 
 #include <QString>
@@ -16,7 +16,7 @@
 namespace kiln::gui {
 
 struct DashView {
-  enum class Kind { lab, chip, run };
+  enum class Kind { lab, chip, run, runs, schedules };
   Kind kind = Kind::lab;
   QString serial;
   std::uint64_t run_id = 0;

@@ -5,6 +5,8 @@
 
 #include "gui/dashboard.hpp"
 #include "gui/widgets/chip_view.hpp"
+#include "gui/widgets/lab_page.hpp"
+#include "gui/widgets/lab_view.hpp"
 #include "gui/widgets/main_window.hpp"
 #include "gui/widgets/runs_view.hpp"
 #include "metrics/catalog.hpp"
@@ -44,7 +46,28 @@ bool ScreenshotTaker::ready() {
     return false;
   }
   switch (view_.kind) {
-    case DashView::Kind::lab: window_.show_lab(); return true;
+    case DashView::Kind::lab:
+      window_.show_lab();
+      // Coloured by lifecycle state: once the daemon's inventory has said them.
+      if (window_.lab_page().view().mode() == ColourMode::lifecycle && !dashboard_.lab().lifecycle().loaded()) {
+        waiting_for_ = tr("the chips' lifecycle states");
+        return false;
+      }
+      return true;
+    case DashView::Kind::runs:
+      window_.show_runs();
+      if (dashboard_.runs().rows().empty()) {
+        waiting_for_ = tr("the daemon's run list");
+        return false;
+      }
+      return true;
+    case DashView::Kind::schedules:
+      window_.show_schedules();
+      if (!dashboard_.schedules().loaded()) {
+        waiting_for_ = tr("the daemon's schedules (or its refusal)");
+        return false;
+      }
+      return true;
     case DashView::Kind::chip: {
       const ChipState* chip = dashboard_.lab().find(view_.serial.toStdString());
       if (chip == nullptr) {

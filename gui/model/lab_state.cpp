@@ -78,6 +78,7 @@ std::size_t LabState::chip_slot(const std::string& serial) {
   if (inserted) {
     chips_.push_back(ChipState{});
     chips_.back().serial = serial;
+    chips_.back().lifecycle = lifecycle_.state_of(serial);
     layout_changed_ = true;
   }
   next_hint_ = it->second + 1;
@@ -202,6 +203,13 @@ const std::string* LabState::tflops_peak_key(const ChipState& chip) const {
   if (run == tflops_peak_keys_.end()) return nullptr;
   auto step = run->second.find(chip.step_index);
   return step == run->second.end() ? nullptr : &step->second;
+}
+
+Result<bool> LabState::load_lifecycle_json(const std::string& text) {
+  KILN_TRY_ASSIGN(const bool changed, lifecycle_.load_chips_json(text));
+  if (!changed) return false;
+  for (auto& chip : chips_) chip.lifecycle = lifecycle_.state_of(chip.serial);
+  return true;
 }
 
 ChipFigures figures_of(const LabState& lab, const ChipState& chip) {

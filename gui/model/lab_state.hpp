@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "gui/model/lifecycle_states.hpp"
 #include "schema/kiln.pb.h"
 
 namespace kiln::gui {
@@ -34,6 +35,7 @@ struct ChipState {
   std::vector<double> values;  // by LabState metric id; NaN: unavailable
   std::size_t rack_index = 0;  // into LabState::racks(), valid once placed
   std::map<std::string, double> peaks;
+  std::optional<Lifecycle> lifecycle;  // from the CHIPS query; nullopt until the daemon said
 };
 
 struct RackState {
@@ -89,6 +91,11 @@ class LabState {
   bool knows_plan(std::uint64_t run_id) const { return tflops_peak_keys_.count(run_id) != 0; }
   const std::string* tflops_peak_key(const ChipState& chip) const;
 
+  // Every chip's lifecycle state (the CHIPS query's JSON): stamped on the
+  // chips known now and on those the feed adds later. Returns whether any changed.
+  Result<bool> load_lifecycle_json(const std::string& text);
+  const LifecycleStates& lifecycle() const { return lifecycle_; }
+
  private:
   std::uint32_t intern(const std::string& name);
   std::size_t chip_slot(const std::string& serial);
@@ -105,6 +112,7 @@ class LabState {
   std::vector<bool> counter_;  // by metric id: cumulative in the run, so kept across its steps
   std::unordered_map<std::uint64_t, std::unordered_map<std::uint32_t, std::string>> tflops_peak_keys_;
   Known known_;
+  LifecycleStates lifecycle_;
   std::int64_t clock_offset_ms_ = 0;
   std::size_t next_hint_ = 0;  // the feed sends chips in a steady order: the next one is usually next
   bool in_snapshot_ = false;

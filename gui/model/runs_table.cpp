@@ -59,8 +59,15 @@ Result<bool> RunsTable::load_runs_json(const std::string& text) {
     row.submitted = text_or_empty(r, "submitted");
     row.started = text_or_empty(r, "started");
     row.ended = text_or_empty(r, "ended");
+    // The daemon says why a queued run waits; the feed may have said it more recently.
+    if (row.status == "queued") {
+      if (auto why = text_or_empty(r, "waiting"); !why.empty()) row.waiting = std::move(why);
+    } else {
+      row.waiting.clear();
+    }
     if (!row.active()) row.eta_s.reset();
-    changed = changed || before.status != row.status || before.plan != row.plan || before.ended != row.ended;
+    changed = changed || before.status != row.status || before.plan != row.plan || before.ended != row.ended ||
+              before.waiting != row.waiting;
   }
   return changed;
 }
@@ -71,6 +78,7 @@ bool RunsTable::apply(const kiln::v1::RunLive& live, std::int64_t local_now_ms) 
   if (live.state() == kiln::v1::LIVE_RUN_ENDED) {
     const bool was_active = r.active() || !known;
     if (r.active()) r.status = "ended";  // until the run list says how it ended
+    r.waiting.clear();
     r.eta_s.reset();
     pace_.erase(live.run_id());
     return was_active;
@@ -83,6 +91,7 @@ bool RunsTable::apply(const kiln::v1::RunLive& live, std::int64_t local_now_ms) 
   r.total_s = live.total_s();
   r.failing = static_cast<std::size_t>(live.failing_size());
   r.queue_position = live.queue_position();
+  r.waiting = live.state() == kiln::v1::LIVE_RUN_QUEUED ? live.waiting() : std::string();
   if (live.state() == kiln::v1::LIVE_RUN_RUNNING) {
     auto [it, fresh] = pace_.try_emplace(live.run_id(), Pace{local_now_ms, live.elapsed_s()});
     const double wall_s = static_cast<double>(local_now_ms - it->second.first_ms) / 1000.0;

@@ -27,8 +27,9 @@ struct RunRow {
   std::string step;
   double elapsed_s = 0, total_s = 0;  // simulated seconds
   std::size_t failing = 0;
-  std::uint32_t queue_position = 0;
-  std::optional<double> eta_s;  // wall seconds left, once the pace is known
+  std::uint32_t queue_position = 0;  // queued: 1 = next
+  std::string waiting;               // queued: why it waits ("waiting for r02: leased by run 14 until 06:10")
+  std::optional<double> eta_s;       // wall seconds left, once the pace is known
 
   double fraction() const { return total_s > 0 ? std::min(1.0, elapsed_s / total_s) : 0.0; }
   bool active() const { return status == "queued" || status == "running"; }

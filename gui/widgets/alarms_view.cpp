@@ -20,21 +20,31 @@ QColor kind_colour(kiln::v1::AlarmKind kind) {
   if (kind == kiln::v1::ALARM_AGENT_BACK) return verdict_colour("pass");
   return verdict_colour("error");  // agent_lost, agent_silent
 }
+// Who acknowledged it, as the daemon stored it; "here" until the daemon's word arrives.
+QString acknowledged_text(const AlarmEntry& e) {
+  if (!e.acknowledged_by().empty()) {
+    return QObject::tr("%1, %2").arg(
+        QString::fromStdString(e.acknowledged_by()),
+        QDateTime::fromMSecsSinceEpoch(e.alarm.acknowledged_unix_ms()).toString(QStringLiteral("MM-dd HH:mm")));
+  }
+  return e.acknowledged ? QObject::tr("here") : QString();
+}
 }  // namespace
 
 AlarmsView::AlarmsView(Dashboard& dashboard, QWidget* parent)
     : QWidget(parent),
       dashboard_(dashboard),
-      table_(new QTableWidget(0, 5)),
+      table_(new QTableWidget(0, 6)),
       ack_(new QPushButton(tr("&Acknowledge"))),
       ack_all_(new QPushButton(tr("Acknowledge a&ll"))) {
-  table_->setHorizontalHeaderLabels({tr("Time"), tr("Kind"), tr("Chip / rack"), tr("Run"), tr("Message")});
+  table_->setHorizontalHeaderLabels(
+      {tr("Time"), tr("Kind"), tr("Chip / rack"), tr("Run"), tr("Acknowledged"), tr("Message")});
   table_->horizontalHeader()->setStretchLastSection(true);
   table_->verticalHeader()->setVisible(false);
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   ack_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_K));
-  ack_->setToolTip(tr("Acknowledge the selected alarms (Ctrl+K)"));
+  ack_->setToolTip(tr("Acknowledge the selected alarms (Ctrl+K): the daemon keeps it, every dashboard sees it"));
   auto* buttons = new QHBoxLayout;
   buttons->addStretch(1);
   buttons->addWidget(ack_);
@@ -60,7 +70,10 @@ void AlarmsView::rebuild() {
     const QStringList cells{
         QDateTime::fromMSecsSinceEpoch(a.unix_ms()).toString(QStringLiteral("MM-dd HH:mm:ss")),
         QString::fromStdString(std::string(wire::to_string(a.kind()))) + (a.cleared() ? tr(" (cleared)") : QString()),
-        where, a.run_id() ? QString::number(a.run_id()) : QString(), QString::fromStdString(a.message())};
+        where,
+        a.run_id() ? QString::number(a.run_id()) : QString(),
+        acknowledged_text(e),
+        QString::fromStdString(a.message())};
     for (int c = 0; c < cells.size(); ++c) {
       auto* item = new QTableWidgetItem(cells[c]);
       QFont f = item->font();
@@ -80,14 +93,15 @@ void AlarmsView::rebuild() {
 }
 
 void AlarmsView::acknowledge_selected() {
-  for (const auto& index : table_->selectionModel()->selectedRows()) {
-    dashboard_.alarms().acknowledge(table_->item(index.row(), 0)->data(Qt::UserRole).toULongLong());
-  }
+  std::vector<std::uint64_t> ids;
+  for (const auto& index : table_->selectionModel()->selectedRows())
+    ids.push_back(table_->item(index.row(), 0)->data(Qt::UserRole).toULongLong());
+  dashboard_.acknowledge_alarms(ids);
   rebuild();
 }
 
 void AlarmsView::acknowledge_all() {
-  dashboard_.alarms().acknowledge_all();
+  dashboard_.acknowledge_all_alarms();
   rebuild();
 }
 
@@ -96,7 +110,7 @@ void AlarmsView::jump(int row) {
   if (row < 0 || row >= static_cast<int>(entries.size())) return;
   const auto& alarm = entries[static_cast<std::size_t>(row)].alarm;
   // Jumping to it is looking at it.
-  dashboard_.alarms().acknowledge(alarm.id());
+  dashboard_.acknowledge_alarms({alarm.id()});
   rebuild();
   if (!alarm.serial().empty()) {
     emit chipRequested(QString::fromStdString(alarm.serial()));

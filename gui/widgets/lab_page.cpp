@@ -1,12 +1,15 @@
 #include "gui/widgets/lab_page.hpp"
 
+#include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
 #include <QScrollArea>
 #include <QShortcut>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 #include <array>
@@ -23,11 +26,12 @@ LabPage::LabPage(Dashboard& dashboard, QWidget* parent)
       scroll_(new QScrollArea),
       mode_(new QComboBox),
       problems_only_(new QCheckBox(tr("Only &failing / suspect"))),
+      states_(new QToolButton),
       search_(new QLineEdit),
       census_(new QLabel),
       legend_(new QWidget) {
   for (ColourMode m : kColourModes) mode_->addItem(mode_name(m));
-  mode_->setToolTip(tr("What the tiles' colour shows (Ctrl+1 … Ctrl+5)"));
+  mode_->setToolTip(tr("What the tiles' colour shows (Ctrl+1 … Ctrl+6)"));
   auto* top = new QHBoxLayout;
   top->addWidget(new QLabel(tr("Colour by:")));
   top->addWidget(mode_);
@@ -36,11 +40,37 @@ LabPage::LabPage(Dashboard& dashboard, QWidget* parent)
       tr("Show only chips that failed, erred, are over a limit so far, marginal, "
          "inconclusive, or counting errors while running"));
   top->addWidget(problems_only_);
+  // Lifecycle states: a menu of checks, all by default.
+  auto* menu = new QMenu(states_);
+  for (const Lifecycle state : kLifecycleStates) {
+    QAction* action = menu->addAction(lifecycle_name(state));
+    action->setCheckable(true);
+    action->setChecked(true);
+    action->setData(static_cast<int>(state));
+    connect(action, &QAction::toggled, this, [this] {
+      StateSet set = StateSet::none();
+      for (QAction* a : states_->menu()->actions()) {
+        if (a->isCheckable() && a->isChecked()) set.set(static_cast<Lifecycle>(a->data().toInt()), true);
+      }
+      view_->set_state_filter(set);
+      update_states_button();
+    });
+  }
+  menu->addSeparator();
+  menu->addAction(tr("All states"), this, [this] { set_state_filter(StateSet::all()); });
+  states_->setMenu(menu);
+  states_->setPopupMode(QToolButton::InstantPopup);
+  states_->setToolTip(tr("Show only chips in the chosen lifecycle states (from the daemon's inventory)"));
+  top->addWidget(states_);
+  update_states_button();
   search_->setPlaceholderText(tr("Find serial (Ctrl+F)"));
   search_->setClearButtonEnabled(true);
   search_->setMaximumWidth(220);
   top->addWidget(search_);
   top->addSpacing(12);
+  // The census can be long (counts per state): it wraps rather than squeezing the controls.
+  census_->setWordWrap(true);
+  census_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
   top->addWidget(census_, 1);
   scroll_->setWidget(view_);
   scroll_->setWidgetResizable(true);
@@ -54,6 +84,7 @@ LabPage::LabPage(Dashboard& dashboard, QWidget* parent)
   connect(mode_, &QComboBox::currentIndexChanged, this, [this](int index) {
     view_->set_mode(kColourModes[index]);
     update_legend();
+    update_census();
   });
   connect(problems_only_, &QCheckBox::toggled, view_, &LabView::set_problems_only);
   connect(search_, &QLineEdit::returnPressed, this, &LabPage::find);
@@ -69,6 +100,7 @@ LabPage::LabPage(Dashboard& dashboard, QWidget* parent)
   });
   connect(&dashboard_, &Dashboard::labUpdated, this, &LabPage::update_census);
   connect(&dashboard_, &Dashboard::linkChanged, this, &LabPage::update_census);
+  connect(&dashboard_, &Dashboard::lifecycleUpdated, this, &LabPage::update_census);
   update_legend();
   update_census();
 }
@@ -85,6 +117,29 @@ void LabPage::find() {
     problems_only_->setChecked(false);  // a healthy chip searched for is shown, and scrolled to
     view_->select(serial);
   }
+}
+
+void LabPage::set_state_filter(StateSet states) {
+  for (QAction* a : states_->menu()->actions()) {
+    if (!a->isCheckable()) continue;
+    const QSignalBlocker quiet(a);
+    a->setChecked(states.contains(static_cast<Lifecycle>(a->data().toInt())));
+  }
+  view_->set_state_filter(states);
+  update_states_button();
+}
+
+void LabPage::update_states_button() {
+  const StateSet set = view_->state_filter();
+  QStringList names;
+  for (const Lifecycle state : kLifecycleStates) {
+    if (set.contains(state)) names << lifecycle_name(state);
+  }
+  states_->setText(set.is_all()    ? tr("States: all")
+                   : names.empty() ? tr("States: none")
+                                   : tr("States: %1").arg(names.join(QStringLiteral(", "))));
+  // A filter that hides chips stands out.
+  states_->setStyleSheet(set.is_all() ? QString() : QStringLiteral("font-weight: bold;"));
 }
 
 void LabPage::set_mode_index(int index) { mode_->setCurrentIndex(index); }
@@ -112,6 +167,19 @@ void LabPage::update_census() {
     if (counts[i] > 0) text += QStringLiteral(" · %1 %2").arg(counts[i]).arg(QString::fromLatin1(kStates[i]));
   }
   if (stale > 0) text += tr(" · <b>%1 stale</b>").arg(stale);
+  if (view_->mode() == ColourMode::lifecycle) {
+    // Lifecycle counts, in the states' order; chips the daemon has not said of yet too.
+    std::array<int, kLifecycleStateCount + 1> states{};
+    for (const auto& chip : lab.chips())
+      ++states[chip.lifecycle ? static_cast<std::size_t>(*chip.lifecycle) : kLifecycleStateCount];
+    QStringList parts;
+    for (const Lifecycle state : kLifecycleStates) {
+      const int n = states[static_cast<std::size_t>(state)];
+      if (n > 0) parts << QStringLiteral("%1 %2").arg(n).arg(lifecycle_name(state));
+    }
+    if (states[kLifecycleStateCount] > 0) parts << tr("%1 not known yet").arg(states[kLifecycleStateCount]);
+    if (!parts.isEmpty()) text += QStringLiteral(" — ") + parts.join(QStringLiteral(" · "));
+  }
   census_->setText(text);
 }
 

@@ -106,6 +106,10 @@ LabView::LabView(Dashboard& dashboard, QWidget* parent) : QWidget(parent), dashb
     relayout();
     update();
   });
+  connect(&dashboard_, &Dashboard::lifecycleUpdated, this, [this] {
+    if (!states_.is_all()) relayout();
+    update();
+  });
   auto* ages = new QTimer(this);
   connect(ages, &QTimer::timeout, this, qOverload<>(&QWidget::update));
   ages->start(kAgeRepaintMs);
@@ -118,6 +122,12 @@ void LabView::set_mode(ColourMode mode) {
 
 void LabView::set_problems_only(bool on) {
   problems_only_ = on;
+  relayout();
+  update();
+}
+
+void LabView::set_state_filter(StateSet states) {
+  states_ = states;
   relayout();
   update();
 }
@@ -186,7 +196,10 @@ void LabView::relayout() {
   int cells = 1;
   for (std::size_t r = 0; r < lab.racks().size(); ++r) {
     for (const std::size_t c : lab.racks()[r].chips) {
-      if (!problems_only_ || ranks_[c] < kHealthy) shown[r].push_back(c);
+      if (problems_only_ && ranks_[c] >= kHealthy) continue;
+      const auto& state = lab.chips()[c].lifecycle;
+      if (!states_.is_all() && !(state && states_.contains(*state))) continue;
+      shown[r].push_back(c);
     }
     if (failing_first_) {
       std::stable_sort(shown[r].begin(), shown[r].end(),
@@ -259,8 +272,11 @@ void LabView::paintEvent(QPaintEvent* event) {
     p.setPen(palette().color(QPalette::PlaceholderText));
     QString text = dashboard_.link().phase == LinkPhase::connected ? tr("No racks registered with the daemon yet")
                                                                    : tr("Not connected to a daemon");
-    if (!lab.chips().empty())
+    if (!lab.chips().empty() && problems_only_)
       text = tr("No chip is failing or suspect: every one of the %1 is hidden by the filter").arg(lab.chips().size());
+    if (!lab.chips().empty() && !states_.is_all())
+      text = tr("No chip is in the lifecycle states chosen: every one of the %1 is hidden by the filter")
+                 .arg(lab.chips().size());
     p.drawText(rect(), Qt::AlignCenter, text);
     return;
   }
@@ -374,6 +390,7 @@ QString LabView::tooltip_for(const ChipState& chip) const {
                      .arg(QString::fromStdString(chip.serial), QString::fromStdString(chip.rack))
                      .arg(chip.slot)
                      .arg(QString::fromStdString(chip.sku));
+  text += tr("lifecycle: <b>%1</b><br>").arg(lifecycle_name(chip.lifecycle));
   if (chip.run_id != 0) {
     text += QStringLiteral("run %1, step %2: <b>%3</b><br>")
                 .arg(chip.run_id)

@@ -6,7 +6,8 @@
 // serial and figure, small ones show their serial on hover, and Ctrl+wheel
 // (or Ctrl +/-) zooms in until they are labelled (the page scrolls). Within
 // a rack, failing and suspect chips come first; a filter shows only them;
-// a search by serial selects a chip. Paints straight from the LabState (no
+// a search by serial selects a chip; another keeps the chips in chosen
+// lifecycle states. Paints straight from the LabState (no
 // item per chip), so thousands of cells cost one pass.
 
 #include <QWidget>
@@ -36,6 +37,10 @@ class LabView : public QWidget {
   // Only failing and suspect chips get a cell (racks without any are left out).
   void set_problems_only(bool on);
   bool problems_only() const { return problems_only_; }
+  // Only chips in these lifecycle states get a cell (all: no filter; a chip
+  // whose state the daemon has not said is shown only then).
+  void set_state_filter(StateSet states);
+  StateSet state_filter() const { return states_; }
   // Failing and suspect chips first within each rack (the default), or all by slot.
   void set_failing_first(bool on);
   bool failing_first() const { return failing_first_; }
@@ -80,6 +85,7 @@ class LabView : public QWidget {
   Dashboard& dashboard_;
   ColourMode mode_ = ColourMode::verdict;
   bool problems_only_ = false;
+  StateSet states_ = StateSet::all();
   bool failing_first_ = true;
   int zoom_ = 0;
   std::vector<QRect> tiles_;  // by chip index; empty rect: no cell

@@ -17,6 +17,7 @@
 #include "gui/widgets/lab_page.hpp"
 #include "gui/widgets/lab_view.hpp"
 #include "gui/widgets/runs_view.hpp"
+#include "gui/widgets/schedules_view.hpp"
 #include "gui/widgets/submit_dialog.hpp"
 #include "gui/widgets/tile_style.hpp"
 
@@ -30,6 +31,7 @@ MainWindow::MainWindow(Dashboard& dashboard, QWidget* parent)
       chip_(new ChipView(dashboard)),
       runs_(new RunsView(dashboard)),
       alarms_(new AlarmsView(dashboard)),
+      schedules_(new SchedulesView(dashboard)),
       link_label_(new QLabel),
       alarm_label_(new QLabel) {
   setWindowTitle(tr("Kiln dashboard"));
@@ -37,6 +39,7 @@ MainWindow::MainWindow(Dashboard& dashboard, QWidget* parent)
   tabs_->addTab(chip_, tr("&Chip"));
   tabs_->addTab(runs_, tr("&Runs"));
   tabs_->addTab(alarms_, tr("&Alarms"));
+  tabs_->addTab(schedules_, tr("&Schedules"));
   setCentralWidget(tabs_);
   statusBar()->addWidget(link_label_, 1);
   statusBar()->addPermanentWidget(alarm_label_);
@@ -48,7 +51,10 @@ MainWindow::MainWindow(Dashboard& dashboard, QWidget* parent)
   connect(alarms_, &AlarmsView::chipRequested, this, &MainWindow::show_chip);
   connect(alarms_, &AlarmsView::labRequested, this, &MainWindow::show_lab);
   connect(alarms_, &AlarmsView::unacknowledgedChanged, this, &MainWindow::update_alarm_count);
+  connect(schedules_, &SchedulesView::runRequested, this, &MainWindow::show_run);
   connect(&dashboard_, &Dashboard::linkChanged, this, &MainWindow::update_link);
+  connect(&dashboard_, &Dashboard::notice, this,
+          [this](const QString& text) { statusBar()->showMessage(text, 10000); });
   // The reconnect countdown moves without any event from the link.
   auto* ticker = new QTimer(this);
   connect(ticker, &QTimer::timeout, this, &MainWindow::update_link);
@@ -70,6 +76,7 @@ void MainWindow::build_menus() {
   view->addAction(tr("&Chip"), QKeySequence(Qt::Key_F3), this, [this] { tabs_->setCurrentIndex(kChipTab); });
   view->addAction(tr("&Runs"), QKeySequence(Qt::Key_F4), this, [this] { tabs_->setCurrentIndex(kRunsTab); });
   view->addAction(tr("&Alarms"), QKeySequence(Qt::Key_F6), this, &MainWindow::show_alarms);
+  view->addAction(tr("&Schedules"), QKeySequence(Qt::Key_F7), this, &MainWindow::show_schedules);
   view->addSeparator();
   int n = 0;
   for (ColourMode mode : kColourModes) {
@@ -92,10 +99,11 @@ void MainWindow::build_menus() {
 
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("&About kiln-dash"), this, [this] {
-    QMessageBox::about(this, tr("About kiln-dash"),
-                       tr("<b>kiln-dash</b> — the Kiln lab dashboard.<br>A client of kilnd: it never opens the "
-                          "database.<br><br>F2 lab · F3 chip · F4 runs · F6 alarms · Ctrl+1…5 tile colouring · "
-                          "Ctrl+N submit a plan · Ctrl+Shift+C connect"));
+    QMessageBox::about(
+        this, tr("About kiln-dash"),
+        tr("<b>kiln-dash</b> — the Kiln lab dashboard.<br>A client of kilnd: it never opens the "
+           "database.<br><br>F2 lab · F3 chip · F4 runs · F6 alarms · F7 schedules · Ctrl+1…6 tile colouring · "
+           "Ctrl+N submit a plan · Ctrl+Shift+C connect"));
   });
 }
 
@@ -112,6 +120,10 @@ void MainWindow::show_run(quint64 run_id) {
 }
 
 void MainWindow::show_alarms() { tabs_->setCurrentIndex(kAlarmsTab); }
+
+void MainWindow::show_runs() { tabs_->setCurrentIndex(kRunsTab); }
+
+void MainWindow::show_schedules() { tabs_->setCurrentIndex(kSchedulesTab); }
 
 void MainWindow::open_connection_dialog() {
   QSettings settings;

@@ -1,5 +1,5 @@
 #pragma once
-// The dashboard's window: tabs for the lab, a chip, runs and alarms; menus
+// The dashboard's window: tabs for the lab, a chip, runs, alarms and schedules; menus
 // and shortcuts; the connection state in the status bar; layout and the
 // last daemon remembered between sessions (QSettings).
 
@@ -15,12 +15,13 @@ class ChipView;
 class Dashboard;
 class LabPage;
 class RunsView;
+class SchedulesView;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
 
  public:
-  enum Tab { kLabTab, kChipTab, kRunsTab, kAlarmsTab };
+  enum Tab { kLabTab, kChipTab, kRunsTab, kAlarmsTab, kSchedulesTab };
 
   explicit MainWindow(Dashboard& dashboard, QWidget* parent = nullptr);
 
@@ -28,6 +29,8 @@ class MainWindow : public QMainWindow {
   void show_chip(const QString& serial);
   void show_run(quint64 run_id);
   void show_alarms();
+  void show_runs();
+  void show_schedules();
   void open_connection_dialog();
   void open_submit_dialog();
 
@@ -35,6 +38,7 @@ class MainWindow : public QMainWindow {
   ChipView& chip_view() { return *chip_; }
   RunsView& runs_view() { return *runs_; }
   AlarmsView& alarms_view() { return *alarms_; }
+  SchedulesView& schedules_view() { return *schedules_; }
   QString link_text() const;
 
   void restore_settings();
@@ -54,6 +58,7 @@ class MainWindow : public QMainWindow {
   ChipView* chip_;
   RunsView* runs_;
   AlarmsView* alarms_;
+  SchedulesView* schedules_;
   QLabel* link_label_;
   QLabel* alarm_label_;
 };

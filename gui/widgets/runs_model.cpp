@@ -46,14 +46,19 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
   if (role == Qt::BackgroundRole && index.column() == kStatus) {
     if (r.status == "running") return verdict_colour("running").lighter(170);
     if (r.status == "aborted" || r.status == "error") return verdict_colour("error").lighter(170);
+    if (r.status == "queued") return verdict_colour("marginal").lighter(190);
     return {};
   }
+  if (role == Qt::ForegroundRole && index.column() == kProgress && r.status == "queued")
+    return QColor(0x80, 0x5a, 0x00);
   if (role == Qt::ForegroundRole && index.column() == kFailing && r.failing > 0) return QColor(0xd6, 0x27, 0x28);
   if (role != Qt::DisplayRole && role != Qt::ToolTipRole) return {};
   switch (index.column()) {
     case kId: return QVariant::fromValue<qulonglong>(r.id);
     case kPlan: return QString::fromStdString(r.plan);
     case kStatus:
+      if (r.status == "queued" && role == Qt::ToolTipRole && !r.waiting.empty())
+        return QString::fromStdString(r.waiting);
       if (r.status == "queued" && r.queue_position > 0) return tr("queued (#%1)").arg(r.queue_position);
       return role == Qt::ToolTipRole && !r.reason.empty() ? QString::fromStdString(r.reason)
                                                           : QString::fromStdString(r.status);
@@ -65,6 +70,8 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
             .arg(QString::fromStdString(r.step), QString::fromStdString(format_seconds(r.elapsed_s)),
                  QString::fromStdString(format_seconds(r.total_s)));
       }
+      // A queued run says why it waits (the daemon's words: "waiting for r02: leased by run 14 until 06:10").
+      if (r.status == "queued") return r.waiting.empty() ? tr("waiting") : QString::fromStdString(r.waiting);
       return r.status == "completed" ? tr("done") : QString();
     case kEta:
       if (r.status != "running") return QString();

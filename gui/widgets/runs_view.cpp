@@ -81,6 +81,7 @@ RunsView::RunsView(Dashboard& dashboard, QWidget* parent)
 
   auto* detail = new QWidget;
   auto* top = new QHBoxLayout;
+  title_->setWordWrap(true);
   top->addWidget(title_, 1);
   top->addWidget(abort_);
   auto* dl = new QVBoxLayout(detail);
@@ -160,6 +161,13 @@ void RunsView::update_detail() {
                 .arg(QString::fromStdString(r->step), QString::fromStdString(format_seconds(r->elapsed_s)),
                      QString::fromStdString(format_seconds(r->total_s)),
                      r->eta_s ? QString::fromStdString(format_seconds(*r->eta_s)) : tr("estimating…"));
+  }
+  if (r->status == "queued") {
+    // Where it stands and why it waits, in full (the table's cell may cut it short).
+    if (r->queue_position > 0) text += tr(" #%1 in the queue").arg(r->queue_position);
+    if (!r->waiting.empty())
+      text += QStringLiteral(" · <span style='color:#805a00'>%1</span>")
+                  .arg(QString::fromStdString(r->waiting).toHtmlEscaped());
   }
   if (!r->reason.empty()) text += QStringLiteral(" · ") + QString::fromStdString(r->reason).toHtmlEscaped();
   if (!r->ended.empty()) text += tr(" · ended %1").arg(QString::fromStdString(r->ended));

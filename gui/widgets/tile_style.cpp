@@ -32,8 +32,29 @@ QString mode_name(ColourMode mode) {
     case ColourMode::power: return QStringLiteral("Power");
     case ColourMode::tflops_pct: return QStringLiteral("TFLOPS % of peak");
     case ColourMode::errors: return QStringLiteral("Errors");
+    case ColourMode::lifecycle: return QStringLiteral("Lifecycle state");
   }
   return {};
+}
+
+QColor lifecycle_colour(std::optional<Lifecycle> state) {
+  if (!state) return kNoData;
+  switch (*state) {
+    case Lifecycle::unknown: return QColor(0x9a, 0xa8, 0xb8);  // never judged: a blue-grey, not "no data"
+    case Lifecycle::healthy: return QColor(0x2e, 0x9e, 0x4f);
+    case Lifecycle::suspect: return QColor(0xe0, 0xa8, 0x00);
+    case Lifecycle::quarantined: return QColor(0xd6, 0x27, 0x28);
+    case Lifecycle::rma: return QColor(0x8b, 0x1a, 0x4a);  // out for return: darker than quarantine
+    case Lifecycle::retired: return QColor(0x4a, 0x4f, 0x55);
+    case Lifecycle::maintenance: return QColor(0x2f, 0x7e, 0xd8);
+  }
+  return kNoData;
+}
+
+QString lifecycle_name(std::optional<Lifecycle> state) {
+  return state ? QString::fromLatin1(lifecycle::to_string(*state).data(),
+                                     static_cast<int>(lifecycle::to_string(*state).size()))
+               : QStringLiteral("state n/a");
 }
 
 QColor verdict_colour(const std::string& v) {
@@ -59,12 +80,15 @@ TileLook tile_look(const LabState& lab, const ChipState& chip, ColourMode mode, 
                    bool with_text) {
   TileLook look;
   // Coloured by verdict, a small tile needs no figure: thousands of them are painted per refresh.
-  const bool figures = mode != ColourMode::verdict || (with_text && chip.verdict == "running");
+  const bool figures =
+      (mode != ColourMode::verdict && mode != ColourMode::lifecycle) || (with_text && chip.verdict == "running");
   const ChipFigures f = figures ? figures_of(lab, chip) : ChipFigures{};
   const std::int64_t age = lab.age_ms(chip, local_now_ms);
   const bool connected = lab.rack_connected(chip);
   // A final verdict stays true however old it is; live figures do not.
-  const bool final_verdict = mode == ColourMode::verdict && !chip.verdict.empty() && chip.verdict != "running";
+  // So does a lifecycle state: it is the store's, not a live figure.
+  const bool final_verdict = (mode == ColourMode::verdict && !chip.verdict.empty() && chip.verdict != "running") ||
+                             mode == ColourMode::lifecycle;
   switch (mode) {
     case ColourMode::verdict:
       look.fill = verdict_colour(chip.verdict);
@@ -95,6 +119,13 @@ TileLook tile_look(const LabState& lab, const ChipState& chip, ColourMode mode, 
       if (with_text)
         look.value =
             std::isnan(f.tflops_pct) ? QStringLiteral("n/a") : QStringLiteral("%1 %").arg(f.tflops_pct, 0, 'f', 0);
+      break;
+    case ColourMode::lifecycle:
+      look.fill = lifecycle_colour(chip.lifecycle);
+      if (with_text) {
+        look.value = lifecycle_name(chip.lifecycle);
+        if (chip.verdict == "running") look.value += QStringLiteral(" · running");
+      }
       break;
     case ColourMode::errors:
       if (std::isnan(f.errors)) {
@@ -154,6 +185,12 @@ std::vector<std::pair<QString, QColor>> legend(ColourMode mode) {
       return {{"0 %", QColor::fromHsvF(0.0f, 0.75f, 0.85f)},
               {"50 %", QColor::fromHsvF(60.0f / 360, 0.75f, 0.85f)},
               {"100 % of peak", QColor::fromHsvF(120.0f / 360, 0.75f, 0.85f)}};
+    case ColourMode::lifecycle: {
+      std::vector<std::pair<QString, QColor>> stops;
+      for (const Lifecycle state : kLifecycleStates) stops.emplace_back(lifecycle_name(state), lifecycle_colour(state));
+      stops.emplace_back(QStringLiteral("not known yet"), kNoData);
+      return stops;
+    }
     case ColourMode::errors:
       return {{"0", QColor(0x2e, 0x9e, 0x4f)},
               {"1", QColor::fromHsvF(0.0f, 0.45f, 0.85f)},

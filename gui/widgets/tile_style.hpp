@@ -7,14 +7,15 @@
 #include <QString>
 
 #include <cstdint>
+#include <optional>
 
 #include "gui/model/lab_state.hpp"
 
 namespace kiln::gui {
 
-enum class ColourMode { verdict, temperature, power, tflops_pct, errors };
-inline constexpr ColourMode kColourModes[] = {ColourMode::verdict, ColourMode::temperature, ColourMode::power,
-                                              ColourMode::tflops_pct, ColourMode::errors};
+enum class ColourMode { verdict, temperature, power, tflops_pct, errors, lifecycle };
+inline constexpr ColourMode kColourModes[] = {ColourMode::verdict,    ColourMode::temperature, ColourMode::power,
+                                              ColourMode::tflops_pct, ColourMode::errors,      ColourMode::lifecycle};
 QString mode_name(ColourMode mode);
 
 struct TileLook {
@@ -26,6 +27,9 @@ struct TileLook {
 };
 
 QColor verdict_colour(const std::string& verdict);
+// A lifecycle state's colour (docs/lifecycle.md); nullopt: the daemon has not said.
+QColor lifecycle_colour(std::optional<Lifecycle> state);
+QString lifecycle_name(std::optional<Lifecycle> state);
 // with_text false: only the colours (tiles too small for labels skip the formatting).
 TileLook tile_look(const LabState& lab, const ChipState& chip, ColourMode mode, std::int64_t local_now_ms,
                    bool with_text = true);

@@ -50,3 +50,63 @@ TEST(AlarmLog, AnUpdateInTheSameMillisecondStillReplacesTheText) {
 
 }  // namespace
 }  // namespace kiln::gui
+
+namespace kiln::gui {
+namespace {
+
+TEST(AlarmLog, AnAcknowledgementByAnotherDashboardArrivesAsAnUpdateWithWhoAndWhen) {
+  AlarmLog log;
+  auto raised = alarm(7, 1000);
+  raised.set_updated_unix_ms(1000);
+  ASSERT_TRUE(log.add(raised));
+  EXPECT_EQ(log.unacknowledged(), 1u);
+  auto acked = raised;
+  acked.set_acknowledged_by("alice");
+  acked.set_acknowledged_unix_ms(2000);
+  EXPECT_TRUE(log.add(acked)) << "same version, but someone acknowledged it: news";
+  EXPECT_EQ(log.unacknowledged(), 0u);
+  EXPECT_EQ(log.entries()[0].acknowledged_by(), "alice");
+  EXPECT_FALSE(log.entries()[0].acknowledged_here);
+  EXPECT_FALSE(log.add(acked)) << "a snapshot resends it as it is";
+  EXPECT_FALSE(log.acknowledge(7)) << "already acknowledged, by alice";
+  // A dashboard connecting later gets it acknowledged in its first snapshot.
+  AlarmLog later;
+  ASSERT_TRUE(later.add(acked));
+  EXPECT_EQ(later.unacknowledged(), 0u);
+}
+
+TEST(AlarmLog, AnAcknowledgementRequestNamesEachAlarmByIdAndRaiseTime) {
+  AlarmLog log;
+  ASSERT_TRUE(log.add(alarm(3, 300)));
+  ASSERT_TRUE(log.add(alarm(4, 400)));
+  EXPECT_TRUE(log.acknowledge(4));
+  EXPECT_TRUE(log.entries()[0].acknowledged_here);
+  const kiln::v1::AckAlarm request = log.ack_request({4, 99});
+  ASSERT_EQ(request.alarms_size(), 1) << "an alarm not listed is not asked for";
+  EXPECT_EQ(request.alarms(0).id(), 4u);
+  EXPECT_EQ(request.alarms(0).raised_unix_ms(), 400);
+  EXPECT_FALSE(request.all());
+}
+
+TEST(AlarmLog, RaisedAgainAfterItWasWithdrawnItNeedsALookAgain) {
+  AlarmLog log;
+  auto a = alarm(5, 500);
+  a.set_updated_unix_ms(500);
+  a.set_acknowledged_by("bob");
+  a.set_acknowledged_unix_ms(600);
+  ASSERT_TRUE(log.add(a));
+  auto cleared = a;
+  cleared.set_cleared(true);
+  cleared.set_updated_unix_ms(700);
+  ASSERT_TRUE(log.add(cleared));
+  auto again = cleared;  // the daemon drops the acknowledgement when it raises it again
+  again.set_cleared(false);
+  again.clear_acknowledged_by();
+  again.set_acknowledged_unix_ms(0);
+  again.set_updated_unix_ms(800);
+  ASSERT_TRUE(log.add(again));
+  EXPECT_EQ(log.unacknowledged(), 1u);
+}
+
+}  // namespace
+}  // namespace kiln::gui

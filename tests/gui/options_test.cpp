@@ -30,6 +30,15 @@ TEST(DashOptions, RefusesWhatItCannotUse) {
   EXPECT_FALSE(parse_options({"--bogus"}, "", ""));
   EXPECT_FALSE(parse_options({"--daemon"}, "", ""));
   EXPECT_FALSE(parse_options({"--size", "10x10"}, "", ""));
+  EXPECT_FALSE(parse_options({"--screenshot", "x.png", "--colour", "6"}, "", ""));
+}
+
+TEST(DashOptions, TheRunsAndScheduleViewsAndTheLifecycleColouring) {
+  EXPECT_EQ(parse_view("runs")->kind, DashView::Kind::runs);
+  EXPECT_EQ(parse_view("schedules")->kind, DashView::Kind::schedules);
+  auto o = parse_options({"--screenshot", "x.png", "--view", "lab", "--colour", "5"}, "", "");
+  ASSERT_TRUE(o) << o.error().message;
+  EXPECT_EQ(o->colour, 5) << "Ctrl+6: lifecycle state";
 }
 
 }  // namespace

@@ -54,3 +54,31 @@ TEST(FormatSeconds, ReadsLikeAClock) {
 
 }  // namespace
 }  // namespace kiln::gui
+
+namespace kiln::gui {
+namespace {
+
+TEST(RunsTable, AQueuedRunSaysWhyItWaitsFromTheListAndFromTheFeed) {
+  RunsTable table;
+  ASSERT_TRUE(table.load_runs_json(R"({"runs": [
+    {"id": 14, "plan": "smoke", "status": "queued", "racks": ["r02"],
+     "waiting": "waiting for r02: leased by run 13 until 06:10"}]})"));
+  EXPECT_EQ(table.find(14)->waiting, "waiting for r02: leased by run 13 until 06:10");
+  kiln::v1::RunLive live;
+  live.set_run_id(14);
+  live.set_state(kiln::v1::LIVE_RUN_QUEUED);
+  live.set_queue_position(2);
+  live.set_waiting("waiting for r02: reserved by alice until 07:00 (rework)");
+  table.apply(live, 0);
+  EXPECT_EQ(table.find(14)->queue_position, 2u);
+  EXPECT_EQ(table.find(14)->waiting, "waiting for r02: reserved by alice until 07:00 (rework)");
+  live.set_state(kiln::v1::LIVE_RUN_RUNNING);
+  live.set_waiting("");
+  table.apply(live, 10);
+  EXPECT_TRUE(table.find(14)->waiting.empty()) << "a running run waits for nothing";
+  ASSERT_TRUE(table.load_runs_json(R"({"runs": [{"id": 14, "plan": "smoke", "status": "completed"}]})"));
+  EXPECT_TRUE(table.find(14)->waiting.empty());
+}
+
+}  // namespace
+}  // namespace kiln::gui
