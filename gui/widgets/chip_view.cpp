@@ -16,6 +16,7 @@
 
 #include "gui/dashboard.hpp"
 #include "gui/model/chip_counts.hpp"
+#include "gui/widgets/drift_chart.hpp"
 #include "gui/widgets/metric_chart.hpp"
 #include "gui/widgets/tile_style.hpp"
 #include "metrics/catalog.hpp"
@@ -85,7 +86,8 @@ ChipView::ChipView(Dashboard& dashboard, QWidget* parent)
       status_(new QLabel),
       failures_(make_table(
           {tr("Class"), tr("Step"), tr("Count"), tr("Location"), tr("Conditions at first"), tr("First at")})),
-      history_(make_table({tr("Run"), tr("Plan"), tr("Rack / slot"), tr("Verdict"), tr("Status"), tr("Submitted")})) {
+      history_(make_table({tr("Run"), tr("Plan"), tr("Rack / slot"), tr("Verdict"), tr("Status"), tr("Submitted")})),
+      drift_(new DriftChart) {
   header_->setTextFormat(Qt::RichText);
   status_->setStyleSheet(QStringLiteral("color: palette(placeholder-text);"));
   auto* grid_host = new QWidget;
@@ -103,10 +105,12 @@ ChipView::ChipView(Dashboard& dashboard, QWidget* parent)
       }
     });
   }
+  // Below the run's charts, the serial's drift over its runs (docs/lifecycle.md).
+  grid->addWidget(drift_, static_cast<int>((specs.size() + 1) / 2), 0, 1, 2);
   auto* scroll = new QScrollArea;
   scroll->setWidget(grid_host);
   scroll->setWidgetResizable(true);
-  grid_host->setMinimumHeight(4 * 190);
+  grid_host->setMinimumHeight(5 * 190);
 
   auto* tables = new QSplitter(Qt::Horizontal);
   auto* failures_box = new QWidget;
@@ -183,6 +187,7 @@ void ChipView::open(const QString& serial) {
   failures_judged_.clear();
   failures_->setRowCount(0);
   history_->setRowCount(0);
+  drift_->set_trend({});
   const ChipState* chip = dashboard_.lab().find(serial.toStdString());
   update_header();
   load_history();
@@ -288,6 +293,7 @@ void ChipView::load_history() {
   q.set_serial(serial_.toStdString());
   dashboard_.query(q, [this, generation](const Result<std::string>& body) {
     if (generation != generation_ || !body) return;
+    if (auto drift = DriftTrend::from_chip_json(*body)) drift_->set_trend(*drift);
     auto history = ChipHistory::from_chip_json(*body);
     if (!history) return;
     history_->setRowCount(static_cast<int>(history->runs.size()));

@@ -19,6 +19,8 @@ class QTableWidget;
 
 namespace kiln::gui {
 
+class DriftChart;
+
 class Dashboard;
 class MetricChart;
 
@@ -41,6 +43,8 @@ class ChipView : public QWidget {
   QString status_text() const;
   // True while no chip is open: the tab says how to open one instead of blank axes.
   bool showing_hint() const;
+  // The serial's drift over its runs (from the CHIP answer).
+  const DriftChart* drift() const { return drift_; }
   // The failures table's rows as text, "class | step | count | location".
   QStringList failure_rows() const;
 
@@ -70,6 +74,7 @@ class ChipView : public QWidget {
   QLabel* status_;
   QTableWidget* failures_;
   QTableWidget* history_;
+  DriftChart* drift_;
   std::uint64_t generation_ = 0;  // replies for a chip no longer shown are dropped
   bool dirty_ = false;
   bool loaded_ = false;

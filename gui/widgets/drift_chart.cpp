@@ -41,6 +41,7 @@ void DriftChart::set_trend(const DriftTrend& trend) {
     auto* line = new QLineSeries;
     QString name = QString::fromStdString(figure.name);
     if (figure.alarm) name += QStringLiteral(" — ALARM: ") + QString::fromStdString(figure.reason);
+    if (!figure.points.empty() && !figure.percent_change(0)) name += tr(" (first value 0: no percentage)");
     line->setName(name);
     for (std::size_t i = 0; i < figure.points.size(); ++i) {
       const auto change = figure.percent_change(i);
@@ -59,6 +60,7 @@ void DriftChart::set_trend(const DriftTrend& trend) {
   }
   const double margin = std::max(0.5, (high - low) * 0.1);
   y->setRange(low - margin, high + margin);
+  y->applyNiceNumbers();
   x->setRange(1, static_cast<double>(std::max<std::size_t>(longest, 2)));
   x->setTickCount(static_cast<int>(std::min<std::size_t>(std::max<std::size_t>(longest, 2), 10)));
   if (trend.figures.empty()) chart->setTitle(tr("Drift of this serial: no judged runs with figures yet"));

@@ -4,6 +4,8 @@
 #include <QtCharts/QChart>
 #include <QtCharts/QLineSeries>
 
+#include <QDir>
+
 #include <gtest/gtest.h>
 
 #include "gui/model/drift_trend.hpp"
@@ -71,6 +73,10 @@ TEST(DriftChart, DrawsEveryFigureAsPercentFromFirstAndTheAlarmInRed) {
   EXPECT_NE(hbm->pen().color(), QColor(0xd6, 0x27, 0x28));
   EXPECT_EQ(chart.summary().toStdString(),
             "gemm_tflops[bf16]: 4 runs, -10.0% (alarm); hbm_ce_per_hour: 2 runs, n/a; hbm_gbps: 3 runs, -0.4%");
+  // What it looks like (docs/dashboard.md): the build's screenshots folder.
+  chart.resize(900, 320);
+  QDir().mkpath(KILN_SCREENSHOT_DIR);
+  EXPECT_TRUE(chart.grab().save(QStringLiteral(KILN_SCREENSHOT_DIR "/dashboard-chip-drift.png")));
 }
 
 }  // namespace
