@@ -231,8 +231,8 @@ int main(int argc, char** argv) {
   });
 
   // kiln schedule add|list|show|disable|enable|remove
-  auto* schedule_cmd =
-      app.add_subcommand("schedule", "nightly work: plans kilnd submits at cron times in a time zone (operator, admin)");
+  auto* schedule_cmd = app.add_subcommand(
+      "schedule", "nightly work: plans kilnd submits at cron times in a time zone (operator, admin)");
   schedule_cmd->require_subcommand(1);
   ScheduleAddOptions add;
   auto* add_cmd = schedule_cmd->add_subcommand("add", "add a schedule: the plan is kept as it is now");
@@ -248,8 +248,9 @@ int main(int argc, char** argv) {
   add_cmd->add_option("--max-wall", add.max_wall, "each run ends after this long running (6h)");
   add_cmd->add_option("--queue-timeout", add.queue_timeout, "each run leaves the queue after waiting this long");
   add_cmd->add_option("--jitter", add.jitter, "start up to this much after each fire time (10m; at most 12h)");
-  add_cmd->add_option("--catch-up", add.catch_up,
-                      "fire times missed while kilnd was down: skip, run-once, or \"run-once-within 6h\"")
+  add_cmd
+      ->add_option("--catch-up", add.catch_up,
+                   "fire times missed while kilnd was down: skip, run-once, or \"run-once-within 6h\"")
       ->capture_default_str();
   add_cmd->add_flag("--json", add.json, "JSON output");
   add_cmd->callback([&] { status = schedule_add(global, add); });

@@ -159,11 +159,10 @@ int schedule_show(const GlobalOptions& global, const std::string& name, bool jso
                      cell(s, "plan_sha256").substr(0, 12));
   out << fmt::format("  when      \"{}\" in {}, jitter {} s, catch-up {}\n", cell(s, "cron"), cell(s, "time_zone"),
                      cell(s, "jitter_s"), cell(s, "catch_up"));
-  out << fmt::format("  on        {}, priority {}, max wall {}, queue timeout {}\n", target_of(s),
-                     cell(s, "priority"),
-                     s["max_wall_s"].is_null() ? "none" : format_duration(Seconds(s["max_wall_s"].get<double>())),
-                     s["queue_timeout_s"].is_null() ? "none"
-                                                    : format_duration(Seconds(s["queue_timeout_s"].get<double>())));
+  out << fmt::format(
+      "  on        {}, priority {}, max wall {}, queue timeout {}\n", target_of(s), cell(s, "priority"),
+      s["max_wall_s"].is_null() ? "none" : format_duration(Seconds(s["max_wall_s"].get<double>())),
+      s["queue_timeout_s"].is_null() ? "none" : format_duration(Seconds(s["queue_timeout_s"].get<double>())));
   if (s.contains("waiting")) out << "  waiting   " << s["waiting"].get<std::string>() << "\n";
   out << "  coming:\n";
   if (s["coming"].empty()) out << "    (none)\n";

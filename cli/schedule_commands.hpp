@@ -20,7 +20,7 @@ struct ScheduleAddOptions {
   std::vector<std::string> racks;
   std::string sku;
   std::int32_t priority = 0;
-  std::optional<std::string> max_wall;       // durations: "6h"
+  std::optional<std::string> max_wall;  // durations: "6h"
   std::optional<std::string> queue_timeout;
   std::string jitter;
   std::string catch_up = "skip";  // skip | run-once | "run-once-within 6h"

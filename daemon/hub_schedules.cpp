@@ -34,8 +34,8 @@ void Hub::on_schedule_request(Session& session, std::uint64_t request_id, const 
 
 void Hub::answer_schedule_query(Session& session, std::uint64_t request_id, const kiln::v1::Query& query) {
   if (query.answer() == kiln::v1::Query::ANSWER_TYPED) {
-    session.send(net::error_reply(request_id, make_error(ErrorCode::invalid_argument,
-                                                         "schedule queries have no typed answer")));
+    session.send(
+        net::error_reply(request_id, make_error(ErrorCode::invalid_argument, "schedule queries have no typed answer")));
     return;
   }
   if (query.kind() == kiln::v1::Query::SCHEDULES) {

@@ -72,7 +72,8 @@ Status Scheduler::load(store::Reader& reader) {
 
 void Scheduler::catch_up(Entry& entry, std::int64_t now) {
   const auto decision = schedule::decide_catch_up(entry.cron, *entry.zone, entry.catch_up,
-                                                  schedule::instant_of_unix_ms(entry.row.handled_until_unix_ms), schedule::instant_of_unix_ms(now));
+                                                  schedule::instant_of_unix_ms(entry.row.handled_until_unix_ms),
+                                                  schedule::instant_of_unix_ms(now));
   if (decision.missed == 0) return;
   spdlog::warn("schedule {}: {}", entry.row.name, decision.reason);
   if (decision.run) {
@@ -81,12 +82,14 @@ void Scheduler::catch_up(Entry& entry, std::int64_t now) {
   }
   // Skipped: recorded as the latest missed fire, so the digest says so and
   // handled_until moves past them.
-  const auto latest = schedule::fire_times_between(entry.cron, *entry.zone, schedule::instant_of_unix_ms(entry.row.handled_until_unix_ms),
+  const auto latest = schedule::fire_times_between(entry.cron, *entry.zone,
+                                                   schedule::instant_of_unix_ms(entry.row.handled_until_unix_ms),
                                                    schedule::instant_of_unix_ms(now), 1'000'000);
   if (latest.empty()) return;
   // At once in memory, so that the first tick does not find them due again.
   entry.row.handled_until_unix_ms = schedule::unix_ms_of(latest.back());
-  record(entry.row.id, store::ScheduleFireRow{entry.row.id, schedule::unix_ms_of(latest.back()), 0, "missed", decision.reason, now});
+  record(entry.row.id,
+         store::ScheduleFireRow{entry.row.id, schedule::unix_ms_of(latest.back()), 0, "missed", decision.reason, now});
 }
 
 void Scheduler::start() {
@@ -116,7 +119,8 @@ std::optional<std::int64_t> Scheduler::next_fire_ms(const Entry& entry, std::int
 std::optional<std::int64_t> Scheduler::next_due_ms(const Entry& entry) const {
   auto fire = next_fire_ms(entry, entry.row.handled_until_unix_ms);
   if (!fire) return std::nullopt;
-  return schedule::unix_ms_of(schedule::with_jitter(schedule::instant_of_unix_ms(*fire), std::chrono::seconds(entry.row.jitter_s), entry.row.id));
+  return schedule::unix_ms_of(schedule::with_jitter(schedule::instant_of_unix_ms(*fire),
+                                                    std::chrono::seconds(entry.row.jitter_s), entry.row.id));
 }
 
 void Scheduler::on_rack_registered() {
@@ -146,9 +150,10 @@ void Scheduler::tick() {
       }
       std::string note;
       if (skipped > 0) {
-        note = fmt::format("{} earlier fire time{} passed while the scheduler could not look (the clock jumped or "
-                           "the host stalled): only the latest runs",
-                           skipped, skipped == 1 ? "" : "s");
+        note = fmt::format(
+            "{} earlier fire time{} passed while the scheduler could not look (the clock jumped or "
+            "the host stalled): only the latest runs",
+            skipped, skipped == 1 ? "" : "s");
         spdlog::warn("schedule {}: {}", entry.row.name, note);
       }
       entry.pending = Pending{latest, now, note, false, ""};
@@ -163,8 +168,8 @@ void Scheduler::try_fire(Entry& entry, std::int64_t now) {
   const store::ScheduleRow& row = entry.row;
   // Which racks: the schedule's, else the plan's; with neither (the plan
   // targets every rack) or a SKU, the connected racks that fit.
-  std::vector<std::string> named = !row.racks.empty() ? row.racks : (entry.plan_all_racks ? std::vector<std::string>{}
-                                                                                          : entry.plan_racks);
+  std::vector<std::string> named =
+      !row.racks.empty() ? row.racks : (entry.plan_all_racks ? std::vector<std::string>{} : entry.plan_racks);
   const std::string sku = !row.sku.empty() ? row.sku : entry.plan_sku.value_or("");
   std::vector<std::string> racks;
   std::vector<std::string> missing;
@@ -174,8 +179,8 @@ void Scheduler::try_fire(Entry& entry, std::int64_t now) {
       (agents_.find(rack) != nullptr ? racks : missing).push_back(rack);
     }
     if (!missing.empty() && !waited_enough) {
-      pending.waiting = fmt::format("waiting for the agent{} of {}", missing.size() == 1 ? "" : "s",
-                                    fmt::join(missing, ", "));
+      pending.waiting =
+          fmt::format("waiting for the agent{} of {}", missing.size() == 1 ? "" : "s", fmt::join(missing, ", "));
       return;
     }
   } else {
@@ -186,8 +191,7 @@ void Scheduler::try_fire(Entry& entry, std::int64_t now) {
     for (const auto& rack : agents_.racks()) {
       const ConnectedRack* connected = agents_.find(rack);
       const auto& chips = connected->registration.chips();
-      if (sku.empty() ||
-          std::any_of(chips.begin(), chips.end(), [&](const auto& chip) { return chip.sku() == sku; })) {
+      if (sku.empty() || std::any_of(chips.begin(), chips.end(), [&](const auto& chip) { return chip.sku() == sku; })) {
         racks.push_back(rack);
       }
     }

@@ -87,11 +87,11 @@ class Scheduler {
 
  private:
   struct Pending {
-    std::int64_t fire_ms = 0;    // the fire time, before jitter
-    std::int64_t due_ms = 0;     // when it became due (jitter applied)
-    std::string note;            // catch-up: why it runs now
-    bool in_flight = false;      // submitted, its reply not yet back
-    std::string waiting;         // why it has not gone yet
+    std::int64_t fire_ms = 0;  // the fire time, before jitter
+    std::int64_t due_ms = 0;   // when it became due (jitter applied)
+    std::string note;          // catch-up: why it runs now
+    bool in_flight = false;    // submitted, its reply not yet back
+    std::string waiting;       // why it has not gone yet
   };
   struct Entry {
     store::ScheduleRow row;

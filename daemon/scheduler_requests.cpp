@@ -24,8 +24,7 @@ constexpr std::uint32_t kMaxJitterS = 12 * 3600;
 constexpr int kComingFires = 5;
 
 bool is_name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-         c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
 nlohmann::ordered_json optional_json(const std::optional<std::uint32_t>& value) {
@@ -99,7 +98,8 @@ Result<store::ScheduleRow> Scheduler::validate_add(const kiln::v1::ScheduleReque
   }
   if (!request.sku().empty()) {
     if (request.sku().size() > kMaxNameBytes || !std::all_of(request.sku().begin(), request.sku().end(), is_name_char))
-      return make_error(ErrorCode::invalid_argument, "sku \"{}\": 1–64 of A-Z a-z 0-9 . _ -", request.sku().substr(0, 80));
+      return make_error(ErrorCode::invalid_argument, "sku \"{}\": 1–64 of A-Z a-z 0-9 . _ -",
+                        request.sku().substr(0, 80));
     row.sku = request.sku();
   }
   if (request.priority() < -kMaxPriority || request.priority() > kMaxPriority) {
@@ -161,27 +161,27 @@ void Scheduler::add(const kiln::v1::ScheduleRequest& request, const std::string&
     return;
   }
   auto id = std::make_shared<std::uint64_t>(0);
-  writer_.submit([row = *row, id](store::Writer& w) -> Status {
-    KILN_TRY_ASSIGN(*id, w.add_schedule(row));
-    return {};
-  },
-                 [this, id, entry = std::move(entry).value(), actor, reply = std::move(reply)](
-                     const Status& status) mutable {
-                   if (!status) {
-                     reply(status.error());
-                     return;
-                   }
-                   entry.row.id = *id;
-                   const auto [it, inserted] = entries_.emplace(*id, std::move(entry));
-                   spdlog::info("schedule {} added by {}: {} ({}) {}", it->second.row.name, actor,
-                                it->second.row.cron, it->second.row.time_zone, it->second.row.plan_path);
-                   audit("schedule_added", actor, 0,
-                         {{"schedule", it->second.row.name},
-                          {"cron", it->second.row.cron},
-                          {"time_zone", it->second.row.time_zone},
-                          {"plan_sha256", sha256_hex(it->second.row.plan_text)}});
-                   reply(entry_json(it->second));
-                 });
+  writer_.submit(
+      [row = *row, id](store::Writer& w) -> Status {
+        KILN_TRY_ASSIGN(*id, w.add_schedule(row));
+        return {};
+      },
+      [this, id, entry = std::move(entry).value(), actor, reply = std::move(reply)](const Status& status) mutable {
+        if (!status) {
+          reply(status.error());
+          return;
+        }
+        entry.row.id = *id;
+        const auto [it, inserted] = entries_.emplace(*id, std::move(entry));
+        spdlog::info("schedule {} added by {}: {} ({}) {}", it->second.row.name, actor, it->second.row.cron,
+                     it->second.row.time_zone, it->second.row.plan_path);
+        audit("schedule_added", actor, 0,
+              {{"schedule", it->second.row.name},
+               {"cron", it->second.row.cron},
+               {"time_zone", it->second.row.time_zone},
+               {"plan_sha256", sha256_hex(it->second.row.plan_text)}});
+        reply(entry_json(it->second));
+      });
 }
 
 void Scheduler::change(const kiln::v1::ScheduleRequest& request, const std::string& actor, Reply reply) {
@@ -270,10 +270,9 @@ nlohmann::ordered_json Scheduler::entry_json(const Entry& entry) const {
     const store::ScheduleFireRow& last = entry.recent.back();
     j["last_fire"] = format_iso8601(last.fire_unix_ms);
     if (last.run_id != 0) j["last_run"] = last.run_id;
-    j["last_outcome"] = last.outcome == "submitted"
-                            ? fmt::format("run {} submitted{}{}", last.run_id, last.detail.empty() ? "" : ": ",
-                                          last.detail)
-                            : fmt::format("{}: {}", last.outcome, last.detail);
+    j["last_outcome"] = last.outcome == "submitted" ? fmt::format("run {} submitted{}{}", last.run_id,
+                                                                  last.detail.empty() ? "" : ": ", last.detail)
+                                                    : fmt::format("{}: {}", last.outcome, last.detail);
   }
   return j;
 }
@@ -299,8 +298,8 @@ Result<nlohmann::ordered_json> Scheduler::show_json(const std::string& name) con
     for (int i = 0; i < kComingFires; ++i) {
       auto fire = next_fire_ms(*entry, after);
       if (!fire) break;
-      const auto due = schedule::with_jitter(schedule::instant_of_unix_ms(*fire), std::chrono::seconds(entry->row.jitter_s),
-                                             entry->row.id);
+      const auto due = schedule::with_jitter(schedule::instant_of_unix_ms(*fire),
+                                             std::chrono::seconds(entry->row.jitter_s), entry->row.id);
       coming.push_back({{"fire", format_iso8601(*fire)},
                         {"starts", format_iso8601(schedule::unix_ms_of(due))},
                         {"local", schedule::format_local(*entry->zone, schedule::instant_of_unix_ms(*fire))}});
@@ -310,12 +309,13 @@ Result<nlohmann::ordered_json> Scheduler::show_json(const std::string& name) con
   j["coming"] = std::move(coming);
   nlohmann::ordered_json fires = nlohmann::ordered_json::array();
   for (const auto& f : entry->recent) {
-    nlohmann::ordered_json one{{"fire", format_iso8601(f.fire_unix_ms)},
-                               {"local", schedule::format_local(*entry->zone, schedule::instant_of_unix_ms(f.fire_unix_ms))},
-                               {"outcome", f.outcome},
-                               {"run", f.run_id == 0 ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(f.run_id)},
-                               {"detail", f.detail},
-                               {"decided", format_iso8601(f.decided_unix_ms)}};
+    nlohmann::ordered_json one{
+        {"fire", format_iso8601(f.fire_unix_ms)},
+        {"local", schedule::format_local(*entry->zone, schedule::instant_of_unix_ms(f.fire_unix_ms))},
+        {"outcome", f.outcome},
+        {"run", f.run_id == 0 ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(f.run_id)},
+        {"detail", f.detail},
+        {"decided", format_iso8601(f.decided_unix_ms)}};
     fires.push_back(std::move(one));
   }
   j["fires"] = std::move(fires);

@@ -173,8 +173,8 @@ Status Writer::set_schedule_handled(std::uint64_t schedule_id, std::int64_t unti
 
 Result<std::vector<ScheduleRow>> Reader::schedules() {
   return detail::guarded("schedules", [&]() -> Result<std::vector<ScheduleRow>> {
-    SQLite::Statement q(*db_, fmt::format("SELECT {} FROM schedules WHERE removed_unix_ms IS NULL ORDER BY name",
-                                          kScheduleColumns));
+    SQLite::Statement q(
+        *db_, fmt::format("SELECT {} FROM schedules WHERE removed_unix_ms IS NULL ORDER BY name", kScheduleColumns));
     std::vector<ScheduleRow> rows;
     while (q.executeStep()) rows.push_back(read_schedule(q));
     return rows;

@@ -6,8 +6,8 @@
 // one writer job.
 #include <gtest/gtest.h>
 
-#include <boost/asio/io_context.hpp>
 #include <date/tz.h>
+#include <boost/asio/io_context.hpp>
 
 #include "core/clock.hpp"
 #include "daemon/scheduler.hpp"
@@ -54,7 +54,9 @@ struct SchedulerTest : ::testing::Test {
   bool refuse_submissions = false;
   std::unique_ptr<Scheduler> scheduler;
 
-  void SetUp() override { writer = std::make_unique<IngestWriter>(std::move(store::Writer::open(path)).value(), io.get_executor()); }
+  void SetUp() override {
+    writer = std::make_unique<IngestWriter>(std::move(store::Writer::open(path)).value(), io.get_executor());
+  }
   void TearDown() override {
     scheduler.reset();
     writer->stop();

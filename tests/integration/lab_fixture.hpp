@@ -5,11 +5,11 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <functional>
-#include <mutex>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 

@@ -38,8 +38,7 @@ struct NightlySchedule : ::testing::Test {
   // clock, which the digest's window ends at. The clock starts at 01:58.
   const std::int64_t day0 = (unix_ms_now() / kDay - 4) * kDay;
   const std::int64_t first_night = day0 + 120 * kMinute;  // 02:00 UTC
-  std::shared_ptr<std::atomic<std::int64_t>> clock =
-      std::make_shared<std::atomic<std::int64_t>>(day0 + 118 * kMinute);
+  std::shared_ptr<std::atomic<std::int64_t>> clock = std::make_shared<std::atomic<std::int64_t>>(day0 + 118 * kMinute);
   std::unique_ptr<LabFixture> lab;
 
   void SetUp() override {
@@ -111,8 +110,8 @@ TEST_F(NightlySchedule, ThreeNightsQuarantineTheFaultyChipToRmaAndBringTheRework
   const Json faulty = life::wait_for_chip(*lab, "L-01", [](const Json& c) { return life::state_of(c) == "rma"; });
   EXPECT_EQ(faulty["lifecycle"]["transitions"][0]["to"], "quarantined");
   EXPECT_EQ(faulty["lifecycle"]["transitions"][0]["run"], night1[0]["id"]);
-  const Json suspect = life::wait_for_chip(
-      *lab, "L-02", [](const Json& c) { return c["lifecycle"]["retests"]["run"].get<int>() >= 3; });
+  const Json suspect =
+      life::wait_for_chip(*lab, "L-02", [](const Json& c) { return c["lifecycle"]["retests"]["run"].get<int>() >= 3; });
   EXPECT_EQ(life::state_of(suspect), "suspect") << suspect["lifecycle"].dump(2);
 
   // The next day L-02 is reworked: its rack's agent comes back without the fault.
