@@ -34,6 +34,17 @@ kiln::v1::QueryReply json_reply(std::string body) {
   return reply;
 }
 
+// A request answered with JSON text: the answer, or its error (if the client is still there).
+void send_answer(const std::weak_ptr<Session>& weak, std::uint64_t request_id, Result<std::string> answer) {
+  auto session = weak.lock();
+  if (!session) return;
+  if (!answer) {
+    session->send(net::error_reply(request_id, answer.error()));
+    return;
+  }
+  send_query_reply(*session, request_id, json_reply(std::move(answer).value()));
+}
+
 // Answers `request_id` on the io thread with what the query pool produced.
 void post_answer(const boost::asio::any_io_executor& executor, std::weak_ptr<Session> weak, std::uint64_t request_id,
                  Result<kiln::v1::QueryReply> answer) {
@@ -420,29 +431,16 @@ void Hub::on_client_message(Session& session, kiln::v1::Envelope& envelope) {
                                                 {"hand_back", request.hand_back()}}
                                      .dump()});
       }
-      auto session = weak.lock();
-      if (!session) return;
-      if (!answer) {
-        session->send(net::error_reply(request_id, answer.error()));
-        return;
-      }
-      send_query_reply(*session, request_id, json_reply(std::move(answer).value()));
+      send_answer(weak, request_id, std::move(answer));
     });
     return;
   }
   if (envelope.has_ack_alarm()) {
     if (!permitted(session, request_id, ClientRole::run_operator, "acknowledge alarms")) return;
-    acknowledge_alarms(AlarmAckContext{live_, writer_, [this](AuditEvent event) { audit_.record(std::move(event)); }},
-                       envelope.ack_alarm(), session.credential_name(), session.peer(), unix_ms_now(),
-                       [weak, request_id](Result<std::string> answer) {
-                         auto session = weak.lock();
-                         if (!session) return;
-                         if (!answer) {
-                           session->send(net::error_reply(request_id, answer.error()));
-                           return;
-                         }
-                         send_query_reply(*session, request_id, json_reply(std::move(answer).value()));
-                       });
+    acknowledge_alarms(
+        AlarmAckContext{live_, writer_, [this](AuditEvent event) { audit_.record(std::move(event)); }},
+        envelope.ack_alarm(), session.credential_name(), session.peer(), unix_ms_now(),
+        [weak, request_id](Result<std::string> answer) { send_answer(weak, request_id, std::move(answer)); });
     return;
   }
   if (envelope.has_query()) {
