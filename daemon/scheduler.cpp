@@ -81,15 +81,11 @@ void Scheduler::catch_up(Entry& entry, std::int64_t now) {
     return;
   }
   // Skipped: recorded as the latest missed fire, so the digest says so and
-  // handled_until moves past them.
-  const auto latest = schedule::fire_times_between(entry.cron, *entry.zone,
-                                                   schedule::instant_of_unix_ms(entry.row.handled_until_unix_ms),
-                                                   schedule::instant_of_unix_ms(now), 1'000'000);
-  if (latest.empty()) return;
-  // At once in memory, so that the first tick does not find them due again.
-  entry.row.handled_until_unix_ms = schedule::unix_ms_of(latest.back());
-  record(entry.row.id,
-         store::ScheduleFireRow{entry.row.id, schedule::unix_ms_of(latest.back()), 0, "missed", decision.reason, now});
+  // handled_until moves past them (at once in memory, so that the first
+  // tick does not find them due again).
+  const std::int64_t latest = schedule::unix_ms_of(*decision.latest);
+  entry.row.handled_until_unix_ms = latest;
+  record(entry.row.id, store::ScheduleFireRow{entry.row.id, latest, 0, "missed", decision.reason, now});
 }
 
 void Scheduler::start() {

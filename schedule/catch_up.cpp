@@ -35,7 +35,7 @@ std::string to_string(const CatchUpPolicy& policy) {
 CatchUpDecision decide_catch_up(const CronExpression& cron, const date::time_zone& zone, const CatchUpPolicy& policy,
                                 Instant last_seen, Instant now) {
   CatchUpDecision decision;
-  std::optional<Instant> latest;
+  std::optional<Instant>& latest = decision.latest;
   Instant cursor = last_seen;
   while (decision.missed < kMissedLimit) {
     const Result<Instant> next = next_fire_after(cron, zone, cursor);

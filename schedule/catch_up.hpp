@@ -25,9 +25,10 @@ Result<CatchUpPolicy> parse_catch_up(std::string_view text);
 std::string to_string(const CatchUpPolicy& policy);
 
 struct CatchUpDecision {
-  std::optional<Instant> run;  // the missed fire time to run now, if any
-  std::size_t missed = 0;      // fire times in (last_seen, now]
-  std::string reason;          // "missed 3 fire times; ran the latest (02:30 CET, 2h ago)"
+  std::optional<Instant> run;     // the missed fire time to run now, if any
+  std::optional<Instant> latest;  // the latest missed fire time, run or not
+  std::size_t missed = 0;         // fire times in (last_seen, now]
+  std::string reason;             // "missed 3 fire times; ran the latest (02:30 CET, 2h ago)"
 };
 
 // `last_seen`: the instant up to which fire times were handled (the daemon

@@ -22,6 +22,8 @@ TEST_F(Fixture, SkipRunsNothingButCountsWhatWasMissed) {
   const auto d = decide_catch_up(nightly, tz, policy, utc(2026_y / 12 / 1, 3h), utc(2026_y / 12 / 4, 1h));
   EXPECT_FALSE(d.run);
   EXPECT_EQ(d.missed, 2u);
+  ASSERT_TRUE(d.latest);  // what the scheduler records as missed
+  EXPECT_EQ(*d.latest, utc(2026_y / 12 / 3, 2h));
   EXPECT_NE(d.reason.find("skipped"), std::string::npos) << d.reason;
 }
 
@@ -46,6 +48,7 @@ TEST_F(Fixture, NothingMissed) {
   const auto d =
       decide_catch_up(nightly, tz, *parse_catch_up("run-once"), utc(2026_y / 12 / 1, 3h), utc(2026_y / 12 / 2, 1h));
   EXPECT_FALSE(d.run);
+  EXPECT_FALSE(d.latest);
   EXPECT_EQ(d.missed, 0u);
 }
 
