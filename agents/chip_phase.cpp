@@ -50,7 +50,7 @@ class PhaseLoop {
     context.registry = options_.registry;
     context.factory = options_.factory;
     for (const auto& spec : dispatch_.steps()) {
-      runners_.push_back(std::make_unique<StepRunner>(chip_, spec, context, state_));
+      runners_.push_back(std::make_unique<StepRunner>(chip_, spec, context, state_, outbox_));
       reported_.push_back(false);
     }
     report_finished();
@@ -133,7 +133,7 @@ class PhaseLoop {
     const double took = ran > tick * (1 + 1e-9) ? ran : tick;
     const device::Telemetry telemetry = chip_.telemetry();
     const std::int64_t wall = unix_ms_now();
-    for (auto& r : runners_) r->observe(Seconds(took), telemetry, wall, outbox_);
+    for (auto& r : runners_) r->observe(Seconds(took), telemetry, wall);
     return took;
   }
 

@@ -24,10 +24,10 @@ kiln::v1::MetricSummary MetricSummary::to_proto() const {
   return out;
 }
 
-void MetricSummaries::add(std::string_view name, double value) {
+MetricSummary& MetricSummaries::at(std::string_view name) {
   auto it = by_name_.find(name);
   if (it == by_name_.end()) it = by_name_.emplace(std::string(name), MetricSummary{}).first;
-  it->second.add(value);
+  return it->second;
 }
 
 const MetricSummary* MetricSummaries::find(std::string_view name) const {

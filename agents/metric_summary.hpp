@@ -30,7 +30,10 @@ class MetricSummary {
 
 class MetricSummaries {
  public:
-  void add(std::string_view name, double value);
+  void add(std::string_view name, double value) { at(name).add(value); }
+  // The metric's summary, made empty on first use; it stays where it is
+  // (a caller may keep the reference for the summaries' lifetime).
+  MetricSummary& at(std::string_view name);
   // nullptr when the metric never had a value (unavailable).
   const MetricSummary* find(std::string_view name) const;
   bool empty() const { return by_name_.empty(); }

@@ -24,9 +24,14 @@ std::string join_notes(const std::string& a, const std::string& b) {
 bool PatternEnv::at_end() const { return remaining_s() <= 1e-9 * std::max(1.0, duration_s); }
 
 StepRunner::StepRunner(device::Chip& chip, const kiln::v1::StepSpec& spec, const StepContext& context,
-                       ChipRunState& state)
-    : chip_(chip), spec_(spec), context_(context), state_(state), env_{chip_,       spec_,      context_, state_,
-                                                                       detections_, summaries_, 0,        0} {
+                       ChipRunState& state, Outbox& outbox)
+    : chip_(chip),
+      spec_(spec),
+      context_(context),
+      state_(state),
+      outbox_(outbox),
+      env_{chip_, spec_, context_, state_, detections_, summaries_, 0, 0},
+      chunker_(chip_.identity().serial, context_.run_id, spec_.step_index()) {
   result_.set_serial(chip_.identity().serial);
   result_.set_run_id(context_.run_id);
   result_.set_step_index(spec_.step_index());
@@ -145,7 +150,28 @@ void StepRunner::watch_health(const device::Telemetry& t, const Moment& at) {
   }
 }
 
-void StepRunner::observe(Seconds tick, const device::Telemetry& t, std::int64_t wall_unix_ms, Outbox& outbox) {
+void StepRunner::record(const MetricValues& values, std::int64_t wall_unix_ms) {
+  if (chunker_.values() == 0) chunk_opened_wall_ms_ = wall_unix_ms;
+  if (value_slots_.size() < values.size()) value_slots_.resize(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const auto& [name, value] = values[i];
+    ValueSlot& slot = value_slots_[i];
+    if (slot.summary == nullptr || slot.name != name) {
+      slot.name = name;
+      slot.chunk_slot = chunker_.metric(name);
+      slot.summary = &summaries_.at(name);
+    }
+    slot.summary->add(value);
+    chunker_.add(slot.chunk_slot, env_.elapsed_s, wall_unix_ms, value);
+  }
+  if (chunker_.full() || wall_unix_ms - chunk_opened_wall_ms_ >= kChunkWallMs) push_chunk();
+}
+
+void StepRunner::push_chunk() {
+  if (chunker_.values() > 0) outbox_.push_chunk(chunker_.take());
+}
+
+void StepRunner::observe(Seconds tick, const device::Telemetry& t, std::int64_t wall_unix_ms) {
   if (done_) return;
   env_.elapsed_s += tick.count();
   const Moment at{env_.elapsed_s, wall_unix_ms, &t};
@@ -153,22 +179,9 @@ void StepRunner::observe(Seconds tick, const device::Telemetry& t, std::int64_t 
     reject(*pending_error_);
     return;
   }
-  MetricValues values = telemetry_values(t);
-  pattern_->observe(at, tick, t, values);
-
-  kiln::v1::Sample sample;
-  sample.set_serial(result_.serial());
-  sample.set_run_id(context_.run_id);
-  sample.set_step_index(spec_.step_index());
-  sample.set_t_s(env_.elapsed_s);
-  sample.set_wall_unix_ms(wall_unix_ms);
-  for (const auto& [name, value] : values) {
-    summaries_.add(name, value);
-    auto* mv = sample.add_values();
-    mv->set_name(name);
-    mv->set_value(value);
-  }
-  outbox.push_sample(std::move(sample));
+  telemetry_values(t, values_);
+  pattern_->observe(at, tick, t, values_);
+  record(values_, wall_unix_ms);
 
   if (t.throttled) {
     ++throttle_known_;
@@ -212,6 +225,7 @@ void StepRunner::release_boards(const std::string& note) {
 
 void StepRunner::finish(StepEnd end) {
   done_ = true;
+  push_chunk();  // the step's last telemetry goes out before its result
   if (ready_) {
     pattern_->finish(end, result_);
   } else {

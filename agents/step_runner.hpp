@@ -6,6 +6,12 @@
 // summaries and detections, watches the chip's health, and finally
 // produces the ChipStepResult. Single-threaded: it lives on its chip's thread.
 //
+// Samples go to the outbox as TelemetryChunks of this chip-step
+// (docs/telemetry-storage.md, "Agent-side encoding"): a chunk is pushed when
+// it holds TelemetryChunker::kChunkValues values, when it has been open for
+// kChunkWallMs of wall time (so the daemon's live view is at most that
+// late), and when the step ends, before its result.
+//
 // Time is the step's own chip time: the sum of the ticks it was active in,
 // whatever share of each tick its pattern got (steps of a parallel group run
 // concurrently, so a 2-minute step lasts 2 minutes of chip time).
@@ -22,6 +28,7 @@
 #include "agents/outbox.hpp"
 #include "agents/patterns/pattern.hpp"
 #include "agents/step_context.hpp"
+#include "agents/telemetry_chunker.hpp"
 #include "core/units.hpp"
 #include "device/chip.hpp"
 #include "schema/kiln.pb.h"
@@ -30,7 +37,13 @@ namespace kiln::agent {
 
 class StepRunner {
  public:
-  StepRunner(device::Chip& chip, const kiln::v1::StepSpec& spec, const StepContext& context, ChipRunState& state);
+  // A chunk open this long (wall time) is pushed even when not full.
+  static constexpr std::int64_t kChunkWallMs = 1000;
+
+  // Telemetry and, once done, nothing else go to `outbox` (the result is
+  // the caller's to report, after the step's last chunk).
+  StepRunner(device::Chip& chip, const kiln::v1::StepSpec& spec, const StepContext& context, ChipRunState& state,
+             Outbox& outbox);
   ~StepRunner();
   StepRunner(const StepRunner&) = delete;  // its pattern refers to its members
   StepRunner& operator=(const StepRunner&) = delete;
@@ -49,10 +62,10 @@ class StepRunner {
   // Runs the step's pattern for `share` of chip time, its part of a tick of
   // `tick` chip time (parallel steps share the tick).
   void work(Seconds share, Seconds tick);
-  // After every tick of `tick` chip time: one telemetry sample into
-  // `outbox`, summaries, health watches; ends the step when its duration is
-  // reached, its pattern ends it, or the chip hung.
-  void observe(Seconds tick, const device::Telemetry& telemetry, std::int64_t wall_unix_ms, Outbox& outbox);
+  // After every tick of `tick` chip time: one telemetry sample (into the
+  // step's chunk), summaries, health watches; ends the step when its
+  // duration is reached, its pattern ends it, or the chip hung.
+  void observe(Seconds tick, const device::Telemetry& telemetry, std::int64_t wall_unix_ms);
   // Ends the step early, not completed (abort, agent stopping, error).
   void abort(const std::string& note);
 
@@ -65,11 +78,14 @@ class StepRunner {
   void finish(StepEnd end);
   void release_boards(const std::string& note);
   void watch_health(const device::Telemetry& telemetry, const Moment& at);
+  void record(const MetricValues& values, std::int64_t wall_unix_ms);
+  void push_chunk();
 
   device::Chip& chip_;
   kiln::v1::StepSpec spec_;
   StepContext context_;
   ChipRunState& state_;
+  Outbox& outbox_;
   MetricSummaries summaries_;
   DetectionLog detections_;
   PatternEnv env_;  // after what it refers to
@@ -87,6 +103,19 @@ class StepRunner {
   std::vector<std::optional<bool>> last_link_up_;
   std::vector<bool> link_seen_down_;
   bool link_state_known_ = false;
+
+  // The sample's values come in the same order tick after tick: by their
+  // position, the name they had, its chunk slot and its summary (found by
+  // name only when the name at that position changes).
+  struct ValueSlot {
+    std::string name;
+    std::uint32_t chunk_slot = 0;
+    MetricSummary* summary = nullptr;
+  };
+  std::vector<ValueSlot> value_slots_;
+  TelemetryChunker chunker_;
+  std::int64_t chunk_opened_wall_ms_ = 0;
+  MetricValues values_;  // the tick's, reused so that its strings keep their storage
 
   kiln::v1::ChipStepResult result_;
 };

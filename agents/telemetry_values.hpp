@@ -17,6 +17,9 @@ using MetricValues = std::vector<std::pair<std::string, double>>;
 // link{i}_up — those the reading has — and link_crc_errors, the sum over
 // the links, which plans limit as a common metric.
 MetricValues telemetry_values(const device::Telemetry& telemetry);
+// The same into `out`, replacing what it held and reusing its strings'
+// storage (the chip loop calls this every tick).
+void telemetry_values(const device::Telemetry& telemetry, MetricValues& out);
 
 // The cumulative counters among them (hbm_ce, hbm_ue, link{i}_crc_errors,
 // link_crc_errors):

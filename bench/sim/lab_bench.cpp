@@ -14,8 +14,9 @@
 // shape kept), --compare also runs each rack's chips computing every tile
 // themselves (no SharedTileCache: the path before issue 12) on the same
 // plan, in the same run. Prints one JSON object: per variant wall_s,
-// chip_seconds_per_second, achieved_time_scale, samples and
-// samples_per_second, and the host's load average when it ran.
+// chip_seconds_per_second, achieved_time_scale, the telemetry values
+// (samples of one metric) and chunks sent, values_per_second, and the
+// host's load average when it ran.
 
 #include <algorithm>
 #include <atomic>
@@ -130,14 +131,15 @@ Json run_variant(const device::Lab& lab, const device::SkuCatalog& catalog,
 
   // The daemon's stand-in: takes every batch and acknowledges it.
   std::atomic<bool> done{false};
-  std::uint64_t samples = 0, values = 0, results = 0;
+  std::uint64_t chunks = 0, values = 0, results = 0;
   auto drain_once = [&] {
     bool any = false;
     for (auto& rack : racks) {
       while (auto batch = rack.outbox->take_batch()) {
         any = true;
-        samples += static_cast<std::uint64_t>(batch->samples_size());
         for (const auto& s : batch->samples()) values += static_cast<std::uint64_t>(s.values_size());
+        chunks += static_cast<std::uint64_t>(batch->chunks_size());
+        for (const auto& c : batch->chunks()) values += c.values();
         results += static_cast<std::uint64_t>(batch->results_size());
         rack.outbox->ack(batch->epoch(), batch->seq());
       }
@@ -178,7 +180,7 @@ Json run_variant(const device::Lab& lab, const device::SkuCatalog& catalog,
   out["wall_s"] = wall;
   out["chip_seconds_per_second"] = simulated * static_cast<double>(chips) / wall;
   out["achieved_time_scale"] = simulated / wall;
-  out["samples"] = samples;
+  out["chunks"] = chunks;
   out["values"] = values;
   out["values_per_second"] = static_cast<double>(values) / wall;
   out["results"] = results;

@@ -34,8 +34,15 @@ inline constexpr std::uint32_t kMaxFlipsPerPort = 8;  // corrupted messages per 
 // receiving port let through this slice (consumed here, at most
 // kMaxFlipsPerPort each). Adds to out.mismatches and to out.result_errors
 // (sized by the rack's chips) of the group's chips.
+//
+// CollectiveData::when_corrupted (the twin's): with no escape pending
+// anywhere nothing can differ, so nothing is run and the inputs are drawn
+// only for slices that carry a flip; `always` runs the algorithm on every
+// slice (for tests of the algorithms themselves).
+enum class CollectiveData { when_corrupted, always };
 void run_collective_data(const SimFabric& fabric, const Formation& group, const std::vector<LinkEnd>& probes,
                          const std::vector<SimChip*>& chips, CollectiveOp op,
-                         std::vector<std::vector<std::uint64_t>>& escapes, CollectiveSlice& out);
+                         std::vector<std::vector<std::uint64_t>>& escapes, CollectiveSlice& out,
+                         CollectiveData mode = CollectiveData::when_corrupted);
 
 }  // namespace kiln::device

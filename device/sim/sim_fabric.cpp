@@ -331,7 +331,7 @@ void SimFabric::run_group(const CollectiveWork& work, const Formation& formation
       escapes[ix(rx.chip)][ix(rx.link)] = rng.poisson(static_cast<double>(bad) * kCrcEscapeProbability);
     }
   }
-  if (work.check) run_collective_data(*this, formation, probes, chips_, work.op, escapes, slice);
+  if (work.check) run_collective_data(*this, formation, probes, chips_, work.op, escapes, slice, data_mode_);
   slice.groups.push_back(std::move(group));
 }
 

@@ -41,6 +41,7 @@
 #include "device/chip.hpp"
 #include "device/collective.hpp"
 #include "device/lab.hpp"
+#include "device/sim/collective_data.hpp"
 #include "device/sim/formation.hpp"
 #include "device/sim/sim_chip.hpp"
 
@@ -78,6 +79,8 @@ class SimFabric final : public Fabric {
   // Hops (sending chip, its link) from `from` to `to` over the whole rack's
   // wiring; empty when unreachable.
   const std::vector<LinkEnd>& route(int from, int to) const { return whole_.route(from, to); }
+  // Whether clean slices run their data too (collective_data.hpp).
+  void set_collective_data(CollectiveData mode) { data_mode_ = mode; }
 
  private:
   struct Flow {
@@ -114,6 +117,7 @@ class SimFabric final : public Fabric {
   std::vector<std::vector<bool>> formed_usable_;
   std::vector<Formation> formed_;
   Formation whole_;  // every chip over every cable
+  CollectiveData data_mode_ = CollectiveData::when_corrupted;
 };
 
 // The rack's fabric over chips made by make_sim_chips for `rack`.

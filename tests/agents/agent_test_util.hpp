@@ -1,13 +1,16 @@
 #pragma once
 // Builders for dispatches and a drain for the outbox, shared by agent tests.
 
+#include <cmath>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "agents/outbox.hpp"
 #include "schema/kiln.pb.h"
+#include "schema/telemetry_chunk.hpp"
 #include "testplans/param_value.hpp"
 #include "testplans/param_wire.hpp"
 #include "testplans/pattern_registry.hpp"
@@ -73,10 +76,37 @@ struct Drained {
   }
 };
 
+// A chunk's values as the samples they were: one per point time, its values
+// in the order of the chunk's metrics (values at their stored precision).
+inline std::vector<kiln::v1::Sample> samples_of_chunk(const kiln::v1::TelemetryChunk& chunk) {
+  auto series = store::chunk::decode(chunk.data());
+  if (!series) throw std::runtime_error("undecodable chunk: " + series.error().message);
+  std::map<std::int64_t, kiln::v1::Sample> by_t;
+  for (const auto& s : *series) {
+    for (const auto& p : s.points) {
+      kiln::v1::Sample& sample = by_t[p.t_us];
+      sample.set_serial(chunk.serial());
+      sample.set_run_id(chunk.run_id());
+      sample.set_step_index(chunk.step_index());
+      sample.set_t_s(static_cast<double>(p.t_us) / 1e6);
+      sample.set_wall_unix_ms(p.wall_unix_ms);
+      auto* v = sample.add_values();
+      v->set_name(chunk.metrics(static_cast<int>(s.metric_id)));
+      v->set_value(p.value);
+    }
+  }
+  std::vector<kiln::v1::Sample> out;
+  for (auto& [t, sample] : by_t) out.push_back(std::move(sample));
+  return out;
+}
+
 inline Drained drain(Outbox& outbox) {
   Drained d;
   while (auto batch = outbox.take_batch()) {
     for (const auto& s : batch->samples()) d.samples.push_back(s);
+    for (const auto& c : batch->chunks()) {
+      for (auto& s : samples_of_chunk(c)) d.samples.push_back(std::move(s));
+    }
     for (const auto& r : batch->results()) d.results.push_back(r);
     (void)outbox.ack(batch->epoch(), batch->seq());
   }

@@ -93,6 +93,7 @@ TEST(Fabric, WiringIsSymmetricForEveryTopology) {
 TEST(Fabric, HealthyAllreduceReachesTwoRingsOfLinkBandwidthWithCorrectData) {
   const Sku& sku = test::trn2();
   Rack rack = make_rack(sku, Topology::ring, 8);
+  rack.fabric->set_collective_data(CollectiveData::always);
   const CollectiveSlice slice = collective(rack, CollectiveOp::allreduce, 1ULL << 30);
   expect_clean(slice);
   // A large message: two rings, each link direction at its bandwidth less the frame overhead.
@@ -115,6 +116,7 @@ TEST(Fabric, EveryOpMovesCorrectDataOnEveryTopology) {
   for (const auto topology : {Topology::ring, Topology::torus2d, Topology::full}) {
     for (const int n : {2, 5, 8}) {
       Rack rack = make_rack(test::h100(), topology, n);
+      rack.fabric->set_collective_data(CollectiveData::always);  // the algorithms run on clean data too
       for (const auto op : {CollectiveOp::allreduce, CollectiveOp::allgather, CollectiveOp::reduce_scatter,
                             CollectiveOp::alltoall, CollectiveOp::sendrecv}) {
         SCOPED_TRACE(fmt::format("{} n={} {}", to_string(topology), n, to_string(op)));
