@@ -111,35 +111,50 @@ Result<const std::map<std::string, std::map<std::string, double>>*> DriftReader:
   return &it->second;
 }
 
+Result<const std::vector<store::HistoryRow>*> DriftReader::history(const std::string& serial) {
+  auto it = histories_.find(serial);
+  if (it == histories_.end()) {
+    KILN_TRY_ASSIGN(auto rows, reader_.chip_history(serial));
+    it = histories_.emplace(serial, std::move(rows)).first;
+  }
+  return &it->second;
+}
+
+Result<DriftReader::Trend> DriftReader::trend(const std::string& who, std::size_t max_runs, std::uint64_t upto) {
+  KILN_TRY_ASSIGN(const auto* rows, history(who));
+  std::vector<const store::HistoryRow*> kept;  // newest first, at most max_runs
+  for (auto it = rows->rbegin(); it != rows->rend() && kept.size() < max_runs; ++it) {
+    if ((upto == 0 || it->run_id <= upto) && judged(it->verdict)) kept.push_back(&*it);
+  }
+  Trend out;
+  for (auto it = kept.rbegin(); it != kept.rend(); ++it) {
+    const store::HistoryRow& h = **it;
+    KILN_TRY_ASSIGN(const auto* figures_of_run, figures(h.run_id));
+    const auto mine = figures_of_run->find(who);
+    if (mine == figures_of_run->end()) continue;
+    for (const auto& [figure, value] : mine->second) out[figure].push_back({h.run_id, value});
+  }
+  return out;
+}
+
 Result<ChipDrift> DriftReader::chip(const std::string& serial, std::uint64_t upto) {
-  KILN_TRY_ASSIGN(auto chips, reader_.chips());
+  if (!chips_) {
+    KILN_TRY_ASSIGN(auto rows, reader_.chips());
+    chips_ = std::move(rows);
+  }
   std::string sku;
-  for (const auto& c : chips) sku = c.serial == serial ? c.sku : sku;
-  // The latest value of each figure of `who`, and (for the chip itself) its trend.
-  auto walk = [&](const std::string& who, std::size_t max_runs,
-                  std::map<std::string, std::vector<FigureValue>>& trend) -> Status {
-    KILN_TRY_ASSIGN(auto history, reader_.chip_history(who));
-    std::vector<const store::HistoryRow*> kept;  // newest first, at most max_runs
-    for (auto it = history.rbegin(); it != history.rend() && kept.size() < max_runs; ++it) {
-      if ((upto == 0 || it->run_id <= upto) && judged(it->verdict)) kept.push_back(&*it);
-    }
-    for (auto it = kept.rbegin(); it != kept.rend(); ++it) {
-      const store::HistoryRow& h = **it;
-      KILN_TRY_ASSIGN(const auto* figures_of_run, figures(h.run_id));
-      const auto mine = figures_of_run->find(who);
-      if (mine == figures_of_run->end()) continue;
-      for (const auto& [figure, value] : mine->second) trend[figure].push_back({h.run_id, value});
-    }
-    return {};
-  };
+  for (const auto& c : *chips_) sku = c.serial == serial ? c.sku : sku;
   ChipDrift drift;
-  KILN_TRY(walk(serial, kMaxRuns, drift.trend));
+  KILN_TRY_ASSIGN(drift.trend, trend(serial, kMaxRuns, upto));
   std::map<std::string, std::vector<double>> peer_latest;
-  for (const auto& c : chips) {
+  for (const auto& c : *chips_) {
     if (c.serial == serial || c.sku != sku) continue;
-    std::map<std::string, std::vector<FigureValue>> theirs;
-    KILN_TRY(walk(c.serial, 1, theirs));
-    for (const auto& [figure, values] : theirs) peer_latest[figure].push_back(values.back().value);
+    auto latest = latest_.find({c.serial, upto});
+    if (latest == latest_.end()) {
+      KILN_TRY_ASSIGN(auto theirs, trend(c.serial, 1, upto));
+      latest = latest_.emplace(std::pair{c.serial, upto}, std::move(theirs)).first;
+    }
+    for (const auto& [figure, values] : latest->second) peer_latest[figure].push_back(values.back().value);
   }
   for (const auto& [figure, values] : drift.trend) {
     std::vector<lifecycle::DriftPoint> points;

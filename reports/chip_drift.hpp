@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,14 +50,24 @@ class DriftReader {
   // The chip's trend and findings up to and including run `upto` (0: all
   // runs), over its latest kMaxRuns judged runs. Peers: the latest judged
   // run's value of every other chip of the same SKU, up to `upto`. Each
-  // run's figures are read once per DriftReader.
+  // run's figures, the inventory and each chip's history are read once per
+  // DriftReader (one lives for one pass over a run's chips: judging every
+  // chip of a 1,024-chip lab against its peers must not read every peer's
+  // history again for every chip).
   static constexpr std::size_t kMaxRuns = 50;
   Result<ChipDrift> chip(const std::string& serial, std::uint64_t upto = 0);
 
  private:
+  using Trend = std::map<std::string, std::vector<FigureValue>>;
   Result<const std::map<std::string, std::map<std::string, double>>*> figures(std::uint64_t run_id);
+  Result<const std::vector<store::HistoryRow>*> history(const std::string& serial);
+  // The figures of `who` over its latest `max_runs` judged runs up to `upto`.
+  Result<Trend> trend(const std::string& who, std::size_t max_runs, std::uint64_t upto);
   store::Reader& reader_;
   std::map<std::uint64_t, std::map<std::string, std::map<std::string, double>>> cache_;
+  std::optional<std::vector<store::ChipRow>> chips_;
+  std::map<std::string, std::vector<store::HistoryRow>> histories_;
+  std::map<std::pair<std::string, std::uint64_t>, Trend> latest_;  // (serial, upto) → its latest run's figures
 };
 
 }  // namespace kiln::reports
