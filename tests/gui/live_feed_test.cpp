@@ -136,13 +136,11 @@ TEST_F(LiveFeedTest, HonoursTheRateAndReportsALostAgent) {
   const std::uint64_t run = fixture_.submit(read_source("testplans/smoke.yaml"), 1);
   ASSERT_TRUE(got.wait([&] { return got.lab.find("R01-00")->run_id == run; }, 20s));
   got.updates.clear();
-  std::this_thread::sleep_for(2s);
-  got.drain();
-  // At most 2 Hz: consecutive updates (one frame each at 16 chips) at least
-  // 500 ms apart by the daemon's clock, less a little tick jitter; and the
-  // feed keeps coming while chips run.
-  EXPECT_GE(got.updates.size(), 2u);
-  EXPECT_LE(got.updates.size(), 5u);
+  // The feed keeps coming while chips run (agents send each chip's values at
+  // least once a second), and at most 2 Hz: consecutive updates (one frame
+  // each at 16 chips) at least 500 ms apart by the daemon's clock, less a
+  // little tick jitter.
+  ASSERT_TRUE(got.wait([&] { return got.updates.size() >= 4; }, 10s)) << got.updates.size() << " updates";
   for (std::size_t i = 1; i < got.updates.size(); ++i) {
     EXPECT_GE(got.updates[i].sent_unix_ms() - got.updates[i - 1].sent_unix_ms(), 450) << "update " << i;
   }

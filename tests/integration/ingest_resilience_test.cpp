@@ -37,6 +37,9 @@ racks:
     chips: {count: 2, sku: trn2-sim, serial_prefix: "D-"}
 )";
 
+// 12 s of wall time at the lab's time scale: agents send a chip's telemetry
+// at most once a second (a chunk), so the run must outlast several batches
+// with the disk full.
 const char* kPlan = R"(
 plan: full-disk
 seed: 5
@@ -44,7 +47,7 @@ sample_hz: 10
 steps:
   - name: gemm
     pattern: gemm
-    duration: 300s
+    duration: 1200s
     params: {dtype: bf16, verify: abft}
 )";
 
