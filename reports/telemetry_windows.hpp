@@ -25,7 +25,6 @@ Result<std::vector<store::TelemetryWindow>> windows_of(const kiln::v1::Query& qu
 // Every roll-up of `serial` in the run, one MetricRollups per (step,
 // metric) by step then metric name, with when the run's raw telemetry was
 // pruned. not_found for an unknown run or serial; invalid_argument without one.
-Result<kiln::v1::TelemetryRollups> chip_rollups(store::Reader& reader, std::uint64_t run_id,
-                                                const std::string& serial);
+Result<kiln::v1::TelemetryRollups> chip_rollups(store::Reader& reader, std::uint64_t run_id, const std::string& serial);
 
 }  // namespace kiln::reports

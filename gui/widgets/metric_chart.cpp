@@ -59,6 +59,19 @@ MetricChart::MetricChart(ChartSpec spec, QWidget* parent)
   c->addAxis(y_, Qt::AlignLeft);
   int colour = 0;
   for (const auto& metric : spec_.metrics) {
+    // The band first, so the lines are drawn over it.
+    auto* band = new QAreaSeries(new QLineSeries, new QLineSeries);
+    QColor fill = kLineColours[colour % std::size(kLineColours)];
+    fill.setAlpha(55);
+    band->setBrush(fill);
+    band->setPen(Qt::NoPen);
+    band->setName(QString::fromStdString(metric) + QStringLiteral(" min–max"));
+    c->addSeries(band);
+    band->attachAxis(x_);
+    band->attachAxis(y_);
+    band->setVisible(false);
+    for (auto* marker : c->legend()->markers(band)) marker->setVisible(false);
+    line_bands_.push_back(band);
     auto* line = new QLineSeries;
     line->setName(QString::fromStdString(metric));
     QPen pen(kLineColours[colour++ % std::size(kLineColours)]);
@@ -146,13 +159,26 @@ void MetricChart::set_run(const RunLayout& layout, const std::vector<LimitBand>&
     steps_->append(names + QString(n++, QChar(0x200b)), end);
   }
   series_ = nullptr;
+  rollups_ = nullptr;
+  raw_span_.reset();
   for (auto* line : lines_) line->clear();
+  for (auto* band : line_bands_) {
+    band->upperSeries()->clear();
+    band->lowerSeries()->clear();
+    band->setVisible(false);
+  }
   apply_x(0, full_end(), false, false);
 }
 
-void MetricChart::set_data(const ChipSeries& series) {
-  series_ = &series;
-  last_x_ = std::max(last_x_, series.last_x());
+void MetricChart::set_data(const ChipSeries& series) { set_data(&series, nullptr, std::nullopt); }
+
+void MetricChart::set_data(const ChipSeries* series, const ChipRollups* rollups,
+                           std::optional<std::pair<double, double>> raw_span) {
+  series_ = series;
+  rollups_ = rollups;
+  raw_span_ = raw_span;
+  if (series != nullptr) last_x_ = std::max(last_x_, series->last_x());
+  if (rollups != nullptr) last_x_ = std::max(last_x_, rollups->end_x());
   if (!zoomed_) {
     apply_x(0, full_end(), false, false);
   }
@@ -160,23 +186,28 @@ void MetricChart::set_data(const ChipSeries& series) {
 }
 
 void MetricChart::redraw() {
-  if (series_ == nullptr) return;
+  if (series_ == nullptr && rollups_ == nullptr) return;
   const double x0 = x_->min(), x1 = x_->max();
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-  for (std::size_t i = 0; i < lines_.size(); ++i) {
-    const auto* points = series_->series(spec_.metrics[i]);
+  auto to_qt = [&](const std::vector<Point>& points) {
     QList<QPointF> shown;
-    if (points != nullptr) {
-      for (const Point& p : decimate(*points, x0, x1, kMaxPointsShown)) {
-        shown.append(QPointF(p.x, p.y));
-        if (p.x >= x0 && p.x <= x1) {
-          lo = std::min(lo, p.y);
-          hi = std::max(hi, p.y);
-        }
+    shown.reserve(static_cast<qsizetype>(points.size()));
+    for (const Point& p : points) {
+      shown.append(QPointF(p.x, p.y));
+      if (p.x >= x0 && p.x <= x1 && std::isfinite(p.y)) {
+        lo = std::min(lo, p.y);
+        hi = std::max(hi, p.y);
       }
     }
-    lines_[i]->replace(shown);
-    lines_[i]->setVisible(points != nullptr);
+    return shown;
+  };
+  for (std::size_t i = 0; i < lines_.size(); ++i) {
+    const ChartLine data = chart_line(spec_.metrics[i], rollups_, series_, raw_span_, x0, x1, kMaxPointsShown);
+    lines_[i]->replace(to_qt(data.line));
+    lines_[i]->setVisible(!data.line.empty());
+    line_bands_[i]->upperSeries()->replace(to_qt(data.band_high));
+    line_bands_[i]->lowerSeries()->replace(to_qt(data.band_low));
+    line_bands_[i]->setVisible(!data.band_high.empty());
   }
   for (const auto& band : limits_) {
     if (band.x1 < x0 || band.x0 > x1) continue;
@@ -212,6 +243,15 @@ void MetricChart::set_x_range(double x0, double x1, bool zoomed) {
 void MetricChart::reset_zoom() {
   apply_x(0, full_end(), false, true);
   redraw();
+}
+
+double MetricChart::x_min() const { return x_->min(); }
+double MetricChart::x_max() const { return x_->max(); }
+
+std::size_t MetricChart::band_points() const {
+  std::size_t n = 0;
+  for (auto* band : line_bands_) n += band->isVisible() ? static_cast<std::size_t>(band->upperSeries()->count()) : 0;
+  return n;
 }
 
 std::size_t MetricChart::points_shown() const {
