@@ -87,8 +87,8 @@ ChipView::ChipView(Dashboard& dashboard, QWidget* parent)
       failures_(make_table(
           {tr("Class"), tr("Step"), tr("Count"), tr("Location"), tr("Conditions at first"), tr("First at")})),
       history_(make_table({tr("Run"), tr("Plan"), tr("Rack / slot"), tr("Verdict"), tr("Status"), tr("Submitted")})),
-      drift_(new DriftChart),
-      zoom_timer_(new QTimer(this)) {
+      drift_(new DriftChart) {
+  zoom_timer_ = new QTimer(this);
   zoom_timer_->setSingleShot(true);
   zoom_timer_->setInterval(kZoomSettleMs);
   connect(zoom_timer_, &QTimer::timeout, this, &ChipView::update_zoom);

@@ -98,7 +98,7 @@ class ChipView : public QWidget {
   double view_x0_ = 0, view_x1_ = 0;  // the charts' visible span
   bool view_zoomed_ = false;
   std::uint64_t window_asked_ = 0;  // the latest raw window asked for; older answers are dropped
-  QTimer* zoom_timer_;
+  QTimer* zoom_timer_ = nullptr;
   AskFn ask_;
   std::vector<FailureInfo> failures_judged_;  // from the run's report
   std::vector<MetricChart*> charts_;
