@@ -79,8 +79,8 @@ std::uint64_t build_store(const std::string& path, std::uint64_t& values) {
   run.racks = {"r01"};
   run.steps.push_back({0, 0, 0, "gemm-bf16", "gemm", kStepS, R"({"dtype":"bf16"})",
                        R"({"temperature_c":{"max":95,"marginal_max":90},"power_w":{"max":720}})"});
-  run.steps.push_back(
-      {1, 1, 0, "hbm-stream", "hbm", kStepS, "{}", R"({"temperature_c":{"max":95,"marginal_max":90}})"});
+  run.steps.push_back({1, 1, 0, "hbm-stream", "hbm", kStepS, "{}",
+                       R"({"temperature_c":{"max":95,"marginal_max":90},"hbm_gbps":{"min":2000}})"});
   if (!(*writer)->upsert_rack(rack, 0)) throw std::runtime_error("upsert_rack");
   const auto run_id = (*writer)->create_run(run);
   if (!run_id || !(*writer)->add_run_chips(*run_id, {{kSerial, "r01", 2, "trn2-sim", ""}})) {

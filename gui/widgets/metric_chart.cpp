@@ -59,19 +59,6 @@ MetricChart::MetricChart(ChartSpec spec, QWidget* parent)
   c->addAxis(y_, Qt::AlignLeft);
   int colour = 0;
   for (const auto& metric : spec_.metrics) {
-    // The band first, so the lines are drawn over it.
-    auto* band = new QAreaSeries(new QLineSeries, new QLineSeries);
-    QColor fill = kLineColours[colour % std::size(kLineColours)];
-    fill.setAlpha(55);
-    band->setBrush(fill);
-    band->setPen(Qt::NoPen);
-    band->setName(QString::fromStdString(metric) + QStringLiteral(" min–max"));
-    c->addSeries(band);
-    band->attachAxis(x_);
-    band->attachAxis(y_);
-    band->setVisible(false);
-    for (auto* marker : c->legend()->markers(band)) marker->setVisible(false);
-    line_bands_.push_back(band);
     auto* line = new QLineSeries;
     line->setName(QString::fromStdString(metric));
     QPen pen(kLineColours[colour++ % std::size(kLineColours)]);
@@ -81,6 +68,23 @@ MetricChart::MetricChart(ChartSpec spec, QWidget* parent)
     line->attachAxis(x_);
     line->attachAxis(y_);
     lines_.push_back(line);
+  }
+  // The roll-ups' bands after the lines: the legend lists the lines first
+  // (hidden markers still take room in it, and would push them out).
+  colour = 0;
+  for (std::size_t i = 0; i < spec_.metrics.size(); ++i) {
+    auto* band = new QAreaSeries(new QLineSeries, new QLineSeries);
+    QColor fill = kLineColours[colour++ % std::size(kLineColours)];
+    fill.setAlpha(55);
+    band->setBrush(fill);
+    band->setPen(Qt::NoPen);
+    // No name: a hidden marker's label still widens the legend, and pushed the lines' labels out of it.
+    c->addSeries(band);
+    band->attachAxis(x_);
+    band->attachAxis(y_);
+    // Always visible (an empty band draws nothing): showing a series shows its legend marker again.
+    for (auto* marker : c->legend()->markers(band)) marker->setVisible(false);
+    line_bands_.push_back(band);
   }
   setRubberBand(QChartView::HorizontalRubberBand);
   setRenderHint(QPainter::Antialiasing);
@@ -165,7 +169,6 @@ void MetricChart::set_run(const RunLayout& layout, const std::vector<LimitBand>&
   for (auto* band : line_bands_) {
     band->upperSeries()->clear();
     band->lowerSeries()->clear();
-    band->setVisible(false);
   }
   apply_x(0, full_end(), false, false);
 }
@@ -207,7 +210,6 @@ void MetricChart::redraw() {
     lines_[i]->setVisible(!data.line.empty());
     line_bands_[i]->upperSeries()->replace(to_qt(data.band_high));
     line_bands_[i]->lowerSeries()->replace(to_qt(data.band_low));
-    line_bands_[i]->setVisible(!data.band_high.empty());
   }
   for (const auto& band : limits_) {
     if (band.x1 < x0 || band.x0 > x1) continue;
@@ -250,7 +252,7 @@ double MetricChart::x_max() const { return x_->max(); }
 
 std::size_t MetricChart::band_points() const {
   std::size_t n = 0;
-  for (auto* band : line_bands_) n += band->isVisible() ? static_cast<std::size_t>(band->upperSeries()->count()) : 0;
+  for (auto* band : line_bands_) n += static_cast<std::size_t>(band->upperSeries()->count());
   return n;
 }
 
