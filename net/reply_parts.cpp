@@ -64,6 +64,27 @@ std::vector<kiln::v1::QueryReply> split_telemetry(const kiln::v1::QueryReply& re
   return parts;
 }
 
+// Roll-ups between their series (a chip-step-metric's roll-ups are a few
+// hundred entries, far below a part); the pruned time goes with every part.
+std::vector<kiln::v1::QueryReply> split_rollups(const kiln::v1::QueryReply& reply, std::size_t max_part) {
+  const kiln::v1::TelemetryRollups& whole = reply.rollups();
+  std::vector<kiln::v1::QueryReply> parts;
+  auto start_part = [&] {
+    kiln::v1::QueryReply& part = parts.emplace_back();
+    part.mutable_rollups()->set_run_id(whole.run_id());
+    part.mutable_rollups()->set_raw_pruned_unix_ms(whole.raw_pruned_unix_ms());
+    return &part;
+  };
+  kiln::v1::QueryReply* current = start_part();
+  for (const kiln::v1::MetricRollups& series : whole.series()) {
+    if (current->rollups().series_size() > 0 && size_of(*current) + series.ByteSizeLong() + 16 > max_part) {
+      current = start_part();
+    }
+    *current->mutable_rollups()->add_series() = series;
+  }
+  return parts;
+}
+
 }  // namespace
 
 Result<std::optional<kiln::v1::Envelope>> ReplyJoiner::add(kiln::v1::Envelope part) {
@@ -113,6 +134,8 @@ std::vector<kiln::v1::QueryReply> split_reply(kiln::v1::QueryReply reply, std::s
     parts.push_back(std::move(reply));
   } else if (reply.typed_case() == kiln::v1::QueryReply::kTelemetry) {
     parts = split_telemetry(reply, max_part);
+  } else if (reply.typed_case() == kiln::v1::QueryReply::kRollups) {
+    parts = split_rollups(reply, max_part);
   } else if (reply.typed_case() == kiln::v1::QueryReply::TYPED_NOT_SET) {
     parts = split_body(reply, max_part);
   } else {

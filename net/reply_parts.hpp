@@ -50,7 +50,8 @@ class ReplyJoiner {
 // The replies to send for `reply`: itself when it fits `max_part_bytes`,
 // else parts, each but the last with more = true. A body is cut into
 // pieces; a typed telemetry reply between its series, and a series longer
-// than a part between its points. Other typed replies are small and go whole.
+// than a part between its points; typed roll-ups between their series.
+// Other typed replies are small and go whole.
 std::vector<kiln::v1::QueryReply> split_reply(kiln::v1::QueryReply reply,
                                               std::size_t max_part_bytes = kDefaultPartBytes);
 

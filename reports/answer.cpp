@@ -5,6 +5,7 @@
 #include "core/clock.hpp"
 #include "reports/digest.hpp"
 #include "reports/queries.hpp"
+#include "reports/telemetry_windows.hpp"
 #include "reports/typed_replies.hpp"
 
 namespace kiln::reports {
@@ -28,8 +29,9 @@ Result<kiln::v1::QueryReply> answer_text(store::Reader& reader, const kiln::v1::
     case Kind::CHIPS: return chips_json(reader).transform(json);
     case Kind::CHIP: return chip_json(reader, q.serial()).transform(json);
     case Kind::TELEMETRY: {
+      KILN_TRY_ASSIGN(const auto windows, windows_of(q));
       std::ostringstream csv;
-      KILN_TRY(telemetry_csv(reader, q.run_id(), q.serial(), q.metric(), csv));
+      KILN_TRY(telemetry_csv(reader, q.run_id(), q.serial(), q.metric(), csv, windows));
       return text_reply(csv.str(), kCsvContent);
     }
     case Kind::EVENTS: return events_json(reader, q.run_id(), q.since_unix_ms(), q.limit()).transform(json);
@@ -37,6 +39,7 @@ Result<kiln::v1::QueryReply> answer_text(store::Reader& reader, const kiln::v1::
       return digest_json(reader, q.since_unix_ms(), q.until_unix_ms() != 0 ? q.until_unix_ms() : unix_ms_now())
           .transform(json);
     case Kind::RACKS: return make_error(ErrorCode::invalid_argument, "this question needs a running daemon");
+    case Kind::ROLLUPS: return make_error(ErrorCode::invalid_argument, "query ROLLUPS has only a typed answer");
     default: return make_error(ErrorCode::invalid_argument, "unknown query");
   }
 }
@@ -49,13 +52,21 @@ Result<kiln::v1::QueryReply> answer_typed(store::Reader& reader, const kiln::v1:
         *reply.mutable_run_progress() = std::move(progress);
         return reply;
       });
-    case Kind::TELEMETRY:
-      return telemetry_series(reader, q.run_id(), q.serial(), q.metric())
+    case Kind::TELEMETRY: {
+      KILN_TRY_ASSIGN(const auto windows, windows_of(q));
+      return telemetry_series(reader, q.run_id(), q.serial(), q.metric(), windows)
           .transform([](kiln::v1::TelemetrySeries series) {
             kiln::v1::QueryReply reply;
             *reply.mutable_telemetry() = std::move(series);
             return reply;
           });
+    }
+    case Kind::ROLLUPS:
+      return chip_rollups(reader, q.run_id(), q.serial()).transform([](kiln::v1::TelemetryRollups rollups) {
+        kiln::v1::QueryReply reply;
+        *reply.mutable_rollups() = std::move(rollups);
+        return reply;
+      });
     default:
       return make_error(ErrorCode::invalid_argument, "query {} has no typed answer",
                         kiln::v1::Query::Kind_Name(q.kind()));

@@ -14,7 +14,7 @@ inline constexpr const char* kJsonContent = "application/json";
 inline constexpr const char* kCsvContent = "text/csv";
 
 // answer TEXT: body and content_type; answer TYPED: the typed message for
-// the kinds that have one (RUN, TELEMETRY), else invalid_argument. Errors of
+// the kinds that have one (RUN, TELEMETRY, ROLLUPS), else invalid_argument. Errors of
 // the store (not_found for an unknown run or serial) come back as they are.
 Result<kiln::v1::QueryReply> answer_query(store::Reader& reader, const kiln::v1::Query& query);
 

@@ -227,12 +227,12 @@ Result<std::string> chip_json(store::Reader& reader, const std::string& serial) 
 }
 
 Status telemetry_csv(store::Reader& reader, std::uint64_t run_id, const std::string& serial, const std::string& metric,
-                     std::ostream& out) {
+                     std::ostream& out, const std::vector<store::TelemetryWindow>& windows) {
   KILN_TRY_ASSIGN(auto run, reader.run(run_id));
   KILN_TRY_ASSIGN(auto steps, reader.steps(run_id));
   std::map<std::uint32_t, std::string> step_names = step_display_names(steps);
   out << "serial,step,t_s,time,metric,value\n";
-  return reader.telemetry(run_id, serial, metric, [&](const store::TelemetryRow& row) {
+  return reader.telemetry(run_id, serial, metric, windows, [&](const store::TelemetryRow& row) {
     out << row.serial << ',' << step_names[row.step_index] << ',' << fmt::format("{:.3f}", row.t_s) << ','
         << format_iso8601(row.wall_unix_ms) << ',' << row.metric << ',' << fmt::format("{:.9g}", row.value) << '\n';
   });

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "core/result.hpp"
 #include "schema/store.hpp"
@@ -23,8 +24,9 @@ Result<std::string> chip_json(store::Reader& reader, const std::string& serial);
 // actor, peer, run, serial, count, detail}]}; filters as Reader::events.
 Result<std::string> events_json(store::Reader& reader, std::uint64_t run_id, std::int64_t since_unix_ms,
                                 std::size_t limit);
-// CSV with a header: serial,step,t_s,time,metric,value.
+// CSV with a header: serial,step,t_s,time,metric,value; only the values
+// inside `windows` when there are any (Reader::telemetry).
 Status telemetry_csv(store::Reader& reader, std::uint64_t run_id, const std::string& serial, const std::string& metric,
-                     std::ostream& out);
+                     std::ostream& out, const std::vector<store::TelemetryWindow>& windows = {});
 
 }  // namespace kiln::reports

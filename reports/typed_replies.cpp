@@ -83,11 +83,12 @@ Result<kiln::v1::RunProgress> run_progress(store::Reader& reader, std::uint64_t 
 }
 
 Result<kiln::v1::TelemetrySeries> telemetry_series(store::Reader& reader, std::uint64_t run_id,
-                                                   const std::string& serial, const std::string& metric) {
+                                                   const std::string& serial, const std::string& metric,
+                                                   const std::vector<store::TelemetryWindow>& windows) {
   kiln::v1::TelemetrySeries out;
   out.set_run_id(run_id);
   std::map<std::tuple<std::string, std::uint32_t, std::string>, kiln::v1::MetricSeries*> by_key;
-  KILN_TRY(reader.telemetry(run_id, serial, metric, [&](const store::TelemetryRow& row) {
+  KILN_TRY(reader.telemetry(run_id, serial, metric, windows, [&](const store::TelemetryRow& row) {
     auto& series = by_key[{row.serial, row.step_index, row.metric}];
     if (series == nullptr) {
       series = out.add_series();

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/result.hpp"
 #include "schema/kiln.pb.h"
@@ -16,9 +17,10 @@ namespace kiln::reports {
 // The run's id, plan and status as stored; `live` unset.
 Result<kiln::v1::RunProgress> run_progress(store::Reader& reader, std::uint64_t run_id);
 // The run's telemetry as one series per (serial, step, metric), in the
-// store's order; empty serial/metric = all, as telemetry_csv.
+// store's order; empty serial/metric = all, and `windows` as telemetry_csv.
 Result<kiln::v1::TelemetrySeries> telemetry_series(store::Reader& reader, std::uint64_t run_id,
-                                                   const std::string& serial, const std::string& metric);
+                                                   const std::string& serial, const std::string& metric,
+                                                   const std::vector<store::TelemetryWindow>& windows = {});
 // The run's steps with their typed limits (from the stored steps, not by
 // reading the plan's YAML again). A limit `of: peak` names the peak figure
 // it scales, as the metric catalog declares it.

@@ -201,6 +201,19 @@ struct RollupRow {
   bool sealed = true;                // false: the open values, not yet a chunk
 };
 
+// A span of one step's time (t_s since the step started), both ends included.
+struct TelemetryWindow {
+  std::uint32_t step_index = 0;
+  double from_t_s = 0, to_t_s = 0;
+};
+
+// One roll-up of a chip's run (Reader::chip_rollups): its step and metric.
+struct ChipRollupRow {
+  std::uint32_t step_index = 0;
+  std::string metric;
+  RollupRow rollup;
+};
+
 struct HistoryRow {  // one run of one serial
   std::uint64_t run_id = 0;
   std::string plan_name;
@@ -527,11 +540,19 @@ class Reader {
   // as an internal error.
   Status telemetry(std::uint64_t run_id, const std::string& serial, const std::string& metric,
                    const std::function<void(const TelemetryRow&)>& row);
+  // The same, only the values inside `windows` (none: all): a step no window
+  // names is skipped, and so is every chunk outside its step's windows.
+  Status telemetry(std::uint64_t run_id, const std::string& serial, const std::string& metric,
+                   const std::vector<TelemetryWindow>& windows, const std::function<void(const TelemetryRow&)>& row);
   // The roll-ups of one metric of one chip in one step, by time: one per
   // sealed chunk, then one for the values still open. not_found for an
   // unknown run, serial or metric.
   Result<std::vector<RollupRow>> rollups(std::uint64_t run_id, const std::string& serial, const std::string& metric,
                                          std::uint32_t step_index);
+  // Every roll-up of one chip in a run (what a whole-run chart draws), by
+  // step, metric name, then time: each chip-step-metric's sealed chunks, then
+  // its open values. not_found for an unknown run or serial.
+  Result<std::vector<ChipRollupRow>> chip_rollups(std::uint64_t run_id, const std::string& serial);
   // A chip's lifecycle transitions, oldest first; not_found for a serial never seen.
   Result<std::vector<TransitionRow>> lifecycle_transitions(const std::string& serial);
   // Every chip's lifecycle state, by serial (unknown for chips never recorded).

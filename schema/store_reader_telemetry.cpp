@@ -47,6 +47,12 @@ struct Value {
 
 Status Reader::telemetry(std::uint64_t run_id, const std::string& serial, const std::string& metric,
                          const std::function<void(const TelemetryRow&)>& row) {
+  return telemetry(run_id, serial, metric, {}, row);
+}
+
+Status Reader::telemetry(std::uint64_t run_id, const std::string& serial, const std::string& metric,
+                         const std::vector<TelemetryWindow>& windows,
+                         const std::function<void(const TelemetryRow&)>& row) {
   return detail::guarded("telemetry", [&]() -> Status {
     SQLite::Transaction snapshot(*db_);
     require_run(*db_, run_id);
@@ -79,8 +85,8 @@ Status Reader::telemetry(std::uint64_t run_id, const std::string& serial, const 
     chip_steps.bind(1, run);
     chip_steps.bind(2, only_chip);
     SQLite::Statement chunks(*db_,
-                             "SELECT id, data FROM telemetry_chunks WHERE run_id = ?1 AND chip_id = ?2 AND "
-                             "step_index = ?3 ORDER BY seq");
+                             "SELECT id, data, first_t_s, last_t_s FROM telemetry_chunks WHERE run_id = ?1 AND "
+                             "chip_id = ?2 AND step_index = ?3 ORDER BY seq");
     SQLite::Statement open(*db_,
                            "SELECT metric_id, t_s, wall_unix_ms, value FROM telemetry_open WHERE run_id = ?1 AND "
                            "chip_id = ?2 AND step_index = ?3 AND (?4 = 0 OR metric_id = ?4)");
@@ -90,6 +96,17 @@ Status Reader::telemetry(std::uint64_t run_id, const std::string& serial, const 
       const std::int64_t chip = chip_steps.getColumn(1).getInt64();
       const std::int64_t step = chip_steps.getColumn(2).getInt64();
       values.clear();
+      // This step's windows; none asked for it: skip it.
+      std::vector<TelemetryWindow> in_step;
+      for (const auto& w : windows) {
+        if (static_cast<std::int64_t>(w.step_index) == step) in_step.push_back(w);
+      }
+      if (!windows.empty() && in_step.empty()) continue;
+      const auto wanted = [&](double from, double to) {
+        if (windows.empty()) return true;
+        return std::any_of(in_step.begin(), in_step.end(),
+                           [&](const TelemetryWindow& w) { return from <= w.to_t_s && to >= w.from_t_s; });
+      };
       const auto name_of = [&](std::int64_t id) -> const std::string* {
         const auto found = names.find(id);
         if (found == names.end()) fail(ErrorCode::parse, "telemetry of an unknown metric id {}", id);
@@ -100,6 +117,8 @@ Status Reader::telemetry(std::uint64_t run_id, const std::string& serial, const 
       chunks.bind(2, chip);
       chunks.bind(3, step);
       while (chunks.executeStep()) {
+        // Stored times are to the microsecond: half of one either side.
+        if (!wanted(chunks.getColumn(2).getDouble() - 1e-6, chunks.getColumn(3).getDouble() + 1e-6)) continue;
         const SQLite::Column data = chunks.getColumn(1);
         auto series = chunk::decode(
             std::string_view(static_cast<const char*>(data.getBlob()), static_cast<std::size_t>(data.getBytes())));
@@ -122,6 +141,9 @@ Status Reader::telemetry(std::uint64_t run_id, const std::string& serial, const 
       while (open.executeStep()) {
         values.push_back({open.getColumn(1).getDouble(), name_of(open.getColumn(0).getInt64()),
                           open.getColumn(2).getInt64(), real_or_nan(open.getColumn(3))});
+      }
+      if (!windows.empty()) {
+        std::erase_if(values, [&](const Value& v) { return !wanted(v.t_s, v.t_s); });
       }
       std::stable_sort(values.begin(), values.end(), [](const Value& a, const Value& b) {
         return std::tie(a.t_s, *a.metric) < std::tie(b.t_s, *b.metric);
@@ -181,6 +203,50 @@ Result<std::vector<RollupRow>> Reader::rollups(std::uint64_t run_id, const std::
         "SELECT min(t_s), max(t_s), count(value), min(value), avg(value), max(value) FROM telemetry_open "
         "WHERE run_id = ?1 AND chip_id = ?2 AND metric_id = ?3 AND step_index = ?4",
         false);
+    return rows;
+  });
+}
+
+Result<std::vector<ChipRollupRow>> Reader::chip_rollups(std::uint64_t run_id, const std::string& serial) {
+  return detail::guarded("chip_rollups", [&]() -> Result<std::vector<ChipRollupRow>> {
+    SQLite::Transaction snapshot(*db_);
+    require_run(*db_, run_id);
+    const std::int64_t chip = chip_id(*db_, serial);
+    std::vector<ChipRollupRow> rows;
+    const auto read = [&](const char* sql, bool sealed) {
+      SQLite::Statement q(*db_, sql);
+      q.bind(1, to_db(run_id));
+      q.bind(2, chip);
+      while (q.executeStep()) {
+        if (q.getColumn(2).isNull()) continue;  // no open values
+        ChipRollupRow row;
+        row.step_index = static_cast<std::uint32_t>(q.getColumn(0).getInt64());
+        row.metric = q.getColumn(1).getString();
+        RollupRow& r = row.rollup;
+        r.first_t_s = q.getColumn(2).getDouble();
+        r.last_t_s = q.getColumn(3).getDouble();
+        r.count = static_cast<std::uint64_t>(q.getColumn(4).getInt64());
+        r.min = real_or_nan(q.getColumn(5));
+        r.avg = real_or_nan(q.getColumn(6));
+        r.max = real_or_nan(q.getColumn(7));
+        r.sealed = sealed;
+        rows.push_back(std::move(row));
+      }
+    };
+    read(
+        "SELECT r.step_index, m.name, r.first_t_s, r.last_t_s, r.count, r.min, r.avg, r.max FROM telemetry_rollups r "
+        "JOIN metric_names m ON m.id = r.metric_id WHERE r.run_id = ?1 AND r.chip_id = ?2 "
+        "ORDER BY r.step_index, m.name, r.first_t_s, r.seq",
+        true);
+    read(
+        "SELECT o.step_index, m.name, min(o.t_s), max(o.t_s), count(o.value), min(o.value), avg(o.value), "
+        "max(o.value) FROM telemetry_open o JOIN metric_names m ON m.id = o.metric_id WHERE o.run_id = ?1 AND "
+        "o.chip_id = ?2 GROUP BY o.step_index, o.metric_id",
+        false);
+    // Each chip-step-metric's open values after its chunks (a stable sort keeps the chunks' time order).
+    std::stable_sort(rows.begin(), rows.end(), [](const ChipRollupRow& a, const ChipRollupRow& b) {
+      return std::tie(a.step_index, a.metric, b.rollup.sealed) < std::tie(b.step_index, b.metric, a.rollup.sealed);
+    });
     return rows;
   });
 }

@@ -88,6 +88,10 @@ ChipView::ChipView(Dashboard& dashboard, QWidget* parent)
           {tr("Class"), tr("Step"), tr("Count"), tr("Location"), tr("Conditions at first"), tr("First at")})),
       history_(make_table({tr("Run"), tr("Plan"), tr("Rack / slot"), tr("Verdict"), tr("Status"), tr("Submitted")})),
       drift_(new DriftChart) {
+  zoom_timer_ = new QTimer(this);
+  zoom_timer_->setSingleShot(true);
+  zoom_timer_->setInterval(kZoomSettleMs);
+  connect(zoom_timer_, &QTimer::timeout, this, &ChipView::update_zoom);
   header_->setTextFormat(Qt::RichText);
   status_->setStyleSheet(QStringLiteral("color: palette(placeholder-text);"));
   auto* grid_host = new QWidget;
@@ -103,6 +107,10 @@ ChipView::ChipView(Dashboard& dashboard, QWidget* parent)
       for (auto* other : charts_) {
         if (other != chart) other->set_x_range(x0, x1, zoomed);
       }
+      view_x0_ = x0;
+      view_x1_ = x1;
+      view_zoomed_ = zoomed;
+      if (rollups_) zoom_timer_->start();
     });
   }
   // Below the run's charts, the serial's drift over its runs (docs/lifecycle.md).
@@ -181,6 +189,11 @@ void ChipView::open(const QString& serial) {
   pages_->setCurrentWidget(serial.isEmpty() ? static_cast<QWidget*>(hint_) : body_);
   ++generation_;
   series_.reset();
+  rollups_.reset();
+  raw_span_.reset();
+  run_status_.clear();
+  view_zoomed_ = false;
+  zoom_timer_->stop();
   loaded_ = false;
   run_id_ = 0;
   verdict_seen_.clear();
@@ -208,7 +221,7 @@ void ChipView::load_run(std::uint64_t run_id) {
   // The run's steps (the time axis) and their typed limits (the bands).
   kiln::v1::Envelope get_plan;
   get_plan.mutable_get_plan()->set_run_id(run_id);
-  dashboard_.ask(get_plan, [this, generation, run_id](const Result<kiln::v1::QueryReply>& reply) {
+  ask(get_plan, [this, generation, run_id](const Result<kiln::v1::QueryReply>& reply) {
     if (generation != generation_) return;
     if (!reply) {
       status_->setText(tr("Cannot read run %1: %2").arg(run_id).arg(QString::fromStdString(reply.error().message)));
@@ -220,26 +233,147 @@ void ChipView::load_run(std::uint64_t run_id) {
     const ChipState* chip = dashboard_.lab().find(serial_.toStdString());
     const auto bands = chip != nullptr ? limit_bands(reply->run_plan(), layout, chip->peaks) : std::vector<LimitBand>{};
     for (auto* c : charts_) c->set_run(layout, bands);
-    kiln::v1::Envelope telemetry;
-    auto* q = telemetry.mutable_query();
-    q->set_kind(kiln::v1::Query::TELEMETRY);
-    q->set_answer(kiln::v1::Query::ANSWER_TYPED);
-    q->set_run_id(run_id);
-    q->set_serial(serial_.toStdString());
-    dashboard_.ask(telemetry, [this, generation, run_id](const Result<kiln::v1::QueryReply>& stored) {
-      if (generation != generation_ || !series_) return;
-      const std::size_t points = stored ? series_->load_series(stored->telemetry()) : 0;
-      status_->setText(tr("Run %1: %2 stored samples, live from here on. Wheel or drag to zoom, right-drag to pan, "
-                          "double-click for the whole run.")
-                           .arg(run_id)
-                           .arg(points));
-      loaded_ = true;
-      dirty_ = true;
-      redraw();
-      update_header();  // its counts are where the charts end
-    });
+    view_x0_ = charts_.empty() ? 0 : charts_.front()->x_min();
+    view_x1_ = charts_.empty() ? 0 : charts_.front()->x_max();
+    view_zoomed_ = false;
+    load_rollups(run_id);
   });
   load_report(run_id);
+}
+
+void ChipView::ask(kiln::v1::Envelope envelope, std::function<void(const Result<kiln::v1::QueryReply>&)> on_answer) {
+  if (ask_) {
+    ask_(std::move(envelope), std::move(on_answer));
+  } else {
+    dashboard_.ask(std::move(envelope), std::move(on_answer));
+  }
+}
+
+namespace {
+
+kiln::v1::Envelope telemetry_query(kiln::v1::Query::Kind kind, std::uint64_t run_id, const QString& serial) {
+  kiln::v1::Envelope envelope;
+  auto* q = envelope.mutable_query();
+  q->set_kind(kind);
+  q->set_answer(kiln::v1::Query::ANSWER_TYPED);
+  q->set_run_id(run_id);
+  q->set_serial(serial.toStdString());
+  return envelope;
+}
+
+}  // namespace
+
+void ChipView::load_rollups(std::uint64_t run_id) {
+  const std::uint64_t generation = generation_;
+  ask(telemetry_query(kiln::v1::Query::ROLLUPS, run_id, serial_),
+      [this, generation, run_id](const Result<kiln::v1::QueryReply>& reply) {
+        if (generation != generation_ || !series_) return;
+        if (!reply || !reply->has_rollups()) {
+          // A daemon older than roll-ups answers ROLLUPS with an error: the raw values, as it always gave them.
+          load_raw(run_id, reply ? tr("no roll-ups in the answer") : QString::fromStdString(reply.error().message));
+          return;
+        }
+        auto rollups = std::make_unique<ChipRollups>(serial_.toStdString(), series_->layout());
+        const std::size_t used = rollups->load(reply->rollups());
+        if (rollups->empty() && !rollups->raw_pruned()) {
+          load_raw(run_id, QString());  // nothing stored as roll-ups yet (a run that just started)
+          return;
+        }
+        rollups_ = std::move(rollups);
+        if (rollups_->raw_pruned()) {
+          run_status_ = tr("Run %1: raw telemetry pruned on %2 (kilnd --keep-raw); the charts show the %3 stored "
+                           "roll-ups only (min–max band, average line).")
+                            .arg(run_id)
+                            .arg(QDateTime::fromMSecsSinceEpoch(rollups_->raw_pruned_unix_ms()).toString(Qt::ISODate))
+                            .arg(used);
+        } else {
+          run_status_ = tr("Run %1: whole run from %2 stored roll-ups (min–max band, average line), live from here on; "
+                           "zoom in for raw values. Wheel or drag to zoom, right-drag to pan, double-click for the "
+                           "whole run.")
+                            .arg(run_id)
+                            .arg(used);
+        }
+        status_->setText(run_status_);
+        loaded_ = true;
+        dirty_ = true;
+        redraw();
+        update_header();
+      });
+}
+
+void ChipView::load_raw(std::uint64_t run_id, const QString& why) {
+  const std::uint64_t generation = generation_;
+  ask(telemetry_query(kiln::v1::Query::TELEMETRY, run_id, serial_),
+      [this, generation, run_id, why](const Result<kiln::v1::QueryReply>& stored) {
+        if (generation != generation_ || !series_) return;
+        const std::size_t points = stored ? series_->load_series(stored->telemetry()) : 0;
+        run_status_ = tr("Run %1: %2 stored samples, live from here on. Wheel or drag to zoom, right-drag to pan, "
+                         "double-click for the whole run.")
+                          .arg(run_id)
+                          .arg(points);
+        if (!why.isEmpty())
+          run_status_ += tr(" (No roll-ups from this daemon: %1; raw values, at most %2 per metric.)")
+                             .arg(why)
+                             .arg(ChipSeries::kMaxPoints);
+        status_->setText(run_status_);
+        loaded_ = true;
+        dirty_ = true;
+        redraw();
+        update_header();  // its counts are where the charts end
+      });
+}
+
+void ChipView::zoom_to(double x0, double x1) {
+  const double end = series_ ? std::max(series_->layout().total_s, rollups_ ? rollups_->end_x() : 0.0) : x1;
+  const bool zoomed = x0 > 0.001 || x1 < end - 0.001;
+  for (auto* c : charts_) c->set_x_range(x0, x1, zoomed);
+  view_x0_ = x0;
+  view_x1_ = x1;
+  view_zoomed_ = zoomed;
+  zoom_timer_->stop();
+  update_zoom();
+}
+
+void ChipView::update_zoom() {
+  if (!rollups_ || !series_) return;
+  const double x0 = view_x0_, x1 = view_x1_;
+  const ZoomDecision d = decide_zoom(*rollups_, x0, x1, view_zoomed_);
+  using Source = ZoomDecision::Source;
+  if (d.source == Source::rollups_only) {
+    status_->setText(run_status_ + (view_zoomed_ ? tr(" No raw values to zoom into.") : QString()));
+    return;
+  }
+  if (d.source == Source::rollups) {
+    status_->setText(view_zoomed_ ? tr("Zoomed: about %1 values of the busiest series in view, more than %2: roll-ups "
+                                       "(zoom in further for raw values).")
+                                        .arg(d.values)
+                                        .arg(ZoomDecision::kMaxRawValues)
+                                  : run_status_);
+    return;
+  }
+  if (raw_span_ && raw_span_->first <= x0 && raw_span_->second >= x1) return;  // already there
+  const std::uint64_t generation = generation_;
+  const std::uint64_t asked = ++window_asked_;
+  kiln::v1::Envelope envelope = telemetry_query(kiln::v1::Query::TELEMETRY, run_id_, serial_);
+  for (const auto& w : windows_for(series_->layout(), x0, x1)) *envelope.mutable_query()->add_windows() = w;
+  status_->setText(tr("Zoomed: loading the raw values of %1–%2 s …").arg(x0, 0, 'f', 0).arg(x1, 0, 'f', 0));
+  ask(std::move(envelope), [this, generation, asked, x0, x1](const Result<kiln::v1::QueryReply>& reply) {
+    if (generation != generation_ || asked != window_asked_ || !series_) return;
+    if (!reply) {
+      status_->setText(tr("Zoomed: the raw values could not be read (%1); roll-ups shown.")
+                           .arg(QString::fromStdString(reply.error().message)));
+      return;
+    }
+    auto raw = std::make_unique<ChipSeries>(serial_.toStdString(), series_->layout());
+    const std::size_t points = raw->load_series(reply->telemetry());
+    series_ = std::move(raw);
+    raw_span_ = std::make_pair(x0, x1);
+    status_->setText(tr("Zoomed: %1 raw values of %2–%3 s (double-click for the whole run).")
+                         .arg(points)
+                         .arg(x0, 0, 'f', 0)
+                         .arg(x1, 0, 'f', 0));
+    redraw();
+  });
 }
 
 void ChipView::load_report(std::uint64_t run_id) {
@@ -332,7 +466,7 @@ void ChipView::on_lab_updated() {
 void ChipView::redraw() {
   dirty_ = false;
   if (!series_) return;
-  for (auto* c : charts_) c->set_data(*series_);
+  for (auto* c : charts_) c->set_data(series_.get(), rollups_.get(), raw_span_);
 }
 
 void ChipView::update_header() {

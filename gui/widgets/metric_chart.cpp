@@ -69,6 +69,23 @@ MetricChart::MetricChart(ChartSpec spec, QWidget* parent)
     line->attachAxis(y_);
     lines_.push_back(line);
   }
+  // The roll-ups' bands after the lines: the legend lists the lines first
+  // (hidden markers still take room in it, and would push them out).
+  colour = 0;
+  for (std::size_t i = 0; i < spec_.metrics.size(); ++i) {
+    auto* band = new QAreaSeries(new QLineSeries, new QLineSeries);
+    QColor fill = kLineColours[colour++ % std::size(kLineColours)];
+    fill.setAlpha(55);
+    band->setBrush(fill);
+    band->setPen(Qt::NoPen);
+    // No name: a hidden marker's label still widens the legend, and pushed the lines' labels out of it.
+    c->addSeries(band);
+    band->attachAxis(x_);
+    band->attachAxis(y_);
+    // Always visible (an empty band draws nothing): showing a series shows its legend marker again.
+    for (auto* marker : c->legend()->markers(band)) marker->setVisible(false);
+    line_bands_.push_back(band);
+  }
   setRubberBand(QChartView::HorizontalRubberBand);
   setRenderHint(QPainter::Antialiasing);
   setFocusPolicy(Qt::ClickFocus);
@@ -146,13 +163,25 @@ void MetricChart::set_run(const RunLayout& layout, const std::vector<LimitBand>&
     steps_->append(names + QString(n++, QChar(0x200b)), end);
   }
   series_ = nullptr;
+  rollups_ = nullptr;
+  raw_span_.reset();
   for (auto* line : lines_) line->clear();
+  for (auto* band : line_bands_) {
+    band->upperSeries()->clear();
+    band->lowerSeries()->clear();
+  }
   apply_x(0, full_end(), false, false);
 }
 
-void MetricChart::set_data(const ChipSeries& series) {
-  series_ = &series;
-  last_x_ = std::max(last_x_, series.last_x());
+void MetricChart::set_data(const ChipSeries& series) { set_data(&series, nullptr, std::nullopt); }
+
+void MetricChart::set_data(const ChipSeries* series, const ChipRollups* rollups,
+                           std::optional<std::pair<double, double>> raw_span) {
+  series_ = series;
+  rollups_ = rollups;
+  raw_span_ = raw_span;
+  if (series != nullptr) last_x_ = std::max(last_x_, series->last_x());
+  if (rollups != nullptr) last_x_ = std::max(last_x_, rollups->end_x());
   if (!zoomed_) {
     apply_x(0, full_end(), false, false);
   }
@@ -160,23 +189,27 @@ void MetricChart::set_data(const ChipSeries& series) {
 }
 
 void MetricChart::redraw() {
-  if (series_ == nullptr) return;
+  if (series_ == nullptr && rollups_ == nullptr) return;
   const double x0 = x_->min(), x1 = x_->max();
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-  for (std::size_t i = 0; i < lines_.size(); ++i) {
-    const auto* points = series_->series(spec_.metrics[i]);
+  auto to_qt = [&](const std::vector<Point>& points) {
     QList<QPointF> shown;
-    if (points != nullptr) {
-      for (const Point& p : decimate(*points, x0, x1, kMaxPointsShown)) {
-        shown.append(QPointF(p.x, p.y));
-        if (p.x >= x0 && p.x <= x1) {
-          lo = std::min(lo, p.y);
-          hi = std::max(hi, p.y);
-        }
+    shown.reserve(static_cast<qsizetype>(points.size()));
+    for (const Point& p : points) {
+      shown.append(QPointF(p.x, p.y));
+      if (p.x >= x0 && p.x <= x1 && std::isfinite(p.y)) {
+        lo = std::min(lo, p.y);
+        hi = std::max(hi, p.y);
       }
     }
-    lines_[i]->replace(shown);
-    lines_[i]->setVisible(points != nullptr);
+    return shown;
+  };
+  for (std::size_t i = 0; i < lines_.size(); ++i) {
+    const ChartLine data = chart_line(spec_.metrics[i], rollups_, series_, raw_span_, x0, x1, kMaxPointsShown);
+    lines_[i]->replace(to_qt(data.line));
+    lines_[i]->setVisible(!data.line.empty());
+    line_bands_[i]->upperSeries()->replace(to_qt(data.band_high));
+    line_bands_[i]->lowerSeries()->replace(to_qt(data.band_low));
   }
   for (const auto& band : limits_) {
     if (band.x1 < x0 || band.x0 > x1) continue;
@@ -212,6 +245,15 @@ void MetricChart::set_x_range(double x0, double x1, bool zoomed) {
 void MetricChart::reset_zoom() {
   apply_x(0, full_end(), false, true);
   redraw();
+}
+
+double MetricChart::x_min() const { return x_->min(); }
+double MetricChart::x_max() const { return x_->max(); }
+
+std::size_t MetricChart::band_points() const {
+  std::size_t n = 0;
+  for (auto* band : line_bands_) n += static_cast<std::size_t>(band->upperSeries()->count());
+  return n;
 }
 
 std::size_t MetricChart::points_shown() const {

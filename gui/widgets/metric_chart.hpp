@@ -3,13 +3,19 @@
 // with the step names and boundaries on the top axis and the steps' limit
 // bands shaded (marginal amber, failing red). Wheel zooms the time axis
 // around the cursor, a drag selects a span to zoom to, right-drag or the
-// arrow keys pan, a double-click goes back to the whole run.
+// arrow keys pan, a double-click goes back to the whole run. Drawn from
+// stored roll-ups, each line is its averages inside a min–max band; drawn
+// from raw values, just the line (gui/model/chip_rollups.hpp decides).
 
 #include <QtCharts/QChartView>
 
 #include <string>
 #include <vector>
 
+#include <optional>
+#include <utility>
+
+#include "gui/model/chip_rollups.hpp"
 #include "gui/model/chip_series.hpp"
 
 class QLineSeries;
@@ -39,6 +45,14 @@ class MetricChart : public QChartView {
   void set_run(const RunLayout& layout, const std::vector<LimitBand>& bands);
   // Redraws the lines from the series (decimated to the visible span).
   void set_data(const ChipSeries& series);
+  // The same from roll-ups where there are any (`rollups` may be null), with
+  // the raw values of `raw_span` when they were fetched for a zoomed span.
+  void set_data(const ChipSeries* series, const ChipRollups* rollups,
+                std::optional<std::pair<double, double>> raw_span);
+  double x_min() const;
+  double x_max() const;
+  // Points drawn in min–max bands (0: every line is raw values).
+  std::size_t band_points() const;
   void set_x_range(double x0, double x1, bool zoomed);
   void reset_zoom();
   bool zoomed() const { return zoomed_; }
@@ -66,10 +80,13 @@ class MetricChart : public QChartView {
   QValueAxis* y_;
   QCategoryAxis* steps_;
   std::vector<QLineSeries*> lines_;
+  std::vector<QAreaSeries*> line_bands_;  // per metric: its roll-ups' min–max
   std::vector<QAbstractSeries*> bands_;
   std::vector<LimitBand> limits_;
   RunLayout layout_;
   const ChipSeries* series_ = nullptr;
+  const ChipRollups* rollups_ = nullptr;
+  std::optional<std::pair<double, double>> raw_span_;
   bool zoomed_ = false;
   double last_x_ = 0;
   QPoint pan_from_;
