@@ -99,9 +99,18 @@ void validate(const kiln::v1::AgentBatch& batch,
 // bounds what decoding it may allocate: 24 bytes a point).
 constexpr std::uint32_t kMaxChunkValues = 1u << 20;
 
-// Decodes an agent's chunk and checks everything the store relies on; its
-// series keep the chunk's own metric ids (indices into c.metrics()).
-std::vector<chunk::Series> decode_chunk(const kiln::v1::TelemetryChunk& c) {
+// An agent's chunk, checked. Its series keep the chunk's own metric ids
+// (indices into c.metrics()).
+struct CheckedChunk {
+  std::vector<chunk::SeriesSummary> summaries;
+  // The points, only for a chunk small enough to go through the open
+  // buffer; one stored as it came is only summarised (no points built).
+  std::vector<chunk::Series> series;
+};
+
+// Decodes (or summarises) an agent's chunk and checks everything the store
+// relies on.
+CheckedChunk check_chunk(const kiln::v1::TelemetryChunk& c) {
   if (c.serial().empty()) fail(ErrorCode::invalid_argument, "a telemetry chunk without a serial");
   if (c.metrics().empty() || static_cast<std::size_t>(c.metrics_size()) > chunk::kMaxSeries) {
     fail(ErrorCode::invalid_argument, "telemetry chunk of {}: {} metric names (1 to {})", c.serial(), c.metrics_size(),
@@ -121,12 +130,22 @@ std::vector<chunk::Series> decode_chunk(const kiln::v1::TelemetryChunk& c) {
   if (c.data().compare(0, 4, std::string_view("KTC\x01", 4)) != 0) {
     fail(ErrorCode::invalid_argument, "telemetry chunk of {}: not a version-1 chunk", c.serial());
   }
-  // A hostile chunk could claim a huge raw size: decode() caps it.
-  Result<std::vector<chunk::Series>> decoded = chunk::decode(c.data());
-  if (!decoded) fail(ErrorCode::invalid_argument, "telemetry chunk of {}: {}", c.serial(), decoded.error().message);
+  // A hostile chunk could claim a huge raw size: decode() and summarise() cap it.
+  CheckedChunk out;
+  if (c.values() >= Writer::kDirectChunkValues) {
+    Result<std::vector<chunk::SeriesSummary>> summaries = chunk::summarise(c.data());
+    if (!summaries)
+      fail(ErrorCode::invalid_argument, "telemetry chunk of {}: {}", c.serial(), summaries.error().message);
+    out.summaries = std::move(*summaries);
+  } else {
+    Result<std::vector<chunk::Series>> decoded = chunk::decode(c.data());
+    if (!decoded) fail(ErrorCode::invalid_argument, "telemetry chunk of {}: {}", c.serial(), decoded.error().message);
+    out.series = std::move(*decoded);
+    for (const chunk::Series& series : out.series) out.summaries.push_back(chunk::summary_of(series));
+  }
   std::uint64_t values = 0;
   std::set<std::uint32_t> seen;
-  for (const chunk::Series& series : *decoded) {
+  for (const chunk::SeriesSummary& series : out.summaries) {
     if (series.metric_id >= static_cast<std::uint32_t>(c.metrics_size()) || !seen.insert(series.metric_id).second) {
       fail(ErrorCode::invalid_argument, "telemetry chunk of {}: series of metric {} outside its {} names or twice",
            c.serial(), series.metric_id, c.metrics_size());
@@ -136,24 +155,24 @@ std::vector<chunk::Series> decode_chunk(const kiln::v1::TelemetryChunk& c) {
       fail(ErrorCode::invalid_argument, "telemetry chunk of {}: {} kept at 1/{}, not at its catalog precision",
            c.serial(), name, series.scale);
     }
-    values += series.points.size();
+    values += series.points;
   }
   if (values != c.values()) {
     fail(ErrorCode::invalid_argument, "telemetry chunk of {}: {} values, {} declared", c.serial(), values, c.values());
   }
-  return std::move(*decoded);
+  return out;
 }
 
-ChunkDigest digest_of(const kiln::v1::TelemetryChunk& c, const std::vector<chunk::Series>& series) {
+ChunkDigest digest_of(const kiln::v1::TelemetryChunk& c, const std::vector<chunk::SeriesSummary>& summaries) {
   ChunkDigest out;
   out.serial = c.serial();
   out.run_id = c.run_id();
   out.step_index = c.step_index();
   std::int64_t last_t_us = 0;
-  for (const chunk::Series& s : series) {
-    out.samples = std::max<std::uint64_t>(out.samples, s.points.size());
-    ChunkDigest::Metric m{c.metrics(static_cast<int>(s.metric_id)), chunk::stats_of(s)};
-    if (!s.points.empty() && (out.metrics.empty() || m.stats.last_t_us >= last_t_us)) {
+  for (const chunk::SeriesSummary& s : summaries) {
+    out.samples = std::max<std::uint64_t>(out.samples, s.points);
+    ChunkDigest::Metric m{c.metrics(static_cast<int>(s.metric_id)), s.stats};
+    if (s.points > 0 && (out.metrics.empty() || m.stats.last_t_us >= last_t_us)) {
       last_t_us = m.stats.last_t_us;
       out.last_wall_unix_ms = m.stats.last_wall_unix_ms;
     }
@@ -187,9 +206,9 @@ Result<bool> Writer::ingest_batch(const kiln::v1::AgentBatch& batch, std::vector
           if (owned.emplace(run_id, serial).second) s.require_owner(run_id, serial, batch.rack());
         });
 
-    std::vector<std::vector<chunk::Series>> decoded;
-    decoded.reserve(static_cast<std::size_t>(batch.chunks_size()));
-    for (const kiln::v1::TelemetryChunk& c : batch.chunks()) decoded.push_back(decode_chunk(c));
+    std::vector<CheckedChunk> checked;
+    checked.reserve(static_cast<std::size_t>(batch.chunks_size()));
+    for (const kiln::v1::TelemetryChunk& c : batch.chunks()) checked.push_back(check_chunk(c));
 
     static const std::string kUnknownSku = "unknown";
     // One value into the open buffer; 0 when it is there already or sealed.
@@ -220,8 +239,8 @@ Result<bool> Writer::ingest_batch(const kiln::v1::AgentBatch& batch, std::vector
     }
     for (int i = 0; i < batch.chunks_size(); ++i) {
       const kiln::v1::TelemetryChunk& c = batch.chunks(i);
-      std::vector<chunk::Series>& series = decoded[static_cast<std::size_t>(i)];
-      if (digests != nullptr) digests->push_back(digest_of(c, series));
+      CheckedChunk& one_chunk = checked[static_cast<std::size_t>(i)];
+      if (digests != nullptr) digests->push_back(digest_of(c, one_chunk.summaries));
       const std::int64_t chip = s.chip_id(c.serial(), NewChip{kUnknownSku, batch.rack(), std::nullopt, unix_ms_now()});
       const std::int64_t run_id = to_db(c.run_id());
       std::vector<std::uint32_t> ids;  // the chunk's metric i -> the store's id
@@ -230,12 +249,12 @@ Result<bool> Writer::ingest_batch(const kiln::v1::AgentBatch& batch, std::vector
       if (c.values() >= kDirectChunkValues) {
         Result<std::string> stored = chunk::with_metric_map(c.data(), ids);
         if (!stored) fail(ErrorCode::invalid_argument, "telemetry chunk of {}: {}", c.serial(), stored.error().message);
-        for (chunk::Series& one : series) one.metric_id = ids[one.metric_id];
-        s.sealer.store_chunk(run_id, chip, c.step_index(), *stored, series, unix_ms_now());
+        for (chunk::SeriesSummary& one : one_chunk.summaries) one.metric_id = ids[one.metric_id];
+        s.sealer.store_chunk(run_id, chip, c.step_index(), *stored, one_chunk.summaries, unix_ms_now());
         continue;
       }
       int added = 0;
-      for (const chunk::Series& one : series) {
+      for (const chunk::Series& one : one_chunk.series) {
         const std::int64_t metric = ids[one.metric_id];
         for (const chunk::Point& p : one.points) {
           added += add_open(run_id, chip, c.step_index(), metric, static_cast<double>(p.t_us) / 1e6, p.wall_unix_ms,

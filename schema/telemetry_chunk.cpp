@@ -22,14 +22,6 @@ constexpr std::uint32_t kMaxScale = 1'000'000'000;
 // |q| below 2^48: q / scale times scale rounds back to q, with room to spare.
 constexpr double kMaxQuantum = 281474976710656.0;  // 2^48
 
-void put_varint(std::string& out, std::uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-
 std::uint64_t zigzag(std::int64_t v) {
   const auto u = static_cast<std::uint64_t>(v);
   return (u << 1) ^ (v < 0 ? ~std::uint64_t{0} : 0);
@@ -45,13 +37,40 @@ std::int64_t plus(std::int64_t a, std::int64_t b) {
   return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) + static_cast<std::uint64_t>(b));
 }
 
+constexpr std::size_t kMaxVarintBytes = 10;
+
+// Writes varints into a buffer grown once to the most they can take, so the
+// per-value work is a few stores (encoding is the agents' hot path).
+class VarintWriter {
+ public:
+  VarintWriter(std::string& out, std::size_t most_varints) : out_(out), start_(out.size()) {
+    out_.resize(start_ + most_varints * kMaxVarintBytes);
+    at_ = out_.data() + start_;
+  }
+  void put(std::uint64_t v) {
+    while (v >= 0x80) {
+      *at_++ = static_cast<char>((v & 0x7f) | 0x80);
+      v >>= 7;
+    }
+    *at_++ = static_cast<char>(v);
+  }
+  // Cuts the buffer to what was written.
+  void finish() { out_.resize(static_cast<std::size_t>(at_ - out_.data())); }
+
+ private:
+  std::string& out_;
+  std::size_t start_;
+  char* at_ = nullptr;
+};
+
 template <typename Get>
-void put_delta_of_delta(std::string& out, std::size_t n, Get get) {
+void put_delta_of_delta(VarintWriter& out, std::size_t n, Get get) {
   std::int64_t previous = 0, previous_delta = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    const std::int64_t delta = minus(get(i), previous);
-    put_varint(out, zigzag(minus(delta, previous_delta)));
-    previous = get(i);
+    const std::int64_t value = get(i);
+    const std::int64_t delta = minus(value, previous);
+    out.put(zigzag(minus(delta, previous_delta)));
+    previous = value;
     previous_delta = delta;
   }
 }
@@ -64,86 +83,205 @@ bool fits_grid(const Series& series) {
   return true;
 }
 
+// Reads what VarintWriter wrote; every read is checked against the end. On
+// a failure it keeps the reason and answers false (decoding is kilnd's hot
+// path: no Result per value).
 class Cursor {
  public:
-  explicit Cursor(std::string_view bytes) : bytes_(bytes) {}
-  std::size_t left() const { return bytes_.size() - at_; }
-  Result<std::uint64_t> varint() {
-    std::uint64_t v = 0;
+  explicit Cursor(std::string_view bytes) : at_(bytes.data()), end_(bytes.data() + bytes.size()) {}
+  std::size_t left() const { return static_cast<std::size_t>(end_ - at_); }
+  bool varint(std::uint64_t& v) {
+    v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
-      if (at_ >= bytes_.size()) return make_error(ErrorCode::parse, "telemetry chunk: truncated");
-      const auto byte = static_cast<std::uint8_t>(bytes_[at_++]);
-      if (shift == 63 && byte > 1) return make_error(ErrorCode::parse, "telemetry chunk: varint over 64 bits");
+      if (at_ == end_) return refuse("telemetry chunk: truncated");
+      const auto byte = static_cast<std::uint8_t>(*at_++);
+      if (shift == 63 && byte > 1) return refuse("telemetry chunk: varint over 64 bits");
       v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
-      if ((byte & 0x80) == 0) return v;
+      if ((byte & 0x80) == 0) return true;
     }
-    return make_error(ErrorCode::parse, "telemetry chunk: varint over 64 bits");
+    return refuse("telemetry chunk: varint over 64 bits");
   }
-  Result<std::int64_t> signed_varint() {
-    KILN_TRY_ASSIGN(const std::uint64_t u, varint());
-    return unzigzag(u);
+  bool signed_varint(std::int64_t& v) {
+    std::uint64_t u = 0;
+    if (!varint(u)) return false;
+    v = unzigzag(u);
+    return true;
+  }
+  Error error() const { return Error{ErrorCode::parse, reason_}; }
+  Error error(std::string reason) {
+    refuse(std::move(reason));
+    return error();
   }
 
  private:
-  std::string_view bytes_;
-  std::size_t at_ = 0;
+  bool refuse(std::string reason) {
+    reason_ = std::move(reason);
+    return false;
+  }
+  const char* at_;
+  const char* end_;
+  std::string reason_;
 };
 
-Result<std::vector<Series>> decode_raw(std::string_view raw) {
+// Walks the raw layout once, checking it, and hands each series' columns to
+// `sink`: begin(id, scale, n) then time(i, t_us), wall(i, ms) and value(i, v)
+// for i in 0..n-1, column by column. decode() keeps the points; summarise()
+// only their figures.
+template <typename Sink>
+Status walk_raw(std::string_view raw, Sink& sink) {
   Cursor in(raw);
-  KILN_TRY_ASSIGN(const std::uint64_t count, in.varint());
+  std::uint64_t count = 0;
+  if (!in.varint(count)) return in.error();
   if (count > kMaxSeries)
     return make_error(ErrorCode::parse, "telemetry chunk: {} series (at most {})", count, kMaxSeries);
-  std::vector<Series> out(count);
-  for (Series& series : out) {
-    KILN_TRY_ASSIGN(const std::uint64_t id, in.varint());
+  sink.reserve(static_cast<std::size_t>(count));
+  for (std::uint64_t k = 0; k < count; ++k) {
+    std::uint64_t id = 0, encoding = 0, scale = 0, n = 0;
+    if (!in.varint(id)) return in.error();
     if (id > UINT32_MAX) return make_error(ErrorCode::parse, "telemetry chunk: metric id {} too large", id);
-    series.metric_id = static_cast<std::uint32_t>(id);
-    KILN_TRY_ASSIGN(const std::uint64_t encoding, in.varint());
+    if (!in.varint(encoding)) return in.error();
     if (encoding == kQuantisedEncoding) {
-      KILN_TRY_ASSIGN(const std::uint64_t scale, in.varint());
+      if (!in.varint(scale)) return in.error();
       if (scale == 0 || scale > kMaxScale) return make_error(ErrorCode::parse, "telemetry chunk: scale {}", scale);
-      series.scale = static_cast<std::uint32_t>(scale);
     } else if (encoding != kRawEncoding) {
       return make_error(ErrorCode::parse, "telemetry chunk: unknown encoding {}", encoding);
     }
-    KILN_TRY_ASSIGN(const std::uint64_t n, in.varint());
+    if (!in.varint(n)) return in.error();
     // Every point takes at least three bytes (one per column).
     if (n > in.left() / 3) return make_error(ErrorCode::parse, "telemetry chunk: {} points in {} bytes", n, in.left());
-    series.points.resize(n);
-    std::int64_t previous = 0, delta = 0;
-    for (Point& p : series.points) {
-      KILN_TRY_ASSIGN(const std::int64_t dod, in.signed_varint());
+    const auto points = static_cast<std::size_t>(n);
+    sink.begin(static_cast<std::uint32_t>(id), static_cast<std::uint32_t>(scale), points);
+    std::int64_t previous = 0, delta = 0, dod = 0;
+    for (std::size_t i = 0; i < points; ++i) {
+      if (!in.signed_varint(dod)) return in.error();
       delta = plus(delta, dod);
-      previous = p.t_us = plus(previous, delta);
+      previous = plus(previous, delta);
+      sink.time(i, previous);
     }
     previous = delta = 0;
-    for (Point& p : series.points) {
-      KILN_TRY_ASSIGN(const std::int64_t dod, in.signed_varint());
+    for (std::size_t i = 0; i < points; ++i) {
+      if (!in.signed_varint(dod)) return in.error();
       delta = plus(delta, dod);
-      previous = p.wall_unix_ms = plus(previous, delta);
+      previous = plus(previous, delta);
+      sink.wall(i, previous);
     }
-    if (series.scale != 0) {
-      std::int64_t q = 0;
-      for (Point& p : series.points) {
-        KILN_TRY_ASSIGN(const std::int64_t d, in.signed_varint());
+    if (scale != 0) {
+      std::int64_t q = 0, d = 0;
+      const double divisor = static_cast<double>(scale);
+      for (std::size_t i = 0; i < points; ++i) {
+        if (!in.signed_varint(d)) return in.error();
         q = plus(q, d);
         if (std::fabs(static_cast<double>(q)) >= kMaxQuantum) {
           return make_error(ErrorCode::parse, "telemetry chunk: quantised value {} off the grid", q);
         }
-        p.value = static_cast<double>(q) / series.scale;
+        sink.value(i, static_cast<double>(q) / divisor);
       }
     } else {
-      std::uint64_t bits = 0;
-      for (Point& p : series.points) {
-        KILN_TRY_ASSIGN(const std::uint64_t x, in.varint());
+      std::uint64_t bits = 0, x = 0;
+      for (std::size_t i = 0; i < points; ++i) {
+        if (!in.varint(x)) return in.error();
         bits ^= x;
-        p.value = std::bit_cast<double>(bits);
+        sink.value(i, std::bit_cast<double>(bits));
       }
     }
   }
   if (in.left() != 0) return make_error(ErrorCode::parse, "telemetry chunk: {} bytes after the last series", in.left());
-  return out;
+  return {};
+}
+
+// decode(): every point.
+struct PointsSink {
+  std::vector<Series> out;
+  void reserve(std::size_t n) { out.reserve(n); }
+  void begin(std::uint32_t id, std::uint32_t scale, std::size_t n) {
+    out.push_back(Series{id, scale, std::vector<Point>(n)});
+    points = out.back().points.data();
+  }
+  void time(std::size_t i, std::int64_t t_us) { points[i].t_us = t_us; }
+  void wall(std::size_t i, std::int64_t ms) { points[i].wall_unix_ms = ms; }
+  void value(std::size_t i, double v) { points[i].value = v; }
+  Point* points = nullptr;
+};
+
+// summarise(): each series' summary, as summary_of() computes it.
+struct SummarySink {
+  std::vector<SeriesSummary> out;
+  void reserve(std::size_t n) { out.reserve(n); }
+  void begin(std::uint32_t id, std::uint32_t scale, std::size_t n) {
+    out.push_back(SeriesSummary{id, scale, n, {}, 0, 0});
+    current = &out.back();
+    last_index = n == 0 ? 0 : n - 1;
+    current->stats.min = std::numeric_limits<double>::infinity();
+    current->stats.max = -current->stats.min;
+  }
+  void time(std::size_t i, std::int64_t t_us) {
+    SeriesSummary& s = *current;
+    if (i == 0) s.stats.first_t_us = s.min_t_us = s.max_t_us = t_us;
+    s.min_t_us = std::min(s.min_t_us, t_us);
+    s.max_t_us = std::max(s.max_t_us, t_us);
+    if (i == last_index) s.stats.last_t_us = t_us;
+  }
+  void wall(std::size_t i, std::int64_t ms) {
+    if (i == last_index) current->stats.last_wall_unix_ms = ms;
+  }
+  void value(std::size_t i, double v) {
+    SeriesStats& st = current->stats;
+    if (i == last_index) st.last = v;
+    if (std::isnan(v)) return;
+    st.min = std::min(st.min, v);
+    st.max = std::max(st.max, v);
+    st.sum += v;
+    ++st.count;
+  }
+  // After the walk: a series of no values (or only NaN) reads 0, as stats_of().
+  void settle() {
+    for (SeriesSummary& s : out) {
+      if (s.stats.count == 0) s.stats.min = s.stats.max = 0;
+    }
+  }
+  SeriesSummary* current = nullptr;
+  std::size_t last_index = 0;
+};
+
+// The raw bytes of a series list, appended to `out`.
+void append_raw(std::string& out, const std::vector<Series>& series) {
+  std::size_t most = 1;
+  for (const Series& s : series) most += 5 + 3 * s.points.size();
+  VarintWriter writer(out, most);
+  writer.put(series.size());
+  for (const Series& s : series) {
+    const bool grid = fits_grid(s);
+    const std::size_t n = s.points.size();
+    writer.put(s.metric_id);
+    writer.put(grid ? kQuantisedEncoding : kRawEncoding);
+    if (grid) writer.put(s.scale);
+    writer.put(n);
+    put_delta_of_delta(writer, n, [&](std::size_t i) { return s.points[i].t_us; });
+    put_delta_of_delta(writer, n, [&](std::size_t i) { return s.points[i].wall_unix_ms; });
+    if (grid) {
+      std::int64_t previous = 0;
+      const double scale = static_cast<double>(s.scale);
+      for (const Point& p : s.points) {
+        const auto q = static_cast<std::int64_t>(std::llround(p.value * scale));
+        writer.put(zigzag(minus(q, previous)));
+        previous = q;
+      }
+    } else {
+      std::uint64_t previous = 0;
+      for (const Point& p : s.points) {
+        const auto bits = std::bit_cast<std::uint64_t>(p.value);
+        writer.put(bits ^ previous);
+        previous = bits;
+      }
+    }
+  }
+  writer.finish();
+}
+
+void append_varint(std::string& out, std::uint64_t v) {
+  VarintWriter writer(out, 1);
+  writer.put(v);
+  writer.finish();
 }
 
 }  // namespace
@@ -162,48 +300,26 @@ double quantised(double value, std::uint32_t scale) {
 
 std::string encode_raw(const std::vector<Series>& series) {
   std::string out;
-  put_varint(out, series.size());
-  for (const Series& s : series) {
-    const bool grid = fits_grid(s);
-    const std::size_t n = s.points.size();
-    put_varint(out, s.metric_id);
-    put_varint(out, grid ? kQuantisedEncoding : kRawEncoding);
-    if (grid) put_varint(out, s.scale);
-    put_varint(out, n);
-    put_delta_of_delta(out, n, [&](std::size_t i) { return s.points[i].t_us; });
-    put_delta_of_delta(out, n, [&](std::size_t i) { return s.points[i].wall_unix_ms; });
-    if (grid) {
-      std::int64_t previous = 0;
-      for (const Point& p : s.points) {
-        const auto q = static_cast<std::int64_t>(std::llround(p.value * s.scale));
-        put_varint(out, zigzag(minus(q, previous)));
-        previous = q;
-      }
-    } else {
-      std::uint64_t previous = 0;
-      for (const Point& p : s.points) {
-        const auto bits = std::bit_cast<std::uint64_t>(p.value);
-        put_varint(out, bits ^ previous);
-        previous = bits;
-      }
-    }
-  }
+  append_raw(out, series);
   return out;
 }
 
 std::string encode(const std::vector<Series>& series, int zstd_level, bool checksum) {
-  const std::string raw = encode_raw(series);
-  std::string out(kMagic, sizeof kMagic);
-  put_varint(out, raw.size());
-  const std::size_t header = out.size();
-  out.resize(header + ZSTD_compressBound(raw.size()));
-  // One context per thread: encoding is the agents' hot path, and a context
-  // made per call costs more than compressing a small chunk.
+  // One raw buffer and one zstd context per thread: encoding is the agents'
+  // hot path, and allocating either per call costs more than a small chunk.
   struct Context {
     ZSTD_CCtx* cctx = ZSTD_createCCtx();
+    std::string raw;
     ~Context() { ZSTD_freeCCtx(cctx); }
   };
   thread_local Context context;
+  context.raw.clear();
+  append_raw(context.raw, series);
+  const std::string& raw = context.raw;
+  std::string out(kMagic, sizeof kMagic);
+  append_varint(out, raw.size());
+  const std::size_t header = out.size();
+  out.resize(header + ZSTD_compressBound(raw.size()));
   ZSTD_CCtx_reset(context.cctx, ZSTD_reset_session_and_parameters);
   ZSTD_CCtx_setParameter(context.cctx, ZSTD_c_compressionLevel, zstd_level);
   ZSTD_CCtx_setParameter(context.cctx, ZSTD_c_checksumFlag, checksum ? 1 : 0);
@@ -217,61 +333,134 @@ std::string encode(const std::vector<Series>& series, int zstd_level, bool check
 
 namespace {
 
+bool has_magic(std::string_view bytes, const char (&magic)[4]) {
+  return bytes.size() >= sizeof magic && std::memcmp(bytes.data(), magic, sizeof magic) == 0;
+}
+
+// A chunk of either version, opened: its metric map (version 2; empty for
+// version 1) and its raw bytes, in a per-thread buffer valid until the
+// next open() on the same thread.
+struct Opened {
+  std::vector<std::uint32_t> ids;
+  bool mapped = false;
+  std::string_view raw;
+};
+
+// kilnd decodes every chunk an agent sends: one zstd context and one raw
+// buffer a thread, the buffer given back after a chunk larger than agents
+// send (a hostile size must not stay resident).
+struct DecodeContext {
+  ZSTD_DCtx* dctx = ZSTD_createDCtx();
+  std::string raw;
+  ~DecodeContext() { ZSTD_freeDCtx(dctx); }
+  DecodeContext() = default;
+  DecodeContext(const DecodeContext&) = delete;
+  DecodeContext& operator=(const DecodeContext&) = delete;
+};
+constexpr std::size_t kKeptRawBytes = 1u << 20;
+
+DecodeContext& decode_context() {
+  thread_local DecodeContext context;
+  return context;
+}
+
+// Run after the raw bytes of the last open_chunk() are no longer needed.
+void release_large_buffer() {
+  std::string& raw = decode_context().raw;
+  if (raw.capacity() > kKeptRawBytes) std::string().swap(raw);
+}
+
 // The raw size and zstd frame after the magic (and map) of either version.
-Result<std::vector<Series>> decode_frame(std::string_view rest) {
+Result<std::string_view> decompress(std::string_view rest) {
   Cursor header(rest);
-  KILN_TRY_ASSIGN(const std::uint64_t raw_size, header.varint());
+  std::uint64_t raw_size = 0;
+  if (!header.varint(raw_size)) return header.error();
   if (raw_size > kMaxRawBytes) {
     return make_error(ErrorCode::parse, "telemetry chunk: {} raw bytes (at most {})", raw_size, kMaxRawBytes);
   }
   const std::string_view frame = rest.substr(rest.size() - header.left());
   const unsigned long long content = ZSTD_getFrameContentSize(frame.data(), frame.size());
   if (content != raw_size) return make_error(ErrorCode::parse, "telemetry chunk: frame size does not match");
-  std::string raw(raw_size, '\0');
-  const std::size_t got = ZSTD_decompress(raw.data(), raw.size(), frame.data(), frame.size());
+  DecodeContext& context = decode_context();
+  context.raw.resize(raw_size);
+  const std::size_t got =
+      ZSTD_decompressDCtx(context.dctx, context.raw.data(), context.raw.size(), frame.data(), frame.size());
   if (ZSTD_isError(got)) return make_error(ErrorCode::parse, "telemetry chunk: {}", ZSTD_getErrorName(got));
   if (got != raw_size) return make_error(ErrorCode::parse, "telemetry chunk: {} bytes, expected {}", got, raw_size);
-  return decode_raw(raw);
+  return std::string_view(context.raw);
 }
 
-bool has_magic(std::string_view bytes, const char (&magic)[4]) {
-  return bytes.size() >= sizeof magic && std::memcmp(bytes.data(), magic, sizeof magic) == 0;
+Result<Opened> open_chunk(std::string_view bytes) {
+  Opened out;
+  if (has_magic(bytes, kMagic)) {
+    KILN_TRY_ASSIGN(out.raw, decompress(bytes.substr(sizeof kMagic)));
+    return out;
+  }
+  if (!has_magic(bytes, kMappedMagic)) {
+    return make_error(ErrorCode::parse, "not a telemetry chunk (bad magic or version)");
+  }
+  Cursor in(bytes.substr(sizeof kMappedMagic));
+  std::uint64_t count = 0;
+  if (!in.varint(count)) return in.error();
+  if (count > kMaxSeries || count > in.left()) {
+    return make_error(ErrorCode::parse, "telemetry chunk: a metric map of {} ids", count);
+  }
+  out.mapped = true;
+  out.ids.resize(static_cast<std::size_t>(count));
+  for (std::uint32_t& id : out.ids) {
+    std::uint64_t v = 0;
+    if (!in.varint(v)) return in.error();
+    if (v > UINT32_MAX) return make_error(ErrorCode::parse, "telemetry chunk: metric id {} too large", v);
+    id = static_cast<std::uint32_t>(v);
+  }
+  KILN_TRY_ASSIGN(out.raw, decompress(bytes.substr(bytes.size() - in.left())));
+  return out;
+}
+
+// Version 2: the series' ids through the chunk's map.
+template <typename Each>
+Status map_ids(const Opened& opened, Each& each) {
+  if (!opened.mapped) return {};
+  for (auto& s : each) {
+    if (s.metric_id >= opened.ids.size()) {
+      return make_error(ErrorCode::parse, "telemetry chunk: metric {} outside its map of {}", s.metric_id,
+                        opened.ids.size());
+    }
+    s.metric_id = opened.ids[s.metric_id];
+  }
+  return {};
+}
+
+template <typename Sink>
+Status walk_chunk(std::string_view bytes, Sink& sink) {
+  KILN_TRY_ASSIGN(const Opened opened, open_chunk(bytes));
+  const Status walked = walk_raw(opened.raw, sink);
+  release_large_buffer();
+  KILN_TRY(walked);
+  return map_ids(opened, sink.out);
 }
 
 }  // namespace
 
 Result<std::vector<Series>> decode(std::string_view bytes) {
-  if (has_magic(bytes, kMagic)) return decode_frame(bytes.substr(sizeof kMagic));
-  if (!has_magic(bytes, kMappedMagic)) {
-    return make_error(ErrorCode::parse, "not a telemetry chunk (bad magic or version)");
-  }
-  Cursor in(bytes.substr(sizeof kMappedMagic));
-  KILN_TRY_ASSIGN(const std::uint64_t count, in.varint());
-  if (count > kMaxSeries || count > in.left()) {
-    return make_error(ErrorCode::parse, "telemetry chunk: a metric map of {} ids", count);
-  }
-  std::vector<std::uint32_t> ids(count);
-  for (std::uint32_t& id : ids) {
-    KILN_TRY_ASSIGN(const std::uint64_t v, in.varint());
-    if (v > UINT32_MAX) return make_error(ErrorCode::parse, "telemetry chunk: metric id {} too large", v);
-    id = static_cast<std::uint32_t>(v);
-  }
-  KILN_TRY_ASSIGN(std::vector<Series> series, decode_frame(bytes.substr(bytes.size() - in.left())));
-  for (Series& s : series) {
-    if (s.metric_id >= ids.size()) {
-      return make_error(ErrorCode::parse, "telemetry chunk: metric {} outside its map of {}", s.metric_id, ids.size());
-    }
-    s.metric_id = ids[s.metric_id];
-  }
-  return series;
+  PointsSink sink;
+  KILN_TRY(walk_chunk(bytes, sink));
+  return std::move(sink.out);
+}
+
+Result<std::vector<SeriesSummary>> summarise(std::string_view bytes) {
+  SummarySink sink;
+  KILN_TRY(walk_chunk(bytes, sink));
+  sink.settle();
+  return std::move(sink.out);
 }
 
 Result<std::string> with_metric_map(std::string_view chunk, const std::vector<std::uint32_t>& ids) {
   if (!has_magic(chunk, kMagic)) return make_error(ErrorCode::parse, "not a version-1 telemetry chunk");
   if (ids.size() > kMaxSeries) return make_error(ErrorCode::invalid_argument, "a metric map of {} ids", ids.size());
   std::string out(kMappedMagic, sizeof kMappedMagic);
-  put_varint(out, ids.size());
-  for (const std::uint32_t id : ids) put_varint(out, id);
+  append_varint(out, ids.size());
+  for (const std::uint32_t id : ids) append_varint(out, id);
   out.append(chunk.substr(sizeof kMagic));
   return out;
 }
@@ -293,6 +482,17 @@ SeriesStats stats_of(const Series& series) {
     ++out.count;
   }
   if (out.count == 0) out.min = out.max = 0;
+  return out;
+}
+
+SeriesSummary summary_of(const Series& series) {
+  SeriesSummary out{series.metric_id, series.scale, series.points.size(), stats_of(series), 0, 0};
+  if (series.points.empty()) return out;
+  out.min_t_us = out.max_t_us = series.points.front().t_us;
+  for (const Point& p : series.points) {
+    out.min_t_us = std::min(out.min_t_us, p.t_us);
+    out.max_t_us = std::max(out.max_t_us, p.t_us);
+  }
   return out;
 }
 

@@ -77,4 +77,19 @@ struct SeriesStats {
 };
 SeriesStats stats_of(const Series& series);
 
+// What the store keeps of a series besides its bytes: its figures (the
+// roll-up) and the span of its times.
+struct SeriesSummary {
+  std::uint32_t metric_id = 0;
+  std::uint32_t scale = 0;
+  std::uint64_t points = 0;
+  SeriesStats stats;
+  std::int64_t min_t_us = 0, max_t_us = 0;  // 0 when there are no points
+};
+SeriesSummary summary_of(const Series& series);
+// summary_of() of every series decode() would give, without building the
+// points: the same checks, the same errors, a fraction of the memory (what
+// kilnd does with a chunk it stores as it came).
+Result<std::vector<SeriesSummary>> summarise(std::string_view bytes);
+
 }  // namespace kiln::store::chunk

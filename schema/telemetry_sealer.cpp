@@ -153,24 +153,23 @@ void TelemetrySealer::seal(std::int64_t run, std::int64_t chip, std::int64_t ste
     name_of.reset();
     for (chunk::Point& p : s.points) p.value = chunk::quantised(p.value, s.scale);
   }
-  store_chunk(run, chip, step, chunk::encode(series), series, now_unix_ms);
+  std::vector<chunk::SeriesSummary> summaries;
+  summaries.reserve(series.size());
+  for (const chunk::Series& s : series) summaries.push_back(chunk::summary_of(s));
+  store_chunk(run, chip, step, chunk::encode(series), summaries, now_unix_ms);
   bind_key(delete_open_, run, chip, step);
   execute(delete_open_);
 }
 
 void TelemetrySealer::store_chunk(std::int64_t run, std::int64_t chip, std::int64_t step, const std::string& data,
-                                  const std::vector<chunk::Series>& series, std::int64_t now_unix_ms) {
+                                  const std::vector<chunk::SeriesSummary>& summaries, std::int64_t now_unix_ms) {
   double first_t = std::numeric_limits<double>::infinity(), last_t = -first_t;
   std::int64_t samples = 0;
-  std::vector<chunk::SeriesStats> stats;
-  stats.reserve(series.size());
-  for (const chunk::Series& s : series) {
-    stats.push_back(chunk::stats_of(s));
-    samples += static_cast<std::int64_t>(s.points.size());
-    for (const chunk::Point& p : s.points) {
-      first_t = std::min(first_t, p.t_us / 1e6);
-      last_t = std::max(last_t, p.t_us / 1e6);
-    }
+  for (const chunk::SeriesSummary& s : summaries) {
+    if (s.points == 0) continue;
+    samples += static_cast<std::int64_t>(s.points);
+    first_t = std::min(first_t, s.min_t_us / 1e6);
+    last_t = std::max(last_t, s.max_t_us / 1e6);
   }
   if (samples == 0) return;
   bind_key(next_seq_, run, chip, step);
@@ -184,10 +183,9 @@ void TelemetrySealer::store_chunk(std::int64_t run, std::int64_t chip, std::int6
   insert_chunk_.bind(9, data.data(), static_cast<int>(data.size()));
   execute(insert_chunk_);
 
-  for (std::size_t i = 0; i < series.size(); ++i) {
-    const chunk::Series& s = series[i];
-    const chunk::SeriesStats& st = stats[i];
-    if (s.points.empty()) continue;
+  for (const chunk::SeriesSummary& s : summaries) {
+    const chunk::SeriesStats& st = s.stats;
+    if (s.points == 0) continue;
     insert_rollup_.bind(1, run);
     insert_rollup_.bind(2, chip);
     insert_rollup_.bind(3, static_cast<std::int64_t>(s.metric_id));

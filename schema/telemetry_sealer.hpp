@@ -39,10 +39,10 @@ class TelemetrySealer {
   void seal(std::int64_t run, std::int64_t chip, std::int64_t step, std::int64_t now_unix_ms);
   void seal_run(std::int64_t run, std::int64_t now_unix_ms);
   int seal_all(std::int64_t now_unix_ms);
-  // Stores one sealed chunk (`data`, whose decoded series with the store's
-  // metric ids are `series`) as the chip-step's next, with its roll-ups.
+  // Stores one sealed chunk (`data`, whose series, with the store's metric
+  // ids, sum up as `summaries`) as the chip-step's next, with its roll-ups.
   void store_chunk(std::int64_t run, std::int64_t chip, std::int64_t step, const std::string& data,
-                   const std::vector<chunk::Series>& series, std::int64_t now_unix_ms);
+                   const std::vector<chunk::SeriesSummary>& summaries, std::int64_t now_unix_ms);
   // The precision a metric is stored at, as a chunk scale (0: exact).
   static std::uint32_t scale_of(const std::string& metric_name);
   // A run's raw telemetry was dropped (retention): nothing cached of it stays.

@@ -9,6 +9,8 @@
 #include <limits>
 #include <random>
 
+#include <fmt/format.h>
+
 #include "schema/telemetry_chunk.hpp"
 
 namespace kiln::store::chunk {
@@ -51,6 +53,83 @@ TEST(TelemetryChunk, RoundTripsQuantisedAndExactSeriesBitForBit) {
   const auto out = decode(encode(in));
   ASSERT_TRUE(out) << out.error().message;
   expect_same(in, *out);
+}
+
+// The layout is a contract: agents encode chunks that kilnd stores as they
+// came, and old databases hold them. These bytes were worked out by hand
+// from the layout in telemetry_chunk.hpp (varints, zigzag, delta-of-delta
+// times, quantised deltas, XORed doubles); a faster encoder must still
+// write exactly them.
+TEST(TelemetryChunk, TheRawLayoutIsTheDocumentedOne) {
+  const Series quantised_series{0, 100, {{100000, 1000, 40.12}, {200000, 1002, 40.13}, {300001, 1003, 40.10}}};
+  const Series exact_series{1, 0, {{100000, 1000, 0.5}, {200000, 1002, std::numeric_limits<double>::quiet_NaN()}}};
+  const std::string raw = encode_raw({quantised_series, exact_series});
+  std::string hex;
+  for (const char c : raw) hex += fmt::format("{:02x}", static_cast<unsigned char>(c));
+  EXPECT_EQ(hex,
+            "02"                    // two series
+            "00016403"              // id 0, quantised, scale 100, 3 points
+            "c09a0c0002"            // t_us 100000, +100000, +100001
+            "d00fcb0f01"            // wall 1000, 1002, 1003
+            "d83e0205"              // q 4012, 4013, 4010
+            "010002"                // id 1, exact, 2 points
+            "c09a0c00"              // t_us
+            "d00fcb0f"              // wall
+            "80808080808080f03f"    // 0.5
+            "808080808080808c40");  // NaN's bits XOR 0.5's
+  const auto back = decode(encode({quantised_series, exact_series}));
+  ASSERT_TRUE(back) << back.error().message;
+  expect_same({quantised_series, exact_series}, *back);
+}
+
+void expect_same_summary(const SeriesSummary& a, const SeriesSummary& b) {
+  EXPECT_EQ(a.metric_id, b.metric_id);
+  EXPECT_EQ(a.scale, b.scale);
+  EXPECT_EQ(a.points, b.points);
+  EXPECT_EQ(a.min_t_us, b.min_t_us);
+  EXPECT_EQ(a.max_t_us, b.max_t_us);
+  EXPECT_EQ(a.stats.count, b.stats.count);
+  EXPECT_EQ(a.stats.min, b.stats.min);
+  EXPECT_EQ(a.stats.max, b.stats.max);
+  EXPECT_EQ(a.stats.sum, b.stats.sum);
+  EXPECT_TRUE(std::isnan(a.stats.last) ? std::isnan(b.stats.last) : a.stats.last == b.stats.last);
+  EXPECT_EQ(a.stats.first_t_us, b.stats.first_t_us);
+  EXPECT_EQ(a.stats.last_t_us, b.stats.last_t_us);
+  EXPECT_EQ(a.stats.last_wall_unix_ms, b.stats.last_wall_unix_ms);
+}
+
+// kilnd keeps an agent's chunk as it came and only summarises it: the
+// roll-ups must be what decoding it would have given.
+TEST(TelemetryChunk, ASummaryIsWhatTheDecodedSeriesGive) {
+  std::vector<Series> in = shapes();
+  in.push_back(Series{5, 10, {}});                                                 // no points
+  in.push_back(Series{6, 0, {{5, 5, std::numeric_limits<double>::quiet_NaN()}}});  // only NaN
+  const std::string v1 = encode(in);
+  const auto v2 = with_metric_map(v1, {10, 11, 12, 13, 14, 15, 16});
+  ASSERT_TRUE(v2) << v2.error().message;
+  for (const std::string& bytes : {v1, *v2}) {
+    const auto decoded = decode(bytes);
+    const auto summaries = summarise(bytes);
+    ASSERT_TRUE(decoded) << decoded.error().message;
+    ASSERT_TRUE(summaries) << summaries.error().message;
+    ASSERT_EQ(summaries->size(), decoded->size());
+    for (std::size_t i = 0; i < decoded->size(); ++i) expect_same_summary((*summaries)[i], summary_of((*decoded)[i]));
+  }
+  EXPECT_EQ((*summarise(*v2))[2].metric_id, 13u);  // id 3 through the map
+  EXPECT_EQ((*summarise(v1))[4].stats.min, 0);  // no values: 0, not infinity
+}
+
+TEST(TelemetryChunk, ASummaryRefusesWhatDecodingRefuses) {
+  const std::string bytes = encode(shapes());
+  for (std::size_t n = 0; n < bytes.size(); n += 5) {
+    EXPECT_FALSE(summarise(std::string_view(bytes).substr(0, n))) << n;
+  }
+  std::mt19937 random(5);
+  for (int i = 0; i < 300; ++i) {
+    std::string damaged = bytes;
+    damaged[random() % damaged.size()] ^= static_cast<char>(1 + random() % 255);
+    EXPECT_EQ(decode(damaged).ok(), summarise(damaged).ok()) << i;
+  }
 }
 
 TEST(TelemetryChunk, AQuantisedValuePrintsAsItsDecimal) {
