@@ -18,9 +18,6 @@ constexpr char kMagic[4] = {'K', 'T', 'C', 1};
 constexpr char kMappedMagic[4] = {'K', 'T', 'C', 2};
 constexpr std::uint8_t kRawEncoding = 0;
 constexpr std::uint8_t kQuantisedEncoding = 1;
-constexpr std::uint32_t kMaxScale = 1'000'000'000;
-// |q| below 2^48: q / scale times scale rounds back to q, with room to spare.
-constexpr double kMaxQuantum = 281474976710656.0;  // 2^48
 
 std::uint64_t zigzag(std::int64_t v) {
   const auto u = static_cast<std::uint64_t>(v);
@@ -90,7 +87,28 @@ class Cursor {
  public:
   explicit Cursor(std::string_view bytes) : at_(bytes.data()), end_(bytes.data() + bytes.size()) {}
   std::size_t left() const { return static_cast<std::size_t>(end_ - at_); }
-  bool varint(std::uint64_t& v) {
+  // Inline, with a path for the usual case of a varint that ends well
+  // before the buffer does (no end check per byte).
+  [[gnu::always_inline]] bool varint(std::uint64_t& v) {
+    if (end_ - at_ >= static_cast<std::ptrdiff_t>(kMaxVarintBytes)) {
+      std::uint64_t out = 0;
+      for (int shift = 0; shift < 63; shift += 7) {
+        const auto byte = static_cast<std::uint8_t>(*at_++);
+        out |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+        if ((byte & 0x80) == 0) {
+          v = out;
+          return true;
+        }
+      }
+      // The tenth byte holds bit 63 only.
+      const auto byte = static_cast<std::uint8_t>(*at_++);
+      if (byte > 1) return refuse("telemetry chunk: varint over 64 bits");
+      v = out | (static_cast<std::uint64_t>(byte) << 63);
+      return true;
+    }
+    return checked_varint(v);
+  }
+  bool checked_varint(std::uint64_t& v) {
     v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       if (at_ == end_) return refuse("telemetry chunk: truncated");
@@ -291,11 +309,6 @@ std::uint32_t scale_for_precision(double precision) {
   const double inverse = std::round(1.0 / precision);
   if (inverse > kMaxScale || std::fabs(inverse * precision - 1.0) > 1e-9) return 0;
   return static_cast<std::uint32_t>(inverse);
-}
-
-double quantised(double value, std::uint32_t scale) {
-  if (scale == 0 || scale > kMaxScale || !std::isfinite(value) || std::fabs(value * scale) >= kMaxQuantum) return value;
-  return std::round(value * scale) / scale;
 }
 
 std::string encode_raw(const std::vector<Series>& series) {

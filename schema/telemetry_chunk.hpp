@@ -18,6 +18,7 @@
 // A quantised value is q / scale: scale 100 keeps 0.01 exactly as the
 // nearest double to a two-decimal number, so the decimal text round-trips.
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -48,9 +49,18 @@ inline constexpr std::size_t kMaxSeries = 4096;
 // 0 when the precision is not of that form (the values are kept exact).
 std::uint32_t scale_for_precision(double precision);
 
+// The finest grid a chunk keeps (1/10^9) and the largest quantum on it:
+// |q| below 2^48, so q / scale times scale rounds back to q, with room to spare.
+inline constexpr std::uint32_t kMaxScale = 1'000'000'000;
+inline constexpr double kMaxQuantum = 281474976710656.0;  // 2^48
+
 // The value as it is stored at `scale`: the nearest multiple of 1/scale.
 // NaN, infinities and values too large for the grid stay as they are.
-double quantised(double value, std::uint32_t scale);
+// Inline: agents call it for every value they sample.
+inline double quantised(double value, std::uint32_t scale) {
+  if (scale == 0 || scale > kMaxScale || !std::isfinite(value) || std::fabs(value * scale) >= kMaxQuantum) return value;
+  return std::round(value * scale) / scale;
+}
 
 // Series are encoded at their scale; one whose values are not all finite
 // and representable on its grid falls back to the exact raw encoding, so

@@ -13,6 +13,7 @@
 // from /proc, and the highest VmRSS seen while it ran), and the database's
 // bytes per sample once kilnd has stopped.
 
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -71,14 +72,19 @@ void write_private(const fs::path& path, const std::string& text) {
   fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
 }
 
-pid_t spawn(const std::vector<std::string>& args) {
+// `quiet`: the child's stdout goes to /dev/null (the benchmark's own stdout
+// is one JSON document).
+pid_t spawn(const std::vector<std::string>& args, bool quiet = false) {
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (quiet) posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
   pid_t pid = 0;
-  if (posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) {
-    throw std::runtime_error("cannot start " + args[0]);
-  }
+  const int failed = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (failed != 0) throw std::runtime_error("cannot start " + args[0]);
   return pid;
 }
 
@@ -178,7 +184,8 @@ Json run_one(const Options& options, Encoding encoding) {
   }
   std::this_thread::sleep_for(500ms);  // their RegisterRack is processed
   const pid_t submit = spawn({(options.bin / "kiln").string(), "--daemon", fmt::format("127.0.0.1:{}", port),
-                              "--token-file", (dir / "token").string(), "run", "submit", (dir / "plan.yaml").string()});
+                              "--token-file", (dir / "token").string(), "run", "submit", (dir / "plan.yaml").string()},
+                             /*quiet=*/true);
   if (wait_exit(submit) != 0) throw std::runtime_error("kiln run submit failed");
 
   std::uint64_t peak_rss_kb = 0;
