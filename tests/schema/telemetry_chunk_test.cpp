@@ -116,7 +116,7 @@ TEST(TelemetryChunk, ASummaryIsWhatTheDecodedSeriesGive) {
     for (std::size_t i = 0; i < decoded->size(); ++i) expect_same_summary((*summaries)[i], summary_of((*decoded)[i]));
   }
   EXPECT_EQ((*summarise(*v2))[2].metric_id, 13u);  // id 3 through the map
-  EXPECT_EQ((*summarise(v1))[4].stats.min, 0);  // no values: 0, not infinity
+  EXPECT_EQ((*summarise(v1))[4].stats.min, 0);     // no values: 0, not infinity
 }
 
 TEST(TelemetryChunk, ASummaryRefusesWhatDecodingRefuses) {
