@@ -6,6 +6,7 @@
 //
 //   build/default/bin/ingest_bench [--racks 4] [--chips 64] [--seconds 600]
 //                                  [--hz 10] [--mode both|samples|chunks]
+//                                  [--tls on|off (default off: plain TCP)]
 //
 // Per encoding, printed as one JSON document: values (samples) sent,
 // wall seconds from the dispatch to the last acknowledgement (every batch
@@ -41,6 +42,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/ingest/synthetic_agent.hpp"
+#include "net/tls_options.hpp"
 
 extern char** environ;
 
@@ -57,6 +59,7 @@ struct Options {
   double seconds = 600;
   double hz = 10;
   std::string mode = "both";
+  bool tls = false;
   fs::path bin;
 };
 
@@ -158,9 +161,32 @@ Json run_one(const Options& options, Encoding encoding) {
       options.hz, options.seconds);
 
   const fs::path db = dir / "kiln.db";
-  const pid_t kilnd =
-      spawn({(options.bin / "kilnd").string(), "--db", db.string(), "--listen", "127.0.0.1:0", "--port-file",
-             (dir / "port").string(), "--credentials", (dir / "credentials.yaml").string(), "--log-level", "warn"});
+  std::vector<std::string> kilnd_args{(options.bin / "kilnd").string(),
+                                      "--db",
+                                      db.string(),
+                                      "--listen",
+                                      "127.0.0.1:0",
+                                      "--port-file",
+                                      (dir / "port").string(),
+                                      "--credentials",
+                                      (dir / "credentials.yaml").string(),
+                                      "--log-level",
+                                      "warn"};
+  std::vector<std::string> client_tls_args;
+  if (options.tls) {
+    // Mutual TLS as kiln lab sets it up: kilnd's own CA and certificates.
+    const fs::path tls_dir = dir / "tls";
+    if (wait_exit(spawn({(options.bin / "kilnd").string(), "--init-tls", tls_dir.string()}, /*quiet=*/true)) != 0) {
+      throw std::runtime_error("kilnd --init-tls failed");
+    }
+    const net::TlsFiles files = net::lab_tls_paths(tls_dir.string());
+    const net::TlsServerOptions server = files.server(/*mutual=*/true);
+    kilnd_args.insert(kilnd_args.end(), {"--tls-cert", server.cert_file, "--tls-key", server.key_file,
+                                         "--tls-client-ca", server.client_ca_file});
+    for (auto& rack : racks) rack.tls = files.client(/*mutual=*/true);
+    client_tls_args = {"--tls-ca", files.ca_cert, "--tls-cert", files.client_cert, "--tls-key", files.client_key};
+  }
+  const pid_t kilnd = spawn(kilnd_args);
   std::uint16_t port = 0;
   for (int i = 0; i < 3000 && port == 0; ++i) {
     std::ifstream in(dir / "port");
@@ -183,9 +209,11 @@ Json run_one(const Options& options, Encoding encoding) {
     std::this_thread::sleep_for(10ms);
   }
   std::this_thread::sleep_for(500ms);  // their RegisterRack is processed
-  const pid_t submit = spawn({(options.bin / "kiln").string(), "--daemon", fmt::format("127.0.0.1:{}", port),
-                              "--token-file", (dir / "token").string(), "run", "submit", (dir / "plan.yaml").string()},
-                             /*quiet=*/true);
+  std::vector<std::string> submit_args{(options.bin / "kiln").string(), "--daemon", fmt::format("127.0.0.1:{}", port),
+                                       "--token-file", (dir / "token").string()};
+  submit_args.insert(submit_args.end(), client_tls_args.begin(), client_tls_args.end());
+  submit_args.insert(submit_args.end(), {"run", "submit", (dir / "plan.yaml").string()});
+  const pid_t submit = spawn(submit_args, /*quiet=*/true);
   if (wait_exit(submit) != 0) throw std::runtime_error("kiln run submit failed");
 
   std::uint64_t peak_rss_kb = 0;
@@ -222,6 +250,7 @@ Json run_one(const Options& options, Encoding encoding) {
   const double seconds = std::chrono::duration<double>(ended - started).count();
   fs::remove_all(dir);
   return Json{{"encoding", mode},
+              {"tls", options.tls},
               {"racks", options.racks},
               {"chips", options.racks * options.chips},
               {"samples", values},
@@ -260,6 +289,8 @@ int main(int argc, char** argv) {
       options.hz = std::stod(value);
     else if (flag == "--mode")
       options.mode = value;
+    else if (flag == "--tls")
+      options.tls = value == "on";
     else if (flag == "--bin")
       options.bin = value;
     else {

@@ -135,6 +135,7 @@ SyntheticAgent::SyntheticAgent(SyntheticRack rack)
   link.port = config_.port;
   link.rack = config_.rack;
   link.credential = config_.credential;
+  link.tls = config_.tls;
   link.flush_interval = std::chrono::milliseconds(20);
   // The old encoding goes out as Sample messages, as agents sent them before chunks.
   link.send_chunks = config_.encoding == Encoding::chunks;

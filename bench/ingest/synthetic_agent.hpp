@@ -22,6 +22,7 @@
 
 #include "agents/daemon_link.hpp"
 #include "agents/outbox.hpp"
+#include "net/tls_options.hpp"
 
 namespace kiln::bench {
 
@@ -34,6 +35,7 @@ struct SyntheticRack {
   std::uint16_t port = 0;
   Encoding encoding = Encoding::chunks;
   std::size_t outbox_memory_bytes = std::size_t{64} << 20;
+  net::TlsClientOptions tls;  // enabled: mutual TLS, as kiln lab runs its agents
 };
 
 class SyntheticAgent final : public agent::LinkHandler {
