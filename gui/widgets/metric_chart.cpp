@@ -1,5 +1,6 @@
 #include "gui/widgets/metric_chart.hpp"
 
+#include <QGraphicsLayout>
 #include <QKeyEvent>
 #include <QMouseEvent>
 #include <QWheelEvent>
@@ -171,6 +172,16 @@ void MetricChart::set_run(const RunLayout& layout, const std::vector<LimitBand>&
     band->lowerSeries()->clear();
   }
   apply_x(0, full_end(), false, false);
+  lay_out_legend();
+}
+
+void MetricChart::lay_out_legend() {
+  // Qt lays a legend out on a posted event: a paint before the event loop
+  // runs again (a screenshot, a grab right after opening a chip) would draw
+  // its room but none of its labels. Laid out now, every paint names the lines.
+  if (!chart()->legend()->isVisible()) return;
+  if (QGraphicsLayout* layout = chart()->layout()) layout->activate();
+  if (QGraphicsLayout* layout = chart()->legend()->layout()) layout->activate();
 }
 
 void MetricChart::set_data(const ChipSeries& series) { set_data(&series, nullptr, std::nullopt); }
@@ -226,6 +237,7 @@ void MetricChart::redraw() {
   // A flat line sits mid-chart with a sane span, not magnified noise.
   const double pad = std::max((hi - lo) * 0.08, std::max(std::abs(hi), 1.0) * 0.05);
   y_->setRange(lo >= 0 && lo - pad < 0 ? 0 : lo - pad, hi + pad);
+  lay_out_legend();  // a line shown or hidden changes the legend
 }
 
 void MetricChart::apply_x(double x0, double x1, bool zoomed, bool notify) {

@@ -73,6 +73,7 @@ class MetricChart : public QChartView {
   void add_band(double x0, double x1, double lo, double hi, const QColor& colour);
   void apply_x(double x0, double x1, bool zoomed, bool notify);
   void redraw();
+  void lay_out_legend();
   double full_end() const;
 
   ChartSpec spec_;

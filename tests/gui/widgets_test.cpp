@@ -1,11 +1,15 @@
 // The dashboard's widgets, offscreen, fed by a synthetic live feed through
 // the same staging the network thread writes to.
 
+#include <QGraphicsTextItem>
 #include <QImage>
 #include <QMouseEvent>
 #include <QSignalSpy>
+#include <QtCharts/QLegend>
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 #include "gui/dashboard.hpp"
 #include "gui/widgets/alarms_view.hpp"
@@ -183,6 +187,57 @@ TEST(MetricChart, DrawsTheVisibleSpanOnlyAndZoomsBack) {
   chart.reset_zoom();
   EXPECT_FALSE(chart.zoomed());
   EXPECT_EQ(chart.points_shown(), 1000u);
+}
+
+// The legend's text items (Qt Charts draws each marker's label as one)
+// that are shown and lie inside the chart.
+std::vector<QString> legend_labels_shown(MetricChart& chart) {
+  std::vector<QString> out;
+  std::vector<QGraphicsItem*> todo{chart.chart()->legend()};
+  const QRectF inside = chart.chart()->rect();
+  while (!todo.empty()) {
+    QGraphicsItem* item = todo.back();
+    todo.pop_back();
+    for (QGraphicsItem* child : item->childItems()) todo.push_back(child);
+    auto* text = dynamic_cast<QGraphicsTextItem*>(item);
+    if (text == nullptr || !text->isVisible()) continue;
+    const QRectF at = text->sceneBoundingRect();
+    if (!text->toPlainText().isEmpty() && at.width() > 1 && inside.contains(at)) out.push_back(text->toPlainText());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The first paint after a run is loaded (a grab: the dashboard's
+// screenshots, a chip opened) names every line, with the limit bands in the
+// chart. Qt lays a legend out on a posted event; before the fix this paint
+// drew the legend's room without its labels.
+TEST(MetricChart, NamesEveryLineInItsLegendOnTheFirstPaintWithLimitBands) {
+  kiln::v1::RunPlan plan;
+  plan.set_run_id(1);
+  auto* step = plan.add_steps();
+  step->set_name("gemm");
+  step->set_duration_s(100);
+  const RunLayout layout = RunLayout::from_plan(plan);
+  ChipSeries series("A-0", layout);
+  kiln::v1::TelemetrySeries stored;
+  for (const char* metric : {"temperature_c", "hbm_temperature_c"}) {
+    auto* one = stored.add_series();
+    one->set_serial("A-0");
+    one->set_metric(metric);
+    for (int i = 0; i < 100; ++i) {
+      one->add_t_s(i);
+      one->add_values(50 + i % 7);
+    }
+  }
+  ASSERT_EQ(series.load_series(stored), 200u);
+  MetricChart chart({"Temperature", "°C", {"temperature_c", "hbm_temperature_c"}, "temperature_c"});
+  chart.resize(600, 220);
+  chart.show();
+  chart.set_run(layout, {LimitBand{"temperature_c", 0, 100, std::nullopt, 95.0, std::nullopt, 90.0}});
+  chart.set_data(series);
+  (void)chart.grab();  // no event loop in between
+  EXPECT_EQ(legend_labels_shown(chart), (std::vector<QString>{"hbm_temperature_c", "temperature_c"}));
 }
 
 }  // namespace
