@@ -23,8 +23,8 @@ class TelemetryChunker {
   // zstd level of agent chunks: level 3 costs ≈ 10 % more bytes than the
   // store's own level 9 and a fraction of its time (measured in the doc).
   static constexpr int kZstdLevel = 3;
-  // A chunk is full at this many values (the store keeps a chunk of at least
-  // store::Writer::kDirectChunkValues as it came).
+  // A chunk is full at this many values (the store merges a chip-step's
+  // chunks smaller than store::TelemetrySealer::kSmallChunkValues).
   static constexpr std::size_t kChunkValues = 16384;
 
   TelemetryChunker(std::string serial, std::uint64_t run_id, std::uint32_t step_index);

@@ -405,11 +405,10 @@ class Writer {
   // A batch's telemetry chunks (AgentBatch.chunks) are decoded once, to
   // validate them (owner, names, sizes, decodability, the catalog's
   // precision) and, when `digests` is given, to say what each held (the
-  // judge and the live view read those instead of decoding again). A chunk
-  // of at least kDirectChunkValues values is stored as it came; a smaller
-  // one joins the chip-step's open values, sealed with them, so a slow
-  // chip's many small chunks still end in one well-compressed chunk.
-  static constexpr std::uint32_t kDirectChunkValues = 4096;
+  // judge and the live view read those instead of decoding again). Every
+  // chunk is stored as it came (no row per value); a chip-step's small ones
+  // (a chip behind its time scale sends one a second) are merged into one
+  // well-compressed chunk once they hold enough values or the step ends.
   Result<bool> ingest_batch(const kiln::v1::AgentBatch& batch, std::vector<ChunkDigest>* digests = nullptr);
   // Retention (kilnd --keep-raw): drops the raw telemetry (chunks and open
   // rows) of at most `max_runs` runs that ended more than `keep_raw_ms`

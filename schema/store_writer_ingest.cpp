@@ -99,18 +99,9 @@ void validate(const kiln::v1::AgentBatch& batch,
 // bounds what decoding it may allocate: 24 bytes a point).
 constexpr std::uint32_t kMaxChunkValues = 1u << 20;
 
-// An agent's chunk, checked. Its series keep the chunk's own metric ids
-// (indices into c.metrics()).
-struct CheckedChunk {
-  std::vector<chunk::SeriesSummary> summaries;
-  // The points, only for a chunk small enough to go through the open
-  // buffer; one stored as it came is only summarised (no points built).
-  std::vector<chunk::Series> series;
-};
-
-// Decodes (or summarises) an agent's chunk and checks everything the store
-// relies on.
-CheckedChunk check_chunk(const kiln::v1::TelemetryChunk& c) {
+// Summarises an agent's chunk and checks everything the store relies on;
+// the summaries keep the chunk's own metric ids (indices into c.metrics()).
+std::vector<chunk::SeriesSummary> check_chunk(const kiln::v1::TelemetryChunk& c) {
   if (c.serial().empty()) fail(ErrorCode::invalid_argument, "a telemetry chunk without a serial");
   if (c.metrics().empty() || static_cast<std::size_t>(c.metrics_size()) > chunk::kMaxSeries) {
     fail(ErrorCode::invalid_argument, "telemetry chunk of {}: {} metric names (1 to {})", c.serial(), c.metrics_size(),
@@ -130,22 +121,12 @@ CheckedChunk check_chunk(const kiln::v1::TelemetryChunk& c) {
   if (c.data().compare(0, 4, std::string_view("KTC\x01", 4)) != 0) {
     fail(ErrorCode::invalid_argument, "telemetry chunk of {}: not a version-1 chunk", c.serial());
   }
-  // A hostile chunk could claim a huge raw size: decode() and summarise() cap it.
-  CheckedChunk out;
-  if (c.values() >= Writer::kDirectChunkValues) {
-    Result<std::vector<chunk::SeriesSummary>> summaries = chunk::summarise(c.data());
-    if (!summaries)
-      fail(ErrorCode::invalid_argument, "telemetry chunk of {}: {}", c.serial(), summaries.error().message);
-    out.summaries = std::move(*summaries);
-  } else {
-    Result<std::vector<chunk::Series>> decoded = chunk::decode(c.data());
-    if (!decoded) fail(ErrorCode::invalid_argument, "telemetry chunk of {}: {}", c.serial(), decoded.error().message);
-    out.series = std::move(*decoded);
-    for (const chunk::Series& series : out.series) out.summaries.push_back(chunk::summary_of(series));
-  }
+  // A hostile chunk could claim a huge raw size: summarise() caps it.
+  Result<std::vector<chunk::SeriesSummary>> summaries = chunk::summarise(c.data());
+  if (!summaries) fail(ErrorCode::invalid_argument, "telemetry chunk of {}: {}", c.serial(), summaries.error().message);
   std::uint64_t values = 0;
   std::set<std::uint32_t> seen;
-  for (const chunk::SeriesSummary& series : out.summaries) {
+  for (const chunk::SeriesSummary& series : *summaries) {
     if (series.metric_id >= static_cast<std::uint32_t>(c.metrics_size()) || !seen.insert(series.metric_id).second) {
       fail(ErrorCode::invalid_argument, "telemetry chunk of {}: series of metric {} outside its {} names or twice",
            c.serial(), series.metric_id, c.metrics_size());
@@ -160,7 +141,7 @@ CheckedChunk check_chunk(const kiln::v1::TelemetryChunk& c) {
   if (values != c.values()) {
     fail(ErrorCode::invalid_argument, "telemetry chunk of {}: {} values, {} declared", c.serial(), values, c.values());
   }
-  return out;
+  return std::move(*summaries);
 }
 
 ChunkDigest digest_of(const kiln::v1::TelemetryChunk& c, const std::vector<chunk::SeriesSummary>& summaries) {
@@ -206,7 +187,7 @@ Result<bool> Writer::ingest_batch(const kiln::v1::AgentBatch& batch, std::vector
           if (owned.emplace(run_id, serial).second) s.require_owner(run_id, serial, batch.rack());
         });
 
-    std::vector<CheckedChunk> checked;
+    std::vector<std::vector<chunk::SeriesSummary>> checked;
     checked.reserve(static_cast<std::size_t>(batch.chunks_size()));
     for (const kiln::v1::TelemetryChunk& c : batch.chunks()) checked.push_back(check_chunk(c));
 
@@ -239,29 +220,22 @@ Result<bool> Writer::ingest_batch(const kiln::v1::AgentBatch& batch, std::vector
     }
     for (int i = 0; i < batch.chunks_size(); ++i) {
       const kiln::v1::TelemetryChunk& c = batch.chunks(i);
-      CheckedChunk& one_chunk = checked[static_cast<std::size_t>(i)];
-      if (digests != nullptr) digests->push_back(digest_of(c, one_chunk.summaries));
+      std::vector<chunk::SeriesSummary>& summaries = checked[static_cast<std::size_t>(i)];
+      if (digests != nullptr) digests->push_back(digest_of(c, summaries));
       const std::int64_t chip = s.chip_id(c.serial(), NewChip{kUnknownSku, batch.rack(), std::nullopt, unix_ms_now()});
       const std::int64_t run_id = to_db(c.run_id());
       std::vector<std::uint32_t> ids;  // the chunk's metric i -> the store's id
       ids.reserve(static_cast<std::size_t>(c.metrics_size()));
       for (const std::string& name : c.metrics()) ids.push_back(static_cast<std::uint32_t>(s.metric_id(name)));
-      if (c.values() >= kDirectChunkValues) {
-        Result<std::string> stored = chunk::with_metric_map(c.data(), ids);
-        if (!stored) fail(ErrorCode::invalid_argument, "telemetry chunk of {}: {}", c.serial(), stored.error().message);
-        for (chunk::SeriesSummary& one : one_chunk.summaries) one.metric_id = ids[one.metric_id];
-        s.sealer.store_chunk(run_id, chip, c.step_index(), *stored, one_chunk.summaries, unix_ms_now());
-        continue;
+      // Stored as it came, with the map from its ids to the store's.
+      Result<std::string> stored = chunk::with_metric_map(c.data(), ids);
+      if (!stored) fail(ErrorCode::invalid_argument, "telemetry chunk of {}: {}", c.serial(), stored.error().message);
+      for (chunk::SeriesSummary& one : summaries) one.metric_id = ids[one.metric_id];
+      if (c.values() >= TelemetrySealer::kSmallChunkValues) {
+        s.sealer.store_chunk(run_id, chip, c.step_index(), *stored, summaries, unix_ms_now());
+      } else {
+        s.sealer.store_small_chunk(run_id, chip, c.step_index(), *stored, summaries, unix_ms_now());
       }
-      int added = 0;
-      for (const chunk::Series& one : one_chunk.series) {
-        const std::int64_t metric = ids[one.metric_id];
-        for (const chunk::Point& p : one.points) {
-          added += add_open(run_id, chip, c.step_index(), metric, static_cast<double>(p.t_us) / 1e6, p.wall_unix_ms,
-                            p.value);
-        }
-      }
-      s.sealer.added(run_id, chip, c.step_index(), added);
     }
     s.sealer.seal_full(unix_ms_now());
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <string_view>
 
 #include "metrics/catalog.hpp"
 #include "schema/store_internal.hpp"
@@ -59,16 +60,25 @@ TelemetrySealer::TelemetrySealer(SQLite::Database& db)
           db, "SELECT max(last_t_s) FROM telemetry_chunks WHERE run_id = ?1 AND chip_id = ?2 AND step_index = ?3"),
       chunks_covering_(db,
                        "SELECT id, data FROM telemetry_chunks WHERE run_id = ?1 AND chip_id = ?2 AND step_index = ?3 "
-                       "AND first_t_s <= ?4 + 1e-6 AND last_t_s >= ?4 - 1e-6") {}
+                       "AND first_t_s <= ?4 + 1e-6 AND last_t_s >= ?4 - 1e-6"),
+      select_small_(db,
+                    "SELECT id, seq, data FROM telemetry_chunks WHERE run_id = ?1 AND chip_id = ?2 AND step_index = ?3 "
+                    "AND samples < ?4 ORDER BY seq"),
+      delete_chunk_(db, "DELETE FROM telemetry_chunks WHERE id = ?1"),
+      delete_rollup_(db,
+                     "DELETE FROM telemetry_rollups WHERE run_id = ?1 AND chip_id = ?2 AND step_index = ?3 "
+                     "AND metric_id = ?4 AND seq = ?5") {}
 
 void TelemetrySealer::forget() {
   open_values_.clear();
+  small_values_.clear();
   sealed_until_of_.clear();
   decoded_.clear();
 }
 
 void TelemetrySealer::forget_run(std::int64_t run) {
   std::erase_if(open_values_, [&](const auto& entry) { return std::get<0>(entry.first) == run; });
+  std::erase_if(small_values_, [&](const auto& entry) { return std::get<0>(entry.first) == run; });
   std::erase_if(sealed_until_of_, [&](const auto& entry) { return std::get<0>(entry.first) == run; });
   decoded_.clear();
 }
@@ -84,6 +94,11 @@ void TelemetrySealer::seal_full(std::int64_t now_unix_ms) {
     if (values >= kSealValues) full.push_back(key);
   }
   for (const auto& [run, chip, step] : full) seal(run, chip, step, now_unix_ms);
+  full.clear();
+  for (const auto& [key, values] : small_values_) {
+    if (values >= static_cast<std::uint64_t>(kSealValues)) full.push_back(key);
+  }
+  for (const auto& [run, chip, step] : full) merge_small(run, chip, step, now_unix_ms);
 }
 
 bool TelemetrySealer::already_sealed(std::int64_t run, std::int64_t chip, std::int64_t step, std::int64_t metric,
@@ -128,6 +143,7 @@ const chunk::Series* TelemetrySealer::sealed_series(std::int64_t chunk_id, std::
 }
 
 void TelemetrySealer::seal(std::int64_t run, std::int64_t chip, std::int64_t step, std::int64_t now_unix_ms) {
+  merge_small(run, chip, step, now_unix_ms);
   open_values_.erase({run, chip, step});
   std::vector<chunk::Series> series;
   std::int64_t samples = 0;
@@ -213,6 +229,7 @@ void TelemetrySealer::seal_run(std::int64_t run, std::int64_t now_unix_ms) {
   list.bind(1, run);
   while (list.executeStep()) open.emplace_back(list.getColumn(0).getInt64(), list.getColumn(1).getInt64());
   for (const auto& [chip, step] : open) seal(run, chip, step, now_unix_ms);
+  for (const auto& [r, chip, step] : with_small_chunks(run)) merge_small(r, chip, step, now_unix_ms);
   // The run is over: what is cached about its chip-steps is not needed again.
   std::erase_if(sealed_until_of_, [&](const auto& entry) { return std::get<0>(entry.first) == run; });
 }
@@ -224,7 +241,85 @@ int TelemetrySealer::seal_all(std::int64_t now_unix_ms) {
     open.emplace_back(list.getColumn(0).getInt64(), list.getColumn(1).getInt64(), list.getColumn(2).getInt64());
   }
   for (const auto& [run, chip, step] : open) seal(run, chip, step, now_unix_ms);
-  return static_cast<int>(open.size());
+  // Small chunks a stopped kilnd left unmerged (their steps may have ended).
+  const std::vector<Key> small = with_small_chunks(0);
+  for (const auto& [run, chip, step] : small) merge_small(run, chip, step, now_unix_ms);
+  return static_cast<int>(open.size() + small.size());
+}
+
+void TelemetrySealer::store_small_chunk(std::int64_t run, std::int64_t chip, std::int64_t step, const std::string& data,
+                                        const std::vector<chunk::SeriesSummary>& summaries, std::int64_t now_unix_ms) {
+  store_chunk(run, chip, step, data, summaries, now_unix_ms);
+  std::uint64_t values = 0;
+  for (const chunk::SeriesSummary& s : summaries) values += s.points;
+  small_values_[{run, chip, step}] += values;
+}
+
+std::vector<TelemetrySealer::Key> TelemetrySealer::with_small_chunks(std::int64_t run) {
+  SQLite::Statement list(db_,
+                         "SELECT run_id, chip_id, step_index FROM telemetry_chunks WHERE (?1 = 0 OR run_id = ?1) "
+                         "AND samples < ?2 GROUP BY run_id, chip_id, step_index HAVING count(*) > 1");
+  list.bind(1, run);
+  list.bind(2, static_cast<std::int64_t>(kSmallChunkValues));
+  std::vector<Key> out;
+  while (list.executeStep()) {
+    out.emplace_back(list.getColumn(0).getInt64(), list.getColumn(1).getInt64(), list.getColumn(2).getInt64());
+  }
+  return out;
+}
+
+void TelemetrySealer::merge_small(std::int64_t run, std::int64_t chip, std::int64_t step, std::int64_t now_unix_ms) {
+  small_values_.erase({run, chip, step});
+  struct Stored {
+    std::int64_t id = 0, seq = 0;
+    std::vector<std::uint32_t> metrics;
+  };
+  std::vector<Stored> merged_from;
+  std::map<std::uint32_t, chunk::Series> by_metric;  // the store's metric id -> every value, in seq order
+  {
+    ResetOnExit reset(select_small_);
+    bind_key(select_small_, run, chip, step);
+    select_small_.bind(4, static_cast<std::int64_t>(kSmallChunkValues));
+    while (select_small_.executeStep()) {
+      Stored stored{select_small_.getColumn(0).getInt64(), select_small_.getColumn(1).getInt64(), {}};
+      const SQLite::Column data = select_small_.getColumn(2);
+      Result<std::vector<chunk::Series>> series = chunk::decode(
+          std::string_view(static_cast<const char*>(data.getBlob()), static_cast<std::size_t>(data.getBytes())));
+      if (!series) detail::fail(ErrorCode::parse, "telemetry chunk {}: {}", stored.id, series.error().message);
+      for (chunk::Series& one : *series) {
+        stored.metrics.push_back(one.metric_id);
+        chunk::Series& into = by_metric.try_emplace(one.metric_id, chunk::Series{one.metric_id, 0, {}}).first->second;
+        // A chunk whose values were off its grid was kept exact (scale 0):
+        // the merged series keeps the grid, and the encoder falls back to
+        // exact for the whole series if any value is still off it.
+        into.scale = std::max(into.scale, one.scale);
+        into.points.insert(into.points.end(), one.points.begin(), one.points.end());
+      }
+      merged_from.push_back(std::move(stored));
+    }
+  }
+  if (merged_from.size() < 2) return;
+  std::vector<chunk::Series> series;
+  std::vector<chunk::SeriesSummary> summaries;
+  for (auto& [metric, one] : by_metric) {
+    // In time order (chunks are, one after the other; a resend's copy stays
+    // next to its twin, which the reader shows once).
+    std::stable_sort(one.points.begin(), one.points.end(),
+                     [](const chunk::Point& a, const chunk::Point& b) { return a.t_us < b.t_us; });
+    summaries.push_back(chunk::summary_of(one));
+    series.push_back(std::move(one));
+  }
+  for (const Stored& stored : merged_from) {
+    for (const std::uint32_t metric : stored.metrics) {
+      bind_key(delete_rollup_, run, chip, step);
+      delete_rollup_.bind(4, static_cast<std::int64_t>(metric));
+      delete_rollup_.bind(5, stored.seq);
+      execute(delete_rollup_);
+    }
+    delete_chunk_.bind(1, stored.id);
+    execute(delete_chunk_);
+  }
+  store_chunk(run, chip, step, chunk::encode(series), summaries, now_unix_ms);
 }
 
 }  // namespace kiln::store

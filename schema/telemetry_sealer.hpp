@@ -43,6 +43,14 @@ class TelemetrySealer {
   // ids, sum up as `summaries`) as the chip-step's next, with its roll-ups.
   void store_chunk(std::int64_t run, std::int64_t chip, std::int64_t step, const std::string& data,
                    const std::vector<chunk::SeriesSummary>& summaries, std::int64_t now_unix_ms);
+  // An agent's chunk of fewer than kSmallChunkValues values (a chip behind
+  // its time scale sends one a second): stored at once like any other, and
+  // merged with the chip-step's other small chunks into one chunk once they
+  // hold kSealValues values (seal_full) or the step ends (seal).
+  void store_small_chunk(std::int64_t run, std::int64_t chip, std::int64_t step, const std::string& data,
+                         const std::vector<chunk::SeriesSummary>& summaries, std::int64_t now_unix_ms);
+  // Below this many values an agent's chunk is small (merged later).
+  static constexpr std::uint64_t kSmallChunkValues = 4096;
   // The precision a metric is stored at, as a chunk scale (0: exact).
   static std::uint32_t scale_of(const std::string& metric_name);
   // A run's raw telemetry was dropped (retention): nothing cached of it stays.
@@ -53,6 +61,11 @@ class TelemetrySealer {
  private:
   using Key = std::tuple<std::int64_t, std::int64_t, std::int64_t>;  // run, chip, step
   const chunk::Series* sealed_series(std::int64_t chunk_id, std::int64_t metric, const std::string& data);
+  // Replaces the chip-step's small chunks (two or more) by one chunk of
+  // all their values, with its roll-ups.
+  void merge_small(std::int64_t run, std::int64_t chip, std::int64_t step, std::int64_t now_unix_ms);
+  // The chip-steps of `run` (0: every run) with two or more small chunks.
+  std::vector<Key> with_small_chunks(std::int64_t run);
 
   SQLite::Database& db_;
   SQLite::Statement select_open_;
@@ -62,7 +75,11 @@ class TelemetrySealer {
   SQLite::Statement insert_rollup_;
   SQLite::Statement sealed_until_;
   SQLite::Statement chunks_covering_;
+  SQLite::Statement select_small_;
+  SQLite::Statement delete_chunk_;
+  SQLite::Statement delete_rollup_;
   std::map<Key, int> open_values_;                              // since this writer opened
+  std::map<Key, std::uint64_t> small_values_;                   // in small chunks, since this writer opened
   std::map<Key, std::optional<double>> sealed_until_of_;        // the latest last_t_s sealed
   std::map<std::int64_t, std::vector<chunk::Series>> decoded_;  // chunk id -> series, for resends
 };

@@ -12,6 +12,7 @@
 #include "core/clock.hpp"
 #include "schema/store.hpp"
 #include "schema/telemetry_chunk.hpp"
+#include "schema/telemetry_sealer.hpp"
 #include "store_test_support.hpp"
 
 namespace kiln::store {
@@ -136,19 +137,40 @@ TEST_F(ChunkIngest, ALargeChunkIsStoredAsItCameAndReadsBackAsTheSamplesWould) {
   EXPECT_EQ(digests[0].metrics[2].stats.last, (n - 1) / 10);
 }
 
-TEST_F(ChunkIngest, SmallChunksJoinTheOpenValuesAndAreSealedIntoOneChunk) {
+// A chip behind its time scale sends a small chunk a second: each is
+// stored at once (no row per value, readable straight away), and the
+// chip-step's small chunks become one well-compressed chunk when its step
+// ends, the same rows as before.
+TEST_F(ChunkIngest, SmallChunksAreStoredAtOnceAndMergedIntoOneChunkAtTheStepsEnd) {
   for (int b = 0; b < 10; ++b) {
     kiln::v1::AgentBatch batch = make_batch("r01", 1, static_cast<std::uint64_t>(b + 1));
     *batch.add_chunks() = chunk("r01-01", b * 20, (b + 1) * 20);  // 60 values each
     must(chunks_->ingest_batch(batch));
   }
-  EXPECT_EQ(count_rows(chunks_path_, "telemetry_open"), 600);
+  EXPECT_EQ(count_rows(chunks_path_, "telemetry_open"), 0);
+  EXPECT_EQ(count_rows(chunks_path_, "telemetry_chunks"), 10);
+  const auto before = rows(chunks_path_, run_id_);
+  EXPECT_EQ(before.size(), 600u);
   kiln::v1::AgentBatch end = make_batch("r01", 1, 11);
   add_result(end, run_id_, "r01-01");
   must(chunks_->ingest_batch(end));
   EXPECT_EQ(count_rows(chunks_path_, "telemetry_chunks"), 1) << "one well-compressed chunk, not ten small ones";
-  EXPECT_EQ(count_rows(chunks_path_, "telemetry_open"), 0);
-  EXPECT_EQ(rows(chunks_path_, run_id_).size(), 600u);
+  EXPECT_EQ(count_rows(chunks_path_, "telemetry_rollups"), 3) << "one roll-up per metric of the merged chunk";
+  expect_same_rows(rows(chunks_path_, run_id_), before);
+}
+
+// A long step's small chunks are merged as they reach a sealed chunk's
+// worth (TelemetrySealer::kSealValues), not only at its end.
+TEST_F(ChunkIngest, SmallChunksAreMergedOnceTheyHoldAFullChunk) {
+  const int per_chunk = 1000;  // samples of 3 metrics: 3000 values, small
+  const int chunks_sent = TelemetrySealer::kSealValues / (3 * per_chunk) + 1;
+  for (int b = 0; b < chunks_sent; ++b) {
+    kiln::v1::AgentBatch batch = make_batch("r01", 1, static_cast<std::uint64_t>(b + 1));
+    *batch.add_chunks() = chunk("r01-01", b * per_chunk, (b + 1) * per_chunk);
+    must(chunks_->ingest_batch(batch));
+  }
+  EXPECT_EQ(count_rows(chunks_path_, "telemetry_chunks"), 1);
+  EXPECT_EQ(rows(chunks_path_, run_id_).size(), static_cast<std::size_t>(3 * per_chunk * chunks_sent));
 }
 
 TEST_F(ChunkIngest, AChunkSentAgainUnderAnotherBatchIsShownOnce) {
