@@ -158,13 +158,18 @@ TEST(AlarmsView, AcknowledgeAndJumpToTheChip) {
   (void)jump;
 }
 
-TEST(MetricChart, DrawsTheVisibleSpanOnlyAndZoomsBack) {
+// Run 1: one 100-s step, "gemm".
+RunLayout one_step_of_100_s() {
   kiln::v1::RunPlan plan;
   plan.set_run_id(1);
   auto* step = plan.add_steps();
   step->set_name("gemm");
   step->set_duration_s(100);
-  const RunLayout layout = RunLayout::from_plan(plan);
+  return RunLayout::from_plan(plan);
+}
+
+TEST(MetricChart, DrawsTheVisibleSpanOnlyAndZoomsBack) {
+  const RunLayout layout = one_step_of_100_s();
   ChipSeries series("A-0", layout);
   kiln::v1::TelemetrySeries stored;
   auto* temperature = stored.add_series();
@@ -213,12 +218,7 @@ std::vector<QString> legend_labels_shown(MetricChart& chart) {
 // chart. Qt lays a legend out on a posted event; before the fix this paint
 // drew the legend's room without its labels.
 TEST(MetricChart, NamesEveryLineInItsLegendOnTheFirstPaintWithLimitBands) {
-  kiln::v1::RunPlan plan;
-  plan.set_run_id(1);
-  auto* step = plan.add_steps();
-  step->set_name("gemm");
-  step->set_duration_s(100);
-  const RunLayout layout = RunLayout::from_plan(plan);
+  const RunLayout layout = one_step_of_100_s();
   ChipSeries series("A-0", layout);
   kiln::v1::TelemetrySeries stored;
   for (const char* metric : {"temperature_c", "hbm_temperature_c"}) {
