@@ -317,6 +317,12 @@ std::string encode_raw(const std::vector<Series>& series) {
   return out;
 }
 
+namespace {
+// An agent's chunk (16384 values) takes well under this: a larger one's
+// buffer is given back rather than kept for the thread's life.
+constexpr std::size_t kKeptEncodeBytes = 1u << 20;
+}  // namespace
+
 std::string encode(const std::vector<Series>& series, int zstd_level, bool checksum) {
   // One raw buffer and one zstd context per thread: encoding is the agents'
   // hot path, and allocating either per call costs more than a small chunk.
@@ -341,6 +347,7 @@ std::string encode(const std::vector<Series>& series, int zstd_level, bool check
   // Only a bound too small or a bad level fail; neither can happen here.
   if (ZSTD_isError(packed)) throw std::logic_error(ZSTD_getErrorName(packed));
   out.resize(header + packed);
+  if (context.raw.capacity() > kKeptEncodeBytes) std::string().swap(context.raw);
   return out;
 }
 
@@ -446,11 +453,12 @@ Status map_ids(const Opened& opened, Each& each) {
 
 template <typename Sink>
 Status walk_chunk(std::string_view bytes, Sink& sink) {
-  KILN_TRY_ASSIGN(const Opened opened, open_chunk(bytes));
-  const Status walked = walk_raw(opened.raw, sink);
+  Result<Opened> opened = open_chunk(bytes);
+  // A frame that claimed a large size and failed to decompress grew the buffer too.
+  const Status walked = opened ? walk_raw(opened->raw, sink) : Status(opened.error());
   release_large_buffer();
   KILN_TRY(walked);
-  return map_ids(opened, sink.out);
+  return map_ids(*opened, sink.out);
 }
 
 }  // namespace

@@ -61,9 +61,11 @@ TelemetrySealer::TelemetrySealer(SQLite::Database& db)
       chunks_covering_(db,
                        "SELECT id, data FROM telemetry_chunks WHERE run_id = ?1 AND chip_id = ?2 AND step_index = ?3 "
                        "AND first_t_s <= ?4 + 1e-6 AND last_t_s >= ?4 - 1e-6"),
-      select_small_(db,
-                    "SELECT id, seq, data FROM telemetry_chunks WHERE run_id = ?1 AND chip_id = ?2 AND step_index = ?3 "
-                    "AND samples < ?4 ORDER BY seq"),
+      list_chunks_(
+          db,
+          "SELECT id, seq, samples FROM telemetry_chunks WHERE run_id = ?1 AND chip_id = ?2 AND step_index = ?3 "
+          "ORDER BY seq"),
+      chunk_data_(db, "SELECT data FROM telemetry_chunks WHERE id = ?1"),
       delete_chunk_(db, "DELETE FROM telemetry_chunks WHERE id = ?1"),
       delete_rollup_(db,
                      "DELETE FROM telemetry_rollups WHERE run_id = ?1 AND chip_id = ?2 AND step_index = ?3 "
@@ -178,7 +180,8 @@ void TelemetrySealer::seal(std::int64_t run, std::int64_t chip, std::int64_t ste
 }
 
 void TelemetrySealer::store_chunk(std::int64_t run, std::int64_t chip, std::int64_t step, const std::string& data,
-                                  const std::vector<chunk::SeriesSummary>& summaries, std::int64_t now_unix_ms) {
+                                  const std::vector<chunk::SeriesSummary>& summaries, std::int64_t now_unix_ms,
+                                  std::optional<std::int64_t> at_seq) {
   double first_t = std::numeric_limits<double>::infinity(), last_t = -first_t;
   std::int64_t samples = 0;
   for (const chunk::SeriesSummary& s : summaries) {
@@ -188,8 +191,13 @@ void TelemetrySealer::store_chunk(std::int64_t run, std::int64_t chip, std::int6
     last_t = std::max(last_t, s.max_t_us / 1e6);
   }
   if (samples == 0) return;
-  bind_key(next_seq_, run, chip, step);
-  const std::int64_t seq = query_int64(next_seq_).value_or(0);
+  std::int64_t seq = 0;
+  if (at_seq) {
+    seq = *at_seq;
+  } else {
+    bind_key(next_seq_, run, chip, step);
+    seq = query_int64(next_seq_).value_or(0);
+  }
   bind_key(insert_chunk_, run, chip, step);
   insert_chunk_.bind(4, seq);
   insert_chunk_.bind(5, first_t);
@@ -242,9 +250,9 @@ int TelemetrySealer::seal_all(std::int64_t now_unix_ms) {
   }
   for (const auto& [run, chip, step] : open) seal(run, chip, step, now_unix_ms);
   // Small chunks a stopped kilnd left unmerged (their steps may have ended).
-  const std::vector<Key> small = with_small_chunks(0);
+  const std::vector<Key> small = with_small_chunks(std::nullopt);
   for (const auto& [run, chip, step] : small) merge_small(run, chip, step, now_unix_ms);
-  return static_cast<int>(open.size() + small.size());
+  return static_cast<int>(open.size());
 }
 
 void TelemetrySealer::store_small_chunk(std::int64_t run, std::int64_t chip, std::int64_t step, const std::string& data,
@@ -255,11 +263,13 @@ void TelemetrySealer::store_small_chunk(std::int64_t run, std::int64_t chip, std
   small_values_[{run, chip, step}] += values;
 }
 
-std::vector<TelemetrySealer::Key> TelemetrySealer::with_small_chunks(std::int64_t run) {
-  SQLite::Statement list(db_,
-                         "SELECT run_id, chip_id, step_index FROM telemetry_chunks WHERE (?1 = 0 OR run_id = ?1) "
-                         "AND samples < ?2 GROUP BY run_id, chip_id, step_index HAVING count(*) > 1");
-  list.bind(1, run);
+std::vector<TelemetrySealer::Key> TelemetrySealer::with_small_chunks(std::optional<std::int64_t> run) {
+  // One run: its rows by the (run, chip, step, seq) index; every run: a scan (at start-up only).
+  SQLite::Statement list(db_, run ? "SELECT run_id, chip_id, step_index FROM telemetry_chunks WHERE run_id = ?1 "
+                                    "AND samples < ?2 GROUP BY chip_id, step_index HAVING count(*) > 1"
+                                  : "SELECT run_id, chip_id, step_index FROM telemetry_chunks WHERE samples < ?2 "
+                                    "GROUP BY run_id, chip_id, step_index HAVING count(*) > 1");
+  if (run) list.bind(1, *run);
   list.bind(2, static_cast<std::int64_t>(kSmallChunkValues));
   std::vector<Key> out;
   while (list.executeStep()) {
@@ -270,56 +280,83 @@ std::vector<TelemetrySealer::Key> TelemetrySealer::with_small_chunks(std::int64_
 
 void TelemetrySealer::merge_small(std::int64_t run, std::int64_t chip, std::int64_t step, std::int64_t now_unix_ms) {
   small_values_.erase({run, chip, step});
-  struct Stored {
-    std::int64_t id = 0, seq = 0;
-    std::vector<std::uint32_t> metrics;
-  };
-  std::vector<Stored> merged_from;
-  std::map<std::uint32_t, chunk::Series> by_metric;  // the store's metric id -> every value, in seq order
+  // Runs of consecutive small chunks (a full-size chunk between two ends a
+  // run, so a merged chunk's span and roll-ups never overlap another's),
+  // each cut at kMaxMergedValues values.
+  std::vector<std::vector<ChunkRow>> groups(1);
+  std::uint64_t in_group = 0;
   {
-    ResetOnExit reset(select_small_);
-    bind_key(select_small_, run, chip, step);
-    select_small_.bind(4, static_cast<std::int64_t>(kSmallChunkValues));
-    while (select_small_.executeStep()) {
-      Stored stored{select_small_.getColumn(0).getInt64(), select_small_.getColumn(1).getInt64(), {}};
-      const SQLite::Column data = select_small_.getColumn(2);
-      Result<std::vector<chunk::Series>> series = chunk::decode(
-          std::string_view(static_cast<const char*>(data.getBlob()), static_cast<std::size_t>(data.getBytes())));
-      if (!series) detail::fail(ErrorCode::parse, "telemetry chunk {}: {}", stored.id, series.error().message);
-      for (chunk::Series& one : *series) {
-        stored.metrics.push_back(one.metric_id);
-        chunk::Series& into = by_metric.try_emplace(one.metric_id, chunk::Series{one.metric_id, 0, {}}).first->second;
-        // A chunk whose values were off its grid was kept exact (scale 0):
-        // the merged series keeps the grid, and the encoder falls back to
-        // exact for the whole series if any value is still off it.
-        into.scale = std::max(into.scale, one.scale);
-        into.points.insert(into.points.end(), one.points.begin(), one.points.end());
+    ResetOnExit reset(list_chunks_);
+    bind_key(list_chunks_, run, chip, step);
+    while (list_chunks_.executeStep()) {
+      const ChunkRow row{list_chunks_.getColumn(0).getInt64(), list_chunks_.getColumn(1).getInt64(),
+                         static_cast<std::uint64_t>(list_chunks_.getColumn(2).getInt64())};
+      if (row.samples >= kSmallChunkValues || in_group + row.samples > kMaxMergedValues) {
+        if (!groups.back().empty()) groups.emplace_back();
+        in_group = 0;
+        if (row.samples >= kSmallChunkValues) continue;
       }
-      merged_from.push_back(std::move(stored));
+      groups.back().push_back(row);
+      in_group += row.samples;
     }
   }
-  if (merged_from.size() < 2) return;
+  for (const auto& group : groups) {
+    if (group.size() >= 2) merge_group(run, chip, step, group, now_unix_ms);
+  }
+}
+
+void TelemetrySealer::merge_group(std::int64_t run, std::int64_t chip, std::int64_t step,
+                                  const std::vector<ChunkRow>& group, std::int64_t now_unix_ms) {
+  std::map<std::uint32_t, chunk::Series> by_metric;  // the store's metric id -> its values, in seq order
+  std::map<std::uint32_t, bool> same_scale;          // false once two chunks kept a metric at different scales
+  std::vector<std::vector<std::uint32_t>> metrics_of(group.size());
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    ResetOnExit reset(chunk_data_);
+    chunk_data_.bind(1, group[i].id);
+    if (!chunk_data_.executeStep()) detail::fail(ErrorCode::internal, "telemetry chunk {} vanished", group[i].id);
+    const SQLite::Column data = chunk_data_.getColumn(0);
+    Result<std::vector<chunk::Series>> series = chunk::decode(
+        std::string_view(static_cast<const char*>(data.getBlob()), static_cast<std::size_t>(data.getBytes())));
+    if (!series) detail::fail(ErrorCode::parse, "telemetry chunk {}: {}", group[i].id, series.error().message);
+    for (chunk::Series& one : *series) {
+      metrics_of[i].push_back(one.metric_id);
+      const auto [at, fresh] = by_metric.try_emplace(one.metric_id, chunk::Series{one.metric_id, one.scale, {}});
+      chunk::Series& into = at->second;
+      auto [same, first] = same_scale.try_emplace(one.metric_id, true);
+      if (!first && into.scale != one.scale) same->second = false;
+      into.points.insert(into.points.end(), one.points.begin(), one.points.end());
+    }
+  }
   std::vector<chunk::Series> series;
   std::vector<chunk::SeriesSummary> summaries;
   for (auto& [metric, one] : by_metric) {
-    // In time order (chunks are, one after the other; a resend's copy stays
-    // next to its twin, which the reader shows once).
+    // Kept at its grid only if every chunk kept it there: a chunk kept exact
+    // (values off the grid) must not be rounded by the merge.
+    if (!same_scale[metric]) one.scale = 0;
+    // In time order (the chunks are, one after another), and a value sent
+    // twice (a spool resent under a new epoch) once: the first stored, as
+    // the reader shows it.
     std::stable_sort(one.points.begin(), one.points.end(),
                      [](const chunk::Point& a, const chunk::Point& b) { return a.t_us < b.t_us; });
+    one.points.erase(std::unique(one.points.begin(), one.points.end(),
+                                 [](const chunk::Point& a, const chunk::Point& b) { return a.t_us == b.t_us; }),
+                     one.points.end());
     summaries.push_back(chunk::summary_of(one));
     series.push_back(std::move(one));
   }
-  for (const Stored& stored : merged_from) {
-    for (const std::uint32_t metric : stored.metrics) {
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    for (const std::uint32_t metric : metrics_of[i]) {
       bind_key(delete_rollup_, run, chip, step);
       delete_rollup_.bind(4, static_cast<std::int64_t>(metric));
-      delete_rollup_.bind(5, stored.seq);
+      delete_rollup_.bind(5, group[i].seq);
       execute(delete_rollup_);
     }
-    delete_chunk_.bind(1, stored.id);
+    delete_chunk_.bind(1, group[i].id);
     execute(delete_chunk_);
   }
-  store_chunk(run, chip, step, chunk::encode(series), summaries, now_unix_ms);
+  // In the place of the group's first chunk: the chip-step's chunks stay in
+  // the order they were stored (its roll-ups' seq is free now, every metric's).
+  store_chunk(run, chip, step, chunk::encode(series), summaries, now_unix_ms, group.front().seq);
 }
 
 }  // namespace kiln::store

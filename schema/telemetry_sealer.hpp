@@ -41,8 +41,10 @@ class TelemetrySealer {
   int seal_all(std::int64_t now_unix_ms);
   // Stores one sealed chunk (`data`, whose series, with the store's metric
   // ids, sum up as `summaries`) as the chip-step's next, with its roll-ups.
+  // `at_seq`: in that place (a merge, into its first chunk's); otherwise the next.
   void store_chunk(std::int64_t run, std::int64_t chip, std::int64_t step, const std::string& data,
-                   const std::vector<chunk::SeriesSummary>& summaries, std::int64_t now_unix_ms);
+                   const std::vector<chunk::SeriesSummary>& summaries, std::int64_t now_unix_ms,
+                   std::optional<std::int64_t> at_seq = std::nullopt);
   // An agent's chunk of fewer than kSmallChunkValues values (a chip behind
   // its time scale sends one a second): stored at once like any other, and
   // merged with the chip-step's other small chunks into one chunk once they
@@ -61,11 +63,20 @@ class TelemetrySealer {
  private:
   using Key = std::tuple<std::int64_t, std::int64_t, std::int64_t>;  // run, chip, step
   const chunk::Series* sealed_series(std::int64_t chunk_id, std::int64_t metric, const std::string& data);
-  // Replaces the chip-step's small chunks (two or more) by one chunk of
-  // all their values, with its roll-ups.
+  struct ChunkRow {
+    std::int64_t id = 0, seq = 0;
+    std::uint64_t samples = 0;
+  };
+  // A merged chunk holds at most this many values (well under the codec's
+  // caps, whatever piled up after a rollback cleared the counts).
+  static constexpr std::uint64_t kMaxMergedValues = 2 * kSealValues;
+  // Replaces each run of two or more consecutive small chunks of the
+  // chip-step by one chunk of all their values, with its roll-ups.
   void merge_small(std::int64_t run, std::int64_t chip, std::int64_t step, std::int64_t now_unix_ms);
-  // The chip-steps of `run` (0: every run) with two or more small chunks.
-  std::vector<Key> with_small_chunks(std::int64_t run);
+  void merge_group(std::int64_t run, std::int64_t chip, std::int64_t step, const std::vector<ChunkRow>& group,
+                   std::int64_t now_unix_ms);
+  // The chip-steps of `run` (none: every run) with two or more small chunks.
+  std::vector<Key> with_small_chunks(std::optional<std::int64_t> run);
 
   SQLite::Database& db_;
   SQLite::Statement select_open_;
@@ -75,7 +86,8 @@ class TelemetrySealer {
   SQLite::Statement insert_rollup_;
   SQLite::Statement sealed_until_;
   SQLite::Statement chunks_covering_;
-  SQLite::Statement select_small_;
+  SQLite::Statement list_chunks_;
+  SQLite::Statement chunk_data_;
   SQLite::Statement delete_chunk_;
   SQLite::Statement delete_rollup_;
   std::map<Key, int> open_values_;                              // since this writer opened

@@ -5,6 +5,7 @@
 // for the judge from the one decode. Retention drops raw telemetry of old
 // runs and keeps the roll-ups, and readers say it was pruned.
 
+#include <SQLiteCpp/Database.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -171,6 +172,83 @@ TEST_F(ChunkIngest, SmallChunksAreMergedOnceTheyHoldAFullChunk) {
   }
   EXPECT_EQ(count_rows(chunks_path_, "telemetry_chunks"), 1);
   EXPECT_EQ(rows(chunks_path_, run_id_).size(), static_cast<std::size_t>(3 * per_chunk * chunks_sent));
+}
+
+// A restarted agent resends its spool under a new epoch: the merged chunk
+// holds each value once (the first stored), and so do its roll-ups.
+TEST_F(ChunkIngest, SmallChunksSentTwiceAreMergedToOneCopy) {
+  std::uint64_t seq = 0;
+  for (const std::uint64_t epoch : {1u, 2u}) {
+    for (int b = 0; b < 5; ++b) {
+      kiln::v1::AgentBatch batch = make_batch("r01", epoch, ++seq);
+      *batch.add_chunks() = chunk("r01-01", b * 20, (b + 1) * 20);
+      must(chunks_->ingest_batch(batch));
+    }
+  }
+  kiln::v1::AgentBatch end = make_batch("r01", 2, ++seq);
+  add_result(end, run_id_, "r01-01");
+  must(chunks_->ingest_batch(end));
+  EXPECT_EQ(count_rows(chunks_path_, "telemetry_chunks"), 1);
+  SQLite::Database db(chunks_path_, SQLite::OPEN_READONLY);
+  EXPECT_EQ(db.execAndGet("SELECT samples FROM telemetry_chunks").getInt64(), 300);
+  EXPECT_EQ(db.execAndGet("SELECT sum(count) FROM telemetry_rollups").getInt64(), 300);
+  EXPECT_EQ(rows(chunks_path_, run_id_).size(), 300u);
+}
+
+// One chunk kept a metric exact (its values were off the catalog's grid),
+// another at the grid: the merge keeps both exactly as they were stored.
+TEST_F(ChunkIngest, AMergeNeverRoundsAValueKeptExact) {
+  const auto one_value = [&](std::uint32_t scale, double value, int i) {
+    const double t_s = (i + 1) * 0.1;
+    kiln::v1::TelemetryChunk out;
+    out.set_serial("r01-01");
+    out.set_run_id(run_id_);
+    out.set_step_index(0);
+    out.add_metrics("temperature_c");
+    out.set_values(1);
+    out.set_data(chunk::encode(
+        {chunk::Series{0, scale, {{std::llround(t_s * 1e6), 1'700'000'000'000 + i * 100, value}}}}, 3, true));
+    return out;
+  };
+  kiln::v1::AgentBatch first = make_batch("r01", 1, 1);
+  *first.add_chunks() = one_value(0, 40.123456, 0);  // exact
+  must(chunks_->ingest_batch(first));
+  kiln::v1::AgentBatch second = make_batch("r01", 1, 2);
+  *second.add_chunks() = one_value(100, 40.12, 1);  // at 0.01
+  add_result(second, run_id_, "r01-01");
+  must(chunks_->ingest_batch(second));
+  EXPECT_EQ(count_rows(chunks_path_, "telemetry_chunks"), 1);
+  const auto stored = rows(chunks_path_, run_id_);
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ(stored[0].value, 40.123456);
+  EXPECT_EQ(stored[1].value, 40.12);
+}
+
+// A full-size chunk between small ones: only neighbouring small chunks are
+// merged, each merged chunk takes its first chunk's place, and the chunks'
+// spans (and so the roll-ups the dashboard draws) never overlap.
+TEST_F(ChunkIngest, SmallChunksAreMergedOnlyWithTheirNeighbours) {
+  const std::vector<std::pair<int, int>> spans = {{0, 20}, {20, 40}, {40, 2040}, {2040, 2060}, {2060, 2080}};
+  std::uint64_t seq = 0;
+  for (const auto& [from, to] : spans) {
+    kiln::v1::AgentBatch batch = make_batch("r01", 1, ++seq);
+    *batch.add_chunks() = chunk("r01-01", from, to);  // 60 values, 6000 (full size), 60
+    must(chunks_->ingest_batch(batch));
+  }
+  kiln::v1::AgentBatch end = make_batch("r01", 1, ++seq);
+  add_result(end, run_id_, "r01-01");
+  must(chunks_->ingest_batch(end));
+  SQLite::Database db(chunks_path_, SQLite::OPEN_READONLY);
+  SQLite::Statement q(db, "SELECT seq, first_t_s, last_t_s, samples FROM telemetry_chunks ORDER BY seq");
+  std::vector<std::int64_t> samples;
+  double last_end = -1;
+  while (q.executeStep()) {
+    EXPECT_GT(q.getColumn(1).getDouble(), last_end) << "seq " << q.getColumn(0).getInt64();
+    last_end = q.getColumn(2).getDouble();
+    samples.push_back(q.getColumn(3).getInt64());
+  }
+  EXPECT_EQ(samples, (std::vector<std::int64_t>{120, 6000, 120}));
+  EXPECT_EQ(rows(chunks_path_, run_id_).size(), 6240u);
 }
 
 TEST_F(ChunkIngest, AChunkSentAgainUnderAnotherBatchIsShownOnce) {
