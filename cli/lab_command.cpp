@@ -285,7 +285,9 @@ int run_lab(const LabOptions& given_options) {
     if (progress.live() && progress.state() == kiln::v1::LIVE_RUN_RUNNING) {
       pace.observe(progress.elapsed_s(), true, now);
     } else if (finished && progress.status() == kiln::v1::RUN_COMPLETED) {
-      pace.observe(simulated, true, now);  // the whole plan, stored
+      pace.finish(simulated, now);  // the whole plan, stored
+    } else if (!finished) {
+      pace.observe(0, false, now);  // queued: not yet running
     }
     std::string line = progress_line(progress);
     // Seconds, not tenths: the line changes when the figure does, not every poll.

@@ -19,17 +19,29 @@ std::string scale_text(double scale) {
 }  // namespace
 
 void PaceMeter::observe(double elapsed_s, bool running, Clock::time_point now) {
-  if (!running) return;
+  if (!running) {
+    if (!started_) not_running_at_ = now;
+    return;
+  }
   if (!started_) started_ = now;
   last_ = now;
   simulated_s_ = std::max(simulated_s_, elapsed_s);
+}
+
+void PaceMeter::finish(double simulated_s, Clock::time_point now) {
+  if (!started_) started_ = not_running_at_.value_or(now);
+  last_ = now;
+  simulated_s_ = std::max(simulated_s_, simulated_s);
+  finished_ = true;
 }
 
 double PaceMeter::wall_s() const { return started_ ? std::chrono::duration<double>(last_ - *started_).count() : 0.0; }
 
 std::optional<double> PaceMeter::achieved() const {
   const double wall = wall_s();
-  if (wall < kMinWallS || simulated_s_ <= 0) return std::nullopt;
+  // A finished run's figure stands however short it was; a running one's
+  // waits until start-up no longer dominates it.
+  if (simulated_s_ <= 0 || wall <= 0 || (!finished_ && wall < kMinWallS)) return std::nullopt;
   return simulated_s_ / wall;
 }
 

@@ -24,6 +24,11 @@ class PaceMeter {
   // A progress reading: the run is running (or just finished) with
   // `elapsed_s` chip seconds of the plan done, at `now`.
   void observe(double elapsed_s, bool running, Clock::time_point now);
+  // The run completed with `simulated_s` chip seconds, seen at `now`. A run
+  // too short to be seen running (an unpaced smoke run between two polls)
+  // is timed from the last poll that saw it not yet running: at worst one
+  // poll long, so the figure errs low, never high.
+  void finish(double simulated_s, Clock::time_point now);
 
   double requested() const { return requested_; }
   // Simulated seconds per wall second since the run started; nullopt
@@ -41,6 +46,8 @@ class PaceMeter {
  private:
   double requested_;
   std::optional<Clock::time_point> started_;
+  std::optional<Clock::time_point> not_running_at_;  // the last poll before it ran
+  bool finished_ = false;
   Clock::time_point last_{};
   double simulated_s_ = 0;
 };

@@ -92,6 +92,28 @@ TEST(PaceMeter, SaysWhenTheHostCouldNotKeepUp) {
   EXPECT_EQ(unpaced.text(), "time scale unpaced, 450x achieved");
 }
 
+// An unpaced smoke run can go from queued to completed between two polls:
+// it is timed from the last poll that saw it queued, and says its figure.
+TEST(PaceMeter, ARunNeverSeenRunningIsTimedFromTheLastPollBeforeIt) {
+  using namespace std::chrono_literals;
+  const auto t0 = PaceMeter::Clock::time_point{} + 100s;
+  PaceMeter pace(0);
+  pace.observe(0, false, t0);
+  pace.observe(0, false, t0 + 200ms);
+  pace.finish(60, t0 + 500ms);
+  ASSERT_TRUE(pace.achieved());
+  EXPECT_DOUBLE_EQ(*pace.achieved(), 200.0);
+  EXPECT_EQ(pace.text(), "time scale unpaced, 200x achieved");
+
+  PaceMeter short_but_seen(0);  // seen running for 0.1 s: a finished run's figure stands
+  short_but_seen.observe(0, true, t0);
+  short_but_seen.observe(20, true, t0 + 50ms);
+  EXPECT_FALSE(short_but_seen.achieved()) << "running, too short to say";
+  short_but_seen.finish(60, t0 + 100ms);
+  ASSERT_TRUE(short_but_seen.achieved());
+  EXPECT_DOUBLE_EQ(*short_but_seen.achieved(), 600.0);
+}
+
 TEST(PaceMeter, TheReportCarriesTheFigures) {
   using namespace std::chrono_literals;
   const auto t0 = PaceMeter::Clock::time_point{} + 100s;
