@@ -66,6 +66,10 @@ TelemetrySealer::TelemetrySealer(SQLite::Database& db)
           "SELECT id, seq, samples FROM telemetry_chunks WHERE run_id = ?1 AND chip_id = ?2 AND step_index = ?3 "
           "ORDER BY seq"),
       chunk_data_(db, "SELECT data FROM telemetry_chunks WHERE id = ?1"),
+      next_rollup_seq_(db,
+                       "SELECT coalesce(max(seq) + 1, 0) FROM telemetry_rollups "
+                       "WHERE run_id = ?1 AND chip_id = ?2 AND step_index = ?3"),
+      run_pruned_(db, "SELECT 1 FROM telemetry_pruned WHERE run_id = ?1"),
       delete_chunk_(db, "DELETE FROM telemetry_chunks WHERE id = ?1"),
       delete_rollup_(db,
                      "DELETE FROM telemetry_rollups WHERE run_id = ?1 AND chip_id = ?2 AND step_index = ?3 "
@@ -192,20 +196,33 @@ void TelemetrySealer::store_chunk(std::int64_t run, std::int64_t chip, std::int6
   }
   if (samples == 0) return;
   std::int64_t seq = 0;
+  bool keep_raw = true;
   if (at_seq) {
     seq = *at_seq;
   } else {
     bind_key(next_seq_, run, chip, step);
     seq = query_int64(next_seq_).value_or(0);
+    if (seq == 0) {
+      // The chip-step's first chunk, or its run's raw telemetry was pruned
+      // and late telemetry came (an agent back after weeks, its spool
+      // resent): the roll-ups kept forever hold seqs the chunks no longer
+      // show, and past retention only the roll-ups are kept.
+      bind_key(next_rollup_seq_, run, chip, step);
+      seq = query_int64(next_rollup_seq_).value_or(0);
+      run_pruned_.bind(1, run);
+      keep_raw = !query_int64(run_pruned_).has_value();
+    }
   }
-  bind_key(insert_chunk_, run, chip, step);
-  insert_chunk_.bind(4, seq);
-  insert_chunk_.bind(5, first_t);
-  insert_chunk_.bind(6, last_t);
-  insert_chunk_.bind(7, samples);
-  insert_chunk_.bind(8, now_unix_ms);
-  insert_chunk_.bind(9, data.data(), static_cast<int>(data.size()));
-  execute(insert_chunk_);
+  if (keep_raw) {
+    bind_key(insert_chunk_, run, chip, step);
+    insert_chunk_.bind(4, seq);
+    insert_chunk_.bind(5, first_t);
+    insert_chunk_.bind(6, last_t);
+    insert_chunk_.bind(7, samples);
+    insert_chunk_.bind(8, now_unix_ms);
+    insert_chunk_.bind(9, data.data(), static_cast<int>(data.size()));
+    execute(insert_chunk_);
+  }
 
   for (const chunk::SeriesSummary& s : summaries) {
     const chunk::SeriesStats& st = s.stats;

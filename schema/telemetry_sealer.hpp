@@ -88,6 +88,8 @@ class TelemetrySealer {
   SQLite::Statement chunks_covering_;
   SQLite::Statement list_chunks_;
   SQLite::Statement chunk_data_;
+  SQLite::Statement next_rollup_seq_;
+  SQLite::Statement run_pruned_;
   SQLite::Statement delete_chunk_;
   SQLite::Statement delete_rollup_;
   std::map<Key, int> open_values_;                              // since this writer opened

@@ -326,6 +326,15 @@ TEST_F(ChunkIngest, RetentionDropsRawTelemetryOfOldRunsKeepsRollupsAndSaysSo) {
   ASSERT_TRUE(run.raw_telemetry_pruned_unix_ms);
   EXPECT_EQ(*run.raw_telemetry_pruned_unix_ms, ended + 31 * day);
   EXPECT_FALSE(must(reader->rollups(run_id_, "r01-00", "temperature_c", 0)).empty());
+
+  // An agent back after weeks resends its spool: the batch is taken (the
+  // agent's spool drains), the late values' roll-ups are kept beside the
+  // others, and, past retention, no raw telemetry.
+  kiln::v1::AgentBatch late = make_batch("r01", 2, 1);
+  *late.add_chunks() = chunk("r01-00", 2000, 2100);
+  EXPECT_TRUE(must(chunks_->ingest_batch(late)));
+  EXPECT_EQ(count_rows(chunks_path_, "telemetry_chunks"), 0);
+  EXPECT_EQ(count_rows(chunks_path_, "telemetry_rollups"), 6);
 }
 
 TEST_F(ChunkIngest, RetentionLeavesRunningRunsAlone) {
