@@ -17,6 +17,10 @@ namespace {
 
 constexpr double kDefaultSampleHz = 10;
 constexpr double kMaxSampleHz = 1000;
+// A chip runs up to this far ahead of its time scale before it sleeps
+// (ScaledClock::worth_sleeping): a sleep a tick at 60x and 10 Hz is 600
+// sleeps a second a chip.
+constexpr auto kPacingSlack = std::chrono::milliseconds(20);
 
 class PhaseLoop {
  public:
@@ -73,8 +77,11 @@ class PhaseLoop {
       const double tick = next_tick(dt);
       phase_t += run_tick(tick);
       report_finished();
-      if (paced && !clock.sleep_until(Seconds(phase_t - paced_from), stop)) break;
+      const Seconds due(phase_t - paced_from);
+      if (paced && clock.worth_sleeping(due, SteadyClock::now(), kPacingSlack) && !clock.sleep_until(due, stop)) break;
     }
+    // The slack is not taken at the end: a phase lasts its time at the scale.
+    if (paced && !stop.stop_requested()) clock.sleep_until(Seconds(phase_t - paced_from), stop);
     abort_all(options_.abort_note);
   }
 

@@ -9,8 +9,10 @@
 // gets an equal share, tick / n (a parallel group time-slices the chip; an
 // idle step takes no share, and a chip with only idle steps idles). After
 // the tick each active step samples the chip's telemetry. A ScaledClock
-// paces the loop so that chip time runs at time_scale × wall time; a chip
-// slower than that simply runs behind. A stop request ends every unfinished
+// paces the loop so that chip time runs at time_scale × wall time (a chip
+// runs up to 20 ms of wall time ahead before it sleeps, so a fast time
+// scale does not cost a sleep a tick); a chip slower than that simply runs
+// behind. A stop request ends every unfinished
 // step with completed=false, note "aborted", within one tick.
 
 #include <cstdint>

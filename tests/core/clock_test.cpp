@@ -12,6 +12,19 @@ TEST(ScaledClock, MapsSimulatedTimeOntoScaledWallTime) {
   EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(wall).count(), 10);
 }
 
+// A paced loop sleeps only once it is ahead by a worthwhile wall time.
+TEST(ScaledClock, APacedLoopSleepsOnlyWhenWellAhead) {
+  ScaledClock clock(60.0);
+  const auto start = clock.wall_at(Seconds{0.0});
+  const auto slack = std::chrono::milliseconds(20);
+  // 0.6 simulated s is 10 ms of wall time at 60x: not worth a sleep yet.
+  EXPECT_FALSE(clock.worth_sleeping(Seconds{0.6}, start, slack));
+  // 1.8 s is 30 ms ahead: sleep.
+  EXPECT_TRUE(clock.worth_sleeping(Seconds{1.8}, start, slack));
+  // Behind (the host cannot keep up): never.
+  EXPECT_FALSE(clock.worth_sleeping(Seconds{0.6}, start + std::chrono::milliseconds(50), slack));
+}
+
 TEST(ScaledClock, SleepReturnsFalseWhenStopped) {
   ScaledClock clock(1.0);
   std::stop_source stop;
