@@ -325,7 +325,6 @@ void TelemetrySealer::merge_small(std::int64_t run, std::int64_t chip, std::int6
 void TelemetrySealer::merge_group(std::int64_t run, std::int64_t chip, std::int64_t step,
                                   const std::vector<ChunkRow>& group, std::int64_t now_unix_ms) {
   std::map<std::uint32_t, chunk::Series> by_metric;  // the store's metric id -> its values, in seq order
-  std::map<std::uint32_t, bool> same_scale;          // false once two chunks kept a metric at different scales
   std::vector<std::vector<std::uint32_t>> metrics_of(group.size());
   for (std::size_t i = 0; i < group.size(); ++i) {
     ResetOnExit reset(chunk_data_);
@@ -337,19 +336,17 @@ void TelemetrySealer::merge_group(std::int64_t run, std::int64_t chip, std::int6
     if (!series) detail::fail(ErrorCode::parse, "telemetry chunk {}: {}", group[i].id, series.error().message);
     for (chunk::Series& one : *series) {
       metrics_of[i].push_back(one.metric_id);
-      const auto [at, fresh] = by_metric.try_emplace(one.metric_id, chunk::Series{one.metric_id, one.scale, {}});
-      chunk::Series& into = at->second;
-      auto [same, first] = same_scale.try_emplace(one.metric_id, true);
-      if (!first && into.scale != one.scale) same->second = false;
+      chunk::Series& into =
+          by_metric.try_emplace(one.metric_id, chunk::Series{one.metric_id, one.scale, {}}).first->second;
+      // Kept at its grid only if every chunk kept it there: a chunk kept
+      // exact (values off the grid) must not be rounded by the merge.
+      if (into.scale != one.scale) into.scale = 0;
       into.points.insert(into.points.end(), one.points.begin(), one.points.end());
     }
   }
   std::vector<chunk::Series> series;
   std::vector<chunk::SeriesSummary> summaries;
   for (auto& [metric, one] : by_metric) {
-    // Kept at its grid only if every chunk kept it there: a chunk kept exact
-    // (values off the grid) must not be rounded by the merge.
-    if (!same_scale[metric]) one.scale = 0;
     // In time order (the chunks are, one after another), and a value sent
     // twice (a spool resent under a new epoch) once: the first stored, as
     // the reader shows it.
