@@ -107,6 +107,8 @@ Agent::Agent(AgentConfig config, std::vector<std::unique_ptr<device::Chip>> chip
   // Unpaced: 0, which the chips' loops take as "as fast as the host allows".
   options.time_scale = rack.backend != device::Backend::sim ? 1.0 : config_.lab.unpaced ? 0.0 : config_.lab.time_scale;
   options.backend = device::to_string(rack.backend);
+  // Simulated chips never block a thread: the rack's loops run as fibers of one.
+  options.loops = rack.backend == device::Backend::sim ? ChipLoops::fibers : ChipLoops::thread_per_chip;
   options.registry = config_.patterns.get();  // config_ outlives the executor
   options.factory = config_.pattern_factory.get();
   const std::map<std::string, double> rack_peaks = fabric ? collective_peaks(*fabric) : std::map<std::string, double>{};

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "agents/fiber_sync.hpp"
 #include "core/clock.hpp"
 
 namespace kiln::agent {
@@ -78,10 +79,12 @@ class PhaseLoop {
       phase_t += run_tick(tick);
       report_finished();
       const Seconds due(phase_t - paced_from);
-      if (paced && clock.worth_sleeping(due, SteadyClock::now(), kPacingSlack) && !clock.sleep_until(due, stop)) break;
+      if (paced && clock.worth_sleeping(due, SteadyClock::now(), kPacingSlack) &&
+          !sleep_until(clock.wall_at(due), stop))
+        break;
     }
     // The slack is not taken at the end: a phase lasts its time at the scale.
-    if (paced && !stop.stop_requested()) clock.sleep_until(Seconds(phase_t - paced_from), stop);
+    if (paced && !stop.stop_requested()) sleep_until(clock.wall_at(Seconds(phase_t - paced_from)), stop);
     abort_all(options_.abort_note);
   }
 

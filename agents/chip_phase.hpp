@@ -1,5 +1,6 @@
 #pragma once
-// The loop that runs one phase on one chip, on that chip's thread.
+// The loop that runs one phase on one chip, on that chip's thread or fiber
+// (agents/chip_tasks.hpp).
 //
 // Time advances in ticks of 1/sample_hz chip seconds (cut short when a step
 // would overrun its duration, or where a step changes what it does, as at a
@@ -20,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "agents/chip_tasks.hpp"
 #include "agents/outbox.hpp"
 #include "agents/step_runner.hpp"
 #include "device/chip.hpp"
@@ -35,6 +37,9 @@ struct ChipPhaseOptions {
   // built-in ones (tests add toy patterns). Must outlive the phases.
   const plan::PatternRegistry* registry = nullptr;
   const PatternFactory* factory = nullptr;
+  // Where PhaseExecutor runs the rack's loops (agents/chip_tasks.hpp): fibers
+  // only for chips whose work never blocks a thread (simulated ones).
+  ChipLoops loops = ChipLoops::thread_per_chip;
 };
 
 // What the phase's chips share for collectives (StepContext).

@@ -70,7 +70,7 @@ Result<std::shared_ptr<const device::CollectiveSlice>> CollectiveRendezvous::exc
     run_slice(r);
     return r.last;
   }
-  cv_.wait(lock, stop, [&] { return r.generation != generation || !r.broken.empty() || r.done; });
+  wait_or_stop(cv_, lock, stop, [&] { return r.generation != generation || !r.broken.empty() || r.done; });
   if (r.generation != generation) return r.last;
   if (!r.broken.empty()) return make_error(ErrorCode::unavailable, "{}", r.broken);
   if (r.done) {

@@ -15,16 +15,15 @@
 // waits (an abort) breaks the round instead: every exchange then fails
 // with the reason, so no thread waits forever.
 
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stop_token>
 #include <string>
 #include <vector>
 
+#include "agents/fiber_sync.hpp"
 #include "core/result.hpp"
 #include "core/units.hpp"
 #include "device/collective.hpp"
@@ -76,8 +75,8 @@ class CollectiveRendezvous {
 
   device::Fabric& fabric_;
   std::vector<std::string> serials_;
-  std::mutex mutex_;
-  std::condition_variable_any cv_;
+  ChipMutex mutex_;  // fiber-aware: the chips may be fibers of one thread
+  ChipCondition cv_;
   std::map<std::uint32_t, Round> rounds_;
 };
 

@@ -13,7 +13,7 @@ namespace kiln::agent {
 
 PhaseExecutor::PhaseExecutor(std::vector<std::unique_ptr<device::Chip>> chips, Outbox& outbox, ChipPhaseOptions options,
                              std::unique_ptr<device::Fabric> fabric)
-    : outbox_(outbox), options_(std::move(options)), fabric_(std::move(fabric)) {
+    : outbox_(outbox), options_(std::move(options)), fabric_(std::move(fabric)), tasks_(options_.loops) {
   for (auto& chip : chips) {
     auto slot = std::make_unique<Slot>();
     slot->chip = std::move(chip);
@@ -145,11 +145,11 @@ void PhaseExecutor::start(const kiln::v1::PhaseDispatch& dispatch) {
                    dispatch.phase_index(), slot->run_id, slot->phase_index);
     }
     // start() runs on the link's io thread, and a chip may be inside a tick
-    // that runs whole GEMMs: joining here would stall heartbeats and acks.
-    // The new phase's thread takes the old one over and joins it before it
-    // touches the chip, so the chip's side does the waiting.
-    slot->thread.request_stop();
-    std::jthread previous = std::move(slot->thread);
+    // that runs whole GEMMs: waiting here would stall heartbeats and acks.
+    // The new phase's task waits for the old one to end before it touches
+    // the chip, so the chip's side does the waiting.
+    std::shared_ptr<ChipTask> previous = std::move(slot->task);
+    if (previous) previous->request_stop();
 
     slot->run_id = dispatch.run_id();
     slot->phase_index = dispatch.phase_index();
@@ -161,9 +161,8 @@ void PhaseExecutor::start(const kiln::v1::PhaseDispatch& dispatch) {
       slot->finished.clear();
       generation = ++slot->generation;
     }
-    slot->thread =
-        std::jthread([this, slot, shared, generation, previous = std::move(previous)](std::stop_token stop) mutable {
-          if (previous.joinable()) previous.join();
+    slot->task = tasks_.launch(
+        [this, slot, shared, generation](std::stop_token stop) {
           std::vector<kiln::v1::ChipStepResult> reported;
           run_chip_phase(*slot->chip, shared->dispatch, slot->state, options_, outbox_, std::move(stop),
                          shared->collectives, &reported);
@@ -177,7 +176,8 @@ void PhaseExecutor::start(const kiln::v1::PhaseDispatch& dispatch) {
             }
           }
           idle_cv_.notify_all();
-        });
+        },
+        std::move(previous));
   }
   spdlog::info("run {} phase {}: {} step(s) started on {} chip(s)", dispatch.run_id(), dispatch.phase_index(),
                dispatch.steps_size(), dispatch.serials_size());
@@ -202,17 +202,17 @@ bool PhaseExecutor::resend_finished(const Slot& slot, const kiln::v1::PhaseDispa
 void PhaseExecutor::abort(std::uint64_t run_id) {
   std::lock_guard lock(mutex_);
   for (auto& slot : slots_) {
-    if (slot->run_id == run_id && running(*slot)) slot->thread.request_stop();
+    if (slot->run_id == run_id && running(*slot) && slot->task) slot->task->request_stop();
   }
 }
 
 void PhaseExecutor::stop_all() {
   std::lock_guard lock(mutex_);
   stopped_ = true;
-  for (auto& slot : slots_) slot->thread.request_stop();
   for (auto& slot : slots_) {
-    if (slot->thread.joinable()) slot->thread.join();
+    if (slot->task) slot->task->request_stop();
   }
+  tasks_.join_all();
 }
 
 bool PhaseExecutor::busy() const {

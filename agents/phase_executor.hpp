@@ -1,13 +1,15 @@
 #pragma once
-// Runs the phases the daemon dispatches: one std::jthread per chip taking
-// part, each running chip_phase's loop, so every chip of the rack advances
-// concurrently. Owns the rack's chips and their per-run state.
+// Runs the phases the daemon dispatches: one task per chip taking part, each
+// running chip_phase's loop, so every chip of the rack advances
+// concurrently: a thread per chip, or for simulated chips a fiber per chip
+// on the rack's one thread (ChipPhaseOptions::loops, agents/chip_tasks.hpp).
+// Owns the rack's chips and their per-run state.
 //
 // start() and abort() return at once (they are called on the network
 // thread, which must keep answering heartbeats); results travel through the
 // Outbox. A dispatch for a chip that is still running another phase stops
 // that phase first (its unfinished steps report "aborted"): the new phase's
-// thread joins the old one before it touches the chip, so start() never
+// task waits for the old one to end before it touches the chip, so start() never
 // waits for a tick to end. The same phase dispatched twice (after a
 // reconnect) is ignored while it runs.
 //
@@ -22,10 +24,10 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "agents/chip_phase.hpp"
+#include "agents/chip_tasks.hpp"
 #include "agents/collective_rendezvous.hpp"
 #include "agents/outbox.hpp"
 #include "agents/patterns/pattern_factory.hpp"
@@ -57,7 +59,7 @@ class PhaseExecutor {
   // Stops run `run_id` on every chip running it; they report their
   // unfinished steps with completed=false. Does not wait.
   void abort(std::uint64_t run_id);
-  // Stops everything and waits for the chip threads (agent shutdown).
+  // Stops everything and waits for the chips' tasks (agent shutdown).
   void stop_all();
 
   bool busy() const;
@@ -68,8 +70,8 @@ class PhaseExecutor {
  private:
   struct Slot {
     std::unique_ptr<device::Chip> chip;
-    ChipRunState state;  // touched only by the slot's thread
-    std::jthread thread;
+    ChipRunState state;              // touched only by the slot's task
+    std::shared_ptr<ChipTask> task;  // the latest phase's (null: none yet)
     std::uint64_t run_id = 0;
     std::uint32_t phase_index = 0;
     std::uint32_t repeat_index = 0;
@@ -103,6 +105,7 @@ class PhaseExecutor {
   TileChecks tile_checks_;  // every phase's chips share it
   std::vector<std::unique_ptr<Slot>> slots_;
   std::unique_ptr<device::Fabric> fabric_;  // after slots_: destroyed first, it points at their chips
+  ChipTasks tasks_;                         // last: its tasks use all of the above
 
   mutable std::mutex mutex_;  // serializes start/abort/stop_all
   bool stopped_ = false;

@@ -100,7 +100,7 @@ Result<VoteOutcome> VoteBoard::vote(std::uint32_t step_index, int member, const 
     release(r);
     return r.outcomes[m];
   }
-  cv_.wait(lock, stop, [&] { return r.generation != generation; });
+  wait_or_stop(cv_, lock, stop, [&] { return r.generation != generation; });
   if (r.generation != generation) return r.outcomes[m];
   // Stopped while waiting: this member leaves; the others vote without it.
   r.tiles[m] = nullptr;

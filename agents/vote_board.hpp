@@ -12,16 +12,15 @@
 // voted (the last to arrive counts). A member that stops voting (its step
 // ended: a hang, an abort) leaves, and the others vote on without it.
 
-#include <condition_variable>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <stop_token>
 #include <string>
 #include <vector>
 
 #include "agents/abft.hpp"
+#include "agents/fiber_sync.hpp"
 #include "core/result.hpp"
 #include "device/chip.hpp"
 
@@ -67,8 +66,8 @@ class VoteBoard {
 
   std::vector<std::string> serials_;
   std::vector<std::string> skus_;
-  std::mutex mutex_;
-  std::condition_variable_any cv_;
+  ChipMutex mutex_;  // fiber-aware: the chips may be fibers of one thread
+  ChipCondition cv_;
   std::map<std::uint32_t, Round> rounds_;
 };
 

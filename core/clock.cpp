@@ -29,13 +29,4 @@ SteadyClock::time_point ScaledClock::wall_at(Seconds sim) const {
   return start_ + std::chrono::duration_cast<SteadyClock::duration>(sim / scale_);
 }
 
-bool ScaledClock::sleep_until(Seconds sim, const std::stop_token& stop) const {
-  std::mutex mutex;
-  std::condition_variable_any cv;
-  std::unique_lock lock(mutex);
-  // wait_until with a stop_token returns early when stop is requested.
-  cv.wait_until(lock, stop, wall_at(sim), [] { return false; });
-  return !stop.stop_requested();
-}
-
 }  // namespace kiln

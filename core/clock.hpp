@@ -5,10 +5,7 @@
 // merely paces it so that a run at time_scale 60 lasts 1/60 of its length.
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
-#include <stop_token>
 #include <string>
 
 #include "core/units.hpp"
@@ -35,11 +32,10 @@ class ScaledClock {
   // The wall instant at which simulated time `sim` is reached.
   SteadyClock::time_point wall_at(Seconds sim) const;
 
-  // Blocks until simulated time `sim` is reached or stop is requested.
-  // Returns false if it woke because of the stop request.
-  bool sleep_until(Seconds sim, const std::stop_token& stop) const;
   // Pacing a loop: true when, at `now`, the loop is ahead of `sim` by at
-  // least `min_ahead` of wall time, so worth a sleep_until(sim). A loop
+  // least `min_ahead` of wall time, so worth sleeping until wall_at(sim)
+  // (the chips' loops sleep with agent::sleep_until, which suspends only
+  // the chip's fiber). A loop
   // less ahead runs on: at a fast time scale it then sleeps once per
   // min_ahead instead of once per tick (a thousand chips ticking every
   // 1.7 ms of wall time at 60x spent the host in futex wake-ups), and its

@@ -8,6 +8,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config git clang-format
   libboost-dev libboost-system-dev
+  libboost-fiber-dev            # a rack's simulated chips run as fibers (agents/chip_tasks.hpp)
   protobuf-compiler libprotobuf-dev
   libsqlite3-dev libsqlitecpp-dev sqlite3
   libyaml-cpp-dev

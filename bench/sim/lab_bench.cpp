@@ -9,11 +9,15 @@
 //   build/<dir>/bin/lab_bench [--lab device/labs/lab-1024.yaml]
 //       [--plan testplans/standard.yaml] [--racks N] [--step-seconds S]
 //       [--time-scale X (default: unpaced)] [--compare]
+//       [--loops fibers|threads|both]
 //
 // --step-seconds cuts every step to at most S simulated seconds (the plan's
 // shape kept), --compare also runs each rack's chips computing every tile
 // themselves (no SharedTileCache: the path before issue 12) on the same
-// plan, in the same run. Prints one JSON object: per variant wall_s,
+// plan, in the same run. --loops says where each rack's chip loops run: as
+// fibers of one thread per rack (the default, as kiln-agent runs simulated
+// chips), a thread per chip (the path before), or both, one after the
+// other in the same run. Prints one JSON object: per variant wall_s,
 // chip_seconds_per_second, achieved_time_scale, the telemetry values
 // (samples of one metric) and chunks sent, values_per_second, and the
 // host's load average when it ran.
@@ -56,7 +60,12 @@ struct Options {
   double step_seconds = 0;
   double time_scale = 0;
   bool compare = false;
+  std::vector<agent::ChipLoops> loops{agent::ChipLoops::fibers};
 };
+
+const char* loops_name(agent::ChipLoops loops) {
+  return loops == agent::ChipLoops::fibers ? "fibers" : "thread_per_chip";
+}
 
 std::string load_average() {
   std::ifstream in("/proc/loadavg");
@@ -108,7 +117,8 @@ struct Rack {
 };
 
 Json run_variant(const device::Lab& lab, const device::SkuCatalog& catalog,
-                 const std::vector<kiln::v1::PhaseDispatch>& phases, const Options& options, bool share) {
+                 const std::vector<kiln::v1::PhaseDispatch>& phases, const Options& options, bool share,
+                 agent::ChipLoops loops) {
   std::vector<Rack> racks;
   std::size_t chips = 0;
   for (const auto& spec : lab.racks) {
@@ -124,6 +134,7 @@ Json run_variant(const device::Lab& lab, const device::SkuCatalog& catalog,
     rack.outbox = std::make_unique<agent::Outbox>(spec.id, 1, limits);
     agent::ChipPhaseOptions phase_options;
     phase_options.time_scale = options.time_scale;
+    phase_options.loops = loops;
     rack.executor =
         std::make_unique<agent::PhaseExecutor>(std::move(*made), *rack.outbox, phase_options, std::move(*fabric));
     racks.push_back(std::move(rack));
@@ -175,6 +186,7 @@ Json run_variant(const device::Lab& lab, const device::SkuCatalog& catalog,
 
   Json out;
   out["shared_tiles"] = share;
+  out["chip_loops"] = loops_name(loops);
   out["chips"] = chips;
   out["simulated_s"] = simulated;
   out["wall_s"] = wall;
@@ -208,7 +220,17 @@ int run(int argc, char** argv) {
       options.time_scale = std::stod(next());
     else if (arg == "--compare")
       options.compare = true;
-    else
+    else if (arg == "--loops") {
+      const std::string loops = next();
+      if (loops == "fibers")
+        options.loops = {agent::ChipLoops::fibers};
+      else if (loops == "threads")
+        options.loops = {agent::ChipLoops::thread_per_chip};
+      else if (loops == "both")
+        options.loops = {agent::ChipLoops::fibers, agent::ChipLoops::thread_per_chip};
+      else
+        throw std::runtime_error("--loops takes fibers, threads or both, not " + loops);
+    } else
       throw std::runtime_error("unknown argument " + arg);
   }
   auto catalog = device::SkuCatalog::load_directory(std::string(KILN_SOURCE_DIR) + "/device/skus");
@@ -229,8 +251,10 @@ int run(int argc, char** argv) {
   report["time_scale_requested"] = options.time_scale > 0 ? Json(options.time_scale) : Json("unpaced");
   report["step_seconds_cap"] = options.step_seconds;
   report["variants"] = Json::array();
-  report["variants"].push_back(run_variant(*lab, *catalog, phases, options, true));
-  if (options.compare) report["variants"].push_back(run_variant(*lab, *catalog, phases, options, false));
+  for (const agent::ChipLoops loops : options.loops) {
+    report["variants"].push_back(run_variant(*lab, *catalog, phases, options, true, loops));
+    if (options.compare) report["variants"].push_back(run_variant(*lab, *catalog, phases, options, false, loops));
+  }
   report["load_average_after"] = load_average();
   std::cout << report.dump(2) << "\n";
   return 0;

@@ -25,13 +25,6 @@ TEST(ScaledClock, APacedLoopSleepsOnlyWhenWellAhead) {
   EXPECT_FALSE(clock.worth_sleeping(Seconds{0.6}, start + std::chrono::milliseconds(50), slack));
 }
 
-TEST(ScaledClock, SleepReturnsFalseWhenStopped) {
-  ScaledClock clock(1.0);
-  std::stop_source stop;
-  stop.request_stop();
-  EXPECT_FALSE(clock.sleep_until(Seconds{3600}, stop.get_token()));
-}
-
 TEST(Iso8601, FormatsUtcWithMilliseconds) {
   EXPECT_EQ(format_iso8601(0), "1970-01-01T00:00:00.000Z");
   EXPECT_EQ(format_iso8601(1764091969123), "2025-11-25T17:32:49.123Z");
