@@ -21,13 +21,12 @@ std::uint32_t TelemetryChunker::metric(const std::string& name) {
   const metrics::MetricRef ref = metrics::MetricCatalog::builtin().resolve(name);
   const std::uint32_t slot = static_cast<std::uint32_t>(names_.size());
   names_.push_back(name);
-  series_.push_back(chunk::Series{slot, ref.def == nullptr ? 0 : chunk::scale_for_precision(ref.def->precision), {}});
+  series_.emplace_back(ref.def == nullptr ? 0 : chunk::scale_for_precision(ref.def->precision));
   return slot;
 }
 
 void TelemetryChunker::add(std::uint32_t slot, double t_s, std::int64_t wall_unix_ms, double value) {
-  chunk::Series& series = series_.at(slot);
-  series.points.push_back({std::llround(t_s * 1e6), wall_unix_ms, chunk::quantised(value, series.scale)});
+  series_.at(slot).add(std::llround(t_s * 1e6), wall_unix_ms, value);
   ++values_;
 }
 
@@ -43,16 +42,15 @@ kiln::v1::TelemetryChunk TelemetryChunker::take(int zstd_level) {
   out.set_step_index(step_index_);
   if (values_ == 0) return out;
   // Only the series with values, renumbered 0..n-1 as the names sent.
-  std::vector<chunk::Series> present;
-  for (chunk::Series& s : series_) {
-    if (s.points.empty()) continue;
-    present.push_back(chunk::Series{static_cast<std::uint32_t>(out.metrics_size()), s.scale, std::move(s.points)});
-    out.add_metrics(names_[s.metric_id]);
-    s.points = {};
-    s.points.reserve(present.back().points.size());
+  std::vector<const chunk::SeriesColumns*> present;
+  for (std::size_t slot = 0; slot < series_.size(); ++slot) {
+    if (series_[slot].size() == 0) continue;
+    present.push_back(&series_[slot]);
+    out.add_metrics(names_[slot]);
   }
   out.set_values(static_cast<std::uint32_t>(values_));
   out.set_data(chunk::encode(present, zstd_level, /*checksum=*/true));
+  for (chunk::SeriesColumns& s : series_) s.clear();
   values_ = 0;
   return out;
 }

@@ -2,7 +2,8 @@
 // Encodes one chip-step's telemetry into TelemetryChunk messages on the
 // agent (docs/telemetry-storage.md, "Agent-side encoding"): values are kept
 // at their metric's stored precision (the catalog's), columns as the store's
-// chunk codec lays them out, compressed with a fast zstd level so the agent,
+// chunk codec lays them out, built as the values come (a few bytes a value,
+// store::chunk::SeriesColumns), compressed with a fast zstd level so the agent,
 // not kilnd, pays for compression. The daemon decodes a chunk once to check
 // it and judge from it, and stores the bytes as they came.
 //
@@ -47,7 +48,7 @@ class TelemetryChunker {
   std::uint64_t run_id_;
   std::uint32_t step_index_;
   std::vector<std::string> names_;
-  std::vector<store::chunk::Series> series_;  // by slot
+  std::vector<store::chunk::SeriesColumns> series_;  // by slot, encoded as the values come
   std::size_t values_ = 0;
 };
 

@@ -74,6 +74,66 @@ std::string encode_raw(const std::vector<Series>& series);
 
 Result<std::vector<Series>> decode(std::string_view bytes);
 
+namespace detail {
+// Varints appended to a buffer that grows by doubling; each put is a few
+// stores (SeriesColumns::add runs for every value an agent samples).
+class VarintColumn {
+ public:
+  void put(std::uint64_t v) {
+    if (bytes_.size() - used_ < kMaxBytes) bytes_.resize(bytes_.size() < 64 ? 64 : 2 * bytes_.size());
+    char* at = bytes_.data() + used_;
+    while (v >= 0x80) {
+      *at++ = static_cast<char>((v & 0x7f) | 0x80);
+      v >>= 7;
+    }
+    *at++ = static_cast<char>(v);
+    used_ = static_cast<std::size_t>(at - bytes_.data());
+  }
+  std::string_view bytes() const { return {bytes_.data(), used_}; }
+  void clear() { used_ = 0; }  // the storage stays
+
+ private:
+  static constexpr std::size_t kMaxBytes = 10;
+  std::vector<char> bytes_;  // its size is the capacity; used_ of it written
+  std::size_t used_ = 0;
+};
+}  // namespace detail
+
+// One series' raw columns built value by value, as an agent samples it: a
+// few bytes a value instead of a Point, and no second pass to encode. The
+// bytes are those encode() lays out for the same points, bit for bit: each
+// value quantised() at `scale`, and the whole series in the exact raw
+// encoding from the first value off the grid on, as encode() decides for a
+// whole series (tests/schema/telemetry_chunk_test.cpp compares the two).
+class SeriesColumns {
+ public:
+  explicit SeriesColumns(std::uint32_t scale);
+
+  void add(std::int64_t t_us, std::int64_t wall_unix_ms, double value);
+  std::size_t size() const { return points_; }
+  std::uint32_t scale() const { return scale_; }
+  // Empties it; its buffers keep their storage for the next chunk.
+  void clear();
+
+ private:
+  friend std::string encode(const std::vector<const SeriesColumns*>& series, int zstd_level, bool checksum);
+  void append_to(std::string& raw, std::uint32_t metric_id) const;
+  void leave_grid();  // re-encodes the values so far as exact doubles
+
+  std::uint32_t scale_;
+  bool grid_;
+  std::size_t points_ = 0;
+  std::int64_t last_t_us_ = 0, last_t_delta_ = 0;
+  std::int64_t last_wall_ = 0, last_wall_delta_ = 0;
+  std::int64_t last_q_ = 0;      // on the grid
+  std::uint64_t last_bits_ = 0;  // off it
+  detail::VarintColumn t_us_, wall_, values_;
+};
+
+// A chunk of `series` in this order, series i with metric id i: what
+// encode() gives for the same points.
+std::string encode(const std::vector<const SeriesColumns*>& series, int zstd_level = 9, bool checksum = false);
+
 // A version-1 chunk whose series ids are indices into `ids`, re-framed as
 // version 2 carrying that map: its zstd frame is copied, not recompressed.
 Result<std::string> with_metric_map(std::string_view chunk, const std::vector<std::uint32_t>& ids);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End to end: `kiln lab` runs a plan on a lab (kilnd, one kiln-agent per
 # rack, mutual TLS, every sample stored) and this prints one JSON object:
-# the run's simulated seconds, its wall time after start-up, the achieved
+# the run's simulated seconds, the chips' verdicts, its wall time after start-up, the achieved
 # time scale and simulated chip-seconds per wall second (from the report's
 # run.time_scale, which kiln lab measures: docs/cli.md), the database size
 # and the host's load average. bench/sim/lab_bench measures the twin and
@@ -34,7 +34,10 @@ try:
     report = json.load(open(os.path.join(d, "report.json")))
     chips = len(report.get("chips", []))
     t = report["run"].get("time_scale", {})
-    out.update({"run_status": report["run"].get("status"), "chips": chips,
+    verdicts = {}
+    for chip in report.get("chips", []):
+        verdicts[chip.get("verdict", "none")] = verdicts.get(chip.get("verdict", "none"), 0) + 1
+    out.update({"run_status": report["run"].get("status"), "chips": chips, "verdicts": verdicts,
                 "time_scale": t,
                 "chip_seconds_per_second": chips * t["simulated_s"] / t["wall_s"] if t.get("wall_s") else None})
 except Exception as e:  # the run failed: say why, from kiln lab's stderr

@@ -152,6 +152,44 @@ TEST(TelemetryChunk, ValuesOffTheGridFallBackToExact) {
   EXPECT_EQ((*out)[0].points[1].value, -std::numeric_limits<double>::infinity());
 }
 
+// The agents build their chunks value by value (SeriesColumns); what they
+// send must be what encode() makes of the same points, byte for byte: on
+// the grid, off it from the start (scale 0), and leaving it half way (a
+// NaN, a value too large for the grid), then cleared and used again.
+TEST(TelemetryChunk, ColumnsBuiltValueByValueAreWhatEncodeMakesOfThePoints) {
+  std::mt19937_64 random(11);
+  std::normal_distribution<double> noise(0, 30);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::uint32_t scales[] = {100, 10, 0, 100, 1000};
+  std::vector<SeriesColumns> columns;
+  for (const std::uint32_t scale : scales) columns.emplace_back(scale);
+  for (int round = 0; round < 2; ++round) {
+    std::vector<Series> points;
+    for (std::uint32_t id = 0; id < 5; ++id) points.push_back({id, scales[id], {}});
+    for (int i = 0; i < 700; ++i) {
+      const std::int64_t t_us = 100'000 * i + (i % 7 == 0 ? 3 : 0);
+      const std::int64_t wall = 1'700'000'000'000 + 2 * i + (i % 3);
+      const double values[] = {35 + 0.001 * i + noise(random) / 1000,  // smooth
+                               400 + noise(random),                    // noisy
+                               1.0 / (i + 1),                          // exact
+                               i == 350 + round ? nan : 80 + noise(random),
+                               i == 600 ? 1e300 : (i == 650 ? -std::numeric_limits<double>::infinity() : i * 0.5)};
+      for (std::size_t s = 0; s < points.size(); ++s) {
+        points[s].points.push_back({t_us, wall, quantised(values[s], points[s].scale)});
+        columns[s].add(t_us, wall, values[s]);
+      }
+    }
+    std::vector<const SeriesColumns*> built;
+    for (const SeriesColumns& c : columns) built.push_back(&c);
+    EXPECT_EQ(encode(built, 3, true), encode(points, 3, true)) << "round " << round;
+    const auto decoded = decode(encode(built));
+    ASSERT_TRUE(decoded) << decoded.error().message;
+    expect_same(*decoded, points);
+    for (SeriesColumns& c : columns) c.clear();
+    EXPECT_EQ(columns[0].size(), 0u);
+  }
+}
+
 TEST(TelemetryChunk, RegularShapesCompressBelowHalfAByteAValue) {
   const std::vector<Series> in = shapes();
   std::size_t values = 0;
