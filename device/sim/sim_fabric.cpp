@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <utility>
 
@@ -149,6 +150,15 @@ std::vector<std::vector<double>> SimFabric::link_loads(const CollectiveWork& wor
   return load;
 }
 
+const SimFabric::GroupLoads& SimFabric::formed_group_loads(const CollectiveWork& work, const Formation& group) {
+  const auto key = std::make_tuple(work.op, work.bytes, &group);
+  if (const auto found = formed_loads_.find(key); found != formed_loads_.end()) return found->second;
+  if (formed_loads_.size() >= kKeptGroupLoads) formed_loads_.clear();
+  GroupLoads loads;
+  loads.load = link_loads(work, group, &loads.max_hops);
+  return formed_loads_.emplace(key, std::move(loads)).first->second;
+}
+
 namespace {
 
 int latency_steps(CollectiveOp op, int n) {
@@ -241,12 +251,19 @@ void SimFabric::run_group(const CollectiveWork& work, const Formation& formation
 
   // Time of one collective: the busiest link relative to its effective
   // bandwidth; per receiving chip, the busiest link into it.
-  std::size_t max_hops = 0;
-  const auto load = link_loads(work, formation, &max_hops);
-  const double latency = latency_steps(work.op, m) * kHopLatencyS * static_cast<double>(max_hops);
-  std::map<std::pair<int, int>, double> frame_error;  // (sending chip, link) → share of bad frames
+  const GroupLoads& loads = formed_group_loads(work, formation);
+  const auto& load = loads.load;
+  const double latency = latency_steps(work.op, m) * kHopLatencyS * static_cast<double>(loads.max_hops);
+  // Per (sending chip, link): the share of bad frames; per receiving chip:
+  // its slowest link in (NaN: none). Scratch kept across slices.
+  std::size_t most_links = 0;
+  for (const auto& ports : wiring_) most_links = std::max(most_links, ports.size());
+  std::vector<double>& frame_error = frame_error_scratch_;
+  frame_error.assign(wiring_.size() * most_links, 0.0);
+  const auto link_at = [most_links](int c, int l) { return ix(c) * most_links + ix(l); };
+  std::vector<double>& slowest_into = slowest_into_scratch_;
+  slowest_into.assign(wiring_.size(), std::numeric_limits<double>::quiet_NaN());
   double slowest = 0;
-  std::map<int, double> slowest_into;
   for (const int c : formation.chips) {
     for (int l = 0; l < static_cast<int>(load[ix(c)].size()); ++l) {
       const double bytes = load[ix(c)][ix(l)];
@@ -254,14 +271,14 @@ void SimFabric::run_group(const CollectiveWork& work, const Formation& formation
       const SimChip& tx = *chips_[ix(c)];
       const LinkEnd rx = peer(c, l);
       const double p = frame_error_at(c, l);
-      frame_error[{c, l}] = p;
+      frame_error[link_at(c, l)] = p;
       // Every bad frame is sent again: goodput is (1 − p) of the wire rate.
       const double goodput =
           tx.link_bandwidth_gbps(l) * 1e9 * kFramePayloadBytes / (kFramePayloadBytes + kFrameOverheadBytes) * (1.0 - p);
       const double t = goodput > 0 ? bytes / goodput : INFINITY;
       slowest = std::max(slowest, t);
-      auto& into = slowest_into[rx.chip];
-      into = std::max(into, t);
+      double& into = slowest_into[ix(rx.chip)];
+      into = std::isnan(into) ? t : std::max(into, t);
     }
   }
   const double seconds = latency + slowest;
@@ -285,8 +302,8 @@ void SimFabric::run_group(const CollectiveWork& work, const Formation& formation
     if (whole > 0 && here > 0) group.scale = here / whole;
   }
   for (const int c : formation.chips) {
-    const auto into = slowest_into.find(c);
-    const double own = into != slowest_into.end() ? latency + into->second : seconds;
+    const double into = slowest_into[ix(c)];
+    const double own = !std::isnan(into) ? latency + into : seconds;
     const double algbw = static_cast<double>(work.bytes) / own / 1e9;
     if (group.reformed) {
       slice.chip_algbw_gbps[ix(c)] = algbw * group.scale;
@@ -308,7 +325,7 @@ void SimFabric::run_group(const CollectiveWork& work, const Formation& formation
     for (int l = 0; l < static_cast<int>(load[ix(c)].size()); ++l) {
       double bytes = load[ix(c)][ix(l)] * group.collectives;
       if (bytes <= 0 && !usable[ix(c)][ix(l)]) continue;
-      const double p = bytes > 0 ? frame_error[{c, l}] : frame_error_at(c, l);
+      const double p = bytes > 0 ? frame_error[link_at(c, l)] : frame_error_at(c, l);
       if (bytes <= 0) {
         bytes = chips_[ix(c)]->link_bandwidth_gbps(l) * 1e9 * kFramePayloadBytes /
                 (kFramePayloadBytes + kFrameOverheadBytes) * (1.0 - p) * slice.elapsed.count();
@@ -389,6 +406,7 @@ Result<CollectiveSlice> SimFabric::run_collective(const CollectiveWork& work, Se
   }
   if (formed_.empty() || taking_part != formed_taking_part_ || usable != formed_usable_) {
     formed_ = form_groups(wiring_, taking_part, usable);
+    formed_loads_.clear();  // keyed by formed_'s groups
     formed_taking_part_ = taking_part;
     formed_usable_ = usable;
   }

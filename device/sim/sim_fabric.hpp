@@ -33,8 +33,10 @@
 // group are scaled to the whole rack's (collective.hpp): × the group's
 // time at nominal link rates over the whole rack's, hop latency included.
 
+#include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/result.hpp"
@@ -116,7 +118,17 @@ class SimFabric final : public Fabric {
   std::vector<bool> formed_taking_part_;
   std::vector<std::vector<bool>> formed_usable_;
   std::vector<Formation> formed_;
-  Formation whole_;  // every chip over every cable
+  // link_loads() of formed_'s groups by (op, bytes, group), kept as long as
+  // formed_ is: the same every tick of a step (a size sweep has a few sizes).
+  struct GroupLoads {
+    std::vector<std::vector<double>> load;
+    std::size_t max_hops = 0;
+  };
+  static constexpr std::size_t kKeptGroupLoads = 64;
+  std::map<std::tuple<CollectiveOp, std::uint64_t, const Formation*>, GroupLoads> formed_loads_;
+  const GroupLoads& formed_group_loads(const CollectiveWork& work, const Formation& group);
+  std::vector<double> frame_error_scratch_, slowest_into_scratch_;  // run_group's, kept for their storage
+  Formation whole_;                                                 // every chip over every cable
   CollectiveData data_mode_ = CollectiveData::when_corrupted;
 };
 
