@@ -20,7 +20,8 @@ constexpr double kDefaultSampleHz = 10;
 constexpr double kMaxSampleHz = 1000;
 // A chip runs up to this far ahead of its time scale before it sleeps
 // (ScaledClock::worth_sleeping): a sleep a tick at 60x and 10 Hz is 600
-// sleeps a second a chip.
+// sleeps a second a chip. It wakes on a grid of the same step
+// (ScaledClock::on_grid), together with the rack's other chips.
 constexpr auto kPacingSlack = std::chrono::milliseconds(20);
 
 class PhaseLoop {
@@ -62,7 +63,12 @@ class PhaseLoop {
 
     const double dt = tick_seconds(dispatch_.sample_hz());
     const bool paced = std::isfinite(options_.time_scale) && options_.time_scale > 0;
-    ScaledClock clock(paced ? options_.time_scale : 1.0);
+    // The phase's time runs from its dispatch for every chip of it: a chip
+    // whose loop started later (its rack's fibers start one after another)
+    // is behind from the first tick, not paced from its own start.
+    const SteadyClock::time_point began =
+        collectives_.dispatched == SteadyClock::time_point{} ? SteadyClock::now() : collectives_.dispatched;
+    ScaledClock clock(paced ? options_.time_scale : 1.0, began);
     double phase_t = 0;
     double paced_from = 0;  // phase time at the clock's last (re)start
     while (any_active()) {
@@ -80,7 +86,7 @@ class PhaseLoop {
       report_finished();
       const Seconds due(phase_t - paced_from);
       if (paced && clock.worth_sleeping(due, SteadyClock::now(), kPacingSlack) &&
-          !sleep_until(clock.wall_at(due), stop))
+          !sleep_until(ScaledClock::on_grid(clock.wall_at(due), kPacingSlack), stop))
         break;
     }
     // The slack is not taken at the end: a phase lasts its time at the scale.

@@ -24,6 +24,7 @@
 #include "agents/chip_tasks.hpp"
 #include "agents/outbox.hpp"
 #include "agents/step_runner.hpp"
+#include "core/clock.hpp"
 #include "device/chip.hpp"
 #include "schema/kiln.pb.h"
 
@@ -48,6 +49,9 @@ struct PhaseCollectives {
   std::string unavailable_reason;     // why rendezvous is null
   VoteBoard* vote = nullptr;          // verify: vote
   TileChecks* tile_checks = nullptr;  // the executor's, shared by its chips
+  // When the dispatch arrived: the phase's paced time starts then for all
+  // its chips (default: when each chip's loop starts).
+  SteadyClock::time_point dispatched{};
 };
 
 // Runs every step of `dispatch` on `chip`, pushing samples and one

@@ -120,6 +120,7 @@ void PhaseExecutor::start(const kiln::v1::PhaseDispatch& dispatch) {
   auto phase = std::make_shared<SharedPhase>();
   phase->dispatch = dispatch;
   phase->collectives.tile_checks = &tile_checks_;
+  phase->collectives.dispatched = SteadyClock::now();
   const PhaseNeeds wanted = needs(dispatch);
   if (wanted.collective) prepare_collectives(*phase);
   if (wanted.vote) prepare_vote(*phase);

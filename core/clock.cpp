@@ -19,7 +19,11 @@ std::string format_iso8601(std::int64_t unix_ms) {
                      utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(unix_ms % 1000));
 }
 
-ScaledClock::ScaledClock(double time_scale) : scale_(time_scale), start_(SteadyClock::now()) { assert(time_scale > 0); }
+ScaledClock::ScaledClock(double time_scale) : ScaledClock(time_scale, SteadyClock::now()) {}
+
+ScaledClock::ScaledClock(double time_scale, SteadyClock::time_point start) : scale_(time_scale), start_(start) {
+  assert(time_scale > 0);
+}
 
 Seconds ScaledClock::now() const { return std::chrono::duration_cast<Seconds>(SteadyClock::now() - start_) * scale_; }
 

@@ -24,6 +24,8 @@ class ScaledClock {
  public:
   // time_scale: simulated seconds per wall second, > 0.
   explicit ScaledClock(double time_scale);
+  // Simulated time 0 at `start` (which may be past).
+  ScaledClock(double time_scale, SteadyClock::time_point start);
 
   double time_scale() const { return scale_; }
   // Simulated time elapsed since construction (or the last restart()).
@@ -42,6 +44,18 @@ class ScaledClock {
   // samples' wall-clock stamps run at most min_ahead early.
   bool worth_sleeping(Seconds sim, SteadyClock::time_point now, SteadyClock::duration min_ahead) const {
     return wall_at(sim) - now >= min_ahead;
+  }
+  // `t` rounded up to the next multiple of `grid` of the steady clock. Loops
+  // that sleep until on_grid(wall_at(sim)) wake together: a rack's chips
+  // share a thread, which then wakes once a grid step rather than once per
+  // chip (a thousand chips waking one by one cost the host 50,000 thread
+  // wake-ups a second). A loop woken late simply runs on until it is ahead
+  // again, so its rate stays the time scale.
+  static SteadyClock::time_point on_grid(SteadyClock::time_point t, SteadyClock::duration grid) {
+    if (grid <= SteadyClock::duration::zero()) return t;
+    const auto since = t.time_since_epoch();
+    const auto steps = (since + grid - SteadyClock::duration(1)) / grid;
+    return SteadyClock::time_point(steps * grid);
   }
 
  private:

@@ -25,6 +25,17 @@ TEST(ScaledClock, APacedLoopSleepsOnlyWhenWellAhead) {
   EXPECT_FALSE(clock.worth_sleeping(Seconds{0.6}, start + std::chrono::milliseconds(50), slack));
 }
 
+// Paced loops wake on a shared grid, never before they are due.
+TEST(ScaledClock, WakeTimesRoundUpToTheGrid) {
+  using std::chrono::milliseconds;
+  const auto grid = milliseconds(20);
+  const SteadyClock::time_point on(milliseconds(1000));
+  EXPECT_EQ(ScaledClock::on_grid(on, grid), on);  // already on it
+  EXPECT_EQ(ScaledClock::on_grid(on + std::chrono::nanoseconds(1), grid), on + grid);
+  EXPECT_EQ(ScaledClock::on_grid(on + milliseconds(19), grid), on + grid);
+  EXPECT_EQ(ScaledClock::on_grid(on + milliseconds(7), SteadyClock::duration::zero()), on + milliseconds(7));
+}
+
 TEST(Iso8601, FormatsUtcWithMilliseconds) {
   EXPECT_EQ(format_iso8601(0), "1970-01-01T00:00:00.000Z");
   EXPECT_EQ(format_iso8601(1764091969123), "2025-11-25T17:32:49.123Z");
