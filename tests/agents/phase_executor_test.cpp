@@ -5,11 +5,16 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <tuple>
 
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
 #include "agent_test_util.hpp"
+#include "device/lab.hpp"
+#include "device/sim/sim_chip.hpp"
+#include "device/sim/sim_fabric.hpp"
+#include "device/sku.hpp"
 #include "fake_chip.hpp"
 
 namespace kiln::agent {
@@ -48,6 +53,18 @@ class Gate {
   bool open_ = false;
 };
 
+// Every behaviour here holds wherever the chip loops run: a thread per chip
+// (real chips) or fibers of one thread (simulated ones).
+class PhaseExecutorTest : public ::testing::TestWithParam<ChipLoops> {
+ protected:
+  ChipPhaseOptions unpaced() const {
+    ChipPhaseOptions options;
+    options.time_scale = 0;  // no pacing: the test's own gates are the only waits
+    options.loops = GetParam();
+    return options;
+  }
+};
+
 const kiln::v1::ChipStepResult* result_of(const testing::Drained& d, std::uint64_t run_id) {
   for (const auto& r : d.results) {
     if (r.run_id() == run_id) return &r;
@@ -58,16 +75,14 @@ const kiln::v1::ChipStepResult* result_of(const testing::Drained& d, std::uint64
 // Regression: start() joined the previous phase's chip thread on the link's
 // io thread, so a dispatch that replaced a phase mid-tick stalled heartbeats
 // and acks until the chip's GEMMs ended.
-TEST(PhaseExecutorTest, StartReturnsWhileTheReplacedPhaseIsStillBusyInATick) {
+TEST_P(PhaseExecutorTest, StartReturnsWhileTheReplacedPhaseIsStillBusyInATick) {
   Outbox outbox("r-test", 1);
   Gate gate;
   auto chip = std::make_unique<FakeChip>("F-00");
   chip->after_slice = [&gate](FakeChip&) { gate.pass(); };
   std::vector<std::unique_ptr<device::Chip>> chips;
   chips.push_back(std::move(chip));
-  ChipPhaseOptions options;
-  options.time_scale = 0;  // no pacing: the gate is the only wait
-  PhaseExecutor executor(std::move(chips), outbox, options);
+  PhaseExecutor executor(std::move(chips), outbox, unpaced());
 
   executor.start(phase(1, {step(0, "gemm", 10, gemm_params())}, {"F-00"}));
   ASSERT_TRUE(gate.wait_entered(10s));
@@ -93,16 +108,14 @@ TEST(PhaseExecutorTest, StartReturnsWhileTheReplacedPhaseIsStillBusyInATick) {
 // A restarted daemon dispatches the phase it was in again: a chip that
 // finished it sends the same results again and does not run it twice; a
 // chip still running it goes on (design §5a).
-TEST(PhaseExecutorTest, ADispatchOfAFinishedPhaseSendsItsResultsAgainWithoutRunningIt) {
+TEST_P(PhaseExecutorTest, ADispatchOfAFinishedPhaseSendsItsResultsAgainWithoutRunningIt) {
   Outbox outbox("r-test", 1);
   auto chip = std::make_unique<FakeChip>("F-00");
   std::atomic<int> slices = 0;
   chip->after_slice = [&slices](FakeChip&) { ++slices; };
   std::vector<std::unique_ptr<device::Chip>> chips;
   chips.push_back(std::move(chip));
-  ChipPhaseOptions options;
-  options.time_scale = 0;
-  PhaseExecutor executor(std::move(chips), outbox, options);
+  PhaseExecutor executor(std::move(chips), outbox, unpaced());
 
   const auto dispatch = phase(7, {step(0, "gemm", 0.5, gemm_params())}, {"F-00"});
   executor.start(dispatch);
@@ -130,16 +143,14 @@ TEST(PhaseExecutorTest, ADispatchOfAFinishedPhaseSendsItsResultsAgainWithoutRunn
 // Two runs can never drive one rack: a dispatch whose lease (its fencing
 // token) is older than the newest the agent has seen is refused, its chips
 // answering not completed with the reason, and the chip is not touched.
-TEST(PhaseExecutorTest, ADispatchWithAStaleFencingTokenIsRefused) {
+TEST_P(PhaseExecutorTest, ADispatchWithAStaleFencingTokenIsRefused) {
   Outbox outbox("r-test", 1);
   auto chip = std::make_unique<FakeChip>("F-00");
   std::atomic<int> slices = 0;
   chip->after_slice = [&slices](FakeChip&) { ++slices; };
   std::vector<std::unique_ptr<device::Chip>> chips;
   chips.push_back(std::move(chip));
-  ChipPhaseOptions options;
-  options.time_scale = 0;
-  PhaseExecutor executor(std::move(chips), outbox, options);
+  PhaseExecutor executor(std::move(chips), outbox, unpaced());
 
   auto newer = phase(8, {step(0, "gemm", 0.5, gemm_params())}, {"F-00"});
   newer.set_fencing_token(12);
@@ -167,6 +178,117 @@ TEST(PhaseExecutorTest, ADispatchWithAStaleFencingTokenIsRefused) {
   executor.start(same);
   ASSERT_TRUE(executor.wait_idle(30s));
   EXPECT_GT(slices, ran);
+}
+
+INSTANTIATE_TEST_SUITE_P(Loops, PhaseExecutorTest, ::testing::Values(ChipLoops::thread_per_chip, ChipLoops::fibers),
+                         [](const auto& info) {
+                           return info.param == ChipLoops::fibers ? std::string("Fibers") : std::string("Threads");
+                         });
+
+// A rack of eight simulated chips in a ring, L-2 with a link that corrupts
+// frames, running a checked allreduce beside a verified GEMM (the shape of
+// standard.yaml's last phase), on threads or on fibers: the results, what a
+// verdict is judged from, are the same either way, to the bit.
+struct SimRack {
+  std::vector<std::unique_ptr<device::Chip>> chips;
+  std::unique_ptr<device::Fabric> fabric;
+  std::vector<std::string> serials;
+};
+
+SimRack sim_rack() {
+  auto catalog = device::SkuCatalog::load_directory(std::string(KILN_SOURCE_DIR) + "/device/skus");
+  EXPECT_TRUE(catalog.ok());
+  device::Lab lab;
+  lab.name = "loops-test";
+  lab.seed = 5;
+  device::RackSpec rack;
+  rack.id = "r01";
+  device::Fault crc;
+  crc.kind = device::FaultKind::link_crc;
+  crc.link = 1;
+  crc.ber = 1e-7;
+  for (std::uint32_t slot = 0; slot < 8; ++slot) {
+    rack.chips.push_back(device::ChipSpec{slot, "L-" + std::to_string(slot), "trn2-sim", {}});
+  }
+  rack.chips[2].faults.push_back(crc);
+  lab.racks.push_back(rack);
+  SimRack out;
+  auto chips = device::make_sim_chips(lab, lab.racks[0], *catalog);
+  EXPECT_TRUE(chips.ok());
+  auto fabric = device::make_sim_fabric(lab.racks[0], *chips);
+  EXPECT_TRUE(fabric.ok());
+  out.chips = std::move(*chips);
+  out.fabric = std::move(*fabric);
+  for (const auto& chip : rack.chips) out.serials.push_back(chip.serial);
+  return out;
+}
+
+std::vector<kiln::v1::ChipStepResult> run_sim_rack(ChipLoops loops) {
+  SimRack rack = sim_rack();
+  Outbox outbox("r01", 1);
+  ChipPhaseOptions options;
+  options.time_scale = 0;
+  options.loops = loops;
+  PhaseExecutor executor(std::move(rack.chips), outbox, options, std::move(rack.fabric));
+  const auto& serials = rack.serials;
+  executor.start(
+      phase(3,
+            {step(0, "collective", 3, {{"op", "allreduce"}, {"sizes", "1048576,67108864"}, {"check", "true"}}),
+             step(1, "gemm", 3, gemm_params("abft+golden", "fp8"))},
+            serials));
+  EXPECT_TRUE(executor.wait_idle(60s));
+  auto results = testing::drain(outbox).results;
+  std::sort(results.begin(), results.end(), [](const auto& a, const auto& b) {
+    return std::make_tuple(a.serial(), a.step_index()) < std::make_tuple(b.serial(), b.step_index());
+  });
+  for (auto& r : results) {
+    for (auto& d : *r.mutable_detections()) {
+      d.clear_first_wall_unix_ms();  // when, in wall time, differs from run to run
+      d.clear_last_wall_unix_ms();
+    }
+  }
+  return results;
+}
+
+TEST(PhaseExecutorLoops, ASimulatedRackGivesTheSameResultsOnFibersAsOnThreads) {
+  const auto threads = run_sim_rack(ChipLoops::thread_per_chip);
+  const auto fibers = run_sim_rack(ChipLoops::fibers);
+  ASSERT_EQ(threads.size(), 16u);
+  ASSERT_EQ(fibers.size(), threads.size());
+  for (std::size_t i = 0; i < threads.size(); ++i) {
+    EXPECT_TRUE(threads[i].completed()) << threads[i].serial() << ": " << threads[i].note();
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(fibers[i], threads[i]))
+        << "fibers:\n"
+        << fibers[i].DebugString() << "threads:\n"
+        << threads[i].DebugString();
+  }
+  // The planted fault is seen (the receiving end's CRC errors), so the comparison covers a detection.
+  int with_detections = 0;
+  for (const auto& r : threads) with_detections += r.detections_size() > 0 ? 1 : 0;
+  EXPECT_GT(with_detections, 0);
+}
+
+// A rack whose chips wait for each other in a collective and sleep to keep
+// their time scale (whichever they are doing when it comes) ends on an
+// abort, on fibers as on threads: every step answers "aborted", and nothing
+// is left running.
+TEST_P(PhaseExecutorTest, AnAbortEndsAPacedCollectivePhaseOnEveryChip) {
+  SimRack rack = sim_rack();
+  Outbox outbox("r01", 1);
+  ChipPhaseOptions options = unpaced();
+  options.time_scale = 1;  // ten minutes would take ten minutes: only the abort ends it
+  PhaseExecutor executor(std::move(rack.chips), outbox, options, std::move(rack.fabric));
+  executor.start(phase(4, {step(0, "collective", 600, {{"op", "allreduce"}, {"sizes", "1048576"}, {"check", "true"}})},
+                       rack.serials));
+  ASSERT_TRUE(executor.busy());
+  executor.abort(4);
+  ASSERT_TRUE(executor.wait_idle(30s)) << "a chip did not stop";
+  const auto d = testing::drain(outbox);
+  ASSERT_EQ(d.results.size(), rack.serials.size());
+  for (const auto& r : d.results) {
+    EXPECT_FALSE(r.completed()) << r.serial();
+    EXPECT_NE(r.note().find("aborted"), std::string::npos) << r.serial() << ": " << r.note();
+  }
 }
 
 }  // namespace
