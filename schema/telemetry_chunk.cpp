@@ -2,6 +2,8 @@
 
 #include "schema/telemetry_chunk.hpp"
 
+#include "telemetry_chunk_varint.hpp"  // the codec's own, not published
+
 #include <zstd.h>
 
 #include <algorithm>
@@ -12,134 +14,11 @@
 #include <stdexcept>
 
 namespace kiln::store::chunk {
+using namespace codec;
 namespace {
 
 constexpr char kMagic[4] = {'K', 'T', 'C', 1};
 constexpr char kMappedMagic[4] = {'K', 'T', 'C', 2};
-constexpr std::uint8_t kRawEncoding = 0;
-constexpr std::uint8_t kQuantisedEncoding = 1;
-
-std::uint64_t zigzag(std::int64_t v) {
-  const auto u = static_cast<std::uint64_t>(v);
-  return (u << 1) ^ (v < 0 ? ~std::uint64_t{0} : 0);
-}
-std::int64_t unzigzag(std::uint64_t u) { return static_cast<std::int64_t>((u >> 1) ^ (~(u & 1) + 1)); }
-
-// Differences taken in unsigned arithmetic: wrap-around is defined, and
-// decoding wraps back the same way.
-std::int64_t minus(std::int64_t a, std::int64_t b) {
-  return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) - static_cast<std::uint64_t>(b));
-}
-std::int64_t plus(std::int64_t a, std::int64_t b) {
-  return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) + static_cast<std::uint64_t>(b));
-}
-
-constexpr std::size_t kMaxVarintBytes = 10;
-
-// Writes varints into a buffer grown once to the most they can take, so the
-// per-value work is a few stores (encoding is the agents' hot path).
-class VarintWriter {
- public:
-  VarintWriter(std::string& out, std::size_t most_varints) : out_(out), start_(out.size()) {
-    out_.resize(start_ + most_varints * kMaxVarintBytes);
-    at_ = out_.data() + start_;
-  }
-  void put(std::uint64_t v) {
-    while (v >= 0x80) {
-      *at_++ = static_cast<char>((v & 0x7f) | 0x80);
-      v >>= 7;
-    }
-    *at_++ = static_cast<char>(v);
-  }
-  // Cuts the buffer to what was written.
-  void finish() { out_.resize(static_cast<std::size_t>(at_ - out_.data())); }
-
- private:
-  std::string& out_;
-  std::size_t start_;
-  char* at_ = nullptr;
-};
-
-template <typename Get>
-void put_delta_of_delta(VarintWriter& out, std::size_t n, Get get) {
-  std::int64_t previous = 0, previous_delta = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::int64_t value = get(i);
-    const std::int64_t delta = minus(value, previous);
-    out.put(zigzag(minus(delta, previous_delta)));
-    previous = value;
-    previous_delta = delta;
-  }
-}
-
-bool fits_grid(const Series& series) {
-  if (series.scale == 0 || series.scale > kMaxScale) return false;
-  for (const Point& p : series.points) {
-    if (!std::isfinite(p.value) || std::fabs(p.value * series.scale) >= kMaxQuantum) return false;
-  }
-  return true;
-}
-
-// Reads what VarintWriter wrote; every read is checked against the end. On
-// a failure it keeps the reason and answers false (decoding is kilnd's hot
-// path: no Result per value).
-class Cursor {
- public:
-  explicit Cursor(std::string_view bytes) : at_(bytes.data()), end_(bytes.data() + bytes.size()) {}
-  std::size_t left() const { return static_cast<std::size_t>(end_ - at_); }
-  // Inline, with a path for the usual case of a varint that ends well
-  // before the buffer does (no end check per byte).
-  [[gnu::always_inline]] bool varint(std::uint64_t& v) {
-    if (end_ - at_ >= static_cast<std::ptrdiff_t>(kMaxVarintBytes)) {
-      std::uint64_t out = 0;
-      for (int shift = 0; shift < 63; shift += 7) {
-        const auto byte = static_cast<std::uint8_t>(*at_++);
-        out |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
-        if ((byte & 0x80) == 0) {
-          v = out;
-          return true;
-        }
-      }
-      // The tenth byte holds bit 63 only.
-      const auto byte = static_cast<std::uint8_t>(*at_++);
-      if (byte > 1) return refuse("telemetry chunk: varint over 64 bits");
-      v = out | (static_cast<std::uint64_t>(byte) << 63);
-      return true;
-    }
-    return checked_varint(v);
-  }
-  bool checked_varint(std::uint64_t& v) {
-    v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (at_ == end_) return refuse("telemetry chunk: truncated");
-      const auto byte = static_cast<std::uint8_t>(*at_++);
-      if (shift == 63 && byte > 1) return refuse("telemetry chunk: varint over 64 bits");
-      v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
-      if ((byte & 0x80) == 0) return true;
-    }
-    return refuse("telemetry chunk: varint over 64 bits");
-  }
-  bool signed_varint(std::int64_t& v) {
-    std::uint64_t u = 0;
-    if (!varint(u)) return false;
-    v = unzigzag(u);
-    return true;
-  }
-  Error error() const { return Error{ErrorCode::parse, reason_}; }
-  Error error(std::string reason) {
-    refuse(std::move(reason));
-    return error();
-  }
-
- private:
-  bool refuse(std::string reason) {
-    reason_ = std::move(reason);
-    return false;
-  }
-  const char* at_;
-  const char* end_;
-  std::string reason_;
-};
 
 // Walks the raw layout once, checking it, and hands each series' columns to
 // `sink`: begin(id, scale, n) then time(i, t_us), wall(i, ms) and value(i, v)
@@ -354,83 +233,12 @@ std::string compress(std::string& raw, int zstd_level, bool checksum) {
   return out;
 }
 
-void push_delta_of_delta(detail::VarintColumn& out, std::int64_t value, std::int64_t& last, std::int64_t& last_delta) {
-  const std::int64_t delta = minus(value, last);
-  out.put(zigzag(minus(delta, last_delta)));
-  last = value;
-  last_delta = delta;
-}
-
 }  // namespace
 
 std::string encode(const std::vector<Series>& series, int zstd_level, bool checksum) {
   std::string& raw = raw_buffer();
   append_raw(raw, series);
   return compress(raw, zstd_level, checksum);
-}
-
-SeriesColumns::SeriesColumns(std::uint32_t scale) : scale_(scale), grid_(scale != 0 && scale <= kMaxScale) {}
-
-void SeriesColumns::add(std::int64_t t_us, std::int64_t wall_unix_ms, double value) {
-  push_delta_of_delta(t_us_, t_us, last_t_us_, last_t_delta_);
-  push_delta_of_delta(wall_, wall_unix_ms, last_wall_, last_wall_delta_);
-  ++points_;
-  // What a Point would hold, then encoded as append_raw() does.
-  const double v = quantised(value, scale_);
-  if (grid_) {
-    const double scale = static_cast<double>(scale_);
-    if (std::isfinite(v) && std::fabs(v * scale) < kMaxQuantum) {
-      const auto q = static_cast<std::int64_t>(std::llround(v * scale));
-      values_.put(zigzag(minus(q, last_q_)));
-      last_q_ = q;
-      return;
-    }
-    leave_grid();
-  }
-  const auto bits = std::bit_cast<std::uint64_t>(v);
-  values_.put(bits ^ last_bits_);
-  last_bits_ = bits;
-}
-
-void SeriesColumns::leave_grid() {
-  // The values so far were on the grid: q / scale is the double each Point
-  // would hold (|q| < 2^48, so exactly quantised()'s result).
-  detail::VarintColumn exact;
-  Cursor cursor(values_.bytes());
-  std::int64_t q = 0;
-  std::uint64_t last_bits = 0;
-  for (std::size_t i = 0; i + 1 < points_; ++i) {
-    std::int64_t delta = 0;
-    cursor.signed_varint(delta);  // written by add(): cannot fail
-    q = plus(q, delta);
-    const auto bits = std::bit_cast<std::uint64_t>(static_cast<double>(q) / static_cast<double>(scale_));
-    exact.put(bits ^ last_bits);
-    last_bits = bits;
-  }
-  values_ = std::move(exact);
-  last_bits_ = last_bits;
-  grid_ = false;
-}
-
-void SeriesColumns::clear() {
-  const std::uint32_t scale = scale_;
-  t_us_.clear();
-  wall_.clear();
-  values_.clear();
-  points_ = 0;
-  last_t_us_ = last_t_delta_ = last_wall_ = last_wall_delta_ = last_q_ = 0;
-  last_bits_ = 0;
-  grid_ = scale != 0 && scale <= kMaxScale;
-}
-
-void SeriesColumns::append_to(std::string& raw, std::uint32_t metric_id) const {
-  VarintWriter writer(raw, 4);
-  writer.put(metric_id);
-  writer.put(grid_ ? kQuantisedEncoding : kRawEncoding);
-  if (grid_) writer.put(scale_);
-  writer.put(points_);
-  writer.finish();
-  raw.append(t_us_.bytes()).append(wall_.bytes()).append(values_.bytes());
 }
 
 std::string encode(const std::vector<const SeriesColumns*>& series, int zstd_level, bool checksum) {

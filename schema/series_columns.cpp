@@ -1,0 +1,88 @@
+// chunk::SeriesColumns (schema/telemetry_chunk.hpp): an agent's series
+// encoded value by value, in the layout append_raw() writes.
+
+#include <bit>
+#include <cmath>
+#include <utility>
+
+#include "schema/telemetry_chunk.hpp"
+#include "telemetry_chunk_varint.hpp"  // the codec's own, not published
+
+namespace kiln::store::chunk {
+using namespace codec;
+namespace {
+
+void push_delta_of_delta(detail::VarintColumn& out, std::int64_t value, std::int64_t& last, std::int64_t& last_delta) {
+  const std::int64_t delta = minus(value, last);
+  out.put(zigzag(minus(delta, last_delta)));
+  last = value;
+  last_delta = delta;
+}
+
+}  // namespace
+
+SeriesColumns::SeriesColumns(std::uint32_t scale) : scale_(scale), grid_(scale != 0 && scale <= kMaxScale) {}
+
+void SeriesColumns::add(std::int64_t t_us, std::int64_t wall_unix_ms, double value) {
+  push_delta_of_delta(t_us_, t_us, last_t_us_, last_t_delta_);
+  push_delta_of_delta(wall_, wall_unix_ms, last_wall_, last_wall_delta_);
+  ++points_;
+  // What a Point would hold, then encoded as append_raw() does.
+  const double v = quantised(value, scale_);
+  if (grid_) {
+    const double scale = static_cast<double>(scale_);
+    if (std::isfinite(v) && std::fabs(v * scale) < kMaxQuantum) {
+      const auto q = static_cast<std::int64_t>(std::llround(v * scale));
+      values_.put(zigzag(minus(q, last_q_)));
+      last_q_ = q;
+      return;
+    }
+    leave_grid();
+  }
+  const auto bits = std::bit_cast<std::uint64_t>(v);
+  values_.put(bits ^ last_bits_);
+  last_bits_ = bits;
+}
+
+void SeriesColumns::leave_grid() {
+  // The values so far were on the grid: q / scale is the double each Point
+  // would hold (|q| < 2^48, so exactly quantised()'s result).
+  detail::VarintColumn exact;
+  Cursor cursor(values_.bytes());
+  std::int64_t q = 0;
+  std::uint64_t last_bits = 0;
+  for (std::size_t i = 0; i + 1 < points_; ++i) {
+    std::int64_t delta = 0;
+    cursor.signed_varint(delta);  // written by add(): cannot fail
+    q = plus(q, delta);
+    const auto bits = std::bit_cast<std::uint64_t>(static_cast<double>(q) / static_cast<double>(scale_));
+    exact.put(bits ^ last_bits);
+    last_bits = bits;
+  }
+  values_ = std::move(exact);
+  last_bits_ = last_bits;
+  grid_ = false;
+}
+
+void SeriesColumns::clear() {
+  const std::uint32_t scale = scale_;
+  t_us_.clear();
+  wall_.clear();
+  values_.clear();
+  points_ = 0;
+  last_t_us_ = last_t_delta_ = last_wall_ = last_wall_delta_ = last_q_ = 0;
+  last_bits_ = 0;
+  grid_ = scale != 0 && scale <= kMaxScale;
+}
+
+void SeriesColumns::append_to(std::string& raw, std::uint32_t metric_id) const {
+  VarintWriter writer(raw, 4);
+  writer.put(metric_id);
+  writer.put(grid_ ? kQuantisedEncoding : kRawEncoding);
+  if (grid_) writer.put(scale_);
+  writer.put(points_);
+  writer.finish();
+  raw.append(t_us_.bytes()).append(wall_.bytes()).append(values_.bytes());
+}
+
+}  // namespace kiln::store::chunk
