@@ -65,8 +65,6 @@ class ChipTasks {
   ChipTasks(const ChipTasks&) = delete;
   ChipTasks& operator=(const ChipTasks&) = delete;
 
-  ChipLoops loops() const { return loops_; }
-
   // Runs `body` with its task's stop token, once `after` (null: none) has
   // ended: a chip's next phase waits for its last one to let go of the
   // chip. Returns at once. `body` must not throw.

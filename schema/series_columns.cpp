@@ -21,7 +21,7 @@ void push_delta_of_delta(detail::VarintColumn& out, std::int64_t value, std::int
 
 }  // namespace
 
-SeriesColumns::SeriesColumns(std::uint32_t scale) : scale_(scale), grid_(scale != 0 && scale <= kMaxScale) {}
+SeriesColumns::SeriesColumns(std::uint32_t scale) : scale_(scale), grid_(grid_scale(scale)) {}
 
 void SeriesColumns::add(std::int64_t t_us, std::int64_t wall_unix_ms, double value) {
   push_delta_of_delta(t_us_, t_us, last_t_us_, last_t_delta_);
@@ -65,14 +65,13 @@ void SeriesColumns::leave_grid() {
 }
 
 void SeriesColumns::clear() {
-  const std::uint32_t scale = scale_;
   t_us_.clear();
   wall_.clear();
   values_.clear();
   points_ = 0;
   last_t_us_ = last_t_delta_ = last_wall_ = last_wall_delta_ = last_q_ = 0;
   last_bits_ = 0;
-  grid_ = scale != 0 && scale <= kMaxScale;
+  grid_ = grid_scale(scale_);
 }
 
 void SeriesColumns::append_to(std::string& raw, std::uint32_t metric_id) const {

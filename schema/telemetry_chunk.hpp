@@ -75,25 +75,32 @@ std::string encode_raw(const std::vector<Series>& series);
 Result<std::vector<Series>> decode(std::string_view bytes);
 
 namespace detail {
+// The most bytes a LEB128 varint of 64 bits takes.
+inline constexpr std::size_t kMaxVarintBytes = 10;
+
+// Writes `v` as a LEB128 varint at `at` (which has room for
+// kMaxVarintBytes) and returns the end: the one varint writer of the codec.
+inline char* write_varint(char* at, std::uint64_t v) {
+  while (v >= 0x80) {
+    *at++ = static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  *at++ = static_cast<char>(v);
+  return at;
+}
+
 // Varints appended to a buffer that grows by doubling; each put is a few
 // stores (SeriesColumns::add runs for every value an agent samples).
 class VarintColumn {
  public:
   void put(std::uint64_t v) {
-    if (bytes_.size() - used_ < kMaxBytes) bytes_.resize(bytes_.size() < 64 ? 64 : 2 * bytes_.size());
-    char* at = bytes_.data() + used_;
-    while (v >= 0x80) {
-      *at++ = static_cast<char>((v & 0x7f) | 0x80);
-      v >>= 7;
-    }
-    *at++ = static_cast<char>(v);
-    used_ = static_cast<std::size_t>(at - bytes_.data());
+    if (bytes_.size() - used_ < kMaxVarintBytes) bytes_.resize(bytes_.size() < 64 ? 64 : 2 * bytes_.size());
+    used_ = static_cast<std::size_t>(write_varint(bytes_.data() + used_, v) - bytes_.data());
   }
   std::string_view bytes() const { return {bytes_.data(), used_}; }
   void clear() { used_ = 0; }  // the storage stays
 
  private:
-  static constexpr std::size_t kMaxBytes = 10;
   std::vector<char> bytes_;  // its size is the capacity; used_ of it written
   std::size_t used_ = 0;
 };
@@ -119,6 +126,7 @@ class SeriesColumns {
   friend std::string encode(const std::vector<const SeriesColumns*>& series, int zstd_level, bool checksum);
   void append_to(std::string& raw, std::uint32_t metric_id) const;
   void leave_grid();  // re-encodes the values so far as exact doubles
+  static bool grid_scale(std::uint32_t scale) { return scale != 0 && scale <= kMaxScale; }
 
   std::uint32_t scale_;
   bool grid_;

@@ -34,7 +34,7 @@ inline std::int64_t plus(std::int64_t a, std::int64_t b) {
   return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) + static_cast<std::uint64_t>(b));
 }
 
-constexpr std::size_t kMaxVarintBytes = 10;
+using detail::kMaxVarintBytes;
 
 // Writes varints into a buffer grown once to the most they can take, so the
 // per-value work is a few stores (encoding is the agents' hot path).
@@ -44,13 +44,7 @@ class VarintWriter {
     out_.resize(start_ + most_varints * kMaxVarintBytes);
     at_ = out_.data() + start_;
   }
-  void put(std::uint64_t v) {
-    while (v >= 0x80) {
-      *at_++ = static_cast<char>((v & 0x7f) | 0x80);
-      v >>= 7;
-    }
-    *at_++ = static_cast<char>(v);
-  }
+  void put(std::uint64_t v) { at_ = detail::write_varint(at_, v); }
   // Cuts the buffer to what was written.
   void finish() { out_.resize(static_cast<std::size_t>(at_ - out_.data())); }
 
@@ -73,7 +67,7 @@ void put_delta_of_delta(VarintWriter& out, std::size_t n, Get get) {
 }
 
 inline bool fits_grid(const Series& series) {
-  if (series.scale == 0 || series.scale > kMaxScale) return false;
+  if (series.scale == 0 || series.scale > kMaxScale) return false;  // as SeriesColumns::grid_scale
   for (const Point& p : series.points) {
     if (!std::isfinite(p.value) || std::fabs(p.value * series.scale) >= kMaxQuantum) return false;
   }
