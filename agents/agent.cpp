@@ -127,6 +127,9 @@ Agent::Agent(AgentConfig config, std::vector<std::unique_ptr<device::Chip>> chip
   // the spooled batches of earlier epochs from this process (DESIGN §8).
   registration.set_epoch_key(spool_ ? spool_->epoch_key() : random_epoch_key());
   link_ = std::make_unique<DaemonLink>(link, std::move(registration), *outbox_, *handler_);
+  // The daemon goes on to the next phase when every chip reported: the
+  // rack's last results go out now, not at the next flush interval.
+  executor_->set_idle_listener([link = link_.get()] { link->flush_soon(); });
 }
 
 Agent::~Agent() { stop(); }

@@ -48,6 +48,7 @@ class DaemonLink::Impl final : public net::LinkHandler {
         link_(link_options(config), *this) {}
 
   void start() { link_.start(); }
+  void flush_soon() { link_.tick_now(); }
   void stop(std::chrono::milliseconds grace) {
     link_.stop(grace);
     connected_ = false;
@@ -156,5 +157,7 @@ DaemonLink::~DaemonLink() { stop(); }
 void DaemonLink::start() { impl_->start(); }
 
 void DaemonLink::stop(std::chrono::milliseconds grace) { impl_->stop(grace); }
+
+void DaemonLink::flush_soon() { impl_->flush_soon(); }
 
 }  // namespace kiln::agent

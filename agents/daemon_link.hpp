@@ -73,6 +73,10 @@ class DaemonLink {
   // Sends what is pending (for at most `grace`), closes, joins the thread.
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(1000));
 
+  // Thread-safe: sends what the outbox holds now rather than at the next
+  // flush interval (the daemon waits for a phase's last results to go on).
+  void flush_soon();
+
   bool connected() const { return connected_.load(); }
   // Connections that reached Welcome so far.
   std::uint64_t sessions() const { return sessions_.load(); }

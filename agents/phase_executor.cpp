@@ -167,6 +167,7 @@ void PhaseExecutor::start(const kiln::v1::PhaseDispatch& dispatch) {
           std::vector<kiln::v1::ChipStepResult> reported;
           run_chip_phase(*slot->chip, shared->dispatch, slot->state, options_, outbox_, std::move(stop),
                          shared->collectives, &reported);
+          bool rack_idle = false;
           {
             // Only the latest phase of the slot says it is idle: an older
             // one ends while its successor is still to run.
@@ -174,9 +175,11 @@ void PhaseExecutor::start(const kiln::v1::PhaseDispatch& dispatch) {
             if (slot->generation == generation) {
               slot->running = false;
               slot->finished = std::move(reported);
+              rack_idle = std::none_of(slots_.begin(), slots_.end(), [](const auto& s) { return s->running; });
             }
           }
           idle_cv_.notify_all();
+          if (rack_idle && idle_listener_) idle_listener_();
         },
         std::move(previous));
   }

@@ -21,6 +21,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -61,6 +62,11 @@ class PhaseExecutor {
   void abort(std::uint64_t run_id);
   // Stops everything and waits for the chips' tasks (agent shutdown).
   void stop_all();
+
+  // Called on a chip's thread whenever the rack's last running chip has
+  // finished its phase, its results in the outbox (the agent sends them at
+  // once: the daemon waits for them to go on). Set before the first start().
+  void set_idle_listener(std::function<void()> listener) { idle_listener_ = std::move(listener); }
 
   bool busy() const;
   // For tests and shutdown: true when every chip finished within `timeout`.
@@ -112,6 +118,7 @@ class PhaseExecutor {
   std::uint64_t highest_token_ = 0;  // guarded by mutex_
   mutable std::mutex idle_mutex_;
   mutable std::condition_variable idle_cv_;
+  std::function<void()> idle_listener_;  // set before the first start(), then only read
 };
 
 }  // namespace kiln::agent

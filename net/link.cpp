@@ -123,6 +123,19 @@ class Link::Impl final : public LinkChannel {
     return id;
   }
 
+  void tick_now() {
+    if (tick_asked_.exchange(true)) return;  // one is on its way
+    std::lock_guard lock(run_mutex_);
+    if (!running_) {
+      tick_asked_ = false;
+      return;
+    }
+    asio::post(io_.context(), [this] {
+      tick_asked_ = false;
+      if (up_ && !stopping_) handler_.on_tick(*this);
+    });
+  }
+
   LinkStatus status() const {
     std::lock_guard lock(status_mutex_);
     return status_;
@@ -436,7 +449,8 @@ class Link::Impl final : public LinkChannel {
   bool final_flushing_ = false;
 
   std::atomic<std::uint64_t> next_request_id_{1};
-  std::mutex run_mutex_;  // running_: request() posts only while the thread runs
+  std::atomic<bool> tick_asked_{false};  // a tick_now() is posted and has not run
+  std::mutex run_mutex_;                 // running_: request() posts only while the thread runs
   bool running_ = false;
   bool started_ = false;
   mutable std::mutex status_mutex_;
@@ -454,6 +468,8 @@ void Link::stop(std::chrono::milliseconds grace) { impl_->stop(grace); }
 std::uint64_t Link::request(kiln::v1::Envelope request, ReplyFn on_reply) {
   return impl_->request(std::move(request), std::move(on_reply));
 }
+
+void Link::tick_now() { impl_->tick_now(); }
 
 LinkStatus Link::status() const { return impl_->status(); }
 

@@ -142,6 +142,11 @@ class Link {
   // Thread-safe. Sets request_id and sends; `on_reply` runs once, on the
   // link's thread (or on the caller's, at once, when the link is stopped).
   std::uint64_t request(kiln::v1::Envelope request, ReplyFn on_reply);
+  // Thread-safe. Calls the handler's on_tick soon, on the link's thread,
+  // without waiting for the next tick (nothing when the link is down): for
+  // what the daemon waits on, e.g. the last result of a phase. Calls made
+  // before that on_tick ran are one.
+  void tick_now();
   LinkStatus status() const;  // thread-safe
 
  private:

@@ -260,5 +260,28 @@ TEST(DaemonLinkTest, StopFlushesWhatIsPending) {
   EXPECT_TRUE(daemon.wait([](const auto& all) { return count_of(all, Body::kAgentBatch) == 1; }));
 }
 
+TEST(DaemonLinkTest, FlushSoonSendsWithoutWaitingForTheInterval) {
+  FakeDaemon daemon;
+  Outbox outbox("r-test", 3);
+  RecordingHandler handler;
+  LinkConfig config = fast_config(daemon.port());
+  config.flush_interval = std::chrono::minutes(10);  // never within the test: only flush_soon() can send it
+  DaemonLink link(config, registration(3), outbox, handler);
+  link.flush_soon();  // before the link is up: nothing to do, and no harm
+  link.start();
+  ASSERT_TRUE(daemon.wait([](const auto& all) { return count_of(all, Body::kRegisterRack) == 1; }));
+  kiln::v1::ChipStepResult result;
+  result.set_serial("F-00");
+  result.set_completed(true);
+  outbox.push_result(result);
+  link.flush_soon();
+  link.flush_soon();  // asked twice before it ran: one send
+  EXPECT_TRUE(daemon.wait([](const auto& all) { return count_of(all, Body::kAgentBatch) == 1; }));
+  outbox.push_result(result);
+  link.flush_soon();
+  EXPECT_TRUE(daemon.wait([](const auto& all) { return count_of(all, Body::kAgentBatch) == 2; }));
+  link.stop(std::chrono::milliseconds(0));
+}
+
 }  // namespace
 }  // namespace kiln::agent

@@ -140,6 +140,42 @@ TEST_P(PhaseExecutorTest, ADispatchOfAFinishedPhaseSendsItsResultsAgainWithoutRu
   EXPECT_GT(slices, ran);
 }
 
+// The daemon moves on when every chip reported: the executor says when the
+// rack's last chip finished its phase (the agent then sends at once), and
+// only then, with every chip's results in the outbox.
+TEST_P(PhaseExecutorTest, TheRacksLastChipToFinishItsPhaseSaysTheRackIsIdle) {
+  Outbox outbox("r-test", 1);
+  Gate gate;
+  std::vector<std::unique_ptr<device::Chip>> chips;
+  chips.push_back(std::make_unique<FakeChip>("F-00"));
+  auto held = std::make_unique<FakeChip>("F-01");
+  held->after_slice = [&gate](FakeChip&) { gate.pass(); };
+  chips.push_back(std::move(held));
+  PhaseExecutor executor(std::move(chips), outbox, unpaced());
+  std::mutex mutex;
+  std::condition_variable idle;
+  int calls = 0;
+  std::size_t results_then = 0;
+  executor.set_idle_listener([&] {
+    std::lock_guard lock(mutex);
+    ++calls;
+    results_then = testing::drain(outbox).results.size();
+    idle.notify_all();
+  });
+
+  executor.start(phase(3, {step(0, "gemm", 0.5, gemm_params())}, {"F-00", "F-01"}));
+  ASSERT_TRUE(gate.wait_entered(10s));  // F-01 is held inside its first tick
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(calls, 0) << "a chip still runs";
+  }
+  gate.open();
+  std::unique_lock lock(mutex);
+  ASSERT_TRUE(idle.wait_for(lock, 30s, [&] { return calls > 0; }));
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(results_then, 2u) << "both chips' results are in the outbox when the rack goes idle";
+}
+
 // Two runs can never drive one rack: a dispatch whose lease (its fencing
 // token) is older than the newest the agent has seen is refused, its chips
 // answering not completed with the reason, and the chip is not touched.
