@@ -2,7 +2,10 @@
 // Running min/avg/max/count per metric name, what a ChipStepResult reports
 // for each metric of a step. Not thread-safe: one per (chip, step).
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -14,7 +17,16 @@ namespace kiln::agent {
 
 class MetricSummary {
  public:
-  void add(double value);
+  void add(double value) {  // inline: a step adds every value it samples
+    if (count_ == 0) {
+      min_ = max_ = value;
+    } else {
+      min_ = std::min(min_, value);
+      max_ = std::max(max_, value);
+    }
+    sum_ += value;
+    ++count_;
+  }
   std::uint64_t count() const { return count_; }
   double min() const { return min_; }
   double max() const { return max_; }
@@ -41,7 +53,10 @@ class MetricSummaries {
   void write_to(google::protobuf::Map<std::string, kiln::v1::MetricSummary>& out) const;
 
  private:
-  std::map<std::string, MetricSummary, std::less<>> by_name_;
+  // The summaries side by side (a step adds to all of them every tick), a
+  // deque so that each stays where it is; the map finds one by name.
+  std::deque<MetricSummary> summaries_;
+  std::map<std::string, std::size_t, std::less<>> by_name_;
 };
 
 }  // namespace kiln::agent

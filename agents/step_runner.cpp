@@ -153,16 +153,19 @@ void StepRunner::watch_health(const device::Telemetry& t, const Moment& at) {
 void StepRunner::record(const MetricValues& values, std::int64_t wall_unix_ms) {
   if (chunker_.values() == 0) chunk_opened_wall_ms_ = wall_unix_ms;
   if (value_slots_.size() < values.size()) value_slots_.resize(values.size());
+  const std::int64_t t_us = TelemetryChunker::time_us(env_.elapsed_s);
   for (std::size_t i = 0; i < values.size(); ++i) {
-    const auto& [name, value] = values[i];
+    const MetricValue& v = values[i];
     ValueSlot& slot = value_slots_[i];
-    if (slot.summary == nullptr || slot.name != name) {
-      slot.name = name;
-      slot.chunk_slot = chunker_.metric(name);
-      slot.summary = &summaries_.at(name);
+    // A name is the same storage tick after tick: the pointer says so first.
+    const bool same = slot.name.data() == v.name.data() ? slot.name.size() == v.name.size() : slot.name == v.name;
+    if (slot.summary == nullptr || !same) {
+      slot.name = v.name;
+      slot.chunk_slot = chunker_.metric(v.name);
+      slot.summary = &summaries_.at(v.name);
     }
-    slot.summary->add(value);
-    chunker_.add(slot.chunk_slot, env_.elapsed_s, wall_unix_ms, value);
+    slot.summary->add(v.value);
+    chunker_.add_at(slot.chunk_slot, t_us, wall_unix_ms, v.value);
   }
   if (chunker_.full() || wall_unix_ms - chunk_opened_wall_ms_ >= kChunkWallMs) push_chunk();
 }

@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agents/detection_log.hpp"
@@ -108,14 +109,14 @@ class StepRunner {
   // position, the name they had, its chunk slot and its summary (found by
   // name only when the name at that position changes).
   struct ValueSlot {
-    std::string name;
+    std::string_view name;  // MetricValue's: storage that outlives the step
     std::uint32_t chunk_slot = 0;
     MetricSummary* summary = nullptr;
   };
   std::vector<ValueSlot> value_slots_;
   TelemetryChunker chunker_;
   std::int64_t chunk_opened_wall_ms_ = 0;
-  MetricValues values_;  // the tick's, reused so that its strings keep their storage
+  MetricValues values_;  // the tick's, its storage reused
 
   kiln::v1::ChipStepResult result_;
 };

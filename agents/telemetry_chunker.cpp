@@ -15,19 +15,14 @@ namespace chunk = store::chunk;
 TelemetryChunker::TelemetryChunker(std::string serial, std::uint64_t run_id, std::uint32_t step_index)
     : serial_(std::move(serial)), run_id_(run_id), step_index_(step_index) {}
 
-std::uint32_t TelemetryChunker::metric(const std::string& name) {
+std::uint32_t TelemetryChunker::metric(std::string_view name) {
   const auto found = std::find(names_.begin(), names_.end(), name);
   if (found != names_.end()) return static_cast<std::uint32_t>(found - names_.begin());
   const metrics::MetricRef ref = metrics::MetricCatalog::builtin().resolve(name);
   const std::uint32_t slot = static_cast<std::uint32_t>(names_.size());
-  names_.push_back(name);
+  names_.emplace_back(name);
   series_.emplace_back(ref.def == nullptr ? 0 : chunk::scale_for_precision(ref.def->precision));
   return slot;
-}
-
-void TelemetryChunker::add(std::uint32_t slot, double t_s, std::int64_t wall_unix_ms, double value) {
-  series_.at(slot).add(std::llround(t_s * 1e6), wall_unix_ms, value);
-  ++values_;
 }
 
 void TelemetryChunker::add(const kiln::v1::Sample& sample) {

@@ -9,9 +9,11 @@
 //
 // Not thread-safe: one chunker per chip-step, on the thread that samples it.
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "schema/kiln.pb.h"
@@ -31,9 +33,18 @@ class TelemetryChunker {
   TelemetryChunker(std::string serial, std::uint64_t run_id, std::uint32_t step_index);
 
   // The slot of a metric in this chunker (added on first use).
-  std::uint32_t metric(const std::string& name);
+  std::uint32_t metric(std::string_view name);
+  // A step's time as a chunk stores it (whole microseconds).
+  static std::int64_t time_us(double t_s) { return std::llround(t_s * 1e6); }
   // One value of metric slot `slot` (from metric()).
-  void add(std::uint32_t slot, double t_s, std::int64_t wall_unix_ms, double value);
+  void add(std::uint32_t slot, double t_s, std::int64_t wall_unix_ms, double value) {
+    add_at(slot, time_us(t_s), wall_unix_ms, value);
+  }
+  // The same at a time already in microseconds (a tick's values share it).
+  void add_at(std::uint32_t slot, std::int64_t t_us, std::int64_t wall_unix_ms, double value) {
+    series_[slot].add(t_us, wall_unix_ms, value);
+    ++values_;
+  }
   // Every value of a sample.
   void add(const kiln::v1::Sample& sample);
 

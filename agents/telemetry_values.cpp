@@ -1,77 +1,52 @@
 #include "agents/telemetry_values.hpp"
 
 #include <array>
+#include <mutex>
 #include <optional>
-#include <string_view>
-
-#include "metrics/catalog.hpp"
+#include <set>
+#include <string>
 
 namespace kiln::agent {
 namespace {
 
-// Writes values over what `out` held, position by position, so that a name
-// already in place costs a copy into its own storage, not an allocation.
-class ValueWriter {
- public:
-  explicit ValueWriter(MetricValues& out) : out_(out) {}
-  ~ValueWriter() { out_.resize(used_); }
-  ValueWriter(const ValueWriter&) = delete;
-  ValueWriter& operator=(const ValueWriter&) = delete;
-
-  void put(std::string_view name, double value) {
-    if (used_ < out_.size()) {
-      out_[used_].first.assign(name);
-      out_[used_].second = value;
-    } else {
-      out_.emplace_back(std::string(name), value);
-    }
-    ++used_;
-  }
-  void put(metrics::MetricName name, const std::optional<double>& value) {
-    if (value) put(name.str(), *value);
-  }
-  // A flag travels as 1 or 0.
-  void put(metrics::MetricName name, const std::optional<bool>& value) {
-    if (value) put(name.str(), *value ? 1.0 : 0.0);
-  }
-
- private:
-  MetricValues& out_;
-  std::size_t used_ = 0;
-};
-
-// "link3_gbps" and its kind, made once for the links a chip can have
-// rather than formatted every tick.
+// The per-link names of the links a SKU can have (device/sku.cpp allows up
+// to 1024), made once; a link beyond them gets its names interned.
 class LinkNames {
  public:
-  static constexpr int kCached = 64;
-  LinkNames() {
-    for (int i = 0; i < kCached; ++i) {
-      gbps_[i] = metrics::link_metric(metrics::kLinkGbpsOf, i);
-      crc_[i] = metrics::link_metric(metrics::kLinkCrcErrorsOf, i);
-      up_[i] = metrics::link_metric(metrics::kLinkUpOf, i);
-    }
-  }
+  static constexpr int kMade = 1024;
   static const LinkNames& get() {
     static const LinkNames names;
     return names;
   }
-  std::string_view gbps(int i, std::string& spare) const { return pick(gbps_, metrics::kLinkGbpsOf, i, spare); }
-  std::string_view crc(int i, std::string& spare) const { return pick(crc_, metrics::kLinkCrcErrorsOf, i, spare); }
-  std::string_view up(int i, std::string& spare) const { return pick(up_, metrics::kLinkUpOf, i, spare); }
+  std::string_view of(metrics::MetricName per_link, int link) const {
+    const std::array<std::string, kMade>* made = per_link.value == metrics::kLinkGbpsOf.value        ? &gbps_
+                                                 : per_link.value == metrics::kLinkCrcErrorsOf.value ? &crc_
+                                                 : per_link.value == metrics::kLinkUpOf.value        ? &up_
+                                                                                                     : nullptr;
+    if (made != nullptr && link >= 0 && link < kMade) return (*made)[static_cast<std::size_t>(link)];
+    std::lock_guard lock(mutex_);
+    return *interned_.insert(metrics::link_metric(per_link, link)).first;  // a set's nodes stay put
+  }
 
  private:
-  static std::string_view pick(const std::array<std::string, kCached>& cached, metrics::MetricName per_link, int i,
-                               std::string& spare) {
-    if (i < kCached) return cached[static_cast<std::size_t>(i)];
-    spare = metrics::link_metric(per_link, i);
-    return spare;
+  LinkNames() {
+    for (int i = 0; i < kMade; ++i) {
+      gbps_[static_cast<std::size_t>(i)] = metrics::link_metric(metrics::kLinkGbpsOf, i);
+      crc_[static_cast<std::size_t>(i)] = metrics::link_metric(metrics::kLinkCrcErrorsOf, i);
+      up_[static_cast<std::size_t>(i)] = metrics::link_metric(metrics::kLinkUpOf, i);
+    }
   }
-  std::array<std::string, kCached> gbps_, crc_, up_;
+  std::array<std::string, kMade> gbps_, crc_, up_;
+  mutable std::mutex mutex_;
+  mutable std::set<std::string, std::less<>> interned_;
 };
 
 void put(MetricValues& out, metrics::MetricName name, const std::optional<double>& value) {
-  if (value) out.emplace_back(name.str(), *value);
+  if (value) out.push_back({name.value, *value});
+}
+// A flag travels as 1 or 0.
+void put(MetricValues& out, metrics::MetricName name, const std::optional<bool>& value) {
+  if (value) out.push_back({name.value, *value ? 1.0 : 0.0});
 }
 
 // Sum over the links that report it; unavailable when none does.
@@ -85,35 +60,38 @@ std::optional<double> total_crc_errors(const device::Telemetry& t) {
 
 }  // namespace
 
+std::string_view link_metric_name(metrics::MetricName per_link, int link) {
+  return LinkNames::get().of(per_link, link);
+}
+
 MetricValues telemetry_values(const device::Telemetry& t) {
   MetricValues out;
-  out.reserve(11 + 3 * t.links.size());
   telemetry_values(t, out);
   return out;
 }
 
 void telemetry_values(const device::Telemetry& t, MetricValues& out) {
-  ValueWriter w(out);
-  w.put(metrics::kTemperatureC, t.temperature_c);
-  w.put(metrics::kHbmTemperatureC, t.hbm_temperature_c);
-  w.put(metrics::kPowerW, t.power_w);
-  w.put(metrics::kClockMhz, t.clock_mhz);
-  w.put(metrics::kVoltageMv, t.voltage_mv);
-  w.put(metrics::kUtilization, t.utilization);
-  w.put(metrics::kThrottled, t.throttled);
-  w.put(metrics::kHbmCe, t.hbm_ce);
-  w.put(metrics::kHbmUe, t.hbm_ue);
-  w.put(metrics::kHbmGbps, t.hbm_gbps);
+  out.clear();
+  out.reserve(11 + 3 * t.links.size());
+  put(out, metrics::kTemperatureC, t.temperature_c);
+  put(out, metrics::kHbmTemperatureC, t.hbm_temperature_c);
+  put(out, metrics::kPowerW, t.power_w);
+  put(out, metrics::kClockMhz, t.clock_mhz);
+  put(out, metrics::kVoltageMv, t.voltage_mv);
+  put(out, metrics::kUtilization, t.utilization);
+  put(out, metrics::kThrottled, t.throttled);
+  put(out, metrics::kHbmCe, t.hbm_ce);
+  put(out, metrics::kHbmUe, t.hbm_ue);
+  put(out, metrics::kHbmGbps, t.hbm_gbps);
   const LinkNames& names = LinkNames::get();
-  std::string spare;
   for (std::size_t i = 0; i < t.links.size(); ++i) {
     const auto& link = t.links[i];
-    const int link_index = static_cast<int>(i);
-    if (link.gbps) w.put(names.gbps(link_index, spare), *link.gbps);
-    if (link.crc_errors) w.put(names.crc(link_index, spare), *link.crc_errors);
-    if (link.up) w.put(names.up(link_index, spare), *link.up ? 1.0 : 0.0);
+    const int index = static_cast<int>(i);
+    if (link.gbps) out.push_back({names.of(metrics::kLinkGbpsOf, index), *link.gbps});
+    if (link.crc_errors) out.push_back({names.of(metrics::kLinkCrcErrorsOf, index), *link.crc_errors});
+    if (link.up) out.push_back({names.of(metrics::kLinkUpOf, index), *link.up ? 1.0 : 0.0});
   }
-  w.put(metrics::kLinkCrcErrors, total_crc_errors(t));
+  put(out, metrics::kLinkCrcErrors, total_crc_errors(t));
 }
 
 MetricValues counter_values(const device::Telemetry& t) {
@@ -122,7 +100,7 @@ MetricValues counter_values(const device::Telemetry& t) {
   put(out, metrics::kHbmUe, t.hbm_ue);
   for (std::size_t i = 0; i < t.links.size(); ++i) {
     if (!t.links[i].crc_errors) continue;
-    out.emplace_back(metrics::link_metric(metrics::kLinkCrcErrorsOf, static_cast<int>(i)), *t.links[i].crc_errors);
+    out.push_back({link_metric_name(metrics::kLinkCrcErrorsOf, static_cast<int>(i)), *t.links[i].crc_errors});
   }
   put(out, metrics::kLinkCrcErrors, total_crc_errors(t));
   return out;

@@ -19,6 +19,17 @@ void push_delta_of_delta(detail::VarintColumn& out, std::int64_t value, std::int
   last_delta = delta;
 }
 
+// std::llround for |x| < 2^52, inline (libm's is a call, and this runs
+// for every value an agent samples): halves away from zero. x − trunc(x)
+// is exact there.
+std::int64_t round_half_away(double x) {
+  auto whole = static_cast<std::int64_t>(x);
+  const double fraction = x - static_cast<double>(whole);
+  if (fraction >= 0.5) ++whole;
+  if (fraction <= -0.5) --whole;
+  return whole;
+}
+
 }  // namespace
 
 SeriesColumns::SeriesColumns(std::uint32_t scale) : scale_(scale), grid_(grid_scale(scale)) {}
@@ -27,6 +38,18 @@ void SeriesColumns::add(std::int64_t t_us, std::int64_t wall_unix_ms, double val
   push_delta_of_delta(t_us_, t_us, last_t_us_, last_t_delta_);
   push_delta_of_delta(wall_, wall_unix_ms, last_wall_, last_wall_delta_);
   ++points_;
+  if (grid_) {
+    // The usual value: finite and well inside the grid (NaN fails the
+    // compare). Its quantum is the rounding of value × scale, which is
+    // what the general path below finds too.
+    const double x = value * static_cast<double>(scale_);
+    if (std::fabs(x) < kMaxQuantum / 2) {
+      const std::int64_t q = round_half_away(x);
+      values_.put(zigzag(minus(q, last_q_)));
+      last_q_ = q;
+      return;
+    }
+  }
   // What a Point would hold, then encoded as append_raw() does.
   const double v = quantised(value, scale_);
   if (grid_) {

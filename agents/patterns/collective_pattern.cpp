@@ -211,12 +211,13 @@ void CollectivePattern::observe(const Moment& at, Seconds, const device::Telemet
   std::optional<double> slowest_rate;
   for (std::size_t i = 0; i < t.links.size(); ++i) {
     const auto& link = t.links[i];
-    const auto where = Location{{"link", static_cast<std::int64_t>(i)}};
+    // Made only for a finding: this runs for every link of every chip each tick.
+    const auto where = [i] { return Location{{"link", static_cast<std::int64_t>(i)}}; };
     if (link.crc_errors) {
       const double delta = *link.crc_errors - last_crc_[i];
       if (delta > 0) {
         detections.record({metrics::FailureClass::link_errors, kiln::v1::DETECTION_ERROR_COUNT},
-                          metrics::kLinkCrcErrors, where, static_cast<std::uint64_t>(std::llround(delta)), at,
+                          metrics::kLinkCrcErrors, where(), static_cast<std::uint64_t>(std::llround(delta)), at,
                           "frames received with a bad CRC");
       }
       last_crc_[i] = *link.crc_errors;
@@ -226,17 +227,17 @@ void CollectivePattern::observe(const Moment& at, Seconds, const device::Telemet
     if (nominal > 0 && *link.rate_gbps < kDegradedShare * nominal) {
       const std::string detail = fmt::format("link {} trained at {:.4g} of {:.4g} GB/s", i, *link.rate_gbps, nominal);
       // Either limit can be the one that notices: the link's rate or the bandwidth it costs.
-      detections.record(kShortfall, metrics::kLinkGbps, where, 1, at, detail);
-      detections.record(kShortfall, metrics::kBusbwGbps, where, 1, at, detail);
-      detections.record(kShortfall, metrics::kAlgbwGbps, where, 1, at, detail);
+      detections.record(kShortfall, metrics::kLinkGbps, where(), 1, at, detail);
+      detections.record(kShortfall, metrics::kBusbwGbps, where(), 1, at, detail);
+      detections.record(kShortfall, metrics::kAlgbwGbps, where(), 1, at, detail);
     }
   }
-  if (slowest_rate) values.emplace_back(metrics::kLinkGbps.str(), *slowest_rate);
+  if (slowest_rate) values.push_back({metrics::kLinkGbps.value, *slowest_rate});
   if (tick_largest_s_ > 0) {
-    values.emplace_back(metrics::kBusbwGbps.str(), tick_busbw_s_ / tick_largest_s_);
-    values.emplace_back(metrics::kAlgbwGbps.str(), tick_algbw_s_ / tick_largest_s_);
+    values.push_back({metrics::kBusbwGbps.value, tick_busbw_s_ / tick_largest_s_});
+    values.push_back({metrics::kAlgbwGbps.value, tick_algbw_s_ / tick_largest_s_});
   }
-  values.emplace_back(metrics::kDataErrors.str(), static_cast<double>(env_.state.data_errors));
+  values.push_back({metrics::kDataErrors.value, static_cast<double>(env_.state.data_errors)});
   tick_link_mismatches_.clear();
   tick_data_errors_ = 0;
   tick_busbw_s_ = tick_algbw_s_ = tick_largest_s_ = 0;

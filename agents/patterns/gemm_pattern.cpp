@@ -53,9 +53,9 @@ class GemmPattern final : public Pattern {
     // Useful work per chip second of the whole tick: parallel steps each
     // report the throughput they got.
     const double flops = verifier_.take_flops();
-    if (tick.count() > 0) values.emplace_back(metrics::kTflops.str(), flops / tick.count() / 1e12);
+    if (tick.count() > 0) values.push_back({metrics::kTflops.value, flops / tick.count() / 1e12});
     if (verifier_.verify() != Verify::none) {
-      values.emplace_back(metrics::kSdcErrors.str(), static_cast<double>(env_.state.sdc_errors));
+      values.push_back({metrics::kSdcErrors.value, static_cast<double>(env_.state.sdc_errors)});
     }
   }
 

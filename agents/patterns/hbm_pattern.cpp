@@ -56,7 +56,7 @@ class HbmPattern final : public Pattern {
     }
     env_.state.memory_errors += tick_errors_;
     if (tick.count() > 0) put_own(values, metrics::kHbmGbps, tick_bytes_ / tick.count() / 1e9);
-    values.emplace_back(metrics::kMemoryErrors.str(), static_cast<double>(env_.state.memory_errors));
+    values.push_back({metrics::kMemoryErrors.value, static_cast<double>(env_.state.memory_errors)});
     tick_bytes_ = 0;
     tick_errors_ = 0;
     tick_mismatches_.clear();

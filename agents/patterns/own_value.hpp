@@ -11,8 +11,8 @@ namespace kiln::agent {
 // Replaces telemetry's reading of `name` (the chip's view of its last
 // slice) with the step's own figure for the whole tick.
 inline void put_own(MetricValues& values, metrics::MetricName name, double value) {
-  std::erase_if(values, [&](const auto& v) { return name == v.first; });
-  values.emplace_back(name.str(), value);
+  std::erase_if(values, [&](const MetricValue& v) { return v.name == name.value; });
+  values.push_back({name.value, value});
 }
 
 }  // namespace kiln::agent

@@ -38,7 +38,7 @@ class PowerPattern final : public Pattern {
 
   void observe(const Moment&, Seconds tick, const device::Telemetry& telemetry, MetricValues& values) override {
     if (telemetry.power_w) control_->update(loaded_, *telemetry.power_w);
-    if (tick.count() > 0) values.emplace_back(metrics::kTflops.str(), tick_flops_ / tick.count() / 1e12);
+    if (tick.count() > 0) values.push_back({metrics::kTflops.value, tick_flops_ / tick.count() / 1e12});
     tick_flops_ = 0;
   }
 

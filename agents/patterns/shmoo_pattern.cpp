@@ -79,7 +79,7 @@ class ShmooPattern final : public Pattern {
     verifier_.record_findings(at);  // what a self-checking chip listed still counts
     (void)verifier_.take_flops();
     ran_ = false;
-    values.emplace_back(metrics::kShmooFailures.str(), static_cast<double>(sweep_.failures()));
+    values.push_back({metrics::kShmooFailures.value, static_cast<double>(sweep_.failures())});
   }
 
   void finish(StepEnd& end, kiln::v1::ChipStepResult& result) override {

@@ -49,7 +49,7 @@ class ToyPattern final : public agent::Pattern {
     return std::nullopt;
   }
   void observe(const agent::Moment&, Seconds, const device::Telemetry&, agent::MetricValues& values) override {
-    values.emplace_back(kToyLevel.str(), static_cast<double>(level_ + env_.chip.identity().slot));
+    values.push_back({kToyLevel.value, static_cast<double>(level_ + env_.chip.identity().slot)});
   }
   void finish(agent::StepEnd& end, kiln::v1::ChipStepResult&) override {
     end.note = agent::join_notes(end.note, "toy at level " + std::to_string(level_));

@@ -190,6 +190,30 @@ TEST(TelemetryChunk, ColumnsBuiltValueByValueAreWhatEncodeMakesOfThePoints) {
   }
 }
 
+TEST(TelemetryChunk, ColumnsRoundHalvesAndEdgesOfTheGridAsEncodeDoes) {
+  // SeriesColumns rounds a usual value itself (not with std::llround):
+  // halves, the doubles next to them and values near the grid's edge
+  // (2^48 quanta) must give the bytes encode() gives.
+  const double below_half = std::nextafter(0.5, 0.0);
+  const double edge = 281474976710656.0;  // kMaxQuantum
+  const std::vector<double> values = {
+      0.5,         -0.5,        1.5,          -2.5,           below_half,     -below_half,     2.5000000001,
+      -0.0,        0.0,         3.4999999999, edge / 2 - 0.5, edge / 2 + 0.5, -edge / 2 - 0.5, edge - 1.5,
+      edge - 0.75, -edge + 1.5, 1e-320,       -1e-320};
+  for (const std::uint32_t scale : {1u, 2u, 100u, 1000000000u}) {
+    SeriesColumns columns(scale);
+    Series points{0, scale, {}};
+    std::int64_t t_us = 0;
+    for (const double v : values) {
+      const double value = v / scale;  // the same quanta at every scale
+      t_us += 100'000;
+      columns.add(t_us, 1'700'000'000'000 + t_us / 1000, value);
+      points.points.push_back({t_us, 1'700'000'000'000 + t_us / 1000, quantised(value, scale)});
+    }
+    EXPECT_EQ(encode({&columns}, 3, true), encode({points}, 3, true)) << "scale " << scale;
+  }
+}
+
 TEST(TelemetryChunk, RegularShapesCompressBelowHalfAByteAValue) {
   const std::vector<Series> in = shapes();
   std::size_t values = 0;
