@@ -100,7 +100,10 @@ Hub::Hub(boost::asio::any_io_executor executor, CredentialBook credentials, std:
 
 Hub::~Hub() { stop(); }
 
-void Hub::stop() { queries_.join(); }
+void Hub::stop() {
+  checks_.join();  // every batch checked so far goes to the writer, which drains after this
+  queries_.join();
+}
 
 std::string Hub::on_hello(Session& session, const kiln::v1::Hello& hello) {
   std::string actor;
@@ -287,14 +290,27 @@ constexpr int kLogEveryAttempts = 10;
 
 void Hub::ingest(std::shared_ptr<const kiln::v1::AgentBatch> batch, std::weak_ptr<Session> weak, AuditEvent refusal,
                  int attempt, std::size_t bytes) {
+  // The chunks are checked and summarised on checks_, off the writer's
+  // thread (the decoding is most of a batch's work, and the writer is
+  // kilnd's one thread for the database); its one thread keeps the
+  // batches in the order they came.
+  boost::asio::post(checks_, [this, batch, weak, refusal = std::move(refusal), attempt, bytes]() mutable {
+    auto checked = std::make_shared<const Result<store::CheckedChunks>>(store::check_chunks(*batch));
+    store_checked(std::move(batch), std::move(checked), std::move(weak), std::move(refusal), attempt, bytes);
+  });
+}
+
+void Hub::store_checked(std::shared_ptr<const kiln::v1::AgentBatch> batch,
+                        std::shared_ptr<const Result<store::CheckedChunks>> checked, std::weak_ptr<Session> weak,
+                        AuditEvent refusal, int attempt, std::size_t bytes) {
   auto fresh = std::make_shared<bool>(false);
   auto chunks = std::make_shared<std::vector<store::ChunkDigest>>();
   writer_.submit(
-      [batch, fresh, chunks](store::Writer& w) -> Status {
-        KILN_TRY_ASSIGN(*fresh, w.ingest_batch(*batch, chunks.get()));
+      [batch, checked, fresh, chunks](store::Writer& w) -> Status {
+        KILN_TRY_ASSIGN(*fresh, w.ingest_batch(*batch, chunks.get(), checked.get()));
         return {};
       },
-      [this, batch, fresh, chunks, weak, refusal, attempt, bytes](const Status& status) mutable {
+      [this, batch, checked, fresh, chunks, weak, refusal, attempt, bytes](const Status& status) mutable {
         const bool refused = !status && (status.error().code == ErrorCode::invalid_argument ||
                                          status.error().code == ErrorCode::permission_denied);
         const bool passing = !status && (status.error().code == ErrorCode::io ||          // SQLITE_FULL, IOERR
@@ -320,14 +336,14 @@ void Hub::ingest(std::shared_ptr<const kiln::v1::AgentBatch> batch, std::weak_pt
           }
           const auto delay = std::min(kMaxRetry, kFirstRetry * (1 << std::min(attempt, 6)));
           auto timer = std::make_shared<boost::asio::steady_timer>(executor_, delay);
-          timer->async_wait(
-              [this, timer, batch, weak, refusal, attempt, bytes](const boost::system::error_code& ec) mutable {
-                if (!ec) {
-                  ingest(batch, weak, std::move(refusal), attempt + 1, bytes);
-                } else {
-                  ingest_budget_.give_back(bytes);
-                }
-              });
+          timer->async_wait([this, timer, batch, checked, weak, refusal, attempt,
+                             bytes](const boost::system::error_code& ec) mutable {
+            if (!ec) {
+              store_checked(batch, checked, weak, std::move(refusal), attempt + 1, bytes);
+            } else {
+              ingest_budget_.give_back(bytes);
+            }
+          });
           return;
         }
         if (status && attempt > 0) {

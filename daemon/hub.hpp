@@ -63,6 +63,10 @@ class Hub final : public SessionHandler {
   // `bytes` of it are counted in ingest_budget_ until it is stored or given up.
   void ingest(std::shared_ptr<const kiln::v1::AgentBatch> batch, std::weak_ptr<Session> weak, AuditEvent refusal,
               int attempt, std::size_t bytes);
+  // ingest()'s second half, once the batch's chunks are checked (on checks_).
+  void store_checked(std::shared_ptr<const kiln::v1::AgentBatch> batch,
+                     std::shared_ptr<const Result<store::CheckedChunks>> checked, std::weak_ptr<Session> weak,
+                     AuditEvent refusal, int attempt, std::size_t bytes);
   void on_register(Session& session, kiln::v1::RegisterRack registration);
   // Why a Hello is refused ('' when accepted); `actor` is set to the
   // credential's name once the secret is known.
@@ -94,6 +98,7 @@ class Hub final : public SessionHandler {
   AuditLog audit_;
   IngestBudget ingest_budget_;
   boost::asio::thread_pool queries_{2};
+  boost::asio::thread_pool checks_{1};  // agents' chunks checked before the writer stores them, in order
   RunManager runs_;
   LifecycleKeeper lifecycle_;  // after runs_ (it submits retests through it) and queries_ (it reads there)
   LiveFeed live_;              // its timer and callbacks use runs_ and queries_

@@ -169,6 +169,13 @@ struct TelemetryRow {
   double value = 0;  // NaN where the agent sent NaN
 };
 
+// Each of a batch's telemetry chunks checked (names, sizes, decodability,
+// the catalog's precision) and summarised, in the batch's order, with the
+// chunk's own metric ids.
+using CheckedChunks = std::vector<std::vector<chunk::SeriesSummary>>;
+// Reads nothing but the batch: callable on any thread.
+Result<CheckedChunks> check_chunks(const kiln::v1::AgentBatch& batch);
+
 // min/avg/max of one metric over one stretch of a chip-step: a sealed
 // chunk, or what is still open (docs/telemetry-storage.md).
 // One telemetry chunk of a batch as ingest decoded it: per metric its
@@ -409,7 +416,11 @@ class Writer {
   // chunk is stored as it came (no row per value); a chip-step's small ones
   // (a chip behind its time scale sends one a second) are merged into one
   // well-compressed chunk once they hold enough values or the step ends.
-  Result<bool> ingest_batch(const kiln::v1::AgentBatch& batch, std::vector<ChunkDigest>* digests = nullptr);
+  // `checked`: the batch's check_chunks(), made ahead on another thread so
+  // that the writer's thread does not decode (kilnd); its error, if any, is
+  // the batch's at the point ingest_batch would have found it. Null: checked here.
+  Result<bool> ingest_batch(const kiln::v1::AgentBatch& batch, std::vector<ChunkDigest>* digests = nullptr,
+                            const Result<CheckedChunks>* checked = nullptr);
   // Retention (kilnd --keep-raw): drops the raw telemetry (chunks and open
   // rows) of at most `max_runs` runs that ended more than `keep_raw_ms`
   // before `now_unix_ms`, and records each in telemetry_pruned; roll-ups,

@@ -165,7 +165,19 @@ ChunkDigest digest_of(const kiln::v1::TelemetryChunk& c, const std::vector<chunk
 
 }  // namespace
 
-Result<bool> Writer::ingest_batch(const kiln::v1::AgentBatch& batch, std::vector<ChunkDigest>* digests) {
+Result<CheckedChunks> check_chunks(const kiln::v1::AgentBatch& batch) {
+  CheckedChunks checked;
+  checked.reserve(static_cast<std::size_t>(batch.chunks_size()));
+  try {
+    for (const kiln::v1::TelemetryChunk& c : batch.chunks()) checked.push_back(check_chunk(c));
+  } catch (const detail::OpError& e) {
+    return e.error;
+  }
+  return checked;
+}
+
+Result<bool> Writer::ingest_batch(const kiln::v1::AgentBatch& batch, std::vector<ChunkDigest>* digests,
+                                  const Result<CheckedChunks>* prechecked) {
   bool fresh = false;
   if (digests != nullptr) digests->clear();
   const Status stored = atomically("ingest_batch", [&] {
@@ -187,9 +199,17 @@ Result<bool> Writer::ingest_batch(const kiln::v1::AgentBatch& batch, std::vector
           if (owned.emplace(run_id, serial).second) s.require_owner(run_id, serial, batch.rack());
         });
 
-    std::vector<std::vector<chunk::SeriesSummary>> checked;
-    checked.reserve(static_cast<std::size_t>(batch.chunks_size()));
-    for (const kiln::v1::TelemetryChunk& c : batch.chunks()) checked.push_back(check_chunk(c));
+    CheckedChunks checked;
+    if (prechecked == nullptr) {
+      checked.reserve(static_cast<std::size_t>(batch.chunks_size()));
+      for (const kiln::v1::TelemetryChunk& c : batch.chunks()) checked.push_back(check_chunk(c));
+    } else if (!*prechecked) {
+      throw detail::OpError{prechecked->error()};
+    } else if (prechecked->value().size() != static_cast<std::size_t>(batch.chunks_size())) {
+      fail(ErrorCode::internal, "checked {} chunks of a batch of {}", prechecked->value().size(), batch.chunks_size());
+    } else {
+      checked = prechecked->value();
+    }
 
     static const std::string kUnknownSku = "unknown";
     // One value into the open buffer; 0 when it is there already or sealed.

@@ -114,7 +114,8 @@ TEST_F(ChunkIngest, ALargeChunkIsStoredAsItCameAndReadsBackAsTheSamplesWould) {
   *batch.add_chunks() = chunk("r01-00", 0, n);
   add_result(batch, run_id_, "r01-00");
   std::vector<ChunkDigest> digests;
-  EXPECT_TRUE(must(chunks_->ingest_batch(batch, &digests)));
+  const Result<CheckedChunks> checked = check_chunks(batch);  // as kilnd does, ahead of the writer
+  EXPECT_TRUE(must(chunks_->ingest_batch(batch, &digests, &checked)));
   EXPECT_EQ(count_rows(chunks_path_, "telemetry_chunks"), 1);
   EXPECT_EQ(count_rows(chunks_path_, "telemetry_open"), 0);
   EXPECT_EQ(count_rows(chunks_path_, "telemetry_rollups"), 3);
@@ -270,6 +271,12 @@ TEST_F(ChunkIngest, ABadChunkRefusesTheWholeBatchAndStoresNothing) {
     ASSERT_FALSE(result) << says;
     EXPECT_EQ(result.error().code, code) << result.error().message;
     EXPECT_NE(result.error().message.find(says), std::string::npos) << result.error().message;
+    // kilnd checks the chunks ahead, on another thread: the same refusal.
+    const Result<CheckedChunks> checked = check_chunks(batch);
+    auto ahead = chunks_->ingest_batch(batch, nullptr, &checked);
+    ASSERT_FALSE(ahead) << says;
+    EXPECT_EQ(ahead.error().code, code) << ahead.error().message;
+    EXPECT_EQ(ahead.error().message, result.error().message);
   };
   auto corrupt = chunk("r01-00", 0, 10);
   corrupt.mutable_data()->back() ^= 0x55;
