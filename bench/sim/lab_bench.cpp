@@ -208,6 +208,17 @@ int run(int argc, char** argv) {
       if (i + 1 >= argc) throw std::runtime_error(arg + " needs a value");
       return argv[++i];
     };
+    if (arg == "--help" || arg == "-h") {
+      std::cout << "lab_bench: a simulated lab's twin and agents in one process, no daemon; prints one JSON object\n"
+                   "  --lab FILE          lab file (default device/labs/lab-1024.yaml)\n"
+                   "  --plan FILE         test plan (default testplans/standard.yaml)\n"
+                   "  --racks N           the lab's first N racks (default: all)\n"
+                   "  --step-seconds S    cut every step to at most S simulated seconds\n"
+                   "  --time-scale X      pace at X (default: unpaced)\n"
+                   "  --compare           also run without the shared tile cache, in the same run\n"
+                   "  --loops fibers|threads|both   where each rack's chip loops run (default fibers)\n";
+      return 0;
+    }
     if (arg == "--lab")
       options.lab = next();
     else if (arg == "--plan")
