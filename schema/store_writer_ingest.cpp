@@ -172,6 +172,9 @@ Result<CheckedChunks> check_chunks(const kiln::v1::AgentBatch& batch) {
     for (const kiln::v1::TelemetryChunk& c : batch.chunks()) checked.push_back(check_chunk(c));
   } catch (const detail::OpError& e) {
     return e.error;
+  } catch (const std::exception& e) {
+    // It runs on a thread of its own in kilnd: an error, never a crash.
+    return detail::to_error("ingest_batch", e);
   }
   return checked;
 }

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <span>
 #include <stdexcept>
 
 namespace kiln::store::chunk {
@@ -20,22 +21,35 @@ namespace {
 constexpr char kMagic[4] = {'K', 'T', 'C', 1};
 constexpr char kMappedMagic[4] = {'K', 'T', 'C', 2};
 
-// Reads one delta-of-delta column of `out.size()` values.
-bool read_delta_of_delta(Cursor& in, std::vector<std::int64_t>& out) {
+// A delta-of-delta column read a block at a time: its running state.
+struct DeltaOfDelta {
   std::int64_t previous = 0, delta = 0;
-  std::int64_t* next = out.data();
-  return in.varints<true>(out.size(), [&](std::int64_t dod) {
-    delta = plus(delta, dod);
-    previous = plus(previous, delta);
-    *next++ = previous;
-  });
-}
+  // The next `out.size()` values of the column.
+  bool read(Cursor& in, std::span<std::int64_t> out) {
+    std::int64_t* next = out.data();
+    std::int64_t p = previous, d = delta;  // in registers while it goes
+    const bool read = in.varints<true>(out.size(), [&](std::int64_t dod) {
+      d = plus(d, dod);
+      p = plus(p, d);
+      *next++ = p;
+    });
+    previous = p;
+    delta = d;
+    return read;
+  }
+};
+
+// Points decoded per block: each loop stays tight, and what a walk holds
+// stays small whatever count a chunk claims (summarise() must not need
+// memory in proportion to the points).
+constexpr std::size_t kBlockPoints = 4096;
 
 // Walks the raw layout once, checking it, and hands each series' columns to
-// `sink`, whole: begin(id, scale, n), then times(t_us), walls(ms) and
-// values(v), each a column of the n points. decode() keeps the points;
-// summarise() only their figures. A column at a time keeps each loop tight
-// (this runs for every value kilnd stores).
+// `sink` a block at a time: begin(id, scale, n), then times(from, t_us) for
+// each block of the time column, walls(from, ms) of the wall column and
+// values(from, v) of the values, each block the points from index `from`
+// on, then end(). decode() keeps the points; summarise() only their
+// figures (this runs for every value kilnd stores).
 template <typename Sink>
 Status walk_raw(std::string_view raw, Sink& sink) {
   Cursor in(raw);
@@ -44,8 +58,8 @@ Status walk_raw(std::string_view raw, Sink& sink) {
   if (count > kMaxSeries)
     return make_error(ErrorCode::parse, "telemetry chunk: {} series (at most {})", count, kMaxSeries);
   sink.reserve(static_cast<std::size_t>(count));
-  std::vector<std::int64_t> column;
-  std::vector<double> values;
+  std::vector<std::int64_t> column(kBlockPoints);
+  std::vector<double> values(kBlockPoints);
   for (std::uint64_t k = 0; k < count; ++k) {
     std::uint64_t id = 0, encoding = 0, scale = 0, n = 0;
     if (!in.varint(id)) return in.error();
@@ -62,33 +76,44 @@ Status walk_raw(std::string_view raw, Sink& sink) {
     if (n > in.left() / 3) return make_error(ErrorCode::parse, "telemetry chunk: {} points in {} bytes", n, in.left());
     const auto points = static_cast<std::size_t>(n);
     sink.begin(static_cast<std::uint32_t>(id), static_cast<std::uint32_t>(scale), points);
-    column.resize(points);
-    if (!read_delta_of_delta(in, column)) return in.error();
-    sink.times(column);
-    if (!read_delta_of_delta(in, column)) return in.error();
-    sink.walls(column);
-    values.resize(points);
-    double* next = values.data();
-    if (scale != 0) {
-      std::int64_t q = 0;
-      bool off_grid = false;
-      const double divisor = static_cast<double>(scale);
-      const bool read = in.varints<true>(points, [&](std::int64_t d) {
-        q = plus(q, d);
-        off_grid = off_grid || std::fabs(static_cast<double>(q)) >= kMaxQuantum;
-        *next++ = static_cast<double>(q) / divisor;
-      });
-      if (!read) return in.error();
-      if (off_grid) return make_error(ErrorCode::parse, "telemetry chunk: a quantised value off the grid");
-    } else {
-      std::uint64_t bits = 0;
-      const bool read = in.varints<false>(points, [&](std::uint64_t x) {
-        bits ^= x;
-        *next++ = std::bit_cast<double>(bits);
-      });
-      if (!read) return in.error();
+    const auto block_at = [&](std::size_t from) { return std::min(kBlockPoints, points - from); };
+    DeltaOfDelta times;
+    for (std::size_t from = 0; from < points; from += kBlockPoints) {
+      const std::span<std::int64_t> block(column.data(), block_at(from));
+      if (!times.read(in, block)) return in.error();
+      sink.times(from, block);
     }
-    sink.values(values);
+    DeltaOfDelta walls;
+    for (std::size_t from = 0; from < points; from += kBlockPoints) {
+      const std::span<std::int64_t> block(column.data(), block_at(from));
+      if (!walls.read(in, block)) return in.error();
+      sink.walls(from, block);
+    }
+    std::int64_t q = 0;
+    std::uint64_t bits = 0;
+    const double divisor = static_cast<double>(scale);
+    for (std::size_t from = 0; from < points; from += kBlockPoints) {
+      const std::span<double> block(values.data(), block_at(from));
+      double* next = block.data();
+      if (scale != 0) {
+        bool off_grid = false;
+        const bool read = in.varints<true>(block.size(), [&](std::int64_t d) {
+          q = plus(q, d);
+          off_grid = off_grid || std::fabs(static_cast<double>(q)) >= kMaxQuantum;
+          *next++ = static_cast<double>(q) / divisor;
+        });
+        if (!read) return in.error();
+        if (off_grid) return make_error(ErrorCode::parse, "telemetry chunk: a quantised value off the grid");
+      } else {
+        const bool read = in.varints<false>(block.size(), [&](std::uint64_t x) {
+          bits ^= x;
+          *next++ = std::bit_cast<double>(bits);
+        });
+        if (!read) return in.error();
+      }
+      sink.values(from, block);
+    }
+    sink.end();
   }
   if (in.left() != 0) return make_error(ErrorCode::parse, "telemetry chunk: {} bytes after the last series", in.left());
   return {};
@@ -101,47 +126,46 @@ struct PointsSink {
   void begin(std::uint32_t id, std::uint32_t scale, std::size_t n) {
     out.push_back(Series{id, scale, std::vector<Point>(n)});
   }
-  void times(const std::vector<std::int64_t>& t_us) {
-    for (std::size_t i = 0; i < t_us.size(); ++i) out.back().points[i].t_us = t_us[i];
+  void times(std::size_t from, std::span<const std::int64_t> t_us) {
+    for (std::size_t i = 0; i < t_us.size(); ++i) out.back().points[from + i].t_us = t_us[i];
   }
-  void walls(const std::vector<std::int64_t>& ms) {
-    for (std::size_t i = 0; i < ms.size(); ++i) out.back().points[i].wall_unix_ms = ms[i];
+  void walls(std::size_t from, std::span<const std::int64_t> ms) {
+    for (std::size_t i = 0; i < ms.size(); ++i) out.back().points[from + i].wall_unix_ms = ms[i];
   }
-  void values(const std::vector<double>& v) {
-    for (std::size_t i = 0; i < v.size(); ++i) out.back().points[i].value = v[i];
+  void values(std::size_t from, std::span<const double> v) {
+    for (std::size_t i = 0; i < v.size(); ++i) out.back().points[from + i].value = v[i];
   }
+  void end() {}
 };
 
 // summarise(): each series' summary, as summary_of() computes it (the same
-// sums, in the same order).
+// sums, in the same order), carried from block to block.
 struct SummarySink {
   std::vector<SeriesSummary> out;
   void reserve(std::size_t n) { out.reserve(n); }
   void begin(std::uint32_t id, std::uint32_t scale, std::size_t n) {
     out.push_back(SeriesSummary{id, scale, n, {}, 0, 0});
+    out.back().stats.min = std::numeric_limits<double>::infinity();
+    out.back().stats.max = -out.back().stats.min;
   }
-  void times(const std::vector<std::int64_t>& t_us) {
-    if (t_us.empty()) return;
+  void times(std::size_t from, std::span<const std::int64_t> t_us) {
     SeriesSummary& s = out.back();
-    std::int64_t lowest = t_us.front(), highest = t_us.front();
+    if (from == 0) s.stats.first_t_us = s.min_t_us = s.max_t_us = t_us.front();
+    std::int64_t lowest = s.min_t_us, highest = s.max_t_us;
     for (const std::int64_t t : t_us) {
       lowest = std::min(lowest, t);
       highest = std::max(highest, t);
     }
     s.min_t_us = lowest;
     s.max_t_us = highest;
-    s.stats.first_t_us = t_us.front();
     s.stats.last_t_us = t_us.back();
   }
-  void walls(const std::vector<std::int64_t>& ms) {
-    if (!ms.empty()) out.back().stats.last_wall_unix_ms = ms.back();
-  }
-  void values(const std::vector<double>& v) {
+  void walls(std::size_t, std::span<const std::int64_t> ms) { out.back().stats.last_wall_unix_ms = ms.back(); }
+  void values(std::size_t, std::span<const double> v) {
     SeriesStats& st = out.back().stats;
-    if (v.empty()) return;
     st.last = v.back();
-    double lowest = std::numeric_limits<double>::infinity(), highest = -lowest, sum = 0;
-    std::uint64_t count = 0;
+    double lowest = st.min, highest = st.max, sum = st.sum;
+    std::uint64_t count = st.count;
     for (const double x : v) {
       if (std::isnan(x)) continue;
       lowest = std::min(lowest, x);
@@ -149,11 +173,15 @@ struct SummarySink {
       sum += x;
       ++count;
     }
-    // A series of only NaN reads 0, as stats_of().
-    st.min = count == 0 ? 0 : lowest;
-    st.max = count == 0 ? 0 : highest;
+    st.min = lowest;
+    st.max = highest;
     st.sum = sum;
     st.count = count;
+  }
+  // A series of no values (or only NaN) reads 0, as stats_of().
+  void end() {
+    SeriesStats& st = out.back().stats;
+    if (st.count == 0) st.min = st.max = 0;
   }
 };
 
