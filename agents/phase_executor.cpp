@@ -179,7 +179,8 @@ void PhaseExecutor::start(const kiln::v1::PhaseDispatch& dispatch) {
             }
           }
           idle_cv_.notify_all();
-          if (rack_idle && idle_listener_) idle_listener_();
+          // Not while the agent stops: its link's final flush sends what is left.
+          if (rack_idle && idle_listener_ && !stopping_) idle_listener_();
         },
         std::move(previous));
   }
@@ -213,6 +214,7 @@ void PhaseExecutor::abort(std::uint64_t run_id) {
 void PhaseExecutor::stop_all() {
   std::lock_guard lock(mutex_);
   stopped_ = true;
+  stopping_ = true;
   for (auto& slot : slots_) {
     if (slot->task) slot->task->request_stop();
   }

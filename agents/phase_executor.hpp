@@ -18,6 +18,7 @@
 // agent has seen is refused (its chips answer not completed, with the
 // reason): a newer lease holds the rack, so the run that sent it lost it.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -65,7 +66,8 @@ class PhaseExecutor {
 
   // Called on a chip's thread whenever the rack's last running chip has
   // finished its phase, its results in the outbox (the agent sends them at
-  // once: the daemon waits for them to go on). Set before the first start().
+  // once: the daemon waits for them to go on); not once stop_all() began.
+  // Set before the first start().
   void set_idle_listener(std::function<void()> listener) { idle_listener_ = std::move(listener); }
 
   bool busy() const;
@@ -119,6 +121,7 @@ class PhaseExecutor {
   mutable std::mutex idle_mutex_;
   mutable std::condition_variable idle_cv_;
   std::function<void()> idle_listener_;  // set before the first start(), then only read
+  std::atomic<bool> stopping_{false};    // stop_all() began: the idle listener is not called
 };
 
 }  // namespace kiln::agent
