@@ -271,7 +271,7 @@ void Hub::on_agent_message(Session& session, kiln::v1::Envelope& envelope) {
     const std::size_t bytes = IngestBudget::resident_bytes(*batch);
     ingest_budget_.take(session.shared_from_this(), bytes);
     ingest(std::move(batch), session.shared_from_this(),
-           AuditEvent{"refused", session.credential_name(), session.peer(), 0, ""}, 0, bytes);
+           AuditEvent{"refused", session.credential_name(), session.peer(), 0, ""}, bytes);
     return;
   }
   spdlog::warn("agent {}: unexpected message {}; ignored", session.identity(), envelope.body_case());
@@ -289,14 +289,14 @@ constexpr int kLogEveryAttempts = 10;
 }  // namespace
 
 void Hub::ingest(std::shared_ptr<const kiln::v1::AgentBatch> batch, std::weak_ptr<Session> weak, AuditEvent refusal,
-                 int attempt, std::size_t bytes) {
+                 std::size_t bytes) {
   // The chunks are checked and summarised on checks_, off the writer's
   // thread (the decoding is most of a batch's work, and the writer is
   // kilnd's one thread for the database); its one thread keeps the
   // batches in the order they came.
-  boost::asio::post(checks_, [this, batch, weak, refusal = std::move(refusal), attempt, bytes]() mutable {
+  boost::asio::post(checks_, [this, batch, weak, refusal = std::move(refusal), bytes]() mutable {
     auto checked = std::make_shared<const Result<store::CheckedChunks>>(store::check_chunks(*batch));
-    store_checked(std::move(batch), std::move(checked), std::move(weak), std::move(refusal), attempt, bytes);
+    store_checked(std::move(batch), std::move(checked), std::move(weak), std::move(refusal), 0, bytes);
   });
 }
 

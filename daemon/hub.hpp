@@ -62,8 +62,9 @@ class Hub final : public SessionHandler {
   // that fails for a passing reason (a full disk) is retried, not dropped.
   // `bytes` of it are counted in ingest_budget_ until it is stored or given up.
   void ingest(std::shared_ptr<const kiln::v1::AgentBatch> batch, std::weak_ptr<Session> weak, AuditEvent refusal,
-              int attempt, std::size_t bytes);
-  // ingest()'s second half, once the batch's chunks are checked (on checks_).
+              std::size_t bytes);
+  // ingest()'s second half, once the batch's chunks are checked (on checks_);
+  // a retry (`attempt` > 0) comes back here with the same check.
   void store_checked(std::shared_ptr<const kiln::v1::AgentBatch> batch,
                      std::shared_ptr<const Result<store::CheckedChunks>> checked, std::weak_ptr<Session> weak,
                      AuditEvent refusal, int attempt, std::size_t bytes);
