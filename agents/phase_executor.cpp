@@ -125,6 +125,12 @@ void PhaseExecutor::start(const kiln::v1::PhaseDispatch& dispatch) {
   if (wanted.collective) prepare_collectives(*phase);
   if (wanted.vote) prepare_vote(*phase);
   std::shared_ptr<const SharedPhase> shared = phase;
+  struct Launch {
+    Slot* slot;
+    std::shared_ptr<ChipTask> previous;
+    std::uint64_t generation;
+  };
+  std::vector<Launch> launches;
   for (const std::string& serial : dispatch.serials()) {
     Slot* slot = find(serial);
     if (slot == nullptr) {
@@ -133,6 +139,11 @@ void PhaseExecutor::start(const kiln::v1::PhaseDispatch& dispatch) {
     }
     if (stopped_) {
       reject(dispatch, serial, "aborted: the agent is stopping");
+      continue;
+    }
+    if (std::any_of(launches.begin(), launches.end(), [slot](const Launch& l) { return l.slot == slot; })) {
+      spdlog::warn("{}: run {} phase {} names the chip twice; it runs once", serial, dispatch.run_id(),
+                   dispatch.phase_index());
       continue;
     }
     if (resend_finished(*slot, dispatch)) continue;
@@ -151,19 +162,26 @@ void PhaseExecutor::start(const kiln::v1::PhaseDispatch& dispatch) {
     // the chip, so the chip's side does the waiting.
     std::shared_ptr<ChipTask> previous = std::move(slot->task);
     if (previous) previous->request_stop();
-
     slot->run_id = dispatch.run_id();
     slot->phase_index = dispatch.phase_index();
     slot->repeat_index = dispatch.repeat_index();
-    std::uint64_t generation = 0;
-    {
-      std::lock_guard idle(idle_mutex_);
-      slot->running = true;
-      slot->finished.clear();
-      generation = ++slot->generation;
+    launches.push_back({slot, std::move(previous), 0});
+  }
+  {
+    // Every chip of the dispatch is running before any is launched: a chip
+    // that finishes at once must not find the rack idle while the next is
+    // still to be marked.
+    std::lock_guard idle(idle_mutex_);
+    for (Launch& launch : launches) {
+      launch.slot->running = true;
+      launch.slot->finished.clear();
+      launch.generation = ++launch.slot->generation;
     }
+  }
+  for (Launch& launch : launches) {
+    Slot* slot = launch.slot;
     slot->task = tasks_.launch(
-        [this, slot, shared, generation](std::stop_token stop) {
+        [this, slot, shared, generation = launch.generation](std::stop_token stop) {
           std::vector<kiln::v1::ChipStepResult> reported;
           run_chip_phase(*slot->chip, shared->dispatch, slot->state, options_, outbox_, std::move(stop),
                          shared->collectives, &reported);
@@ -182,7 +200,7 @@ void PhaseExecutor::start(const kiln::v1::PhaseDispatch& dispatch) {
           // Not while the agent stops: its link's final flush sends what is left.
           if (rack_idle && idle_listener_ && !stopping_) idle_listener_();
         },
-        std::move(previous));
+        std::move(launch.previous));
   }
   spdlog::info("run {} phase {}: {} step(s) started on {} chip(s)", dispatch.run_id(), dispatch.phase_index(),
                dispatch.steps_size(), dispatch.serials_size());
