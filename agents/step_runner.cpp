@@ -153,7 +153,7 @@ void StepRunner::watch_health(const device::Telemetry& t, const Moment& at) {
 void StepRunner::record(const MetricValues& values, std::int64_t wall_unix_ms) {
   if (chunker_.values() == 0) chunk_opened_wall_ms_ = wall_unix_ms;
   if (value_slots_.size() < values.size()) value_slots_.resize(values.size());
-  const std::int64_t t_us = TelemetryChunker::time_us(env_.elapsed_s);
+  const std::uint32_t tick = chunker_.tick(TelemetryChunker::time_us(env_.elapsed_s), wall_unix_ms);
   for (std::size_t i = 0; i < values.size(); ++i) {
     const MetricValue& v = values[i];
     ValueSlot& slot = value_slots_[i];
@@ -165,7 +165,7 @@ void StepRunner::record(const MetricValues& values, std::int64_t wall_unix_ms) {
       slot.summary = &summaries_.at(v.name);
     }
     slot.summary->add(v.value);
-    chunker_.add_at(slot.chunk_slot, t_us, wall_unix_ms, v.value);
+    chunker_.add_at(slot.chunk_slot, tick, v.value);
   }
   if (chunker_.full() || wall_unix_ms - chunk_opened_wall_ms_ >= kChunkWallMs) push_chunk();
 }

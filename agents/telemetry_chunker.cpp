@@ -44,8 +44,9 @@ kiln::v1::TelemetryChunk TelemetryChunker::take(int zstd_level) {
     out.add_metrics(names_[slot]);
   }
   out.set_values(static_cast<std::uint32_t>(values_));
-  out.set_data(chunk::encode(present, zstd_level, /*checksum=*/true));
+  out.set_data(chunk::encode(present, &ticks_, zstd_level, /*checksum=*/true));
   for (chunk::SeriesColumns& s : series_) s.clear();
+  ticks_.clear();
   values_ = 0;
   return out;
 }

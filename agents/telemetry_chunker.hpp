@@ -38,11 +38,14 @@ class TelemetryChunker {
   static std::int64_t time_us(double t_s) { return std::llround(t_s * 1e6); }
   // One value of metric slot `slot` (from metric()).
   void add(std::uint32_t slot, double t_s, std::int64_t wall_unix_ms, double value) {
-    add_at(slot, time_us(t_s), wall_unix_ms, value);
+    add_at(slot, tick(time_us(t_s), wall_unix_ms), value);
   }
-  // The same at a time already in microseconds (a tick's values share it).
-  void add_at(std::uint32_t slot, std::int64_t t_us, std::int64_t wall_unix_ms, double value) {
-    series_[slot].add(t_us, wall_unix_ms, value);
+  // The tick at these times (a tick's values share it): the latest when it
+  // is the same, else a new one.
+  std::uint32_t tick(std::int64_t t_us, std::int64_t wall_unix_ms) { return ticks_.at(t_us, wall_unix_ms); }
+  // One value at a tick from tick().
+  void add_at(std::uint32_t slot, std::uint32_t tick, double value) {
+    series_[slot].add(ticks_, tick, value);
     ++values_;
   }
   // Every value of a sample.
@@ -60,6 +63,7 @@ class TelemetryChunker {
   std::uint32_t step_index_;
   std::vector<std::string> names_;
   std::vector<store::chunk::SeriesColumns> series_;  // by slot, encoded as the values come
+  store::chunk::TickTimes ticks_;                    // the chunk's, which its series share
   std::size_t values_ = 0;
 };
 

@@ -1,7 +1,9 @@
 // chunk::SeriesColumns (schema/telemetry_chunk.hpp): an agent's series
 // encoded value by value, in the layout append_raw() writes.
 
+#include <algorithm>
 #include <bit>
+#include <cassert>
 #include <cmath>
 #include <utility>
 
@@ -34,10 +36,28 @@ std::int64_t round_half_away(double x) {
 
 SeriesColumns::SeriesColumns(std::uint32_t scale) : scale_(scale), grid_(grid_scale(scale)) {}
 
-void SeriesColumns::add(std::int64_t t_us, std::int64_t wall_unix_ms, double value) {
+void SeriesColumns::push_times(std::int64_t t_us, std::int64_t wall_unix_ms) {
   push_delta_of_delta(t_us_, t_us, last_t_us_, last_t_delta_);
   push_delta_of_delta(wall_, wall_unix_ms, last_wall_, last_wall_delta_);
+}
+
+void SeriesColumns::add(std::int64_t t_us, std::int64_t wall_unix_ms, double value) {
+  assert(!on_ticks_ || points_ == 0);  // a chunk's values come one way
+  on_ticks_ = false;
+  push_times(t_us, wall_unix_ms);
   ++points_;
+  add_value(value);
+}
+
+void SeriesColumns::own_times(const TickTimes& ticks) {
+  for (std::size_t i = 0; i < points_; ++i) {
+    const auto tick = static_cast<std::uint32_t>(first_tick_ + i);
+    push_times(ticks.t_us(tick), ticks.wall_unix_ms(tick));
+  }
+  on_ticks_ = false;
+}
+
+void SeriesColumns::add_value(double value) {
   if (grid_) {
     // The usual value: finite and well inside the grid (NaN fails the
     // compare). Its quantum is the rounding of value × scale, which is
@@ -92,19 +112,67 @@ void SeriesColumns::clear() {
   wall_.clear();
   values_.clear();
   points_ = 0;
+  on_ticks_ = false;
+  first_tick_ = 0;
   last_t_us_ = last_t_delta_ = last_wall_ = last_wall_delta_ = last_q_ = 0;
   last_bits_ = 0;
   grid_ = grid_scale(scale_);
 }
 
-void SeriesColumns::append_to(std::string& raw, std::uint32_t metric_id) const {
+void SeriesColumns::append_to(std::string& raw, std::uint32_t metric_id, const TickTimes* ticks) const {
   VarintWriter writer(raw, 4);
   writer.put(metric_id);
   writer.put(grid_ ? kQuantisedEncoding : kRawEncoding);
   if (grid_) writer.put(scale_);
   writer.put(points_);
   writer.finish();
-  raw.append(t_us_.bytes()).append(wall_.bytes()).append(values_.bytes());
+  if (on_ticks_ && points_ > 0) {
+    assert(ticks != nullptr);
+    ticks->append_columns(raw, first_tick_, points_);
+  } else {
+    raw.append(t_us_.bytes()).append(wall_.bytes());
+  }
+  raw.append(values_.bytes());
+}
+
+std::uint32_t TickTimes::add(std::int64_t t_us, std::int64_t wall_unix_ms) {
+  const auto tick = static_cast<std::uint32_t>(t_us_.size());
+  std::int64_t last_t = tick == 0 ? 0 : t_us_.back(), last_wall = tick == 0 ? 0 : wall_.back();
+  push_delta_of_delta(t_column_, t_us, last_t, last_t_delta_);
+  push_delta_of_delta(wall_column_, wall_unix_ms, last_wall, last_wall_delta_);
+  t_us_.push_back(t_us);
+  wall_.push_back(wall_unix_ms);
+  t_end_.push_back(static_cast<std::uint32_t>(t_column_.bytes().size()));
+  wall_end_.push_back(static_cast<std::uint32_t>(wall_column_.bytes().size()));
+  return tick;
+}
+
+void TickTimes::append_columns(std::string& raw, std::uint32_t first, std::size_t count) const {
+  // A series' first two times are encoded from its own start (0, 0); from
+  // its third on, delta-of-delta depends only on the two times before, so
+  // the bytes are those of the ticks' own columns.
+  const auto column = [&](const std::vector<std::int64_t>& times, const detail::VarintColumn& all,
+                          const std::vector<std::uint32_t>& end) {
+    detail::VarintColumn head;
+    std::int64_t last = 0, last_delta = 0;
+    for (std::size_t i = 0; i < std::min<std::size_t>(count, 2); ++i) {
+      push_delta_of_delta(head, times[first + i], last, last_delta);
+    }
+    raw.append(head.bytes());
+    if (count > 2) raw.append(all.bytes().substr(end[first + 1], end[first + count - 1] - end[first + 1]));
+  };
+  column(t_us_, t_column_, t_end_);
+  column(wall_, wall_column_, wall_end_);
+}
+
+void TickTimes::clear() {
+  t_us_.clear();
+  wall_.clear();
+  t_column_.clear();
+  wall_column_.clear();
+  t_end_.clear();
+  wall_end_.clear();
+  last_t_delta_ = last_wall_delta_ = 0;
 }
 
 }  // namespace kiln::store::chunk

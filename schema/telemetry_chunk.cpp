@@ -286,10 +286,11 @@ std::string encode(const std::vector<Series>& series, int zstd_level, bool check
   return compress(raw, zstd_level, checksum);
 }
 
-std::string encode(const std::vector<const SeriesColumns*>& series, int zstd_level, bool checksum) {
+std::string encode(const std::vector<const SeriesColumns*>& series, const TickTimes* ticks, int zstd_level,
+                   bool checksum) {
   std::string& raw = raw_buffer();
   append_varint(raw, series.size());
-  for (std::size_t i = 0; i < series.size(); ++i) series[i]->append_to(raw, static_cast<std::uint32_t>(i));
+  for (std::size_t i = 0; i < series.size(); ++i) series[i]->append_to(raw, static_cast<std::uint32_t>(i), ticks);
   return compress(raw, zstd_level, checksum);
 }
 

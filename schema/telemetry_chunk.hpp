@@ -106,41 +106,99 @@ class VarintColumn {
 };
 }  // namespace detail
 
+// The ticks of one chunk: the times an agent samples a chip-step at, each
+// once. A series sampled at every tick since its first shares their time
+// columns, written once a tick instead of once a value (the agent's per-value
+// cost is mostly stores to cold columns); it takes a copy of its own when it
+// misses a tick or gets two values in one.
+class TickTimes {
+ public:
+  // The tick at these times: the latest when it is the same, else a new one.
+  std::uint32_t at(std::int64_t t_us, std::int64_t wall_unix_ms) {
+    if (!t_us_.empty() && t_us_.back() == t_us && wall_.back() == wall_unix_ms) {
+      return static_cast<std::uint32_t>(t_us_.size() - 1);
+    }
+    return add(t_us, wall_unix_ms);
+  }
+  std::size_t size() const { return t_us_.size(); }
+  std::int64_t t_us(std::uint32_t tick) const { return t_us_[tick]; }
+  std::int64_t wall_unix_ms(std::uint32_t tick) const { return wall_[tick]; }
+  // The time columns of a series holding exactly the ticks [first, first + count).
+  void append_columns(std::string& raw, std::uint32_t first, std::size_t count) const;
+  void clear();
+
+ private:
+  std::uint32_t add(std::int64_t t_us, std::int64_t wall_unix_ms);
+
+  std::vector<std::int64_t> t_us_, wall_;
+  // Delta-of-delta of consecutive ticks; tick i's varint ends at *_end_[i].
+  detail::VarintColumn t_column_, wall_column_;
+  std::vector<std::uint32_t> t_end_, wall_end_;
+  std::int64_t last_t_delta_ = 0, last_wall_delta_ = 0;
+};
+
 // One series' raw columns built value by value, as an agent samples it: a
 // few bytes a value instead of a Point, and no second pass to encode. The
 // bytes are those encode() lays out for the same points, bit for bit: each
 // value quantised() at `scale`, and the whole series in the exact raw
 // encoding from the first value off the grid on, as encode() decides for a
 // whole series (tests/schema/telemetry_chunk_test.cpp compares the two).
+// A chunk's values come either all with their times or all at ticks of one
+// TickTimes, which encode() is then given.
 class SeriesColumns {
  public:
   explicit SeriesColumns(std::uint32_t scale);
 
   void add(std::int64_t t_us, std::int64_t wall_unix_ms, double value);
+  // One value at `tick` of `ticks` (from ticks.at()).
+  void add(const TickTimes& ticks, std::uint32_t tick, double value) {
+    if (points_ == 0) {
+      on_ticks_ = true;
+      first_tick_ = tick;
+    } else if (!on_ticks_ || tick != first_tick_ + points_) {
+      if (on_ticks_) own_times(ticks);
+      push_times(ticks.t_us(tick), ticks.wall_unix_ms(tick));
+    }
+    ++points_;
+    add_value(value);
+  }
   std::size_t size() const { return points_; }
   std::uint32_t scale() const { return scale_; }
   // Empties it; its buffers keep their storage for the next chunk.
   void clear();
 
  private:
-  friend std::string encode(const std::vector<const SeriesColumns*>& series, int zstd_level, bool checksum);
-  void append_to(std::string& raw, std::uint32_t metric_id) const;
+  friend std::string encode(const std::vector<const SeriesColumns*>& series, const TickTimes* ticks, int zstd_level,
+                            bool checksum);
+  void add_value(double value);
+  void push_times(std::int64_t t_us, std::int64_t wall_unix_ms);
+  void own_times(const TickTimes& ticks);  // its ticks' times copied into its own columns
+  void append_to(std::string& raw, std::uint32_t metric_id, const TickTimes* ticks) const;
   void leave_grid();  // re-encodes the values so far as exact doubles
   static bool grid_scale(std::uint32_t scale) { return scale != 0 && scale <= kMaxScale; }
 
+  // What every value touches first, side by side.
   std::uint32_t scale_;
   bool grid_;
+  bool on_ticks_ = false;  // its times are its ticks' [first_tick_, first_tick_ + points_)
+  std::uint32_t first_tick_ = 0;
   std::size_t points_ = 0;
-  std::int64_t last_t_us_ = 0, last_t_delta_ = 0;
-  std::int64_t last_wall_ = 0, last_wall_delta_ = 0;
   std::int64_t last_q_ = 0;      // on the grid
   std::uint64_t last_bits_ = 0;  // off it
-  detail::VarintColumn t_us_, wall_, values_;
+  detail::VarintColumn values_;
+  std::int64_t last_t_us_ = 0, last_t_delta_ = 0;
+  std::int64_t last_wall_ = 0, last_wall_delta_ = 0;
+  detail::VarintColumn t_us_, wall_;
 };
 
 // A chunk of `series` in this order, series i with metric id i: what
-// encode() gives for the same points.
-std::string encode(const std::vector<const SeriesColumns*>& series, int zstd_level = 9, bool checksum = false);
+// encode() gives for the same points. `ticks`: those the series' values
+// were added at, if they were.
+std::string encode(const std::vector<const SeriesColumns*>& series, const TickTimes* ticks, int zstd_level = 9,
+                   bool checksum = false);
+inline std::string encode(const std::vector<const SeriesColumns*>& series, int zstd_level = 9, bool checksum = false) {
+  return encode(series, nullptr, zstd_level, checksum);
+}
 
 // A version-1 chunk whose series ids are indices into `ids`, re-framed as
 // version 2 carrying that map: its zstd frame is copied, not recompressed.

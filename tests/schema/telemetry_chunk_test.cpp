@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <limits>
 #include <random>
@@ -187,6 +188,59 @@ TEST(TelemetryChunk, ColumnsBuiltValueByValueAreWhatEncodeMakesOfThePoints) {
     expect_same(*decoded, points);
     for (SeriesColumns& c : columns) c.clear();
     EXPECT_EQ(columns[0].size(), 0u);
+  }
+}
+
+// An agent adds a tick's values at one shared tick (TickTimes), so a series
+// sampled at every tick writes no times of its own. The bytes must still be
+// encode()'s of the same points for every shape a series can take: from the
+// first tick, starting late, with one or two points, missing a tick, two
+// values in one tick; then cleared and used again.
+TEST(TelemetryChunk, SeriesSharingTheirTicksAreWhatEncodeMakesOfThePoints) {
+  std::mt19937_64 random(5);
+  std::normal_distribution<double> noise(0, 30);
+  // Which ticks of 400 a series has a value at (and how many there).
+  const std::vector<std::function<int(int)>> shapes = {
+      [](int) { return 1; },                           // every tick
+      [](int i) { return i >= 37 ? 1 : 0; },           // from a late tick on
+      [](int i) { return i == 5 ? 1 : 0; },            // one point
+      [](int i) { return i == 8 || i == 9 ? 1 : 0; },  // two
+      [](int i) { return i >= 3 && i <= 5 ? 1 : 0; },  // three
+      [](int i) { return i == 200 ? 0 : 1; },          // misses one tick
+      [](int i) { return i % 2; },                     // every other tick
+      [](int i) { return i == 100 ? 2 : 1; },          // two values in one tick
+      [](int i) { return i == 399 ? 1 : 0; },          // the last tick only
+  };
+  TickTimes ticks;
+  std::vector<SeriesColumns> columns;
+  for (std::size_t s = 0; s < shapes.size(); ++s) columns.emplace_back(s == 6 ? 0 : 100);
+  for (int round = 0; round < 2; ++round) {
+    std::vector<Series> points;
+    for (std::size_t s = 0; s < shapes.size(); ++s) {
+      points.push_back({static_cast<std::uint32_t>(s), columns[s].scale(), {}});
+    }
+    for (int i = 0; i < 400; ++i) {
+      // Ticks 100 ms apart give or take a few µs, the wall clock with jitter.
+      const std::int64_t t_us = 100'000 * (i + round) + (i % 7 == 0 ? 3 : 0);
+      const std::int64_t wall = 1'700'000'000'000 + 100 * i + (i % 3);
+      const std::uint32_t tick = ticks.at(t_us, wall);
+      EXPECT_EQ(ticks.at(t_us, wall), tick) << "the same times are the same tick";
+      for (std::size_t s = 0; s < shapes.size(); ++s) {
+        for (int n = 0; n < shapes[s](i); ++n) {
+          const double value = 40 + noise(random);
+          columns[s].add(ticks, tick, value);
+          points[s].points.push_back({t_us, wall, quantised(value, points[s].scale)});
+        }
+      }
+    }
+    std::vector<const SeriesColumns*> built;
+    for (const SeriesColumns& c : columns) built.push_back(&c);
+    EXPECT_EQ(encode(built, &ticks, 3, true), encode(points, 3, true)) << "round " << round;
+    const auto decoded = decode(encode(built, &ticks));
+    ASSERT_TRUE(decoded) << decoded.error().message;
+    expect_same(*decoded, points);
+    for (SeriesColumns& c : columns) c.clear();
+    ticks.clear();
   }
 }
 
