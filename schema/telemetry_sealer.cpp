@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include <fmt/format.h>
+
 #include "metrics/catalog.hpp"
 #include "schema/store_internal.hpp"
 
@@ -53,9 +55,6 @@ TelemetrySealer::TelemetrySealer(SQLite::Database& db)
       insert_chunk_(db,
                     "INSERT INTO telemetry_chunks (run_id, chip_id, step_index, seq, first_t_s, last_t_s, samples, "
                     "sealed_unix_ms, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
-      insert_rollup_(db,
-                     "INSERT INTO telemetry_rollups (run_id, chip_id, metric_id, step_index, seq, first_t_s, "
-                     "last_t_s, count, min, avg, max) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
       sealed_until_(
           db, "SELECT max(last_t_s) FROM telemetry_chunks WHERE run_id = ?1 AND chip_id = ?2 AND step_index = ?3"),
       chunks_covering_(db,
@@ -224,28 +223,55 @@ void TelemetrySealer::store_chunk(std::int64_t run, std::int64_t chip, std::int6
     execute(insert_chunk_);
   }
 
+  std::vector<const chunk::SeriesSummary*> rollups;
+  rollups.reserve(summaries.size());
   for (const chunk::SeriesSummary& s : summaries) {
-    const chunk::SeriesStats& st = s.stats;
-    if (s.points == 0) continue;
-    insert_rollup_.bind(1, run);
-    insert_rollup_.bind(2, chip);
-    insert_rollup_.bind(3, static_cast<std::int64_t>(s.metric_id));
-    insert_rollup_.bind(4, step);
-    insert_rollup_.bind(5, seq);
-    insert_rollup_.bind(6, st.first_t_us / 1e6);
-    insert_rollup_.bind(7, st.last_t_us / 1e6);
-    insert_rollup_.bind(8, static_cast<std::int64_t>(st.count));
-    if (st.count > 0) {
-      insert_rollup_.bind(9, st.min);
-      insert_rollup_.bind(10, st.sum / static_cast<double>(st.count));
-      insert_rollup_.bind(11, st.max);
-    } else {
-      for (int k = 9; k <= 11; ++k) insert_rollup_.bind(k);
+    if (s.points > 0) rollups.push_back(&s);
+  }
+  for (std::size_t from = 0; from < rollups.size(); from += kRollupsPerInsert) {
+    const int rows = static_cast<int>(std::min<std::size_t>(kRollupsPerInsert, rollups.size() - from));
+    SQLite::Statement& insert = insert_rollups(rows);
+    for (int row = 0; row < rows; ++row) {
+      const chunk::SeriesSummary& s = *rollups[from + static_cast<std::size_t>(row)];
+      const chunk::SeriesStats& st = s.stats;
+      const int at = row * 11;
+      insert.bind(at + 1, run);
+      insert.bind(at + 2, chip);
+      insert.bind(at + 3, static_cast<std::int64_t>(s.metric_id));
+      insert.bind(at + 4, step);
+      insert.bind(at + 5, seq);
+      insert.bind(at + 6, st.first_t_us / 1e6);
+      insert.bind(at + 7, st.last_t_us / 1e6);
+      insert.bind(at + 8, static_cast<std::int64_t>(st.count));
+      if (st.count > 0) {
+        insert.bind(at + 9, st.min);
+        insert.bind(at + 10, st.sum / static_cast<double>(st.count));
+        insert.bind(at + 11, st.max);
+      } else {
+        for (int k = 9; k <= 11; ++k) insert.bind(at + k);
+      }
     }
-    execute(insert_rollup_);
+    execute(insert);
   }
   auto& until = sealed_until_of_[{run, chip, step}];
   until = std::max(until.value_or(last_t), last_t);
+}
+
+SQLite::Statement& TelemetrySealer::insert_rollups(int rows) {
+  if (insert_rollups_.size() < static_cast<std::size_t>(rows)) insert_rollups_.resize(static_cast<std::size_t>(rows));
+  std::unique_ptr<SQLite::Statement>& statement = insert_rollups_[static_cast<std::size_t>(rows - 1)];
+  if (!statement) {
+    std::string sql =
+        "INSERT INTO telemetry_rollups (run_id, chip_id, metric_id, step_index, seq, first_t_s, last_t_s, count, "
+        "min, avg, max) VALUES ";
+    for (int row = 0; row < rows; ++row) {
+      const int at = row * 11;
+      sql += fmt::format("{}(?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{})", row == 0 ? "" : ", ", at + 1,
+                         at + 2, at + 3, at + 4, at + 5, at + 6, at + 7, at + 8, at + 9, at + 10, at + 11);
+    }
+    statement = std::make_unique<SQLite::Statement>(db_, sql);
+  }
+  return *statement;
 }
 
 void TelemetrySealer::seal_run(std::int64_t run, std::int64_t now_unix_ms) {

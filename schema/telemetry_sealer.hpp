@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <tuple>
@@ -83,7 +84,11 @@ class TelemetrySealer {
   SQLite::Statement delete_open_;
   SQLite::Statement next_seq_;
   SQLite::Statement insert_chunk_;
-  SQLite::Statement insert_rollup_;
+  // A chunk's roll-up rows, kRollupsPerInsert to a statement: one row a
+  // statement was the writer's largest cost (docs/simulation.md).
+  static constexpr int kRollupsPerInsert = 32;
+  SQLite::Statement& insert_rollups(int rows);                      // prepared once per row count
+  std::vector<std::unique_ptr<SQLite::Statement>> insert_rollups_;  // [rows - 1]
   SQLite::Statement sealed_until_;
   SQLite::Statement chunks_covering_;
   SQLite::Statement list_chunks_;
