@@ -61,6 +61,23 @@ Error to_error(const char* what, const std::exception& e) {
   return make_error(ErrorCode::internal, "store: {}: {}", what, e.what());
 }
 
+SQLite::Statement& MultiRowInsert::for_rows(int rows) {
+  if (statements_.size() < static_cast<std::size_t>(rows)) statements_.resize(static_cast<std::size_t>(rows));
+  std::unique_ptr<SQLite::Statement>& statement = statements_[static_cast<std::size_t>(rows - 1)];
+  if (!statement) {
+    std::string sql = fmt::format("INSERT INTO {} VALUES ", into_);
+    for (int row = 0; row < rows; ++row) {
+      sql += row == 0 ? "(" : ", (";
+      for (int column = 1; column <= columns_; ++column) {
+        sql += fmt::format("{}?{}", column == 1 ? "" : ", ", row * columns_ + column);
+      }
+      sql += ")";
+    }
+    statement = std::make_unique<SQLite::Statement>(db_, sql);
+  }
+  return *statement;
+}
+
 Result<int> schema_version(SQLite::Database& db) {
   if (db.tableExists("schema_migrations")) {
     SQLite::Statement max_version(db, "SELECT coalesce(max(version), 0) FROM schema_migrations");

@@ -6,9 +6,11 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <SQLiteCpp/Column.h>
 #include <SQLiteCpp/Database.h>
@@ -64,6 +66,27 @@ class ResetOnExit {
 
  private:
   SQLite::Statement& statement_;
+};
+
+// Rows of one table inserted up to kRows to a statement: on the writer's hot
+// path, one INSERT a row costs more in the statement than in the row
+// (docs/simulation.md). A statement is prepared once per row count.
+class MultiRowInsert {
+ public:
+  static constexpr int kRows = 32;
+  // `into`: "table (column, ...)", of `columns` columns.
+  MultiRowInsert(SQLite::Database& db, std::string into, int columns)
+      : db_(db), into_(std::move(into)), columns_(columns) {}
+  int columns() const { return columns_; }
+  // The statement for `rows` rows (1 to kRows); row r's column c (from 1)
+  // is parameter r * columns() + c.
+  SQLite::Statement& for_rows(int rows);
+
+ private:
+  SQLite::Database& db_;
+  std::string into_;
+  int columns_;
+  std::vector<std::unique_ptr<SQLite::Statement>> statements_;  // [rows - 1]
 };
 
 // Runs a statement that returns no rows; returns the number of rows changed.

@@ -85,9 +85,8 @@ Writer::Statements::Statements(SQLite::Database& db)
                               "ran_s = excluded.ran_s, note = excluded.note"),
       delete_chip_step_metrics(db,
                                "DELETE FROM chip_step_metrics WHERE run_id = ?1 AND step_index = ?2 AND chip_id = ?3"),
-      insert_chip_step_metric(db,
-                              "INSERT INTO chip_step_metrics (run_id, step_index, chip_id, metric_id, min, avg, max, "
-                              "count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+      insert_chip_step_metrics(db, "chip_step_metrics (run_id, step_index, chip_id, metric_id, min, avg, max, count)",
+                               8),
       delete_detections(db, "DELETE FROM detections WHERE run_id = ?1 AND step_index = ?2 AND chip_id = ?3"),
       insert_detection(db,
                        "INSERT INTO detections (run_id, step_index, chip_id, class, metric, count, first_t_s, "

@@ -71,7 +71,7 @@ struct Writer::Statements {
   SQLite::Statement insert_telemetry;  // into telemetry_open, sealed by `sealer`
   SQLite::Statement upsert_chip_step_result;
   SQLite::Statement delete_chip_step_metrics;
-  SQLite::Statement insert_chip_step_metric;
+  detail::MultiRowInsert insert_chip_step_metrics;  // a result's metrics, several to a statement
   SQLite::Statement delete_detections;
   SQLite::Statement insert_detection;
   SQLite::Statement delete_shmoo_points;

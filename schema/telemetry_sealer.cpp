@@ -8,8 +8,6 @@
 #include <string>
 #include <string_view>
 
-#include <fmt/format.h>
-
 #include "metrics/catalog.hpp"
 #include "schema/store_internal.hpp"
 
@@ -55,6 +53,10 @@ TelemetrySealer::TelemetrySealer(SQLite::Database& db)
       insert_chunk_(db,
                     "INSERT INTO telemetry_chunks (run_id, chip_id, step_index, seq, first_t_s, last_t_s, samples, "
                     "sealed_unix_ms, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+      insert_rollups_(db,
+                      "telemetry_rollups (run_id, chip_id, metric_id, step_index, seq, first_t_s, last_t_s, count, "
+                      "min, avg, max)",
+                      11),
       sealed_until_(
           db, "SELECT max(last_t_s) FROM telemetry_chunks WHERE run_id = ?1 AND chip_id = ?2 AND step_index = ?3"),
       chunks_covering_(db,
@@ -228,13 +230,14 @@ void TelemetrySealer::store_chunk(std::int64_t run, std::int64_t chip, std::int6
   for (const chunk::SeriesSummary& s : summaries) {
     if (s.points > 0) rollups.push_back(&s);
   }
-  for (std::size_t from = 0; from < rollups.size(); from += kRollupsPerInsert) {
-    const int rows = static_cast<int>(std::min<std::size_t>(kRollupsPerInsert, rollups.size() - from));
-    SQLite::Statement& insert = insert_rollups(rows);
+  constexpr int kRows = detail::MultiRowInsert::kRows;
+  for (std::size_t from = 0; from < rollups.size(); from += kRows) {
+    const int rows = static_cast<int>(std::min<std::size_t>(kRows, rollups.size() - from));
+    SQLite::Statement& insert = insert_rollups_.for_rows(rows);
     for (int row = 0; row < rows; ++row) {
       const chunk::SeriesSummary& s = *rollups[from + static_cast<std::size_t>(row)];
       const chunk::SeriesStats& st = s.stats;
-      const int at = row * 11;
+      const int at = row * insert_rollups_.columns();
       insert.bind(at + 1, run);
       insert.bind(at + 2, chip);
       insert.bind(at + 3, static_cast<std::int64_t>(s.metric_id));
@@ -255,23 +258,6 @@ void TelemetrySealer::store_chunk(std::int64_t run, std::int64_t chip, std::int6
   }
   auto& until = sealed_until_of_[{run, chip, step}];
   until = std::max(until.value_or(last_t), last_t);
-}
-
-SQLite::Statement& TelemetrySealer::insert_rollups(int rows) {
-  if (insert_rollups_.size() < static_cast<std::size_t>(rows)) insert_rollups_.resize(static_cast<std::size_t>(rows));
-  std::unique_ptr<SQLite::Statement>& statement = insert_rollups_[static_cast<std::size_t>(rows - 1)];
-  if (!statement) {
-    std::string sql =
-        "INSERT INTO telemetry_rollups (run_id, chip_id, metric_id, step_index, seq, first_t_s, last_t_s, count, "
-        "min, avg, max) VALUES ";
-    for (int row = 0; row < rows; ++row) {
-      const int at = row * 11;
-      sql += fmt::format("{}(?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{})", row == 0 ? "" : ", ", at + 1,
-                         at + 2, at + 3, at + 4, at + 5, at + 6, at + 7, at + 8, at + 9, at + 10, at + 11);
-    }
-    statement = std::make_unique<SQLite::Statement>(db_, sql);
-  }
-  return *statement;
 }
 
 void TelemetrySealer::seal_run(std::int64_t run, std::int64_t now_unix_ms) {

@@ -7,7 +7,6 @@
 
 #include <cstdint>
 #include <map>
-#include <memory>
 #include <optional>
 #include <set>
 #include <tuple>
@@ -16,6 +15,7 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
+#include "schema/store_internal.hpp"
 #include "schema/telemetry_chunk.hpp"
 
 namespace kiln::store {
@@ -84,11 +84,7 @@ class TelemetrySealer {
   SQLite::Statement delete_open_;
   SQLite::Statement next_seq_;
   SQLite::Statement insert_chunk_;
-  // A chunk's roll-up rows, kRollupsPerInsert to a statement: one row a
-  // statement was the writer's largest cost (docs/simulation.md).
-  static constexpr int kRollupsPerInsert = 32;
-  SQLite::Statement& insert_rollups(int rows);                      // prepared once per row count
-  std::vector<std::unique_ptr<SQLite::Statement>> insert_rollups_;  // [rows - 1]
+  detail::MultiRowInsert insert_rollups_;  // a chunk's roll-up rows, several to a statement
   SQLite::Statement sealed_until_;
   SQLite::Statement chunks_covering_;
   SQLite::Statement list_chunks_;

@@ -8,7 +8,10 @@
 #include <SQLiteCpp/Database.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+
+#include <fmt/format.h>
 
 #include "core/clock.hpp"
 #include "schema/store.hpp"
@@ -137,6 +140,64 @@ TEST_F(ChunkIngest, ALargeChunkIsStoredAsItCameAndReadsBackAsTheSamplesWould) {
   EXPECT_EQ(digests[0].metrics[0].stats.count, static_cast<std::uint64_t>(n));
   EXPECT_EQ(digests[0].metrics[0].stats.min, 40.12);
   EXPECT_EQ(digests[0].metrics[2].stats.last, (n - 1) / 10);
+}
+
+// Roll-up rows and a result's metrics are written several to a statement,
+// up to a statement's limit: a chip with many links has more series than
+// that (three per link), and every one is stored with its own figures.
+TEST_F(ChunkIngest, EverySeriesOfAChunkAndEveryMetricOfAResultIsStoredPastOneStatementsRows) {
+  constexpr int kSeries = 70;  // two full statements and a part
+  std::vector<chunk::Series> series;
+  kiln::v1::AgentBatch batch = make_batch("r01", 1, 1);
+  kiln::v1::TelemetryChunk& c = *batch.add_chunks();
+  c.set_serial("r01-00");
+  c.set_run_id(run_id_);
+  c.set_step_index(0);
+  for (int m = 0; m < kSeries; ++m) {
+    chunk::Series s{static_cast<std::uint32_t>(m), 0, {}};
+    for (int i = 0; i < 100; ++i) s.points.push_back({(i + 1) * 100'000, 1'700'000'000'000 + i * 100, m * 1000.0 + i});
+    series.push_back(std::move(s));
+    c.add_metrics(fmt::format("probe_{:02}", m));
+  }
+  c.set_values(kSeries * 100);
+  c.set_data(chunk::encode(series, 3, /*checksum=*/true));
+  add_result(batch, run_id_, "r01-00");
+  auto& metrics = *batch.mutable_results(0)->mutable_metrics();
+  for (int m = 0; m < kSeries; ++m) {
+    kiln::v1::MetricSummary summary;
+    summary.set_min(m);
+    summary.set_avg(m + 0.5);
+    summary.set_max(m + 1);
+    summary.set_count(static_cast<std::uint64_t>(m) + 10);
+    metrics[fmt::format("probe_{:02}", m)] = summary;
+  }
+  must(chunks_->ingest_batch(batch));
+
+  const auto reader = must(Reader::open(chunks_path_));
+  const std::vector<ChipRollupRow> rollups = must(reader->chip_rollups(run_id_, "r01-00"));
+  ASSERT_EQ(rollups.size(), static_cast<std::size_t>(kSeries));
+  for (int m = 0; m < kSeries; ++m) {
+    const ChipRollupRow& row = rollups[static_cast<std::size_t>(m)];
+    EXPECT_EQ(row.metric, fmt::format("probe_{:02}", m));
+    EXPECT_EQ(row.rollup.count, 100u) << row.metric;
+    EXPECT_EQ(row.rollup.min, m * 1000.0) << row.metric;
+    EXPECT_EQ(row.rollup.max, m * 1000.0 + 99) << row.metric;
+    EXPECT_DOUBLE_EQ(row.rollup.avg, m * 1000.0 + 49.5) << row.metric;
+    EXPECT_DOUBLE_EQ(row.rollup.first_t_s, 0.1) << row.metric;
+    EXPECT_DOUBLE_EQ(row.rollup.last_t_s, 10.0) << row.metric;
+  }
+  const std::vector<ChipStepRow> steps = must(reader->chip_steps(run_id_));
+  const auto chip = std::find_if(steps.begin(), steps.end(), [](const ChipStepRow& r) { return r.serial == "r01-00"; });
+  ASSERT_NE(chip, steps.end());
+  ASSERT_EQ(chip->metrics.size(), static_cast<std::size_t>(kSeries));
+  for (int m = 0; m < kSeries; ++m) {
+    const MetricRow& row = chip->metrics[static_cast<std::size_t>(m)];  // by name
+    EXPECT_EQ(row.metric, fmt::format("probe_{:02}", m));
+    EXPECT_EQ(row.min, m);
+    EXPECT_EQ(row.avg, m + 0.5);
+    EXPECT_EQ(row.max, m + 1);
+    EXPECT_EQ(row.count, static_cast<std::uint64_t>(m) + 10);
+  }
 }
 
 // A chip behind its time scale sends a small chunk a second: each is
