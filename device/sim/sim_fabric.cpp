@@ -97,6 +97,14 @@ SimFabric::SimFabric(Topology topology, std::vector<SimChip*> chips) : chips_(st
     for (int c = 0; c < chip_count(); ++c) whole_.chips.push_back(c);
     whole_.routes.assign(ix(chip_count() * chip_count()), {});
   }
+  static_assert(static_cast<std::size_t>(CollectiveOp::sendrecv) + 1 ==
+                std::tuple_size_v<decltype(whole_peak_busbw_gbps_)>);
+  // The whole rack's peaks never change (its SKUs and cables are fixed);
+  // every slice reports one, so each is worked out here once.
+  for (const CollectiveOp op : {CollectiveOp::allreduce, CollectiveOp::allgather, CollectiveOp::reduce_scatter,
+                                CollectiveOp::alltoall, CollectiveOp::sendrecv}) {
+    whole_peak_busbw_gbps_[static_cast<std::size_t>(op)] = peak_busbw_gbps(op, whole_);
+  }
 }
 
 Result<std::unique_ptr<SimFabric>> SimFabric::make(Topology topology, const std::vector<Chip*>& chips) {

@@ -33,6 +33,7 @@
 // group are scaled to the whole rack's (collective.hpp): × the group's
 // time at nominal link rates over the whole rack's, hop latency included.
 
+#include <array>
 #include <map>
 #include <memory>
 #include <string>
@@ -73,7 +74,9 @@ class SimFabric final : public Fabric {
   using Fabric::run_collective;
   Result<CollectiveSlice> run_collective(const CollectiveWork& work, Seconds dt,
                                          const std::vector<std::string>& absent) override;
-  double peak_busbw_gbps(CollectiveOp op) const override { return peak_busbw_gbps(op, whole_); }
+  double peak_busbw_gbps(CollectiveOp op) const override {
+    return whole_peak_busbw_gbps_[static_cast<std::size_t>(op)];
+  }
 
   LinkEnd peer(int chip, int link) const {
     return wiring_[static_cast<std::size_t>(chip)][static_cast<std::size_t>(link)];
@@ -129,6 +132,7 @@ class SimFabric final : public Fabric {
   const GroupLoads& formed_group_loads(const CollectiveWork& work, const Formation& group);
   std::vector<double> frame_error_scratch_, slowest_into_scratch_;  // run_group's, kept for their storage
   Formation whole_;                                                 // every chip over every cable
+  std::array<double, 5> whole_peak_busbw_gbps_{};                   // whole_'s, by CollectiveOp
   CollectiveData data_mode_ = CollectiveData::when_corrupted;
 };
 
