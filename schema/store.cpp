@@ -107,6 +107,9 @@ Status configure_writer(SQLite::Database& db) {
   // Ingest touches one telemetry page per (chip, metric) of a batch; keep
   // them cached across batches (negative = KiB).
   db.exec("PRAGMA cache_size = -32768");
+  // Checkpoints run on a thread of their own (schema/wal_checkpointer.hpp);
+  // once one has caught up, the WAL file is cut back to this size.
+  db.exec("PRAGMA journal_size_limit = 67108864");
   return {};
 }
 

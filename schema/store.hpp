@@ -24,6 +24,8 @@ class Database;
 
 namespace kiln::store {
 
+class WalCheckpointer;  // schema/wal_checkpointer.hpp
+
 // ------------------------------------------------------------------ vocabulary
 
 // The values the schema accepts (DESIGN §5, §6); writes are checked against
@@ -510,6 +512,7 @@ class Writer {
   struct Statements;  // prepared statements and the id caches they fill
   std::unique_ptr<SQLite::Database> db_;
   std::unique_ptr<Statements> stmts_;
+  std::unique_ptr<WalCheckpointer> checkpointer_;  // stopped before the connection closes
   bool in_transaction_ = false;
 };
 

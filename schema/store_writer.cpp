@@ -19,6 +19,7 @@
 #include "schema/store.hpp"
 #include "schema/store_internal.hpp"
 #include "schema/store_writer_statements.hpp"
+#include "schema/wal_checkpointer.hpp"
 
 namespace kiln::store {
 
@@ -99,6 +100,7 @@ Result<std::unique_ptr<Writer>> Writer::open(const std::string& path) {
     KILN_TRY(detail::configure_writer(*db));
     KILN_TRY(detail::migrate(*db, unix_ms_now()));
     auto writer = std::unique_ptr<Writer>(new Writer(std::move(db)));
+    KILN_TRY_ASSIGN(writer->checkpointer_, WalCheckpointer::start(*writer->db_, path));
     KILN_TRY(writer->seal_open_telemetry());
     return writer;
   });
@@ -130,6 +132,7 @@ Status Writer::seal_open_telemetry() {
 Writer::~Writer() {
   rollback();      // an uncommitted transaction is dropped, as a crash would drop it
   stmts_.reset();  // statements before the connection they belong to
+  checkpointer_.reset();
 }
 
 Status Writer::begin() {
