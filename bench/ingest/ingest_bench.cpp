@@ -6,7 +6,7 @@
 //
 //   build/default/bin/ingest_bench [--racks 4] [--chips 64] [--seconds 600]
 //                                  [--hz 10] [--mode both|samples|chunks]
-//                                  [--tls on|off (default off: plain TCP)]
+//                                  [--tls on|off (default off: plain TCP)] [--bin DIR] [--help]
 //
 // Per encoding, printed as one JSON document: values (samples) sent,
 // wall seconds from the dispatch to the last acknowledgement (every batch
@@ -277,26 +277,62 @@ int main(int argc, char** argv) {
   using namespace kiln::bench;
   Options options;
   options.bin = fs::canonical("/proc/self/exe").parent_path();
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i], value = argv[i + 1];
-    if (flag == "--racks")
-      options.racks = std::stoi(value);
-    else if (flag == "--chips")
-      options.chips = std::stoi(value);
-    else if (flag == "--seconds")
-      options.seconds = std::stod(value);
-    else if (flag == "--hz")
-      options.hz = std::stod(value);
-    else if (flag == "--mode")
-      options.mode = value;
-    else if (flag == "--tls")
-      options.tls = value == "on";
-    else if (flag == "--bin")
-      options.bin = value;
-    else {
-      std::cerr << "unknown option " << flag << "\n";
-      return 2;
+  try {
+    for (int i = 1; i < argc; ++i) {
+      const std::string flag = argv[i];
+      const auto next = [&]() -> std::string {
+        if (i + 1 >= argc) throw std::runtime_error(flag + " needs a value");
+        return argv[++i];
+      };
+      const auto number = [&]() -> double {
+        const std::string value = next();
+        std::size_t used = 0;
+        double parsed = 0;
+        try {
+          parsed = std::stod(value, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used != value.size() || !(parsed > 0))
+          throw std::runtime_error(flag + " takes a number above 0, not " + value);
+        return parsed;
+      };
+      if (flag == "--help" || flag == "-h") {
+        std::cout << "ingest_bench: synthetic agents against a real kilnd from this build; prints one JSON object\n"
+                     "  --racks N           racks (default 4)\n"
+                     "  --chips N           chips a rack (default 64)\n"
+                     "  --seconds S         simulated seconds of telemetry (default 600)\n"
+                     "  --hz X              samples a second (default 10)\n"
+                     "  --mode both|samples|chunks   which encodings to run (default both)\n"
+                     "  --tls on|off        mutual TLS as kiln lab sets it up (default off)\n"
+                     "  --bin DIR           where kilnd and kiln are (default: this program's folder)\n";
+        return 0;
+      }
+      if (flag == "--racks")
+        options.racks = static_cast<int>(number());
+      else if (flag == "--chips")
+        options.chips = static_cast<int>(number());
+      else if (flag == "--seconds")
+        options.seconds = number();
+      else if (flag == "--hz")
+        options.hz = number();
+      else if (flag == "--mode")
+        options.mode = next();
+      else if (flag == "--tls") {
+        const std::string tls = next();
+        if (tls != "on" && tls != "off") throw std::runtime_error("--tls takes on or off, not " + tls);
+        options.tls = tls == "on";
+      } else if (flag == "--bin")
+        options.bin = next();
+      else
+        throw std::runtime_error("unknown option " + flag + " (--help lists them)");
     }
+    if (options.mode != "both" && options.mode != "samples" && options.mode != "chunks") {
+      throw std::runtime_error("--mode takes both, samples or chunks, not " + options.mode);
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "ingest_bench: " << e.what() << "\n";
+    return 2;
   }
   spdlog::set_level(spdlog::level::warn);
   try {
