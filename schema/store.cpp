@@ -78,6 +78,16 @@ SQLite::Statement& MultiRowInsert::for_rows(int rows) {
   return *statement;
 }
 
+void MultiRowInsert::insert(std::size_t rows,
+                            const std::function<void(SQLite::Statement&, int first, std::size_t row)>& bind) {
+  for (std::size_t from = 0; from < rows; from += kRows) {
+    const int count = static_cast<int>(std::min<std::size_t>(kRows, rows - from));
+    SQLite::Statement& statement = for_rows(count);
+    for (int row = 0; row < count; ++row) bind(statement, row * columns_, from + static_cast<std::size_t>(row));
+    execute(statement);
+  }
+}
+
 Result<int> schema_version(SQLite::Database& db) {
   if (db.tableExists("schema_migrations")) {
     SQLite::Statement max_version(db, "SELECT coalesce(max(version), 0) FROM schema_migrations");

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -77,12 +78,14 @@ class MultiRowInsert {
   // `into`: "table (column, ...)", of `columns` columns.
   MultiRowInsert(SQLite::Database& db, std::string into, int columns)
       : db_(db), into_(std::move(into)), columns_(columns) {}
-  int columns() const { return columns_; }
-  // The statement for `rows` rows (1 to kRows); row r's column c (from 1)
-  // is parameter r * columns() + c.
-  SQLite::Statement& for_rows(int rows);
+  // Inserts `rows` rows, kRows to a statement: bind(statement, first, row)
+  // binds row `row`'s columns as parameters first + 1 … first + columns.
+  void insert(std::size_t rows, const std::function<void(SQLite::Statement&, int first, std::size_t row)>& bind);
 
  private:
+  // The statement for `rows` rows (1 to kRows).
+  SQLite::Statement& for_rows(int rows);
+
   SQLite::Database& db_;
   std::string into_;
   int columns_;

@@ -286,24 +286,17 @@ Result<bool> Writer::ingest_batch(const kiln::v1::AgentBatch& batch, std::vector
       std::vector<std::pair<const std::string*, const kiln::v1::MetricSummary*>> metrics;
       metrics.reserve(result.metrics().size());
       for (const auto& [name, summary] : result.metrics()) metrics.emplace_back(&name, &summary);
-      constexpr int kRows = detail::MultiRowInsert::kRows;
-      for (std::size_t from = 0; from < metrics.size(); from += kRows) {
-        const int rows = static_cast<int>(std::min<std::size_t>(kRows, metrics.size() - from));
-        SQLite::Statement& insert = s.insert_chip_step_metrics.for_rows(rows);
-        for (int row = 0; row < rows; ++row) {
-          const auto& [name, summary] = metrics[from + static_cast<std::size_t>(row)];
-          const int at = row * s.insert_chip_step_metrics.columns();
-          insert.bind(at + 1, run_id);
-          insert.bind(at + 2, result.step_index());
-          insert.bind(at + 3, chip);
-          insert.bind(at + 4, s.metric_id(*name));
-          insert.bind(at + 5, summary->min());
-          insert.bind(at + 6, summary->avg());
-          insert.bind(at + 7, summary->max());
-          insert.bind(at + 8, to_db(summary->count()));
-        }
-        execute(insert);
-      }
+      s.insert_chip_step_metrics.insert(metrics.size(), [&](SQLite::Statement& insert, int at, std::size_t row) {
+        const auto& [name, summary] = metrics[row];
+        insert.bind(at + 1, run_id);
+        insert.bind(at + 2, result.step_index());
+        insert.bind(at + 3, chip);
+        insert.bind(at + 4, s.metric_id(*name));
+        insert.bind(at + 5, summary->min());
+        insert.bind(at + 6, summary->avg());
+        insert.bind(at + 7, summary->max());
+        insert.bind(at + 8, to_db(summary->count()));
+      });
       for (const kiln::v1::Detection& detection : result.detections()) {
         SQLite::Statement& insert = s.insert_detection;
         insert.bind(1, run_id);

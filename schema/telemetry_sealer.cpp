@@ -230,32 +230,25 @@ void TelemetrySealer::store_chunk(std::int64_t run, std::int64_t chip, std::int6
   for (const chunk::SeriesSummary& s : summaries) {
     if (s.points > 0) rollups.push_back(&s);
   }
-  constexpr int kRows = detail::MultiRowInsert::kRows;
-  for (std::size_t from = 0; from < rollups.size(); from += kRows) {
-    const int rows = static_cast<int>(std::min<std::size_t>(kRows, rollups.size() - from));
-    SQLite::Statement& insert = insert_rollups_.for_rows(rows);
-    for (int row = 0; row < rows; ++row) {
-      const chunk::SeriesSummary& s = *rollups[from + static_cast<std::size_t>(row)];
-      const chunk::SeriesStats& st = s.stats;
-      const int at = row * insert_rollups_.columns();
-      insert.bind(at + 1, run);
-      insert.bind(at + 2, chip);
-      insert.bind(at + 3, static_cast<std::int64_t>(s.metric_id));
-      insert.bind(at + 4, step);
-      insert.bind(at + 5, seq);
-      insert.bind(at + 6, st.first_t_us / 1e6);
-      insert.bind(at + 7, st.last_t_us / 1e6);
-      insert.bind(at + 8, static_cast<std::int64_t>(st.count));
-      if (st.count > 0) {
-        insert.bind(at + 9, st.min);
-        insert.bind(at + 10, st.sum / static_cast<double>(st.count));
-        insert.bind(at + 11, st.max);
-      } else {
-        for (int k = 9; k <= 11; ++k) insert.bind(at + k);
-      }
+  insert_rollups_.insert(rollups.size(), [&](SQLite::Statement& insert, int at, std::size_t row) {
+    const chunk::SeriesSummary& s = *rollups[row];
+    const chunk::SeriesStats& st = s.stats;
+    insert.bind(at + 1, run);
+    insert.bind(at + 2, chip);
+    insert.bind(at + 3, static_cast<std::int64_t>(s.metric_id));
+    insert.bind(at + 4, step);
+    insert.bind(at + 5, seq);
+    insert.bind(at + 6, st.first_t_us / 1e6);
+    insert.bind(at + 7, st.last_t_us / 1e6);
+    insert.bind(at + 8, static_cast<std::int64_t>(st.count));
+    if (st.count > 0) {
+      insert.bind(at + 9, st.min);
+      insert.bind(at + 10, st.sum / static_cast<double>(st.count));
+      insert.bind(at + 11, st.max);
+    } else {
+      for (int k = 9; k <= 11; ++k) insert.bind(at + k);
     }
-    execute(insert);
-  }
+  });
   auto& until = sealed_until_of_[{run, chip, step}];
   until = std::max(until.value_or(last_t), last_t);
 }

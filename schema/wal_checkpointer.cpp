@@ -76,7 +76,7 @@ void WalCheckpointer::loop() {
     }
     lock.lock();
     ++stats_.checkpoints;
-    if (backfilled > 0) stats_.frames_backfilled += static_cast<std::uint64_t>(backfilled);
+    if (backfilled >= 0) stats_.frames_backfilled = static_cast<std::uint64_t>(backfilled);  // -1: not WAL
     changed_.notify_all();
   }
 }

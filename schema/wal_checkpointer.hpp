@@ -38,7 +38,7 @@ class WalCheckpointer {
   struct Stats {
     std::uint64_t checkpoints = 0;         // run on the thread
     std::uint64_t writer_checkpoints = 0;  // run in a commit (the thread fell behind)
-    std::uint64_t frames_backfilled = 0;   // by the thread's checkpoints, summed
+    std::uint64_t frames_backfilled = 0;   // the WAL's frames in the database after the thread's last checkpoint
   };
 
   // Follows the commits of `writer` (a connection to `path` in WAL mode)
